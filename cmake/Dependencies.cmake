@@ -1,0 +1,32 @@
+# find_package for every dependency, each with a message that says how to get it.
+function(ssd_require pkg hint)
+  if(NOT ${pkg}_FOUND)
+    message(FATAL_ERROR "${pkg} not found. ${hint}")
+  endif()
+endfunction()
+
+set(_debian_hint "On Debian run: sudo bash scripts/setup.sh")
+
+# LibTorch: Debian's libtorch-dev, or an official (CUDA) LibTorch through -DCMAKE_PREFIX_PATH=/path/to/libtorch.
+find_package(Torch QUIET)
+ssd_require(Torch "${_debian_hint}, or pass -DCMAKE_PREFIX_PATH=<libtorch>")
+# LibTorch's own CMake adds flags (for example -D_GLIBCXX_USE_CXX11_ABI) that every target must share.
+set(CMAKE_CXX_FLAGS "${CMAKE_CXX_FLAGS} ${TORCH_CXX_FLAGS}" PARENT_SCOPE)
+
+find_package(OpenCV QUIET COMPONENTS core imgproc imgcodecs)
+ssd_require(OpenCV "${_debian_hint} (libopencv-dev)")
+find_package(yaml-cpp QUIET)
+ssd_require(yaml-cpp "${_debian_hint} (libyaml-cpp-dev)")
+find_package(spdlog QUIET)
+ssd_require(spdlog "${_debian_hint} (libspdlog-dev)")
+find_package(CLI11 QUIET)
+ssd_require(CLI11 "${_debian_hint} (libcli11-dev)")
+if(SSD_BUILD_TESTS)
+  find_package(GTest QUIET)
+  ssd_require(GTest "${_debian_hint} (libgtest-dev)")
+endif()
+
+# Older yaml-cpp packages export the target without the namespace.
+if(TARGET yaml-cpp::yaml-cpp AND NOT TARGET yaml-cpp)
+  add_library(yaml-cpp ALIAS yaml-cpp::yaml-cpp)
+endif()

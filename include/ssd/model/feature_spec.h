@@ -1,0 +1,21 @@
+#pragma once
+// What a backbone reports about each feature map it feeds to the heads. Priors, heads and the summary
+// are built from these, so no feature-map size is ever restated by hand.
+#include <cstdint>
+#include <vector>
+
+#include <torch/nn/module.h>
+
+namespace ssd::model {
+
+struct FeatureSpec {
+  int64_t channels = 0;
+  int64_t size = 0;  ///< square side of the map, in cells
+};
+
+/// Channels and side of the output of `module` for a square input of `size` with `channels` channels.
+/// Walks the module's children in registration order (the forward order of every module in this
+/// project); Conv2d and MaxPool2d change the shape, every other leaf keeps it.
+FeatureSpec infer_output(const torch::nn::Module& module, FeatureSpec input);
+
+}  // namespace ssd::model

@@ -1,0 +1,45 @@
+#pragma once
+// Default boxes (priors). For feature map k of side f_k, cell (i, j) has centre
+// ((j + offset) * step_k, (i + offset) * step_k) / image_size and, in this order,
+//   a square of side min_k, a square of side sqrt(min_k * max_k),
+//   then for each aspect ratio r: (min_k * sqrt(r), min_k / sqrt(r)) and (min_k / sqrt(r), min_k * sqrt(r)),
+// all divided by image_size. Output rows are cxcywh (normalised; with clip, w and h are at most 1), level by
+// level, row-major, anchor by anchor, which is the layout of the heads' outputs.
+#include <string>
+#include <vector>
+
+#include <ATen/core/Tensor.h>
+
+#include "ssd/config/config.h"
+#include "ssd/model/feature_spec.h"
+
+namespace ssd::model {
+
+/// The resolved default-box table: one entry per feature map, in input pixels.
+struct PriorTable {
+  std::string preset;  ///< where the values came from, for the summary
+  std::vector<double> min_sizes, max_sizes, steps;
+  std::vector<std::vector<double>> aspect_ratios;
+  double offset = 0.5;
+  bool clip = true;  ///< clip widths and heights to 1
+
+  /// Boxes per location of level k: 2 squares + 2 per aspect ratio.
+  int64_t anchors_per_cell(size_t k) const;
+  std::vector<int64_t> anchors_per_cell() const;
+};
+
+/// The SSD paper's SSD300 table (six levels; min 30..264 px, max 60..315 px, steps 8..300).
+PriorTable ssd300_table();
+/// The SSD paper's SSD512 table (seven levels; Caffe ssd_pascal_512: min 20.48..460.8 px).
+PriorTable ssd512_table();
+
+/// Fills the table for `specs` from the config: preset (auto resolved to `backbone_preset`), then any
+/// non-empty list in the config replaces the preset's. Throws ConfigError naming the key when a list's
+/// length does not match the number of feature maps.
+PriorTable resolve_priors(const config::PriorConfig& config, const std::string& backbone_preset, int64_t image_size,
+                          const std::vector<FeatureSpec>& specs);
+
+/// [P, 4] cxcywh default boxes, P = sum over levels of size^2 * anchors_per_cell.
+at::Tensor make_priors(const PriorTable& table, int64_t image_size, const std::vector<FeatureSpec>& specs);
+
+}  // namespace ssd::model

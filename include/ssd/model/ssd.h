@@ -1,0 +1,52 @@
+#pragma once
+// The SSD detector: backbone (source feature maps) + head (per-prior deltas and logits) + default boxes.
+#include <memory>
+#include <string>
+
+#include <ATen/core/Tensor.h>
+#include <torch/nn/module.h>
+#include <torch/nn/pimpl.h>
+
+#include "ssd/config/config.h"
+#include "ssd/model/backbone.h"
+#include "ssd/model/heads.h"
+#include "ssd/model/priors.h"
+
+namespace ssd::model {
+
+class SsdImpl : public torch::nn::Module {
+ public:
+  SsdImpl(std::shared_ptr<Backbone> backbone, std::shared_ptr<Head> head, PriorTable priors_table,
+          std::vector<FeatureSpec> specs, int64_t image_size, int64_t num_classes);
+
+  /// images [B, 3, S, S] -> {loc [B, P, 4], conf [B, P, C]} with P = number of default boxes.
+  HeadOutput forward(const at::Tensor& images);
+
+  /// [P, 4] cxcywh in [0, 1]; a buffer, so it follows the module to its device.
+  const at::Tensor& priors() const { return priors_; }
+  const PriorTable& prior_table() const { return prior_table_; }
+  const std::vector<FeatureSpec>& feature_specs() const { return specs_; }
+  int64_t image_size() const { return image_size_; }
+  int64_t num_classes() const { return num_classes_; }
+  int64_t parameter_count() const;
+  /// Several lines: backbone, head, feature maps, default boxes per level, totals.
+  std::string summary() const;
+
+  std::string backbone_name, head_name;
+
+ private:
+  std::shared_ptr<Backbone> backbone_;
+  std::shared_ptr<Head> head_;
+  PriorTable prior_table_;
+  std::vector<FeatureSpec> specs_;
+  int64_t image_size_;
+  int64_t num_classes_;
+  at::Tensor priors_;
+};
+TORCH_MODULE(Ssd);
+
+/// Builds the model that the config describes: backbone and head from the registries, priors from the
+/// backbone's feature maps. num_classes includes background. Throws ConfigError naming the key at fault.
+Ssd build_ssd(const config::ModelConfig& config, int64_t num_classes);
+
+}  // namespace ssd::model

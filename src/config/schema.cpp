@@ -1,0 +1,317 @@
+// The one table of config keys. To add a key: add the field (with its default and doc) to config.h,
+// then one row below; docs/config.md is regenerated with `ssd-train --config-reference > docs/config.md`.
+#include "ssd/config/schema.h"
+
+#include <cmath>
+#include <cstdio>
+#include <set>
+#include <sstream>
+
+#include "ssd/util/error.h"
+
+namespace ssd::config {
+
+std::string Location::str() const {
+  if (line < 0) return origin;
+  return origin + ":" + std::to_string(line) + ":" + std::to_string(column);
+}
+
+Location Location::of(const std::string& origin, const YAML::Node& node) {
+  Location where{origin};
+  const YAML::Mark mark = node.Mark();
+  if (!mark.is_null()) {
+    where.line = mark.line + 1;
+    where.column = mark.column + 1;
+  }
+  return where;
+}
+
+namespace {
+
+[[noreturn]] void fail(const Location& where, const std::string& path, const std::string& message) {
+  throw ConfigError(where.str() + ": " + path + ": " + message);
+}
+
+std::string a_or_an(const std::string& noun) {
+  return (std::string("aeiou").find(noun.front()) != std::string::npos ? "an " : "a ") + noun;
+}
+
+std::string describe(const YAML::Node& node) {
+  switch (node.Type()) {
+    case YAML::NodeType::Scalar: return "'" + node.Scalar() + "'";
+    case YAML::NodeType::Sequence: return "a list";
+    case YAML::NodeType::Map: return "a mapping";
+    default: return "nothing";
+  }
+}
+
+// ---- Conversion: one overload per field type; each names the expected type on failure. ----
+
+template <typename T>
+struct TypeName;
+template <> struct TypeName<bool> { static constexpr const char* value = "boolean"; };
+template <> struct TypeName<int64_t> { static constexpr const char* value = "integer"; };
+template <> struct TypeName<double> { static constexpr const char* value = "number"; };
+template <> struct TypeName<std::string> { static constexpr const char* value = "string"; };
+template <> struct TypeName<std::vector<double>> { static constexpr const char* value = "list of numbers"; };
+template <> struct TypeName<std::vector<std::string>> { static constexpr const char* value = "list of strings"; };
+template <> struct TypeName<std::vector<std::vector<double>>> {
+  static constexpr const char* value = "list of lists of numbers";
+};
+
+template <typename T>
+T scalar_as(const YAML::Node& node, const Location& where, const std::string& path) {
+  if (!node.IsScalar()) fail(where, path, "expected " + a_or_an(TypeName<T>::value) + ", got " + describe(node));
+  try {
+    if constexpr (std::is_same_v<T, double>) {
+      const double v = node.as<double>();
+      if (!std::isfinite(v)) throw YAML::Exception(node.Mark(), "not finite");
+      return v;
+    } else {
+      return node.as<T>();
+    }
+  } catch (const YAML::Exception&) {
+    fail(where, path, "expected " + a_or_an(TypeName<T>::value) + ", got " + describe(node));
+  }
+}
+
+template <typename T>
+T convert(const YAML::Node& node, const Location& where, const std::string& path) {
+  if constexpr (std::is_same_v<T, std::vector<double>> || std::is_same_v<T, std::vector<std::string>>) {
+    if (!node.IsSequence()) fail(where, path, "expected " + a_or_an(TypeName<T>::value) + ", got " + describe(node));
+    T out;
+    for (const auto& item : node)
+      out.push_back(scalar_as<typename T::value_type>(item, Location::of(where.origin, item), path));
+    return out;
+  } else if constexpr (std::is_same_v<T, std::vector<std::vector<double>>>) {
+    if (!node.IsSequence()) fail(where, path, "expected " + a_or_an(TypeName<T>::value) + ", got " + describe(node));
+    T out;
+    for (const auto& item : node)
+      out.push_back(convert<std::vector<double>>(item, Location::of(where.origin, item), path));
+    return out;
+  } else {
+    return scalar_as<T>(node, where, path);
+  }
+}
+
+// ---- Emission: shortest text that reads back to the same value. ----
+
+std::string number_text(double v) {
+  char buf[64];
+  for (int precision = 6; precision <= 17; ++precision) {
+    std::snprintf(buf, sizeof(buf), "%.*g", precision, v);
+    if (std::strtod(buf, nullptr) == v) break;
+  }
+  std::string s(buf);
+  // Keep a number-looking float a float ("1" -> "1.0") so that the YAML says what the type is.
+  if (s.find_first_of(".eEn") == std::string::npos) s += ".0";
+  return s;
+}
+
+void emit(YAML::Emitter& out, bool v) { out << (v ? "true" : "false"); }
+void emit(YAML::Emitter& out, int64_t v) { out << std::to_string(v); }
+void emit(YAML::Emitter& out, double v) { out << number_text(v); }
+void emit(YAML::Emitter& out, const std::string& v) {
+  // Quote what would read back as another type or be empty.
+  const bool plain = !v.empty() && v.find_first_of(":#[]{},&*!|>'\"%@`") == std::string::npos &&
+                     v.front() != ' ' && v.back() != ' ';
+  if (plain) out << v;
+  else out << YAML::DoubleQuoted << v;
+}
+template <typename T>
+void emit(YAML::Emitter& out, const std::vector<T>& v) {
+  out << YAML::Flow << YAML::BeginSeq;
+  for (const auto& item : v) emit(out, item);
+  out << YAML::EndSeq;
+}
+
+// ---- Validators: return "" when the value is allowed, else nothing; `allowed` describes the rule. ----
+
+template <typename T>
+struct Rule {
+  std::string allowed;                   ///< shown in errors and docs
+  std::function<bool(const T&)> ok;      ///< true when the value is allowed
+};
+
+template <typename T>
+Rule<T> any() { return {"", [](const T&) { return true; }}; }
+
+Rule<std::string> one_of(std::vector<std::string> names) {
+  std::string allowed = "one of";
+  for (size_t i = 0; i < names.size(); ++i) allowed += (i ? ", " : " ") + names[i];
+  return {allowed, [names](const std::string& v) { return std::find(names.begin(), names.end(), v) != names.end(); }};
+}
+
+template <typename T>
+Rule<T> at_least(T lo) {
+  std::ostringstream os;
+  os << ">= " << lo;
+  return {os.str(), [lo](const T& v) { return v >= lo; }};
+}
+
+template <typename T>
+Rule<T> in_range(T lo, T hi) {
+  std::ostringstream os;
+  os << "in [" << lo << ", " << hi << "]";
+  return {os.str(), [lo, hi](const T& v) { return v >= lo && v <= hi; }};
+}
+
+Rule<double> positive() { return {"> 0", [](const double& v) { return v > 0; }}; }
+
+Rule<std::vector<double>> all_positive(size_t exact_size = 0) {
+  std::string allowed = exact_size ? std::to_string(exact_size) + " numbers, each > 0" : "numbers > 0";
+  return {allowed, [exact_size](const std::vector<double>& v) {
+            if (exact_size && v.size() != exact_size) return false;
+            return std::all_of(v.begin(), v.end(), [](double x) { return x > 0; });
+          }};
+}
+
+Rule<std::vector<std::vector<double>>> ratios_at_least_one() {
+  return {"each ratio >= 1 (r adds r:1 and 1:r)", [](const std::vector<std::vector<double>>& v) {
+            for (const auto& level : v)
+              for (double r : level)
+                if (r < 1) return false;
+            return true;
+          }};
+}
+
+Rule<std::vector<std::string>> nonempty_unique_names() {
+  return {"a non-empty list of distinct, non-empty names", [](const std::vector<std::string>& v) {
+            if (v.empty()) return false;
+            std::set<std::string> seen;
+            for (const auto& s : v)
+              if (s.empty() || !seen.insert(s).second) return false;
+            return true;
+          }};
+}
+
+Rule<std::string> device_name() {
+  return {"auto, cpu, cuda or cuda:N", [](const std::string& v) {
+            if (v == "auto" || v == "cpu" || v == "cuda") return true;
+            if (v.rfind("cuda:", 0) != 0 || v.size() == 5) return false;
+            return std::all_of(v.begin() + 5, v.end(), [](char c) { return c >= '0' && c <= '9'; });
+          }};
+}
+
+template <typename T, typename Access>
+Key key(std::string path, Access access, Rule<T> rule, std::string consumer, std::string doc) {
+  Key k;
+  k.path = path;
+  k.type = TypeName<T>::value;
+  k.allowed = rule.allowed;
+  k.doc = std::move(doc);
+  k.consumer = std::move(consumer);
+  k.read = [path, access, rule](Config& c, const YAML::Node& node, const Location& where) {
+    T value = convert<T>(node, where, path);
+    if (!rule.ok(value)) {
+      YAML::Emitter shown;
+      emit(shown, value);
+      fail(where, path, std::string("value ") + shown.c_str() + " is not allowed: expected " + rule.allowed);
+    }
+    access(c) = std::move(value);
+  };
+  k.write = [access](const Config& c, YAML::Emitter& out) { emit(out, access(const_cast<Config&>(c))); };
+  return k;
+}
+
+}  // namespace
+
+Schema::Schema() {
+  // clang-format off
+  keys_ = {
+    key<std::vector<std::string>>("data.classes", [](Config& c) -> auto& { return c.data.classes; }, nonempty_unique_names(),
+        "model::build_ssd (num_classes = size + 1)", "Object class names without background; the model predicts size + 1 classes."),
+
+    key<std::string>("model.backbone", [](Config& c) -> auto& { return c.model.backbone; }, any<std::string>(),
+        "model::build_ssd", "Backbone from the registry (ssd-train --list-backbones): vgg16, mobilenet_v2."),
+    key<std::string>("model.head", [](Config& c) -> auto& { return c.model.head; }, any<std::string>(),
+        "model::build_ssd", "Prediction head from the registry (--list-heads); auto = the backbone's usual head."),
+    key<int64_t>("model.image_size", [](Config& c) -> auto& { return c.model.image_size; }, in_range<int64_t>(32, 4096),
+        "model::build_ssd", "Square input side in pixels (vgg16: 300 or 512)."),
+    key<double>("model.width_mult", [](Config& c) -> auto& { return c.model.width_mult; }, in_range(0.05, 4.0),
+        "model::build_ssd", "Channel multiplier of MobileNet backbones, their extra layers and SSD-Lite heads."),
+    key<std::vector<double>>("model.variances", [](Config& c) -> auto& { return c.model.variances; }, all_positive(2),
+        "model::BoxCoder", "Box-coding variances (centre, size)."),
+    key<double>("model.iou_threshold", [](Config& c) -> auto& { return c.model.iou_threshold; }, in_range(0.0, 1.0),
+        "model::assign_targets", "A default box is a positive when its IoU with a ground-truth box is at least this."),
+
+    key<std::string>("model.priors.preset", [](Config& c) -> auto& { return c.model.priors.preset; },
+        one_of({"auto", "ssd300", "ssd512", "scales"}),
+        "model::resolve_priors", "Default-box table: auto (the backbone's own), the paper's ssd300 / ssd512, or scales (s_min..s_max)."),
+    key<std::vector<double>>("model.priors.min_sizes", [](Config& c) -> auto& { return c.model.priors.min_sizes; }, all_positive(),
+        "model::resolve_priors", "Square box side per feature map in input pixels; empty = from the preset."),
+    key<std::vector<double>>("model.priors.max_sizes", [](Config& c) -> auto& { return c.model.priors.max_sizes; }, all_positive(),
+        "model::resolve_priors", "Gives the second square box sqrt(min * max) per feature map; empty = from the preset."),
+    key<std::vector<std::vector<double>>>("model.priors.aspect_ratios", [](Config& c) -> auto& { return c.model.priors.aspect_ratios; },
+        ratios_at_least_one(),
+        "model::resolve_priors", "Extra aspect ratios per feature map, e.g. [[2], [2, 3], ...]; empty = from the preset."),
+    key<std::vector<double>>("model.priors.steps", [](Config& c) -> auto& { return c.model.priors.steps; }, all_positive(),
+        "model::resolve_priors", "Centre spacing per feature map in input pixels; empty = preset, else image_size / map size."),
+    key<double>("model.priors.s_min", [](Config& c) -> auto& { return c.model.priors.s_min; }, in_range(0.0, 1.0),
+        "model::resolve_priors", "Smallest scale (fraction of the input side) for preset scales."),
+    key<double>("model.priors.s_max", [](Config& c) -> auto& { return c.model.priors.s_max; }, in_range(0.0, 1.0),
+        "model::resolve_priors", "Largest scale for preset scales."),
+    key<double>("model.priors.offset", [](Config& c) -> auto& { return c.model.priors.offset; }, in_range(0.0, 1.0),
+        "model::make_priors", "Box centre within its cell, in units of the step."),
+    key<bool>("model.priors.clip", [](Config& c) -> auto& { return c.model.priors.clip; }, any<bool>(),
+        "model::make_priors", "Clip default-box widths and heights to the image (centres stay on the grid)."),
+
+    key<std::string>("loss.name", [](Config& c) -> auto& { return c.loss.name; }, any<std::string>(),
+        "loss::make_loss", "Loss from the registry (--list-losses): multibox or focal."),
+    key<double>("loss.neg_pos_ratio", [](Config& c) -> auto& { return c.loss.neg_pos_ratio; }, positive(),
+        "loss::MultiboxLoss", "Hard negative mining: negatives kept per positive."),
+    key<double>("loss.loc_weight", [](Config& c) -> auto& { return c.loss.loc_weight; }, at_least(0.0),
+        "loss::make_loss", "Weight of the localisation term."),
+    key<double>("loss.focal_alpha", [](Config& c) -> auto& { return c.loss.focal_alpha; }, in_range(0.0, 1.0),
+        "loss::FocalLoss", "Focal loss: weight of foreground classes (background gets 1 - alpha)."),
+    key<double>("loss.focal_gamma", [](Config& c) -> auto& { return c.loss.focal_gamma; }, at_least(0.0),
+        "loss::FocalLoss", "Focal loss: focusing exponent."),
+
+    key<double>("postprocess.score_threshold", [](Config& c) -> auto& { return c.postprocess.score_threshold; }, in_range(0.0, 1.0),
+        "model::postprocess", "Class scores below this are dropped before NMS."),
+    key<double>("postprocess.nms_iou", [](Config& c) -> auto& { return c.postprocess.nms_iou; }, in_range(0.0, 1.0),
+        "model::postprocess", "Per-class NMS suppresses a box whose IoU with a better one exceeds this."),
+    key<int64_t>("postprocess.top_k_per_class", [](Config& c) -> auto& { return c.postprocess.top_k_per_class; }, at_least<int64_t>(1),
+        "model::postprocess", "Highest-scoring candidates per class kept before NMS."),
+    key<int64_t>("postprocess.max_per_image", [](Config& c) -> auto& { return c.postprocess.max_per_image; }, at_least<int64_t>(1),
+        "model::postprocess", "Detections kept per image after NMS."),
+
+    key<std::string>("runtime.device", [](Config& c) -> auto& { return c.runtime.device; }, device_name(),
+        "engine::resolve_device", "auto (CUDA when available), cpu, cuda or cuda:N."),
+    key<int64_t>("runtime.threads", [](Config& c) -> auto& { return c.runtime.threads; }, in_range<int64_t>(0, 1024),
+        "engine::configure_threads", "Intra-op CPU threads; 0 = all cores."),
+    key<int64_t>("runtime.seed", [](Config& c) -> auto& { return c.runtime.seed; }, at_least<int64_t>(0),
+        "engine::seed_everything", "Seed of every random number generator."),
+  };
+  // clang-format on
+}
+
+const Schema& Schema::instance() {
+  static const Schema schema;
+  return schema;
+}
+
+const Key* Schema::find(const std::string& path) const {
+  for (const auto& k : keys_)
+    if (k.path == path) return &k;
+  return nullptr;
+}
+
+bool Schema::is_section(const std::string& path) const {
+  const std::string prefix = path + ".";
+  return std::any_of(keys_.begin(), keys_.end(), [&](const Key& k) { return k.path.rfind(prefix, 0) == 0; });
+}
+
+std::vector<std::string> Schema::all_paths() const {
+  std::vector<std::string> paths;
+  std::set<std::string> sections;
+  for (const auto& k : keys_) {
+    paths.push_back(k.path);
+    for (size_t dot = k.path.find('.'); dot != std::string::npos; dot = k.path.find('.', dot + 1))
+      sections.insert(k.path.substr(0, dot));
+  }
+  paths.insert(paths.end(), sections.begin(), sections.end());
+  return paths;
+}
+
+}  // namespace ssd::config

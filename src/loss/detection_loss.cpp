@@ -1,0 +1,36 @@
+#include "ssd/loss/detection_loss.h"
+
+#include <ATen/ATen.h>
+
+#include "ssd/loss/focal_loss.h"
+#include "ssd/loss/multibox_loss.h"
+
+namespace ssd::loss {
+
+at::Tensor total(const LossTerms& terms) {
+  at::Tensor sum;
+  for (const auto& [name, value] : terms) sum = sum.defined() ? sum + value : value;
+  return sum;
+}
+
+const util::Registry<LossFactory>& loss_registry() {
+  static const util::Registry<LossFactory> registry(
+      "loss", "loss.name",
+      {
+          {"multibox", "Smooth-L1 + cross-entropy with hard negative mining (the SSD paper)",
+           [](const config::LossConfig& c) -> std::unique_ptr<DetectionLoss> {
+             return std::make_unique<MultiboxLoss>(c.neg_pos_ratio, c.loc_weight);
+           }},
+          {"focal", "Smooth-L1 + softmax focal loss over all default boxes (RetinaNet)",
+           [](const config::LossConfig& c) -> std::unique_ptr<DetectionLoss> {
+             return std::make_unique<FocalLoss>(c.focal_alpha, c.focal_gamma, c.loc_weight);
+           }},
+      });
+  return registry;
+}
+
+std::unique_ptr<DetectionLoss> make_loss(const config::LossConfig& config) {
+  return loss_registry().get(config.name).factory(config);
+}
+
+}  // namespace ssd::loss

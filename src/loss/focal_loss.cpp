@@ -1,0 +1,20 @@
+#include "ssd/loss/focal_loss.h"
+
+#include <ATen/ATen.h>
+
+#include "loss/localization.h"
+
+namespace ssd::loss {
+
+LossTerms FocalLoss::operator()(const model::HeadOutput& out, const model::Targets& t) const {
+  const auto positive = t.labels > 0;
+  const auto n = detail::normaliser(positive);
+  const auto log_p = at::log_softmax(out.conf, -1).gather(-1, t.labels.unsqueeze(-1)).squeeze(-1);  // [B, P]
+  const auto p = log_p.exp();
+  const auto alpha_t = at::where(positive, at::full_like(p, alpha_), at::full_like(p, 1.0 - alpha_));
+  const auto focal = -(alpha_t * (1 - p).pow(gamma_) * log_p).sum();
+  const auto loc_loss = detail::smooth_l1_positive_sum(out.loc, t.deltas, positive);
+  return {{"loss_loc", loc_loss * loc_weight_ / n}, {"loss_conf", focal / n}};
+}
+
+}  // namespace ssd::loss

@@ -1,0 +1,39 @@
+#include "ssd/model/feature_spec.h"
+
+#include <cmath>
+
+#include <torch/nn/modules/conv.h>
+#include <torch/nn/modules/pooling.h>
+
+#include "ssd/util/check.h"
+
+namespace ssd::model {
+
+namespace {
+int64_t window_out(int64_t in, int64_t kernel, int64_t stride, int64_t padding, int64_t dilation, bool ceil_mode) {
+  const double span = static_cast<double>(in + 2 * padding - dilation * (kernel - 1) - 1) / stride;
+  int64_t out = (ceil_mode ? static_cast<int64_t>(std::ceil(span)) : static_cast<int64_t>(std::floor(span))) + 1;
+  // PyTorch's rule: with ceil_mode the last window must start inside the input or its left padding.
+  if (ceil_mode && (out - 1) * stride >= in + padding) --out;
+  return out;
+}
+}  // namespace
+
+FeatureSpec infer_output(const torch::nn::Module& module, FeatureSpec x) {
+  if (const auto* conv = module.as<torch::nn::Conv2dImpl>()) {
+    const auto& o = conv->options;
+    const auto* padding = c10::get_if<torch::ExpandingArray<2>>(&o.padding());
+    SSD_CHECK(padding != nullptr, "infer_output: expected numeric Conv2d padding");
+    return {o.out_channels(), window_out(x.size, (*o.kernel_size())[0], (*o.stride())[0], (**padding)[0],
+                                         (*o.dilation())[0], false)};
+  }
+  if (const auto* pool = module.as<torch::nn::MaxPool2dImpl>()) {
+    const auto& o = pool->options;
+    return {x.channels, window_out(x.size, (*o.kernel_size())[0], (*o.stride())[0], (*o.padding())[0],
+                                   (*o.dilation())[0], o.ceil_mode())};
+  }
+  for (const auto& child : module.children()) x = infer_output(*child, x);
+  return x;
+}
+
+}  // namespace ssd::model

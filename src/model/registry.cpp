@@ -1,0 +1,32 @@
+#include "ssd/model/registry.h"
+
+#include "ssd/model/mobilenet_v2.h"
+#include "ssd/model/vgg16.h"
+
+namespace ssd::model {
+
+const util::Registry<BackboneFactory>& backbone_registry() {
+  static const util::Registry<BackboneFactory> registry(
+      "backbone", "model.backbone",
+      {
+          {"vgg16", "VGG16-reduced with L2Norm and the SSD extra layers (SSD300 at 300 px, SSD512 at 512 px)",
+           [](const BackboneOptions& o) { return std::make_shared<Vgg16Backbone>(o); }},
+          {"mobilenet_v2", "MobileNetV2 with SSD-Lite extra blocks; width set by model.width_mult",
+           [](const BackboneOptions& o) { return std::make_shared<MobileNetV2Backbone>(o); }},
+      });
+  return registry;
+}
+
+const util::Registry<HeadFactory>& head_registry() {
+  static const util::Registry<HeadFactory> registry(
+      "head", "model.head",
+      {
+          {"ssd", "3x3 convolutions per source layer (the SSD paper)",
+           [](const HeadOptions& o) { return std::make_shared<SsdHead>(o); }},
+          {"ssdlite", "depthwise-separable convolutions per source layer (MobileNetV2 paper, SSD-Lite)",
+           [](const HeadOptions& o) { return std::make_shared<SsdLiteHead>(o); }},
+      });
+  return registry;
+}
+
+}  // namespace ssd::model

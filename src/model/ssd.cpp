@@ -1,0 +1,75 @@
+#include "ssd/model/ssd.h"
+
+#include <sstream>
+
+#include "ssd/model/registry.h"
+#include "ssd/util/check.h"
+
+namespace ssd::model {
+
+SsdImpl::SsdImpl(std::shared_ptr<Backbone> backbone, std::shared_ptr<Head> head, PriorTable priors_table,
+                 std::vector<FeatureSpec> specs, int64_t image_size, int64_t num_classes)
+    : backbone_(std::move(backbone)),
+      head_(std::move(head)),
+      prior_table_(std::move(priors_table)),
+      specs_(std::move(specs)),
+      image_size_(image_size),
+      num_classes_(num_classes) {
+  register_module("backbone", backbone_);
+  register_module("head", head_);
+  priors_ = register_buffer("priors", make_priors(prior_table_, image_size_, specs_));
+}
+
+HeadOutput SsdImpl::forward(const at::Tensor& images) {
+  SSD_CHECK(images.dim() == 4 && images.size(1) == 3 && images.size(2) == image_size_ && images.size(3) == image_size_,
+            "Ssd::forward: expected images of shape [B, 3, ", image_size_, ", ", image_size_, "], got ", images.sizes());
+  return head_->forward(backbone_->forward(images));
+}
+
+int64_t SsdImpl::parameter_count() const {
+  int64_t n = 0;
+  for (const auto& p : parameters()) n += p.numel();
+  return n;
+}
+
+std::string SsdImpl::summary() const {
+  std::ostringstream os;
+  os << "model: SSD" << image_size_ << " " << backbone_name << " + " << head_name << " head, " << num_classes_
+     << " classes (with background)\n";
+  os << "default-box preset: " << prior_table_.preset << "\n";
+  os << "  level  map      channels  min px   max px   step    ratios     boxes\n";
+  for (size_t k = 0; k < specs_.size(); ++k) {
+    std::ostringstream ratios;
+    for (size_t i = 0; i < prior_table_.aspect_ratios[k].size(); ++i) ratios << (i ? "," : "") << prior_table_.aspect_ratios[k][i];
+    char line[160];
+    std::snprintf(line, sizeof(line), "  %-6zu %3lldx%-4lld %-9lld %-8.2f %-8.2f %-7.2f %-10s %lld\n", k,
+                  static_cast<long long>(specs_[k].size), static_cast<long long>(specs_[k].size),
+                  static_cast<long long>(specs_[k].channels), prior_table_.min_sizes[k], prior_table_.max_sizes[k],
+                  prior_table_.steps[k], ratios.str().c_str(),
+                  static_cast<long long>(specs_[k].size * specs_[k].size * prior_table_.anchors_per_cell(k)));
+    os << line;
+  }
+  // These two lines are parsed by tests and scripts: keep the "name: N" form.
+  os << "parameters: " << parameter_count() << "\n";
+  os << "default boxes: " << priors_.size(0) << "\n";
+  return os.str();
+}
+
+Ssd build_ssd(const config::ModelConfig& c, int64_t num_classes) {
+  const auto& backbone_entry = backbone_registry().get(c.backbone);
+  auto backbone = backbone_entry.factory(BackboneOptions{c.image_size, c.width_mult});
+  const auto specs = backbone->output_specs(c.image_size);
+  for (size_t k = 0; k < specs.size(); ++k)
+    if (specs[k].size < 1)
+      throw ConfigError("model.image_size: " + std::to_string(c.image_size) + " is too small for " + c.backbone +
+                        ": feature map " + std::to_string(k) + " would be empty");
+  auto table = resolve_priors(c.priors, backbone->default_priors(c.image_size), c.image_size, specs);
+  const std::string head_name = c.head == "auto" ? backbone->default_head() : c.head;
+  auto head = head_registry().get(head_name).factory(HeadOptions{specs, table.anchors_per_cell(), num_classes});
+  Ssd model(backbone, head, table, specs, c.image_size, num_classes);
+  model->backbone_name = c.backbone;
+  model->head_name = head_name;
+  return model;
+}
+
+}  // namespace ssd::model

@@ -1,0 +1,121 @@
+#include "ssd/model/vgg16.h"
+
+#include <torch/nn/functional/normalization.h>
+#include <torch/nn/init.h>
+#include <torch/nn/modules/activation.h>
+#include <torch/nn/modules/conv.h>
+#include <torch/nn/modules/pooling.h>
+
+#include "ssd/util/error.h"
+
+namespace ssd::model {
+
+namespace nn = torch::nn;
+
+namespace {
+
+constexpr double kL2NormInitialScale = 20.0;  // the SSD paper's value for conv4_3
+
+nn::Conv2d conv(int64_t in, int64_t out, int64_t kernel, int64_t stride = 1, int64_t padding = 0, int64_t dilation = 1) {
+  return nn::Conv2d(nn::Conv2dOptions(in, out, kernel).stride(stride).padding(padding).dilation(dilation));
+}
+nn::ReLU relu() { return nn::ReLU(nn::ReLUOptions().inplace(true)); }
+
+void xavier_init(nn::Module& module) {
+  for (auto& m : module.modules(/*include_self=*/true))
+    if (auto* c = m->as<nn::Conv2dImpl>()) {
+      nn::init::xavier_uniform_(c->weight);
+      nn::init::zeros_(c->bias);
+    }
+}
+
+}  // namespace
+
+Vgg16Backbone::Vgg16Backbone(const BackboneOptions& options) : image_size_(options.image_size) {
+  if (image_size_ != 300 && image_size_ != 512)
+    throw ConfigError("model.image_size: vgg16 is defined for 300 (SSD300) or 512 (SSD512), got " +
+                      std::to_string(image_size_));
+  // conv1_1 .. conv4_3: 64 64 M 128 128 M 256 256 256 M(ceil) 512 512 512. pool3 uses ceil mode so that
+  // 75 -> 38 at SSD300, as in the original Caffe model.
+  features_ = nn::Sequential();
+  int64_t in = 3;
+  const std::vector<int64_t> plan = {64, 64, -1, 128, 128, -1, 256, 256, 256, -2, 512, 512, 512};
+  for (int64_t v : plan) {
+    if (v < 0) {
+      features_->push_back(nn::MaxPool2d(nn::MaxPool2dOptions(2).stride(2).ceil_mode(v == -2)));
+    } else {
+      features_->push_back(conv(in, v, 3, 1, 1));
+      features_->push_back(relu());
+      in = v;
+    }
+  }
+  for (auto& m : features_->modules(false))
+    if (auto* c = m->as<nn::Conv2dImpl>()) {
+      nn::init::kaiming_normal_(c->weight, 0.0, torch::kFanOut, torch::kReLU);
+      nn::init::zeros_(c->bias);
+    }
+  register_module("features", features_);
+  scale_weight_ = register_parameter("scale_weight", torch::full({512}, kL2NormInitialScale));
+
+  // pool4, conv5_1..conv5_3 (VGG init), pool5 3x3/1, fc6 (dilated), fc7 (Xavier, as the extra layers).
+  nn::Sequential fc(nn::MaxPool2d(nn::MaxPool2dOptions(3).stride(1).padding(1)), conv(512, 1024, 3, 1, 6, 6), relu(),
+                    conv(1024, 1024, 1), relu());
+  xavier_init(*fc);
+  nn::Sequential stage5(nn::MaxPool2d(nn::MaxPool2dOptions(2).stride(2)));
+  for (int i = 0; i < 3; ++i) {
+    auto c = conv(512, 512, 3, 1, 1);
+    nn::init::kaiming_normal_(c->weight, 0.0, torch::kFanOut, torch::kReLU);
+    nn::init::zeros_(c->bias);
+    stage5->push_back(c);
+    stage5->push_back(relu());
+  }
+  for (const auto& m : *fc) stage5->push_back(m);
+
+  extra_ = nn::ModuleList();
+  extra_->push_back(stage5);
+  // Extra layers: 1x1 reduction, then a 3x3 that halves the map (SSD300's last two shrink by 2 with no padding).
+  auto block = [&](int64_t in_c, int64_t mid, int64_t out, int64_t kernel, int64_t stride, int64_t padding) {
+    nn::Sequential b(conv(in_c, mid, 1), relu(), conv(mid, out, kernel, stride, padding), relu());
+    xavier_init(*b);
+    extra_->push_back(b);
+  };
+  block(1024, 256, 512, 3, 2, 1);
+  block(512, 128, 256, 3, 2, 1);
+  if (image_size_ == 300) {
+    block(256, 128, 256, 3, 1, 0);
+    block(256, 128, 256, 3, 1, 0);
+  } else {
+    block(256, 128, 256, 3, 2, 1);
+    block(256, 128, 256, 3, 2, 1);
+    block(256, 128, 256, 4, 1, 1);
+  }
+  register_module("extra", extra_);
+}
+
+std::vector<at::Tensor> Vgg16Backbone::forward(const at::Tensor& images) {
+  std::vector<at::Tensor> out;
+  auto x = features_->forward(images);
+  // L2Norm over channels, then the learned per-channel scale.
+  out.push_back(nn::functional::normalize(x, nn::functional::NormalizeFuncOptions().dim(1)) *
+                scale_weight_.view({1, -1, 1, 1}));
+  for (const auto& block : *extra_) {
+    x = block->as<nn::SequentialImpl>()->forward(x);
+    out.push_back(x);
+  }
+  return out;
+}
+
+std::vector<FeatureSpec> Vgg16Backbone::output_specs(int64_t image_size) const {
+  std::vector<FeatureSpec> specs;
+  FeatureSpec x = infer_output(*features_, {3, image_size});
+  specs.push_back(x);
+  for (const auto& block : *extra_) {
+    x = infer_output(*block, x);
+    specs.push_back(x);
+  }
+  return specs;
+}
+
+std::string Vgg16Backbone::default_priors(int64_t image_size) const { return image_size == 512 ? "ssd512" : "ssd300"; }
+
+}  // namespace ssd::model

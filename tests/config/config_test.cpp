@@ -1,0 +1,132 @@
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "ssd/config/load.h"
+#include "ssd/util/error.h"
+#include "test_support.h"
+
+namespace ssd::config {
+namespace {
+
+using test::thrown_message;
+
+TEST(Config, EmptyTextGivesDefaults) {
+  const Config c = load_config_text("", "empty.yaml");
+  EXPECT_EQ(c.model.backbone, "vgg16");
+  EXPECT_EQ(c.model.image_size, 300);
+  EXPECT_EQ(c.data.classes.size(), 20u);
+  EXPECT_DOUBLE_EQ(c.postprocess.nms_iou, 0.45);
+}
+
+TEST(Config, ReadsNestedValues) {
+  const Config c = load_config_text(
+      "model:\n  backbone: mobilenet_v2\n  image_size: 320\n  priors:\n    aspect_ratios: [[2], [2, 3]]\n"
+      "data:\n  classes: [circle, square]\n",
+      "x.yaml");
+  EXPECT_EQ(c.model.backbone, "mobilenet_v2");
+  EXPECT_EQ(c.model.image_size, 320);
+  ASSERT_EQ(c.model.priors.aspect_ratios.size(), 2u);
+  EXPECT_EQ(c.model.priors.aspect_ratios[1], (std::vector<double>{2, 3}));
+  EXPECT_EQ(c.data.classes, (std::vector<std::string>{"circle", "square"}));
+}
+
+TEST(Config, UnknownKeyNamesFileLineKeyAndSuggestion) {
+  const std::string msg = thrown_message<ConfigError>(
+      [] { load_config_text("model:\n  image_size: 300\n  backbon: vgg16\n", "cfg.yaml"); });
+  EXPECT_EQ(msg,
+            "cfg.yaml:3:3: model.backbon: unknown key (did you mean 'model.backbone'?); every key is listed in "
+            "docs/config.md");
+}
+
+TEST(Config, UnknownSectionSuggestsSection) {
+  const std::string msg = thrown_message<ConfigError>([] { load_config_text("modle:\n  image_size: 300\n", "c.yaml"); });
+  EXPECT_NE(msg.find("c.yaml:1:1: modle: unknown key (did you mean 'model'?)"), std::string::npos) << msg;
+}
+
+TEST(Config, WrongTypeNamesPathAndExpectedType) {
+  const std::string msg = thrown_message<ConfigError>([] { load_config_text("model:\n  image_size: big\n", "c.yaml"); });
+  EXPECT_EQ(msg, "c.yaml:2:15: model.image_size: expected an integer, got 'big'");
+  const std::string list_msg =
+      thrown_message<ConfigError>([] { load_config_text("model:\n  variances: 0.1\n", "c.yaml"); });
+  EXPECT_EQ(list_msg, "c.yaml:2:14: model.variances: expected a list of numbers, got '0.1'");
+}
+
+TEST(Config, OutOfRangeNamesAllowedValues) {
+  EXPECT_EQ(thrown_message<ConfigError>([] { load_config_text("postprocess:\n  nms_iou: 1.5\n", "c.yaml"); }),
+            "c.yaml:2:12: postprocess.nms_iou: value 1.5 is not allowed: expected in [0, 1]");
+  EXPECT_EQ(thrown_message<ConfigError>([] { load_config_text("model:\n  priors:\n    preset: ssd600\n", "c.yaml"); }),
+            "c.yaml:3:13: model.priors.preset: value ssd600 is not allowed: expected one of auto, ssd300, ssd512, scales");
+  EXPECT_EQ(thrown_message<ConfigError>([] { load_config_text("runtime:\n  device: gpu\n", "c.yaml"); }),
+            "c.yaml:2:11: runtime.device: value gpu is not allowed: expected auto, cpu, cuda or cuda:N");
+}
+
+TEST(Config, SyntaxErrorNamesLine) {
+  const std::string msg = thrown_message<ConfigError>([] { load_config_text("model:\n  image_size: [300\n", "c.yaml"); });
+  EXPECT_EQ(msg.rfind("c.yaml:", 0), 0u) << msg;
+  EXPECT_NE(msg.find("YAML syntax error"), std::string::npos) << msg;
+}
+
+TEST(Config, SetOverridesAnyKey) {
+  const Config c = load_config_text("model:\n  image_size: 300\n", "c.yaml",
+                                    {"model.image_size=512", "model.priors.steps=[8, 16]", "data.classes=[a, b, c]",
+                                     "runtime.device=cpu"});
+  EXPECT_EQ(c.model.image_size, 512);
+  EXPECT_EQ(c.model.priors.steps, (std::vector<double>{8, 16}));
+  EXPECT_EQ(c.data.classes.size(), 3u);
+  EXPECT_EQ(c.runtime.device, "cpu");
+}
+
+TEST(Config, SetErrorsNameTheOverride) {
+  EXPECT_EQ(thrown_message<ConfigError>([] { load_config_text("", "c.yaml", {"model.imagesize=512"}); }),
+            "--set model.imagesize=512: model.imagesize: unknown key (did you mean 'model.image_size'?); every key is "
+            "listed in docs/config.md");
+  EXPECT_EQ(thrown_message<ConfigError>([] { load_config_text("", "c.yaml", {"model.image_size"}); }),
+            "--set model.image_size: expected key=value, for example --set model.image_size=512");
+  EXPECT_EQ(thrown_message<ConfigError>([] { load_config_text("", "c.yaml", {"model.image_size=3"}); }),
+            "--set model.image_size=3: model.image_size: value 3 is not allowed: expected in [32, 4096]");
+}
+
+TEST(Config, CrossFieldValidation) {
+  EXPECT_NE(thrown_message<ConfigError>([] { load_config_text("model:\n  priors:\n    s_min: 0.9\n    s_max: 0.5\n", "c.yaml"); })
+                .find("model.priors.s_min"),
+            std::string::npos);
+}
+
+TEST(Config, MissingFileIsAConfigError) {
+  EXPECT_EQ(thrown_message<ConfigError>([] { load_config("/nonexistent/cfg.yaml"); }),
+            "/nonexistent/cfg.yaml: cannot open config file");
+}
+
+TEST(Config, PrintedConfigLoadsBackToTheSameValues) {
+  Config c = load_config_text("", "c.yaml",
+                              {"model.width_mult=0.35", "model.priors.aspect_ratios=[[2], [2, 3.5]]",
+                               "data.classes=[\"a b\", 'yes', '1']", "loss.focal_alpha=0.1"});
+  const std::string yaml = to_yaml(c);
+  const Config back = load_config_text(yaml, "printed.yaml");
+  EXPECT_EQ(to_yaml(back), yaml);
+  EXPECT_DOUBLE_EQ(back.model.width_mult, 0.35);
+  EXPECT_EQ(back.data.classes, (std::vector<std::string>{"a b", "yes", "1"}));
+  EXPECT_EQ(back.model.priors.aspect_ratios[1], (std::vector<double>{2, 3.5}));
+}
+
+TEST(Config, ReferenceDocIsInStepWithTheCode) {
+  const std::string path = std::string(SSD_SOURCE_DIR) + "/docs/config.md";
+  std::ifstream in(path);
+  ASSERT_TRUE(in) << "missing " << path;
+  std::stringstream text;
+  text << in.rdbuf();
+  EXPECT_EQ(text.str(), reference_markdown())
+      << "docs/config.md is out of date: run ./build/ssd-train --config-reference > docs/config.md";
+}
+
+TEST(Config, ShippedConfigsLoad) {
+  for (const char* name : {"voc_ssd300_vgg16.yaml", "voc_ssd512_vgg16.yaml", "voc_ssdlite_mobilenet_v2.yaml"}) {
+    SCOPED_TRACE(name);
+    EXPECT_NO_THROW(load_config(std::string(SSD_SOURCE_DIR) + "/configs/" + name));
+  }
+}
+
+}  // namespace
+}  // namespace ssd::config

@@ -1,0 +1,116 @@
+#include <gtest/gtest.h>
+
+#include <torch/torch.h>
+
+#include "ssd/config/load.h"
+#include "ssd/model/ssd.h"
+#include "ssd/util/error.h"
+#include "test_support.h"
+
+namespace ssd::model {
+namespace {
+
+config::ModelConfig vgg(int64_t size) {
+  config::ModelConfig c;
+  c.backbone = "vgg16";
+  c.image_size = size;
+  return c;
+}
+
+std::vector<int64_t> sizes_of(const std::vector<FeatureSpec>& specs) {
+  std::vector<int64_t> out;
+  for (const auto& s : specs) out.push_back(s.size);
+  return out;
+}
+std::vector<int64_t> channels_of(const std::vector<FeatureSpec>& specs) {
+  std::vector<int64_t> out;
+  for (const auto& s : specs) out.push_back(s.channels);
+  return out;
+}
+
+TEST(Ssd300Vgg16, ParameterCountMatchesTorchvision) {
+  auto model = build_ssd(vgg(300), 21);
+  // 26,285,486 = VGG16 conv 14,714,688 + L2Norm 512 + fc6 4,719,616 + fc7 1,049,600 + extras 2,459,520
+  //            + heads 3,341,550; the same as torchvision's ssd300_vgg16(num_classes=21) (golden).
+  EXPECT_EQ(model->parameter_count(), test::golden("ssd300_vgg16.json")["parameters"].get<int64_t>());
+  EXPECT_EQ(model->parameter_count(), 26285486);
+}
+
+TEST(Ssd300Vgg16, FeatureMapsAndDefaultBoxes) {
+  auto model = build_ssd(vgg(300), 21);
+  EXPECT_EQ(sizes_of(model->feature_specs()), (std::vector<int64_t>{38, 19, 10, 5, 3, 1}));
+  EXPECT_EQ(channels_of(model->feature_specs()), (std::vector<int64_t>{512, 1024, 512, 256, 256, 256}));
+  EXPECT_EQ(model->priors().size(0), 8732);  // 38^2*4 + 19^2*6 + 10^2*6 + 5^2*6 + 3^2*4 + 1*4
+}
+
+TEST(Ssd300Vgg16, HeadOutputShapesAndFeatureShapesAgree) {
+  auto model = build_ssd(vgg(300), 21);
+  torch::NoGradGuard no_grad;
+  model->eval();
+  const auto out = model->forward(torch::randn({1, 3, 300, 300}));
+  EXPECT_EQ(out.loc.sizes(), (std::vector<int64_t>{1, 8732, 4}));
+  EXPECT_EQ(out.conf.sizes(), (std::vector<int64_t>{1, 8732, 21}));
+  EXPECT_TRUE(torch::isfinite(out.conf).all().item<bool>());
+}
+
+TEST(Ssd512Vgg16, ParameterCountShapesAndDefaultBoxes) {
+  auto model = build_ssd(vgg(512), 21);
+  EXPECT_EQ(model->parameter_count(), test::golden("ssd512_vgg16.json")["parameters"].get<int64_t>());
+  EXPECT_EQ(sizes_of(model->feature_specs()), (std::vector<int64_t>{64, 32, 16, 8, 4, 2, 1}));
+  EXPECT_EQ(model->priors().size(0), 24564);  // 64^2*4 + 32^2*6 + 16^2*6 + 8^2*6 + 4^2*6 + 2^2*4 + 1*4
+  torch::NoGradGuard no_grad;
+  model->eval();
+  const auto out = model->forward(torch::randn({1, 3, 512, 512}));
+  EXPECT_EQ(out.loc.sizes(), (std::vector<int64_t>{1, 24564, 4}));
+  EXPECT_EQ(out.conf.sizes(), (std::vector<int64_t>{1, 24564, 21}));
+}
+
+TEST(SsdLiteMobileNetV2, MapsShapesAndWidth) {
+  config::ModelConfig c;
+  c.backbone = "mobilenet_v2";
+  c.image_size = 320;
+  auto model = build_ssd(c, 21);
+  EXPECT_EQ(model->head_name, "ssdlite");
+  EXPECT_EQ(sizes_of(model->feature_specs()), (std::vector<int64_t>{20, 10, 5, 3, 2, 1}));
+  EXPECT_EQ(channels_of(model->feature_specs()), (std::vector<int64_t>{576, 1280, 512, 256, 256, 128}));
+  const int64_t full = model->parameter_count();
+
+  c.width_mult = 0.5;
+  c.image_size = 160;
+  auto narrow = build_ssd(c, 21);
+  EXPECT_LT(narrow->parameter_count(), full);
+  EXPECT_EQ(channels_of(narrow->feature_specs()), (std::vector<int64_t>{288, 1280, 256, 128, 128, 64}));
+  narrow->eval();
+  torch::NoGradGuard no_grad;
+  const auto out = narrow->forward(torch::randn({2, 3, 160, 160}));
+  EXPECT_EQ(out.loc.size(1), narrow->priors().size(0));
+  EXPECT_EQ(out.conf.sizes(), (std::vector<int64_t>{2, narrow->priors().size(0), 21}));
+}
+
+TEST(BuildSsd, ConfigErrorsNameTheKey) {
+  config::ModelConfig c = vgg(300);
+  c.backbone = "vgg61";
+  EXPECT_EQ(test::thrown_message<ConfigError>([&] { build_ssd(c, 21); }),
+            "model.backbone: unknown backbone 'vgg61' (did you mean 'vgg16'?); available: vgg16, mobilenet_v2");
+  c = vgg(400);
+  EXPECT_EQ(test::thrown_message<ConfigError>([&] { build_ssd(c, 21); }),
+            "model.image_size: vgg16 is defined for 300 (SSD300) or 512 (SSD512), got 400");
+  c = vgg(300);
+  c.priors.min_sizes = {30, 60, 111};
+  EXPECT_EQ(test::thrown_message<ConfigError>([&] { build_ssd(c, 21); }),
+            "model.priors.min_sizes: has 3 entries, expected 6, one per feature map of the backbone at image_size 300");
+  c = vgg(512);
+  c.priors.preset = "ssd300";
+  EXPECT_EQ(test::thrown_message<ConfigError>([&] { build_ssd(c, 21); }),
+            "model.priors.min_sizes: has 6 entries (from preset ssd300), expected 7, one per feature map of the "
+            "backbone at image_size 512");
+}
+
+TEST(BuildSsd, SummaryHasTheParsedLines) {
+  const auto summary = build_ssd(vgg(300), 21)->summary();
+  EXPECT_NE(summary.find("\nparameters: 26285486\n"), std::string::npos) << summary;
+  EXPECT_NE(summary.find("\ndefault boxes: 8732\n"), std::string::npos) << summary;
+}
+
+}  // namespace
+}  // namespace ssd::model

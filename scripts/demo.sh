@@ -1,12 +1,29 @@
 #!/usr/bin/env bash
-# The main job on a fresh machine: installs, builds, and shows each shipped model config.
-# (Training, evaluation and detection on the embedded shapes data set join this script with the
-# end-to-end pipeline.)
+# The main job on a fresh machine: install, build, generate the embedded shapes data set, train an SSD-Lite
+# on it, evaluate it (VOC07 11-point and VOC all-point mAP), and run detection on a few validation images.
+# Everything lands in runs/shapes/ (checkpoints, train.log, metrics.csv, training.png, detections/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 bash scripts/build.sh
-for config in configs/voc_ssd300_vgg16.yaml configs/voc_ssd512_vgg16.yaml configs/voc_ssdlite_mobilenet_v2.yaml; do
-  echo "== ssd-train --config $config --dry-run"
-  ./build/ssd-train --config "$config" --dry-run
-done
+
+data=data/generated/shapes
+if [ ! -f "$data/ImageSets/Main/val.txt" ]; then
+  ./build/ssd-shapes --out "$data" --seed 0
+fi
+
+start=$(date +%s)
+./build/ssd-train --config configs/shapes.yaml
+trained=$(date +%s)
+
+echo "== evaluation of runs/shapes/best.pt on the validation split"
+./build/ssd-eval --checkpoint runs/shapes/best.pt --metric voc07 --json-out runs/shapes/eval_voc07.json
+./build/ssd-eval --checkpoint runs/shapes/best.pt --metric voc --json-out runs/shapes/eval_voc.json
+
+echo "== detection on 8 validation images"
+mapfile -t images < <(head -n 8 "$data/ImageSets/Main/val.txt" | sed "s|^|$data/JPEGImages/|; s|$|.jpg|")
+./build/ssd-detect --checkpoint runs/shapes/best.pt "${images[@]}" --output runs/shapes/detections \
+  --json-out runs/shapes/detections.json
+
+echo "== done: training took $(( (trained - start) / 60 )) min $(( (trained - start) % 60 )) s"
+echo "   runs/shapes/training.png (loss, LR, mAP), runs/shapes/detections/*.jpg, runs/shapes/eval_*.json"

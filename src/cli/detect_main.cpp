@@ -1,16 +1,78 @@
-// ssd-detect: checkpoint + images -> boxes, annotated images, JSON.
-#include <iostream>
+// ssd-detect: checkpoint + images -> annotated images and COCO-results JSON.
+#include <spdlog/spdlog.h>
+
+#include <filesystem>
+#include <opencv2/imgcodecs.hpp>
 
 #include "cli/common.h"
+#include "ssd/detect/detector.h"
+#include "ssd/engine/runtime.h"
+#include "ssd/eval/detections_json.h"
 #include "ssd/util/error.h"
 
+namespace fs = std::filesystem;
+
 int main(int argc, char** argv) {
-  CLI::App app{"ssd-detect: run an SSD checkpoint on images; writes annotated images and COCO-style JSON.", "ssd-detect"};
+  CLI::App app{
+      "ssd-detect: run an SSD checkpoint on images; writes annotated images and COCO-results JSON.\n\n"
+      "Examples:\n"
+      "  ssd-detect --checkpoint runs/shapes/best.pt data/generated/shapes/JPEGImages/000800.jpg --output out/\n"
+      "  ssd-detect --checkpoint runs/shapes images/ --json-out dets.json     # then: ssd-eval --dets dets.json ...\n\n"
+      "JSON boxes are [x, y, w, h] in original image pixels (0-based); image_id is the file stem.",
+      "ssd-detect"};
   ssd::cli::CommonOptions common;
   ssd::cli::add_common_options(app, common);
-  return ssd::cli::run_tool("ssd-detect", app, argc, argv, [&] {
-    const auto config = ssd::cli::load_config(common);
-    if (ssd::cli::handle_info_flags(common, config)) return 0;
-    throw ssd::ConfigError("ssd-detect needs a checkpoint and images; see ssd-detect --help");
+  std::string checkpoint, output, json_out;
+  std::vector<std::string> inputs;
+  double score_thresh = -1, nms_iou = -1, draw_thresh = 0.5;
+  int64_t top_k = -1, batch = 8;
+  app.add_option("--checkpoint", checkpoint, "Checkpoint file or run directory (its best.pt if present, else last.pt)")->required();
+  app.add_option("inputs", inputs, "Image files or folders")->required();
+  app.add_option("--output", output, "Folder for annotated images (boxes with class name and score)");
+  app.add_option("--json-out", json_out, "Write all detections as COCO results JSON");
+  app.add_option("--score-thresh", score_thresh, "Keep detections scoring at least this (default: postprocess.score_threshold)");
+  app.add_option("--nms-iou", nms_iou, "Per-class NMS IoU (default: postprocess.nms_iou)");
+  app.add_option("--top-k", top_k, "Detections kept per image (default: postprocess.max_per_image)");
+  app.add_option("--draw-thresh", draw_thresh, "Smallest score drawn on the annotated images")->capture_default_str();
+  app.add_option("--batch", batch, "Images per forward pass")->capture_default_str();
+
+  return ssd::cli::run_tool("ssd-detect", app, argc, argv, [&]() -> int {
+    auto overrides = common.overrides;
+    if (score_thresh >= 0) overrides.push_back("postprocess.score_threshold=" + std::to_string(score_thresh));
+    if (nms_iou >= 0) overrides.push_back("postprocess.nms_iou=" + std::to_string(nms_iou));
+    if (top_k > 0) overrides.push_back("postprocess.max_per_image=" + std::to_string(top_k));
+    if (!common.device.empty()) overrides.push_back("runtime.device=" + common.device);
+    if (common.threads >= 0) overrides.push_back("runtime.threads=" + std::to_string(common.threads));
+    std::string path = checkpoint;
+    if (fs::is_directory(path)) path = fs::exists(fs::path(path) / "best.pt") ? (fs::path(path) / "best.pt").string() : path;
+    auto loaded = ssd::detect::load_model(path, overrides, c10::Device(c10::kCPU));
+    c10::Device device(c10::kCPU);
+    spdlog::info("{}", ssd::engine::apply_runtime(loaded.config.runtime, &device));
+    loaded.model->to(device);
+    const auto files = ssd::detect::collect_images(inputs);
+    std::vector<std::string> skipped;
+    const auto per_image = ssd::detect::detect_files(loaded, files, batch, device, &skipped);
+    std::vector<ssd::eval::Detection> all;
+    if (!output.empty()) fs::create_directories(output);
+    for (size_t i = 0; i < files.size(); ++i) {
+      all.insert(all.end(), per_image[i].begin(), per_image[i].end());
+      size_t shown = 0;
+      for (const auto& d : per_image[i]) shown += d.score >= draw_thresh;
+      spdlog::info("{}: {} detections, {} with score >= {}", files[i], per_image[i].size(), shown, draw_thresh);
+      if (!output.empty()) {
+        cv::Mat bgr = cv::imread(files[i], cv::IMREAD_COLOR);
+        if (bgr.empty()) continue;
+        ssd::detect::draw_detections(bgr, per_image[i], loaded.config.data.classes, static_cast<float>(draw_thresh));
+        const auto out = (fs::path(output) / (fs::path(files[i]).stem().string() + ".jpg")).string();
+        if (!cv::imwrite(out, bgr)) throw ssd::DataError(out + ": cannot write");
+      }
+    }
+    for (const auto& s : skipped) spdlog::warn("skipped {}", s);
+    if (!json_out.empty()) {
+      ssd::eval::write_detections_json(json_out, all, loaded.config.data.classes);
+      spdlog::info("wrote {} detections to {}", all.size(), json_out);
+    }
+    if (!output.empty()) spdlog::info("annotated images in {}", output);
+    return skipped.size() == files.size() ? static_cast<int>(ssd::kExitData) : 0;
   });
 }

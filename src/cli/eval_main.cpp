@@ -1,16 +1,111 @@
-// ssd-eval: checkpoint + data set -> mAP.
+// ssd-eval: a checkpoint on a data set, or a detections file against ground truth -> VOC mAP tables and JSON.
+#include <spdlog/spdlog.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
+#include <nlohmann/json.hpp>
 
 #include "cli/common.h"
+#include "ssd/data/dataset.h"
+#include "ssd/detect/detector.h"
+#include "ssd/engine/runtime.h"
+#include "ssd/eval/detections_json.h"
+#include "ssd/eval/evaluator.h"
 #include "ssd/util/error.h"
 
+namespace fs = std::filesystem;
+
+namespace {
+
+nlohmann::json result_json(const ssd::eval::VocResult& r, const std::vector<std::string>& names) {
+  auto number = [](double v) { return std::isnan(v) ? nlohmann::json(nullptr) : nlohmann::json(v); };
+  nlohmann::json per_class = nlohmann::json::object();
+  for (size_t c = 0; c < r.ap.size(); ++c) per_class[names[c]] = number(r.ap[c]);
+  return {{"metric", r.metric}, {"mAP", number(r.map)}, {"per_class", per_class}};
+}
+
+std::vector<std::string> split_list(const std::string& text) {
+  std::vector<std::string> out;
+  std::stringstream ss(text);
+  for (std::string item; std::getline(ss, item, ',');)
+    if (!item.empty()) out.push_back(item);
+  return out;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
-  CLI::App app{"ssd-eval: evaluate an SSD checkpoint on a data set (VOC07 11-point, VOC all-point, COCO mAP).", "ssd-eval"};
+  CLI::App app{
+      "ssd-eval: evaluate detections with the Pascal VOC metrics (devkit semantics).\n\n"
+      "Examples:\n"
+      "  ssd-eval --checkpoint runs/shapes/best.pt                         # the run's own val split\n"
+      "  ssd-eval --checkpoint runs/shapes --data data/VOC2007 --split test --metric voc07 --json-out ap.json\n"
+      "  ssd-eval --dets dets.json --gt data/VOC2007 --split test --metric voc   # score a file, no model, no images\n\n"
+      "Metrics: voc07 = VOC2007 11-point AP, voc = all-point AP (VOC2010+); IoU >= 0.5, difficult objects ignored.",
+      "ssd-eval"};
   ssd::cli::CommonOptions common;
   ssd::cli::add_common_options(app, common);
-  return ssd::cli::run_tool("ssd-eval", app, argc, argv, [&] {
-    const auto config = ssd::cli::load_config(common);
-    if (ssd::cli::handle_info_flags(common, config)) return 0;
-    throw ssd::ConfigError("ssd-eval needs a checkpoint and a data set; see ssd-eval --help");
+  std::string checkpoint, data_root, split, format, dets_path, gt_root, classes_text, metric = "voc07", json_out;
+  int64_t batch = 8;
+  app.add_option("--checkpoint", checkpoint, "Checkpoint file or run directory (its last.pt); its config comes with it");
+  app.add_option("--data", data_root, "Data root to evaluate on instead of the config's data.val");
+  app.add_option("--split", split, "Split name (VOC: ImageSets/Main/<split>.txt; folder layout: train, val, all or splits/<split>.txt)");
+  app.add_option("--format", format, "Layout of --data / --gt: voc or folder (default: detected from the folder names)");
+  app.add_option("--dets", dets_path, "Score this detections file (COCO results JSON, as ssd-detect --json-out writes) instead of a model");
+  app.add_option("--gt", gt_root, "Ground truth for --dets: a VOC root or folder layout (annotations only; no images needed)");
+  app.add_option("--classes", classes_text, "Class names for --dets, comma-separated (default: the 20 VOC classes)");
+  app.add_option("--metric", metric, "voc07 (11-point) or voc (all-point)")->check(CLI::IsMember({"voc07", "voc"}))->capture_default_str();
+  app.add_option("--json-out", json_out, "Write {\"metric\", \"mAP\", \"per_class\"} to this file");
+  app.add_option("--batch", batch, "Images per forward pass")->capture_default_str();
+
+  return ssd::cli::run_tool("ssd-eval", app, argc, argv, [&]() -> int {
+    auto detect_format = [&](const std::string& root) {
+      if (!format.empty()) return format;
+      return fs::is_directory(fs::path(root) / "annotations") && !fs::is_directory(fs::path(root) / "Annotations") ? std::string("folder")
+                                                                                                                    : std::string("voc");
+    };
+    std::vector<std::string> names;
+    std::unique_ptr<ssd::data::DetectionDataset> dataset;
+    std::vector<ssd::eval::Detection> detections;
+    if (!dets_path.empty()) {
+      if (!checkpoint.empty()) throw ssd::ConfigError("give either --checkpoint or --dets, not both");
+      if (gt_root.empty()) throw ssd::ConfigError("--dets needs --gt (a VOC root or folder layout)");
+      names = classes_text.empty() ? ssd::config::voc_class_names() : split_list(classes_text);
+      ssd::config::SplitConfig s{detect_format(gt_root), {gt_root}, {split.empty() ? "all" : split}};
+      if (s.format == "voc" && split.empty()) throw ssd::ConfigError("--split is needed for a VOC root (e.g. --split test)");
+      dataset = std::make_unique<ssd::data::DetectionDataset>(s, names, /*keep_difficult=*/true, false, 0.1, 1, "gt", false);
+      detections = ssd::eval::read_detections_json(dets_path, names);
+    } else {
+      if (checkpoint.empty()) throw ssd::ConfigError("give --checkpoint (a model to run) or --dets (a detections file to score)");
+      c10::Device device(c10::kCPU);
+      auto overrides = common.overrides;
+      if (!common.device.empty()) overrides.push_back("runtime.device=" + common.device);
+      if (common.threads >= 0) overrides.push_back("runtime.threads=" + std::to_string(common.threads));
+      // Loaded on the CPU first: the device comes from the checkpoint's config (runtime.device) and the overrides.
+      auto loaded = ssd::detect::load_model(checkpoint, overrides, c10::Device(c10::kCPU));
+      spdlog::info("{}", ssd::engine::apply_runtime(loaded.config.runtime, &device));
+      loaded.model->to(device);
+      names = loaded.config.data.classes;
+      auto s = loaded.config.data.val;
+      if (!data_root.empty()) s = {detect_format(data_root), {data_root}, {split.empty() ? "val" : split}};
+      else if (!split.empty()) s.splits = {split};
+      if (s.roots.empty()) throw ssd::ConfigError("the checkpoint's config has no data.val.roots: give --data ROOT --split NAME");
+      dataset = std::make_unique<ssd::data::DetectionDataset>(s, names, true, loaded.config.data.strict, loaded.config.data.val_fraction,
+                                                              static_cast<uint64_t>(loaded.config.runtime.seed), "val");
+      spdlog::info("evaluating on {} images from {}", dataset->size(), dataset->description());
+      detections = ssd::eval::predict(loaded.model, *dataset, loaded.config, device, batch);
+    }
+    const auto result = ssd::eval::evaluate_voc(dataset->annotations(), detections, static_cast<int64_t>(names.size()), metric == "voc07");
+    std::cout << ssd::eval::format_table(result, names);
+    if (!dataset->report().summary().empty()) spdlog::warn("{}", dataset->report().summary());
+    if (!json_out.empty()) {
+      std::ofstream f(json_out);
+      if (!f) throw ssd::DataError(json_out + ": cannot write");
+      f << result_json(result, names).dump(2) << "\n";
+      spdlog::info("wrote {}", json_out);
+    }
+    return 0;
   });
 }

@@ -166,6 +166,18 @@ Rule<std::vector<double>> all_positive(size_t exact_size = 0) {
           }};
 }
 
+Rule<std::vector<double>> unit_interval_list(size_t exact_size = 0) {
+  std::string allowed = exact_size ? std::to_string(exact_size) + " numbers in [0, 1]" : "numbers in [0, 1]";
+  return {allowed, [exact_size](const std::vector<double>& v) {
+            if (exact_size && v.size() != exact_size) return false;
+            return std::all_of(v.begin(), v.end(), [](double x) { return x >= 0 && x <= 1; });
+          }};
+}
+
+Rule<std::vector<double>> numbers(size_t exact_size) {
+  return {std::to_string(exact_size) + " numbers", [exact_size](const std::vector<double>& v) { return v.size() == exact_size; }};
+}
+
 Rule<std::vector<std::vector<double>>> ratios_at_least_one() {
   return {"each ratio >= 1 (r adds r:1 and 1:r)", [](const std::vector<std::vector<double>>& v) {
             for (const auto& level : v)
@@ -222,6 +234,40 @@ Schema::Schema() {
     key<std::vector<std::string>>("data.classes", [](Config& c) -> auto& { return c.data.classes; }, nonempty_unique_names(),
         "model::build_ssd (num_classes = size + 1)", "Object class names without background; the model predicts size + 1 classes."),
 
+    key<std::string>("data.train.format", [](Config& c) -> auto& { return c.data.train.format; }, one_of({"voc", "folder"}),
+        "data::open_dataset", "Layout of the training data: voc (VOCdevkit) or folder (images/ + annotations/)."),
+    key<std::vector<std::string>>("data.train.roots", [](Config& c) -> auto& { return c.data.train.roots; }, any<std::vector<std::string>>(),
+        "data::open_dataset", "Training data roots; several are concatenated (VOC2007 + VOC2012)."),
+    key<std::vector<std::string>>("data.train.splits", [](Config& c) -> auto& { return c.data.train.splits; }, nonempty_unique_names(),
+        "data::open_dataset", "Split per root (one name applies to all): ImageSets/Main/<split>.txt, or folder splits."),
+    key<std::string>("data.val.format", [](Config& c) -> auto& { return c.data.val.format; }, one_of({"voc", "folder"}),
+        "data::open_dataset", "Layout of the validation data."),
+    key<std::vector<std::string>>("data.val.roots", [](Config& c) -> auto& { return c.data.val.roots; }, any<std::vector<std::string>>(),
+        "data::open_dataset", "Validation data roots; empty = no validation during training."),
+    key<std::vector<std::string>>("data.val.splits", [](Config& c) -> auto& { return c.data.val.splits; }, nonempty_unique_names(),
+        "data::open_dataset", "Split per validation root."),
+    key<bool>("data.train_difficult", [](Config& c) -> auto& { return c.data.train_difficult; }, any<bool>(),
+        "data::open_dataset", "Train on VOC difficult objects too (evaluation keeps them, marked, as the devkit does)."),
+    key<bool>("data.strict", [](Config& c) -> auto& { return c.data.strict; }, any<bool>(),
+        "data::open_dataset, data::DataLoader", "Stop at the first bad sample instead of skipping and counting it."),
+    key<int64_t>("data.workers", [](Config& c) -> auto& { return c.data.workers; }, in_range<int64_t>(0, 256),
+        "data::DataLoader", "Loader threads that read, decode and augment; 0 = every core."),
+    key<double>("data.val_fraction", [](Config& c) -> auto& { return c.data.val_fraction; }, in_range(0.0, 0.9),
+        "data::open_dataset", "Folder layout without split files: share of images in the seeded val split."),
+
+    key<double>("augment.photometric_prob", [](Config& c) -> auto& { return c.augment.photometric_prob; }, in_range(0.0, 1.0),
+        "data::TrainAugmentation", "Probability of each photometric distortion (brightness, contrast, saturation, hue, channel swap)."),
+    key<double>("augment.expand_prob", [](Config& c) -> auto& { return c.augment.expand_prob; }, in_range(0.0, 1.0),
+        "data::TrainAugmentation", "Probability of zoom-out onto a mean-filled canvas."),
+    key<double>("augment.expand_max_ratio", [](Config& c) -> auto& { return c.augment.expand_max_ratio; }, in_range(1.0, 16.0),
+        "data::TrainAugmentation", "Largest canvas side as a multiple of the image side."),
+    key<double>("augment.crop_prob", [](Config& c) -> auto& { return c.augment.crop_prob; }, in_range(0.0, 1.0),
+        "data::TrainAugmentation", "Probability of the IoU-constrained random crop."),
+    key<std::vector<double>>("augment.crop_min_ious", [](Config& c) -> auto& { return c.augment.crop_min_ious; }, unit_interval_list(),
+        "data::TrainAugmentation", "Minimum IoU of the crop with some object, drawn uniformly; 0 = any crop."),
+    key<double>("augment.flip_prob", [](Config& c) -> auto& { return c.augment.flip_prob; }, in_range(0.0, 1.0),
+        "data::TrainAugmentation", "Probability of a horizontal flip."),
+
     key<std::string>("model.backbone", [](Config& c) -> auto& { return c.model.backbone; }, any<std::string>(),
         "model::build_ssd", "Backbone from the registry (ssd-train --list-backbones): vgg16, mobilenet_v2."),
     key<std::string>("model.head", [](Config& c) -> auto& { return c.model.head; }, any<std::string>(),
@@ -229,11 +275,16 @@ Schema::Schema() {
     key<int64_t>("model.image_size", [](Config& c) -> auto& { return c.model.image_size; }, in_range<int64_t>(32, 4096),
         "model::build_ssd", "Square input side in pixels (vgg16: 300 or 512)."),
     key<double>("model.width_mult", [](Config& c) -> auto& { return c.model.width_mult; }, in_range(0.05, 4.0),
-        "model::build_ssd", "Channel multiplier of MobileNet backbones, their extra layers and SSD-Lite heads."),
+        "model::build_ssd", "Channel multiplier of the backbone, its extra layers and SSD-Lite heads (1.0 = the paper's model)."),
     key<std::vector<double>>("model.variances", [](Config& c) -> auto& { return c.model.variances; }, all_positive(2),
         "model::BoxCoder", "Box-coding variances (centre, size)."),
     key<double>("model.iou_threshold", [](Config& c) -> auto& { return c.model.iou_threshold; }, in_range(0.0, 1.0),
         "model::assign_targets", "A default box is a positive when its IoU with a ground-truth box is at least this."),
+
+    key<std::vector<double>>("model.pixel_mean", [](Config& c) -> auto& { return c.model.pixel_mean; }, numbers(3),
+        "data::ImageNormalizer", "RGB mean subtracted from 0..255 pixels."),
+    key<std::vector<double>>("model.pixel_std", [](Config& c) -> auto& { return c.model.pixel_std; }, all_positive(3),
+        "data::ImageNormalizer", "RGB divisor applied after the mean."),
 
     key<std::string>("model.priors.preset", [](Config& c) -> auto& { return c.model.priors.preset; },
         one_of({"auto", "ssd300", "ssd512", "scales"}),
@@ -266,6 +317,53 @@ Schema::Schema() {
         "loss::FocalLoss", "Focal loss: weight of foreground classes (background gets 1 - alpha)."),
     key<double>("loss.focal_gamma", [](Config& c) -> auto& { return c.loss.focal_gamma; }, at_least(0.0),
         "loss::FocalLoss", "Focal loss: focusing exponent."),
+
+    key<std::string>("solver.optimizer", [](Config& c) -> auto& { return c.solver.optimizer; },
+        one_of({"sgd", "adam", "adamw", "rmsprop", "adagrad"}), "optim::make_optimizer", "Optimizer."),
+    key<double>("solver.lr", [](Config& c) -> auto& { return c.solver.lr; }, positive(),
+        "optim::make_optimizer, lr::make_schedule", "LR0, the base learning rate (assumes the loss normalised by the positives)."),
+    key<double>("solver.momentum", [](Config& c) -> auto& { return c.solver.momentum; }, in_range(0.0, 1.0),
+        "optim::make_optimizer", "SGD / RMSprop momentum."),
+    key<bool>("solver.nesterov", [](Config& c) -> auto& { return c.solver.nesterov; }, any<bool>(),
+        "optim::make_optimizer", "SGD Nesterov momentum."),
+    key<double>("solver.weight_decay", [](Config& c) -> auto& { return c.solver.weight_decay; }, at_least(0.0),
+        "optim::make_optimizer", "Weight decay (L2; decoupled for AdamW)."),
+    key<std::vector<double>>("solver.betas", [](Config& c) -> auto& { return c.solver.betas; }, unit_interval_list(2),
+        "optim::make_optimizer", "Adam / AdamW betas."),
+    key<double>("solver.eps", [](Config& c) -> auto& { return c.solver.eps; }, positive(),
+        "optim::make_optimizer", "Adam / AdamW / RMSprop / Adagrad epsilon."),
+    key<double>("solver.clip_grad_norm", [](Config& c) -> auto& { return c.solver.clip_grad_norm; }, at_least(0.0),
+        "engine::Trainer", "Clip the global gradient L2 norm to this; 0 = off."),
+
+    key<std::string>("schedule.name", [](Config& c) -> auto& { return c.schedule.name; }, any<std::string>(),
+        "lr::make_schedule", "Schedule from the registry (--list-schedules)."),
+    key<std::vector<double>>("schedule.milestones", [](Config& c) -> auto& { return c.schedule.milestones; }, all_positive(),
+        "lr::make_schedule", "multistep: milestones in iterations; empty = milestone_fractions of the run."),
+    key<std::vector<double>>("schedule.milestone_fractions", [](Config& c) -> auto& { return c.schedule.milestone_fractions; },
+        unit_interval_list(), "lr::make_schedule", "multistep: milestones as fractions of the run (2/3 and 5/6: the paper's 80k and 100k of 120k)."),
+    key<double>("schedule.gamma", [](Config& c) -> auto& { return c.schedule.gamma; }, positive(),
+        "lr::make_schedule", "multistep: factor applied at each milestone."),
+    key<int64_t>("schedule.warmup_iters", [](Config& c) -> auto& { return c.schedule.warmup_iters; }, at_least<int64_t>(0),
+        "lr::make_schedule", "Warm-up length in iterations; 0 = none."),
+    key<std::string>("schedule.warmup_method", [](Config& c) -> auto& { return c.schedule.warmup_method; }, one_of({"linear", "constant"}),
+        "lr::make_schedule", "Warm-up factor: linear from start_factor to 1, or constant start_factor."),
+    key<double>("schedule.warmup_start_factor", [](Config& c) -> auto& { return c.schedule.warmup_start_factor; }, in_range(0.0, 1.0),
+        "lr::make_schedule", "Warm-up factor of LR0 at iteration 0."),
+
+    key<std::string>("train.run_dir", [](Config& c) -> auto& { return c.train.run_dir; }, any<std::string>(),
+        "engine::Trainer", "Run directory: checkpoints, train.log, metrics.csv, plots, config.yaml."),
+    key<int64_t>("train.epochs", [](Config& c) -> auto& { return c.train.epochs; }, at_least<int64_t>(1),
+        "engine::Trainer", "Passes over the training data."),
+    key<int64_t>("train.batch_size", [](Config& c) -> auto& { return c.train.batch_size; }, at_least<int64_t>(1),
+        "data::DataLoader", "Images per iteration."),
+    key<int64_t>("train.log_period", [](Config& c) -> auto& { return c.train.log_period; }, at_least<int64_t>(1),
+        "engine::Trainer", "Iterations between progress lines and metrics.csv rows."),
+    key<int64_t>("train.eval_period", [](Config& c) -> auto& { return c.train.eval_period; }, at_least<int64_t>(0),
+        "engine::Trainer", "Epochs between validation mAP evaluations; 0 = only after the last epoch."),
+    key<int64_t>("train.checkpoint_period", [](Config& c) -> auto& { return c.train.checkpoint_period; }, at_least<int64_t>(0),
+        "engine::Trainer", "Epochs between numbered checkpoints (last.pt is written every epoch); 0 = none."),
+    key<int64_t>("train.max_iters", [](Config& c) -> auto& { return c.train.max_iters; }, at_least<int64_t>(0),
+        "engine::Trainer", "Stop after this many iterations in total; 0 = all epochs."),
 
     key<double>("postprocess.score_threshold", [](Config& c) -> auto& { return c.postprocess.score_threshold; }, in_range(0.0, 1.0),
         "model::postprocess", "Class scores below this are dropped before NMS."),

@@ -9,7 +9,7 @@ const util::Registry<BackboneFactory>& backbone_registry() {
   static const util::Registry<BackboneFactory> registry(
       "backbone", "model.backbone",
       {
-          {"vgg16", "VGG16-reduced with L2Norm and the SSD extra layers (SSD300 at 300 px, SSD512 at 512 px)",
+          {"vgg16", "VGG16-reduced with L2Norm and the SSD extra layers (SSD300 at 300 px, SSD512 at 512 px); width set by model.width_mult",
            [](const BackboneOptions& o) { return std::make_shared<Vgg16Backbone>(o); }},
           {"mobilenet_v2", "MobileNetV2 with SSD-Lite extra blocks; width set by model.width_mult",
            [](const BackboneOptions& o) { return std::make_shared<MobileNetV2Backbone>(o); }},

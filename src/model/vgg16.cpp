@@ -35,6 +35,9 @@ Vgg16Backbone::Vgg16Backbone(const BackboneOptions& options) : image_size_(optio
   if (image_size_ != 300 && image_size_ != 512)
     throw ConfigError("model.image_size: vgg16 is defined for 300 (SSD300) or 512 (SSD512), got " +
                       std::to_string(image_size_));
+  // width_mult thins every layer (at least 8 channels) and keeps the paper's layout: 1.0 is the paper's model,
+  // smaller values make the same detector affordable on a CPU (the demo uses 0.25).
+  auto ch = [w = options.width_mult](int64_t c) { return std::max<int64_t>(8, static_cast<int64_t>(std::lround(c * w))); };
   // conv1_1 .. conv4_3: 64 64 M 128 128 M 256 256 256 M(ceil) 512 512 512. pool3 uses ceil mode so that
   // 75 -> 38 at SSD300, as in the original Caffe model.
   features_ = nn::Sequential();
@@ -44,9 +47,9 @@ Vgg16Backbone::Vgg16Backbone(const BackboneOptions& options) : image_size_(optio
     if (v < 0) {
       features_->push_back(nn::MaxPool2d(nn::MaxPool2dOptions(2).stride(2).ceil_mode(v == -2)));
     } else {
-      features_->push_back(conv(in, v, 3, 1, 1));
+      features_->push_back(conv(in, ch(v), 3, 1, 1));
       features_->push_back(relu());
-      in = v;
+      in = ch(v);
     }
   }
   for (auto& m : features_->modules(false))
@@ -55,15 +58,15 @@ Vgg16Backbone::Vgg16Backbone(const BackboneOptions& options) : image_size_(optio
       nn::init::zeros_(c->bias);
     }
   register_module("features", features_);
-  scale_weight_ = register_parameter("scale_weight", torch::full({512}, kL2NormInitialScale));
+  scale_weight_ = register_parameter("scale_weight", torch::full({ch(512)}, kL2NormInitialScale));
 
   // pool4, conv5_1..conv5_3 (VGG init), pool5 3x3/1, fc6 (dilated), fc7 (Xavier, as the extra layers).
-  nn::Sequential fc(nn::MaxPool2d(nn::MaxPool2dOptions(3).stride(1).padding(1)), conv(512, 1024, 3, 1, 6, 6), relu(),
-                    conv(1024, 1024, 1), relu());
+  nn::Sequential fc(nn::MaxPool2d(nn::MaxPool2dOptions(3).stride(1).padding(1)), conv(ch(512), ch(1024), 3, 1, 6, 6),
+                    relu(), conv(ch(1024), ch(1024), 1), relu());
   xavier_init(*fc);
   nn::Sequential stage5(nn::MaxPool2d(nn::MaxPool2dOptions(2).stride(2)));
   for (int i = 0; i < 3; ++i) {
-    auto c = conv(512, 512, 3, 1, 1);
+    auto c = conv(ch(512), ch(512), 3, 1, 1);
     nn::init::kaiming_normal_(c->weight, 0.0, torch::kFanOut, torch::kReLU);
     nn::init::zeros_(c->bias);
     stage5->push_back(c);
@@ -75,7 +78,7 @@ Vgg16Backbone::Vgg16Backbone(const BackboneOptions& options) : image_size_(optio
   extra_->push_back(stage5);
   // Extra layers: 1x1 reduction, then a 3x3 that halves the map (SSD300's last two shrink by 2 with no padding).
   auto block = [&](int64_t in_c, int64_t mid, int64_t out, int64_t kernel, int64_t stride, int64_t padding) {
-    nn::Sequential b(conv(in_c, mid, 1), relu(), conv(mid, out, kernel, stride, padding), relu());
+    nn::Sequential b(conv(ch(in_c), ch(mid), 1), relu(), conv(ch(mid), ch(out), kernel, stride, padding), relu());
     xavier_init(*b);
     extra_->push_back(b);
   };

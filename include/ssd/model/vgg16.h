@@ -3,6 +3,7 @@
 // learned per-channel scale initialised to 20), pool5 3x3/1, fc6 as a 3x3 convolution with dilation 6 and
 // 1024 channels, fc7 1x1 (source 2), then the extra layers. SSD300 (image_size 300) has six sources
 // (38, 19, 10, 5, 3, 1); SSD512 (image_size 512) adds a seventh (64, 32, 16, 8, 4, 2, 1).
+// model.width_mult scales every layer's channels (1.0 = the paper's model).
 // Module names follow torchvision's SSDFeatureExtractorVGG (features, scale_weight, extra.N), so
 // checkpoints map one to one.
 #include <torch/nn/modules/container/modulelist.h>

@@ -1,0 +1,42 @@
+#pragma once
+// The random policies: which transforms run, with which parameters. The SSD paper's training augmentation
+// (photometric distortion, zoom-out, IoU-constrained crop, flip, resize) and the evaluation path (resize).
+// Randomness comes only from the generator passed in, so a sample's augmentation is reproducible from its seed.
+#include <random>
+
+#include "ssd/config/config.h"
+#include "ssd/data/transforms.h"
+
+namespace ssd::data {
+
+/// A prepared sample: network input and normalised targets.
+struct Prepared {
+  at::Tensor image;   ///< [3, S, S] normalised
+  at::Tensor boxes;   ///< [N, 4] xyxy in [0, 1]
+  at::Tensor labels;  ///< [N] int64
+  int width = 0, height = 0;  ///< the original image's size in pixels
+};
+
+class TrainAugmentation {
+ public:
+  TrainAugmentation(const config::AugmentConfig& config, const std::vector<double>& pixel_mean,
+                    const std::vector<double>& pixel_std, int image_size);
+  /// image: RGB uint8 from the data set. Returns the normalised network input and its targets.
+  Prepared operator()(const Sample& sample, std::mt19937_64& rng) const;
+  /// The same up to (and without) normalisation: float RGB image of side image_size and its objects.
+  Labeled augment(const Sample& sample, std::mt19937_64& rng) const;
+
+ private:
+  void photometric(cv::Mat& image, std::mt19937_64& rng) const;
+  Labeled random_crop(const Labeled& in, std::mt19937_64& rng) const;
+
+  config::AugmentConfig config_;
+  std::vector<double> mean_, std_;
+  int image_size_;
+};
+
+/// Evaluation and detection: resize to image_size and normalise; boxes scaled to [0, 1].
+Prepared prepare_for_eval(const Sample& sample, const std::vector<double>& pixel_mean,
+                          const std::vector<double>& pixel_std, int image_size);
+
+}  // namespace ssd::data

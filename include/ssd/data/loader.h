@@ -1,0 +1,82 @@
+#pragma once
+// Batches from a data set, prepared by worker threads into a bounded queue, delivered in a fixed order.
+// Determinism: the epoch's order is a permutation seeded by (seed, epoch) and every sample's augmentation
+// draws from a generator seeded by (seed, epoch, index), so a batch is the same whichever thread made it,
+// and a run resumed at batch k of an epoch sees exactly the batches it would have seen.
+#include <condition_variable>
+#include <exception>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <thread>
+#include <vector>
+
+#include <ATen/core/Tensor.h>
+
+#include "ssd/data/augment.h"
+#include "ssd/data/dataset.h"
+
+namespace ssd::data {
+
+struct Batch {
+  at::Tensor images;                ///< [B, 3, S, S]
+  std::vector<at::Tensor> boxes;    ///< per image [N_i, 4] xyxy in [0, 1]
+  std::vector<at::Tensor> labels;   ///< per image [N_i] int64
+  std::vector<size_t> indices;      ///< data set indices
+  std::vector<std::pair<int, int>> sizes;  ///< original (width, height) per image
+  int64_t index_in_epoch = 0;       ///< position of this batch in its epoch
+  size_t size() const { return indices.size(); }
+};
+
+struct LoaderOptions {
+  int64_t batch_size = 32;
+  int64_t workers = 0;      ///< 0 = every core
+  bool shuffle = true;
+  bool drop_last = true;    ///< training drops the last incomplete batch; evaluation keeps it
+  uint64_t seed = 1;
+  int64_t prefetch = 0;     ///< batches prepared ahead; 0 = 2 per worker
+};
+
+using PrepareFn = std::function<Prepared(const Sample&, std::mt19937_64&)>;
+
+class DataLoader {
+ public:
+  DataLoader(const DetectionDataset& dataset, LoaderOptions options, PrepareFn prepare);
+  ~DataLoader();
+  DataLoader(const DataLoader&) = delete;
+  DataLoader& operator=(const DataLoader&) = delete;
+
+  int64_t batches_per_epoch() const;
+  int64_t workers() const { return workers_; }
+  /// Starts delivering the batches of `epoch` from batch `first_batch` on (to resume mid-epoch).
+  void start_epoch(int64_t epoch, int64_t first_batch = 0);
+  /// The next batch of the epoch in order, or nullopt at its end. Samples that fail to load are skipped and
+  /// counted in the data set's SkipReport (with data.strict the DataError is rethrown here).
+  std::optional<Batch> next();
+  /// Seconds next() spent waiting for workers since the last call of this function.
+  double take_wait_seconds();
+
+ private:
+  void stop();
+  void work();
+  Batch make_batch(int64_t k);
+
+  const DetectionDataset& dataset_;
+  LoaderOptions options_;
+  PrepareFn prepare_;
+  int64_t workers_;
+  int64_t epoch_ = 0;
+  std::vector<size_t> order_;
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::map<int64_t, Batch> ready_;
+  std::exception_ptr error_;
+  int64_t next_to_make_ = 0, next_to_deliver_ = 0, end_ = 0;
+  bool stopping_ = false;
+  std::vector<std::thread> threads_;
+  double wait_seconds_ = 0;
+};
+
+}  // namespace ssd::data

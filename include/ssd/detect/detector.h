@@ -1,0 +1,37 @@
+#pragma once
+// Checkpoint -> model ready for inference -> detections on image files.
+#include <string>
+#include <vector>
+
+#include <c10/core/Device.h>
+
+#include "ssd/config/config.h"
+#include "ssd/eval/voc_eval.h"
+#include "ssd/model/ssd.h"
+
+namespace ssd::detect {
+
+struct LoadedModel {
+  config::Config config;  ///< the checkpoint's config with the overrides applied
+  model::Ssd model{nullptr};
+};
+
+/// Builds the model from the checkpoint's stored config (plus overrides), loads its weights, moves it to device,
+/// eval mode. Throws CheckpointError / ConfigError.
+LoadedModel load_model(const std::string& checkpoint, const std::vector<std::string>& overrides, c10::Device device);
+
+/// Image files from paths that are files or folders (folders: .jpg .jpeg .png .bmp, sorted). DataError when a
+/// path does not exist or nothing is found.
+std::vector<std::string> collect_images(const std::vector<std::string>& paths);
+
+/// Detections for each image in original pixels (image_id = file stem). Unreadable images are reported in
+/// `skipped` (file and reason) and get no detections.
+std::vector<std::vector<eval::Detection>> detect_files(LoadedModel& loaded, const std::vector<std::string>& files,
+                                                       int64_t batch_size, c10::Device device,
+                                                       std::vector<std::string>* skipped);
+
+/// Draws boxes with class name and score on an RGB or BGR image (colour per class).
+void draw_detections(cv::Mat& bgr, const std::vector<eval::Detection>& detections, const std::vector<std::string>& class_names,
+                     float min_score);
+
+}  // namespace ssd::detect

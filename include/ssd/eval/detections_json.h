@@ -1,0 +1,20 @@
+#pragma once
+// Detections as COCO results JSON: [{"image_id", "category_id", "category_name", "bbox": [x, y, w, h], "score"}].
+// For VOC-style data image_id is the image's file stem (a string) and category_id the 1-based index in the
+// class list; bbox is in original image pixels (0-based continuous, data/sample.h). ssd-detect writes this
+// and ssd-eval --dets reads it.
+#include <string>
+#include <vector>
+
+#include "ssd/eval/voc_eval.h"
+
+namespace ssd::eval {
+
+void write_detections_json(const std::string& path, const std::vector<Detection>& detections,
+                           const std::vector<std::string>& class_names);
+
+/// Reads a results file. A "category_name", where present, wins over "category_id". Throws DataError naming
+/// the file and the entry index when an entry is malformed or names an unknown class.
+std::vector<Detection> read_detections_json(const std::string& path, const std::vector<std::string>& class_names);
+
+}  // namespace ssd::eval

@@ -1,0 +1,33 @@
+#pragma once
+// Runs a model over a data set and scores it with the VOC metrics.
+#include <string>
+#include <vector>
+
+#include <c10/core/Device.h>
+
+#include "ssd/config/config.h"
+#include "ssd/data/dataset.h"
+#include "ssd/eval/voc_eval.h"
+#include "ssd/model/ssd.h"
+
+namespace ssd::eval {
+
+/// Detections of the model (in eval mode, no gradients) on every image of the data set, in original pixels.
+/// Images that fail to load are skipped and counted in the data set's report.
+std::vector<Detection> predict(model::Ssd& model, const data::DetectionDataset& dataset, const config::Config& config,
+                               c10::Device device, int64_t batch_size);
+
+/// Converts post-processed detections of one image (normalised boxes) into pixel Detections.
+std::vector<Detection> to_pixel_detections(const std::string& image_id, const at::Tensor& boxes, const at::Tensor& scores,
+                                           const at::Tensor& labels, int width, int height);
+
+struct EvalReport {
+  VocResult voc07;
+  VocResult voc;
+};
+
+/// Both VOC metrics on the data set's annotations (difficult objects as the devkit treats them).
+EvalReport evaluate(model::Ssd& model, const data::DetectionDataset& dataset, const config::Config& config,
+                    c10::Device device, int64_t batch_size);
+
+}  // namespace ssd::eval

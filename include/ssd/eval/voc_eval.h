@@ -1,0 +1,44 @@
+#pragma once
+// Pascal VOC detection metrics with the devkit's semantics (VOCevaldet.m):
+//  - per class, detections from all images in descending score order (stable for ties);
+//  - each is matched to the unmatched ground truth of its image with the highest IoU; IoU >= 0.5 is a match
+//    (the MATLAB devkit's ">="); a match with a "difficult" object counts neither way; a second detection
+//    of the same object is a false positive;
+//  - AP: voc07 = mean over recall 0, 0.1, ..., 1 of the best precision at recall >= r (11-point);
+//    voc = area under the monotone precision envelope (VOC2010+ all-point).
+// Boxes use the continuous 0-based convention of data/sample.h, whose IoU equals the devkit's +1-pixel IoU
+// on 1-based VOC coordinates. A class without ground truth has AP NaN (reported as null) and is left out of mAP.
+#include <string>
+#include <vector>
+
+#include "ssd/data/sample.h"
+
+namespace ssd::eval {
+
+struct Detection {
+  std::string image_id;
+  int64_t label = 0;  ///< 1-based class index
+  float score = 0;
+  float x1 = 0, y1 = 0, x2 = 0, y2 = 0;  ///< continuous 0-based pixels
+};
+
+struct VocResult {
+  std::string metric;            ///< "voc07" or "voc"
+  double map = 0;                ///< mean over classes with ground truth
+  std::vector<double> ap;        ///< per class (index 0 = class 1); NaN without ground truth
+  std::vector<int64_t> num_gt;   ///< non-difficult ground-truth objects per class
+  std::vector<int64_t> num_det;  ///< detections per class
+};
+
+/// Area under a precision/recall curve given in detection order (recall non-decreasing).
+double average_precision(const std::vector<double>& recall, const std::vector<double>& precision, bool use_07_metric);
+
+/// Scores detections against ground truth; num_classes excludes background. Detections on images absent
+/// from `ground_truth` count as false positives.
+VocResult evaluate_voc(const std::vector<data::Annotation>& ground_truth, const std::vector<Detection>& detections,
+                       int64_t num_classes, bool use_07_metric, double iou_threshold = 0.5);
+
+/// Per-class table with the metric's name in the header, AP in percent, and the mAP.
+std::string format_table(const VocResult& result, const std::vector<std::string>& class_names);
+
+}  // namespace ssd::eval

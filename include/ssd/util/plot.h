@@ -1,0 +1,24 @@
+#pragma once
+// Small line charts rendered with OpenCV's drawing functions, for the PNGs a run writes (loss, LR, mAP).
+#include <string>
+#include <vector>
+
+namespace ssd::util {
+
+struct Series {
+  std::string name;
+  std::vector<double> x, y;
+};
+
+struct Panel {
+  std::string title, x_label;
+  std::vector<Series> series;
+  bool log_y = false;
+  std::vector<double> markers_x;  ///< vertical dashed lines (phase boundaries)
+  bool unit_range = false;        ///< y axis fixed to [0, 1] (for mAP)
+};
+
+/// Renders panels stacked vertically into one PNG at `path` (width x panel_height each). Throws on write failure.
+void save_chart(const std::string& path, const std::vector<Panel>& panels, int width = 900, int panel_height = 260);
+
+}  // namespace ssd::util

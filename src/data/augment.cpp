@@ -1,0 +1,110 @@
+#include "ssd/data/augment.h"
+
+#include <ATen/ATen.h>
+
+#include <opencv2/imgproc.hpp>
+
+namespace ssd::data {
+
+namespace {
+
+double uniform(std::mt19937_64& rng, double lo, double hi) { return std::uniform_real_distribution<double>(lo, hi)(rng); }
+bool chance(std::mt19937_64& rng, double p) { return p > 0 && uniform(rng, 0.0, 1.0) < p; }
+
+float box_iou(const cv::Rect2f& a, const Object& o) {
+  const float ix = std::max(0.f, std::min(a.x + a.width, o.x2) - std::max(a.x, o.x1));
+  const float iy = std::max(0.f, std::min(a.y + a.height, o.y2) - std::max(a.y, o.y1));
+  const float inter = ix * iy;
+  const float uni = a.area() + (o.x2 - o.x1) * (o.y2 - o.y1) - inter;
+  return uni > 0 ? inter / uni : 0.f;
+}
+
+Labeled to_float(const Sample& sample) {
+  Labeled l;
+  sample.image.convertTo(l.image, CV_32FC3);
+  l.objects = sample.annotation.objects;
+  return l;
+}
+
+Prepared finish(const Labeled& l, const std::vector<double>& mean, const std::vector<double>& std) {
+  auto [boxes, labels] = normalized_targets(l.objects, l.image.cols, l.image.rows);
+  return {to_normalized_tensor(l.image, mean, std), boxes, labels};
+}
+
+}  // namespace
+
+TrainAugmentation::TrainAugmentation(const config::AugmentConfig& config, const std::vector<double>& pixel_mean,
+                                     const std::vector<double>& pixel_std, int image_size)
+    : config_(config), mean_(pixel_mean), std_(pixel_std), image_size_(image_size) {}
+
+void TrainAugmentation::photometric(cv::Mat& image, std::mt19937_64& rng) const {
+  const double p = config_.photometric_prob;
+  // ssd.pytorch's PhotometricDistort: brightness, then contrast either first or last around the HSV steps.
+  if (chance(rng, p)) adjust_brightness(image, static_cast<float>(uniform(rng, -32, 32)));
+  const bool contrast_first = chance(rng, 0.5);
+  auto contrast = [&] {
+    if (chance(rng, p)) adjust_contrast(image, static_cast<float>(uniform(rng, 0.5, 1.5)));
+  };
+  if (contrast_first) contrast();
+  cv::max(image, 0.0, image);  // HSV conversion needs non-negative values
+  if (chance(rng, p)) adjust_saturation(image, static_cast<float>(uniform(rng, 0.5, 1.5)));
+  if (chance(rng, p)) shift_hue(image, static_cast<float>(uniform(rng, -18, 18)));
+  if (!contrast_first) contrast();
+  if (chance(rng, p)) {
+    std::array<int, 3> order = {0, 1, 2};
+    std::shuffle(order.begin(), order.end(), rng);
+    permute_channels(image, order);
+  }
+  cv::min(cv::max(image, 0.0), 255.0, image);
+}
+
+Labeled TrainAugmentation::random_crop(const Labeled& in, std::mt19937_64& rng) const {
+  if (config_.crop_min_ious.empty()) return in;
+  const double min_iou =
+      config_.crop_min_ious[std::uniform_int_distribution<size_t>(0, config_.crop_min_ious.size() - 1)(rng)];
+  const int W = in.image.cols, H = in.image.rows;
+  for (int trial = 0; trial < 50; ++trial) {  // as ssd.pytorch: give up after 50 tries and keep the image
+    const double w = uniform(rng, 0.3 * W, W), h = uniform(rng, 0.3 * H, H);
+    if (h / w < 0.5 || h / w > 2.0) continue;
+    const int left = static_cast<int>(uniform(rng, 0, W - w)), top = static_cast<int>(uniform(rng, 0, H - h));
+    const cv::Rect rect(left, top, std::max(1, static_cast<int>(w)), std::max(1, static_cast<int>(h)));
+    if (!in.objects.empty()) {
+      float best = 0.f;
+      for (const auto& o : in.objects) best = std::max(best, box_iou(cv::Rect2f(rect), o));
+      if (best < min_iou) continue;
+    }
+    Labeled out = crop(in, rect);
+    if (!in.objects.empty() && out.objects.empty()) continue;  // keep at least one object centre inside
+    return out;
+  }
+  return in;
+}
+
+Labeled TrainAugmentation::augment(const Sample& sample, std::mt19937_64& rng) const {
+  Labeled l = to_float(sample);
+  photometric(l.image, rng);
+  if (chance(rng, config_.expand_prob)) {
+    const double ratio = uniform(rng, 1.0, config_.expand_max_ratio);
+    const int W = static_cast<int>(l.image.cols * ratio), H = static_cast<int>(l.image.rows * ratio);
+    const int left = static_cast<int>(uniform(rng, 0, W - l.image.cols)), top = static_cast<int>(uniform(rng, 0, H - l.image.rows));
+    l = expand(l, W, H, left, top, cv::Scalar(mean_[0], mean_[1], mean_[2]));
+  }
+  if (chance(rng, config_.crop_prob)) l = random_crop(l, rng);
+  if (chance(rng, config_.flip_prob)) l = hflip(l);
+  return resize(l, image_size_);
+}
+
+Prepared TrainAugmentation::operator()(const Sample& sample, std::mt19937_64& rng) const {
+  Prepared p = finish(augment(sample, rng), mean_, std_);
+  p.width = sample.image.cols, p.height = sample.image.rows;
+  return p;
+}
+
+Prepared prepare_for_eval(const Sample& sample, const std::vector<double>& mean, const std::vector<double>& std,
+                          int image_size) {
+  Prepared p = finish(resize(to_float(sample), image_size), mean, std);
+  p.width = sample.image.cols, p.height = sample.image.rows;
+  return p;
+}
+
+}  // namespace ssd::data

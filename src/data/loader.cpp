@@ -1,0 +1,127 @@
+#include "ssd/data/loader.h"
+
+#include <ATen/ATen.h>
+
+#include <chrono>
+
+#include "ssd/util/error.h"
+
+namespace ssd::data {
+
+DataLoader::DataLoader(const DetectionDataset& dataset, LoaderOptions options, PrepareFn prepare)
+    : dataset_(dataset), options_(options), prepare_(std::move(prepare)) {
+  workers_ = options_.workers > 0 ? options_.workers : std::max<int64_t>(1, std::thread::hardware_concurrency());
+  if (options_.prefetch <= 0) options_.prefetch = 2 * workers_;
+}
+
+DataLoader::~DataLoader() { stop(); }
+
+int64_t DataLoader::batches_per_epoch() const {
+  const auto n = static_cast<int64_t>(dataset_.size()), b = options_.batch_size;
+  return options_.drop_last ? n / b : (n + b - 1) / b;
+}
+
+void DataLoader::stop() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  for (auto& t : threads_) t.join();
+  threads_.clear();
+}
+
+void DataLoader::start_epoch(int64_t epoch, int64_t first_batch) {
+  stop();
+  epoch_ = epoch;
+  order_.resize(dataset_.size());
+  std::iota(order_.begin(), order_.end(), size_t{0});
+  if (options_.shuffle) {
+    std::seed_seq seq{options_.seed, static_cast<uint64_t>(epoch), uint64_t{0x5eed}};
+    std::mt19937_64 rng(seq);
+    std::shuffle(order_.begin(), order_.end(), rng);
+  }
+  ready_.clear();
+  error_ = nullptr;
+  stopping_ = false;
+  end_ = batches_per_epoch();
+  next_to_make_ = next_to_deliver_ = std::min(first_batch, end_);
+  for (int64_t i = 0; i < workers_; ++i) threads_.emplace_back([this] { work(); });
+}
+
+Batch DataLoader::make_batch(int64_t k) {
+  Batch batch;
+  batch.index_in_epoch = k;
+  std::vector<at::Tensor> images;
+  const size_t begin = static_cast<size_t>(k * options_.batch_size);
+  const size_t end = std::min(order_.size(), begin + static_cast<size_t>(options_.batch_size));
+  for (size_t j = begin; j < end; ++j) {
+    const size_t index = order_[j];
+    try {
+      std::seed_seq seq{options_.seed, static_cast<uint64_t>(epoch_), static_cast<uint64_t>(index)};
+      std::mt19937_64 rng(seq);
+      Prepared p = prepare_(dataset_.load(index), rng);
+      images.push_back(p.image);
+      batch.boxes.push_back(p.boxes);
+      batch.labels.push_back(p.labels);
+      batch.indices.push_back(index);
+      batch.sizes.emplace_back(p.width, p.height);
+    } catch (const DataError& e) {
+      if (dataset_.strict()) throw;
+      const std::string what = e.what();
+      const size_t colon = what.find(": ");
+      dataset_.report().skip(what.substr(0, colon), colon == std::string::npos ? what : what.substr(colon + 2));
+    }
+  }
+  if (!images.empty()) batch.images = at::stack(images);
+  return batch;
+}
+
+void DataLoader::work() {
+  for (;;) {
+    int64_t k;
+    {
+      std::unique_lock<std::mutex> lock(mutex_);
+      // Bounded queue: no more than `prefetch` batches ahead of the consumer.
+      cv_.wait(lock, [&] { return stopping_ || next_to_make_ >= end_ || next_to_make_ < next_to_deliver_ + options_.prefetch; });
+      if (stopping_ || next_to_make_ >= end_) return;
+      k = next_to_make_++;
+    }
+    Batch batch;
+    std::exception_ptr error;
+    try {
+      batch = make_batch(k);
+    } catch (...) {
+      error = std::current_exception();
+    }
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (error && !error_) error_ = error;
+      ready_[k] = std::move(batch);
+    }
+    cv_.notify_all();
+  }
+}
+
+std::optional<Batch> DataLoader::next() {
+  const auto start = std::chrono::steady_clock::now();
+  std::unique_lock<std::mutex> lock(mutex_);
+  if (next_to_deliver_ >= end_) return std::nullopt;
+  cv_.wait(lock, [&] { return error_ || ready_.count(next_to_deliver_); });
+  wait_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (error_) std::rethrow_exception(error_);
+  Batch batch = std::move(ready_.at(next_to_deliver_));
+  ready_.erase(next_to_deliver_++);
+  lock.unlock();
+  cv_.notify_all();
+  return batch;
+}
+
+double DataLoader::take_wait_seconds() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  const double w = wait_seconds_;
+  wait_seconds_ = 0;
+  return w;
+}
+
+}  // namespace ssd::data

@@ -1,0 +1,122 @@
+#include "ssd/data/transforms.h"
+
+#include <ATen/ATen.h>
+
+#include <opencv2/imgproc.hpp>
+
+namespace ssd::data {
+
+void adjust_brightness(cv::Mat& image, float delta) { image += cv::Scalar::all(delta); }
+
+void adjust_contrast(cv::Mat& image, float factor) { image *= factor; }
+
+void adjust_saturation(cv::Mat& image, float factor) {
+  cv::Mat hsv;
+  // OpenCV's float HSV wants 0..1 RGB; H comes out in degrees, S and V in 0..1.
+  cv::cvtColor(image / 255.0, hsv, cv::COLOR_RGB2HSV);
+  std::vector<cv::Mat> ch;
+  cv::split(hsv, ch);
+  ch[1] = cv::min(ch[1] * factor, 1.0);
+  cv::merge(ch, hsv);
+  cv::cvtColor(hsv, image, cv::COLOR_HSV2RGB);
+  image *= 255.0;
+}
+
+void shift_hue(cv::Mat& image, float delta) {
+  cv::Mat hsv;
+  cv::cvtColor(image / 255.0, hsv, cv::COLOR_RGB2HSV);
+  std::vector<cv::Mat> ch;
+  cv::split(hsv, ch);
+  ch[0] += delta;
+  // Wrap into [0, 360).
+  cv::Mat over = ch[0] >= 360.f, under = ch[0] < 0.f;
+  cv::subtract(ch[0], 360.f, ch[0], over);
+  cv::add(ch[0], 360.f, ch[0], under);
+  cv::merge(ch, hsv);
+  cv::cvtColor(hsv, image, cv::COLOR_HSV2RGB);
+  image *= 255.0;
+}
+
+void permute_channels(cv::Mat& image, const std::array<int, 3>& order) {
+  std::vector<cv::Mat> ch, out(3);
+  cv::split(image, ch);
+  for (int c = 0; c < 3; ++c) out[c] = ch[order[c]];
+  cv::merge(out, image);
+}
+
+Labeled expand(const Labeled& in, int width, int height, int left, int top, const cv::Scalar& fill) {
+  Labeled out;
+  out.image = cv::Mat(height, width, in.image.type(), fill);
+  in.image.copyTo(out.image(cv::Rect(left, top, in.image.cols, in.image.rows)));
+  out.objects = in.objects;
+  for (auto& o : out.objects) {
+    o.x1 += left, o.x2 += left;
+    o.y1 += top, o.y2 += top;
+  }
+  return out;
+}
+
+Labeled crop(const Labeled& in, const cv::Rect& r) {
+  Labeled out;
+  out.image = in.image(r).clone();
+  for (auto o : in.objects) {
+    const float cx = (o.x1 + o.x2) / 2, cy = (o.y1 + o.y2) / 2;
+    if (cx <= r.x || cx >= r.x + r.width || cy <= r.y || cy >= r.y + r.height) continue;
+    o.x1 = std::max(o.x1, static_cast<float>(r.x)) - r.x;
+    o.y1 = std::max(o.y1, static_cast<float>(r.y)) - r.y;
+    o.x2 = std::min(o.x2, static_cast<float>(r.x + r.width)) - r.x;
+    o.y2 = std::min(o.y2, static_cast<float>(r.y + r.height)) - r.y;
+    out.objects.push_back(o);
+  }
+  return out;
+}
+
+Labeled hflip(const Labeled& in) {
+  Labeled out;
+  cv::flip(in.image, out.image, 1);
+  const float w = static_cast<float>(in.image.cols);
+  out.objects = in.objects;
+  for (auto& o : out.objects) {
+    const float x1 = w - o.x2, x2 = w - o.x1;
+    o.x1 = x1, o.x2 = x2;
+  }
+  return out;
+}
+
+Labeled resize(const Labeled& in, int size) {
+  Labeled out;
+  cv::resize(in.image, out.image, cv::Size(size, size), 0, 0, cv::INTER_LINEAR);
+  const float sx = static_cast<float>(size) / in.image.cols, sy = static_cast<float>(size) / in.image.rows;
+  out.objects = in.objects;
+  for (auto& o : out.objects) {
+    o.x1 *= sx, o.x2 *= sx;
+    o.y1 *= sy, o.y2 *= sy;
+  }
+  return out;
+}
+
+at::Tensor to_normalized_tensor(const cv::Mat& image, const std::vector<double>& mean, const std::vector<double>& std) {
+  cv::Mat f;
+  image.convertTo(f, CV_32FC3);
+  f -= cv::Scalar(mean[0], mean[1], mean[2]);
+  cv::divide(f, cv::Scalar(std[0], std[1], std[2]), f);
+  const auto hwc = at::from_blob(f.data, {f.rows, f.cols, 3}, at::kFloat);
+  return hwc.permute({2, 0, 1}).contiguous();  // copies out of the cv::Mat's memory
+}
+
+std::pair<at::Tensor, at::Tensor> normalized_targets(const std::vector<Object>& objects, int width, int height) {
+  auto boxes = at::empty({static_cast<int64_t>(objects.size()), 4}, at::kFloat);
+  auto labels = at::empty({static_cast<int64_t>(objects.size())}, at::kLong);
+  auto b = boxes.accessor<float, 2>();
+  auto l = labels.accessor<int64_t, 1>();
+  for (size_t i = 0; i < objects.size(); ++i) {
+    b[i][0] = objects[i].x1 / width;
+    b[i][1] = objects[i].y1 / height;
+    b[i][2] = objects[i].x2 / width;
+    b[i][3] = objects[i].y2 / height;
+    l[i] = objects[i].label;
+  }
+  return {boxes, labels};
+}
+
+}  // namespace ssd::data

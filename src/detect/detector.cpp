@@ -1,0 +1,107 @@
+#include "ssd/detect/detector.h"
+
+#include <ATen/ATen.h>
+#include <torch/csrc/autograd/grad_mode.h>
+
+#include <filesystem>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include "ssd/config/load.h"
+#include "ssd/data/augment.h"
+#include "ssd/engine/checkpoint.h"
+#include "ssd/eval/evaluator.h"
+#include "ssd/model/postprocess.h"
+#include "ssd/util/error.h"
+
+namespace fs = std::filesystem;
+
+namespace ssd::detect {
+
+LoadedModel load_model(const std::string& checkpoint, const std::vector<std::string>& overrides, c10::Device device) {
+  const std::string path = engine::resolve_checkpoint_path(checkpoint);
+  const auto state = engine::read_checkpoint_state(path);
+  LoadedModel m;
+  m.config = config::load_config_text(state.config_yaml, path + " (stored config)", overrides);
+  m.model = model::build_ssd(m.config.model, static_cast<int64_t>(m.config.data.classes.size()) + 1);
+  engine::load_checkpoint(path, m.model, nullptr);
+  m.model->to(device);
+  m.model->eval();
+  return m;
+}
+
+std::vector<std::string> collect_images(const std::vector<std::string>& paths) {
+  std::vector<std::string> files;
+  for (const auto& p : paths) {
+    if (fs::is_directory(p)) {
+      std::vector<std::string> found;
+      for (const auto& e : fs::directory_iterator(p)) {
+        std::string ext = e.path().extension().string();
+        std::transform(ext.begin(), ext.end(), ext.begin(), ::tolower);
+        if (ext == ".jpg" || ext == ".jpeg" || ext == ".png" || ext == ".bmp") found.push_back(e.path().string());
+      }
+      std::sort(found.begin(), found.end());
+      files.insert(files.end(), found.begin(), found.end());
+    } else if (fs::exists(p)) {
+      files.push_back(p);
+    } else {
+      throw DataError(p + ": no such file or folder");
+    }
+  }
+  if (files.empty()) throw DataError("no images found in the given inputs");
+  return files;
+}
+
+std::vector<std::vector<eval::Detection>> detect_files(LoadedModel& m, const std::vector<std::string>& files, int64_t batch_size,
+                                                       c10::Device device, std::vector<std::string>* skipped) {
+  torch::NoGradGuard no_grad;
+  const auto& c = m.config;
+  const model::BoxCoder coder(c.model.variances[0], c.model.variances[1]);
+  std::vector<std::vector<eval::Detection>> out(files.size());
+  for (size_t begin = 0; begin < files.size(); begin += static_cast<size_t>(batch_size)) {
+    std::vector<at::Tensor> images;
+    std::vector<size_t> which;
+    std::vector<std::pair<int, int>> sizes;
+    for (size_t i = begin; i < std::min(files.size(), begin + static_cast<size_t>(batch_size)); ++i) {
+      cv::Mat bgr = cv::imread(files[i], cv::IMREAD_COLOR);
+      if (bgr.empty()) {
+        if (skipped) skipped->push_back(files[i] + ": cannot decode image");
+        continue;
+      }
+      data::Sample s;
+      cv::cvtColor(bgr, s.image, cv::COLOR_BGR2RGB);
+      images.push_back(data::prepare_for_eval(s, c.model.pixel_mean, c.model.pixel_std, static_cast<int>(c.model.image_size)).image);
+      which.push_back(i);
+      sizes.emplace_back(bgr.cols, bgr.rows);
+    }
+    if (images.empty()) continue;
+    const auto result = m.model->forward(at::stack(images).to(device));
+    const auto dets = model::postprocess(result.loc, result.conf, m.model->priors(), coder, c.postprocess);
+    for (size_t k = 0; k < which.size(); ++k)
+      out[which[k]] = eval::to_pixel_detections(fs::path(files[which[k]]).stem().string(), dets[k].boxes, dets[k].scores,
+                                                dets[k].labels, sizes[k].first, sizes[k].second);
+  }
+  return out;
+}
+
+void draw_detections(cv::Mat& bgr, const std::vector<eval::Detection>& dets, const std::vector<std::string>& names, float min_score) {
+  static const cv::Scalar palette[] = {{0, 200, 255}, {255, 128, 0}, {80, 220, 60}, {200, 60, 255}, {60, 60, 255},
+                                       {255, 220, 0}, {0, 140, 255}, {180, 180, 30}, {140, 80, 200}, {30, 200, 160}};
+  const int thickness = std::max(1, static_cast<int>(std::lround(std::max(bgr.cols, bgr.rows) / 300.0)));
+  const double font = std::max(0.35, std::max(bgr.cols, bgr.rows) / 900.0);
+  for (const auto& d : dets) {
+    if (d.score < min_score) continue;
+    const cv::Scalar color = palette[(d.label - 1) % 10];
+    const cv::Point p1(static_cast<int>(d.x1), static_cast<int>(d.y1)), p2(static_cast<int>(d.x2), static_cast<int>(d.y2));
+    cv::rectangle(bgr, p1, p2, color, thickness, cv::LINE_AA);
+    char text[96];
+    std::snprintf(text, sizeof(text), "%s %.2f", names[static_cast<size_t>(d.label - 1)].c_str(), d.score);
+    int base = 0;
+    const cv::Size ts = cv::getTextSize(text, cv::FONT_HERSHEY_SIMPLEX, font, 1, &base);
+    const int top = std::max(0, p1.y - ts.height - base - 2);
+    cv::rectangle(bgr, cv::Point(p1.x, top), cv::Point(p1.x + ts.width + 2, top + ts.height + base + 2), color, cv::FILLED);
+    cv::putText(bgr, text, cv::Point(p1.x + 1, top + ts.height + 1), cv::FONT_HERSHEY_SIMPLEX, font, {0, 0, 0}, 1, cv::LINE_AA);
+  }
+}
+
+}  // namespace ssd::detect

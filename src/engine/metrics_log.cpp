@@ -1,0 +1,87 @@
+#include "ssd/engine/metrics_log.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "ssd/util/plot.h"
+
+namespace ssd::engine {
+
+namespace {
+const char* kHeader = "kind,iteration,epoch,lr,loss,loss_loc,loss_conf,img_per_s,data_wait,map_voc,map_voc07";
+}
+
+MetricsLog::MetricsLog(std::string path, bool append) : path_(std::move(path)) {
+  std::ifstream in(path_);
+  if (append && in) {
+    std::string line;
+    std::getline(in, line);  // header
+    while (std::getline(in, line)) {
+      std::vector<std::string> f;
+      std::stringstream ss(line);
+      for (std::string cell; std::getline(ss, cell, ',');) f.push_back(cell);
+      f.resize(11);
+      auto num = [](const std::string& s) { return s.empty() ? 0.0 : std::stod(s); };
+      Row r;
+      r.kind = f[0];
+      r.iteration = num(f[1]), r.epoch = num(f[2]);
+      if (r.kind == "train") r.lr = num(f[3]), r.loss_loc = num(f[5]), r.loss_conf = num(f[6]), r.ips = num(f[7]), r.wait = num(f[8]);
+      else r.map_voc = num(f[9]), r.map_voc07 = num(f[10]);
+      rows_.push_back(r);
+    }
+    return;
+  }
+  std::ofstream out(path_, std::ios::trunc);
+  out << kHeader << "\n";
+}
+
+void MetricsLog::append_line(const Row& r) {
+  rows_.push_back(r);
+  std::ofstream out(path_, std::ios::app);
+  char line[256];
+  if (r.kind == "train")
+    std::snprintf(line, sizeof(line), "train,%.0f,%.0f,%.6g,%.6g,%.6g,%.6g,%.4g,%.4g,,\n", r.iteration, r.epoch, r.lr,
+                  r.loss_loc + r.loss_conf, r.loss_loc, r.loss_conf, r.ips, r.wait);
+  else
+    std::snprintf(line, sizeof(line), "val,%.0f,%.0f,,,,,,,%.6g,%.6g\n", r.iteration, r.epoch, r.map_voc, r.map_voc07);
+  out << line;
+}
+
+void MetricsLog::add_train_row(int64_t iteration, int64_t epoch, double lr, double loss_loc, double loss_conf, double ips,
+                               double wait) {
+  Row r;
+  r.kind = "train";
+  r.iteration = static_cast<double>(iteration), r.epoch = static_cast<double>(epoch);
+  r.lr = lr, r.loss_loc = loss_loc, r.loss_conf = loss_conf, r.ips = ips, r.wait = wait;
+  append_line(r);
+}
+
+void MetricsLog::add_val_row(int64_t iteration, int64_t epoch, double map_voc, double map_voc07) {
+  Row r;
+  r.kind = "val";
+  r.iteration = static_cast<double>(iteration), r.epoch = static_cast<double>(epoch);
+  r.map_voc = map_voc, r.map_voc07 = map_voc07;
+  append_line(r);
+}
+
+void MetricsLog::plot(const std::string& png_path, const std::vector<int64_t>& boundaries) const {
+  util::Series loss{"loss"}, loc{"loss_loc"}, conf{"loss_conf"}, lr{"lr"}, voc{"mAP (VOC all-point)"}, voc07{"mAP (VOC07 11-point)"};
+  for (const auto& r : rows_) {
+    if (r.kind == "train") {
+      for (auto* s : {&loss, &loc, &conf, &lr}) s->x.push_back(r.iteration);
+      loss.y.push_back(r.loss_loc + r.loss_conf);
+      loc.y.push_back(r.loss_loc);
+      conf.y.push_back(r.loss_conf);
+      lr.y.push_back(r.lr);
+    } else {
+      voc.x.push_back(r.iteration), voc.y.push_back(r.map_voc);
+      voc07.x.push_back(r.iteration), voc07.y.push_back(r.map_voc07);
+    }
+  }
+  std::vector<double> marks(boundaries.begin(), boundaries.end());
+  util::save_chart(png_path, {{"training loss", "iteration", {loss, loc, conf}, false, marks},
+                              {"learning rate", "iteration", {lr}, false, marks},
+                              {"validation mAP@0.5", "iteration", {voc, voc07}, false, marks, /*unit_range=*/true}});
+}
+
+}  // namespace ssd::engine

@@ -1,0 +1,256 @@
+#include "ssd/engine/trainer.h"
+
+#include <spdlog/sinks/basic_file_sink.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <torch/torch.h>
+
+#include "ssd/config/load.h"
+#include "ssd/data/augment.h"
+#include "ssd/data/dataset.h"
+#include "ssd/data/loader.h"
+#include "ssd/engine/metrics_log.h"
+#include "ssd/engine/runtime.h"
+#include "ssd/eval/evaluator.h"
+#include "ssd/loss/detection_loss.h"
+#include "ssd/lr/schedule.h"
+#include "ssd/model/matcher.h"
+#include "ssd/optim/optimizer.h"
+#include "ssd/util/error.h"
+
+namespace fs = std::filesystem;
+
+namespace ssd::engine {
+
+std::atomic<bool>& Trainer::stop_requested() {
+  static std::atomic<bool> flag{false};
+  return flag;
+}
+
+void install_stop_signal_handlers() {
+  auto handler = [](int) { Trainer::stop_requested() = true; };
+  std::signal(SIGINT, handler);
+  std::signal(SIGTERM, handler);
+}
+
+Trainer::Trainer(config::Config config, c10::Device device, std::string resume_from)
+    : config_(std::move(config)), device_(device), resume_from_(std::move(resume_from)) {}
+
+namespace {
+
+std::string format_duration(double seconds) {
+  const auto s = static_cast<int64_t>(seconds);
+  char buf[32];
+  if (s >= 3600) std::snprintf(buf, sizeof(buf), "%lldh%02lldm", static_cast<long long>(s / 3600), static_cast<long long>(s % 3600 / 60));
+  else std::snprintf(buf, sizeof(buf), "%lldm%02llds", static_cast<long long>(s / 60), static_cast<long long>(s % 60));
+  return buf;
+}
+
+void attach_file_log(const std::string& path) {
+  auto logger = spdlog::default_logger();
+  for (const auto& sink : logger->sinks())
+    if (std::dynamic_pointer_cast<spdlog::sinks::basic_file_sink_mt>(sink)) return;  // one file sink per process
+  auto file = std::make_shared<spdlog::sinks::basic_file_sink_mt>(path, /*truncate=*/false);
+  file->set_pattern("[%Y-%m-%d %H:%M:%S] %l %v");
+  logger->sinks().push_back(file);
+}
+
+}  // namespace
+
+TrainResult Trainer::run() {
+  const auto& c = config_;
+  fs::create_directories(c.train.run_dir);
+  attach_file_log((fs::path(c.train.run_dir) / "train.log").string());
+
+  TrainState state;
+  std::string checkpoint_path;
+  if (!resume_from_.empty()) {
+    checkpoint_path = resolve_checkpoint_path(resume_from_);
+    state = read_checkpoint_state(checkpoint_path);
+  }
+  state.config_yaml = config::to_yaml(c);
+  {
+    std::ofstream out(fs::path(c.train.run_dir) / "config.yaml");
+    out << state.config_yaml;
+  }
+
+  // Data first: a config that points at a missing data set fails before any model is built.
+  const uint64_t seed = static_cast<uint64_t>(c.runtime.seed);
+  data::DetectionDataset train_set(c.data.train, c.data.classes, c.data.train_difficult, c.data.strict, c.data.val_fraction,
+                                   seed, "train");
+  std::optional<data::DetectionDataset> val_set;
+  if (!c.data.val.roots.empty())
+    val_set.emplace(c.data.val, c.data.classes, /*keep_difficult=*/true, c.data.strict, c.data.val_fraction, seed, "val");
+  spdlog::info("train data: {} images from {}", train_set.size(), train_set.description());
+  if (val_set) spdlog::info("val data: {} images from {}", val_set->size(), val_set->description());
+
+  // Seeded here, not only in main: the initial weights are part of what makes a run reproducible.
+  seed_everything(seed);
+  auto model = model::build_ssd(c.model, static_cast<int64_t>(c.data.classes.size()) + 1);
+  model->to(device_);
+  auto optimizer = optim::make_optimizer(c.solver, model->parameters());
+  if (!checkpoint_path.empty()) {
+    load_checkpoint(checkpoint_path, model, optimizer.get());
+    spdlog::info("resumed from {} at iteration {} (epoch {}, batch {})", checkpoint_path, state.iteration, state.epoch + 1,
+                 state.batch_in_epoch);
+  }
+
+  data::LoaderOptions loader_options;
+  loader_options.batch_size = c.train.batch_size;
+  loader_options.workers = c.data.workers;
+  loader_options.seed = seed;
+  data::TrainAugmentation augmentation(c.augment, c.model.pixel_mean, c.model.pixel_std, static_cast<int>(c.model.image_size));
+  data::DataLoader loader(train_set, loader_options, [&](const data::Sample& s, std::mt19937_64& rng) { return augmentation(s, rng); });
+  const int64_t per_epoch = loader.batches_per_epoch();
+  if (per_epoch == 0)
+    throw ConfigError("train.batch_size: " + std::to_string(c.train.batch_size) + " is larger than the training set (" +
+                      std::to_string(train_set.size()) + " images)");
+  const int64_t total_iters = per_epoch * c.train.epochs;
+  const int64_t stop_at = c.train.max_iters > 0 ? std::min(c.train.max_iters, total_iters) : total_iters;
+  const auto schedule = lr::make_schedule(c.schedule, total_iters);
+
+  spdlog::info("{}", model->summary().substr(0, model->summary().size() - 1));
+  spdlog::info("run: {} epochs x {} iterations = {} iterations, batch {}, {} loader workers", c.train.epochs, per_epoch,
+               total_iters, c.train.batch_size, loader.workers());
+  spdlog::info("optimizer: {} LR0 {}; schedule: {}", c.solver.optimizer, c.solver.lr, schedule->describe());
+
+  const auto loss_fn = loss::make_loss(c.loss);
+  const model::BoxCoder coder(c.model.variances[0], c.model.variances[1]);
+  MetricsLog metrics((fs::path(c.train.run_dir) / "metrics.csv").string(), /*append=*/!checkpoint_path.empty());
+  const bool tty = ::isatty(STDOUT_FILENO);
+  const std::string last_path = (fs::path(c.train.run_dir) / "last.pt").string();
+  const std::string best_path = (fs::path(c.train.run_dir) / "best.pt").string();
+
+  auto write_plot = [&] {
+    try {
+      metrics.plot((fs::path(c.train.run_dir) / "training.png").string(), schedule->boundaries());
+    } catch (const std::exception& e) {
+      spdlog::warn("could not write the training plot: {}", e.what());
+    }
+  };
+
+  TrainResult result;
+  model->train();
+  auto window_start = std::chrono::steady_clock::now();
+  const auto run_start = window_start;
+  const int64_t start_iteration = state.iteration;
+  double sum_loc = 0, sum_conf = 0;
+  int64_t window_iters = 0, window_images = 0;
+  bool done = state.iteration >= stop_at;
+
+  while (!done && state.epoch < c.train.epochs) {
+    loader.start_epoch(state.epoch, state.batch_in_epoch);
+    while (auto batch = loader.next()) {
+      ++state.batch_in_epoch;
+      if (batch->size() == 0) continue;  // every sample of this batch failed to load (counted in the report)
+      // LR for the step about to be taken (schedule's t = steps already taken).
+      const double lr = schedule->lr_at(state.iteration, c.solver.lr);
+      optim::set_lr(*optimizer, lr);
+
+      const auto images = batch->images.to(device_);
+      const auto targets = model::assign_targets(batch->boxes, batch->labels, model->priors(), coder, c.model.iou_threshold);
+      const auto terms = (*loss_fn)(model->forward(images), targets);
+      const auto loss = loss::total(terms);
+      const double loc = terms.at("loss_loc").item<double>(), conf = terms.at("loss_conf").item<double>();
+      if (!std::isfinite(loc) || !std::isfinite(conf)) {
+        // Never overwrite good state with a diverged model: stop with the numbers, last.pt stays as it was.
+        throw std::runtime_error("loss is not finite at iteration " + std::to_string(state.iteration) + " (loss_loc " +
+                                 std::to_string(loc) + ", loss_conf " + std::to_string(conf) + ", lr " + std::to_string(lr) +
+                                 "); the last good checkpoint is " + last_path + ". Lower solver.lr or lengthen the warm-up.");
+      }
+      optimizer->zero_grad();
+      loss.backward();
+      if (c.solver.clip_grad_norm > 0) torch::nn::utils::clip_grad_norm_(model->parameters(), c.solver.clip_grad_norm);
+      optimizer->step();
+      ++state.iteration;
+
+      sum_loc += loc, sum_conf += conf;
+      ++window_iters;
+      window_images += static_cast<int64_t>(batch->size());
+      const bool log_now = state.iteration % c.train.log_period == 0 || state.iteration == stop_at;
+      if (log_now || tty) {
+        const auto now = std::chrono::steady_clock::now();
+        const double window_seconds = std::chrono::duration<double>(now - window_start).count();
+        const double elapsed = std::chrono::duration<double>(now - run_start).count();
+        const double per_iter = elapsed / static_cast<double>(state.iteration - start_iteration);
+        const double eta = per_iter * static_cast<double>(stop_at - state.iteration);
+        char line[320];
+        std::snprintf(line, sizeof(line),
+                      "epoch %lld/%lld iter %lld/%lld loss %.4f (loc %.4f conf %.4f) lr %.3e %.1f img/s eta %s",
+                      static_cast<long long>(state.epoch + 1), static_cast<long long>(c.train.epochs),
+                      static_cast<long long>(state.iteration), static_cast<long long>(stop_at),
+                      (sum_loc + sum_conf) / window_iters, sum_loc / window_iters, sum_conf / window_iters, lr,
+                      window_images / std::max(window_seconds, 1e-9), format_duration(eta).c_str());
+        if (log_now) {
+          const double wait = loader.take_wait_seconds();
+          const double wait_share = wait / std::max(window_seconds, 1e-9);
+          if (tty) std::printf("\r\033[K");
+          // This line's "key value" form is parsed by scripts/ and tests: keep it.
+          spdlog::info("{} data-wait {:.0f}%", line, 100 * wait_share);
+          metrics.add_train_row(state.iteration, state.epoch + 1, lr, sum_loc / window_iters, sum_conf / window_iters,
+                                window_images / std::max(window_seconds, 1e-9), wait_share);
+          sum_loc = sum_conf = 0;
+          window_iters = window_images = 0;
+          window_start = std::chrono::steady_clock::now();
+        } else {
+          std::printf("\r\033[K%s", line);
+          std::fflush(stdout);
+        }
+      }
+      if (stop_requested()) {
+        save_checkpoint(last_path, model, optimizer.get(), state);
+        spdlog::warn("interrupted at iteration {}: wrote {}; continue with --resume {}", state.iteration, last_path, c.train.run_dir);
+        result.interrupted = true;
+        done = true;
+        break;
+      }
+      if (state.iteration >= stop_at) {
+        done = true;
+        break;
+      }
+    }
+    if (result.interrupted) break;
+    const bool epoch_finished = state.batch_in_epoch >= per_epoch;
+    if (epoch_finished) {
+      ++state.epoch;
+      state.batch_in_epoch = 0;
+    }
+    // Checkpoint before evaluation, so a failing evaluation still leaves one.
+    save_checkpoint(last_path, model, optimizer.get(), state);
+    if (epoch_finished && c.train.checkpoint_period > 0 && state.epoch % c.train.checkpoint_period == 0)
+      save_checkpoint((fs::path(c.train.run_dir) / ("epoch_" + std::to_string(state.epoch) + ".pt")).string(), model,
+                      optimizer.get(), state);
+    const bool last = done || state.epoch >= c.train.epochs;
+    const bool eval_due = val_set && epoch_finished && c.train.eval_period > 0 && state.epoch % c.train.eval_period == 0;
+    if (val_set && (eval_due || last)) {
+      const auto report = eval::evaluate(model, *val_set, c, device_, c.train.batch_size);
+      spdlog::info("validation after epoch {} (iteration {}): VOC all-point mAP {:.4f}, VOC07 11-point mAP {:.4f}", state.epoch,
+                   state.iteration, report.voc.map, report.voc07.map);
+      metrics.add_val_row(state.iteration, state.epoch, report.voc.map, report.voc07.map);
+      if (report.voc.map > state.best_metric) {
+        state.best_metric = report.voc.map;
+        state.best_epoch = state.epoch;
+        save_checkpoint(best_path, model, optimizer.get(), state);
+        save_checkpoint(last_path, model, optimizer.get(), state);  // keeps the best metric in last.pt for resume
+        spdlog::info("new best mAP {:.4f}: wrote {}", state.best_metric, best_path);
+      }
+      model->train();
+    }
+    write_plot();
+  }
+  result.state = state;
+  result.skipped_summary = train_set.report().summary();
+  if (!result.skipped_summary.empty()) spdlog::warn("training data: {}", result.skipped_summary);
+  if (val_set && !val_set->report().summary().empty()) spdlog::warn("validation data: {}", val_set->report().summary());
+  spdlog::info("finished at iteration {}; checkpoints in {}", state.iteration, c.train.run_dir);
+  return result;
+}
+
+}  // namespace ssd::engine

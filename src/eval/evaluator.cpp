@@ -1,0 +1,65 @@
+#include "ssd/eval/evaluator.h"
+
+#include <ATen/ATen.h>
+#include <torch/csrc/autograd/grad_mode.h>
+
+#include "ssd/data/loader.h"
+#include "ssd/model/postprocess.h"
+
+namespace ssd::eval {
+
+std::vector<Detection> to_pixel_detections(const std::string& image_id, const at::Tensor& boxes, const at::Tensor& scores,
+                                           const at::Tensor& labels, int width, int height) {
+  const auto b = boxes.to(at::kCPU, at::kFloat).contiguous();
+  const auto s = scores.to(at::kCPU, at::kFloat).contiguous();
+  const auto l = labels.to(at::kCPU, at::kLong).contiguous();
+  std::vector<Detection> out;
+  for (int64_t i = 0; i < b.size(0); ++i) {
+    const float* r = b.data_ptr<float>() + 4 * i;
+    out.push_back({image_id, l.data_ptr<int64_t>()[i], s.data_ptr<float>()[i], r[0] * width, r[1] * height, r[2] * width,
+                   r[3] * height});
+  }
+  return out;
+}
+
+std::vector<Detection> predict(model::Ssd& model, const data::DetectionDataset& dataset, const config::Config& config,
+                               c10::Device device, int64_t batch_size) {
+  torch::NoGradGuard no_grad;
+  const bool was_training = model->is_training();
+  model->eval();
+  data::LoaderOptions options;
+  options.batch_size = batch_size;
+  options.workers = config.data.workers;
+  options.shuffle = false;
+  options.drop_last = false;
+  const int size = static_cast<int>(config.model.image_size);
+  data::DataLoader loader(dataset, options, [&](const data::Sample& s, std::mt19937_64&) {
+    return data::prepare_for_eval(s, config.model.pixel_mean, config.model.pixel_std, size);
+  });
+  const model::BoxCoder coder(config.model.variances[0], config.model.variances[1]);
+  std::vector<Detection> all;
+  loader.start_epoch(0);
+  while (auto batch = loader.next()) {
+    if (batch->size() == 0) continue;
+    const auto out = model->forward(batch->images.to(device));
+    const auto dets = model::postprocess(out.loc, out.conf, model->priors(), coder, config.postprocess);
+    for (size_t i = 0; i < batch->size(); ++i) {
+      const auto& a = dataset.annotation(batch->indices[i]);
+      auto d = to_pixel_detections(a.id, dets[i].boxes, dets[i].scores, dets[i].labels, batch->sizes[i].first,
+                                   batch->sizes[i].second);
+      all.insert(all.end(), d.begin(), d.end());
+    }
+  }
+  if (was_training) model->train();
+  return all;
+}
+
+EvalReport evaluate(model::Ssd& model, const data::DetectionDataset& dataset, const config::Config& config,
+                    c10::Device device, int64_t batch_size) {
+  const auto detections = predict(model, dataset, config, device, batch_size);
+  const auto classes = static_cast<int64_t>(config.data.classes.size());
+  return {evaluate_voc(dataset.annotations(), detections, classes, true),
+          evaluate_voc(dataset.annotations(), detections, classes, false)};
+}
+
+}  // namespace ssd::eval

@@ -1,0 +1,181 @@
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <opencv2/imgcodecs.hpp>
+
+#include "ssd/data/augment.h"
+#include "ssd/data/dataset.h"
+#include "ssd/data/loader.h"
+#include "ssd/data/voc.h"
+#include "ssd/util/error.h"
+#include "test_data.h"
+#include "test_support.h"
+
+namespace ssd::data {
+namespace {
+
+namespace fs = std::filesystem;
+
+const std::vector<std::string> kClasses = {"circle", "square"};
+
+std::string xml(const std::string& objects, int w = 50, int h = 40) {
+  return "<annotation><size><width>" + std::to_string(w) + "</width><height>" + std::to_string(h) +
+         "</height><depth>3</depth></size>\n" + objects + "</annotation>\n";
+}
+std::string object(const std::string& name, int x1, int y1, int x2, int y2, int difficult = 0) {
+  return "<object><name>" + name + "</name><difficult>" + std::to_string(difficult) + "</difficult><bndbox><xmin>" +
+         std::to_string(x1) + "</xmin><ymin>" + std::to_string(y1) + "</ymin><xmax>" + std::to_string(x2) + "</xmax><ymax>" +
+         std::to_string(y2) + "</ymax></bndbox></object>\n";
+}
+
+// A VOC root with one image per entry: id -> XML text (an empty image name means: no image file).
+std::string make_voc(const std::string& dir, const std::vector<std::pair<std::string, std::string>>& items,
+                     const std::vector<std::string>& no_image = {}, const std::vector<std::string>& corrupt = {}) {
+  for (const char* d : {"JPEGImages", "Annotations", "ImageSets/Main"}) fs::create_directories(dir + "/" + d);
+  std::ofstream split(dir + "/ImageSets/Main/train.txt");
+  for (const auto& [id, text] : items) {
+    split << id << "\n";
+    std::ofstream(dir + "/Annotations/" + id + ".xml") << text;
+    if (std::find(no_image.begin(), no_image.end(), id) != no_image.end()) continue;
+    if (std::find(corrupt.begin(), corrupt.end(), id) != corrupt.end()) {
+      std::ofstream(dir + "/JPEGImages/" + id + ".jpg") << "this is not a JPEG";
+      continue;
+    }
+    cv::imwrite(dir + "/JPEGImages/" + id + ".jpg", cv::Mat(40, 50, CV_8UC3, cv::Scalar(10, 20, 30)));
+  }
+  return dir;
+}
+
+TEST(VocXml, OneBasedBoxesBecomeContinuousZeroBased) {
+  const auto dir = test::temp_dir("voc_xml");
+  std::ofstream(dir + "/a.xml") << xml(object("square", 1, 1, 50, 40) + object("circle", 10, 5, 20, 15, 1));
+  const auto a = read_voc_xml(dir + "/a.xml", "a.jpg", kClasses);
+  ASSERT_EQ(a.objects.size(), 2u);
+  // The whole 50x40 image, 1-based inclusive (1..50) -> (0, 0, 50, 40).
+  EXPECT_EQ(a.objects[0].x1, 0);
+  EXPECT_EQ(a.objects[0].x2, 50);
+  EXPECT_EQ(a.objects[0].y2, 40);
+  EXPECT_EQ(a.objects[0].label, 2);
+  EXPECT_TRUE(a.objects[1].difficult);
+  EXPECT_EQ(a.width, 50);
+}
+
+TEST(VocXml, BadInputNamesTheFileAndLine) {
+  const auto dir = test::temp_dir("voc_bad");
+  auto message = [&](const std::string& text) {
+    std::ofstream(dir + "/b.xml") << text;
+    return test::thrown_message<DataError>([&] { read_voc_xml(dir + "/b.xml", "b.jpg", kClasses); });
+  };
+  const std::string f = dir + "/b.xml";
+  EXPECT_EQ(message("<annotation><object>").rfind(f + ":1: malformed XML: ", 0), 0u);
+  EXPECT_EQ(message(xml(object("triangle", 1, 1, 5, 5))), f + ":2: unknown class 'triangle' (not in data.classes)");
+  EXPECT_EQ(message(xml(object("circle", 5, 1, 5, 5))),
+            f + ":2: degenerate box (xmin 5, ymin 1, xmax 5, ymax 5): expected xmin < xmax and ymin < ymax");
+  EXPECT_EQ(message(xml(object("circle", 1, 1, 51, 5))),
+            f + ":2: box (1, 1, 51, 5) lies outside the 50x40 image (VOC boxes are 1-based)");
+  EXPECT_EQ(test::thrown_message<DataError>([&] { read_voc_xml(dir + "/none.xml", "x", kClasses); }),
+            dir + "/none.xml: annotation file not found");
+}
+
+TEST(Dataset, SkipsAndCountsBadSamplesUnlessStrict) {
+  const auto dir = make_voc(test::temp_dir("skips"),
+                            {{"good", xml(object("circle", 2, 2, 20, 20))},
+                             {"empty", xml("")},
+                             {"badbox", xml(object("circle", 30, 2, 20, 20))},
+                             {"badxml", "<annotation>"},
+                             {"noimage", xml(object("square", 2, 2, 9, 9))},
+                             {"corrupt", xml(object("square", 2, 2, 9, 9))}},
+                            {"noimage"}, {"corrupt"});
+  config::SplitConfig split{"voc", {dir}, {"train"}};
+  DetectionDataset ds(split, kClasses, false, /*strict=*/false, 0.1, 1, "train");
+  EXPECT_EQ(ds.size(), 3u);  // good, empty (kept as background), corrupt (found only when decoded)
+  EXPECT_EQ(ds.report().skipped(), 3u);
+  EXPECT_EQ(ds.report().empty(), 1u);
+  // The corrupt image is skipped by the loader, counted, and training goes on with the rest of the batch.
+  LoaderOptions o;
+  o.batch_size = 3;
+  o.workers = 2;
+  o.shuffle = false;
+  o.drop_last = false;
+  DataLoader loader(ds, o, [](const Sample& s, std::mt19937_64&) { return prepare_for_eval(s, {0, 0, 0}, {1, 1, 1}, 32); });
+  loader.start_epoch(0);
+  auto batch = loader.next();
+  ASSERT_TRUE(batch);
+  EXPECT_EQ(batch->size(), 2u);
+  EXPECT_EQ(ds.report().skipped(), 4u);
+  EXPECT_NE(ds.report().summary().find("4 samples skipped"), std::string::npos) << ds.report().summary();
+
+  EXPECT_THROW(DetectionDataset(split, kClasses, false, /*strict=*/true, 0.1, 1, "train"), DataError);
+}
+
+TEST(Dataset, MissingSplitAndRootAreNamed) {
+  const auto dir = test::temp_dir("missing_split");
+  config::SplitConfig split{"voc", {dir}, {"trainval"}};
+  EXPECT_EQ(test::thrown_message<DataError>([&] { DetectionDataset(split, kClasses, false, false, 0.1, 1, "train"); }),
+            dir + "/ImageSets/Main/trainval.txt: split file not found");
+}
+
+TEST(Dataset, FolderLayoutWithSeededSplit) {
+  const auto dir = test::temp_dir("folder");
+  fs::create_directories(dir + "/images");
+  fs::create_directories(dir + "/annotations");
+  for (int i = 0; i < 10; ++i) {
+    std::ofstream(dir + "/annotations/" + std::to_string(i) + ".xml") << xml(object("circle", 2, 2, 20, 20));
+    cv::imwrite(dir + "/images/" + std::to_string(i) + ".png", cv::Mat(40, 50, CV_8UC3, cv::Scalar(1, 2, 3)));
+  }
+  const auto train = folder_split_ids(dir, "train", 0.2, 7), val = folder_split_ids(dir, "val", 0.2, 7);
+  EXPECT_EQ(train.size(), 8u);
+  EXPECT_EQ(val.size(), 2u);
+  for (const auto& v : val) EXPECT_EQ(std::count(train.begin(), train.end(), v), 0);
+  EXPECT_EQ(folder_split_ids(dir, "val", 0.2, 7), val);  // same seed, same split
+  DetectionDataset ds(config::SplitConfig{"folder", {dir}, {"train"}}, kClasses, false, false, 0.2, 7, "train");
+  EXPECT_EQ(ds.size(), 8u);
+  EXPECT_EQ(ds.load(0).image.cols, 50);
+}
+
+TEST(Augmentation, ReproducibleForASeedAndBoxesStayInside) {
+  const auto dir = test::temp_dir("augment");
+  const auto root = test::make_shapes(dir, 4, 1, 96);
+  DetectionDataset ds(config::SplitConfig{"voc", {root}, {"train"}}, shapes_classes(), false, false, 0.1, 1, "train");
+  TrainAugmentation aug(config::AugmentConfig{}, {123.675, 116.28, 103.53}, {58.395, 57.12, 57.375}, 64);
+  for (size_t i = 0; i < ds.size(); ++i) {
+    for (uint64_t seed = 0; seed < 20; ++seed) {
+      std::mt19937_64 r1(seed), r2(seed);
+      const auto a = aug(ds.load(i), r1), b = aug(ds.load(i), r2);
+      EXPECT_TRUE(torch::equal(a.image, b.image));
+      EXPECT_TRUE(torch::equal(a.boxes, b.boxes));
+      EXPECT_EQ(a.image.sizes(), (std::vector<int64_t>{3, 64, 64}));
+      if (a.boxes.numel()) {
+        EXPECT_GE(a.boxes.min().item<float>(), 0.f);
+        EXPECT_LE(a.boxes.max().item<float>(), 1.f);
+        EXPECT_TRUE((a.boxes.select(1, 2) > a.boxes.select(1, 0)).all().item<bool>());
+      }
+    }
+  }
+}
+
+TEST(Transforms, FlipAndExpandMoveBoxesWithTheImage) {
+  Labeled l;
+  l.image = cv::Mat(10, 20, CV_32FC3, cv::Scalar(0, 0, 0));
+  l.image(cv::Rect(2, 3, 4, 5)).setTo(cv::Scalar(255, 255, 255));
+  l.objects = {{2, 3, 6, 8, 1, false}};
+  const auto f = hflip(l);
+  EXPECT_EQ(f.objects[0].x1, 14);
+  EXPECT_EQ(f.objects[0].x2, 18);
+  EXPECT_EQ(f.image.at<cv::Vec3f>(3, 14)[0], 255.f);
+  EXPECT_EQ(f.image.at<cv::Vec3f>(3, 13)[0], 0.f);
+  const auto e = expand(l, 40, 30, 5, 7, cv::Scalar(9, 9, 9));
+  EXPECT_EQ(e.objects[0].x1, 7);
+  EXPECT_EQ(e.objects[0].y2, 15);
+  EXPECT_EQ(e.image.at<cv::Vec3f>(10, 7)[0], 255.f);
+  EXPECT_EQ(e.image.at<cv::Vec3f>(0, 0)[0], 9.f);
+  const auto c = crop(l, cv::Rect(3, 0, 10, 10));  // centre (4, 5.5) inside: kept and clipped
+  ASSERT_EQ(c.objects.size(), 1u);
+  EXPECT_EQ(c.objects[0].x1, 0);
+  EXPECT_EQ(c.objects[0].x2, 3);
+  EXPECT_TRUE(crop(l, cv::Rect(10, 0, 10, 10)).objects.empty());
+}
+
+}  // namespace
+}  // namespace ssd::data

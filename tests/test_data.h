@@ -1,0 +1,54 @@
+#pragma once
+// Tiny data sets made by the tests themselves (no downloads): the shapes generator at a small size.
+#include <filesystem>
+#include <string>
+
+#include "ssd/config/config.h"
+#include "ssd/data/shapes.h"
+
+namespace ssd::test {
+
+/// A fresh temporary folder, removed by the caller when it wants (tests leave it for inspection on failure).
+inline std::string temp_dir(const std::string& name) {
+  const auto dir = std::filesystem::temp_directory_path() / ("ssd_test_" + name + "_" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir.string();
+}
+
+/// Writes a small shapes data set (VOC layout) and returns its root.
+inline std::string make_shapes(const std::string& dir, int train = 12, int val = 4, int size = 96) {
+  data::ShapesOptions o;
+  o.root = dir + "/shapes";
+  o.train_images = train;
+  o.val_images = val;
+  o.image_size = size;
+  o.min_size = 10;
+  o.max_size = 40;
+  o.max_objects = 3;
+  generate_shapes(o);
+  return o.root;
+}
+
+/// A config that trains a very small SSD-Lite on the data set at `root` for a handful of iterations.
+inline config::Config tiny_config(const std::string& root, const std::string& run_dir) {
+  config::Config c;
+  c.data.classes = data::shapes_classes();
+  c.data.train = {"voc", {root}, {"train"}};
+  c.data.val = {"voc", {root}, {"val"}};
+  c.data.workers = 2;
+  c.model.backbone = "mobilenet_v2";
+  c.model.width_mult = 0.25;
+  c.model.image_size = 96;
+  c.model.priors.preset = "scales";
+  c.solver.lr = 0.01;
+  c.schedule.warmup_iters = 2;
+  c.train.run_dir = run_dir;
+  c.train.batch_size = 4;
+  c.train.epochs = 2;
+  c.train.log_period = 1;
+  c.runtime.threads = 1;
+  return c;
+}
+
+}  // namespace ssd::test

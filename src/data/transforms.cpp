@@ -96,12 +96,16 @@ Labeled resize(const Labeled& in, int size) {
 }
 
 at::Tensor to_normalized_tensor(const cv::Mat& image, const std::vector<double>& mean, const std::vector<double>& std) {
+  // Written plane by plane with OpenCV straight into the tensor's memory: no ATen kernels here, because
+  // this runs in loader threads, where ATen's OpenMP regions would oversubscribe the cores.
+  auto out = at::empty({3, image.rows, image.cols}, at::kFloat);
+  std::vector<cv::Mat> planes;
+  for (int c = 0; c < 3; ++c) planes.emplace_back(image.rows, image.cols, CV_32FC1, out.data_ptr<float>() + c * image.rows * image.cols);
   cv::Mat f;
   image.convertTo(f, CV_32FC3);
-  f -= cv::Scalar(mean[0], mean[1], mean[2]);
-  cv::divide(f, cv::Scalar(std[0], std[1], std[2]), f);
-  const auto hwc = at::from_blob(f.data, {f.rows, f.cols, 3}, at::kFloat);
-  return hwc.permute({2, 0, 1}).contiguous();  // copies out of the cv::Mat's memory
+  cv::split(f, planes);  // writes into the tensor: the planes share its memory
+  for (int c = 0; c < 3; ++c) planes[c].convertTo(planes[c], CV_32FC1, 1.0 / std[c], -mean[c] / std[c]);
+  return out;
 }
 
 std::pair<at::Tensor, at::Tensor> normalized_targets(const std::vector<Object>& objects, int width, int height) {

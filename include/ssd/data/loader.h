@@ -27,6 +27,7 @@ struct Batch {
   std::vector<size_t> indices;      ///< data set indices
   std::vector<std::pair<int, int>> sizes;  ///< original (width, height) per image
   int64_t index_in_epoch = 0;       ///< position of this batch in its epoch
+  std::vector<at::Tensor> pending_images;  ///< per-image inputs until next() stacks them (internal)
   size_t size() const { return indices.size(); }
 };
 

@@ -30,11 +30,11 @@ int main(int argc, char** argv) {
   app.add_option("inputs", inputs, "Image files or folders")->required();
   app.add_option("--output", output, "Folder for annotated images (boxes with class name and score)");
   app.add_option("--json-out", json_out, "Write all detections as COCO results JSON");
-  app.add_option("--score-thresh", score_thresh, "Keep detections scoring at least this (default: postprocess.score_threshold)");
+  app.add_option("--score-thresh", score_thresh, "Keep detections scoring above this (default: postprocess.score_threshold)");
   app.add_option("--nms-iou", nms_iou, "Per-class NMS IoU (default: postprocess.nms_iou)");
   app.add_option("--top-k", top_k, "Detections kept per image (default: postprocess.max_per_image)");
   app.add_option("--draw-thresh", draw_thresh, "Smallest score drawn on the annotated images")->capture_default_str();
-  app.add_option("--batch", batch, "Images per forward pass")->capture_default_str();
+  app.add_option("--batch", batch, "Images per forward pass")->check(CLI::PositiveNumber)->capture_default_str();
 
   return ssd::cli::run_tool("ssd-detect", app, argc, argv, [&]() -> int {
     auto overrides = common.overrides;

@@ -58,7 +58,7 @@ int main(int argc, char** argv) {
   app.add_option("--classes", classes_text, "Class names for --dets, comma-separated (default: the 20 VOC classes)");
   app.add_option("--metric", metric, "voc07 (11-point) or voc (all-point)")->check(CLI::IsMember({"voc07", "voc"}))->capture_default_str();
   app.add_option("--json-out", json_out, "Write {\"metric\", \"mAP\", \"per_class\"} to this file");
-  app.add_option("--batch", batch, "Images per forward pass")->capture_default_str();
+  app.add_option("--batch", batch, "Images per forward pass")->check(CLI::PositiveNumber)->capture_default_str();
 
   return ssd::cli::run_tool("ssd-eval", app, argc, argv, [&]() -> int {
     auto detect_format = [&](const std::string& root) {
@@ -69,6 +69,7 @@ int main(int argc, char** argv) {
     std::vector<std::string> names;
     std::unique_ptr<ssd::data::DetectionDataset> dataset;
     std::vector<ssd::eval::Detection> detections;
+    std::vector<ssd::data::Annotation> ground_truth;  // what is scored: the images that were run (or every one for --dets)
     if (!dets_path.empty()) {
       if (!checkpoint.empty()) throw ssd::ConfigError("give either --checkpoint or --dets, not both");
       if (gt_root.empty()) throw ssd::ConfigError("--dets needs --gt (a VOC root or folder layout)");
@@ -77,6 +78,7 @@ int main(int argc, char** argv) {
       if (s.format == "voc" && split.empty()) throw ssd::ConfigError("--split is needed for a VOC root (e.g. --split test)");
       dataset = std::make_unique<ssd::data::DetectionDataset>(s, names, /*keep_difficult=*/true, false, 0.1, 1, "gt", false);
       detections = ssd::eval::read_detections_json(dets_path, names);
+      ground_truth = dataset->annotations();
     } else {
       if (checkpoint.empty()) throw ssd::ConfigError("give --checkpoint (a model to run) or --dets (a detections file to score)");
       c10::Device device(c10::kCPU);
@@ -95,9 +97,9 @@ int main(int argc, char** argv) {
       dataset = std::make_unique<ssd::data::DetectionDataset>(s, names, true, loaded.config.data.strict, loaded.config.data.val_fraction,
                                                               static_cast<uint64_t>(loaded.config.runtime.seed), "val");
       spdlog::info("evaluating on {} images from {}", dataset->size(), dataset->description());
-      detections = ssd::eval::predict(loaded.model, *dataset, loaded.config, device, batch);
+      detections = ssd::eval::predict(loaded.model, *dataset, loaded.config, device, batch, &ground_truth);
     }
-    const auto result = ssd::eval::evaluate_voc(dataset->annotations(), detections, static_cast<int64_t>(names.size()), metric == "voc07");
+    const auto result = ssd::eval::evaluate_voc(ground_truth, detections, static_cast<int64_t>(names.size()), metric == "voc07");
     std::cout << ssd::eval::format_table(result, names);
     if (!dataset->report().summary().empty()) spdlog::warn("{}", dataset->report().summary());
     if (!json_out.empty()) {

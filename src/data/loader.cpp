@@ -5,12 +5,14 @@
 #include <chrono>
 #include <opencv2/core/utility.hpp>
 
+#include "ssd/util/check.h"
 #include "ssd/util/error.h"
 
 namespace ssd::data {
 
 DataLoader::DataLoader(const DetectionDataset& dataset, LoaderOptions options, PrepareFn prepare)
     : dataset_(dataset), options_(options), prepare_(std::move(prepare)) {
+  SSD_CHECK(options_.batch_size >= 1, "DataLoader: expected batch_size >= 1, got ", options_.batch_size);
   // The loader parallelises over images; OpenCV's own thread pool inside each worker would only add
   // contention for the same cores (measured: 40% system time from spinning threads).
   cv::setNumThreads(1);
@@ -41,7 +43,8 @@ void DataLoader::start_epoch(int64_t epoch, int64_t first_batch) {
   order_.resize(dataset_.size());
   std::iota(order_.begin(), order_.end(), size_t{0});
   if (options_.shuffle) {
-    std::seed_seq seq{options_.seed, static_cast<uint64_t>(epoch), uint64_t{0x5eed}};
+    // seed_seq takes 32-bit words: the seed goes in as two halves; the first word tags the stream (0 = order).
+    std::seed_seq seq{uint64_t{0}, options_.seed & 0xffffffffu, options_.seed >> 32, static_cast<uint64_t>(epoch)};
     std::mt19937_64 rng(seq);
     std::shuffle(order_.begin(), order_.end(), rng);
   }
@@ -62,7 +65,8 @@ Batch DataLoader::make_batch(int64_t k) {
   for (size_t j = begin; j < end; ++j) {
     const size_t index = order_[j];
     try {
-      std::seed_seq seq{options_.seed, static_cast<uint64_t>(epoch_), static_cast<uint64_t>(index)};
+      std::seed_seq seq{uint64_t{1}, options_.seed & 0xffffffffu, options_.seed >> 32, static_cast<uint64_t>(epoch_),
+                        static_cast<uint64_t>(index)};  // stream 1 = augmentation of one sample
       std::mt19937_64 rng(seq);
       Prepared p = prepare_(dataset_.load(index), rng);
       images.push_back(p.image);

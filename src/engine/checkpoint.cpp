@@ -47,28 +47,37 @@ void save_checkpoint(const std::string& path, model::Ssd& model, torch::optim::O
   }
   const fs::path target(path);
   const std::string tmp = (target.parent_path() / ("." + target.filename().string() + ".tmp")).string();
+  std::error_code ec;
   try {
     archive.save_to(tmp);
   } catch (const std::exception& e) {
-    fs::remove(tmp);
+    fs::remove(tmp, ec);
     throw CheckpointError(path + ": cannot write checkpoint: " + e.what());
   }
   fsync_path(tmp, false);
-  std::error_code ec;
   fs::rename(tmp, target, ec);  // atomic on POSIX: readers see the old file or the new one, never a mix
-  if (ec) throw CheckpointError(path + ": cannot move the new checkpoint into place: " + ec.message());
+  if (ec) {
+    const std::string reason = ec.message();
+    fs::remove(tmp, ec);
+    throw CheckpointError(path + ": cannot move the new checkpoint into place: " + reason);
+  }
   fsync_path(target.parent_path().empty() ? "." : target.parent_path().string(), true);
 }
 
 namespace {
 
-torch::serialize::InputArchive open_archive(const std::string& path) {
+// Tensors are read onto `device` whatever device wrote them: a GPU checkpoint loads on a CPU-only machine, and
+// parameters and optimizer state land where the model already is (LibTorch would otherwise move each parameter
+// to the device stored in the file).
+torch::serialize::InputArchive open_archive(const std::string& path, c10::Device device = c10::Device(c10::kCPU)) {
   if (!fs::exists(path)) throw CheckpointError(path + ": checkpoint not found");
   torch::serialize::InputArchive archive;
   try {
-    archive.load_from(path);
-  } catch (const std::exception&) {
-    throw CheckpointError(path + ": not a readable checkpoint (truncated or corrupt file?)");
+    archive.load_from(path, device);
+  } catch (const c10::Error& e) {
+    throw CheckpointError(path + ": not a readable checkpoint (truncated or corrupt file?): " + e.what_without_backtrace());
+  } catch (const std::exception& e) {
+    throw CheckpointError(path + ": not a readable checkpoint (truncated or corrupt file?): " + e.what());
   }
   at::Tensor format;
   if (!archive.try_read("meta/format", format))
@@ -84,6 +93,7 @@ torch::serialize::InputArchive open_archive(const std::string& path) {
 TrainState read_checkpoint_state(const std::string& path) {
   auto archive = open_archive(path);
   TrainState s;
+  try {
   c10::IValue config;
   archive.read("meta/config", config);
   s.config_yaml = config.toStringRef();
@@ -98,11 +108,14 @@ TrainState read_checkpoint_state(const std::string& path) {
   s.best_metric = t.item<double>();
   archive.read("state/best_epoch", t);
   s.best_epoch = t.item<int64_t>();
+  } catch (const c10::Error& e) {
+    throw CheckpointError(path + ": incomplete checkpoint: " + e.what_without_backtrace());
+  }
   return s;
 }
 
 void load_checkpoint(const std::string& path, model::Ssd& model, torch::optim::Optimizer* optimizer) {
-  auto archive = open_archive(path);
+  auto archive = open_archive(path, model->parameters().front().device());
   torch::serialize::InputArchive model_archive;
   if (!archive.try_read("model", model_archive)) throw CheckpointError(path + ": no model in the checkpoint");
   // Check names and shapes first, so a mismatch names the tensor instead of failing deep inside LibTorch.
@@ -140,8 +153,10 @@ void load_checkpoint(const std::string& path, model::Ssd& model, torch::optim::O
     try {
       optimizer->load(optimizer_archive);
     } catch (const std::exception& e) {
-      throw CheckpointError(path + ": optimizer state does not fit this optimizer (solver.optimizer changed?)");
+      throw CheckpointError(path + ": optimizer state does not fit this optimizer (was solver.optimizer changed?): " +
+                            std::string(e.what()).substr(0, 300));
     }
+
   }
 }
 

@@ -11,7 +11,7 @@ namespace {
 const char* kHeader = "kind,iteration,epoch,lr,loss,loss_loc,loss_conf,img_per_s,data_wait,map_voc,map_voc07";
 }
 
-MetricsLog::MetricsLog(std::string path, bool append) : path_(std::move(path)) {
+MetricsLog::MetricsLog(std::string path, bool append, int64_t keep_until) : path_(std::move(path)) {
   std::ifstream in(path_);
   if (append && in) {
     std::string line;
@@ -27,8 +27,15 @@ MetricsLog::MetricsLog(std::string path, bool append) : path_(std::move(path)) {
       r.iteration = num(f[1]), r.epoch = num(f[2]);
       if (r.kind == "train") r.lr = num(f[3]), r.loss_loc = num(f[5]), r.loss_conf = num(f[6]), r.ips = num(f[7]), r.wait = num(f[8]);
       else r.map_voc = num(f[9]), r.map_voc07 = num(f[10]);
-      rows_.push_back(r);
+      if (r.iteration <= static_cast<double>(keep_until)) rows_.push_back(r);
     }
+    in.close();
+    std::ofstream out(path_, std::ios::trunc);
+    out << kHeader << "\n";
+    out.close();
+    const auto kept = std::move(rows_);
+    rows_.clear();
+    for (const auto& r : kept) append_line(r);
     return;
   }
   std::ofstream out(path_, std::ios::trunc);

@@ -29,13 +29,21 @@ namespace fs = std::filesystem;
 
 namespace ssd::engine {
 
-std::atomic<bool>& Trainer::stop_requested() {
-  static std::atomic<bool> flag{false};
-  return flag;
-}
+namespace {
+// Namespace scope and constant-initialised: touching it from a signal handler runs no initialisation code.
+std::atomic<bool> g_stop_requested{false};
+static_assert(std::atomic<bool>::is_always_lock_free, "the stop flag must be usable from a signal handler");
+}  // namespace
+
+std::atomic<bool>& Trainer::stop_requested() { return g_stop_requested; }
 
 void install_stop_signal_handlers() {
-  auto handler = [](int) { Trainer::stop_requested() = true; };
+  // The first signal asks for a clean stop (last.pt); the handler then steps aside, so a second one ends the
+  // process at once if the run is stuck.
+  auto handler = [](int sig) {
+    g_stop_requested = true;
+    std::signal(sig, SIG_DFL);
+  };
   std::signal(SIGINT, handler);
   std::signal(SIGTERM, handler);
 }
@@ -123,7 +131,7 @@ TrainResult Trainer::run() {
 
   const auto loss_fn = loss::make_loss(c.loss);
   const model::BoxCoder coder(c.model.variances[0], c.model.variances[1]);
-  MetricsLog metrics((fs::path(c.train.run_dir) / "metrics.csv").string(), /*append=*/!checkpoint_path.empty());
+  MetricsLog metrics((fs::path(c.train.run_dir) / "metrics.csv").string(), /*append=*/!checkpoint_path.empty(), state.iteration);
   const bool tty = ::isatty(STDOUT_FILENO);
   const std::string last_path = (fs::path(c.train.run_dir) / "last.pt").string();
   const std::string best_path = (fs::path(c.train.run_dir) / "best.pt").string();
@@ -163,7 +171,8 @@ TrainResult Trainer::run() {
         // Never overwrite good state with a diverged model: stop with the numbers, last.pt stays as it was.
         throw std::runtime_error("loss is not finite at iteration " + std::to_string(state.iteration) + " (loss_loc " +
                                  std::to_string(loc) + ", loss_conf " + std::to_string(conf) + ", lr " + std::to_string(lr) +
-                                 "); the last good checkpoint is " + last_path + ". Lower solver.lr or lengthen the warm-up.");
+                                 ")" + (fs::exists(last_path) ? "; the last good checkpoint is " + last_path : std::string()) +
+                                 ". Lower solver.lr or lengthen the warm-up.");
       }
       optimizer->zero_grad();
       loss.backward();
@@ -204,19 +213,11 @@ TrainResult Trainer::run() {
           std::fflush(stdout);
         }
       }
-      if (stop_requested()) {
-        save_checkpoint(last_path, model, optimizer.get(), state);
-        spdlog::warn("interrupted at iteration {}: wrote {}; continue with --resume {}", state.iteration, last_path, c.train.run_dir);
-        result.interrupted = true;
-        done = true;
-        break;
-      }
-      if (state.iteration >= stop_at) {
+      if (stop_requested() || state.iteration >= stop_at) {
         done = true;
         break;
       }
     }
-    if (result.interrupted) break;
     const bool epoch_finished = state.batch_in_epoch >= per_epoch;
     if (epoch_finished) {
       ++state.epoch;
@@ -227,6 +228,12 @@ TrainResult Trainer::run() {
     if (epoch_finished && c.train.checkpoint_period > 0 && state.epoch % c.train.checkpoint_period == 0)
       save_checkpoint((fs::path(c.train.run_dir) / ("epoch_" + std::to_string(state.epoch) + ".pt")).string(), model,
                       optimizer.get(), state);
+    loader.stop();  // no batches of an unfinished epoch are prepared while evaluation runs
+    if (stop_requested()) {
+      spdlog::warn("interrupted at iteration {}: wrote {}; continue with --resume {}", state.iteration, last_path, c.train.run_dir);
+      result.interrupted = true;
+      break;
+    }
     const bool last = done || state.epoch >= c.train.epochs;
     const bool eval_due = val_set && epoch_finished && c.train.eval_period > 0 && state.epoch % c.train.eval_period == 0;
     if (val_set && (eval_due || last)) {

@@ -23,7 +23,7 @@ std::vector<Detection> to_pixel_detections(const std::string& image_id, const at
 }
 
 std::vector<Detection> predict(model::Ssd& model, const data::DetectionDataset& dataset, const config::Config& config,
-                               c10::Device device, int64_t batch_size) {
+                               c10::Device device, int64_t batch_size, std::vector<data::Annotation>* evaluated) {
   torch::NoGradGuard no_grad;
   const bool was_training = model->is_training();
   model->eval();
@@ -45,6 +45,7 @@ std::vector<Detection> predict(model::Ssd& model, const data::DetectionDataset& 
     const auto dets = model::postprocess(out.loc, out.conf, model->priors(), coder, config.postprocess);
     for (size_t i = 0; i < batch->size(); ++i) {
       const auto& a = dataset.annotation(batch->indices[i]);
+      if (evaluated) evaluated->push_back(a);
       auto d = to_pixel_detections(a.id, dets[i].boxes, dets[i].scores, dets[i].labels, batch->sizes[i].first,
                                    batch->sizes[i].second);
       all.insert(all.end(), d.begin(), d.end());
@@ -56,10 +57,12 @@ std::vector<Detection> predict(model::Ssd& model, const data::DetectionDataset& 
 
 EvalReport evaluate(model::Ssd& model, const data::DetectionDataset& dataset, const config::Config& config,
                     c10::Device device, int64_t batch_size) {
-  const auto detections = predict(model, dataset, config, device, batch_size);
+  // Images that could not be read are left out of the ground truth too (counted in the data set's report),
+  // rather than scored as misses.
+  std::vector<data::Annotation> evaluated;
+  const auto detections = predict(model, dataset, config, device, batch_size, &evaluated);
   const auto classes = static_cast<int64_t>(config.data.classes.size());
-  return {evaluate_voc(dataset.annotations(), detections, classes, true),
-          evaluate_voc(dataset.annotations(), detections, classes, false)};
+  return {evaluate_voc(evaluated, detections, classes, true), evaluate_voc(evaluated, detections, classes, false)};
 }
 
 }  // namespace ssd::eval

@@ -7,6 +7,8 @@
 #include <sstream>
 #include <unordered_map>
 
+#include "ssd/util/error.h"
+
 namespace ssd::eval {
 
 double average_precision(const std::vector<double>& rec, const std::vector<double>& prec, bool use_07) {
@@ -50,7 +52,10 @@ VocResult evaluate_voc(const std::vector<data::Annotation>& gt, const std::vecto
   VocResult r;
   r.metric = use_07 ? "voc07" : "voc";
   std::unordered_map<std::string, size_t> image_index;
-  for (size_t i = 0; i < gt.size(); ++i) image_index.emplace(gt[i].id, i);
+  for (size_t i = 0; i < gt.size(); ++i)
+    if (!image_index.emplace(gt[i].id, i).second)
+      throw DataError("image id '" + gt[i].id + "' appears twice in the ground truth (" + gt[image_index[gt[i].id]].image_path +
+                      " and " + gt[i].image_path + "): detections could not be told apart; give the images distinct names");
   double sum = 0;
   int64_t counted = 0;
   for (int64_t cls = 1; cls <= num_classes; ++cls) {

@@ -1,6 +1,7 @@
 #include "ssd/model/feature_spec.h"
 
 #include <cmath>
+#include <variant>
 
 #include <torch/nn/modules/conv.h>
 #include <torch/nn/modules/pooling.h>
@@ -22,7 +23,10 @@ int64_t window_out(int64_t in, int64_t kernel, int64_t stride, int64_t padding, 
 FeatureSpec infer_output(const torch::nn::Module& module, FeatureSpec x) {
   if (const auto* conv = module.as<torch::nn::Conv2dImpl>()) {
     const auto& o = conv->options;
-    const auto* padding = c10::get_if<torch::ExpandingArray<2>>(&o.padding());
+    // LibTorch 1.x keeps padding in a c10::variant, 2.x in a std::variant: the using-declaration makes the
+    // call parse, and argument-dependent lookup picks the get_if of whichever variant this LibTorch uses.
+    using std::get_if;
+    const auto* padding = get_if<torch::ExpandingArray<2>>(&o.padding());
     SSD_CHECK(padding != nullptr, "infer_output: expected numeric Conv2d padding");
     return {o.out_channels(), window_out(x.size, (*o.kernel_size())[0], (*o.stride())[0], (**padding)[0],
                                          (*o.dilation())[0], false)};

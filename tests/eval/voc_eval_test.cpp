@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "ssd/eval/voc_eval.h"
+#include "ssd/util/error.h"
 
 namespace ssd::eval {
 namespace {
@@ -60,6 +61,12 @@ TEST(VocEval, NoDetectionsGiveZeroAndTiesKeepInputOrder) {
   // Equal scores: the false positive listed first is ranked first (stable order): precision 1/2 at recall 1.
   const auto r = evaluate_voc(gt, {det("a", 0.5f, 30, 30, 40, 40), det("a", 0.5f, 0, 0, 10, 10)}, 1, false);
   EXPECT_DOUBLE_EQ(r.ap[0], 0.5);
+}
+
+TEST(VocEval, DuplicateImageIdsAreAnError) {
+  auto a = image("x", {box(0, 0, 10, 10)}), b = image("x", {box(5, 5, 10, 10)});
+  a.image_path = "root1/x.jpg", b.image_path = "root2/x.jpg";
+  EXPECT_THROW(evaluate_voc({a, b}, {}, 1, false), DataError);
 }
 
 TEST(VocEval, AveragePrecisionOfAPerfectCurve) {

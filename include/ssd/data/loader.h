@@ -58,9 +58,10 @@ class DataLoader {
   std::optional<Batch> next();
   /// Seconds next() spent waiting for workers since the last call of this function.
   double take_wait_seconds();
+  /// Stops the workers (they are restarted by start_epoch).
+  void stop();
 
  private:
-  void stop();
   void work();
   Batch make_batch(int64_t k);
 

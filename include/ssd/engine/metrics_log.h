@@ -10,8 +10,9 @@ namespace ssd::engine {
 
 class MetricsLog {
  public:
-  /// append: keep the rows already in the file (a resumed run), else start it anew.
-  MetricsLog(std::string path, bool append);
+  /// append: keep the rows already in the file up to iteration `keep_until` (a resumed run: rows written after
+  /// its checkpoint by a run that was killed are dropped, since they will be written again), else start anew.
+  MetricsLog(std::string path, bool append, int64_t keep_until = 0);
   void add_train_row(int64_t iteration, int64_t epoch, double lr, double loss_loc, double loss_conf, double images_per_second,
                      double data_wait_share);
   void add_val_row(int64_t iteration, int64_t epoch, double map_voc, double map_voc07);

@@ -13,9 +13,10 @@
 namespace ssd::eval {
 
 /// Detections of the model (in eval mode, no gradients) on every image of the data set, in original pixels.
-/// Images that fail to load are skipped and counted in the data set's report.
+/// Images that fail to load are skipped and counted in the data set's report; `evaluated` (when given)
+/// receives the annotations of the images that were actually run, which is what the metrics must score.
 std::vector<Detection> predict(model::Ssd& model, const data::DetectionDataset& dataset, const config::Config& config,
-                               c10::Device device, int64_t batch_size);
+                               c10::Device device, int64_t batch_size, std::vector<data::Annotation>* evaluated = nullptr);
 
 /// Converts post-processed detections of one image (normalised boxes) into pixel Detections.
 std::vector<Detection> to_pixel_detections(const std::string& image_id, const at::Tensor& boxes, const at::Tensor& scores,

@@ -1,9 +1,9 @@
 #pragma once
 // Pascal VOC detection metrics with the devkit's semantics (VOCevaldet.m):
 //  - per class, detections from all images in descending score order (stable for ties);
-//  - each is matched to the unmatched ground truth of its image with the highest IoU; IoU >= 0.5 is a match
-//    (the MATLAB devkit's ">="); a match with a "difficult" object counts neither way; a second detection
-//    of the same object is a false positive;
+//  - each is matched to the ground truth of its image with the highest IoU (matched or not); IoU >= 0.5 is a match
+//    (the MATLAB devkit's ">="); a match with a "difficult" object counts neither way; a detection whose best
+//    object is already taken is a false positive;
 //  - AP: voc07 = mean over recall 0, 0.1, ..., 1 of the best precision at recall >= r (11-point);
 //    voc = area under the monotone precision envelope (VOC2010+ all-point).
 // Boxes use the continuous 0-based convention of data/sample.h, whose IoU equals the devkit's +1-pixel IoU

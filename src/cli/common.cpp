@@ -26,12 +26,14 @@ void add_common_options(CLI::App& app, CommonOptions& o) {
   app.add_flag("--list-losses", o.list_losses, "List the losses loss.name accepts and exit");
 }
 
-config::Config load_config(const CommonOptions& o) {
+std::vector<std::string> all_overrides(const CommonOptions& o) {
   auto overrides = o.overrides;
   if (!o.device.empty()) overrides.push_back("runtime.device=" + o.device);
   if (o.threads >= 0) overrides.push_back("runtime.threads=" + std::to_string(o.threads));
-  return config::load_config(o.config_path, overrides);
+  return overrides;
 }
+
+config::Config load_config(const CommonOptions& o) { return config::load_config(o.config_path, all_overrides(o)); }
 
 bool handle_info_flags(const CommonOptions& o, const config::Config& c) {
   if (o.config_reference) std::cout << config::reference_markdown();

@@ -24,7 +24,10 @@ struct CommonOptions {
 /// Adds the shared flags to `app`.
 void add_common_options(CLI::App& app, CommonOptions& options);
 
-/// Loads --config, then --set in order, then --device / --threads (which win over both).
+/// --set in order, then --device / --threads as overrides (they win over both).
+std::vector<std::string> all_overrides(const CommonOptions& options);
+
+/// Loads --config, then all_overrides().
 config::Config load_config(const CommonOptions& options);
 
 /// Handles --print-config, --config-reference and --list-*: prints and returns true when one was given.

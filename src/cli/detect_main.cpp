@@ -37,12 +37,10 @@ int main(int argc, char** argv) {
   app.add_option("--batch", batch, "Images per forward pass")->check(CLI::PositiveNumber)->capture_default_str();
 
   return ssd::cli::run_tool("ssd-detect", app, argc, argv, [&]() -> int {
-    auto overrides = common.overrides;
+    auto overrides = ssd::cli::all_overrides(common);
     if (score_thresh >= 0) overrides.push_back("postprocess.score_threshold=" + std::to_string(score_thresh));
     if (nms_iou >= 0) overrides.push_back("postprocess.nms_iou=" + std::to_string(nms_iou));
     if (top_k > 0) overrides.push_back("postprocess.max_per_image=" + std::to_string(top_k));
-    if (!common.device.empty()) overrides.push_back("runtime.device=" + common.device);
-    if (common.threads >= 0) overrides.push_back("runtime.threads=" + std::to_string(common.threads));
     std::string path = checkpoint;
     if (fs::is_directory(path)) path = fs::exists(fs::path(path) / "best.pt") ? (fs::path(path) / "best.pt").string() : path;
     auto loaded = ssd::detect::load_model(path, overrides, c10::Device(c10::kCPU));

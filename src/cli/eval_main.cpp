@@ -82,9 +82,7 @@ int main(int argc, char** argv) {
     } else {
       if (checkpoint.empty()) throw ssd::ConfigError("give --checkpoint (a model to run) or --dets (a detections file to score)");
       c10::Device device(c10::kCPU);
-      auto overrides = common.overrides;
-      if (!common.device.empty()) overrides.push_back("runtime.device=" + common.device);
-      if (common.threads >= 0) overrides.push_back("runtime.threads=" + std::to_string(common.threads));
+      const auto overrides = ssd::cli::all_overrides(common);
       // Loaded on the CPU first: the device comes from the checkpoint's config (runtime.device) and the overrides.
       auto loaded = ssd::detect::load_model(checkpoint, overrides, c10::Device(c10::kCPU));
       spdlog::info("{}", ssd::engine::apply_runtime(loaded.config.runtime, &device));

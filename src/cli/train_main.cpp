@@ -39,11 +39,8 @@ int main(int argc, char** argv) {
       if (!common.config_path.empty())
         throw ssd::ConfigError("--resume uses the config stored in the checkpoint; drop --config (use --set to change keys)");
       const auto state = ssd::engine::read_checkpoint_state(ssd::engine::resolve_checkpoint_path(resume));
-      auto overrides = common.overrides;
-      if (!common.device.empty()) overrides.push_back("runtime.device=" + common.device);
-      if (common.threads >= 0) overrides.push_back("runtime.threads=" + std::to_string(common.threads));
       config = ssd::config::load_config_text(state.config_yaml, ssd::engine::resolve_checkpoint_path(resume) + " (stored config)",
-                                             overrides);
+                                             ssd::cli::all_overrides(common));
     } else {
       config = ssd::cli::load_config(common);
     }

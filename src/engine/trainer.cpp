@@ -63,8 +63,11 @@ std::string format_duration(double seconds) {
 
 void attach_file_log(const std::string& path) {
   auto logger = spdlog::default_logger();
-  for (const auto& sink : logger->sinks())
-    if (std::dynamic_pointer_cast<spdlog::sinks::basic_file_sink_mt>(sink)) return;  // one file sink per process
+  // One train.log sink at a time: a later run in the same process (tests, the tuner) logs to its own directory.
+  auto& sinks = logger->sinks();
+  sinks.erase(std::remove_if(sinks.begin(), sinks.end(),
+                             [](const auto& sink) { return std::dynamic_pointer_cast<spdlog::sinks::basic_file_sink_mt>(sink) != nullptr; }),
+              sinks.end());
   auto file = std::make_shared<spdlog::sinks::basic_file_sink_mt>(path, /*truncate=*/false);
   file->set_pattern("[%Y-%m-%d %H:%M:%S] %l %v");
   logger->sinks().push_back(file);
@@ -124,7 +127,8 @@ TrainResult Trainer::run() {
   const int64_t stop_at = c.train.max_iters > 0 ? std::min(c.train.max_iters, total_iters) : total_iters;
   const auto schedule = lr::make_schedule(c.schedule, total_iters);
 
-  spdlog::info("{}", model->summary().substr(0, model->summary().size() - 1));
+  const std::string summary = model->summary();
+  spdlog::info("{}", summary.substr(0, summary.size() - 1));  // without its final newline
   spdlog::info("run: {} epochs x {} iterations = {} iterations, batch {}, {} loader workers", c.train.epochs, per_epoch,
                total_iters, c.train.batch_size, loader.workers());
   spdlog::info("optimizer: {} LR0 {}; schedule: {}", c.solver.optimizer, c.solver.lr, schedule->describe());

@@ -42,7 +42,7 @@ inline config::Config tiny_config(const std::string& root, const std::string& ru
   c.model.image_size = 96;
   c.model.priors.preset = "scales";
   c.solver.lr = 0.01;
-  c.schedule.warmup_iters = 2;
+  c.schedule.warmup.iters = 2;
   c.train.run_dir = run_dir;
   c.train.batch_size = 4;
   c.train.epochs = 2;

@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <regex>
 #include <set>
 #include <sstream>
 
@@ -59,6 +60,10 @@ template <> struct TypeName<std::vector<std::vector<double>>> {
   static constexpr const char* value = "list of lists of numbers";
 };
 
+template <> struct TypeName<std::vector<ParamGroupRule>> {
+  static constexpr const char* value = "list of {match, lr_mult, weight_decay_mult} mappings";
+};
+
 template <typename T>
 T scalar_as(const YAML::Node& node, const Location& where, const std::string& path) {
   if (!node.IsScalar()) fail(where, path, "expected " + a_or_an(TypeName<T>::value) + ", got " + describe(node));
@@ -89,6 +94,25 @@ T convert(const YAML::Node& node, const Location& where, const std::string& path
     for (const auto& item : node)
       out.push_back(convert<std::vector<double>>(item, Location::of(where.origin, item), path));
     return out;
+  } else if constexpr (std::is_same_v<T, std::vector<ParamGroupRule>>) {
+    if (!node.IsSequence()) fail(where, path, "expected " + a_or_an(TypeName<T>::value) + ", got " + describe(node));
+    T out;
+    for (const auto& item : node) {
+      const auto at = Location::of(where.origin, item);
+      if (!item.IsMap()) fail(at, path, "each group is a mapping {match: REGEX, lr_mult: X, weight_decay_mult: Y}, got " + describe(item));
+      ParamGroupRule rule;
+      for (const auto& field : item) {
+        const auto name = field.first.as<std::string>();
+        const auto field_at = Location::of(where.origin, field.first);
+        if (name == "match") rule.match = scalar_as<std::string>(field.second, field_at, path + ".match");
+        else if (name == "lr_mult") rule.lr_mult = scalar_as<double>(field.second, field_at, path + ".lr_mult");
+        else if (name == "weight_decay_mult") rule.weight_decay_mult = scalar_as<double>(field.second, field_at, path + ".weight_decay_mult");
+        else fail(field_at, path, "unknown field '" + name + "' in a group (fields: match, lr_mult, weight_decay_mult)");
+      }
+      if (rule.match.empty()) fail(at, path, "a group needs match: REGEX");
+      out.push_back(rule);
+    }
+    return out;
   } else {
     return scalar_as<T>(node, where, path);
   }
@@ -117,6 +141,15 @@ void emit(YAML::Emitter& out, const std::string& v) {
                      v.front() != ' ' && v.back() != ' ';
   if (plain) out << v;
   else out << YAML::DoubleQuoted << v;
+}
+void emit(YAML::Emitter& out, const ParamGroupRule& r) {
+  out << YAML::Flow << YAML::BeginMap << YAML::Key << "match" << YAML::Value;
+  emit(out, r.match);
+  out << YAML::Key << "lr_mult" << YAML::Value;
+  emit(out, r.lr_mult);
+  out << YAML::Key << "weight_decay_mult" << YAML::Value;
+  emit(out, r.weight_decay_mult);
+  out << YAML::EndMap;
 }
 template <typename T>
 void emit(YAML::Emitter& out, const std::vector<T>& v) {
@@ -193,6 +226,30 @@ Rule<std::vector<std::string>> nonempty_unique_names() {
             std::set<std::string> seen;
             for (const auto& s : v)
               if (s.empty() || !seen.insert(s).second) return false;
+            return true;
+          }};
+}
+
+Rule<std::vector<std::string>> nonempty_names() {
+  return {"a non-empty list of non-empty names", [](const std::vector<std::string>& v) {
+            return !v.empty() && std::none_of(v.begin(), v.end(), [](const std::string& s) { return s.empty(); });
+          }};
+}
+
+Rule<std::vector<double>> at_most_one() {
+  return {"at most one number", [](const std::vector<double>& v) { return v.size() <= 1; }};
+}
+
+Rule<std::vector<ParamGroupRule>> valid_group_rules() {
+  return {"rules with a valid regex in match, lr_mult >= 0, weight_decay_mult >= 0", [](const std::vector<ParamGroupRule>& v) {
+            for (const auto& r : v) {
+              if (r.match.empty() || r.lr_mult < 0 || r.weight_decay_mult < 0) return false;
+              try {
+                std::regex re(r.match);
+              } catch (const std::regex_error&) {
+                return false;
+              }
+            }
             return true;
           }};
 }
@@ -334,21 +391,125 @@ Schema::Schema() {
         "optim::make_optimizer", "Adam / AdamW / RMSprop / Adagrad epsilon."),
     key<double>("solver.clip_grad_norm", [](Config& c) -> auto& { return c.solver.clip_grad_norm; }, at_least(0.0),
         "engine::Trainer", "Clip the global gradient L2 norm to this; 0 = off."),
+    key<std::vector<ParamGroupRule>>("solver.groups", [](Config& c) -> auto& { return c.solver.groups; }, valid_group_rules(),
+        "optim::make_param_groups", "Parameter groups by name regex, first match wins: [{match: 'bias$', lr_mult: 2, weight_decay_mult: 0}]."),
 
     key<std::string>("schedule.name", [](Config& c) -> auto& { return c.schedule.name; }, any<std::string>(),
-        "lr::make_schedule", "Schedule from the registry (--list-schedules)."),
-    key<std::vector<double>>("schedule.milestones", [](Config& c) -> auto& { return c.schedule.milestones; }, all_positive(),
-        "lr::make_schedule", "multistep: milestones in iterations; empty = milestone_fractions of the run."),
-    key<std::vector<double>>("schedule.milestone_fractions", [](Config& c) -> auto& { return c.schedule.milestone_fractions; },
-        unit_interval_list(), "lr::make_schedule", "multistep: milestones as fractions of the run (2/3 and 5/6: the paper's 80k and 100k of 120k)."),
-    key<double>("schedule.gamma", [](Config& c) -> auto& { return c.schedule.gamma; }, positive(),
-        "lr::make_schedule", "multistep: factor applied at each milestone."),
-    key<int64_t>("schedule.warmup_iters", [](Config& c) -> auto& { return c.schedule.warmup_iters; }, at_least<int64_t>(0),
-        "lr::make_schedule", "Warm-up length in iterations; 0 = none."),
-    key<std::string>("schedule.warmup_method", [](Config& c) -> auto& { return c.schedule.warmup_method; }, one_of({"linear", "constant"}),
-        "lr::make_schedule", "Warm-up factor: linear from start_factor to 1, or constant start_factor."),
-    key<double>("schedule.warmup_start_factor", [](Config& c) -> auto& { return c.schedule.warmup_start_factor; }, in_range(0.0, 1.0),
-        "lr::make_schedule", "Warm-up factor of LR0 at iteration 0."),
+        "lr::make_schedule", "Schedule from the registry (--list-schedules); docs/schedules.md has every formula."),
+    key<std::string>("schedule.unit", [](Config& c) -> auto& { return c.schedule.unit; }, one_of({"iterations", "epochs"}),
+        "lr::make_schedule", "Unit of the durations under schedule.* (warm-up has its own iters / epochs): iterations, or epochs x the loader length."),
+    key<std::string>("schedule.interval", [](Config& c) -> auto& { return c.schedule.interval; }, one_of({"iteration", "epoch"}),
+        "lr::make_schedule", "iteration: the formula runs at every step; epoch: at floor(t / iterations per epoch), with durations in epochs."),
+    key<double>("schedule.total", [](Config& c) -> auto& { return c.schedule.total; }, at_least(0.0),
+        "lr::make_schedule", "T of linear, polynomial, cosine, one_cycle (schedule.unit); 0 = the whole run (minus a prefix warm-up)."),
+    key<std::string>("schedule.warmup.method", [](Config& c) -> auto& { return c.schedule.warmup.method; }, one_of({"linear", "constant", "exponential"}),
+        "lr::make_schedule", "Warm-up factor for t < W: linear f0 + (1 - f0) t / W, constant f0, exponential f0 ** (1 - t / W)."),
+    key<int64_t>("schedule.warmup.iters", [](Config& c) -> auto& { return c.schedule.warmup.iters; }, at_least<int64_t>(0),
+        "lr::make_schedule", "Warm-up length W in iterations; 0 = none."),
+    key<double>("schedule.warmup.epochs", [](Config& c) -> auto& { return c.schedule.warmup.epochs; }, at_least(0.0),
+        "lr::make_schedule", "Warm-up length in epochs; > 0 replaces warmup.iters."),
+    key<double>("schedule.warmup.start_factor", [](Config& c) -> auto& { return c.schedule.warmup.start_factor; }, in_range(0.0, 1.0),
+        "lr::make_schedule", "Warm-up factor f0 at iteration 0."),
+    key<bool>("schedule.warmup.prefix", [](Config& c) -> auto& { return c.schedule.warmup.prefix; }, any<bool>(),
+        "lr::make_schedule", "false: lr = main(t) x factor(t); true: main(0) x factor(t), then main(t - W), the run is W + T (timm)."),
+    key<double>("schedule.warmup.momentum", [](Config& c) -> auto& { return c.schedule.warmup.momentum; }, in_range(0.0, 1.0),
+        "lr::make_schedule, lr::LrController", "> 0: momentum / beta1 warms linearly from this to its value over the warm-up (Ultralytics 0.8); 0 = off."),
+    key<double>("schedule.warmup.bias_lr", [](Config& c) -> auto& { return c.schedule.warmup.bias_lr; }, at_least(0.0),
+        "lr::make_schedule, lr::LrController", "> 0: bias LRs fall linearly from this to their scheduled value over the warm-up (Ultralytics 0.1); 0 = off."),
+    key<double>("schedule.step.step_size", [](Config& c) -> auto& { return c.schedule.step.step_size; }, positive(),
+        "lr::make_schedule", "step: decay every step_size (schedule.unit)."),
+    key<double>("schedule.step.gamma", [](Config& c) -> auto& { return c.schedule.step.gamma; }, positive(),
+        "lr::make_schedule", "step: factor per step."),
+    key<std::vector<double>>("schedule.multistep.milestones", [](Config& c) -> auto& { return c.schedule.multistep.milestones; }, all_positive(),
+        "lr::make_schedule", "multistep: milestones (schedule.unit); empty = fractions of the run."),
+    key<std::vector<double>>("schedule.multistep.fractions", [](Config& c) -> auto& { return c.schedule.multistep.fractions; }, unit_interval_list(),
+        "lr::make_schedule", "multistep: milestones as fractions of the run (2/3 and 5/6: the paper's 80k and 100k of 120k)."),
+    key<double>("schedule.multistep.gamma", [](Config& c) -> auto& { return c.schedule.multistep.gamma; }, positive(),
+        "lr::make_schedule", "multistep: factor at each milestone."),
+    key<double>("schedule.exponential.gamma", [](Config& c) -> auto& { return c.schedule.exponential.gamma; }, positive(),
+        "lr::make_schedule", "exponential: lr = base x gamma ** t."),
+    key<double>("schedule.linear.start_factor", [](Config& c) -> auto& { return c.schedule.linear.start_factor; }, at_least(0.0),
+        "lr::make_schedule", "linear: factor at t = 0."),
+    key<double>("schedule.linear.end_factor", [](Config& c) -> auto& { return c.schedule.linear.end_factor; }, at_least(0.0),
+        "lr::make_schedule", "linear: factor from t = T on."),
+    key<double>("schedule.polynomial.power", [](Config& c) -> auto& { return c.schedule.polynomial.power; }, positive(),
+        "lr::make_schedule", "polynomial: exponent of (1 - t / T)."),
+    key<double>("schedule.polynomial.end_lr", [](Config& c) -> auto& { return c.schedule.polynomial.end_lr; }, at_least(0.0),
+        "lr::make_schedule", "polynomial: LR reached at T."),
+    key<double>("schedule.cosine.eta_min", [](Config& c) -> auto& { return c.schedule.cosine.eta_min; }, at_least(0.0),
+        "lr::make_schedule", "cosine: LR reached at T."),
+    key<bool>("schedule.cosine.periodic", [](Config& c) -> auto& { return c.schedule.cosine.periodic; }, any<bool>(),
+        "lr::make_schedule", "cosine: true = PyTorch past T (the LR climbs back); false = held at eta_min."),
+    key<double>("schedule.cosine_restarts.T_0", [](Config& c) -> auto& { return c.schedule.cosine_restarts.T_0; }, positive(),
+        "lr::make_schedule", "cosine_restarts: first cycle length (schedule.unit)."),
+    key<int64_t>("schedule.cosine_restarts.T_mult", [](Config& c) -> auto& { return c.schedule.cosine_restarts.T_mult; }, at_least<int64_t>(1),
+        "lr::make_schedule", "cosine_restarts: each cycle T_mult times the one before."),
+    key<double>("schedule.cosine_restarts.eta_min", [](Config& c) -> auto& { return c.schedule.cosine_restarts.eta_min; }, at_least(0.0),
+        "lr::make_schedule", "cosine_restarts: LR at the end of each cycle."),
+    key<double>("schedule.cosine_restarts.decay", [](Config& c) -> auto& { return c.schedule.cosine_restarts.decay; }, positive(),
+        "lr::make_schedule", "cosine_restarts: the peak of cycle i is base x decay ** i (1 = PyTorch)."),
+    key<double>("schedule.cyclic.base_lr", [](Config& c) -> auto& { return c.schedule.cyclic.base_lr; }, positive(),
+        "lr::make_schedule", "cyclic: lower LR (replaces LR0; the log says so)."),
+    key<double>("schedule.cyclic.max_lr", [](Config& c) -> auto& { return c.schedule.cyclic.max_lr; }, positive(),
+        "lr::make_schedule", "cyclic: upper LR."),
+    key<double>("schedule.cyclic.step_size_up", [](Config& c) -> auto& { return c.schedule.cyclic.step_size_up; }, positive(),
+        "lr::make_schedule", "cyclic: rising half-cycle (schedule.unit)."),
+    key<double>("schedule.cyclic.step_size_down", [](Config& c) -> auto& { return c.schedule.cyclic.step_size_down; }, at_least(0.0),
+        "lr::make_schedule", "cyclic: falling half-cycle; 0 = step_size_up."),
+    key<std::string>("schedule.cyclic.mode", [](Config& c) -> auto& { return c.schedule.cyclic.mode; }, one_of({"triangular", "triangular2", "exp_range"}),
+        "lr::make_schedule", "cyclic: amplitude constant, halved per cycle, or x gamma ** t."),
+    key<double>("schedule.cyclic.gamma", [](Config& c) -> auto& { return c.schedule.cyclic.gamma; }, positive(),
+        "lr::make_schedule", "cyclic exp_range: amplitude decay per iteration."),
+    key<bool>("schedule.cyclic.cycle_momentum", [](Config& c) -> auto& { return c.schedule.cyclic.cycle_momentum; }, any<bool>(),
+        "lr::make_schedule", "cyclic: cycle momentum / beta1 inversely between max_momentum and base_momentum."),
+    key<double>("schedule.cyclic.base_momentum", [](Config& c) -> auto& { return c.schedule.cyclic.base_momentum; }, in_range(0.0, 1.0),
+        "lr::make_schedule", "cyclic: momentum at the LR peak."),
+    key<double>("schedule.cyclic.max_momentum", [](Config& c) -> auto& { return c.schedule.cyclic.max_momentum; }, in_range(0.0, 1.0),
+        "lr::make_schedule", "cyclic: momentum at the LR trough."),
+    key<double>("schedule.one_cycle.max_lr", [](Config& c) -> auto& { return c.schedule.one_cycle.max_lr; }, at_least(0.0),
+        "lr::make_schedule", "one_cycle: peak LR; 0 = LR0."),
+    key<double>("schedule.one_cycle.pct_start", [](Config& c) -> auto& { return c.schedule.one_cycle.pct_start; }, in_range(0.0, 1.0),
+        "lr::make_schedule", "one_cycle: fraction of T spent rising."),
+    key<std::string>("schedule.one_cycle.anneal", [](Config& c) -> auto& { return c.schedule.one_cycle.anneal; }, one_of({"cos", "linear"}),
+        "lr::make_schedule", "one_cycle: shape of each phase."),
+    key<double>("schedule.one_cycle.div_factor", [](Config& c) -> auto& { return c.schedule.one_cycle.div_factor; }, positive(),
+        "lr::make_schedule", "one_cycle: initial LR = max_lr / div_factor."),
+    key<double>("schedule.one_cycle.final_div_factor", [](Config& c) -> auto& { return c.schedule.one_cycle.final_div_factor; }, positive(),
+        "lr::make_schedule", "one_cycle: final LR = initial / final_div_factor."),
+    key<bool>("schedule.one_cycle.three_phase", [](Config& c) -> auto& { return c.schedule.one_cycle.three_phase; }, any<bool>(),
+        "lr::make_schedule", "one_cycle: rise, fall back to the initial LR, then anneal to the final LR."),
+    key<bool>("schedule.one_cycle.cycle_momentum", [](Config& c) -> auto& { return c.schedule.one_cycle.cycle_momentum; }, any<bool>(),
+        "lr::make_schedule", "one_cycle: momentum / beta1 moves opposite to the LR."),
+    key<double>("schedule.one_cycle.base_momentum", [](Config& c) -> auto& { return c.schedule.one_cycle.base_momentum; }, in_range(0.0, 1.0),
+        "lr::make_schedule", "one_cycle: momentum at the LR peak."),
+    key<double>("schedule.one_cycle.max_momentum", [](Config& c) -> auto& { return c.schedule.one_cycle.max_momentum; }, in_range(0.0, 1.0),
+        "lr::make_schedule", "one_cycle: momentum at the start and end."),
+    key<std::vector<std::string>>("schedule.sequential.schedules", [](Config& c) -> auto& { return c.schedule.sequential.schedules; }, nonempty_names(),
+        "lr::make_schedule", "sequential: schedule names in order, each with its schedule.<name>.* parameters."),
+    key<std::vector<double>>("schedule.sequential.lengths", [](Config& c) -> auto& { return c.schedule.sequential.lengths; }, all_positive(),
+        "lr::make_schedule", "sequential: lengths of all segments but the last (schedule.unit); each segment's T is its length."),
+    key<bool>("schedule.sequential.continue", [](Config& c) -> auto& { return c.schedule.sequential.continue_from_previous; }, any<bool>(),
+        "lr::make_schedule", "sequential: false = each segment starts from the base LR; true = from where the previous one ended."),
+    key<std::string>("schedule.plateau.over", [](Config& c) -> auto& { return c.schedule.plateau.over; }, any<std::string>(),
+        "lr::make_schedule", "plateau: the schedule it multiplies."),
+    key<std::string>("schedule.plateau.monitor", [](Config& c) -> auto& { return c.schedule.plateau.monitor; }, one_of({"val/loss", "val/mAP"}),
+        "lr::make_schedule, lr::PlateauSchedule", "plateau: validation metric that drives it."),
+    key<std::string>("schedule.plateau.mode", [](Config& c) -> auto& { return c.schedule.plateau.mode; }, one_of({"auto", "min", "max"}),
+        "lr::make_schedule, lr::PlateauSchedule", "plateau: auto = min for val/loss, max for val/mAP."),
+    key<double>("schedule.plateau.factor", [](Config& c) -> auto& { return c.schedule.plateau.factor; }, in_range(0.0, 1.0),
+        "lr::make_schedule, lr::PlateauSchedule", "plateau: LR multiplier per reduction."),
+    key<int64_t>("schedule.plateau.patience", [](Config& c) -> auto& { return c.schedule.plateau.patience; }, at_least<int64_t>(0),
+        "lr::make_schedule, lr::PlateauSchedule", "plateau: the LR drops after patience + 1 evaluations without improvement."),
+    key<double>("schedule.plateau.threshold", [](Config& c) -> auto& { return c.schedule.plateau.threshold; }, at_least(0.0),
+        "lr::make_schedule, lr::PlateauSchedule", "plateau: smallest improvement that counts."),
+    key<std::string>("schedule.plateau.threshold_mode", [](Config& c) -> auto& { return c.schedule.plateau.threshold_mode; }, one_of({"rel", "abs"}),
+        "lr::make_schedule, lr::PlateauSchedule", "plateau: threshold relative to the best value, or absolute."),
+    key<int64_t>("schedule.plateau.cooldown", [](Config& c) -> auto& { return c.schedule.plateau.cooldown; }, at_least<int64_t>(0),
+        "lr::make_schedule, lr::PlateauSchedule", "plateau: evaluations after a reduction that count as neither good nor bad."),
+    key<double>("schedule.plateau.min_lr", [](Config& c) -> auto& { return c.schedule.plateau.min_lr; }, at_least(0.0),
+        "lr::make_schedule, lr::PlateauSchedule", "plateau: lower bound of a reduced LR."),
+    key<double>("schedule.plateau.eps", [](Config& c) -> auto& { return c.schedule.plateau.eps; }, at_least(0.0),
+        "lr::make_schedule, lr::PlateauSchedule", "plateau: reductions smaller than this are skipped."),
 
     key<std::string>("train.run_dir", [](Config& c) -> auto& { return c.train.run_dir; }, any<std::string>(),
         "engine::Trainer", "Run directory: checkpoints, train.log, metrics.csv, plots, config.yaml."),
@@ -364,6 +525,36 @@ Schema::Schema() {
         "engine::Trainer", "Epochs between numbered checkpoints (last.pt is written every epoch); 0 = none."),
     key<int64_t>("train.max_iters", [](Config& c) -> auto& { return c.train.max_iters; }, at_least<int64_t>(0),
         "engine::Trainer", "Stop after this many iterations in total; 0 = all epochs."),
+    key<std::string>("train.lr_scaling", [](Config& c) -> auto& { return c.train.lr_scaling; }, one_of({"none", "linear", "sqrt"}),
+        "lr::scaled_base_lr", "Scale LR0 with the global batch B: linear LR0 x B / reference_batch, sqrt LR0 x sqrt(B / reference_batch)."),
+    key<int64_t>("train.reference_batch", [](Config& c) -> auto& { return c.train.reference_batch; }, at_least<int64_t>(1),
+        "lr::scaled_base_lr", "The batch size LR0 was chosen for."),
+
+    key<int64_t>("early_stop.patience", [](Config& c) -> auto& { return c.early_stop.patience; }, at_least<int64_t>(0),
+        "engine::EarlyStopping", "Evaluations without improvement before training stops; 0 = off."),
+    key<std::string>("early_stop.monitor", [](Config& c) -> auto& { return c.early_stop.monitor; }, one_of({"val/loss", "val/mAP"}),
+        "engine::EarlyStopping", "Validation metric to watch."),
+    key<std::string>("early_stop.mode", [](Config& c) -> auto& { return c.early_stop.mode; }, one_of({"auto", "min", "max"}),
+        "engine::EarlyStopping", "auto = max for val/mAP, min for val/loss."),
+    key<double>("early_stop.min_delta", [](Config& c) -> auto& { return c.early_stop.min_delta; }, at_least(0.0),
+        "engine::EarlyStopping", "Smallest change that counts as an improvement."),
+    key<std::vector<double>>("early_stop.baseline", [](Config& c) -> auto& { return c.early_stop.baseline; }, at_most_one(),
+        "engine::EarlyStopping", "[] = none; [x] = the metric must beat x within the first patience evaluations."),
+    key<bool>("early_stop.restore_best_weights", [](Config& c) -> auto& { return c.early_stop.restore_best_weights; }, any<bool>(),
+        "engine::EarlyStopping", "At an early stop, load best.pt weights into the final model (last.pt keeps the last ones)."),
+
+    key<double>("lr_finder.lr_min", [](Config& c) -> auto& { return c.lr_finder.lr_min; }, positive(),
+        "lr::find_lr", "Range test: first LR."),
+    key<double>("lr_finder.lr_max", [](Config& c) -> auto& { return c.lr_finder.lr_max; }, positive(),
+        "lr::find_lr", "Range test: last LR."),
+    key<int64_t>("lr_finder.iters", [](Config& c) -> auto& { return c.lr_finder.iters; }, at_least<int64_t>(20),
+        "lr::find_lr", "Range test: number of LRs, one training step each."),
+    key<std::string>("lr_finder.sweep", [](Config& c) -> auto& { return c.lr_finder.sweep; }, one_of({"exp", "linear"}),
+        "lr::find_lr", "Range test: geometric or linear spacing of the LRs."),
+    key<double>("lr_finder.beta", [](Config& c) -> auto& { return c.lr_finder.beta; }, in_range(0.0, 0.999),
+        "lr::find_lr", "Range test: smoothing of the loss (moving average with bias correction)."),
+    key<double>("lr_finder.diverge_factor", [](Config& c) -> auto& { return c.lr_finder.diverge_factor; }, positive(),
+        "lr::find_lr", "Range test: stop when the smoothed loss exceeds this times its minimum."),
 
     key<double>("postprocess.score_threshold", [](Config& c) -> auto& { return c.postprocess.score_threshold; }, in_range(0.0, 1.0),
         "model::postprocess", "Class scores below this are dropped before NMS."),

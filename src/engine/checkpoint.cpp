@@ -37,6 +37,9 @@ void save_checkpoint(const std::string& path, model::Ssd& model, torch::optim::O
   archive.write("state/batch_in_epoch", scalar(state.batch_in_epoch));
   archive.write("state/best_metric", scalar(state.best_metric));
   archive.write("state/best_epoch", scalar(state.best_epoch));
+  archive.write("state/total_iters", scalar(state.total_iters));
+  archive.write("state/schedule", c10::IValue(state.schedule_state));
+  archive.write("state/early_stop", c10::IValue(state.early_stop_state));
   torch::serialize::OutputArchive model_archive;
   model->save(model_archive);
   archive.write("model", model_archive);
@@ -94,20 +97,24 @@ TrainState read_checkpoint_state(const std::string& path) {
   auto archive = open_archive(path);
   TrainState s;
   try {
-  c10::IValue config;
-  archive.read("meta/config", config);
-  s.config_yaml = config.toStringRef();
-  at::Tensor t;
-  archive.read("state/iteration", t);
-  s.iteration = t.item<int64_t>();
-  archive.read("state/epoch", t);
-  s.epoch = t.item<int64_t>();
-  archive.read("state/batch_in_epoch", t);
-  s.batch_in_epoch = t.item<int64_t>();
-  archive.read("state/best_metric", t);
-  s.best_metric = t.item<double>();
-  archive.read("state/best_epoch", t);
-  s.best_epoch = t.item<int64_t>();
+    c10::IValue text;
+    archive.read("meta/config", text);
+    s.config_yaml = text.toStringRef();
+    at::Tensor t;
+    archive.read("state/iteration", t);
+    s.iteration = t.item<int64_t>();
+    archive.read("state/epoch", t);
+    s.epoch = t.item<int64_t>();
+    archive.read("state/batch_in_epoch", t);
+    s.batch_in_epoch = t.item<int64_t>();
+    archive.read("state/best_metric", t);
+    s.best_metric = t.item<double>();
+    archive.read("state/best_epoch", t);
+    s.best_epoch = t.item<int64_t>();
+    // Added after the first checkpoints were written: optional, so those still resume.
+    if (archive.try_read("state/total_iters", t)) s.total_iters = t.item<int64_t>();
+    if (archive.try_read("state/schedule", text)) s.schedule_state = text.toStringRef();
+    if (archive.try_read("state/early_stop", text)) s.early_stop_state = text.toStringRef();
   } catch (const c10::Error& e) {
     throw CheckpointError(path + ": incomplete checkpoint: " + e.what_without_backtrace());
   }

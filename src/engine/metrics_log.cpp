@@ -1,6 +1,8 @@
 #include "ssd/engine/metrics_log.h"
 
+#include <cmath>
 #include <fstream>
+#include <string>
 #include <sstream>
 
 #include "ssd/util/plot.h"
@@ -26,7 +28,7 @@ MetricsLog::MetricsLog(std::string path, bool append, int64_t keep_until) : path
       r.kind = f[0];
       r.iteration = num(f[1]), r.epoch = num(f[2]);
       if (r.kind == "train") r.lr = num(f[3]), r.loss_loc = num(f[5]), r.loss_conf = num(f[6]), r.ips = num(f[7]), r.wait = num(f[8]);
-      else r.map_voc = num(f[9]), r.map_voc07 = num(f[10]);
+      else r.val_loss = f[4].empty() ? std::nan("") : num(f[4]), r.map_voc = num(f[9]), r.map_voc07 = num(f[10]);
       if (r.iteration <= static_cast<double>(keep_until)) rows_.push_back(r);
     }
     in.close();
@@ -50,7 +52,8 @@ void MetricsLog::append_line(const Row& r) {
     std::snprintf(line, sizeof(line), "train,%.0f,%.0f,%.6g,%.6g,%.6g,%.6g,%.4g,%.4g,,\n", r.iteration, r.epoch, r.lr,
                   r.loss_loc + r.loss_conf, r.loss_loc, r.loss_conf, r.ips, r.wait);
   else
-    std::snprintf(line, sizeof(line), "val,%.0f,%.0f,,,,,,,%.6g,%.6g\n", r.iteration, r.epoch, r.map_voc, r.map_voc07);
+    std::snprintf(line, sizeof(line), "val,%.0f,%.0f,,%s,,,,,%.6g,%.6g\n", r.iteration, r.epoch,
+                  std::isfinite(r.val_loss) ? std::to_string(r.val_loss).c_str() : "", r.map_voc, r.map_voc07);
   out << line;
 }
 
@@ -63,16 +66,17 @@ void MetricsLog::add_train_row(int64_t iteration, int64_t epoch, double lr, doub
   append_line(r);
 }
 
-void MetricsLog::add_val_row(int64_t iteration, int64_t epoch, double map_voc, double map_voc07) {
+void MetricsLog::add_val_row(int64_t iteration, int64_t epoch, double map_voc, double map_voc07, double val_loss) {
   Row r;
   r.kind = "val";
+  r.val_loss = val_loss;
   r.iteration = static_cast<double>(iteration), r.epoch = static_cast<double>(epoch);
   r.map_voc = map_voc, r.map_voc07 = map_voc07;
   append_line(r);
 }
 
 void MetricsLog::plot(const std::string& png_path, const std::vector<int64_t>& boundaries) const {
-  util::Series loss{"loss"}, loc{"loss_loc"}, conf{"loss_conf"}, lr{"lr"}, voc{"mAP (VOC all-point)"}, voc07{"mAP (VOC07 11-point)"};
+  util::Series loss{"loss"}, loc{"loss_loc"}, conf{"loss_conf"}, lr{"lr"}, val_loss{"val loss"}, voc{"mAP (VOC all-point)"}, voc07{"mAP (VOC07 11-point)"};
   for (const auto& r : rows_) {
     if (r.kind == "train") {
       for (auto* s : {&loss, &loc, &conf, &lr}) s->x.push_back(r.iteration);
@@ -81,12 +85,13 @@ void MetricsLog::plot(const std::string& png_path, const std::vector<int64_t>& b
       conf.y.push_back(r.loss_conf);
       lr.y.push_back(r.lr);
     } else {
+      if (std::isfinite(r.val_loss)) val_loss.x.push_back(r.iteration), val_loss.y.push_back(r.val_loss);
       voc.x.push_back(r.iteration), voc.y.push_back(r.map_voc);
       voc07.x.push_back(r.iteration), voc07.y.push_back(r.map_voc07);
     }
   }
   std::vector<double> marks(boundaries.begin(), boundaries.end());
-  util::save_chart(png_path, {{"training loss", "iteration", {loss, loc, conf}, false, marks},
+  util::save_chart(png_path, {{"training loss", "iteration", {loss, loc, conf, val_loss}, false, marks},
                               {"learning rate", "iteration", {lr}, false, marks},
                               {"validation mAP@0.5", "iteration", {voc, voc07}, false, marks, /*unit_range=*/true}});
 }

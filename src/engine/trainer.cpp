@@ -20,9 +20,11 @@
 #include "ssd/engine/runtime.h"
 #include "ssd/eval/evaluator.h"
 #include "ssd/loss/detection_loss.h"
-#include "ssd/lr/schedule.h"
+#include "ssd/engine/early_stopping.h"
+#include "ssd/lr/controller.h"
 #include "ssd/model/matcher.h"
 #include "ssd/optim/optimizer.h"
+#include "ssd/optim/param_groups.h"
 #include "ssd/util/error.h"
 
 namespace fs = std::filesystem;
@@ -106,7 +108,9 @@ TrainResult Trainer::run() {
   seed_everything(seed);
   auto model = model::build_ssd(c.model, static_cast<int64_t>(c.data.classes.size()) + 1);
   model->to(device_);
-  auto optimizer = optim::make_optimizer(c.solver, model->parameters());
+  const auto groups = optim::make_param_groups(model->named_parameters().pairs(), c.solver,
+                                               /*split_biases=*/c.schedule.warmup.bias_lr > 0);
+  auto optimizer = optim::make_optimizer(c.solver, groups);
   if (!checkpoint_path.empty()) {
     load_checkpoint(checkpoint_path, model, optimizer.get());
     spdlog::info("resumed from {} at iteration {} (epoch {}, batch {})", checkpoint_path, state.iteration, state.epoch + 1,
@@ -125,13 +129,38 @@ TrainResult Trainer::run() {
                       std::to_string(train_set.size()) + " images)");
   const int64_t total_iters = per_epoch * c.train.epochs;
   const int64_t stop_at = c.train.max_iters > 0 ? std::min(c.train.max_iters, total_iters) : total_iters;
-  const auto schedule = lr::make_schedule(c.schedule, total_iters);
+  std::vector<lr::GroupInfo> group_infos;
+  for (const auto& g : groups) group_infos.push_back({g.name, g.lr_mult, g.bias});
+  // Global batch = this process's batch (one rank, no gradient accumulation yet).
+  lr::LrController lr_control(c, per_epoch, total_iters, c.train.batch_size, group_infos);
+  EarlyStopping early_stop(c.early_stop);
+  if (!checkpoint_path.empty()) {
+    lr_control.load_state(state.schedule_state);
+    early_stop.load_state(state.early_stop_state);
+    if (state.total_iters > 0 && state.total_iters != total_iters)
+      spdlog::info("run length changed from {} to {} iterations (train.epochs {}): schedules given as fractions of the run "
+                   "(multistep fractions, and linear, polynomial, cosine, one_cycle with schedule.total 0) are recomputed for the "
+                   "new length from iteration {} on; schedules in absolute iterations keep their boundaries",
+                   state.total_iters, total_iters, c.train.epochs, state.iteration);
+  }
 
   const std::string summary = model->summary();
   spdlog::info("{}", summary.substr(0, summary.size() - 1));  // without its final newline
   spdlog::info("run: {} epochs x {} iterations = {} iterations, batch {}, {} loader workers", c.train.epochs, per_epoch,
                total_iters, c.train.batch_size, loader.workers());
-  spdlog::info("optimizer: {} LR0 {}; schedule: {}", c.solver.optimizer, c.solver.lr, schedule->describe());
+  spdlog::info("optimizer: {}; parameter groups: {}", c.solver.optimizer, optim::describe_groups(groups));
+  for (const auto& line : lr_control.summary()) spdlog::info("{}", line);
+  const bool will_validate = val_set && c.train.eval_period > 0;
+  if (lr_control.needs_validation() && !will_validate)
+    spdlog::warn("schedule.name plateau needs validations (data.val and train.eval_period > 0): the LR will not be reduced");
+  if (early_stop.enabled()) {
+    if (!will_validate) spdlog::warn("early_stop.patience is set but nothing is validated during the run (data.val, train.eval_period)");
+    if (c.schedule.name == "plateau" && c.schedule.plateau.monitor == c.early_stop.monitor &&
+        c.early_stop.patience <= c.schedule.plateau.patience + c.schedule.plateau.cooldown)
+      spdlog::warn("early_stop.patience {} <= schedule.plateau.patience + cooldown ({}): training would stop before a reduced LR "
+                   "could help", c.early_stop.patience, c.schedule.plateau.patience + c.schedule.plateau.cooldown);
+  }
+  std::vector<at::Tensor> best_weights;  // early_stop.restore_best_weights: a copy at the best evaluation
 
   const auto loss_fn = loss::make_loss(c.loss);
   const model::BoxCoder coder(c.model.variances[0], c.model.variances[1]);
@@ -140,9 +169,17 @@ TrainResult Trainer::run() {
   const std::string last_path = (fs::path(c.train.run_dir) / "last.pt").string();
   const std::string best_path = (fs::path(c.train.run_dir) / "best.pt").string();
 
+  auto checkpoint = [&](const std::string& path) {
+    state.total_iters = total_iters;
+    state.schedule_state = lr_control.state();
+    state.early_stop_state = early_stop.state();
+    save_checkpoint(path, model, optimizer.get(), state);
+  };
+  std::vector<int64_t> boundaries;
+  for (const auto& p : lr_control.phases()) boundaries.push_back(p.start);
   auto write_plot = [&] {
     try {
-      metrics.plot((fs::path(c.train.run_dir) / "training.png").string(), schedule->boundaries());
+      metrics.plot((fs::path(c.train.run_dir) / "training.png").string(), boundaries);
     } catch (const std::exception& e) {
       spdlog::warn("could not write the training plot: {}", e.what());
     }
@@ -163,8 +200,8 @@ TrainResult Trainer::run() {
       ++state.batch_in_epoch;
       if (batch->size() == 0) continue;  // every sample of this batch failed to load (counted in the report)
       // LR for the step about to be taken (schedule's t = steps already taken).
-      const double lr = schedule->lr_at(state.iteration, c.solver.lr);
-      optim::set_lr(*optimizer, lr);
+      lr_control.apply(*optimizer, state.iteration);
+      const double lr = optim::get_lr(*optimizer);
 
       const auto images = batch->images.to(device_);
       const auto targets = model::assign_targets(batch->boxes, batch->labels, model->priors(), coder, c.model.iou_threshold);
@@ -228,10 +265,9 @@ TrainResult Trainer::run() {
       state.batch_in_epoch = 0;
     }
     // Checkpoint before evaluation, so a failing evaluation still leaves one.
-    save_checkpoint(last_path, model, optimizer.get(), state);
+    checkpoint(last_path);
     if (epoch_finished && c.train.checkpoint_period > 0 && state.epoch % c.train.checkpoint_period == 0)
-      save_checkpoint((fs::path(c.train.run_dir) / ("epoch_" + std::to_string(state.epoch) + ".pt")).string(), model,
-                      optimizer.get(), state);
+      checkpoint((fs::path(c.train.run_dir) / ("epoch_" + std::to_string(state.epoch) + ".pt")).string());
     loader.stop();  // no batches of an unfinished epoch are prepared while evaluation runs
     if (stop_requested()) {
       spdlog::warn("interrupted at iteration {}: wrote {}; continue with --resume {}", state.iteration, last_path, c.train.run_dir);
@@ -241,16 +277,41 @@ TrainResult Trainer::run() {
     const bool last = done || state.epoch >= c.train.epochs;
     const bool eval_due = val_set && epoch_finished && c.train.eval_period > 0 && state.epoch % c.train.eval_period == 0;
     if (val_set && (eval_due || last)) {
-      const auto report = eval::evaluate(model, *val_set, c, device_, c.train.batch_size);
-      spdlog::info("validation after epoch {} (iteration {}): VOC all-point mAP {:.4f}, VOC07 11-point mAP {:.4f}", state.epoch,
-                   state.iteration, report.voc.map, report.voc07.map);
-      metrics.add_val_row(state.iteration, state.epoch, report.voc.map, report.voc07.map);
+      const auto report = eval::evaluate(model, *val_set, c, device_, c.train.batch_size, /*with_loss=*/true);
+      spdlog::info("validation after epoch {} (iteration {}): VOC all-point mAP {:.4f}, VOC07 11-point mAP {:.4f}, loss {:.4f}",
+                   state.epoch, state.iteration, report.voc.map, report.voc07.map, report.loss);
+      metrics.add_val_row(state.iteration, state.epoch, report.voc.map, report.voc07.map, report.loss);
+      const std::map<std::string, double> monitored{{"val/mAP", report.voc.map}, {"val/loss", report.loss}};
+      lr_control.on_validation(monitored, state.iteration);
+      bool improved = false;
+      const bool stop_now = early_stop.update(monitored, &improved);
+      if (improved && c.early_stop.restore_best_weights) {
+        best_weights.clear();
+        for (const auto& p : model->parameters()) best_weights.push_back(p.detach().clone());
+        for (const auto& b : model->buffers()) best_weights.push_back(b.detach().clone());
+      }
       if (report.voc.map > state.best_metric) {
         state.best_metric = report.voc.map;
         state.best_epoch = state.epoch;
-        save_checkpoint(best_path, model, optimizer.get(), state);
-        save_checkpoint(last_path, model, optimizer.get(), state);  // keeps the best metric in last.pt for resume
+        checkpoint(best_path);
         spdlog::info("new best mAP {:.4f}: wrote {}", state.best_metric, best_path);
+      }
+      // last.pt again: it carries the best metric and the schedule's and early stopping's updated state for resume.
+      checkpoint(last_path);
+      if (stop_now && early_stop.enabled() && !last) {
+        spdlog::info("iteration {}: {}", state.iteration, early_stop.reason());
+        state.stopped_early = true;
+        done = true;
+        if (c.early_stop.restore_best_weights && !best_weights.empty()) {
+          torch::NoGradGuard no_grad;
+          size_t i = 0;
+          for (auto& p : model->parameters()) p.copy_(best_weights[i++]);
+          for (auto& b : model->buffers()) b.copy_(best_weights[i++]);
+          const std::string final_path = (fs::path(c.train.run_dir) / "final.pt").string();
+          checkpoint(final_path);
+          spdlog::info("restored the weights of the best {} ({:.6g}) and wrote them to {}; last.pt keeps the last weights",
+                       early_stop.monitor(), early_stop.best(), final_path);
+        }
       }
       model->train();
     }

@@ -1,9 +1,12 @@
 #include "ssd/eval/evaluator.h"
 
 #include <ATen/ATen.h>
+#include <cmath>
 #include <torch/csrc/autograd/grad_mode.h>
 
 #include "ssd/data/loader.h"
+#include "ssd/loss/detection_loss.h"
+#include "ssd/model/matcher.h"
 #include "ssd/model/postprocess.h"
 
 namespace ssd::eval {
@@ -23,7 +26,8 @@ std::vector<Detection> to_pixel_detections(const std::string& image_id, const at
 }
 
 std::vector<Detection> predict(model::Ssd& model, const data::DetectionDataset& dataset, const config::Config& config,
-                               c10::Device device, int64_t batch_size, std::vector<data::Annotation>* evaluated) {
+                               c10::Device device, int64_t batch_size, std::vector<data::Annotation>* evaluated,
+                               double* mean_loss) {
   torch::NoGradGuard no_grad;
   const bool was_training = model->is_training();
   model->eval();
@@ -38,10 +42,18 @@ std::vector<Detection> predict(model::Ssd& model, const data::DetectionDataset& 
   });
   const model::BoxCoder coder(config.model.variances[0], config.model.variances[1]);
   std::vector<Detection> all;
+  const auto loss_fn = mean_loss ? loss::make_loss(config.loss) : nullptr;
+  double loss_sum = 0;
+  int64_t loss_images = 0;
   loader.start_epoch(0);
   while (auto batch = loader.next()) {
     if (batch->size() == 0) continue;
     const auto out = model->forward(batch->images.to(device));
+    if (loss_fn) {
+      const auto targets = model::assign_targets(batch->boxes, batch->labels, model->priors(), coder, config.model.iou_threshold);
+      loss_sum += loss::total((*loss_fn)(out, targets)).item<double>() * static_cast<double>(batch->size());
+      loss_images += static_cast<int64_t>(batch->size());
+    }
     const auto dets = model::postprocess(out.loc, out.conf, model->priors(), coder, config.postprocess);
     for (size_t i = 0; i < batch->size(); ++i) {
       const auto& a = dataset.annotation(batch->indices[i]);
@@ -52,17 +64,19 @@ std::vector<Detection> predict(model::Ssd& model, const data::DetectionDataset& 
     }
   }
   if (was_training) model->train();
+  if (mean_loss) *mean_loss = loss_images > 0 ? loss_sum / static_cast<double>(loss_images) : std::nan("");
   return all;
 }
 
 EvalReport evaluate(model::Ssd& model, const data::DetectionDataset& dataset, const config::Config& config,
-                    c10::Device device, int64_t batch_size) {
+                    c10::Device device, int64_t batch_size, bool with_loss) {
   // Images that could not be read are left out of the ground truth too (counted in the data set's report),
   // rather than scored as misses.
   std::vector<data::Annotation> evaluated;
-  const auto detections = predict(model, dataset, config, device, batch_size, &evaluated);
+  double loss = std::nan("");
+  const auto detections = predict(model, dataset, config, device, batch_size, &evaluated, with_loss ? &loss : nullptr);
   const auto classes = static_cast<int64_t>(config.data.classes.size());
-  return {evaluate_voc(evaluated, detections, classes, true), evaluate_voc(evaluated, detections, classes, false)};
+  return {evaluate_voc(evaluated, detections, classes, true), evaluate_voc(evaluated, detections, classes, false), loss};
 }
 
 }  // namespace ssd::eval

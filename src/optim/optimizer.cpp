@@ -10,25 +10,72 @@
 
 namespace ssd::optim {
 
-std::unique_ptr<torch::optim::Optimizer> make_optimizer(const config::SolverConfig& c, std::vector<at::Tensor> params) {
-  namespace o = torch::optim;
+namespace o = torch::optim;
+
+namespace {
+
+std::unique_ptr<o::OptimizerOptions> options_for(const config::SolverConfig& c, double lr, double weight_decay) {
   if (c.optimizer == "sgd")
-    return std::make_unique<o::SGD>(params, o::SGDOptions(c.lr).momentum(c.momentum).nesterov(c.nesterov).weight_decay(c.weight_decay));
+    return std::make_unique<o::SGDOptions>(o::SGDOptions(lr).momentum(c.momentum).nesterov(c.nesterov).weight_decay(weight_decay));
   if (c.optimizer == "adam")
-    return std::make_unique<o::Adam>(params, o::AdamOptions(c.lr).betas({c.betas[0], c.betas[1]}).eps(c.eps).weight_decay(c.weight_decay));
+    return std::make_unique<o::AdamOptions>(o::AdamOptions(lr).betas({c.betas[0], c.betas[1]}).eps(c.eps).weight_decay(weight_decay));
   if (c.optimizer == "adamw")
-    return std::make_unique<o::AdamW>(params, o::AdamWOptions(c.lr).betas({c.betas[0], c.betas[1]}).eps(c.eps).weight_decay(c.weight_decay));
+    return std::make_unique<o::AdamWOptions>(o::AdamWOptions(lr).betas({c.betas[0], c.betas[1]}).eps(c.eps).weight_decay(weight_decay));
   if (c.optimizer == "rmsprop")
-    return std::make_unique<o::RMSprop>(params, o::RMSpropOptions(c.lr).momentum(c.momentum).eps(c.eps).weight_decay(c.weight_decay));
+    return std::make_unique<o::RMSpropOptions>(o::RMSpropOptions(lr).momentum(c.momentum).eps(c.eps).weight_decay(weight_decay));
   if (c.optimizer == "adagrad")
-    return std::make_unique<o::Adagrad>(params, o::AdagradOptions(c.lr).eps(c.eps).weight_decay(c.weight_decay));
+    return std::make_unique<o::AdagradOptions>(o::AdagradOptions(lr).eps(c.eps).weight_decay(weight_decay));
   throw ConfigError("solver.optimizer: unknown optimizer '" + c.optimizer + "'");
 }
 
-void set_lr(torch::optim::Optimizer& optimizer, double lr) {
+template <typename Optimizer, typename Options>
+std::unique_ptr<o::Optimizer> build(std::vector<o::OptimizerParamGroup> groups, const o::OptimizerOptions& defaults) {
+  return std::make_unique<Optimizer>(std::move(groups), static_cast<const Options&>(defaults));
+}
+
+}  // namespace
+
+std::unique_ptr<o::Optimizer> make_optimizer(const config::SolverConfig& c, const std::vector<ParamGroup>& groups) {
+  std::vector<o::OptimizerParamGroup> torch_groups;
+  for (const auto& g : groups)
+    torch_groups.emplace_back(g.params, options_for(c, c.lr * g.lr_mult, c.weight_decay * g.weight_decay_mult));
+  const auto defaults = options_for(c, c.lr, c.weight_decay);
+  if (c.optimizer == "sgd") return build<o::SGD, o::SGDOptions>(std::move(torch_groups), *defaults);
+  if (c.optimizer == "adam") return build<o::Adam, o::AdamOptions>(std::move(torch_groups), *defaults);
+  if (c.optimizer == "adamw") return build<o::AdamW, o::AdamWOptions>(std::move(torch_groups), *defaults);
+  if (c.optimizer == "rmsprop") return build<o::RMSprop, o::RMSpropOptions>(std::move(torch_groups), *defaults);
+  return build<o::Adagrad, o::AdagradOptions>(std::move(torch_groups), *defaults);
+}
+
+std::unique_ptr<o::Optimizer> make_optimizer(const config::SolverConfig& c, std::vector<at::Tensor> parameters) {
+  ParamGroup all;
+  all.name = "default";
+  all.params = std::move(parameters);
+  return make_optimizer(c, std::vector<ParamGroup>{all});
+}
+
+void set_lr(o::Optimizer& optimizer, double lr) {
   for (auto& group : optimizer.param_groups()) group.options().set_lr(lr);
 }
 
-double get_lr(const torch::optim::Optimizer& optimizer) { return optimizer.param_groups().front().options().get_lr(); }
+void set_group_lr(o::Optimizer& optimizer, size_t index, double lr) { optimizer.param_groups().at(index).options().set_lr(lr); }
+
+double get_lr(const o::Optimizer& optimizer) { return optimizer.param_groups().front().options().get_lr(); }
+
+std::optional<double> base_momentum(const config::SolverConfig& c) {
+  if (c.optimizer == "sgd" || c.optimizer == "rmsprop") return c.momentum;
+  if (c.optimizer == "adam" || c.optimizer == "adamw") return c.betas[0];
+  return std::nullopt;
+}
+
+void set_momentum(o::Optimizer& optimizer, double momentum) {
+  for (auto& group : optimizer.param_groups()) {
+    auto& options = group.options();
+    if (auto* sgd = dynamic_cast<o::SGDOptions*>(&options)) sgd->momentum(momentum);
+    else if (auto* rms = dynamic_cast<o::RMSpropOptions*>(&options)) rms->momentum(momentum);
+    else if (auto* adam = dynamic_cast<o::AdamOptions*>(&options)) adam->betas({momentum, std::get<1>(adam->betas())});
+    else if (auto* adamw = dynamic_cast<o::AdamWOptions*>(&options)) adamw->betas({momentum, std::get<1>(adamw->betas())});
+  }
+}
 
 }  // namespace ssd::optim

@@ -14,7 +14,7 @@ data:
   val: {format: voc, roots: [$work/shapes], splits: [val]}
   workers: 2
 model: {backbone: mobilenet_v2, width_mult: 0.25, image_size: 96, priors: {preset: scales}}
-schedule: {warmup_iters: 2}
+schedule: {warmup: {iters: 2}}
 train: {run_dir: $work/run, epochs: 2, batch_size: 4, log_period: 1, max_iters: 4}
 runtime: {threads: 1}
 YAML

@@ -58,7 +58,7 @@ TEST(Trainer, ResumeIsExact) {
   const auto dir = test::temp_dir("resume");
   const auto root = test::make_shapes(dir);
   auto straight = test::tiny_config(root, dir + "/straight");
-  straight.schedule.warmup_iters = 4;
+  straight.schedule.warmup.iters = 4;
   straight.data.val.roots.clear();  // no evaluation: this test is about the training state
   straight.train.max_iters = 5;
   Trainer(straight, c10::Device(c10::kCPU)).run();

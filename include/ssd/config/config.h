@@ -123,6 +123,16 @@ struct PostprocessConfig {
   int64_t max_per_image = 200;
 };
 
+/// solver.groups[*]: a parameter group chosen by name, with its own LR and weight-decay multipliers.
+struct ParamGroupRule {
+  /// ECMAScript regex searched in the parameter's name (ssd-train --list-params), e.g. "bias$" or "^backbone\\.".
+  std::string match;
+  /// The group's base LR is LR0 x lr_mult; the schedule gives every group the same shape on its own base.
+  double lr_mult = 1.0;
+  /// The group's weight decay is solver.weight_decay x weight_decay_mult (0 = no decay, the Caffe recipe for biases).
+  double weight_decay_mult = 1.0;
+};
+
 /// solver.*: the optimizer.
 struct SolverConfig {
   /// sgd, adam, adamw, rmsprop or adagrad.
@@ -141,24 +151,201 @@ struct SolverConfig {
   double eps = 1e-8;
   /// Gradient clipping by global L2 norm; 0 = off.
   double clip_grad_norm = 0.0;
+  /// Parameter groups; a parameter joins the first rule whose pattern matches its name, else the default group.
+  std::vector<ParamGroupRule> groups;
 };
 
-/// schedule.*: the learning rate over the run (lr = LR0 x warm-up factor x decay).
-struct ScheduleConfig {
-  /// multistep (decay by gamma at each milestone) or constant.
-  std::string name = "multistep";
-  /// Milestones in iterations; empty = milestone_fractions of the run.
-  std::vector<double> milestones;
-  /// Milestones as fractions of the total iterations when milestones is empty (the paper's 80k and 100k of 120k).
-  std::vector<double> milestone_fractions = {2.0 / 3.0, 5.0 / 6.0};
-  /// Decay factor at each milestone.
+/// schedule.warmup.*: a warm-up in front of any schedule.
+struct WarmupConfig {
+  /// linear (f0 -> 1), constant (f0), or exponential (f0 ** (1 - t / W)).
+  std::string method = "linear";
+  /// Length in iterations; 0 = none (see epochs).
+  int64_t iters = 500;
+  /// Length in epochs (converted with the loader's length); when > 0 it replaces iters.
+  double epochs = 0.0;
+  /// Warm-up factor at iteration 0 (0 is allowed: the first step then runs at LR 0).
+  double start_factor = 0.001;
+  /// false: lr = main(t) x factor(t) (torchvision, detectron2); true: main(0) x factor(t), then main(t - W) (timm).
+  bool prefix = false;
+  /// > 0: momentum (SGD momentum, Adam beta1) warms linearly from this to its value over the warm-up (Ultralytics: 0.8).
+  double momentum = 0.0;
+  /// > 0: the LR of bias parameters falls linearly from this to its scheduled value over the warm-up (Ultralytics: 0.1).
+  double bias_lr = 0.0;
+};
+
+/// schedule.step.*
+struct StepScheduleConfig {
+  /// Decay every step_size (schedule.unit).
+  double step_size = 1000;
   double gamma = 0.1;
-  /// Warm-up length in iterations; 0 = none.
-  int64_t warmup_iters = 500;
-  /// Warm-up: linear or constant.
-  std::string warmup_method = "linear";
-  /// Factor of LR0 at iteration 0 of the warm-up.
-  double warmup_start_factor = 0.001;
+};
+
+/// schedule.multistep.*
+struct MultiStepScheduleConfig {
+  /// Milestones in schedule.unit; empty = fractions of the run.
+  std::vector<double> milestones;
+  /// Milestones as fractions of the run when milestones is empty (the paper's 80k and 100k of 120k).
+  std::vector<double> fractions = {2.0 / 3.0, 5.0 / 6.0};
+  double gamma = 0.1;
+};
+
+/// schedule.exponential.*
+struct ExponentialScheduleConfig {
+  /// lr = base x gamma ** t (t in schedule.unit).
+  double gamma = 0.999;
+};
+
+/// schedule.linear.*
+struct LinearScheduleConfig {
+  double start_factor = 1.0 / 3.0;
+  double end_factor = 1.0;
+};
+
+/// schedule.polynomial.*
+struct PolynomialScheduleConfig {
+  double power = 1.0;
+  double end_lr = 0.0;
+};
+
+/// schedule.cosine.*
+struct CosineScheduleConfig {
+  double eta_min = 0.0;
+  /// true: PyTorch's CosineAnnealingLR past T (the LR climbs back); false: held at eta_min.
+  bool periodic = false;
+};
+
+/// schedule.cosine_restarts.* (SGDR)
+struct CosineRestartsScheduleConfig {
+  /// First cycle length (schedule.unit).
+  double T_0 = 1000;
+  /// Each cycle is T_mult times longer than the one before.
+  int64_t T_mult = 1;
+  double eta_min = 0.0;
+  /// Peak of cycle i is base x decay ** i (1 = PyTorch; timm's cycle_decay).
+  double decay = 1.0;
+};
+
+/// schedule.cyclic.* (Smith 2017)
+struct CyclicScheduleConfig {
+  /// Lower bound of the cycle (replaces LR0).
+  double base_lr = 1e-4;
+  /// Upper bound of the cycle.
+  double max_lr = 1e-3;
+  double step_size_up = 2000;
+  /// 0 = step_size_up.
+  double step_size_down = 0;
+  /// triangular, triangular2 or exp_range.
+  std::string mode = "triangular";
+  /// exp_range: amplitude x gamma ** t.
+  double gamma = 1.0;
+  /// Cycle momentum (SGD momentum / Adam beta1) inversely to the LR.
+  bool cycle_momentum = false;
+  double base_momentum = 0.8;
+  double max_momentum = 0.9;
+};
+
+/// schedule.one_cycle.* (Smith 2018)
+struct OneCycleScheduleConfig {
+  /// Peak LR; 0 = LR0.
+  double max_lr = 0.0;
+  /// Fraction of the run spent rising.
+  double pct_start = 0.3;
+  /// cos or linear.
+  std::string anneal = "cos";
+  /// Initial LR = max_lr / div_factor.
+  double div_factor = 25.0;
+  /// Final LR = initial / final_div_factor.
+  double final_div_factor = 1e4;
+  bool three_phase = false;
+  /// Cycle momentum inversely to the LR (max_momentum -> base_momentum -> max_momentum).
+  bool cycle_momentum = true;
+  double base_momentum = 0.85;
+  double max_momentum = 0.95;
+};
+
+/// schedule.sequential.*: schedules joined at milestones (PyTorch's SequentialLR).
+struct SequentialScheduleConfig {
+  /// Schedule names in order; each takes its parameters from schedule.<name>.*.
+  std::vector<std::string> schedules = {"linear", "cosine"};
+  /// Lengths of all segments but the last (schedule.unit); the last runs to the end. A segment's T is its length.
+  std::vector<double> lengths = {1000};
+  /// false: every segment starts from the base LR; true: from the value the previous one reached at its end.
+  bool continue_from_previous = false;
+};
+
+/// schedule.plateau.*: reduce-on-plateau (PyTorch ReduceLROnPlateau), a multiplier on top of another schedule.
+struct PlateauScheduleConfig {
+  /// The schedule it multiplies (constant by default).
+  std::string over = "constant";
+  /// val/loss or val/mAP.
+  std::string monitor = "val/loss";
+  /// auto (min for val/loss, max for val/mAP), min or max.
+  std::string mode = "auto";
+  double factor = 0.1;
+  /// Evaluations without improvement tolerated; the LR drops after patience + 1.
+  int64_t patience = 10;
+  double threshold = 1e-4;
+  /// rel or abs.
+  std::string threshold_mode = "rel";
+  /// Evaluations after a reduction during which no bad evaluation is counted.
+  int64_t cooldown = 0;
+  double min_lr = 0.0;
+  /// Reductions smaller than this are not applied.
+  double eps = 1e-8;
+};
+
+/// schedule.*: the learning rate over the run (lr = base x warm-up factor x schedule).
+struct ScheduleConfig {
+  /// Schedule from the registry (ssd-train --list-schedules).
+  std::string name = "multistep";
+  /// Unit of every duration under schedule.* except warmup: iterations or epochs (x the loader's length).
+  std::string unit = "iterations";
+  /// iteration: evaluate at every step; epoch: at floor(t / iterations per epoch), durations in epochs (PyTorch's habit).
+  std::string interval = "iteration";
+  /// Length T of linear, polynomial, cosine and one_cycle (schedule.unit); 0 = the run (minus a prefix warm-up).
+  double total = 0.0;
+  WarmupConfig warmup;
+  StepScheduleConfig step;
+  MultiStepScheduleConfig multistep;
+  ExponentialScheduleConfig exponential;
+  LinearScheduleConfig linear;
+  PolynomialScheduleConfig polynomial;
+  CosineScheduleConfig cosine;
+  CosineRestartsScheduleConfig cosine_restarts;
+  CyclicScheduleConfig cyclic;
+  OneCycleScheduleConfig one_cycle;
+  SequentialScheduleConfig sequential;
+  PlateauScheduleConfig plateau;
+};
+
+/// early_stop.*: stop when the monitored validation metric stops improving (Keras EarlyStopping).
+struct EarlyStopConfig {
+  /// Evaluations without improvement before stopping; 0 = off.
+  int64_t patience = 0;
+  /// val/mAP or val/loss.
+  std::string monitor = "val/mAP";
+  /// auto (max for val/mAP, min for val/loss), min or max.
+  std::string mode = "auto";
+  /// Smallest change that counts as an improvement.
+  double min_delta = 0.0;
+  /// [] = none; [x] = training stops unless the metric beats x within the first patience evaluations.
+  std::vector<double> baseline;
+  /// Load best.pt's weights into the model at the end of an early-stopped run (last.pt keeps the final ones).
+  bool restore_best_weights = false;
+};
+
+/// lr_finder.*: the LR range test (ssd-train --find-lr).
+struct LrFinderConfig {
+  double lr_min = 1e-7;
+  double lr_max = 10.0;
+  /// Number of LRs (one training step each).
+  int64_t iters = 100;
+  /// exp (geometric sweep) or linear.
+  std::string sweep = "exp";
+  /// Smoothing factor of the loss's moving average.
+  double beta = 0.98;
+  /// Stop when the smoothed loss exceeds this times its minimum.
+  double diverge_factor = 4.0;
 };
 
 /// train.*: the run.
@@ -175,6 +362,10 @@ struct TrainConfig {
   int64_t checkpoint_period = 0;
   /// Stop after this many iterations in total; 0 = run all epochs (for tests and smoke runs).
   int64_t max_iters = 0;
+  /// Scale LR0 with the global batch: none, linear (LR0 x B / reference_batch) or sqrt.
+  std::string lr_scaling = "none";
+  /// The batch size LR0 was chosen for.
+  int64_t reference_batch = 32;
 };
 
 /// runtime.*: where and how the computation runs.
@@ -195,6 +386,8 @@ struct Config {
   SolverConfig solver;
   ScheduleConfig schedule;
   TrainConfig train;
+  EarlyStopConfig early_stop;
+  LrFinderConfig lr_finder;
   PostprocessConfig postprocess;
   RuntimeConfig runtime;
 };

@@ -17,6 +17,10 @@ struct TrainState {
   int64_t batch_in_epoch = 0;  ///< batches of `epoch` already consumed
   double best_metric = -1.0;   ///< best validation mAP so far (-1 = none yet)
   int64_t best_epoch = -1;
+  int64_t total_iters = 0;       ///< the run's length when written (a resumed run with more epochs is extended)
+  std::string schedule_state;    ///< the LR schedule's own state (reduce-on-plateau), "" for pure schedules
+  std::string early_stop_state;  ///< early stopping's best value and wait counter
+  bool stopped_early = false;    ///< not saved: set when early stopping ended the run
   std::string config_yaml;     ///< the resolved config of the run
 };
 

@@ -1,7 +1,8 @@
 #pragma once
 // metrics.csv of a run (one row per logged step and per validation) and the training.png drawn from it.
 // Columns: kind (train | val), iteration, epoch, lr, loss, loss_loc, loss_conf, img_per_s, data_wait,
-// map_voc, map_voc07; a row leaves the columns of the other kind empty.
+// map_voc, map_voc07; a row leaves the columns of the other kind empty (a val row's loss is the validation loss).
+#include <cmath>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -15,14 +16,15 @@ class MetricsLog {
   MetricsLog(std::string path, bool append, int64_t keep_until = 0);
   void add_train_row(int64_t iteration, int64_t epoch, double lr, double loss_loc, double loss_conf, double images_per_second,
                      double data_wait_share);
-  void add_val_row(int64_t iteration, int64_t epoch, double map_voc, double map_voc07);
+  /// val_loss: NaN when not computed (the loss column stays empty).
+  void add_val_row(int64_t iteration, int64_t epoch, double map_voc, double map_voc07, double val_loss = std::nan(""));
   /// Loss, LR and mAP panels against the iteration; `boundaries` (schedule phases) drawn as dashed lines.
   void plot(const std::string& png_path, const std::vector<int64_t>& boundaries) const;
 
  private:
   struct Row {
     std::string kind;
-    double iteration = 0, epoch = 0, lr = 0, loss_loc = 0, loss_conf = 0, ips = 0, wait = 0, map_voc = 0, map_voc07 = 0;
+    double iteration = 0, epoch = 0, lr = 0, loss_loc = 0, loss_conf = 0, ips = 0, wait = 0, map_voc = 0, map_voc07 = 0, val_loss = std::nan("");
   };
   void append_line(const Row& row);
   std::string path_;

@@ -1,10 +1,14 @@
 #pragma once
 // Learning-rate schedules as pure functions of the global iteration t (optimizer steps already taken):
-// lr_at(t, base) is the LR of a parameter group whose base LR is `base`. Pure functions make preview,
-// resume and closed-form tests exact; LibTorch's own schedulers keep no state we could checkpoint.
-// Warm-up is a wrapper around any schedule (schedule.warmup_*).
+// lr_at(t, base) is the LR of a parameter group whose base LR is `base` (LR0 x group multiplier x batch scaling).
+// Pure functions make preview, resume and the closed-form tests exact; the only state is reduce-on-plateau's,
+// which state() / load_state() carry through checkpoints. ../../docs/schedules.md has every formula;
+// SPEC-LR.md is the contract. make_schedule() turns schedule.* into the composed schedule of a run.
+#include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -13,57 +17,55 @@
 
 namespace ssd::lr {
 
+/// A change of phase (a milestone, the end of the warm-up, a restart) at iteration `start`.
+struct Phase {
+  int64_t start = 0;
+  std::string label;
+};
+
 class Schedule {
  public:
   virtual ~Schedule() = default;
   virtual double lr_at(int64_t t, double base) const = 0;
-  /// One line for the start-up summary, with the phase boundaries in iterations.
+  /// Momentum (SGD momentum / Adam beta1) at t when the schedule moves it (cyclic, one_cycle), else none.
+  virtual std::optional<double> momentum_at(int64_t /*t*/) const { return std::nullopt; }
+  /// One line for the start-up log.
   virtual std::string describe() const = 0;
-  /// Iterations at which the value changes phase (milestones, end of warm-up), for logs and plots.
-  virtual std::vector<int64_t> boundaries() const { return {}; }
+  /// Phase boundaries in this schedule's own clock, for logs and plots.
+  virtual std::vector<Phase> phases() const { return {}; }
+  /// Iteration from which the value holds (the schedule's end), or -1 when it has none.
+  virtual int64_t end() const { return -1; }
+  /// Called after each validation with the metrics (val/loss, val/mAP) at iteration t. Returns a line for the
+  /// log when the schedule changed (a plateau reduction), else "".
+  virtual std::string on_validation(const std::map<std::string, double>& /*metrics*/, int64_t /*t*/) { return ""; }
+  /// Saved state (plateau's), "" for pure schedules; load_state() takes what state() wrote.
+  virtual std::string state() const { return ""; }
+  virtual void load_state(const std::string& /*state*/) {}
 };
 
-/// constant: lr = base.
-class ConstantSchedule : public Schedule {
- public:
-  double lr_at(int64_t, double base) const override { return base; }
-  std::string describe() const override { return "constant"; }
+/// What a factory needs beyond schedule.*: the length T it spans, durations converted to its clock, and how
+/// to build a named schedule (for sequential and plateau).
+struct BuildContext {
+  int64_t total = 0;        ///< T in the schedule's clock (iterations, or epochs with interval: epoch)
+  double reference_lr = 0;  ///< LR0 after batch scaling: schedules given absolute LRs scale them per group by base / this
+  std::function<int64_t(double)> steps;  ///< a duration in schedule.unit -> the schedule's clock
+  std::function<std::unique_ptr<Schedule>(const std::string& name, int64_t total)> build;
 };
 
-/// multistep: lr = base * gamma ^ (number of milestones <= t); the decay applies at t = milestone.
-class MultiStepSchedule : public Schedule {
- public:
-  MultiStepSchedule(std::vector<int64_t> milestones, double gamma);
-  double lr_at(int64_t t, double base) const override;
-  std::string describe() const override;
-  std::vector<int64_t> boundaries() const override { return milestones_; }
-
- private:
-  std::vector<int64_t> milestones_;
-  double gamma_;
-};
-
-/// Warm-up wrapper (torchvision / detectron2 semantics, the main clock starts with the warm-up):
-/// lr = inner(t) * factor(t), factor = f0 + (1 - f0) * t / W (linear) or f0 (constant) for t < W, else 1.
-class WarmupSchedule : public Schedule {
- public:
-  WarmupSchedule(std::unique_ptr<Schedule> inner, std::string method, int64_t iters, double start_factor);
-  double lr_at(int64_t t, double base) const override;
-  std::string describe() const override;
-  std::vector<int64_t> boundaries() const override;
-  double factor_at(int64_t t) const;
-
- private:
-  std::unique_ptr<Schedule> inner_;
-  std::string method_;
-  int64_t iters_;
-  double start_factor_;
-};
-
-using ScheduleFactory = std::function<std::unique_ptr<Schedule>(const config::ScheduleConfig&, int64_t total_iters)>;
+using ScheduleFactory = std::function<std::unique_ptr<Schedule>(const config::ScheduleConfig&, const BuildContext&)>;
 const util::Registry<ScheduleFactory>& schedule_registry();
 
-/// The schedule of the config for a run of total_iters iterations, wrapped in its warm-up when warmup_iters > 0.
-std::unique_ptr<Schedule> make_schedule(const config::ScheduleConfig& config, int64_t total_iters);
+/// The run a schedule is built for.
+struct RunLength {
+  int64_t total_iters = 0;      ///< iterations of the whole run
+  int64_t iters_per_epoch = 1;  ///< the loader's length
+  double reference_lr = 1e-3;   ///< LR0 after batch scaling
+};
+
+/// Warm-up length in iterations (warmup.epochs x iters_per_epoch when set, else warmup.iters).
+int64_t warmup_iters(const config::ScheduleConfig& config, int64_t iters_per_epoch);
+
+/// schedule.* as one schedule over the run: the named schedule (per epoch when interval: epoch), in its warm-up.
+std::unique_ptr<Schedule> make_schedule(const config::ScheduleConfig& config, const RunLength& run);
 
 }  // namespace ssd::lr

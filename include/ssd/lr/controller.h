@@ -1,0 +1,67 @@
+#pragma once
+// The LR controller of a run: the schedule of schedule.* on every parameter group's own base LR
+// (LR0 x batch scaling x group multiplier), the warm-up of momentum and of bias LRs, and the log lines for
+// every change of phase. Training, --plot-lr and the range test all read LRs from here.
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <torch/optim/optimizer.h>
+
+#include "ssd/config/config.h"
+#include "ssd/lr/schedule.h"
+
+namespace ssd::lr {
+
+/// What the controller needs to know about a parameter group.
+struct GroupInfo {
+  std::string name = "default";
+  double lr_mult = 1.0;
+  bool bias = false;
+};
+
+class LrController {
+ public:
+  /// total_iters: the run's length; groups: in the optimizer's order (one default group when empty).
+  LrController(const config::Config& config, int64_t iters_per_epoch, int64_t total_iters, int64_t global_batch,
+               std::vector<GroupInfo> groups = {});
+
+  /// LR of group `group` for the step taken at iteration t.
+  double lr(int64_t t, size_t group = 0) const;
+  /// Momentum / beta1 for the step at t when the schedule or the warm-up moves it, else none.
+  std::optional<double> momentum(int64_t t) const;
+  /// Writes the LRs (and momentum) of step t into the optimizer and logs a phase that starts at t.
+  void apply(torch::optim::Optimizer& optimizer, int64_t t);
+  /// After a validation at iteration t: feeds reduce-on-plateau and logs what it changed.
+  void on_validation(const std::map<std::string, double>& metrics, int64_t t);
+
+  std::string state() const { return schedule_->state(); }
+  void load_state(const std::string& state) { schedule_->load_state(state); }
+
+  /// Every phase boundary of the run in iterations (warm-up end, milestones, restarts ...), in order.
+  std::vector<Phase> phases() const;
+  /// Start-up summary lines: LR0 and its scaling, the run's length in iterations and epochs, the schedule.
+  std::vector<std::string> summary() const;
+  double base_lr() const { return base_lr_; }
+  int64_t total_iters() const { return total_iters_; }
+  int64_t iters_per_epoch() const { return iters_per_epoch_; }
+  int64_t warmup_iters() const { return warmup_; }
+  const Schedule& schedule() const { return *schedule_; }
+  /// True when the schedule is reduce-on-plateau (it needs validation metrics).
+  bool needs_validation() const;
+
+ private:
+  config::Config config_;
+  int64_t iters_per_epoch_, total_iters_, warmup_;
+  double base_lr_;
+  std::string scaling_line_;
+  std::vector<GroupInfo> groups_;
+  std::unique_ptr<Schedule> schedule_;
+  std::vector<Phase> phases_;
+  std::optional<double> base_momentum_;
+  bool warned_end_ = false;
+};
+
+}  // namespace ssd::lr

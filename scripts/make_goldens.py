@@ -18,6 +18,9 @@ from torchvision.models.detection.ssd import SSD, SSDFeatureExtractorVGG
 from torchvision.models.detection.anchor_utils import DefaultBoxGenerator
 from torchvision.ops import batched_nms, nms
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import lr_goldens  # noqa: E402
+
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "golden")
 if "--out" in sys.argv:
     OUT = sys.argv[sys.argv.index("--out") + 1]
@@ -95,6 +98,8 @@ def main():
     backbone512 = SSDFeatureExtractorVGG(vgg16(weights=None).features, highres=True)
     model512 = SSD(backbone512, DefaultBoxGenerator(ratios512), (512, 512), num_classes=21)
     write("ssd512_vgg16.json", {"parameters": sum(p.numel() for p in model512.parameters())})
+
+    write("lr_schedules.json", {"cases": lr_goldens.cases()})
 
 
 if __name__ == "__main__":

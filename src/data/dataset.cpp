@@ -69,6 +69,19 @@ std::vector<std::string> folder_split_ids(const std::string& root, const std::st
   return out;
 }
 
+size_t count_split_images(const config::SplitConfig& split, double val_fraction, uint64_t seed, const std::string& role) {
+  const std::string key = "data." + role;
+  if (split.roots.empty()) throw ConfigError(key + ".roots: no data set given for the " + role + " split");
+  size_t count = 0;
+  for (size_t r = 0; r < split.roots.size(); ++r) {
+    const std::string& root = split.roots[r];
+    const std::string& name = split.splits.size() == 1 ? split.splits[0] : split.splits.at(r);
+    if (!fs::is_directory(root)) throw DataError(root + ": data set root not found (" + key + ".roots)");
+    count += (split.format == "voc" ? read_voc_split(root, name) : folder_split_ids(root, name, val_fraction, seed)).size();
+  }
+  return count;
+}
+
 DetectionDataset::DetectionDataset(const config::SplitConfig& split, const std::vector<std::string>& classes,
                                    bool keep_difficult, bool strict, double val_fraction, uint64_t seed,
                                    const std::string& role, bool require_images)

@@ -1,5 +1,6 @@
 #include "ssd/util/plot.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <limits>
@@ -29,10 +30,11 @@ void draw_panel(cv::Mat& canvas, const Panel& p, cv::Rect area) {
               {60, 60, 60}, 1, cv::LINE_AA);
   double x0 = std::numeric_limits<double>::infinity(), x1 = -x0, y0 = x0, y1 = -x0;
   auto ty = [&](double y) { return p.log_y ? std::log10(std::max(y, 1e-30)) : y; };
+  auto tx = [&](double x) { return p.log_x ? std::log10(std::max(x, 1e-30)) : x; };
   for (const auto& s : p.series)
     for (size_t i = 0; i < s.x.size(); ++i) {
       if (!std::isfinite(s.y[i])) continue;
-      x0 = std::min(x0, s.x[i]), x1 = std::max(x1, s.x[i]);
+      x0 = std::min(x0, tx(s.x[i])), x1 = std::max(x1, tx(s.x[i]));
       y0 = std::min(y0, ty(s.y[i])), y1 = std::max(y1, ty(s.y[i]));
     }
   if (!std::isfinite(x0)) {
@@ -40,12 +42,18 @@ void draw_panel(cv::Mat& canvas, const Panel& p, cv::Rect area) {
     return;
   }
   if (p.unit_range) y0 = 0, y1 = 1;
+  if (std::isfinite(p.y_min)) y0 = ty(p.y_min);
+  if (std::isfinite(p.y_max)) y1 = ty(p.y_max);
   if (x1 == x0) x1 = x0 + 1;
   if (y1 == y0) y1 = y0 + (y0 == 0 ? 1 : std::abs(y0) * 0.1);
-  const double pad = p.unit_range ? 0.0 : (y1 - y0) * 0.05;
+  const bool fixed = p.unit_range || std::isfinite(p.y_min) || std::isfinite(p.y_max);
+  const double pad = fixed ? 0.0 : (y1 - y0) * 0.05;
   y0 -= pad, y1 += pad;
-  auto px = [&](double x) { return plot.x + static_cast<int>((x - x0) / (x1 - x0) * plot.width); };
-  auto py = [&](double y) { return plot.y + plot.height - static_cast<int>((ty(y) - y0) / (y1 - y0) * plot.height); };
+  auto px = [&](double x) { return plot.x + static_cast<int>((tx(x) - x0) / (x1 - x0) * plot.width); };
+  auto py = [&](double y) {
+    const double f = std::clamp((ty(y) - y0) / (y1 - y0), 0.0, 1.0);
+    return plot.y + plot.height - static_cast<int>(f * plot.height);
+  };
   for (int i = 0; i <= 4; ++i) {  // y ticks with grid lines
     const double v = y0 + (y1 - y0) * i / 4;
     const int y = plot.y + plot.height - plot.height * i / 4;
@@ -56,12 +64,23 @@ void draw_panel(cv::Mat& canvas, const Panel& p, cv::Rect area) {
     const double v = x0 + (x1 - x0) * i / 4;
     const int x = plot.x + plot.width * i / 4;
     char buf[32];
-    std::snprintf(buf, sizeof(buf), "%.4g", v);
+    if (p.log_x) std::snprintf(buf, sizeof(buf), "%.1e", std::pow(10.0, v));
+    else std::snprintf(buf, sizeof(buf), "%.4g", v);
     cv::putText(canvas, buf, {x - 15, plot.y + plot.height + 16}, cv::FONT_HERSHEY_SIMPLEX, 0.4, {60, 60, 60}, 1, cv::LINE_AA);
   }
-  for (double m : p.markers_x) {
-    if (m < x0 || m > x1) continue;
+  for (size_t k = 0; k < p.markers_x.size(); ++k) {
+    const double m = p.markers_x[k];
+    if (tx(m) < x0 || tx(m) > x1) continue;
     for (int y = plot.y; y < plot.y + plot.height; y += 8) cv::line(canvas, {px(m), y}, {px(m), y + 4}, {150, 150, 150}, 1);
+    if (k < p.marker_labels.size() && !p.marker_labels[k].empty()) {
+      // Right of the line, or left of it where the text would leave the plot; rows staggered so neighbours do not collide.
+      int baseline = 0;
+      const cv::Size size = cv::getTextSize(p.marker_labels[k], cv::FONT_HERSHEY_SIMPLEX, 0.38, 1, &baseline);
+      const int x = px(m) + 3 + size.width > plot.x + plot.width ? px(m) - 3 - size.width : px(m) + 3;
+      const int y = plot.y + plot.height / 3 + 13 * static_cast<int>(k % 4);
+      cv::rectangle(canvas, {x - 1, y - size.height - 1}, {x + size.width + 1, y + baseline}, {255, 255, 255}, cv::FILLED);
+      cv::putText(canvas, p.marker_labels[k], {x, y}, cv::FONT_HERSHEY_SIMPLEX, 0.38, {70, 70, 70}, 1, cv::LINE_AA);
+    }
   }
   for (size_t k = 0; k < p.series.size(); ++k) {
     const auto& s = p.series[k];

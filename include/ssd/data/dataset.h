@@ -61,4 +61,8 @@ class DetectionDataset {
 /// sorted, shuffled with `seed`, the first val_fraction for "val", the rest for "train", or every one for "all".
 std::vector<std::string> folder_split_ids(const std::string& root, const std::string& split, double val_fraction, uint64_t seed);
 
+/// How many images a split lists (split files / folder stems), without parsing annotations or reading images:
+/// what the LR preview needs to know the loader's length. Throws like DetectionDataset for missing roots.
+size_t count_split_images(const config::SplitConfig& split, double val_fraction, uint64_t seed, const std::string& role);
+
 }  // namespace ssd::data

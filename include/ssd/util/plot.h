@@ -1,5 +1,6 @@
 #pragma once
 // Small line charts rendered with OpenCV's drawing functions, for the PNGs a run writes (loss, LR, mAP).
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -16,6 +17,9 @@ struct Panel {
   bool log_y = false;
   std::vector<double> markers_x;  ///< vertical dashed lines (phase boundaries)
   bool unit_range = false;        ///< y axis fixed to [0, 1] (for mAP)
+  bool log_x = false;
+  double y_min = NAN, y_max = NAN;  ///< fixed y limits when finite (points beyond are drawn at the edge)
+  std::vector<std::string> marker_labels;  ///< optional text per marker, written at the top of its line
 };
 
 /// Renders panels stacked vertically into one PNG at `path` (width x panel_height each). Throws on write failure.

@@ -28,6 +28,7 @@ namespace {
 // Model and optimizer state in memory, so that the sweep leaves both exactly as they were.
 struct Snapshot {
   std::ostringstream model, optimizer;
+  std::vector<std::unique_ptr<torch::optim::OptimizerOptions>> options;  // load() does not restore group options (LR)
 };
 
 void take(Snapshot& s, model::Ssd& model, torch::optim::Optimizer& optimizer) {
@@ -36,6 +37,7 @@ void take(Snapshot& s, model::Ssd& model, torch::optim::Optimizer& optimizer) {
   optimizer.save(o);
   m.save_to(s.model);
   o.save_to(s.optimizer);
+  for (auto& group : optimizer.param_groups()) s.options.push_back(group.options().clone());
 }
 
 void restore(const Snapshot& s, model::Ssd& model, torch::optim::Optimizer& optimizer) {
@@ -44,7 +46,10 @@ void restore(const Snapshot& s, model::Ssd& model, torch::optim::Optimizer& opti
   m.load_from(ms);
   o.load_from(os);
   model->load(m);
+  // load() only overwrites the entries it finds: state the sweep created (momentum buffers) must go first.
+  optimizer.state().clear();
   optimizer.load(o);
+  for (size_t i = 0; i < s.options.size(); ++i) optimizer.param_groups()[i].set_options(s.options[i]->clone());
 }
 
 double median(std::vector<double> v) {
@@ -81,9 +86,19 @@ LrFindReport find_lr(const config::Config& c, c10::Device device, int repeats) {
   seed_everything(seed);
   auto model = model::build_ssd(c.model, static_cast<int64_t>(c.data.classes.size()) + 1);
   model->to(device);
-  model->train();
   const auto groups = optim::make_param_groups(model->named_parameters().pairs(), c.solver, false);
   auto optimizer = optim::make_optimizer(c.solver, groups);
+  return find_lr(c, model, *optimizer, groups, train_set, device, repeats);
+}
+
+LrFindReport find_lr(const config::Config& c, model::Ssd& model, torch::optim::Optimizer& optimizer_ref,
+                     const std::vector<optim::ParamGroup>& groups, const data::DetectionDataset& train_set, c10::Device device,
+                     int repeats) {
+  const auto& f = c.lr_finder;
+  const uint64_t seed = static_cast<uint64_t>(c.runtime.seed);
+  auto* optimizer = &optimizer_ref;
+  const bool was_training = model->is_training();
+  model->train();
   Snapshot before;
   take(before, model, *optimizer);
 
@@ -127,6 +142,7 @@ LrFindReport find_lr(const config::Config& c, c10::Device device, int repeats) {
     report.suggestions.push_back(lr::suggest_lrs(sweep));
   }
   restore(before, model, *optimizer);  // as it was before the test
+  if (!was_training) model->eval();
 
   // Per rule: median (and spread) over the repeats.
   const auto& first = report.suggestions.front();

@@ -6,8 +6,13 @@
 
 #include <c10/core/Device.h>
 
+#include <torch/optim/optimizer.h>
+
 #include "ssd/config/config.h"
+#include "ssd/data/dataset.h"
 #include "ssd/lr/range_test.h"
+#include "ssd/model/ssd.h"
+#include "ssd/optim/param_groups.h"
 
 namespace ssd::engine {
 
@@ -22,6 +27,12 @@ struct LrFindReport {
 
 /// Runs `repeats` sweeps and writes the CSV / PNG of the first. Throws like the trainer for bad data or config.
 LrFindReport find_lr(const config::Config& config, c10::Device device, int repeats = 1);
+
+/// The same on a given model and optimizer (over `groups`, whose lr_mult scale the swept LR); both are left exactly
+/// as they were before, optimizer state included.
+LrFindReport find_lr(const config::Config& config, model::Ssd& model, torch::optim::Optimizer& optimizer,
+                     const std::vector<optim::ParamGroup>& groups, const data::DetectionDataset& train_set, c10::Device device,
+                     int repeats);
 
 /// The config with the recommendation applied: solver.lr (and cyclic max_lr / base_lr = max_lr / 4, or one_cycle's
 /// max_lr, when those schedules are selected).

@@ -20,6 +20,7 @@ from torchvision.ops import batched_nms, nms
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import lr_goldens  # noqa: E402
+import optim_goldens  # noqa: E402
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "golden")
 if "--out" in sys.argv:
@@ -100,6 +101,7 @@ def main():
     write("ssd512_vgg16.json", {"parameters": sum(p.numel() for p in model512.parameters())})
 
     write("lr_schedules.json", {"cases": lr_goldens.cases()})
+    write("optimizers.json", {"cases": optim_goldens.cases()})
 
 
 if __name__ == "__main__":

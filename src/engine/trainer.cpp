@@ -283,6 +283,8 @@ TrainResult Trainer::run() {
       metrics.add_val_row(state.iteration, state.epoch, report.voc.map, report.voc07.map, report.loss);
       const std::map<std::string, double> monitored{{"val/mAP", report.voc.map}, {"val/loss", report.loss}};
       lr_control.on_validation(monitored, state.iteration);
+      result.last_validation = monitored;
+      result.last_validation["val/mAP07"] = report.voc07.map;
       bool improved = false;
       const bool stop_now = early_stop.update(monitored, &improved);
       if (improved && c.early_stop.restore_best_weights) {

@@ -6,6 +6,7 @@
 #include <torch/optim/rmsprop.h>
 #include <torch/optim/sgd.h>
 
+#include "ssd/optim/rule_optimizer.h"
 #include "ssd/util/error.h"
 
 namespace ssd::optim {
@@ -13,6 +14,23 @@ namespace ssd::optim {
 namespace o = torch::optim;
 
 namespace {
+
+bool is_rule_optimizer(const std::string& name) {
+  return name == "adadelta" || name == "adamax" || name == "asgd" || name == "rprop" || name == "lion";
+}
+
+RuleOptions rule_options(const config::SolverConfig& c, double lr, double weight_decay) {
+  RuleOptions r;
+  r.lr = lr, r.weight_decay = weight_decay;
+  if (c.optimizer == "adadelta") r.hyper = {{"rho", c.adadelta_rho}, {"eps", c.adadelta_eps}};
+  else if (c.optimizer == "adamax") r.hyper = {{"beta1", c.betas[0]}, {"beta2", c.betas[1]}, {"eps", c.eps}};
+  else if (c.optimizer == "asgd") r.hyper = {{"lambd", c.asgd_lambd}, {"alpha", c.asgd_alpha}, {"t0", c.asgd_t0}};
+  else if (c.optimizer == "rprop")
+    r.hyper = {{"eta_minus", c.rprop_etas[0]}, {"eta_plus", c.rprop_etas[1]}, {"step_min", c.rprop_step_sizes[0]},
+               {"step_max", c.rprop_step_sizes[1]}};
+  else if (c.optimizer == "lion") r.hyper = {{"beta1", c.lion_betas[0]}, {"beta2", c.lion_betas[1]}};
+  return r;
+}
 
 std::unique_ptr<o::OptimizerOptions> options_for(const config::SolverConfig& c, double lr, double weight_decay) {
   if (c.optimizer == "sgd")
@@ -25,6 +43,7 @@ std::unique_ptr<o::OptimizerOptions> options_for(const config::SolverConfig& c, 
     return std::make_unique<o::RMSpropOptions>(o::RMSpropOptions(lr).momentum(c.momentum).eps(c.eps).weight_decay(weight_decay));
   if (c.optimizer == "adagrad")
     return std::make_unique<o::AdagradOptions>(o::AdagradOptions(lr).eps(c.eps).weight_decay(weight_decay));
+  if (is_rule_optimizer(c.optimizer)) return std::make_unique<RuleOptions>(rule_options(c, lr, weight_decay));
   throw ConfigError("solver.optimizer: unknown optimizer '" + c.optimizer + "'");
 }
 
@@ -44,6 +63,9 @@ std::unique_ptr<o::Optimizer> make_optimizer(const config::SolverConfig& c, cons
   if (c.optimizer == "adam") return build<o::Adam, o::AdamOptions>(std::move(torch_groups), *defaults);
   if (c.optimizer == "adamw") return build<o::AdamW, o::AdamWOptions>(std::move(torch_groups), *defaults);
   if (c.optimizer == "rmsprop") return build<o::RMSprop, o::RMSpropOptions>(std::move(torch_groups), *defaults);
+  if (is_rule_optimizer(c.optimizer))
+    return std::make_unique<RuleOptimizer>(std::move(torch_groups), rule_options(c, c.lr, c.weight_decay), c.optimizer,
+                                           update_rule(c.optimizer));
   return build<o::Adagrad, o::AdagradOptions>(std::move(torch_groups), *defaults);
 }
 

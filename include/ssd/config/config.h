@@ -135,7 +135,7 @@ struct ParamGroupRule {
 
 /// solver.*: the optimizer.
 struct SolverConfig {
-  /// sgd, adam, adamw, rmsprop or adagrad.
+  /// sgd, adam, adamw, rmsprop, adagrad, adadelta, adamax, asgd, rprop or lion.
   std::string optimizer = "sgd";
   /// LR0: the base learning rate (the SSD paper's 1e-3 with the loss normalised by the positives).
   double lr = 1e-3;
@@ -151,6 +151,18 @@ struct SolverConfig {
   double eps = 1e-8;
   /// Gradient clipping by global L2 norm; 0 = off.
   double clip_grad_norm = 0.0;
+  /// Adadelta: decay of the running averages, and its epsilon (PyTorch's defaults 0.9 and 1e-6).
+  double adadelta_rho = 0.9;
+  double adadelta_eps = 1e-6;
+  /// ASGD: decay term, eta's power and the step from which averaging starts.
+  double asgd_lambd = 1e-4;
+  double asgd_alpha = 0.75;
+  double asgd_t0 = 1e6;
+  /// Rprop: step-size factors on a sign change / same sign, and the step-size bounds.
+  std::vector<double> rprop_etas = {0.5, 1.2};
+  std::vector<double> rprop_step_sizes = {1e-6, 50.0};
+  /// Lion: betas of the update interpolation and of the momentum (Chen et al. 2023).
+  std::vector<double> lion_betas = {0.9, 0.99};
   /// Parameter groups; a parameter joins the first rule whose pattern matches its name, else the default group.
   std::vector<ParamGroupRule> groups;
 };

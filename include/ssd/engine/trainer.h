@@ -4,6 +4,7 @@
 // metrics are written; at the end of an epoch the checkpoint is written *before* evaluation, so that a
 // failing evaluation still leaves a checkpoint, then validation mAP, then best.pt, then the plot.
 #include <atomic>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -19,6 +20,7 @@ struct TrainResult {
   TrainState state;
   bool interrupted = false;  ///< stopped by SIGINT / SIGTERM (last.pt written)
   std::string skipped_summary;
+  std::map<std::string, double> last_validation;  ///< val/mAP, val/mAP07, val/loss of the last validation (empty: none)
 };
 
 class Trainer {

@@ -13,7 +13,8 @@
 
 namespace ssd::optim {
 
-/// sgd (momentum, Nesterov, weight decay), adam, adamw, rmsprop or adagrad; each group at LR0 x lr_mult and
+/// sgd (momentum, Nesterov, weight decay), adam, adamw, rmsprop, adagrad (LibTorch), adadelta, adamax, asgd,
+/// rprop, lion (optim/rule_optimizer.h); each group at LR0 x lr_mult and
 /// weight_decay x weight_decay_mult.
 std::unique_ptr<torch::optim::Optimizer> make_optimizer(const config::SolverConfig& config, const std::vector<ParamGroup>& groups);
 

@@ -1,0 +1,40 @@
+#pragma once
+// The tuner's search space file (ssd-tune --space S.yaml): the method, its budgets, the metric, and one
+// distribution per config key: loguniform(lo, hi), uniform(lo, hi), int(lo, hi), choice([a, b, ...]) (drawn at
+// random), grid([a, b, ...]) (trial i takes entry i mod n: every value is tried).
+#include <cstdint>
+#include <map>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace ssd::tune {
+
+struct Distribution {
+  std::string key;     ///< config key, e.g. solver.lr
+  std::string kind;    ///< loguniform, uniform, int, choice, grid
+  double lo = 0, hi = 0;
+  std::vector<std::string> choices;  ///< YAML text of each choice
+  /// The value of trial number `trial`, as the YAML text of a --set override.
+  std::string sample(std::mt19937_64& rng, int64_t trial = 0) const;
+};
+
+struct SearchSpace {
+  std::string method = "successive_halving";  ///< or hyperband
+  int64_t trials = 9;           ///< successive halving: trials started (n)
+  double min_epochs = 1;        ///< r: the first rung's budget
+  double max_epochs = 9;        ///< R: the largest budget (hyperband's R; successive halving stops there)
+  double eta = 3;               ///< keep the best 1/eta at each rung
+  std::string monitor = "val/mAP";
+  std::string mode = "auto";    ///< auto: max for val/mAP, min for val/loss
+  int64_t seed = 0;
+  bool lr_from_range_test = false;  ///< solver.lr's interval from an LR range test on the base config
+  std::vector<Distribution> params;
+  bool maximise() const { return mode == "max" || (mode == "auto" && monitor != "val/loss"); }
+};
+
+/// Reads and checks a search space file; ConfigError naming the file, line and key for anything wrong
+/// (unknown config keys included).
+SearchSpace load_search_space(const std::string& path);
+
+}  // namespace ssd::tune

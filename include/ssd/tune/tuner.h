@@ -1,0 +1,43 @@
+#pragma once
+// ssd-tune: successive halving (Li et al. 2017, and Hyperband's brackets of it) over a search space. Every
+// trial is a real, shortened training run in its own directory; at each rung the better 1/eta continue from
+// their own checkpoints (the run is extended, fraction-based schedules follow the new length), the rest stop.
+// The tuner's state (tuner.json) is written after every trial, so an interrupted tuning resumes where it was.
+#include <map>
+#include <string>
+#include <vector>
+
+#include <c10/core/Device.h>
+
+#include "ssd/config/config.h"
+#include "ssd/tune/search_space.h"
+
+namespace ssd::tune {
+
+struct RungResult {
+  double epochs = 0;
+  double metric = 0;  ///< NaN when the run gave none (a diverged trial ranks last)
+};
+
+struct Trial {
+  int64_t id = 0;
+  int64_t bracket = 0;
+  std::vector<std::pair<std::string, std::string>> params;  ///< key -> YAML value
+  std::vector<RungResult> results;
+  std::string run_dir;
+  std::string failure;  ///< why the trial stopped with an error, "" otherwise
+};
+
+struct TuneResult {
+  std::vector<Trial> trials;
+  std::vector<size_t> ranking;  ///< trial indices, best first (by the metric at the largest budget each reached)
+  std::string leaderboard_csv, leaderboard_png, best_config;
+};
+
+/// Runs (or resumes, when <out>/tuner.json exists) the tuning of `base` over `space`, in `out`.
+TuneResult tune(const config::Config& base, const SearchSpace& space, const std::string& out, c10::Device device);
+
+/// The config of a trial: base with its parameters, run directory and epochs.
+config::Config trial_config(const config::Config& base, const Trial& trial, double epochs);
+
+}  // namespace ssd::tune

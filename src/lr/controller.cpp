@@ -79,10 +79,10 @@ std::vector<std::string> LrController::summary() const {
                 static_cast<long long>(iters_per_epoch_), static_cast<long long>(warmup_), static_cast<double>(warmup_) / iters_per_epoch_);
   lines.push_back(buf);
   lines.push_back("schedule: " + schedule_->describe());
-  std::string phase_line = "phases:";
+  std::string phase_line = "phases at iteration (epoch):";
   const auto ps = phases();
   for (size_t i = 0; i < ps.size() && i < 12; ++i) {
-    std::snprintf(buf, sizeof(buf), " %lld (epoch %.3g) %s;", static_cast<long long>(ps[i].start),
+    std::snprintf(buf, sizeof(buf), "%s %lld (%.3g) %s", i ? ";" : "", static_cast<long long>(ps[i].start),
                   static_cast<double>(ps[i].start) / iters_per_epoch_, ps[i].label.c_str());
     phase_line += buf;
   }

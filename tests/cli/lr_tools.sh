@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# The LR tools through the executables: --plot-lr (PNG and CSV), --find-lr with --write-config, ssd-tune, and a
+# plateau + early-stopping run. Argument: the folder holding ssd-train & co.
+set -euo pipefail
+bin=$1
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+"$bin/ssd-shapes" --out "$work/shapes" --train 12 --val 4 --size 96 --max-size 40 --max-objects 3 --seed 3
+cat > "$work/tiny.yaml" <<YAML
+data:
+  classes: [circle, square, triangle, star]
+  train: {format: voc, roots: [$work/shapes], splits: [train]}
+  val: {format: voc, roots: [$work/shapes], splits: [val]}
+  workers: 2
+model: {backbone: mobilenet_v2, width_mult: 0.25, image_size: 96, priors: {preset: scales}}
+solver: {optimizer: adamw, lr: 0.003}
+schedule: {name: cosine, warmup: {iters: 2}}
+train: {run_dir: $work/run, epochs: 3, batch_size: 4, log_period: 1}
+lr_finder: {iters: 30, lr_min: 1.0e-6, lr_max: 1.0}
+runtime: {threads: 1}
+YAML
+
+echo "== --plot-lr: CSV from the config and the split file (12 images / batch 4 = 3 iterations per epoch)"
+"$bin/ssd-train" --config "$work/tiny.yaml" --plot-lr "$work/lr.csv" > "$work/plot.log"
+grep -q "schedule over 9 iterations = 3 epochs of 3 iterations" "$work/plot.log" || { cat "$work/plot.log"; fail "run length"; }
+/usr/bin/python3 - "$work/lr.csv" <<'PY'
+import csv, math, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+assert len(rows) == 9, len(rows)
+for r in rows:  # linear warm-up from 0.001 over 2 iterations on a cosine over 9 iterations
+    t = int(r["iteration"])
+    f = 0.001 + 0.999 * t / 2 if t < 2 else 1.0
+    want = 0.003 * (1 + math.cos(math.pi * t / 9)) / 2 * f
+    assert abs(float(r["lr"]) - want) < 1e-9, (t, r["lr"], want)
+PY
+"$bin/ssd-train" --config "$work/tiny.yaml" --plot-lr "$work/lr.png" > /dev/null
+[ -s "$work/lr.png" ] || fail "no preview PNG"
+"$bin/ssd-train" --config "$work/tiny.yaml" --set "data.train.roots=[$work/none]" --plot-lr "$work/x.png" --iters-per-epoch 50 \
+  | grep -q "150 iterations" || fail "--iters-per-epoch without data"
+
+echo "== --find-lr --write-config"
+"$bin/ssd-train" --config "$work/tiny.yaml" --find-lr --write-config "$work/tuned.yaml" > "$work/find.log" 2>&1 \
+  || { cat "$work/find.log"; fail "--find-lr"; }
+grep -q "recommended: " "$work/find.log" || fail "no recommendation"
+for f in lr_find.csv lr_find.png; do [ -s "$work/run/$f" ] || fail "missing $f"; done
+"$bin/ssd-train" --config "$work/tuned.yaml" --print-config | grep -q "lr: " || fail "written config does not load"
+
+echo "== plateau and early stopping on validation loss"
+"$bin/ssd-train" --config "$work/tiny.yaml" --set train.run_dir="$work/plateau" --set schedule.name=plateau \
+  --set schedule.plateau.patience=0 --set schedule.plateau.threshold=10 --set schedule.plateau.threshold_mode=abs \
+  --set early_stop.patience=2 --set early_stop.monitor=val/loss --set early_stop.min_delta=10 --set train.epochs=6 \
+  > "$work/plateau.log" 2>&1 || { cat "$work/plateau.log"; fail "plateau run"; }
+grep -q "plateau: val/loss did not improve" "$work/plateau.log" || fail "no plateau reduction logged"
+grep -q "early stop: val/loss" "$work/plateau.log" || fail "early stopping did not stop the run"
+grep -q "validation after epoch 6" "$work/plateau.log" && fail "the run went on after the early stop"
+
+echo "== ssd-tune"
+cat > "$work/space.yaml" <<YAML
+trials: 3
+min_epochs: 1
+max_epochs: 2
+eta: 3
+monitor: val/loss
+space:
+  solver.lr: loguniform(1.0e-4, 1.0e-2)
+  schedule.name: choice([constant, cosine])
+YAML
+"$bin/ssd-tune" --config "$work/tiny.yaml" --space "$work/space.yaml" --out "$work/tune" > "$work/tune.log" 2>&1 \
+  || { cat "$work/tune.log"; fail "ssd-tune"; }
+for f in leaderboard.csv leaderboard.png best.yaml tuner.json; do [ -s "$work/tune/$f" ] || fail "missing tune/$f"; done
+"$bin/ssd-train" --config "$work/tune/best.yaml" --print-config > /dev/null || fail "best.yaml does not load"
+echo "lr_tools: all checks passed"

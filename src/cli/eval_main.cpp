@@ -11,6 +11,7 @@
 #include "ssd/data/dataset.h"
 #include "ssd/detect/detector.h"
 #include "ssd/engine/runtime.h"
+#include "ssd/eval/coco_eval.h"
 #include "ssd/eval/detections_json.h"
 #include "ssd/eval/evaluator.h"
 #include "ssd/util/error.h"
@@ -26,6 +27,14 @@ nlohmann::json result_json(const ssd::eval::VocResult& r, const std::vector<std:
   return {{"metric", r.metric}, {"mAP", number(r.map)}, {"per_class", per_class}};
 }
 
+nlohmann::json coco_json(const ssd::eval::CocoResult& r, const std::vector<std::string>& names) {
+  auto number = [](double v) { return std::isnan(v) ? nlohmann::json(nullptr) : nlohmann::json(v); };
+  nlohmann::json per_class = nlohmann::json::object(), stats = nlohmann::json::array();
+  for (size_t c = 0; c < r.ap.size(); ++c) per_class[names[c]] = number(r.ap[c]);
+  for (double v : r.stats) stats.push_back(number(v));
+  return {{"metric", "coco"}, {"mAP", number(r.map)}, {"stats", stats}, {"per_class", per_class}};
+}
+
 std::vector<std::string> split_list(const std::string& text) {
   std::vector<std::string> out;
   std::stringstream ss(text);
@@ -38,12 +47,15 @@ std::vector<std::string> split_list(const std::string& text) {
 
 int main(int argc, char** argv) {
   CLI::App app{
-      "ssd-eval: evaluate detections with the Pascal VOC metrics (devkit semantics).\n\n"
+      "ssd-eval: evaluate detections with the Pascal VOC metrics (devkit semantics) and the COCO metric\n"
+      "(pycocotools semantics), side by side with --metric all.\n\n"
       "Examples:\n"
       "  ssd-eval --checkpoint runs/shapes/best.pt                         # the run's own val split\n"
       "  ssd-eval --checkpoint runs/shapes --data data/VOC2007 --split test --metric voc07 --json-out ap.json\n"
       "  ssd-eval --dets dets.json --gt data/VOC2007 --split test --metric voc   # score a file, no model, no images\n\n"
-      "Metrics: voc07 = VOC2007 11-point AP, voc = all-point AP (VOC2010+); IoU >= 0.5, difficult objects ignored.",
+      "Metrics: voc07 = VOC2007 11-point AP@0.5, voc = all-point AP@0.5 (VOC2010+), both with difficult objects\n"
+      "ignored; coco = AP@[.5:.95] with the 12 COCOeval numbers (101-point precision, 10 IoU thresholds, area ranges,\n"
+      "maxDets 1/10/100; difficult objects and crowd regions ignored); all = the three, each labelled.",
       "ssd-eval"};
   ssd::cli::CommonOptions common;
   ssd::cli::add_common_options(app, common);
@@ -56,8 +68,12 @@ int main(int argc, char** argv) {
   app.add_option("--dets", dets_path, "Score this detections file (COCO results JSON, as ssd-detect --json-out writes) instead of a model");
   app.add_option("--gt", gt_root, "Ground truth for --dets: a VOC root or folder layout (annotations only; no images needed)");
   app.add_option("--classes", classes_text, "Class names for --dets, comma-separated (default: the 20 VOC classes)");
-  app.add_option("--metric", metric, "voc07 (11-point) or voc (all-point)")->check(CLI::IsMember({"voc07", "voc"}))->capture_default_str();
-  app.add_option("--json-out", json_out, "Write {\"metric\", \"mAP\", \"per_class\"} to this file");
+  app.add_option("--metric", metric, "voc07 (11-point), voc (all-point), coco (AP@[.5:.95]) or all")
+      ->check(CLI::IsMember({"voc07", "voc", "coco", "all"}))
+      ->capture_default_str();
+  app.add_option("--json-out", json_out,
+                 "Write {\"metric\", \"mAP\", \"per_class\"} to this file (coco adds \"stats\": the 12 COCOeval numbers; "
+                 "all: {\"results\": {\"voc07\": ..., \"voc\": ..., \"coco\": ...}}); null where nothing was scored");
   app.add_option("--batch", batch, "Images per forward pass")->check(CLI::PositiveNumber)->capture_default_str();
 
   return ssd::cli::run_tool("ssd-eval", app, argc, argv, [&]() -> int {
@@ -97,13 +113,33 @@ int main(int argc, char** argv) {
       spdlog::info("evaluating on {} images from {}", dataset->size(), dataset->description());
       detections = ssd::eval::predict(loaded.model, *dataset, loaded.config, device, batch, &ground_truth);
     }
-    const auto result = ssd::eval::evaluate_voc(ground_truth, detections, static_cast<int64_t>(names.size()), metric == "voc07");
-    std::cout << ssd::eval::format_table(result, names);
+    const auto classes = static_cast<int64_t>(names.size());
+    nlohmann::json out;
+    if (metric == "all") out["results"] = nlohmann::json::object();
+    for (const std::string m : {"voc07", "voc", "coco"}) {
+      if (metric != m && metric != "all") continue;
+      nlohmann::json one;
+      if (m == "coco") {
+        const auto result = ssd::eval::evaluate_coco(ground_truth, detections, classes);
+        std::cout << ssd::eval::format_coco_table(result, names);
+        one = coco_json(result, names);
+      } else {
+        const auto result = ssd::eval::evaluate_voc(ground_truth, detections, classes, m == "voc07");
+        std::cout << ssd::eval::format_table(result, names);
+        one = result_json(result, names);
+      }
+      if (metric == "all") {
+        out["results"][m] = one;
+        std::cout << "\n";
+      } else {
+        out = one;
+      }
+    }
     if (!dataset->report().summary().empty()) spdlog::warn("{}", dataset->report().summary());
     if (!json_out.empty()) {
       std::ofstream f(json_out);
       if (!f) throw ssd::DataError(json_out + ": cannot write");
-      f << result_json(result, names).dump(2) << "\n";
+      f << out.dump(2) << "\n";
       spdlog::info("wrote {}", json_out);
     }
     return 0;

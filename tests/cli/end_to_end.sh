@@ -4,20 +4,9 @@ set -euo pipefail
 bin=$1
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
-
-"$bin/ssd-shapes" --out "$work/shapes" --train 12 --val 4 --size 96 --max-size 40 --max-objects 3 --seed 3
-cat > "$work/tiny.yaml" <<YAML
-data:
-  classes: [circle, square, triangle, star]
-  train: {format: voc, roots: [$work/shapes], splits: [train]}
-  val: {format: voc, roots: [$work/shapes], splits: [val]}
-  workers: 2
-model: {backbone: mobilenet_v2, width_mult: 0.25, image_size: 96, priors: {preset: scales}}
-schedule: {warmup: {iters: 2}}
-train: {run_dir: $work/run, epochs: 2, batch_size: 4, log_period: 1, max_iters: 4}
-runtime: {threads: 1}
-YAML
+source "$(dirname "$0")/tiny_setup.sh"
+make_tiny "$bin" "$work" "schedule: {warmup: {iters: 2}}
+train: {run_dir: $work/run, epochs: 2, batch_size: 4, log_period: 1, max_iters: 4}"
 
 echo "== train 4 iterations, then resume to the end (6)"
 "$bin/ssd-train" --config "$work/tiny.yaml" > "$work/train1.log" 2>&1 || { cat "$work/train1.log"; fail "ssd-train"; }
@@ -52,6 +41,18 @@ for d in dets[:50]:
 PY
 "$bin/ssd-eval" --dets "$work/dets.json" --gt "$work/shapes" --split val --classes circle,square,triangle,star \
   --metric voc07 --json-out "$work/ap_dets.json" | grep -q "VOC07 11-point" || fail "ssd-eval --dets"
+
+echo "== ssd-eval --metric all: VOC07, VOC and COCO side by side, each named"
+"$bin/ssd-eval" --dets "$work/dets.json" --gt "$work/shapes" --split val --classes circle,square,triangle,star \
+  --metric all --json-out "$work/all.json" > "$work/all.log" || { cat "$work/all.log"; fail "ssd-eval --metric all"; }
+for name in "VOC07 11-point" "VOC all-point" "COCO mAP"; do grep -q "$name" "$work/all.log" || fail "no '$name' table"; done
+/usr/bin/python3 - "$work/all.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))["results"]
+assert set(r) == {"voc07", "voc", "coco"}, r
+assert r["coco"]["metric"] == "coco" and len(r["coco"]["stats"]) == 12, r["coco"]
+assert all(v is None or 0 <= v <= 1 for v in r["coco"]["stats"]), r["coco"]
+PY
 
 echo "== bad input: a config pointing at a missing data set exits 4 and names the path"
 set +e

@@ -5,22 +5,11 @@ set -euo pipefail
 bin=$1
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
-
-"$bin/ssd-shapes" --out "$work/shapes" --train 12 --val 4 --size 96 --max-size 40 --max-objects 3 --seed 3
-cat > "$work/tiny.yaml" <<YAML
-data:
-  classes: [circle, square, triangle, star]
-  train: {format: voc, roots: [$work/shapes], splits: [train]}
-  val: {format: voc, roots: [$work/shapes], splits: [val]}
-  workers: 2
-model: {backbone: mobilenet_v2, width_mult: 0.25, image_size: 96, priors: {preset: scales}}
-solver: {optimizer: adamw, lr: 0.003}
+source "$(dirname "$0")/tiny_setup.sh"
+make_tiny "$bin" "$work" "solver: {optimizer: adamw, lr: 0.003}
 schedule: {name: cosine, warmup: {iters: 2}}
 train: {run_dir: $work/run, epochs: 3, batch_size: 4, log_period: 1}
-lr_finder: {iters: 30, lr_min: 1.0e-6, lr_max: 1.0}
-runtime: {threads: 1}
-YAML
+lr_finder: {iters: 30, lr_min: 1.0e-6, lr_max: 1.0}"
 
 echo "== --plot-lr: CSV from the config and the split file (12 images / batch 4 = 3 iterations per epoch)"
 "$bin/ssd-train" --config "$work/tiny.yaml" --plot-lr "$work/lr.csv" > "$work/plot.log"

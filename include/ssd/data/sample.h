@@ -14,7 +14,9 @@ namespace ssd::data {
 struct Object {
   float x1 = 0, y1 = 0, x2 = 0, y2 = 0;  ///< continuous 0-based pixels
   int64_t label = 0;                     ///< 1-based index into the class list (0 is background)
-  bool difficult = false;                ///< VOC "difficult": ignored by the VOC metrics
+  bool difficult = false;                ///< VOC "difficult": ignored by the VOC metrics (and by the COCO metric)
+  bool crowd = false;                    ///< COCO "iscrowd": not trained on; a crowd region in the COCO metric
+  float area = -1;                       ///< COCO's annotated area (segment area); < 0 = the box's area
 };
 
 /// What an annotation file says about one image, without decoding the image.

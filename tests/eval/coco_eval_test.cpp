@@ -1,0 +1,122 @@
+// The COCO metric on hand-worked cases, each with the number pycocotools' COCOeval gives by its rules.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "ssd/eval/coco_eval.h"
+
+namespace ssd::eval {
+namespace {
+
+data::Object object(float x1, float y1, float x2, float y2, int64_t label = 1, bool crowd = false) {
+  data::Object o;
+  o.x1 = x1, o.y1 = y1, o.x2 = x2, o.y2 = y2, o.label = label, o.crowd = crowd;
+  return o;
+}
+
+data::Annotation image(const std::string& id, std::vector<data::Object> objects) {
+  data::Annotation a;
+  a.id = id, a.width = a.height = 500;
+  a.objects = std::move(objects);
+  return a;
+}
+
+Detection det(const std::string& id, float score, float x1, float y1, float x2, float y2, int64_t label = 1) {
+  return {id, label, score, x1, y1, x2, y2};
+}
+
+enum Stat { AP, AP50, AP75, APs, APm, APl, AR1, AR10, AR100, ARs, ARm, ARl };
+
+TEST(CocoEval, PerfectDetectionAndEmptyAreaRangesAreNaN) {
+  const auto r = evaluate_coco({image("a", {object(0, 0, 100, 100)})}, {det("a", 0.9f, 0, 0, 100, 100)}, 1);
+  EXPECT_DOUBLE_EQ(r.stats[AP], 1.0);
+  EXPECT_DOUBLE_EQ(r.stats[AP50], 1.0);
+  EXPECT_DOUBLE_EQ(r.stats[APl], 1.0);  // 100 x 100 > 96^2
+  EXPECT_TRUE(std::isnan(r.stats[APs]));  // no small objects: pycocotools prints -1
+  EXPECT_TRUE(std::isnan(r.stats[APm]));
+  EXPECT_DOUBLE_EQ(r.stats[AR1], 1.0);
+  EXPECT_TRUE(std::isnan(r.stats[ARs]));
+}
+
+TEST(CocoEval, IouExactlyOnAThresholdMatches) {
+  // IoU = 50 / 100 = 0.5: a match at 0.50 only, so AP = (1 + 9 x 0) / 10.
+  const auto r = evaluate_coco({image("a", {object(0, 0, 10, 10)})}, {det("a", 0.9f, 0, 0, 10, 5)}, 1);
+  EXPECT_DOUBLE_EQ(r.stats[AP50], 1.0);
+  EXPECT_DOUBLE_EQ(r.stats[AP75], 0.0);
+  EXPECT_NEAR(r.stats[AP], 0.1, 1e-12);
+  EXPECT_NEAR(r.stats[APs], 0.1, 1e-12);  // area 100 is small
+}
+
+TEST(CocoEval, ADetectionOnACrowdRegionIsIgnoredNotAFalsePositive) {
+  // The higher-scored detection lies inside the crowd region (crowd IoU = intersection / detection area = 1).
+  const std::vector<data::Annotation> gt = {image("a", {object(0, 0, 50, 50), object(100, 100, 400, 400, 1, true)})};
+  const std::vector<Detection> dets = {det("a", 0.95f, 150, 150, 200, 200), det("a", 0.9f, 0, 0, 50, 50)};
+  EXPECT_DOUBLE_EQ(evaluate_coco(gt, dets, 1).stats[AP], 1.0);
+  auto plain = gt;
+  plain[0].objects[1].crowd = false;  // now it is a real object the small box does not match: a false positive first
+  const auto r = evaluate_coco(plain, dets, 1);
+  EXPECT_NEAR(r.stats[AP50], (51 * 0.5) / 101.0, 1e-12);  // recall 0.5 at precision 0.5, never reaches 1
+  EXPECT_EQ(evaluate_coco(gt, dets, 1).num_gt[0], 1);
+}
+
+TEST(CocoEval, DuplicateDetectionIsAFalsePositive) {
+  const std::vector<data::Annotation> gt = {image("a", {object(0, 0, 50, 50)}), image("b", {object(0, 0, 50, 50)})};
+  const std::vector<Detection> dets = {det("a", 0.9f, 0, 0, 50, 50), det("a", 0.85f, 0, 0, 50, 50), det("b", 0.8f, 0, 0, 50, 50)};
+  // TP (recall .5, precision 1), FP (.5, .5), TP (1, 2/3): envelope 1 up to recall .5, 2/3 above.
+  EXPECT_NEAR(evaluate_coco(gt, dets, 1).stats[AP50], (51 * 1.0 + 50 * 2.0 / 3.0) / 101.0, 1e-12);
+}
+
+TEST(CocoEval, ScoreTiesFollowTheImageOrder) {
+  // Same score: image a (listed first, a false positive) comes before image b (a true positive).
+  const std::vector<data::Annotation> gt = {image("a", {}), image("b", {object(0, 0, 50, 50)})};
+  const std::vector<Detection> dets = {det("b", 0.5f, 0, 0, 50, 50), det("a", 0.5f, 0, 0, 50, 50)};
+  EXPECT_NEAR(evaluate_coco(gt, dets, 1).stats[AP50], 0.5, 1e-12);
+}
+
+TEST(CocoEval, ClassWithoutDetectionsCountsZeroClassWithoutObjectsIsLeftOut) {
+  const std::vector<data::Annotation> gt = {image("a", {object(0, 0, 50, 50, 1), object(100, 100, 150, 150, 2)})};
+  const auto r = evaluate_coco(gt, {det("a", 0.9f, 0, 0, 50, 50, 1)}, 3);
+  EXPECT_DOUBLE_EQ(r.ap[0], 1.0);
+  EXPECT_DOUBLE_EQ(r.ap[1], 0.0);
+  EXPECT_TRUE(std::isnan(r.ap[2]));
+  EXPECT_DOUBLE_EQ(r.map, 0.5);  // mean over classes 1 and 2
+}
+
+TEST(CocoEval, DetectionOnAnImageWithoutObjectsIsAFalsePositive) {
+  const std::vector<data::Annotation> gt = {image("a", {object(0, 0, 50, 50)}), image("empty", {})};
+  const std::vector<Detection> dets = {det("empty", 0.99f, 0, 0, 50, 50), det("a", 0.9f, 0, 0, 50, 50)};
+  EXPECT_NEAR(evaluate_coco(gt, dets, 1).stats[AP50], 0.5, 1e-12);
+}
+
+TEST(CocoEval, MaxDetsLimitRecall) {
+  const std::vector<data::Annotation> gt = {image("a", {object(0, 0, 50, 50), object(100, 100, 150, 150)})};
+  const std::vector<Detection> dets = {det("a", 0.9f, 0, 0, 50, 50), det("a", 0.8f, 100, 100, 150, 150)};
+  const auto r = evaluate_coco(gt, dets, 1);
+  EXPECT_DOUBLE_EQ(r.stats[AR1], 0.5);
+  EXPECT_DOUBLE_EQ(r.stats[AR10], 1.0);
+}
+
+TEST(CocoEval, AreaRangesIgnoreObjectsAndUnmatchedDetectionsOutsideThem) {
+  // A small object (area 100) found, a large one (200 x 200) missed, and a large false positive.
+  const std::vector<data::Annotation> gt = {image("a", {object(0, 0, 10, 10), object(100, 100, 300, 300)})};
+  const std::vector<Detection> dets = {det("a", 0.9f, 0, 0, 10, 10), det("a", 0.8f, 300, 300, 450, 450)};
+  const auto r = evaluate_coco(gt, dets, 1);
+  EXPECT_DOUBLE_EQ(r.stats[APs], 1.0);   // the large false positive is outside "small": ignored there
+  EXPECT_DOUBLE_EQ(r.stats[APl], 0.0);   // the large object was missed
+  EXPECT_TRUE(std::isnan(r.stats[APm]));
+  EXPECT_DOUBLE_EQ(r.stats[ARs], 1.0);
+}
+
+TEST(CocoEval, VocDifficultObjectsAreIgnoredAndTheTableNamesTheMetric) {
+  auto gt = std::vector<data::Annotation>{image("a", {object(0, 0, 50, 50), object(100, 100, 150, 150)})};
+  gt[0].objects[1].difficult = true;
+  const auto r = evaluate_coco(gt, {det("a", 0.95f, 100, 100, 150, 150), det("a", 0.9f, 0, 0, 50, 50)}, 1);
+  EXPECT_DOUBLE_EQ(r.stats[AP], 1.0);
+  EXPECT_EQ(r.num_gt[0], 1);
+  const auto table = format_coco_table(r, {"thing"});
+  EXPECT_NE(table.find("COCO mAP"), std::string::npos);
+  EXPECT_NE(table.find("area= small | maxDets=100 ] =   n/a"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace ssd::eval

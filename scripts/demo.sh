@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The main job on a fresh machine: install, build, generate the embedded shapes data set, train an SSD-Lite
-# on it, evaluate it (VOC07 11-point and VOC all-point mAP), and run detection on a few validation images.
+# on it, evaluate it (VOC07 11-point, VOC all-point and COCO mAP), and run detection on a few validation images.
 # Everything lands in runs/shapes/ (checkpoints, train.log, metrics.csv, training.png, detections/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,9 +16,8 @@ start=$(date +%s)
 ./build/ssd-train --config configs/shapes.yaml
 trained=$(date +%s)
 
-echo "== evaluation of runs/shapes/best.pt on the validation split"
-./build/ssd-eval --checkpoint runs/shapes/best.pt --metric voc07 --json-out runs/shapes/eval_voc07.json
-./build/ssd-eval --checkpoint runs/shapes/best.pt --metric voc --json-out runs/shapes/eval_voc.json
+echo "== evaluation of runs/shapes/best.pt on the validation split: VOC07 11-point, VOC all-point and COCO"
+./build/ssd-eval --checkpoint runs/shapes/best.pt --metric all --json-out runs/shapes/eval.json
 
 echo "== detection on 8 validation images"
 mapfile -t images < <(head -n 8 "$data/ImageSets/Main/val.txt" | sed "s|^|$data/JPEGImages/|; s|$|.jpg|")
@@ -26,4 +25,4 @@ mapfile -t images < <(head -n 8 "$data/ImageSets/Main/val.txt" | sed "s|^|$data/
   --json-out runs/shapes/detections.json
 
 echo "== done: training took $(( (trained - start) / 60 )) min $(( (trained - start) % 60 )) s"
-echo "   runs/shapes/training.png (loss, LR, mAP), runs/shapes/detections/*.jpg, runs/shapes/eval_*.json"
+echo "   runs/shapes/training.png (loss, LR, mAP), runs/shapes/detections/*.jpg, runs/shapes/eval.json"

@@ -137,6 +137,9 @@ LrFindReport find_lr(const config::Config& c, model::Ssd& model, torch::optim::O
     report.sweeps.push_back(lr::run_range_test(f, step));
     loader.stop();
     const auto& sweep = report.sweeps.back();
+    if (sweep.lrs.empty())
+      throw std::runtime_error("LR range test: the loss was not finite at the first LR (" + sweep.stop_reason +
+                               "); check the data and lower lr_finder.lr_min");
     spdlog::info("sweep {}/{}: {} steps from {:.2g} to {:.2g}{}", k + 1, repeats, sweep.lrs.size(), sweep.lrs.front(), sweep.lrs.back(),
                  sweep.stop_reason.empty() ? "" : "; stopped: " + sweep.stop_reason);
     report.suggestions.push_back(lr::suggest_lrs(sweep));

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/common.h"
+#include "ssd/data/coco.h"
 #include "ssd/data/dataset.h"
 #include "ssd/detect/detector.h"
 #include "ssd/engine/runtime.h"
@@ -52,7 +53,8 @@ int main(int argc, char** argv) {
       "Examples:\n"
       "  ssd-eval --checkpoint runs/shapes/best.pt                         # the run's own val split\n"
       "  ssd-eval --checkpoint runs/shapes --data data/VOC2007 --split test --metric voc07 --json-out ap.json\n"
-      "  ssd-eval --dets dets.json --gt data/VOC2007 --split test --metric voc   # score a file, no model, no images\n\n"
+      "  ssd-eval --dets dets.json --gt data/VOC2007 --split test --metric voc   # score a file, no model, no images\n"
+      "  ssd-eval --dets results.json --gt annotations/instances_val2017.json --metric coco   # COCO ground truth\n\n"
       "Metrics: voc07 = VOC2007 11-point AP@0.5, voc = all-point AP@0.5 (VOC2010+), both with difficult objects\n"
       "ignored; coco = AP@[.5:.95] with the 12 COCOeval numbers (101-point precision, 10 IoU thresholds, area ranges,\n"
       "maxDets 1/10/100; difficult objects and crowd regions ignored); all = the three, each labelled.",
@@ -64,9 +66,11 @@ int main(int argc, char** argv) {
   app.add_option("--checkpoint", checkpoint, "Checkpoint file or run directory (its last.pt); its config comes with it");
   app.add_option("--data", data_root, "Data root to evaluate on instead of the config's data.val");
   app.add_option("--split", split, "Split name (VOC: ImageSets/Main/<split>.txt; folder layout: train, val, all or splits/<split>.txt)");
-  app.add_option("--format", format, "Layout of --data / --gt: voc or folder (default: detected from the folder names)");
+  app.add_option("--format", format, "Layout of --data / --gt: voc, folder or coco (default: detected from the folder names)");
   app.add_option("--dets", dets_path, "Score this detections file (COCO results JSON, as ssd-detect --json-out writes) instead of a model");
-  app.add_option("--gt", gt_root, "Ground truth for --dets: a VOC root or folder layout (annotations only; no images needed)");
+  app.add_option("--gt", gt_root,
+                 "Ground truth for --dets: a VOC root, a folder layout, or a COCO instances JSON file (then image_id and "
+                 "category_id are COCO's own ids); annotations only, no images needed");
   app.add_option("--classes", classes_text, "Class names for --dets, comma-separated (default: the 20 VOC classes)");
   app.add_option("--metric", metric, "voc07 (11-point), voc (all-point), coco (AP@[.5:.95]) or all")
       ->check(CLI::IsMember({"voc07", "voc", "coco", "all"}))
@@ -79,6 +83,9 @@ int main(int argc, char** argv) {
   return ssd::cli::run_tool("ssd-eval", app, argc, argv, [&]() -> int {
     auto detect_format = [&](const std::string& root) {
       if (!format.empty()) return format;
+      if (fs::is_directory(fs::path(root) / "annotations") && !split.empty() &&
+          fs::exists(fs::path(root) / "annotations" / ("instances_" + split + ".json")))
+        return std::string("coco");
       return fs::is_directory(fs::path(root) / "annotations") && !fs::is_directory(fs::path(root) / "Annotations") ? std::string("folder")
                                                                                                                     : std::string("voc");
     };
@@ -88,13 +95,36 @@ int main(int argc, char** argv) {
     std::vector<ssd::data::Annotation> ground_truth;  // what is scored: the images that were run (or every one for --dets)
     if (!dets_path.empty()) {
       if (!checkpoint.empty()) throw ssd::ConfigError("give either --checkpoint or --dets, not both");
-      if (gt_root.empty()) throw ssd::ConfigError("--dets needs --gt (a VOC root or folder layout)");
-      names = classes_text.empty() ? ssd::config::voc_class_names() : split_list(classes_text);
-      ssd::config::SplitConfig s{detect_format(gt_root), {gt_root}, {split.empty() ? "all" : split}};
-      if (s.format == "voc" && split.empty()) throw ssd::ConfigError("--split is needed for a VOC root (e.g. --split test)");
-      dataset = std::make_unique<ssd::data::DetectionDataset>(s, names, /*keep_difficult=*/true, false, 0.1, 1, "gt", false);
-      detections = ssd::eval::read_detections_json(dets_path, names);
-      ground_truth = dataset->annotations();
+      if (gt_root.empty()) throw ssd::ConfigError("--dets needs --gt (a VOC root, a folder layout or a COCO instances JSON file)");
+      if (fs::is_regular_file(gt_root)) {
+        // COCO ground truth: class names from its categories (or --classes); image_id and category_id in the
+        // detections are COCO's own ids.
+        const auto categories = ssd::data::read_coco_categories(gt_root);
+        if (classes_text.empty())
+          for (const auto& [id, name] : categories) names.push_back(name);
+        else
+          names = split_list(classes_text);
+        std::map<int64_t, int64_t> labels;
+        for (const auto& [id, name] : categories) {
+          const auto it = std::find(names.begin(), names.end(), name);
+          if (it != names.end()) labels[id] = (it - names.begin()) + 1;
+        }
+        size_t skipped = 0;
+        ground_truth = ssd::data::read_coco_instances(gt_root, fs::path(gt_root).parent_path().string(), names,
+                                                      [&](const std::string& file, const std::string& why) {
+                                                        spdlog::warn("{}: {}", file, why);
+                                                        ++skipped;
+                                                      });
+        if (skipped) spdlog::warn("{} ground-truth images skipped", skipped);
+        detections = ssd::eval::read_detections_json(dets_path, names, &labels);
+      } else {
+        names = classes_text.empty() ? ssd::config::voc_class_names() : split_list(classes_text);
+        ssd::config::SplitConfig s{detect_format(gt_root), {gt_root}, {split.empty() ? "all" : split}};
+        if (s.format == "voc" && split.empty()) throw ssd::ConfigError("--split is needed for a VOC root (e.g. --split test)");
+        dataset = std::make_unique<ssd::data::DetectionDataset>(s, names, /*keep_difficult=*/true, false, 0.1, 1, "gt", false);
+        detections = ssd::eval::read_detections_json(dets_path, names);
+        ground_truth = dataset->annotations();
+      }
     } else {
       if (checkpoint.empty()) throw ssd::ConfigError("give --checkpoint (a model to run) or --dets (a detections file to score)");
       c10::Device device(c10::kCPU);
@@ -135,7 +165,7 @@ int main(int argc, char** argv) {
         out = one;
       }
     }
-    if (!dataset->report().summary().empty()) spdlog::warn("{}", dataset->report().summary());
+    if (dataset && !dataset->report().summary().empty()) spdlog::warn("{}", dataset->report().summary());
     if (!json_out.empty()) {
       std::ofstream f(json_out);
       if (!f) throw ssd::DataError(json_out + ": cannot write");

@@ -7,6 +7,7 @@
 #include <opencv2/imgproc.hpp>
 #include <random>
 
+#include "ssd/data/coco.h"
 #include "ssd/data/voc.h"
 #include "ssd/util/error.h"
 
@@ -77,6 +78,11 @@ size_t count_split_images(const config::SplitConfig& split, double val_fraction,
     const std::string& root = split.roots[r];
     const std::string& name = split.splits.size() == 1 ? split.splits[0] : split.splits.at(r);
     if (!fs::is_directory(root)) throw DataError(root + ": data set root not found (" + key + ".roots)");
+    if (split.format == "coco") {
+      const std::string json = coco_paths(root, name).first;
+      count += count_coco_images(json);
+      continue;
+    }
     count += (split.format == "voc" ? read_voc_split(root, name) : folder_split_ids(root, name, val_fraction, seed)).size();
   }
   return count;
@@ -96,6 +102,25 @@ DetectionDataset::DetectionDataset(const config::SplitConfig& split, const std::
     const std::string& name = split.splits.size() == 1 ? split.splits[0] : split.splits[r];
     if (!fs::is_directory(root)) throw DataError(root + ": data set root not found (" + key + ".roots)");
     description_ += (description_.empty() ? "" : " + ") + split.format + ":" + root + "[" + name + "]";
+    if (split.format == "coco") {
+      const auto [json, images] = coco_paths(root, name);
+      auto on_bad = [&](const std::string& file, const std::string& reason) {
+        if (strict_) throw DataError(file + ": " + reason);
+        report_->skip(file, reason);
+      };
+      for (auto& a : read_coco_instances(json, images, classes, on_bad)) {
+        if (require_images && !fs::exists(a.image_path)) {
+          on_bad(a.image_path, "image file not found");
+          continue;
+        }
+        if (!keep_difficult)  // training: crowd regions are not objects to learn
+          a.objects.erase(std::remove_if(a.objects.begin(), a.objects.end(), [](const Object& o) { return o.difficult || o.crowd; }),
+                          a.objects.end());
+        if (a.objects.empty()) report_->note_empty(a.image_path);
+        annotations_.push_back(std::move(a));
+      }
+      continue;
+    }
     const bool voc = split.format == "voc";
     const auto ids = voc ? read_voc_split(root, name) : folder_split_ids(root, name, val_fraction, seed);
     for (const auto& id : ids) {

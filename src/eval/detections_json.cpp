@@ -22,7 +22,8 @@ void write_detections_json(const std::string& path, const std::vector<Detection>
   f << out.dump(1) << "\n";
 }
 
-std::vector<Detection> read_detections_json(const std::string& path, const std::vector<std::string>& names) {
+std::vector<Detection> read_detections_json(const std::string& path, const std::vector<std::string>& names,
+                                            const std::map<int64_t, int64_t>* category_labels) {
   std::ifstream f(path);
   if (!f) throw DataError(path + ": detections file not found");
   nlohmann::json in;
@@ -44,6 +45,11 @@ std::vector<Detection> read_detections_json(const std::string& path, const std::
         const auto it = std::find(names.begin(), names.end(), name);
         if (it == names.end()) throw DataError(where + ": unknown category_name '" + name + "'");
         d.label = (it - names.begin()) + 1;
+      } else if (category_labels) {
+        const auto id = e.at("category_id").get<int64_t>();
+        const auto it = category_labels->find(id);
+        if (it == category_labels->end()) throw DataError(where + ": category_id " + std::to_string(id) + " is not a category of the ground truth");
+        d.label = it->second;
       } else {
         d.label = e.at("category_id").get<int64_t>();
         if (d.label < 1 || d.label > static_cast<int64_t>(names.size()))

@@ -48,7 +48,9 @@ void draw_panel(cv::Mat& canvas, const Panel& p, cv::Rect area) {
   if (y1 == y0) y1 = y0 + (y0 == 0 ? 1 : std::abs(y0) * 0.1);
   const bool fixed = p.unit_range || std::isfinite(p.y_min) || std::isfinite(p.y_max);
   const double pad = fixed ? 0.0 : (y1 - y0) * 0.05;
-  y0 -= pad, y1 += pad;
+  // Non-negative data (LR, loss, mAP) keeps its axis at or above 0.
+  y0 = (y0 >= 0 && !p.log_y) ? std::max(0.0, y0 - pad) : y0 - pad;
+  y1 += pad;
   auto px = [&](double x) { return plot.x + static_cast<int>((tx(x) - x0) / (x1 - x0) * plot.width); };
   auto py = [&](double y) {
     const double f = std::clamp((ty(y) - y0) / (y1 - y0), 0.0, 1.0);

@@ -54,6 +54,41 @@ assert r["coco"]["metric"] == "coco" and len(r["coco"]["stats"]) == 12, r["coco"
 assert all(v is None or 0 <= v <= 1 for v in r["coco"]["stats"]), r["coco"]
 PY
 
+echo "== ssd-eval --gt with a COCO instances file: COCO's own image and category ids"
+/usr/bin/python3 - "$work" <<'PY'
+import json, os, sys, xml.etree.ElementTree as ET
+work = sys.argv[1]
+names = ["circle", "square", "triangle", "star"]
+cat_id = {n: 10 * (i + 1) for i, n in enumerate(names)}  # COCO ids that are not 1..4
+ids = open(f"{work}/shapes/ImageSets/Main/val.txt").read().split()
+gt = {"images": [], "annotations": [], "categories": [{"id": cat_id[n], "name": n} for n in names]}
+for k, stem in enumerate(ids):
+    root = ET.parse(f"{work}/shapes/Annotations/{stem}.xml").getroot()
+    size = root.find("size")
+    gt["images"].append({"id": 500 + k, "file_name": stem + ".jpg", "width": int(size.find("width").text), "height": int(size.find("height").text)})
+    for obj in root.findall("object"):
+        b = obj.find("bndbox")
+        x1, y1, x2, y2 = (float(b.find(t).text) for t in ("xmin", "ymin", "xmax", "ymax"))
+        gt["annotations"].append({"id": len(gt["annotations"]) + 1, "image_id": 500 + k, "category_id": cat_id[obj.find("name").text],
+                                  "bbox": [x1 - 1, y1 - 1, x2 - x1 + 1, y2 - y1 + 1], "iscrowd": 0})
+json.dump(gt, open(f"{work}/instances_val.json", "w"))
+index = {stem: 500 + k for k, stem in enumerate(ids)}
+all_dets = json.load(open(f"{work}/dets.json"))
+for d in all_dets:  # detections on training images: images the ground truth does not have, in both formats
+    index.setdefault(d["image_id"], 9000 + len(index))
+dets = [{"image_id": index[d["image_id"]], "category_id": cat_id[d["category_name"]], "bbox": d["bbox"], "score": d["score"]}
+        for d in all_dets]
+json.dump(dets, open(f"{work}/dets_coco.json", "w"))
+PY
+"$bin/ssd-eval" --dets "$work/dets_coco.json" --gt "$work/instances_val.json" --metric all --json-out "$work/coco_gt.json" > "$work/coco_gt.log" \
+  || { cat "$work/coco_gt.log"; fail "ssd-eval --gt COCO file"; }
+/usr/bin/python3 - "$work/all.json" "$work/coco_gt.json" <<'PY'
+import json, sys
+voc_gt, coco_gt = (json.load(open(p))["results"] for p in sys.argv[1:])
+for m in ("voc07", "voc", "coco"):  # the same objects and detections, read through the other format: the same numbers
+    assert abs((voc_gt[m]["mAP"] or 0) - (coco_gt[m]["mAP"] or 0)) < 1e-9, (m, voc_gt[m]["mAP"], coco_gt[m]["mAP"])
+PY
+
 echo "== bad input: a config pointing at a missing data set exits 4 and names the path"
 set +e
 "$bin/ssd-train" --config "$work/tiny.yaml" --set "data.train.roots=[$work/nowhere]" > "$work/bad.log" 2>&1

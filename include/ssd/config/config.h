@@ -13,7 +13,8 @@ std::vector<std::string> voc_class_names();
 
 /// data.train.* / data.val.*: where one split's images and annotations are.
 struct SplitConfig {
-  /// voc (VOCdevkit layout) or folder (images/ + annotations/ with matching stems, VOC XML).
+  /// voc (VOCdevkit layout), folder (images/ + annotations/ with matching stems, VOC XML) or coco
+  /// (<root>/annotations/instances_<split>.json, images in <root>/<split>/).
   std::string format = "voc";
   /// Data set roots, e.g. [data/VOCdevkit/VOC2007, data/VOCdevkit/VOC2012]; several are concatenated.
   std::vector<std::string> roots;

@@ -3,6 +3,7 @@
 // For VOC-style data image_id is the image's file stem (a string) and category_id the 1-based index in the
 // class list; bbox is in original image pixels (0-based continuous, data/sample.h). ssd-detect writes this
 // and ssd-eval --dets reads it.
+#include <map>
 #include <string>
 #include <vector>
 
@@ -13,8 +14,10 @@ namespace ssd::eval {
 void write_detections_json(const std::string& path, const std::vector<Detection>& detections,
                            const std::vector<std::string>& class_names);
 
-/// Reads a results file. A "category_name", where present, wins over "category_id". Throws DataError naming
-/// the file and the entry index when an entry is malformed or names an unknown class.
-std::vector<Detection> read_detections_json(const std::string& path, const std::vector<std::string>& class_names);
+/// Reads a results file. A "category_name", where present, wins over "category_id". category_ids are 1-based
+/// indices into class_names, or, with `category_labels` (COCO ground truth), COCO's own category ids mapped to
+/// labels. Throws DataError naming the file and the entry index when an entry is malformed or names an unknown class.
+std::vector<Detection> read_detections_json(const std::string& path, const std::vector<std::string>& class_names,
+                                            const std::map<int64_t, int64_t>* category_labels = nullptr);
 
 }  // namespace ssd::eval

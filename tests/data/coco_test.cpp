@@ -1,0 +1,116 @@
+// The COCO reader: category mapping by name, boxes, crowd regions, background images, bad entries skipped and
+// counted with their JSON path; and a training run on COCO-format data.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "ssd/data/coco.h"
+#include "ssd/data/dataset.h"
+#include "ssd/engine/trainer.h"
+#include "ssd/util/error.h"
+#include "test_data.h"
+#include "test_support.h"
+
+namespace ssd::data {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A COCO root with annotations/instances_<split>.json; images are not needed by the reader tests.
+std::string write_coco(const std::string& dir, const nlohmann::json& j, const std::string& split = "val") {
+  fs::create_directories(dir + "/annotations");
+  fs::create_directories(dir + "/" + split);
+  std::ofstream(dir + "/annotations/instances_" + split + ".json") << j.dump();
+  return dir;
+}
+
+nlohmann::json small_file() {
+  return {{"images", {{{"id", 7}, {"file_name", "a.jpg"}, {"width", 100}, {"height", 80}},
+                      {{"id", 9}, {"file_name", "b.jpg"}, {"width", 50}, {"height", 50}},
+                      {{"id", 11}, {"file_name", "c.jpg"}, {"width", 50}, {"height", 50}}}},
+          {"categories", {{{"id", 18}, {"name", "dog"}}, {{"id", 1}, {"name", "person"}}}},
+          {"annotations", {{{"id", 1}, {"image_id", 7}, {"category_id", 18}, {"bbox", {10, 20, 30, 40}}, {"area", 900.0}, {"iscrowd", 0}},
+                           {{"id", 2}, {"image_id", 7}, {"category_id", 1}, {"bbox", {0, 0, 100, 80}}, {"iscrowd", 1}},
+                           {{"id", 3}, {"image_id", 11}, {"category_id", 1}, {"bbox", {5, 5, 0, 10}}}}}};
+}
+
+TEST(Coco, ReadsBoxesLabelsByNameCrowdAndBackgroundImages) {
+  const auto root = write_coco(test::temp_dir("coco_read"), small_file());
+  std::vector<std::string> bad;
+  const auto [json, images] = coco_paths(root, "val");
+  const auto annotations =
+      read_coco_instances(json, images, {"person", "cat", "dog"}, [&](const std::string& f, const std::string& why) { bad.push_back(f + ": " + why); });
+  ASSERT_EQ(annotations.size(), 2u);  // image 11 skipped: its only box is degenerate
+  ASSERT_EQ(bad.size(), 1u);
+  EXPECT_NE(bad[0].find("annotations[2]: degenerate bbox"), std::string::npos) << bad[0];
+  const auto& a = annotations[0];
+  EXPECT_EQ(a.id, "7");  // COCO's own image id
+  EXPECT_EQ(a.image_path, images + "/a.jpg");
+  ASSERT_EQ(a.objects.size(), 2u);
+  EXPECT_EQ(a.objects[0].label, 3);  // "dog" is the third name of data.classes, whatever its COCO id
+  EXPECT_FLOAT_EQ(a.objects[0].x1, 10);
+  EXPECT_FLOAT_EQ(a.objects[0].x2, 40);
+  EXPECT_FLOAT_EQ(a.objects[0].y2, 60);
+  EXPECT_FLOAT_EQ(a.objects[0].area, 900);
+  EXPECT_TRUE(a.objects[1].crowd);
+  EXPECT_TRUE(annotations[1].objects.empty());  // image 9 has no annotations: a background image
+}
+
+TEST(Coco, TrainingLeavesCrowdOutEvaluationKeepsIt) {
+  const auto root = write_coco(test::temp_dir("coco_split"), small_file());
+  config::SplitConfig split{"coco", {root}, {"val"}};
+  DetectionDataset train(split, {"person", "cat", "dog"}, /*keep_difficult=*/false, false, 0.1, 1, "train", /*require_images=*/false);
+  DetectionDataset val(split, {"person", "cat", "dog"}, /*keep_difficult=*/true, false, 0.1, 1, "val", false);
+  EXPECT_EQ(train.annotation(0).objects.size(), 1u);
+  EXPECT_EQ(val.annotation(0).objects.size(), 2u);
+  EXPECT_EQ(train.report().skipped(), 1u);  // image 11, its box degenerate
+  EXPECT_EQ(count_split_images(split, 0.1, 1, "train"), 3u);
+}
+
+TEST(Coco, BadFilesAreClearErrors) {
+  const auto dir = test::temp_dir("coco_bad");
+  fs::create_directories(dir + "/annotations");
+  std::ofstream(dir + "/annotations/instances_val.json") << "{\"images\": [";
+  auto message = test::thrown_message<DataError>([&] { read_coco_instances(dir + "/annotations/instances_val.json", dir, {"a"}, {}); });
+  EXPECT_NE(message.find("instances_val.json: malformed JSON"), std::string::npos) << message;
+  const auto root = write_coco(dir + "/x", small_file());
+  message = test::thrown_message<DataError>(
+      [&] { read_coco_instances(coco_paths(root, "val").first, root, {"person"}, [](const std::string&, const std::string&) {}); });
+  EXPECT_NE(message.find("categories[0]: category 'dog' (id 18) is not in data.classes"), std::string::npos) << message;
+  config::SplitConfig strict_split{"coco", {root}, {"val"}};
+  EXPECT_THROW(DetectionDataset(strict_split, {"person", "dog"}, true, /*strict=*/true, 0.1, 1, "val", false), DataError);
+}
+
+TEST(Coco, TrainsOnCocoFormatData) {
+  // The tiny shapes set, re-written as a COCO file over the same images.
+  const auto dir = test::temp_dir("coco_train");
+  const auto shapes = test::make_shapes(dir, 12, 4);
+  const auto classes = shapes_classes();
+  nlohmann::json j{{"images", nlohmann::json::array()}, {"annotations", nlohmann::json::array()}, {"categories", nlohmann::json::array()}};
+  for (size_t c = 0; c < classes.size(); ++c) j["categories"].push_back({{"id", 100 + c}, {"name", classes[c]}});
+  DetectionDataset voc({"voc", {shapes}, {"train"}}, classes, true, false, 0.1, 1, "train");
+  int64_t next = 1;
+  for (size_t i = 0; i < voc.size(); ++i) {
+    const auto& a = voc.annotation(i);
+    j["images"].push_back({{"id", 1000 + i}, {"file_name", fs::path(a.image_path).filename().string()}, {"width", a.width}, {"height", a.height}});
+    for (const auto& o : a.objects)
+      j["annotations"].push_back({{"id", next++}, {"image_id", 1000 + i}, {"category_id", 99 + o.label},
+                                  {"bbox", {o.x1, o.y1, o.x2 - o.x1, o.y2 - o.y1}}, {"iscrowd", 0}});
+  }
+  const auto root = dir + "/coco";
+  write_coco(root, j, "train");
+  fs::remove(root + "/train");
+  fs::create_directory_symlink(fs::absolute(shapes + "/JPEGImages"), root + "/train");
+  auto c = test::tiny_config(shapes, dir + "/run");
+  c.data.train = {"coco", {root}, {"train"}};
+  c.data.val = {"coco", {root}, {"train"}};
+  c.train.epochs = 1;
+  const auto result = engine::Trainer(c, c10::Device(c10::kCPU)).run();
+  EXPECT_EQ(result.state.iteration, 3);
+  EXPECT_TRUE(result.last_validation.count("val/mAP"));
+}
+
+}  // namespace
+}  // namespace ssd::data

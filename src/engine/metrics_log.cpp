@@ -91,9 +91,13 @@ void MetricsLog::plot(const std::string& png_path, const std::vector<int64_t>& b
     }
   }
   std::vector<double> marks(boundaries.begin(), boundaries.end());
-  util::save_chart(png_path, {{"training loss", "iteration", {loss, loc, conf, val_loss}, false, marks},
-                              {"learning rate", "iteration", {lr}, false, marks},
-                              {"validation mAP@0.5", "iteration", {voc, voc07}, false, marks, /*unit_range=*/true}});
+  auto panel = [&](const std::string& title, std::vector<util::Series> series, bool unit_range) {
+    util::Panel p;
+    p.title = title, p.x_label = "iteration", p.series = std::move(series), p.markers_x = marks, p.unit_range = unit_range;
+    return p;
+  };
+  util::save_chart(png_path, {panel("training loss", {loss, loc, conf, val_loss}, false), panel("learning rate", {lr}, false),
+                              panel("validation mAP@0.5", {voc, voc07}, /*unit_range=*/true)});
 }
 
 }  // namespace ssd::engine

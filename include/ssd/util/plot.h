@@ -2,11 +2,14 @@
 // Small line charts rendered with OpenCV's drawing functions, for the PNGs a run writes (loss, LR, mAP).
 #include <cmath>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace ssd::util {
 
 struct Series {
+  Series(std::string name_ = "", std::vector<double> x_ = {}, std::vector<double> y_ = {})
+      : name(std::move(name_)), x(std::move(x_)), y(std::move(y_)) {}
   std::string name;
   std::vector<double> x, y;
 };

@@ -7,6 +7,7 @@
 #include "ssd/engine/runtime.h"
 #include "ssd/engine/trainer.h"
 #include "ssd/tune/tuner.h"
+#include "ssd/util/error.h"
 
 int main(int argc, char** argv) {
   CLI::App app{
@@ -45,6 +46,10 @@ int main(int argc, char** argv) {
     spdlog::info("{}", ssd::engine::apply_runtime(config.runtime, &device));
     ssd::engine::install_stop_signal_handlers();
     const auto result = ssd::tune::tune(config, space, out, device);
+    if (result.interrupted) {
+      spdlog::warn("tuning interrupted: the state is in {}/tuner.json; run the same command to continue", out);
+      return static_cast<int>(ssd::kExitInterrupted);
+    }
     std::cout << "leaderboard (" << space.monitor << "):\n";
     for (size_t rank = 0; rank < result.ranking.size() && rank < 10; ++rank) {
       const auto& t = result.trials[result.ranking[rank]];

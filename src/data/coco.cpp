@@ -31,10 +31,10 @@ nlohmann::json parse_file(const std::string& json_path) {
 
 namespace {
 
-// One entry of "annotations": appended to its image, or the image marked bad (the first reason kept).
+// One entry of "annotations": appended to its image, or the image marked bad (problem_of: its first reason).
 void add_annotation(const nlohmann::json& an, const std::string& path, const std::map<int64_t, size_t>& index_of,
-                    const std::map<int64_t, int64_t>& label_of, std::vector<Annotation>& out, std::vector<bool>& bad,
-                    std::vector<std::string>& why, const std::string& json_path,
+                    const std::map<int64_t, int64_t>& label_of, std::vector<Annotation>& out,
+                    std::vector<std::string>& problem_of, const std::string& json_path,
                     const std::function<void(const std::string&, const std::string&)>& on_bad) {
   if (!an.contains("image_id") || !an.contains("category_id") || !an.contains("bbox")) {
     on_bad(json_path, path + " needs image_id, category_id and bbox");
@@ -56,7 +56,7 @@ void add_annotation(const nlohmann::json& an, const std::string& path, const std
            (a.height > 0 && b[1].get<double>() + b[3].get<double>() > a.height + 0.5))
     problem = path + ": bbox lies outside the " + std::to_string(a.width) + "x" + std::to_string(a.height) + " image";
   if (!problem.empty()) {
-    if (!bad[image->second]) bad[image->second] = true, why[image->second] = problem;
+    if (problem_of[image->second].empty()) problem_of[image->second] = problem;
     return;
   }
   Object o;
@@ -115,7 +115,6 @@ std::vector<Annotation> read_coco_instances(const std::string& json_path, const 
 
   std::vector<Annotation> out;
   std::map<int64_t, size_t> index_of;  // image id -> position in out
-  std::vector<bool> bad;
   for (size_t i = 0; i < j["images"].size(); ++i) {
     const auto& im = j["images"][i];
     const std::string path = "images[" + std::to_string(i) + "]";
@@ -134,20 +133,19 @@ std::vector<Annotation> read_coco_instances(const std::string& json_path, const 
     }
     index_of[id] = out.size();
     out.push_back(std::move(a));
-    bad.push_back(false);
   }
-  std::vector<std::string> why(out.size());
+  std::vector<std::string> problem_of(out.size());  // "" = the image is good
   for (size_t i = 0; i < j["annotations"].size(); ++i) {
     const std::string path = "annotations[" + std::to_string(i) + "]";
     try {
-      add_annotation(j["annotations"][i], path, index_of, label_of, out, bad, why, json_path, on_bad);
+      add_annotation(j["annotations"][i], path, index_of, label_of, out, problem_of, json_path, on_bad);
     } catch (const nlohmann::json::exception& e) {  // a field of the wrong type
       on_bad(json_path, path + ": " + e.what());
     }
   }
   std::vector<Annotation> kept;
   for (size_t i = 0; i < out.size(); ++i) {
-    if (bad[i]) on_bad(json_path, why[i] + " (image " + out[i].image_path + " skipped)");
+    if (!problem_of[i].empty()) on_bad(json_path, problem_of[i] + " (image " + out[i].image_path + " skipped)");
     else kept.push_back(std::move(out[i]));
   }
   return kept;

@@ -12,8 +12,8 @@
 #include "ssd/data/dataset.h"
 #include "ssd/data/loader.h"
 #include "ssd/engine/runtime.h"
+#include "ssd/engine/train_step.h"
 #include "ssd/loss/detection_loss.h"
-#include "ssd/model/matcher.h"
 #include "ssd/model/ssd.h"
 #include "ssd/optim/optimizer.h"
 #include "ssd/optim/param_groups.h"
@@ -91,16 +91,15 @@ LrFindReport find_lr(const config::Config& c, c10::Device device, int repeats) {
   return find_lr(c, model, *optimizer, groups, train_set, device, repeats);
 }
 
-LrFindReport find_lr(const config::Config& c, model::Ssd& model, torch::optim::Optimizer& optimizer_ref,
+LrFindReport find_lr(const config::Config& c, model::Ssd& model, torch::optim::Optimizer& optimizer,
                      const std::vector<optim::ParamGroup>& groups, const data::DetectionDataset& train_set, c10::Device device,
                      int repeats) {
   const auto& f = c.lr_finder;
   const uint64_t seed = static_cast<uint64_t>(c.runtime.seed);
-  auto* optimizer = &optimizer_ref;
   const bool was_training = model->is_training();
   model->train();
   Snapshot before;
-  take(before, model, *optimizer);
+  take(before, model, optimizer);
 
   const auto loss_fn = loss::make_loss(c.loss);
   const model::BoxCoder coder(c.model.variances[0], c.model.variances[1]);
@@ -108,7 +107,7 @@ LrFindReport find_lr(const config::Config& c, model::Ssd& model, torch::optim::O
 
   LrFindReport report;
   for (int k = 0; k < std::max(repeats, 1); ++k) {
-    restore(before, model, *optimizer);
+    restore(before, model, optimizer);
     data::LoaderOptions options;
     options.batch_size = c.train.batch_size;
     options.workers = c.data.workers;
@@ -123,16 +122,9 @@ LrFindReport find_lr(const config::Config& c, model::Ssd& model, torch::optim::O
       while (!(batch = loader.next()) || batch->size() == 0) {
         if (!batch) loader.start_epoch(++epoch);  // the sweep may be longer than one epoch
       }
-      for (size_t g = 0; g < groups.size(); ++g) optim::set_group_lr(*optimizer, g, lr * groups[g].lr_mult);
-      const auto targets = model::assign_targets(batch->boxes, batch->labels, model->priors(), coder, c.model.iou_threshold);
-      const auto loss = loss::total((*loss_fn)(model->forward(batch->images.to(device)), targets));
-      const double value = loss.item<double>();
-      if (!std::isfinite(value)) return value;
-      optimizer->zero_grad();
-      loss.backward();
-      if (c.solver.clip_grad_norm > 0) torch::nn::utils::clip_grad_norm_(model->parameters(), c.solver.clip_grad_norm);
-      optimizer->step();
-      return value;
+      for (size_t g = 0; g < groups.size(); ++g) optim::set_group_lr(optimizer, g, lr * groups[g].lr_mult);
+      const auto step = train_step(model, optimizer, *batch, *loss_fn, coder, c, device);
+      return step.finite() ? step.total : std::nan("");
     };
     report.sweeps.push_back(lr::run_range_test(f, step));
     loader.stop();
@@ -144,7 +136,7 @@ LrFindReport find_lr(const config::Config& c, model::Ssd& model, torch::optim::O
                  sweep.stop_reason.empty() ? "" : "; stopped: " + sweep.stop_reason);
     report.suggestions.push_back(lr::suggest_lrs(sweep));
   }
-  restore(before, model, *optimizer);  // as it was before the test
+  restore(before, model, optimizer);  // as it was before the test
   if (!was_training) model->eval();
 
   // Per rule: median (and spread) over the repeats.

@@ -18,11 +18,11 @@
 #include "ssd/data/loader.h"
 #include "ssd/engine/metrics_log.h"
 #include "ssd/engine/runtime.h"
+#include "ssd/engine/train_step.h"
 #include "ssd/eval/evaluator.h"
 #include "ssd/loss/detection_loss.h"
 #include "ssd/engine/early_stopping.h"
 #include "ssd/lr/controller.h"
-#include "ssd/model/matcher.h"
 #include "ssd/optim/optimizer.h"
 #include "ssd/optim/param_groups.h"
 #include "ssd/util/error.h"
@@ -203,22 +203,15 @@ TrainResult Trainer::run() {
       lr_control.apply(*optimizer, state.iteration);
       const double lr = optim::get_lr(*optimizer);
 
-      const auto images = batch->images.to(device_);
-      const auto targets = model::assign_targets(batch->boxes, batch->labels, model->priors(), coder, c.model.iou_threshold);
-      const auto terms = (*loss_fn)(model->forward(images), targets);
-      const auto loss = loss::total(terms);
-      const double loc = terms.at("loss_loc").item<double>(), conf = terms.at("loss_conf").item<double>();
-      if (!std::isfinite(loc) || !std::isfinite(conf)) {
+      const auto step = train_step(model, *optimizer, *batch, *loss_fn, coder, c, device_);
+      const double loc = step.loc, conf = step.conf;
+      if (!step.finite()) {
         // Never overwrite good state with a diverged model: stop with the numbers, last.pt stays as it was.
         throw std::runtime_error("loss is not finite at iteration " + std::to_string(state.iteration) + " (loss_loc " +
                                  std::to_string(loc) + ", loss_conf " + std::to_string(conf) + ", lr " + std::to_string(lr) +
                                  ")" + (fs::exists(last_path) ? "; the last good checkpoint is " + last_path : std::string()) +
                                  ". Lower solver.lr or lengthen the warm-up.");
       }
-      optimizer->zero_grad();
-      loss.backward();
-      if (c.solver.clip_grad_norm > 0) torch::nn::utils::clip_grad_norm_(model->parameters(), c.solver.clip_grad_norm);
-      optimizer->step();
       ++state.iteration;
 
       sum_loc += loc, sum_conf += conf;
@@ -302,7 +295,6 @@ TrainResult Trainer::run() {
       checkpoint(last_path);
       if (stop_now && early_stop.enabled() && !last) {
         spdlog::info("iteration {}: {}", state.iteration, early_stop.reason());
-        state.stopped_early = true;
         done = true;
         if (c.early_stop.restore_best_weights && !best_weights.empty()) {
           torch::NoGradGuard no_grad;

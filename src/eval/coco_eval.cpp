@@ -4,7 +4,6 @@
 #include <cmath>
 #include <cstdio>
 #include <limits>
-#include <map>
 #include <numeric>
 
 namespace ssd::eval {
@@ -130,8 +129,7 @@ double mean_or_nan(const std::vector<double>& v) {
 CocoResult evaluate_coco(const std::vector<data::Annotation>& ground_truth, const std::vector<Detection>& detections,
                          int64_t num_classes) {
   // Images: the ground truth's, then any that only detections mention.
-  std::map<std::string, size_t> image_index;
-  for (const auto& a : ground_truth) image_index.emplace(a.id, image_index.size());
+  auto image_index = index_ground_truth(ground_truth);
   for (const auto& d : detections) image_index.emplace(d.image_id, image_index.size());
   const size_t images = image_index.size(), classes = static_cast<size_t>(num_classes);
   std::vector<std::vector<std::vector<Box>>> gts(images, std::vector<std::vector<Box>>(classes));
@@ -151,10 +149,6 @@ CocoResult evaluate_coco(const std::vector<data::Annotation>& ground_truth, cons
     if (d.label < 1 || d.label > num_classes) continue;
     dets[image_index.at(d.image_id)][static_cast<size_t>(d.label - 1)].emplace_back(d.score, i);
   }
-  // Image order for accumulation: the order the ground truth lists them (pycocotools: sorted image ids).
-  std::vector<size_t> image_order(images);
-  for (const auto& [id, index] : image_index) image_order[index] = index;
-
   // evals[class][area][image]
   std::vector<std::vector<std::vector<ImageEval>>> evals(classes, std::vector<std::vector<ImageEval>>(kAreas, std::vector<ImageEval>(images)));
   for (size_t i = 0; i < images; ++i)
@@ -176,8 +170,9 @@ CocoResult evaluate_coco(const std::vector<data::Annotation>& ground_truth, cons
   std::vector<std::array<std::array<Curves, 3>, kAreas>> curves(classes);
   for (size_t k = 0; k < classes; ++k)
     for (int a = 0; a < kAreas; ++a) {
+      // In image index order: the ground truth's order (pycocotools: sorted image ids), then detection-only images.
       std::vector<const ImageEval*> list;
-      for (size_t i : image_order) list.push_back(&evals[k][static_cast<size_t>(a)][i]);
+      for (size_t i = 0; i < images; ++i) list.push_back(&evals[k][static_cast<size_t>(a)][i]);
       for (int m = 0; m < 3; ++m) curves[k][static_cast<size_t>(a)][static_cast<size_t>(m)] = accumulate(list, kMaxDets[m]);
     }
 

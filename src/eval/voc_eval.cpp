@@ -47,15 +47,20 @@ double iou(const Detection& d, const data::Object& g) {
 }
 }  // namespace
 
-VocResult evaluate_voc(const std::vector<data::Annotation>& gt, const std::vector<Detection>& dets, int64_t num_classes,
-                       bool use_07, double iou_threshold) {
-  VocResult r;
-  r.metric = use_07 ? "voc07" : "voc";
+std::unordered_map<std::string, size_t> index_ground_truth(const std::vector<data::Annotation>& gt) {
   std::unordered_map<std::string, size_t> image_index;
   for (size_t i = 0; i < gt.size(); ++i)
     if (!image_index.emplace(gt[i].id, i).second)
       throw DataError("image id '" + gt[i].id + "' appears twice in the ground truth (" + gt[image_index[gt[i].id]].image_path +
                       " and " + gt[i].image_path + "): detections could not be told apart; give the images distinct names");
+  return image_index;
+}
+
+VocResult evaluate_voc(const std::vector<data::Annotation>& gt, const std::vector<Detection>& dets, int64_t num_classes,
+                       bool use_07, double iou_threshold) {
+  VocResult r;
+  r.metric = use_07 ? "voc07" : "voc";
+  const auto image_index = index_ground_truth(gt);
   double sum = 0;
   int64_t counted = 0;
   for (int64_t cls = 1; cls <= num_classes; ++cls) {

@@ -12,7 +12,7 @@ namespace ssd::lr {
 
 LrController::LrController(const config::Config& config, int64_t iters_per_epoch, int64_t total_iters, int64_t global_batch,
                            std::vector<GroupInfo> groups)
-    : config_(config), iters_per_epoch_(std::max<int64_t>(iters_per_epoch, 1)), total_iters_(total_iters),
+    : warmup_config_(config.schedule.warmup), iters_per_epoch_(std::max<int64_t>(iters_per_epoch, 1)), total_iters_(total_iters),
       warmup_(lr::warmup_iters(config.schedule, iters_per_epoch_)), groups_(std::move(groups)) {
   if (groups_.empty()) groups_.push_back({});
   base_lr_ = scaled_base_lr(config, global_batch, &scaling_line_);
@@ -25,7 +25,7 @@ LrController::LrController(const config::Config& config, int64_t iters_per_epoch
 double LrController::lr(int64_t t, size_t group) const {
   const auto& g = groups_.at(group);
   const double base = base_lr_ * g.lr_mult;
-  const auto& w = config_.schedule.warmup;
+  const auto& w = warmup_config_;
   if (g.bias && w.bias_lr > 0 && t < warmup_) {
     // Ultralytics' habit: bias LRs fall from warmup.bias_lr towards where the schedule (without warm-up) is.
     const auto* wrapped = dynamic_cast<const WarmupSchedule*>(schedule_.get());
@@ -38,7 +38,7 @@ double LrController::lr(int64_t t, size_t group) const {
 std::optional<double> LrController::momentum(int64_t t) const {
   if (!base_momentum_) return std::nullopt;
   if (auto m = schedule_->momentum_at(t)) return m;
-  const double start = config_.schedule.warmup.momentum;
+  const double start = warmup_config_.momentum;
   if (start > 0 && warmup_ > 0) {
     if (t >= warmup_) return *base_momentum_;
     return start + (*base_momentum_ - start) * static_cast<double>(t) / static_cast<double>(warmup_);
@@ -68,7 +68,8 @@ void LrController::on_validation(const std::map<std::string, double>& metrics, i
 
 std::vector<Phase> LrController::phases() const { return phases_; }
 
-bool LrController::needs_validation() const { return config_.schedule.name == "plateau" || schedule_->state().find("plateau") != std::string::npos; }
+// Only reduce-on-plateau has state, and its state is tagged "plateau" (also inside sequential or warm-up).
+bool LrController::needs_validation() const { return schedule_->state().find("plateau") != std::string::npos; }
 
 std::vector<std::string> LrController::summary() const {
   std::vector<std::string> lines;
@@ -88,7 +89,6 @@ std::vector<std::string> LrController::summary() const {
   }
   if (ps.size() > 12) phase_line += " ... (" + std::to_string(ps.size()) + " in all)";
   if (!ps.empty()) lines.push_back(phase_line);
-  if (config_.schedule.name == "cyclic") lines.push_back("cyclic: solver.lr is not used; the LR runs between schedule.cyclic.base_lr and max_lr");
   return lines;
 }
 

@@ -88,12 +88,12 @@ Suggestions suggest_lrs(const RangeTestResult& r) {
     return s.all.front();
   };
   char buf[256];
-  if (len > 0 && hi / lo > 3.0) {
+  if (len > 0) {
     s.recommended = pick("valley");
-    std::snprintf(buf, sizeof(buf), "the rules disagree by %.1fx (> 3x): valley is the least sensitive to noise in the loss curve", hi / lo);
-  } else if (len > 0) {
-    s.recommended = pick("valley");
-    std::snprintf(buf, sizeof(buf), "the rules agree within %.1fx; valley (fastai's default) lies inside the steepest part of the descent", hi / lo);
+    std::snprintf(buf, sizeof(buf),
+                  hi / lo > 3.0 ? "the rules disagree by %.1fx (> 3x): valley is the least sensitive to noise in the loss curve"
+                                : "the rules agree within %.1fx; valley (fastai's default) lies inside the steepest part of the descent",
+                  hi / lo);
   } else {
     s.recommended = pick("minimum/10");
     std::snprintf(buf, sizeof(buf), "the loss never decreased along the sweep: only minimum/10 applies; check the data and lr_finder.lr_min");

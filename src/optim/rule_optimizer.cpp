@@ -36,8 +36,8 @@ at::Tensor RuleOptimizer::step(LossClosure closure) {
       auto& s = static_cast<RuleState&>(*slot);
       ++s.step;
       at::Tensor grad = p.grad();
-      if (options.weight_decay != 0 && name_ != "lion") grad = grad.add(p, options.weight_decay);  // L2 (Lion: decoupled)
-      rule_(p, grad, s, options);
+      if (options.weight_decay != 0 && !rule_.decoupled_decay) grad = grad.add(p, options.weight_decay);
+      rule_.update(p, grad, s, options);
     }
   }
   return loss;
@@ -97,7 +97,7 @@ void RuleOptimizer::load(torch::serialize::InputArchive& archive) {
 
 UpdateRule update_rule(const std::string& name) {
   if (name == "adadelta")
-    return [](at::Tensor& p, const at::Tensor& g, RuleState& s, const RuleOptions& o) {
+    return {[](at::Tensor& p, const at::Tensor& g, RuleState& s, const RuleOptions& o) {
       const double rho = o.at("rho"), eps = o.at("eps");
       if (s.step == 1) s.buffers["square_avg"] = at::zeros_like(p), s.buffers["acc_delta"] = at::zeros_like(p);
       auto& sq = s.buffers["square_avg"];
@@ -106,9 +106,9 @@ UpdateRule update_rule(const std::string& name) {
       const auto delta = acc.add(eps).sqrt_().div_(sq.add(eps).sqrt_()).mul_(g);
       acc.mul_(rho).addcmul_(delta, delta, 1 - rho);
       p.add_(delta, -o.lr);
-    };
+    }};
   if (name == "adamax")
-    return [](at::Tensor& p, const at::Tensor& g, RuleState& s, const RuleOptions& o) {
+    return {[](at::Tensor& p, const at::Tensor& g, RuleState& s, const RuleOptions& o) {
       const double b1 = o.at("beta1"), b2 = o.at("beta2"), eps = o.at("eps");
       if (s.step == 1) s.buffers["exp_avg"] = at::zeros_like(p), s.buffers["exp_inf"] = at::zeros_like(p);
       auto& m = s.buffers["exp_avg"];
@@ -117,9 +117,9 @@ UpdateRule update_rule(const std::string& name) {
       u.copy_(at::maximum(u.mul(b2), g.abs().add_(eps)));
       const double clr = o.lr / (1 - std::pow(b1, static_cast<double>(s.step)));
       p.addcdiv_(m, u, -clr);
-    };
+    }};
   if (name == "asgd")
-    return [](at::Tensor& p, const at::Tensor& g, RuleState& s, const RuleOptions& o) {
+    return {[](at::Tensor& p, const at::Tensor& g, RuleState& s, const RuleOptions& o) {
       const double lambd = o.at("lambd"), alpha = o.at("alpha"), t0 = o.at("t0");
       // PyTorch 1.13 keeps eta and mu in float32 tensors; rounding them the same way keeps the two in step.
       auto as_float = [](double v) { return static_cast<double>(static_cast<float>(v)); };
@@ -133,9 +133,9 @@ UpdateRule update_rule(const std::string& name) {
       const double step = static_cast<double>(s.step);
       s.scalars["eta"] = as_float(o.lr / std::pow(1 + lambd * o.lr * step, alpha));
       s.scalars["mu"] = as_float(1.0 / std::max(1.0, step - t0));
-    };
+    }};
   if (name == "rprop")
-    return [](at::Tensor& p, const at::Tensor& g, RuleState& s, const RuleOptions& o) {
+    return {[](at::Tensor& p, const at::Tensor& g, RuleState& s, const RuleOptions& o) {
       const double eta_minus = o.at("eta_minus"), eta_plus = o.at("eta_plus");
       if (s.step == 1) s.buffers["prev"] = at::zeros_like(p), s.buffers["step_size"] = at::full_like(g, o.lr);
       auto& prev = s.buffers["prev"];
@@ -147,9 +147,9 @@ UpdateRule update_rule(const std::string& name) {
       grad.masked_fill_(sign.eq(eta_minus), 0);  // after a sign change: no step, and no memory of that gradient
       p.addcmul_(grad.sign(), size, -1);
       prev.copy_(grad);
-    };
+    }};
   if (name == "lion")
-    return [](at::Tensor& p, const at::Tensor& g, RuleState& s, const RuleOptions& o) {
+    return {[](at::Tensor& p, const at::Tensor& g, RuleState& s, const RuleOptions& o) {
       const double b1 = o.at("beta1"), b2 = o.at("beta2");
       if (s.step == 1) s.buffers["exp_avg"] = at::zeros_like(p);
       auto& m = s.buffers["exp_avg"];
@@ -157,7 +157,7 @@ UpdateRule update_rule(const std::string& name) {
       p.mul_(1 - o.lr * o.weight_decay);  // decoupled decay, as the paper
       p.add_(update, -o.lr);
       m.mul_(b2).add_(g, 1 - b2);
-    };
+    }, /*decoupled_decay=*/true};
   throw ConfigError("solver.optimizer: no update rule named '" + name + "'");
 }
 

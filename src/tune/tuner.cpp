@@ -145,26 +145,29 @@ TuneResult tune(const config::Config& base, const SearchSpace& input_space, cons
         if (done || !t.failure.empty()) continue;
         const auto config = trial_config(base, t, budget);
         const bool has_checkpoint = fs::exists(fs::path(t.run_dir) / "last.pt");
-        double metric = NAN;
+        engine::TrainResult run;
         try {
-          engine::Trainer trainer(config, device, has_checkpoint ? t.run_dir : "");
-          const auto result = trainer.run();
-          if (result.interrupted) {
-            save_state(state_path, trials);
-            throw std::runtime_error("tuning interrupted; continue with the same ssd-tune command");
-          }
-          const auto it = result.last_validation.find(space.monitor);
-          if (it != result.last_validation.end()) metric = it->second;
+          run = engine::Trainer(config, device, has_checkpoint ? t.run_dir : "").run();
         } catch (const ConfigError&) {
-          throw;  // a config the space produced that cannot work is the user's to fix, for every trial
+          throw;  // bad config, data or checkpoint: the user's to fix, for every trial alike
+        } catch (const DataError&) {
+          throw;
         } catch (const CheckpointError&) {
           throw;
         } catch (const std::runtime_error& e) {
-          if (std::string(e.what()).find("interrupted") != std::string::npos) throw;
           t.failure = e.what();  // e.g. a diverged loss: this trial ranks last, the others go on
           spdlog::warn("tuner: trial {} failed: {}", t.id, t.failure);
         }
-        t.results.push_back({budget, metric});
+        if (run.interrupted) {  // SIGINT / SIGTERM: the trial wrote last.pt; the same command continues
+          save_state(state_path, trials);
+          TuneResult partial;
+          partial.trials = trials;
+          partial.interrupted = true;
+          return partial;
+        }
+        const auto it = run.last_validation.find(space.monitor);
+        t.results.push_back({budget, it != run.last_validation.end() ? it->second : NAN});
+        const double metric = t.results.back().metric;
         std::string params;
         for (const auto& [key, v] : t.params) params += " " + key + "=" + v;
         spdlog::info("tuner: trial {} ({}) at {} epochs: {} {:.4f}", t.id, params.substr(1), whole_epochs(budget), space.monitor, metric);

@@ -18,8 +18,11 @@ TEST(EarlyStopping, StopsAfterPatienceEvaluationsWithoutImprovement) {
   for (size_t i = 0; i < maps.size(); ++i) {
     bool improved = false;
     EXPECT_EQ(stop.update({{"val/mAP", maps[i]}}, &improved), expected[i]) << i;
-    if (i < 2) EXPECT_TRUE(improved);
-    if (i == 2) EXPECT_FALSE(improved);  // +0.005 is below min_delta
+    if (i < 2) {
+      EXPECT_TRUE(improved);
+    } else if (i == 2) {
+      EXPECT_FALSE(improved);  // +0.005 is below min_delta
+    }
   }
   EXPECT_DOUBLE_EQ(stop.best(), 0.40);
   EXPECT_NE(stop.reason().find("val/mAP"), std::string::npos);

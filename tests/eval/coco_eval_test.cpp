@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "ssd/eval/coco_eval.h"
+#include "ssd/util/error.h"
 
 namespace ssd::eval {
 namespace {
@@ -105,6 +106,10 @@ TEST(CocoEval, AreaRangesIgnoreObjectsAndUnmatchedDetectionsOutsideThem) {
   EXPECT_DOUBLE_EQ(r.stats[APl], 0.0);   // the large object was missed
   EXPECT_TRUE(std::isnan(r.stats[APm]));
   EXPECT_DOUBLE_EQ(r.stats[ARs], 1.0);
+}
+
+TEST(CocoEval, DuplicateImageIdsAreAnErrorAsInVoc) {
+  EXPECT_THROW(evaluate_coco({image("x", {object(0, 0, 10, 10)}), image("x", {})}, {}, 1), DataError);
 }
 
 TEST(CocoEval, VocDifficultObjectsAreIgnoredAndTheTableNamesTheMetric) {

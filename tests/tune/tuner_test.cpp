@@ -36,7 +36,9 @@ TEST(SearchSpace, ParsesDistributionsAndSamplesReproducibly) {
         EXPECT_GE(std::stod(x), 1e-4);
         EXPECT_LE(std::stod(x), 1e-2);
       }
-      if (d.kind == "choice") EXPECT_TRUE(x == "multistep" || x == "cosine");
+      if (d.kind == "choice") {
+        EXPECT_TRUE(x == "multistep" || x == "cosine");
+      }
     }
 }
 

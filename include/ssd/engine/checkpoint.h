@@ -20,7 +20,6 @@ struct TrainState {
   int64_t total_iters = 0;       ///< the run's length when written (a resumed run with more epochs is extended)
   std::string schedule_state;    ///< the LR schedule's own state (reduce-on-plateau), "" for pure schedules
   std::string early_stop_state;  ///< early stopping's best value and wait counter
-  bool stopped_early = false;    ///< not saved: set when early stopping ended the run
   std::string config_yaml;     ///< the resolved config of the run
 };
 

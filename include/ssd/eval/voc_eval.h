@@ -9,6 +9,7 @@
 // Boxes use the continuous 0-based convention of data/sample.h, whose IoU equals the devkit's +1-pixel IoU
 // on 1-based VOC coordinates. A class without ground truth has AP NaN (reported as null) and is left out of mAP.
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "ssd/data/sample.h"
@@ -29,6 +30,10 @@ struct VocResult {
   std::vector<int64_t> num_gt;   ///< non-difficult ground-truth objects per class
   std::vector<int64_t> num_det;  ///< detections per class
 };
+
+/// Position of each image id in `ground_truth`. Throws DataError when an id appears twice (detections could
+/// not be told apart); every metric indexes ground truth through this.
+std::unordered_map<std::string, size_t> index_ground_truth(const std::vector<data::Annotation>& ground_truth);
 
 /// Area under a precision/recall curve given in detection order (recall non-decreasing).
 double average_precision(const std::vector<double>& recall, const std::vector<double>& precision, bool use_07_metric);

@@ -53,7 +53,7 @@ class LrController {
   bool needs_validation() const;
 
  private:
-  config::Config config_;
+  config::WarmupConfig warmup_config_;
   int64_t iters_per_epoch_, total_iters_, warmup_;
   double base_lr_;
   std::string scaling_line_;

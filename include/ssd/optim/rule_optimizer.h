@@ -27,8 +27,15 @@ struct RuleState : torch::optim::OptimizerCloneableParamState<RuleState> {
 };
 
 /// update(param, grad, state, options): changes param in place (no autograd) and the state; state.step is
-/// already incremented when it runs.
-using UpdateRule = std::function<void(at::Tensor& param, const at::Tensor& grad, RuleState& state, const RuleOptions& options)>;
+/// already incremented when it runs, and grad already holds the L2 term unless the rule decays decoupled.
+using UpdateFn = std::function<void(at::Tensor& param, const at::Tensor& grad, RuleState& state, const RuleOptions& options)>;
+
+struct UpdateRule {
+  UpdateFn update;
+  /// true: the rule applies weight decay itself, to the weights (Lion, like AdamW); false: weight_decay x param
+  /// is added to the gradient first (L2, as torch.optim's Adadelta, Adamax, ASGD).
+  bool decoupled_decay = false;
+};
 
 class RuleOptimizer : public torch::optim::Optimizer {
  public:

@@ -31,7 +31,8 @@ struct Trial {
 struct TuneResult {
   std::vector<Trial> trials;
   std::vector<size_t> ranking;  ///< trial indices, best first (by the metric at the largest budget each reached)
-  std::string leaderboard_csv, leaderboard_png, best_config;
+  std::string leaderboard_csv, leaderboard_png, best_config;  ///< empty when interrupted
+  bool interrupted = false;  ///< stopped by SIGINT / SIGTERM; tuner.json holds the state to resume from
 };
 
 /// Runs (or resumes, when <out>/tuner.json exists) the tuning of `base` over `space`, in `out`.

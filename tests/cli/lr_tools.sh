@@ -27,14 +27,16 @@ PY
 "$bin/ssd-train" --config "$work/tiny.yaml" --plot-lr "$work/lr.png" > /dev/null
 [ -s "$work/lr.png" ] || fail "no preview PNG"
 "$bin/ssd-train" --config "$work/tiny.yaml" --set "data.train.roots=[$work/none]" --plot-lr "$work/x.png" --iters-per-epoch 50 \
-  | grep -q "150 iterations" || fail "--iters-per-epoch without data"
+  > "$work/preview.log" || fail "--iters-per-epoch without data"
+grep -q "150 iterations" "$work/preview.log" || fail "--iters-per-epoch: no 150 iterations"  # a file, not "| grep -q" (SIGPIPE)
 
 echo "== --find-lr --write-config"
 "$bin/ssd-train" --config "$work/tiny.yaml" --find-lr --write-config "$work/tuned.yaml" > "$work/find.log" 2>&1 \
   || { cat "$work/find.log"; fail "--find-lr"; }
 grep -q "recommended: " "$work/find.log" || fail "no recommendation"
 for f in lr_find.csv lr_find.png; do [ -s "$work/run/$f" ] || fail "missing $f"; done
-"$bin/ssd-train" --config "$work/tuned.yaml" --print-config | grep -q "lr: " || fail "written config does not load"
+"$bin/ssd-train" --config "$work/tuned.yaml" --print-config > "$work/tuned_print.yaml" || fail "written config does not load"
+grep -q "lr: " "$work/tuned_print.yaml" || fail "written config has no lr"
 
 echo "== plateau and early stopping on validation loss"
 "$bin/ssd-train" --config "$work/tiny.yaml" --set train.run_dir="$work/plateau" --set schedule.name=plateau \

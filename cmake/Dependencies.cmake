@@ -25,6 +25,12 @@ find_package(tinyxml2 QUIET)
 ssd_require(tinyxml2 "${_debian_hint} (libtinyxml2-dev)")
 find_package(nlohmann_json QUIET)
 ssd_require(nlohmann_json "${_debian_hint} (nlohmann-json3-dev)")
+# simdjson reads detection files (hundreds of thousands of entries) fast; nlohmann-json everything else.
+find_package(simdjson QUIET)
+ssd_require(simdjson "${_debian_hint} (libsimdjson-dev)")
+# libcrypto's base64 encoder embeds the report's images in its HTML page.
+find_package(OpenSSL QUIET COMPONENTS Crypto)
+ssd_require(OpenSSL "${_debian_hint} (libssl-dev)")
 if(SSD_BUILD_TESTS)
   find_package(GTest QUIET)
   ssd_require(GTest "${_debian_hint} (libgtest-dev)")

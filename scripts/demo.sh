@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The main job on a fresh machine: install, build, generate the embedded shapes data set, train an SSD-Lite
 # on it, evaluate it (VOC07 11-point, VOC all-point and COCO mAP), and run detection on a few validation images.
-# Everything lands in runs/shapes/ (checkpoints, train.log, metrics.csv, training.png, detections/).
+# Everything lands in runs/shapes/ (checkpoints, train.log, metrics.csv, training.png, eval/report.html, detections/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -25,4 +25,5 @@ mapfile -t images < <(head -n 8 "$data/ImageSets/Main/val.txt" | sed "s|^|$data/
   --json-out runs/shapes/detections.json
 
 echo "== done: training took $(( (trained - start) / 60 )) min $(( (trained - start) % 60 )) s"
-echo "   runs/shapes/training.png (loss, LR, mAP), runs/shapes/detections/*.jpg, runs/shapes/eval.json"
+echo "   runs/shapes/training.png (loss, LR, mAP), runs/shapes/detections/*.jpg, runs/shapes/eval.json,"
+echo "   runs/shapes/eval/report.html (per-class table, PR curves, F1 against score, confusion matrix: open it in a browser)"

@@ -1,10 +1,13 @@
 // ssd-detect: checkpoint + images -> annotated images and COCO-results JSON.
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <optional>
 #include <opencv2/imgcodecs.hpp>
 
 #include "cli/common.h"
+#include "ssd/data/coco.h"
 #include "ssd/detect/detector.h"
 #include "ssd/engine/runtime.h"
 #include "ssd/eval/detections_json.h"
@@ -18,11 +21,12 @@ int main(int argc, char** argv) {
       "Examples:\n"
       "  ssd-detect --checkpoint runs/shapes/best.pt data/generated/shapes/JPEGImages/000800.jpg --output out/\n"
       "  ssd-detect --checkpoint runs/shapes images/ --json-out dets.json     # then: ssd-eval --dets dets.json ...\n\n"
-      "JSON boxes are [x, y, w, h] in original image pixels (0-based); image_id is the file stem.",
+      "JSON boxes are [x, y, w, h] in original image pixels (0-based); image_id is the file stem and category_id\n"
+      "the 1-based class index, or COCO's own ids for a model trained on COCO data (--coco-categories).",
       "ssd-detect"};
   ssd::cli::CommonOptions common;
   ssd::cli::add_common_options(app, common);
-  std::string checkpoint, output, json_out;
+  std::string checkpoint, output, json_out, coco_categories;
   std::vector<std::string> inputs;
   double score_thresh = -1, nms_iou = -1, draw_thresh = 0.5;
   int64_t top_k = -1, batch = 8;
@@ -30,6 +34,9 @@ int main(int argc, char** argv) {
   app.add_option("inputs", inputs, "Image files or folders")->required();
   app.add_option("--output", output, "Folder for annotated images (boxes with class name and score)");
   app.add_option("--json-out", json_out, "Write all detections as COCO results JSON");
+  app.add_option("--coco-categories", coco_categories,
+                 "COCO instances JSON whose category ids --json-out writes (matched by name; numeric file stems become "
+                 "numeric image ids). Default: the training annotations of a model trained with data.train.format: coco");
   app.add_option("--score-thresh", score_thresh, "Keep detections scoring above this (default: postprocess.score_threshold)");
   app.add_option("--nms-iou", nms_iou, "Per-class NMS IoU (default: postprocess.nms_iou)");
   app.add_option("--top-k", top_k, "Detections kept per image (default: postprocess.max_per_image)");
@@ -67,7 +74,26 @@ int main(int argc, char** argv) {
     }
     for (const auto& s : skipped) spdlog::warn("skipped {}", s);
     if (!json_out.empty()) {
-      ssd::eval::write_detections_json(json_out, all, loaded.config.data.classes);
+      const auto& train = loaded.config.data.train;
+      if (coco_categories.empty() && train.format == "coco" && !train.roots.empty()) {
+        const auto candidate = ssd::data::coco_paths(train.roots[0], train.splits.at(0)).first;
+        if (fs::exists(candidate)) coco_categories = candidate;
+        else spdlog::warn("{}: not found; category_id is the 1-based class index (give --coco-categories for COCO's ids)", candidate);
+      }
+      std::optional<ssd::eval::CocoIds> coco_ids;
+      if (!coco_categories.empty()) {
+        coco_ids.emplace();
+        const auto& names = loaded.config.data.classes;
+        for (const auto& [id, name] : ssd::data::read_coco_categories(coco_categories)) {
+          const auto it = std::find(names.begin(), names.end(), name);
+          if (it != names.end()) coco_ids->category_of_label[(it - names.begin()) + 1] = id;
+        }
+        if (coco_ids->category_of_label.size() != names.size())
+          throw ssd::DataError(coco_categories + ": categories name " + std::to_string(coco_ids->category_of_label.size()) + " of the model's " +
+                               std::to_string(names.size()) + " classes; every class needs a COCO category of the same name");
+        spdlog::info("writing COCO category ids from {}", coco_categories);
+      }
+      ssd::eval::write_detections_json(json_out, all, loaded.config.data.classes, coco_ids ? &*coco_ids : nullptr);
       spdlog::info("wrote {} detections to {}", all.size(), json_out);
     }
     if (!output.empty()) spdlog::info("annotated images in {}", output);

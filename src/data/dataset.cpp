@@ -9,6 +9,7 @@
 
 #include "ssd/data/coco.h"
 #include "ssd/data/voc.h"
+#include "ssd/data/yolo.h"
 #include "ssd/util/error.h"
 
 namespace fs = std::filesystem;
@@ -83,6 +84,10 @@ size_t count_split_images(const config::SplitConfig& split, double val_fraction,
       count += count_coco_images(json);
       continue;
     }
+    if (split.format == "yolo") {
+      count += yolo_split_images(read_yolo_data_yaml(root), name).size();
+      continue;
+    }
     count += (split.format == "voc" ? read_voc_split(root, name) : folder_split_ids(root, name, val_fraction, seed)).size();
   }
   return count;
@@ -102,13 +107,19 @@ DetectionDataset::DetectionDataset(const config::SplitConfig& split, const std::
     const std::string& name = split.splits.size() == 1 ? split.splits[0] : split.splits[r];
     if (!fs::is_directory(root)) throw DataError(root + ": data set root not found (" + key + ".roots)");
     description_ += (description_.empty() ? "" : " + ") + split.format + ":" + root + "[" + name + "]";
-    if (split.format == "coco") {
-      const auto [json, images] = coco_paths(root, name);
+    if (split.format == "coco" || split.format == "yolo") {
       auto on_bad = [&](const std::string& file, const std::string& reason) {
         if (strict_) throw DataError(file + ": " + reason);
         report_->skip(file, reason);
       };
-      for (auto& a : read_coco_instances(json, images, classes, on_bad)) {
+      std::vector<Annotation> read;
+      if (split.format == "coco") {
+        const auto [json, images] = coco_paths(root, name);
+        read = read_coco_instances(json, images, classes, on_bad);
+      } else {
+        read = read_yolo_split(root, name, classes, on_bad);  // decodes images once (cached) for their sizes
+      }
+      for (auto& a : read) {
         if (require_images && !fs::exists(a.image_path)) {
           on_bad(a.image_path, "image file not found");
           continue;

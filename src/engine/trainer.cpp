@@ -20,6 +20,7 @@
 #include "ssd/engine/runtime.h"
 #include "ssd/engine/train_step.h"
 #include "ssd/eval/evaluator.h"
+#include "ssd/eval/report.h"
 #include "ssd/loss/detection_loss.h"
 #include "ssd/engine/early_stopping.h"
 #include "ssd/lr/controller.h"
@@ -290,6 +291,17 @@ TrainResult Trainer::run() {
         state.best_epoch = state.epoch;
         checkpoint(best_path);
         spdlog::info("new best mAP {:.4f}: wrote {}", state.best_metric, best_path);
+        // The report follows the best checkpoint: rewritten at each new best, so the run ends with the best one's.
+        try {
+          eval::ReportOptions options;
+          options.title = fmt::format("{} (epoch {}) on {}", best_path, state.epoch, val_set->description());
+          options.config_yaml = config::to_yaml(c);
+          const auto html = eval::write_report((fs::path(c.train.run_dir) / "report").string(), report.ground_truth, report.detections,
+                                               c.data.classes, options);
+          spdlog::info("evaluation report: {}", html);
+        } catch (const std::exception& e) {
+          spdlog::warn("could not write the evaluation report: {}", e.what());  // a plot is never worth the run
+        }
       }
       // last.pt again: it carries the best metric and the schedule's and early stopping's updated state for resume.
       checkpoint(last_path);

@@ -1,6 +1,12 @@
 #include "ssd/eval/detections_json.h"
 
+#include <algorithm>
+#include <cctype>
+#include <filesystem>
 #include <fstream>
+#include <simdjson.h>
+#include <string_view>
+#include <unordered_map>
 #include <nlohmann/json.hpp>
 
 #include "ssd/util/error.h"
@@ -8,11 +14,19 @@
 namespace ssd::eval {
 
 void write_detections_json(const std::string& path, const std::vector<Detection>& detections,
-                           const std::vector<std::string>& names) {
+                           const std::vector<std::string>& names, const CocoIds* coco_ids) {
   nlohmann::json out = nlohmann::json::array();
   for (const auto& d : detections) {
-    out.push_back({{"image_id", d.image_id},
-                   {"category_id", d.label},
+    nlohmann::json image_id = d.image_id, category_id = d.label;
+    if (coco_ids) {
+      const bool digits = !d.image_id.empty() && d.image_id.size() < 19 &&
+                          std::all_of(d.image_id.begin(), d.image_id.end(), [](unsigned char c) { return std::isdigit(c); });
+      if (digits) image_id = std::stoll(d.image_id);
+      const auto it = coco_ids->category_of_label.find(d.label);
+      if (it != coco_ids->category_of_label.end()) category_id = it->second;
+    }
+    out.push_back({{"image_id", image_id},
+                   {"category_id", category_id},
                    {"category_name", names.at(static_cast<size_t>(d.label - 1))},
                    {"bbox", {d.x1, d.y1, d.x2 - d.x1, d.y2 - d.y1}},
                    {"score", d.score}});
@@ -22,48 +36,69 @@ void write_detections_json(const std::string& path, const std::vector<Detection>
   f << out.dump(1) << "\n";
 }
 
+// Results files are the largest JSON this project reads (100 detections per image: 44 MB for 5,000 images), so
+// they are parsed with simdjson, several times faster than building an nlohmann DOM.
 std::vector<Detection> read_detections_json(const std::string& path, const std::vector<std::string>& names,
                                             const std::map<int64_t, int64_t>* category_labels) {
-  std::ifstream f(path);
-  if (!f) throw DataError(path + ": detections file not found");
-  nlohmann::json in;
-  try {
-    in = nlohmann::json::parse(f);
-  } catch (const nlohmann::json::parse_error& e) {
-    throw DataError(path + ": malformed JSON at byte " + std::to_string(e.byte) + ": " + e.what());
-  }
-  if (!in.is_array()) throw DataError(path + ": expected a JSON array of detections (COCO results format)");
+  if (!std::filesystem::is_regular_file(path)) throw DataError(path + ": detections file not found");
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  if (const auto error = parser.load(path).get(doc)) throw DataError(path + ": malformed JSON (" + simdjson::error_message(error) + ")");
+  simdjson::dom::array entries;
+  if (doc.get_array().get(entries)) throw DataError(path + ": expected a JSON array of detections (COCO results format)");
+  std::unordered_map<std::string_view, int64_t> label_of_name;
+  for (size_t c = 0; c < names.size(); ++c) label_of_name[names[c]] = static_cast<int64_t>(c) + 1;
   std::vector<Detection> out;
-  for (size_t i = 0; i < in.size(); ++i) {
-    const auto& e = in[i];
-    const std::string where = path + ": entry [" + std::to_string(i) + "]";
-    try {
-      Detection d;
-      d.image_id = e.at("image_id").is_string() ? e.at("image_id").get<std::string>() : std::to_string(e.at("image_id").get<int64_t>());
-      if (e.contains("category_name")) {
-        const auto name = e.at("category_name").get<std::string>();
-        const auto it = std::find(names.begin(), names.end(), name);
-        if (it == names.end()) throw DataError(where + ": unknown category_name '" + name + "'");
-        d.label = (it - names.begin()) + 1;
-      } else if (category_labels) {
-        const auto id = e.at("category_id").get<int64_t>();
-        const auto it = category_labels->find(id);
-        if (it == category_labels->end()) throw DataError(where + ": category_id " + std::to_string(id) + " is not a category of the ground truth");
-        d.label = it->second;
-      } else {
-        d.label = e.at("category_id").get<int64_t>();
-        if (d.label < 1 || d.label > static_cast<int64_t>(names.size()))
-          throw DataError(where + ": category_id " + std::to_string(d.label) + " outside 1.." + std::to_string(names.size()));
-      }
-      const auto& b = e.at("bbox");
-      if (!b.is_array() || b.size() != 4) throw DataError(where + ": bbox must be [x, y, w, h]");
-      d.x1 = b[0].get<float>(), d.y1 = b[1].get<float>();
-      d.x2 = d.x1 + b[2].get<float>(), d.y2 = d.y1 + b[3].get<float>();
-      d.score = e.at("score").get<float>();
-      out.push_back(d);
-    } catch (const nlohmann::json::exception& ex) {
-      throw DataError(where + ": " + ex.what());
+  out.reserve(entries.size());
+  size_t i = 0;
+  for (const simdjson::dom::element e : entries) {
+    const size_t index = i++;
+    auto where = [&] { return path + ": entry [" + std::to_string(index) + "]"; };  // built only for an error
+    auto field = [&](const char* key) {
+      simdjson::dom::element v;
+      if (e[key].get(v)) throw DataError(where() + ": no \"" + std::string(key) + "\"");
+      return v;
+    };
+    auto number = [&](simdjson::dom::element v, const char* what) {
+      double x = 0;
+      if (v.get_double().get(x)) throw DataError(where() + ": " + what + " must be a number");
+      return x;
+    };
+    auto integer = [&](simdjson::dom::element v, const char* what) {
+      int64_t x = 0;
+      if (v.get_int64().get(x)) throw DataError(where() + ": " + what + " must be an integer");
+      return x;
+    };
+    if (!e.is_object()) throw DataError(where() + ": not an object");
+    Detection d;
+    const auto image_id = field("image_id");
+    std::string_view text;
+    d.image_id = image_id.get_string().get(text) == simdjson::SUCCESS ? std::string(text) : std::to_string(integer(image_id, "image_id"));
+    simdjson::dom::element name;
+    if (e["category_name"].get(name) == simdjson::SUCCESS) {
+      if (name.get_string().get(text)) throw DataError(where() + ": category_name must be a string");
+      const auto it = label_of_name.find(text);
+      if (it == label_of_name.end()) throw DataError(where() + ": unknown category_name '" + std::string(text) + "'");
+      d.label = it->second;
+    } else if (category_labels) {
+      const auto id = integer(field("category_id"), "category_id");
+      const auto it = category_labels->find(id);
+      if (it == category_labels->end()) throw DataError(where() + ": category_id " + std::to_string(id) + " is not a category of the ground truth");
+      d.label = it->second;
+    } else {
+      d.label = integer(field("category_id"), "category_id");
+      if (d.label < 1 || d.label > static_cast<int64_t>(names.size()))
+        throw DataError(where() + ": category_id " + std::to_string(d.label) + " outside 1.." + std::to_string(names.size()));
     }
+    simdjson::dom::array box;
+    if (field("bbox").get_array().get(box) || box.size() != 4) throw DataError(where() + ": bbox must be [x, y, w, h]");
+    double b[4];
+    size_t k = 0;
+    for (const simdjson::dom::element v : box) b[k++] = number(v, "bbox");
+    d.x1 = static_cast<float>(b[0]), d.y1 = static_cast<float>(b[1]);
+    d.x2 = static_cast<float>(b[0] + b[2]), d.y2 = static_cast<float>(b[1] + b[3]);
+    d.score = static_cast<float>(number(field("score"), "score"));
+    out.push_back(std::move(d));
   }
   return out;
 }

@@ -72,11 +72,13 @@ EvalReport evaluate(model::Ssd& model, const data::DetectionDataset& dataset, co
                     c10::Device device, int64_t batch_size, bool with_loss) {
   // Images that could not be read are left out of the ground truth too (counted in the data set's report),
   // rather than scored as misses.
-  std::vector<data::Annotation> evaluated;
-  double loss = std::nan("");
-  const auto detections = predict(model, dataset, config, device, batch_size, &evaluated, with_loss ? &loss : nullptr);
+  EvalReport r;
+  r.loss = std::nan("");
+  r.detections = predict(model, dataset, config, device, batch_size, &r.ground_truth, with_loss ? &r.loss : nullptr);
   const auto classes = static_cast<int64_t>(config.data.classes.size());
-  return {evaluate_voc(evaluated, detections, classes, true), evaluate_voc(evaluated, detections, classes, false), loss};
+  r.voc07 = evaluate_voc(r.ground_truth, r.detections, classes, true);
+  r.voc = evaluate_voc(r.ground_truth, r.detections, classes, false);
+  return r;
 }
 
 }  // namespace ssd::eval

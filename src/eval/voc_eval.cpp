@@ -36,8 +36,7 @@ double average_precision(const std::vector<double>& rec, const std::vector<doubl
   return ap;
 }
 
-namespace {
-double iou(const Detection& d, const data::Object& g) {
+double box_iou(const Detection& d, const data::Object& g) {
   const double iw = std::min<double>(d.x2, g.x2) - std::max<double>(d.x1, g.x1);
   const double ih = std::min<double>(d.y2, g.y2) - std::max<double>(d.y1, g.y1);
   if (iw <= 0 || ih <= 0) return 0;
@@ -45,7 +44,6 @@ double iou(const Detection& d, const data::Object& g) {
   const double uni = double(d.x2 - d.x1) * (d.y2 - d.y1) + double(g.x2 - g.x1) * (g.y2 - g.y1) - inter;
   return uni > 0 ? inter / uni : 0;
 }
-}  // namespace
 
 std::unordered_map<std::string, size_t> index_ground_truth(const std::vector<data::Annotation>& gt) {
   std::unordered_map<std::string, size_t> image_index;
@@ -80,14 +78,14 @@ VocResult evaluate_voc(const std::vector<data::Annotation>& gt, const std::vecto
       if (d.label == cls) mine.push_back(&d);
     std::stable_sort(mine.begin(), mine.end(), [](const Detection* a, const Detection* b) { return a->score > b->score; });
 
-    std::vector<double> tp, fp;
+    std::vector<double> tp, fp, scores;
     for (const Detection* d : mine) {
       const auto it = image_index.find(d->image_id);
       double best = -1;
       int64_t best_j = -1;
       if (it != image_index.end())
         for (size_t j = 0; j < objects[it->second].size(); ++j) {
-          const double o = iou(*d, *objects[it->second][j]);
+          const double o = box_iou(*d, *objects[it->second][j]);
           if (o > best) best = o, best_j = static_cast<int64_t>(j);
         }
       double is_tp = 0, is_fp = 0;
@@ -108,6 +106,7 @@ VocResult evaluate_voc(const std::vector<data::Annotation>& gt, const std::vecto
       if (is_tp == 0 && is_fp == 0) continue;
       tp.push_back(is_tp);
       fp.push_back(is_fp);
+      scores.push_back(d->score);
     }
     std::partial_sum(tp.begin(), tp.end(), tp.begin());
     std::partial_sum(fp.begin(), fp.end(), fp.begin());
@@ -120,6 +119,7 @@ VocResult evaluate_voc(const std::vector<data::Annotation>& gt, const std::vecto
     r.ap.push_back(ap);
     r.num_gt.push_back(npos);
     r.num_det.push_back(static_cast<int64_t>(mine.size()));
+    r.curves.push_back({std::move(scores), std::move(rec), std::move(prec)});
     if (npos > 0) sum += ap, ++counted;
   }
   r.map = counted ? sum / counted : std::nan("");

@@ -12,7 +12,10 @@ namespace ssd::util {
 
 namespace {
 
-const cv::Scalar kColors[] = {{180, 119, 31}, {14, 127, 255}, {44, 160, 44}, {40, 39, 214}, {189, 103, 148}};  // BGR
+// matplotlib's tab10, BGR.
+const cv::Scalar kColors[] = {{180, 119, 31}, {14, 127, 255}, {44, 160, 44}, {40, 39, 214}, {189, 103, 148},
+                              {75, 86, 140},  {194, 119, 227}, {127, 127, 127}, {34, 189, 188}, {207, 190, 23}};
+constexpr size_t kNumColors = sizeof(kColors) / sizeof(kColors[0]);
 
 std::string tick_text(double v, bool log_y) {
   char buf[32];
@@ -38,12 +41,14 @@ void draw_panel(cv::Mat& canvas, const Panel& p, cv::Rect area) {
       y0 = std::min(y0, ty(s.y[i])), y1 = std::max(y1, ty(s.y[i]));
     }
   if (!std::isfinite(x0)) {
-    cv::putText(canvas, "no data yet", {plot.x + 10, plot.y + plot.height / 2}, cv::FONT_HERSHEY_SIMPLEX, 0.5, {120, 120, 120});
+    cv::putText(canvas, p.empty_text, {plot.x + 10, plot.y + plot.height / 2}, cv::FONT_HERSHEY_SIMPLEX, 0.5, {120, 120, 120});
     return;
   }
   if (p.unit_range) y0 = 0, y1 = 1;
   if (std::isfinite(p.y_min)) y0 = ty(p.y_min);
   if (std::isfinite(p.y_max)) y1 = ty(p.y_max);
+  if (std::isfinite(p.x_min)) x0 = tx(p.x_min);
+  if (std::isfinite(p.x_max)) x1 = tx(p.x_max);
   if (x1 == x0) x1 = x0 + 1;
   if (y1 == y0) y1 = y0 + (y0 == 0 ? 1 : std::abs(y0) * 0.1);
   const bool fixed = p.unit_range || std::isfinite(p.y_min) || std::isfinite(p.y_max);
@@ -86,13 +91,14 @@ void draw_panel(cv::Mat& canvas, const Panel& p, cv::Rect area) {
   }
   for (size_t k = 0; k < p.series.size(); ++k) {
     const auto& s = p.series[k];
-    const cv::Scalar color = kColors[k % 5];
+    const cv::Scalar color = kColors[k % kNumColors];
     std::vector<cv::Point> pts;
     for (size_t i = 0; i < s.x.size(); ++i)
       if (std::isfinite(s.y[i])) pts.emplace_back(px(s.x[i]), py(s.y[i]));
     if (pts.size() == 1) cv::circle(canvas, pts[0], 3, color, cv::FILLED, cv::LINE_AA);
     else if (!pts.empty()) cv::polylines(canvas, pts, false, color, 2, cv::LINE_AA);
     for (const auto& pt : pts.size() < 40 ? pts : std::vector<cv::Point>{}) cv::circle(canvas, pt, 2, color, cv::FILLED, cv::LINE_AA);
+    if (s.name.empty()) continue;  // unnamed series: no legend entry
     const int ly = plot.y + 16 + 16 * static_cast<int>(k);
     cv::line(canvas, {plot.x + plot.width - 210, ly - 4}, {plot.x + plot.width - 190, ly - 4}, color, 2);
     cv::putText(canvas, s.name, {plot.x + plot.width - 185, ly}, cv::FONT_HERSHEY_SIMPLEX, 0.42, {30, 30, 30}, 1, cv::LINE_AA);
@@ -105,6 +111,17 @@ void save_chart(const std::string& path, const std::vector<Panel>& panels, int w
   cv::Mat canvas(panel_height * static_cast<int>(panels.size()), width, CV_8UC3, cv::Scalar(255, 255, 255));
   for (size_t i = 0; i < panels.size(); ++i)
     draw_panel(canvas, panels[i], cv::Rect(0, static_cast<int>(i) * panel_height, width, panel_height));
+  if (!cv::imwrite(path, canvas)) throw std::runtime_error(path + ": cannot write chart");
+}
+
+void save_chart_grid(const std::string& path, const std::vector<Panel>& panels, int columns, int panel_width, int panel_height) {
+  columns = std::max(1, std::min<int>(columns, static_cast<int>(panels.size())));
+  const int rows = (static_cast<int>(panels.size()) + columns - 1) / columns;
+  cv::Mat canvas(panel_height * std::max(rows, 1), panel_width * columns, CV_8UC3, cv::Scalar(255, 255, 255));
+  for (size_t i = 0; i < panels.size(); ++i) {
+    const int r = static_cast<int>(i) / columns, c = static_cast<int>(i) % columns;
+    draw_panel(canvas, panels[i], cv::Rect(c * panel_width, r * panel_height, panel_width, panel_height));
+  }
   if (!cv::imwrite(path, canvas)) throw std::runtime_error(path + ": cannot write chart");
 }
 

@@ -15,10 +15,15 @@ grep -q "iter 4/4" "$work/train1.log" || fail "no progress line for iteration 4"
 grep -q "resumed from .* at iteration 4" "$work/train2.log" || fail "resume did not start at iteration 4"
 grep -q "iter 6/6" "$work/train2.log" || fail "resumed run did not reach iteration 6"
 for f in last.pt best.pt metrics.csv training.png train.log config.yaml; do [ -s "$work/run/$f" ] || fail "missing $f"; done
+for f in report.html per_class.csv pr_curves.png f1_confidence.png confusion_matrix.png confusion_matrix.csv; do
+  [ -s "$work/run/report/$f" ] || fail "training wrote no report/$f for the best checkpoint"
+done
 
 echo "== ssd-eval with --json-out"
 "$bin/ssd-eval" --checkpoint "$work/run/best.pt" --metric voc --json-out "$work/ap.json" | tee "$work/eval.log"
 grep -q "VOC all-point AP@0.5" "$work/eval.log" || fail "no metric name in the table"
+[ -s "$work/run/eval/report.html" ] || fail "ssd-eval wrote no report beside the checkpoint"
+grep -q 'src="data:image/png;base64,' "$work/run/eval/report.html" || fail "the report's images are not embedded"
 /usr/bin/python3 - "$work/ap.json" <<'PY'
 import json, sys
 r = json.load(open(sys.argv[1]))
@@ -40,7 +45,9 @@ for d in dets[:50]:
     assert isinstance(d["image_id"], str) and len(d["bbox"]) == 4 and 1 <= d["category_id"] <= 4
 PY
 "$bin/ssd-eval" --dets "$work/dets.json" --gt "$work/shapes" --split val --classes circle,square,triangle,star \
-  --metric voc07 --json-out "$work/ap_dets.json" | grep -q "VOC07 11-point" || fail "ssd-eval --dets"
+  --metric voc07 --json-out "$work/ap_dets.json" > "$work/dets_eval.log" || fail "ssd-eval --dets"
+# grep reads a file, not a pipe: "| grep -q" stops reading at the first match, and the writer's SIGPIPE would fail the pipeline.
+grep -q "VOC07 11-point" "$work/dets_eval.log" || fail "ssd-eval --dets printed no VOC07 table"
 
 echo "== ssd-eval --metric all: VOC07, VOC and COCO side by side, each named"
 "$bin/ssd-eval" --dets "$work/dets.json" --gt "$work/shapes" --split val --classes circle,square,triangle,star \
@@ -87,6 +94,70 @@ import json, sys
 voc_gt, coco_gt = (json.load(open(p))["results"] for p in sys.argv[1:])
 for m in ("voc07", "voc", "coco"):  # the same objects and detections, read through the other format: the same numbers
     assert abs((voc_gt[m]["mAP"] or 0) - (coco_gt[m]["mAP"] or 0)) < 1e-9, (m, voc_gt[m]["mAP"], coco_gt[m]["mAP"])
+PY
+
+echo "== ssd-detect --coco-categories: COCO's own ids, scored against COCO ground truth as written"
+/usr/bin/python3 - "$work" <<'PY'
+import json, sys
+work = sys.argv[1]
+gt = json.load(open(f"{work}/instances_val.json"))
+new_id = {im["id"]: int(im["file_name"].split(".")[0]) for im in gt["images"]}  # COCO's convention: file name = padded id
+for im in gt["images"]: im["id"] = new_id[im["id"]]
+for an in gt["annotations"]: an["image_id"] = new_id[an["image_id"]]
+json.dump(gt, open(f"{work}/instances_val_ids.json", "w"))
+PY
+"$bin/ssd-detect" --checkpoint "$work/run" "$work/shapes/JPEGImages" --json-out "$work/dets_ids.json" --score-thresh 0.01 \
+  --coco-categories "$work/instances_val_ids.json" > "$work/detect_ids.log" 2>&1 || { cat "$work/detect_ids.log"; fail "ssd-detect --coco-categories"; }
+"$bin/ssd-eval" --dets "$work/dets_ids.json" --gt "$work/instances_val_ids.json" --metric all --json-out "$work/coco_ids.json" --no-report \
+  > "$work/coco_ids.log" || { cat "$work/coco_ids.log"; fail "ssd-eval on ssd-detect's COCO-id output"; }
+/usr/bin/python3 - "$work/dets_ids.json" "$work/all.json" "$work/coco_ids.json" <<'PY'
+import json, sys
+dets = json.load(open(sys.argv[1]))
+assert all(isinstance(d["image_id"], int) and d["category_id"] in (10, 20, 30, 40) for d in dets), dets[:3]
+a, b = (json.load(open(p))["results"] for p in sys.argv[2:])
+for m in ("voc07", "voc", "coco"):
+    assert abs((a[m]["mAP"] or 0) - (b[m]["mAP"] or 0)) < 1e-9, (m, a[m]["mAP"], b[m]["mAP"])
+PY
+
+echo "== YOLO data (data.yaml, images/, labels/): train, evaluate and detect through the same commands"
+/usr/bin/python3 - "$work" <<'PY'
+import os, shutil, sys, xml.etree.ElementTree as ET
+work = sys.argv[1]
+names = ["circle", "square", "triangle", "star"]
+root = f"{work}/yolo"
+os.makedirs(root, exist_ok=True)
+with open(f"{root}/data.yaml", "w") as f:
+    f.write("path: .\ntrain: images/train\nval: images/val\nnames:\n" + "".join(f"  {i}: {n}\n" for i, n in enumerate(names)))
+for split in ("train", "val"):
+    os.makedirs(f"{root}/images/{split}", exist_ok=True)
+    os.makedirs(f"{root}/labels/{split}", exist_ok=True)
+    for stem in open(f"{work}/shapes/ImageSets/Main/{split}.txt").read().split():
+        shutil.copy(f"{work}/shapes/JPEGImages/{stem}.jpg", f"{root}/images/{split}/{stem}.jpg")
+        r = ET.parse(f"{work}/shapes/Annotations/{stem}.xml").getroot()
+        W, H = (int(r.find("size").find(t).text) for t in ("width", "height"))
+        with open(f"{root}/labels/{split}/{stem}.txt", "w") as out:
+            for o in r.findall("object"):
+                b = o.find("bndbox")
+                x1, y1, x2, y2 = (float(b.find(t).text) for t in ("xmin", "ymin", "xmax", "ymax"))
+                x1, y1 = x1 - 1, y1 - 1  # VOC's 1-based inclusive pixels to continuous ones
+                out.write(f"{names.index(o.find('name').text)} {(x1 + x2) / 2 / W:.8f} {(y1 + y2) / 2 / H:.8f} {(x2 - x1) / W:.8f} {(y2 - y1) / H:.8f}\n")
+PY
+"$bin/ssd-train" --config "$work/tiny.yaml" --set data.train.format=yolo --set "data.train.roots=[$work/yolo]" \
+  --set data.val.format=yolo --set "data.val.roots=[$work/yolo]" --set "train.run_dir=$work/run_yolo" --set train.max_iters=2 \
+  > "$work/yolo_train.log" 2>&1 || { cat "$work/yolo_train.log"; fail "ssd-train on YOLO data"; }
+[ -s "$work/run_yolo/best.pt" ] || fail "no best.pt from the YOLO run"
+"$bin/ssd-eval" --checkpoint "$work/run_yolo" --data "$work/yolo" --split val --metric voc > "$work/yolo_eval.log" 2>&1 \
+  || { cat "$work/yolo_eval.log"; fail "ssd-eval --data on a YOLO root"; }
+grep -q "yolo:$work/yolo\[val\]" "$work/yolo_eval.log" || fail "ssd-eval did not read the YOLO layout"
+"$bin/ssd-detect" --checkpoint "$work/run_yolo" "$work/yolo/images/val" --json-out "$work/yolo_dets.json" > "$work/yolo_detect.log" 2>&1 \
+  || { cat "$work/yolo_detect.log"; fail "ssd-detect on YOLO images"; }
+"$bin/ssd-eval" --dets "$work/dets.json" --gt "$work/yolo" --split val --classes circle,square,triangle,star --metric all \
+  --json-out "$work/yolo_gt.json" --no-report > "$work/yolo_gt.log" 2>&1 || { cat "$work/yolo_gt.log"; fail "ssd-eval --gt YOLO root"; }
+/usr/bin/python3 - "$work/all.json" "$work/yolo_gt.json" <<'PY'
+import json, sys
+voc_gt, yolo_gt = (json.load(open(p))["results"] for p in sys.argv[1:])
+for m in ("voc07", "voc", "coco"):  # the same objects through normalised YOLO rows: the same numbers
+    assert abs((voc_gt[m]["mAP"] or 0) - (yolo_gt[m]["mAP"] or 0)) < 1e-6, (m, voc_gt[m]["mAP"], yolo_gt[m]["mAP"])
 PY
 
 echo "== bad input: a config pointing at a missing data set exits 4 and names the path"

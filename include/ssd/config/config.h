@@ -13,13 +13,15 @@ std::vector<std::string> voc_class_names();
 
 /// data.train.* / data.val.*: where one split's images and annotations are.
 struct SplitConfig {
-  /// voc (VOCdevkit layout), folder (images/ + annotations/ with matching stems, VOC XML) or coco
-  /// (<root>/annotations/instances_<split>.json, images in <root>/<split>/).
+  /// voc (VOCdevkit layout), folder (images/ + annotations/ with matching stems, VOC XML), coco
+  /// (<root>/annotations/instances_<split>.json, images in <root>/<split>/) or yolo (<root>/data.yaml naming the
+  /// classes and each split's images; labels/ beside images/, see data/yolo.h).
   std::string format = "voc";
   /// Data set roots, e.g. [data/VOCdevkit/VOC2007, data/VOCdevkit/VOC2012]; several are concatenated.
   std::vector<std::string> roots;
   /// Split name per root (one name applies to all roots): ImageSets/Main/<split>.txt for voc; for folder,
-  /// splits/<split>.txt when present, else a seeded split of all images into train / val (or all).
+  /// splits/<split>.txt when present, else a seeded split of all images into train / val (or all); for coco,
+  /// instances_<split>.json; for yolo, data.yaml's <split> key (train, val, test), else images/<split>/.
   std::vector<std::string> splits;
 };
 

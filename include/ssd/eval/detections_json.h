@@ -11,8 +11,17 @@
 
 namespace ssd::eval {
 
+/// COCO's own ids, for a model trained on COCO data, so that the file scores against COCO's instances JSON (here
+/// or in pycocotools) as it is: category_id is the category's COCO id, and an image_id made only of digits (COCO
+/// names files by zero-padded id) is written as that number.
+struct CocoIds {
+  std::map<int64_t, int64_t> category_of_label;  ///< 1-based label -> COCO category id
+};
+
+/// Writes `detections`; with `coco_ids`, category_id and image_id are COCO's (see CocoIds), else the 1-based
+/// label and the file stem. category_name is always written.
 void write_detections_json(const std::string& path, const std::vector<Detection>& detections,
-                           const std::vector<std::string>& class_names);
+                           const std::vector<std::string>& class_names, const CocoIds* coco_ids = nullptr);
 
 /// Reads a results file. A "category_name", where present, wins over "category_id". category_ids are 1-based
 /// indices into class_names, or, with `category_labels` (COCO ground truth), COCO's own category ids mapped to

@@ -29,6 +29,8 @@ struct EvalReport {
   VocResult voc07;
   VocResult voc;
   double loss = 0.0;  ///< validation loss (with_loss), else NaN
+  std::vector<Detection> detections;          ///< what was scored (for the report)
+  std::vector<data::Annotation> ground_truth;  ///< the images that were run
 };
 
 /// Both VOC metrics on the data set's annotations (difficult objects as the devkit treats them).

@@ -23,17 +23,28 @@ struct Detection {
   float x1 = 0, y1 = 0, x2 = 0, y2 = 0;  ///< continuous 0-based pixels
 };
 
+/// One class's precision and recall after each scored detection, in descending score order (detections matched
+/// to difficult objects are left out, as the metric leaves them out): the PR curve and, through the scores, the
+/// F1-against-confidence curve.
+struct PrCurve {
+  std::vector<double> score, recall, precision;
+};
+
 struct VocResult {
   std::string metric;            ///< "voc07" or "voc"
   double map = 0;                ///< mean over classes with ground truth
   std::vector<double> ap;        ///< per class (index 0 = class 1); NaN without ground truth
   std::vector<int64_t> num_gt;   ///< non-difficult ground-truth objects per class
   std::vector<int64_t> num_det;  ///< detections per class
+  std::vector<PrCurve> curves;   ///< per class
 };
 
 /// Position of each image id in `ground_truth`. Throws DataError when an id appears twice (detections could
 /// not be told apart); every metric indexes ground truth through this.
 std::unordered_map<std::string, size_t> index_ground_truth(const std::vector<data::Annotation>& ground_truth);
+
+/// IoU of a detection and an object in continuous pixels (0 when they do not overlap).
+double box_iou(const Detection& detection, const data::Object& object);
 
 /// Area under a precision/recall curve given in detection order (recall non-decreasing).
 double average_precision(const std::vector<double>& recall, const std::vector<double>& precision, bool use_07_metric);

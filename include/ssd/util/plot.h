@@ -23,9 +23,15 @@ struct Panel {
   bool log_x = false;
   double y_min = NAN, y_max = NAN;  ///< fixed y limits when finite (points beyond are drawn at the edge)
   std::vector<std::string> marker_labels;  ///< optional text per marker, written at the top of its line
+  double x_min = NAN, x_max = NAN;         ///< fixed x limits when finite
+  std::string empty_text = "no data yet";  ///< shown when no series has a finite point
 };
 
 /// Renders panels stacked vertically into one PNG at `path` (width x panel_height each). Throws on write failure.
 void save_chart(const std::string& path, const std::vector<Panel>& panels, int width = 900, int panel_height = 260);
+
+/// Renders panels in a grid, `columns` wide, row by row (one small chart per class, for example).
+void save_chart_grid(const std::string& path, const std::vector<Panel>& panels, int columns, int panel_width = 360,
+                     int panel_height = 260);
 
 }  // namespace ssd::util

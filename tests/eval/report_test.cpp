@@ -1,0 +1,155 @@
+// What people look at: the confusion matrix (hand-worked), best F1 thresholds, the report's files, and
+// detections JSON with COCO's own ids.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "ssd/eval/confusion_matrix.h"
+#include "ssd/eval/detections_json.h"
+#include "ssd/eval/report.h"
+#include "ssd/util/error.h"
+#include "test_data.h"
+#include "test_support.h"
+
+namespace ssd::eval {
+namespace {
+
+namespace fs = std::filesystem;
+
+data::Annotation image(const std::string& id, std::vector<data::Object> objects) {
+  data::Annotation a;
+  a.id = id;
+  a.image_path = id + ".jpg";
+  a.objects = std::move(objects);
+  return a;
+}
+data::Object box(float x1, float y1, float x2, float y2, int64_t label, bool difficult = false) {
+  return {x1, y1, x2, y2, label, difficult};
+}
+Detection det(const std::string& id, int64_t label, float score, float x1, float y1, float x2, float y2) {
+  return {id, label, score, x1, y1, x2, y2};
+}
+
+// Classes 1 = dog, 2 = cat; index 2 of the matrix is background.
+TEST(ConfusionMatrix, HandWorkedCells) {
+  const std::vector<data::Annotation> gt = {
+      image("a", {box(0, 0, 10, 10, 1), box(20, 0, 30, 10, 2), box(40, 0, 50, 10, 1, /*difficult=*/true)}),
+      image("b", {box(0, 0, 10, 10, 2)})};
+  const std::vector<Detection> dets = {
+      det("a", 1, 0.9f, 0, 0, 10, 10),    // dog on the dog: [dog][dog]
+      det("a", 1, 0.8f, 0, 0, 10, 9),     // a second dog on it, the object already paired: [background][dog]
+      det("a", 1, 0.8f, 20, 0, 30, 10),   // dog on the cat: [cat][dog]
+      det("a", 2, 0.7f, 40, 0, 50, 10),   // on the difficult dog: counts nowhere
+      det("a", 2, 0.6f, 60, 60, 70, 70),  // on nothing: [background][cat]
+      det("b", 2, 0.1f, 0, 0, 10, 10),    // below the score threshold: the cat of b is missed, [cat][background]
+      det("z", 1, 0.9f, 0, 0, 10, 10)};   // an image without ground truth: [background][dog]
+  const auto m = confusion_matrix(gt, dets, 2, 0.5, 0.25);
+  const std::vector<std::vector<int64_t>> expected = {{1, 0, 0}, {1, 0, 1}, {2, 1, 0}};
+  EXPECT_EQ(m.counts, expected);
+}
+
+TEST(ConfusionMatrix, PairsTheHighestIouFirstNotTheHighestScore) {
+  // The first detection overlaps object 1 by 0.6 and object 2 by 0.9; pairing by IoU gives it object 2, so the
+  // second detection (only on object 2) is unpaired and object 1 is missed.
+  const std::vector<data::Annotation> gt = {image("a", {box(0, 0, 10, 10, 1), box(2, 0, 12, 10, 2)})};
+  const std::vector<Detection> dets = {det("a", 1, 0.9f, 1.5f, 0, 11.5f, 10), det("a", 1, 0.8f, 4, 0, 14, 10)};
+  const auto m = confusion_matrix(gt, dets, 2, 0.5, 0.0);
+  EXPECT_EQ(m.counts[1][0], 1);  // object 2 (cat) predicted dog
+  EXPECT_EQ(m.counts[2][0], 1);  // the second detection: background
+  EXPECT_EQ(m.counts[0][2], 1);  // object 1 missed
+}
+
+TEST(Report, BestF1IsTheHighestHarmonicMeanAlongTheCurve) {
+  // Precision 1, 1/2, 2/3 at recall 1/2, 1/2, 1: F1 2/3, 1/2, 4/5 -> best 0.8 at the third score.
+  const PrCurve curve{{0.9, 0.8, 0.7}, {0.5, 0.5, 1.0}, {1.0, 0.5, 2.0 / 3.0}};
+  const auto [f1, threshold] = best_f1(curve);
+  EXPECT_NEAR(f1, 0.8, 1e-12);
+  EXPECT_DOUBLE_EQ(threshold, 0.7);
+  EXPECT_TRUE(std::isnan(best_f1(PrCurve{}).second));
+}
+
+TEST(Report, WritesEveryFileAndOneSelfContainedPage) {
+  const auto dir = test::temp_dir("report");
+  const std::vector<data::Annotation> gt = {image("a", {box(0, 0, 40, 40, 1), box(50, 50, 90, 90, 2)}), image("b", {box(10, 10, 60, 60, 1)})};
+  const std::vector<Detection> dets = {det("a", 1, 0.9f, 1, 1, 40, 40), det("a", 2, 0.4f, 50, 50, 80, 90), det("b", 2, 0.3f, 10, 10, 60, 60)};
+  ReportOptions options;
+  options.title = "unit <test>";
+  options.config_yaml = "data: {classes: [dog, \"cat & co\"]}";
+  const auto html_path = write_report(dir, gt, dets, {"dog", "cat & co"}, options);
+  for (const char* f : {"report.html", "per_class.csv", "pr_curves.png", "f1_confidence.png", "confusion_matrix.png", "confusion_matrix.csv"})
+    EXPECT_GT(fs::file_size(fs::path(dir) / f), 0u) << f;
+  std::stringstream html;
+  html << std::ifstream(html_path).rdbuf();
+  const std::string page = html.str();
+  size_t images = 0;
+  for (size_t at = 0; (at = page.find("src=\"data:image/png;base64,iVBOR", at)) != std::string::npos; ++at) ++images;
+  EXPECT_EQ(images, 3u);  // PR curves, F1, confusion matrix, embedded (iVBOR: the PNG signature in base64)
+  EXPECT_NE(page.find("unit &lt;test&gt;"), std::string::npos);
+  EXPECT_NE(page.find("cat &amp; co"), std::string::npos);
+  EXPECT_NE(page.find("VOC07 11-point AP@0.5"), std::string::npos);
+  EXPECT_NE(page.find("COCO AP@[.5:.95]"), std::string::npos);
+  std::ifstream csv(fs::path(dir) / "per_class.csv");
+  std::string header, dog, cat;
+  std::getline(csv, header), std::getline(csv, dog), std::getline(csv, cat);
+  EXPECT_EQ(header, "class,gt_objects,detections,ap_voc07,ap_voc,ap_coco,ap50_coco,best_f1,best_f1_score");
+  // dog: one detection, a true positive (IoU 0.95) of two objects. VOC07: 6 of 11 recall points at precision 1;
+  // all-point: 0.5; COCO: 51 of 101 recall points at every IoU threshold up to 0.95; best F1 2/3 at score 0.9.
+  EXPECT_EQ(dog, "\"dog\",2,1,0.545455,0.500000,0.504950,0.504950,0.666667,0.900000");
+  std::ifstream matrix(fs::path(dir) / "confusion_matrix.csv");
+  std::string first;
+  std::getline(matrix, first);
+  EXPECT_EQ(first, "true\\predicted,\"dog\",\"cat & co\",background");
+}
+
+TEST(DetectionsJson, CocoIdsAreWrittenAndReadBack) {
+  const auto dir = test::temp_dir("dets_coco_ids");
+  const std::vector<Detection> dets = {det("000000000139", 1, 0.5f, 1, 2, 11, 22), det("street", 2, 0.25f, 0, 0, 5, 5)};
+  CocoIds ids;
+  ids.category_of_label = {{1, 18}, {2, 1}};
+  write_detections_json(dir + "/d.json", dets, {"dog", "person"}, &ids);
+  nlohmann::json j;
+  std::ifstream(dir + "/d.json") >> j;
+  EXPECT_EQ(j[0]["image_id"], 139);  // COCO's file names are zero-padded ids
+  EXPECT_EQ(j[0]["category_id"], 18);
+  EXPECT_EQ(j[1]["image_id"], "street");  // not a number: the stem stays
+  EXPECT_EQ(j[1]["category_id"], 1);
+  for (auto& e : j) e.erase("category_name");  // as pycocotools-style tools write it: ids only
+  std::ofstream(dir + "/ids_only.json") << j.dump();
+  const std::map<int64_t, int64_t> labels{{18, 1}, {1, 2}};
+  const auto back = read_detections_json(dir + "/ids_only.json", {"dog", "person"}, &labels);
+  ASSERT_EQ(back.size(), 2u);
+  EXPECT_EQ(back[0].image_id, "139");
+  EXPECT_EQ(back[0].label, 1);
+  EXPECT_EQ(back[1].label, 2);
+  EXPECT_FLOAT_EQ(back[0].x2, 11);
+}
+
+TEST(DetectionsJson, BadEntriesNameTheFileAndTheEntry) {
+  const auto dir = test::temp_dir("dets_bad");
+  auto message_for = [&](const std::string& text) {
+    std::ofstream(dir + "/d.json") << text;
+    return test::thrown_message<DataError>([&] { read_detections_json(dir + "/d.json", {"dog"}); });
+  };
+  const std::string ok = R"({"image_id": "a", "category_id": 1, "bbox": [0, 0, 5, 5], "score": 0.5})";
+  EXPECT_NE(message_for("[" + ok + ",").find("d.json: malformed JSON"), std::string::npos);
+  EXPECT_NE(message_for("{}").find("expected a JSON array"), std::string::npos);
+  EXPECT_NE(message_for("[" + ok + R"(, {"image_id": "a", "category_id": 1, "bbox": [0, 0, 5], "score": 0.5}])")
+                .find("d.json: entry [1]: bbox must be [x, y, w, h]"),
+            std::string::npos);
+  EXPECT_NE(message_for(R"([{"image_id": "a", "category_id": 1, "bbox": [0, 0, 5, 5]}])").find("entry [0]: no \"score\""),
+            std::string::npos);
+  EXPECT_NE(message_for(R"([{"image_id": "a", "category_id": 2, "bbox": [0, 0, 5, 5], "score": 1}])").find("category_id 2 outside 1..1"),
+            std::string::npos);
+  EXPECT_NE(message_for(R"([{"image_id": "a", "category_name": "cat", "bbox": [0, 0, 5, 5], "score": 1}])").find("unknown category_name 'cat'"),
+            std::string::npos);
+  EXPECT_NE(message_for(R"([{"image_id": 1.5, "category_id": 1, "bbox": [0, 0, 5, 5], "score": 1}])").find("image_id must be an integer"),
+            std::string::npos);
+  const auto missing = test::thrown_message<DataError>([&] { read_detections_json(dir + "/none.json", {"dog"}); });
+  EXPECT_NE(missing.find("none.json: detections file not found"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace ssd::eval

@@ -1,10 +1,13 @@
 #include "ssd/eval/coco_eval.h"
 
 #include <algorithm>
+#include <atomic>
+#include <cstdint>
 #include <cmath>
 #include <cstdio>
 #include <limits>
 #include <numeric>
+#include <thread>
 
 namespace ssd::eval {
 
@@ -14,7 +17,11 @@ constexpr int kThresholds = 10, kRecallPoints = 101, kAreas = 4;
 constexpr int kMaxDets[3] = {1, 10, 100};
 const double kAreaRange[kAreas][2] = {{0, 1e10}, {0, 32 * 32}, {32 * 32, 96 * 96}, {96 * 96, 1e10}};
 
-double threshold(int t) { return 0.5 + 0.05 * t; }
+// The IoU thresholds and recall points exactly as numpy.linspace makes them for pycocotools (t * step + start, the
+// last one set to stop): an IoU or a recall that lands exactly on one then compares the same way ("0.5 + 0.05 * t"
+// and "r / 100.0" differ from them in the last bit for some t and r).
+double threshold(int t) { return t == kThresholds - 1 ? 0.95 : t * ((0.95 - 0.5) / (kThresholds - 1)) + 0.5; }
+double recall_point(int r) { return r == kRecallPoints - 1 ? 1.0 : r * (1.0 / (kRecallPoints - 1)); }
 
 struct Box {
   double x1, y1, x2, y2, area;
@@ -30,47 +37,56 @@ double overlap(const Box& d, const Box& g) {
   return uni > 0 ? inter / uni : 0;
 }
 
-// One image, one class, one area range: what accumulate() needs.
-struct ImageEval {
-  std::vector<double> scores;                 // detections in score order, at most 100
-  std::vector<std::array<bool, kThresholds>> matched, ignored;
-  int64_t counted_gt = 0;                     // objects not ignored in this area range
+// One detection of one class in one area range, as accumulate() needs it: its score, its rank among its image's
+// detections of the class (for maxDets), and bit t set when it matched / is ignored at IoU threshold t.
+struct Scored {
+  double score;
+  uint32_t rank;
+  uint16_t matched, ignored;
 };
 
-ImageEval evaluate_image(const std::vector<Box>& gts, const std::vector<Box>& dets, const std::vector<double>& scores, int area) {
+// pycocotools' evaluateImg for one image, class and area range: the detections (score order, at most 100) are
+// appended to `out`; returns the number of objects that count (not ignored) in the range.
+int64_t evaluate_image(const Box* gts, size_t num_gts, const Box* dets, const double* scores, size_t num_dets, int area,
+                       std::vector<size_t>& order, std::vector<Scored>& out) {
   const double lo = kAreaRange[area][0], hi = kAreaRange[area][1];
-  // Objects not ignored first (stable), as pycocotools orders them.
-  std::vector<size_t> order(gts.size());
-  std::iota(order.begin(), order.end(), 0);
   auto ignored_gt = [&](const Box& g) { return g.ignore || g.area < lo || g.area > hi; };
-  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return !ignored_gt(gts[a]) && ignored_gt(gts[b]); });
-  ImageEval e;
-  e.scores = scores;
-  for (const auto& g : gts) e.counted_gt += !ignored_gt(g);
-  e.matched.assign(dets.size(), {});
-  e.ignored.assign(dets.size(), {});
+  // Objects not ignored first (stable), as pycocotools orders them.
+  order.resize(num_gts);
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](size_t x, size_t y) { return !ignored_gt(gts[x]) && ignored_gt(gts[y]); });
+  int64_t counted = 0;
+  for (size_t k = 0; k < num_gts; ++k) counted += !ignored_gt(gts[k]);
+  const size_t first = out.size();
+  for (size_t d = 0; d < num_dets; ++d) out.push_back({scores[d], static_cast<uint32_t>(d), 0, 0});
   for (int t = 0; t < kThresholds; ++t) {
-    std::vector<bool> taken(gts.size(), false);
-    for (size_t d = 0; d < dets.size(); ++d) {
+    const auto bit = static_cast<uint16_t>(1u << t);
+    uint64_t taken_small = 0;  // objects taken at this threshold (a bitset while they fit in 64)
+    std::vector<char> taken_large(num_gts > 64 ? num_gts : 0, 0);
+    auto taken = [&](size_t k) { return num_gts > 64 ? taken_large[k] != 0 : ((taken_small >> k) & 1u) != 0; };
+    for (size_t d = 0; d < num_dets; ++d) {
       double best = std::min(threshold(t), 1 - 1e-10);
       int m = -1;
-      for (size_t k = 0; k < order.size(); ++k) {
+      for (size_t k = 0; k < num_gts; ++k) {
         const auto& g = gts[order[k]];
-        if (taken[k] && !g.crowd) continue;
-        if (m > -1 && !ignored_gt(gts[order[m]]) && ignored_gt(g)) break;  // real objects were all tried
+        if (taken(k) && !g.crowd) continue;
+        if (m > -1 && !ignored_gt(gts[order[static_cast<size_t>(m)]]) && ignored_gt(g)) break;  // real objects were all tried
         const double iou = overlap(dets[d], g);
         if (iou < best) continue;  // IoU exactly on the threshold matches
         best = iou, m = static_cast<int>(k);
       }
-      if (m == -1) continue;
-      e.matched[d][t] = true;
-      e.ignored[d][t] = ignored_gt(gts[order[m]]);
-      taken[m] = true;
+      Scored& e = out[first + d];
+      if (m == -1) {
+        if (dets[d].area < lo || dets[d].area > hi) e.ignored |= bit;  // unmatched and outside the range: ignored
+        continue;
+      }
+      e.matched |= bit;
+      if (ignored_gt(gts[order[static_cast<size_t>(m)]])) e.ignored |= bit;
+      if (num_gts > 64) taken_large[static_cast<size_t>(m)] = 1;
+      else taken_small |= uint64_t{1} << m;
     }
-    for (size_t d = 0; d < dets.size(); ++d)
-      if (!e.matched[d][t] && (dets[d].area < lo || dets[d].area > hi)) e.ignored[d][t] = true;
   }
-  return e;
+  return counted;
 }
 
 struct Curves {
@@ -80,40 +96,29 @@ struct Curves {
   bool valid = false;
 };
 
-Curves accumulate(const std::vector<const ImageEval*>& images, int max_det) {
+// pycocotools' accumulate for one class, area range and maxDets; `entries` in descending score order (stable).
+Curves accumulate(const std::vector<Scored>& entries, int64_t npig, int max_det, std::vector<double>& rc, std::vector<double>& pr) {
   Curves c;
-  int64_t npig = 0;
-  struct Entry {
-    double score;
-    size_t image, index;
-  };
-  std::vector<Entry> entries;
-  for (size_t i = 0; i < images.size(); ++i) {
-    npig += images[i]->counted_gt;
-    const size_t n = std::min<size_t>(images[i]->scores.size(), static_cast<size_t>(max_det));
-    for (size_t d = 0; d < n; ++d) entries.push_back({images[i]->scores[d], i, d});
-  }
   if (npig == 0) return c;
   c.valid = true;
-  std::stable_sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) { return a.score > b.score; });
   for (int t = 0; t < kThresholds; ++t) {
-    std::vector<double> rc, pr;
+    const auto bit = static_cast<uint16_t>(1u << t);
+    rc.clear();
+    pr.clear();
     double tp = 0, fp = 0;
     for (const auto& e : entries) {
-      const auto& img = *images[e.image];
-      if (img.ignored[e.index][t]) continue;
-      if (img.matched[e.index][t]) tp += 1;
+      if (e.rank >= static_cast<uint32_t>(max_det) || (e.ignored & bit)) continue;
+      if (e.matched & bit) tp += 1;
       else fp += 1;
       rc.push_back(tp / static_cast<double>(npig));
       pr.push_back(tp / (tp + fp + std::numeric_limits<double>::epsilon()));
     }
-    c.recall[t] = rc.empty() ? 0 : rc.back();
+    c.recall[static_cast<size_t>(t)] = rc.empty() ? 0 : rc.back();
     for (size_t i = pr.size(); i-- > 1;) pr[i - 1] = std::max(pr[i - 1], pr[i]);
     for (int r = 0; r < kRecallPoints; ++r) {
-      const double at = r / 100.0;
-      const auto it = std::lower_bound(rc.begin(), rc.end(), at);  // searchsorted(side="left")
+      const auto it = std::lower_bound(rc.begin(), rc.end(), recall_point(r));  // searchsorted(side="left")
       if (it == rc.end()) break;  // every higher recall point stays 0, as in pycocotools
-      c.precision[t][r] = pr[static_cast<size_t>(it - rc.begin())];
+      c.precision[static_cast<size_t>(t)][static_cast<size_t>(r)] = pr[static_cast<size_t>(it - rc.begin())];
     }
   }
   return c;
@@ -128,53 +133,78 @@ double mean_or_nan(const std::vector<double>& v) {
 
 CocoResult evaluate_coco(const std::vector<data::Annotation>& ground_truth, const std::vector<Detection>& detections,
                          int64_t num_classes) {
-  // Images: the ground truth's, then any that only detections mention.
+  // Images: the ground truth's, then any that only detections mention. Their index order is the order in which
+  // accumulate() meets them, which breaks score ties (pycocotools: sorted image ids).
   auto image_index = index_ground_truth(ground_truth);
   for (const auto& d : detections) image_index.emplace(d.image_id, image_index.size());
-  const size_t images = image_index.size(), classes = static_cast<size_t>(num_classes);
-  std::vector<std::vector<std::vector<Box>>> gts(images, std::vector<std::vector<Box>>(classes));
-  std::vector<std::vector<std::vector<std::pair<double, size_t>>>> dets(images, std::vector<std::vector<std::pair<double, size_t>>>(classes));
+  const size_t classes = static_cast<size_t>(num_classes);
   CocoResult result;
   result.num_gt.assign(classes, 0);
+  // Per class: objects as (image, box) in image order, and detection indices in file order.
+  std::vector<std::vector<std::pair<size_t, Box>>> gts(classes);
+  std::vector<std::vector<size_t>> dets(classes);
   for (const auto& a : ground_truth)
     for (const auto& o : a.objects) {
       if (o.label < 1 || o.label > num_classes) continue;
       const double box_area = static_cast<double>(o.x2 - o.x1) * static_cast<double>(o.y2 - o.y1);
-      gts[image_index.at(a.id)][static_cast<size_t>(o.label - 1)].push_back(
-          {o.x1, o.y1, o.x2, o.y2, o.area >= 0 ? o.area : box_area, o.crowd, o.crowd || o.difficult});
+      gts[static_cast<size_t>(o.label - 1)].push_back(
+          {image_index.at(a.id), {o.x1, o.y1, o.x2, o.y2, o.area >= 0 ? o.area : box_area, o.crowd, o.crowd || o.difficult}});
       if (!o.crowd && !o.difficult) ++result.num_gt[static_cast<size_t>(o.label - 1)];
     }
+  std::vector<size_t> image_of(detections.size());
   for (size_t i = 0; i < detections.size(); ++i) {
     const auto& d = detections[i];
-    if (d.label < 1 || d.label > num_classes) continue;
-    dets[image_index.at(d.image_id)][static_cast<size_t>(d.label - 1)].emplace_back(d.score, i);
+    image_of[i] = image_index.at(d.image_id);
+    if (d.label >= 1 && d.label <= num_classes) dets[static_cast<size_t>(d.label - 1)].push_back(i);
   }
-  // evals[class][area][image]
-  std::vector<std::vector<std::vector<ImageEval>>> evals(classes, std::vector<std::vector<ImageEval>>(kAreas, std::vector<ImageEval>(images)));
-  for (size_t i = 0; i < images; ++i)
-    for (size_t k = 0; k < classes; ++k) {
-      auto& list = dets[i][k];
-      std::stable_sort(list.begin(), list.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
-      if (list.size() > 100) list.resize(100);
-      std::vector<Box> boxes;
-      std::vector<double> scores;
-      for (const auto& [score, index] : list) {
-        const auto& d = detections[index];
-        boxes.push_back({d.x1, d.y1, d.x2, d.y2, static_cast<double>(d.x2 - d.x1) * static_cast<double>(d.y2 - d.y1)});
-        scores.push_back(score);
-      }
-      for (int a = 0; a < kAreas; ++a) evals[k][static_cast<size_t>(a)][i] = evaluate_image(gts[i][k], boxes, scores, a);
-    }
 
-  // curves[class][area][maxDet]
+  // curves[class][area][maxDet]; classes are independent, so they are spread over the cores.
   std::vector<std::array<std::array<Curves, 3>, kAreas>> curves(classes);
-  for (size_t k = 0; k < classes; ++k)
-    for (int a = 0; a < kAreas; ++a) {
-      // In image index order: the ground truth's order (pycocotools: sorted image ids), then detection-only images.
-      std::vector<const ImageEval*> list;
-      for (size_t i = 0; i < images; ++i) list.push_back(&evals[k][static_cast<size_t>(a)][i]);
-      for (int m = 0; m < 3; ++m) curves[k][static_cast<size_t>(a)][static_cast<size_t>(m)] = accumulate(list, kMaxDets[m]);
+  auto evaluate_class = [&](size_t k) {
+    auto& mine = dets[k];
+    // By image, and within an image by descending score (stable: file order breaks ties, as pycocotools' mergesort).
+    std::stable_sort(mine.begin(), mine.end(), [&](size_t x, size_t y) {
+      if (image_of[x] != image_of[y]) return image_of[x] < image_of[y];
+      return detections[x].score > detections[y].score;
+    });
+    const auto& objects = gts[k];
+    std::array<std::vector<Scored>, kAreas> entries;
+    std::array<int64_t, kAreas> npig{};
+    std::vector<Box> boxes, gt_boxes;
+    std::vector<double> scores;
+    std::vector<size_t> order;
+    size_t d = 0, g = 0;
+    while (d < mine.size() || g < objects.size()) {
+      const size_t image = std::min(d < mine.size() ? image_of[mine[d]] : SIZE_MAX, g < objects.size() ? objects[g].first : SIZE_MAX);
+      boxes.clear(), scores.clear(), gt_boxes.clear();
+      for (; d < mine.size() && image_of[mine[d]] == image; ++d) {
+        if (boxes.size() == static_cast<size_t>(kMaxDets[2])) continue;  // the 100 best per image and class
+        const auto& x = detections[mine[d]];
+        boxes.push_back({x.x1, x.y1, x.x2, x.y2, static_cast<double>(x.x2 - x.x1) * static_cast<double>(x.y2 - x.y1)});
+        scores.push_back(x.score);
+      }
+      for (; g < objects.size() && objects[g].first == image; ++g) gt_boxes.push_back(objects[g].second);
+      for (int a = 0; a < kAreas; ++a)
+        npig[static_cast<size_t>(a)] += evaluate_image(gt_boxes.data(), gt_boxes.size(), boxes.data(), scores.data(), boxes.size(), a,
+                                                       order, entries[static_cast<size_t>(a)]);
     }
+    std::vector<double> rc, pr;
+    for (int a = 0; a < kAreas; ++a) {
+      auto& list = entries[static_cast<size_t>(a)];
+      std::stable_sort(list.begin(), list.end(), [](const Scored& x, const Scored& y) { return x.score > y.score; });
+      for (int m = 0; m < 3; ++m)
+        curves[k][static_cast<size_t>(a)][static_cast<size_t>(m)] = accumulate(list, npig[static_cast<size_t>(a)], kMaxDets[m], rc, pr);
+    }
+  };
+  std::atomic<size_t> next{0};
+  auto worker = [&] {
+    for (size_t k; (k = next++) < classes;) evaluate_class(k);
+  };
+  std::vector<std::thread> pool;
+  const size_t threads = std::min<size_t>(std::max(1u, std::thread::hardware_concurrency()), classes);
+  for (size_t t = 1; t < threads; ++t) pool.emplace_back(worker);
+  worker();
+  for (auto& t : pool) t.join();
 
   // summarize(): means over the selected thresholds, recall points and classes with objects.
   auto ap = [&](int t_only, int area, int m, int64_t class_only = -1) {

@@ -48,6 +48,14 @@ TEST(CocoEval, IouExactlyOnAThresholdMatches) {
   EXPECT_NEAR(r.stats[APs], 0.1, 1e-12);  // area 100 is small
 }
 
+TEST(CocoEval, ThresholdsAreNumpysLinspaceToTheLastBit) {
+  // IoU = 170 / 200 = 0.85 exactly (the double nearest 0.85). numpy.linspace(.5, .95, 10)[7] is that same double,
+  // so pycocotools matches at 0.50 ... 0.85 (8 thresholds): AP = 0.8. "0.5 + 0.05 * 7" is one bit above it and
+  // would give 0.7.
+  const auto r = evaluate_coco({image("a", {object(0, 0, 20, 10)})}, {det("a", 0.9f, 0, 0, 17, 10)}, 1);
+  EXPECT_NEAR(r.stats[AP], 0.8, 1e-12);
+}
+
 TEST(CocoEval, ADetectionOnACrowdRegionIsIgnoredNotAFalsePositive) {
   // The higher-scored detection lies inside the crowd region (crowd IoU = intersection / detection area = 1).
   const std::vector<data::Annotation> gt = {image("a", {object(0, 0, 50, 50), object(100, 100, 400, 400, 1, true)})};

@@ -333,6 +333,8 @@ Schema::Schema() {
         "model::build_ssd", "Square input side in pixels (vgg16: 300 or 512)."),
     key<double>("model.width_mult", [](Config& c) -> auto& { return c.model.width_mult; }, in_range(0.05, 4.0),
         "model::build_ssd", "Channel multiplier of the backbone, its extra layers and SSD-Lite heads (1.0 = the paper's model)."),
+    key<std::string>("model.pretrained_backbone", [](Config& c) -> auto& { return c.model.pretrained_backbone; }, any<std::string>(),
+        "interop::load_pretrained_backbone", "torchvision ImageNet weights file for the backbone (vgg16-397923af.pth, vgg16_features-amdegroot-88682ab5.pth, mobilenet_v2-b0353104.pth); loaded at the start of a new run, fc6/fc7 subsampled; empty = from scratch."),
     key<std::vector<double>>("model.variances", [](Config& c) -> auto& { return c.model.variances; }, all_positive(2),
         "model::BoxCoder", "Box-coding variances (centre, size)."),
     key<double>("model.iou_threshold", [](Config& c) -> auto& { return c.model.iou_threshold; }, in_range(0.0, 1.0),

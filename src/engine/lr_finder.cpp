@@ -11,6 +11,7 @@
 #include "ssd/data/augment.h"
 #include "ssd/data/dataset.h"
 #include "ssd/data/loader.h"
+#include "ssd/interop/imagenet_backbone.h"
 #include "ssd/engine/runtime.h"
 #include "ssd/engine/train_step.h"
 #include "ssd/loss/detection_loss.h"
@@ -76,7 +77,9 @@ config::Config apply_suggestion(config::Config c, double lr, std::vector<std::st
   return c;
 }
 
-LrFindReport find_lr(const config::Config& c, c10::Device device, int repeats) {
+LrFindReport find_lr(const config::Config& requested, c10::Device device, int repeats) {
+  config::Config c = requested;  // the range test runs the model as training will: same weights, same normalisation
+  interop::adopt_file_normalisation(c.model);
   const auto& f = c.lr_finder;
   if (f.lr_min >= f.lr_max)
     throw ConfigError("lr_finder.lr_min: " + std::to_string(f.lr_min) + " must be below lr_finder.lr_max " + std::to_string(f.lr_max));
@@ -85,6 +88,7 @@ LrFindReport find_lr(const config::Config& c, c10::Device device, int repeats) {
   spdlog::info("range test on {} training images from {}", train_set.size(), train_set.description());
   seed_everything(seed);
   auto model = model::build_ssd(c.model, static_cast<int64_t>(c.data.classes.size()) + 1);
+  interop::load_pretrained_backbone(*model, c.model);
   model->to(device);
   const auto groups = optim::make_param_groups(model->named_parameters().pairs(), c.solver, false);
   auto optimizer = optim::make_optimizer(c.solver, groups);

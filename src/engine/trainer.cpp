@@ -21,6 +21,7 @@
 #include "ssd/engine/train_step.h"
 #include "ssd/eval/evaluator.h"
 #include "ssd/eval/report.h"
+#include "ssd/interop/imagenet_backbone.h"
 #include "ssd/loss/detection_loss.h"
 #include "ssd/engine/early_stopping.h"
 #include "ssd/lr/controller.h"
@@ -79,6 +80,8 @@ void attach_file_log(const std::string& path) {
 }  // namespace
 
 TrainResult Trainer::run() {
+  // A new run takes the input normalisation of its ImageNet weights file (a resumed run keeps its saved config).
+  if (resume_from_.empty()) interop::adopt_file_normalisation(config_.model);
   const auto& c = config_;
   fs::create_directories(c.train.run_dir);
   attach_file_log((fs::path(c.train.run_dir) / "train.log").string());
@@ -108,6 +111,7 @@ TrainResult Trainer::run() {
   // Seeded here, not only in main: the initial weights are part of what makes a run reproducible.
   seed_everything(seed);
   auto model = model::build_ssd(c.model, static_cast<int64_t>(c.data.classes.size()) + 1);
+  if (checkpoint_path.empty()) interop::load_pretrained_backbone(*model, c.model);
   model->to(device_);
   const auto groups = optim::make_param_groups(model->named_parameters().pairs(), c.solver,
                                                /*split_biases=*/c.schedule.warmup.bias_lr > 0);

@@ -89,6 +89,9 @@ struct ModelConfig {
   int64_t image_size = 300;
   /// Channel multiplier of the backbone, its extra layers and SSD-Lite heads (1.0 = the paper's model).
   double width_mult = 1.0;
+  /// torchvision ImageNet weights for the backbone, as published (vgg16-397923af.pth,
+  /// vgg16_features-amdegroot-88682ab5.pth, mobilenet_v2-b0353104.pth); "" = from scratch. See interop/imagenet_backbone.h.
+  std::string pretrained_backbone;
   /// Box-coding variances (centre, size): deltas are divided by them.
   std::vector<double> variances = {0.1, 0.2};
   /// A default box matches a ground-truth box when their IoU is at least this.

@@ -1,0 +1,86 @@
+#!/usr/bin/python3
+"""Weights files made the way Python makes them, for the C++ interop tests (run by them at test time):
+state dicts written by torch.save in the zip format (torch >= 1.6) and in the legacy format that older
+published files use (torchvision's vgg16-397923af.pth, for one), with a JSON of what each holds.
+
+Usage: interop_fixtures.py OUT_DIR
+Writes OUT_DIR/{mixed,mobilenet_v2}_{zip,legacy}.pth, checkpoint_zip.pth, foreign_zip.pth, and under the names
+torchvision publishes them (legacy format, random weights): vgg16-397923af.pth (VGG16 with its classifier),
+mobilenet_v2-b0353104.pth, vgg16_features-amdegroot-88682ab5.pth (features, classifier NaN); and
+OUT_DIR/expected.json: {file: [[name, dtype, shape, sum (float64), first up to 4 values flattened], ...],
+"vgg16_reduced_fc": {"fc6_weight_sum", "fc6_bias_sum", "fc7_weight_sum", "fc7_bias_sum"}} (fc6 / fc7 subsampled
+as the SSD paper does: every 4th filter, every 3rd kernel tap of fc6, every 4th input of fc7).
+"""
+import json
+import os
+import sys
+
+import torch
+import torchvision
+
+
+def describe(state):
+    out = []
+    for name, t in state.items():
+        flat = t.detach().reshape(-1)
+        out.append([name, str(t.dtype).replace("torch.", ""), list(t.shape), float(flat.double().sum()) if flat.numel() else 0.0,
+                    [float(v) for v in flat[:4].double()]])
+    return out
+
+
+def main(out_dir):
+    os.makedirs(out_dir, exist_ok=True)
+    torch.manual_seed(0)
+    # Every dtype a checkpoint holds, a view into a shared storage with an offset, a transposed (strided) tensor,
+    # a scalar, an empty tensor, and the OrderedDict-with-_metadata container of model.state_dict().
+    base = torch.randn(6, 5)
+    mixed = torch.nn.Module().state_dict()  # an empty OrderedDict carrying _metadata, as real state dicts do
+    mixed["float"] = torch.randn(3, 4)
+    mixed["view_with_offset"] = base[2:4]
+    mixed["shares_storage"] = base
+    mixed["transposed"] = torch.randn(4, 3).t()
+    mixed["double"] = torch.randn(2, dtype=torch.float64)
+    mixed["half"] = torch.randn(5).half()
+    mixed["long"] = torch.arange(7)
+    mixed["int"] = torch.arange(3, dtype=torch.int32) - 1
+    mixed["uint8"] = torch.arange(250, 256, dtype=torch.uint8)
+    mixed["bool"] = torch.tensor([True, False, True])
+    mixed["scalar"] = torch.tensor(3.5)
+    mixed["empty"] = torch.zeros(0, 4)
+    mixed["num_batches_tracked"] = torch.tensor(12345678901)
+
+    net = torchvision.models.mobilenet_v2()  # random weights, ImageNet file layout and names
+    files = {"mixed": mixed, "mobilenet_v2": net.state_dict()}
+    expected = {}
+    for stem, state in files.items():
+        for fmt, zipped in (("zip", True), ("legacy", False)):
+            name = f"{stem}_{fmt}.pth"
+            torch.save(state, os.path.join(out_dir, name), _use_new_zipfile_serialization=zipped)
+            expected[name] = describe(state)
+    # A training checkpoint that nests the state dict, as many scripts save it.
+    torch.save({"epoch": 3, "model": mixed, "lr": 0.01}, os.path.join(out_dir, "checkpoint_zip.pth"))
+    expected["checkpoint_zip.pth"] = describe(mixed)
+    # Not a state dict: a pickled Python object the reader must refuse by name.
+    torch.save({"weights": mixed, "schedule": torch.optim.lr_scheduler.StepLR}, os.path.join(out_dir, "foreign_zip.pth"))
+    # ImageNet files under their published names, in the legacy format those were written in.
+    vgg = torchvision.models.vgg16().state_dict()
+    torch.save(vgg, os.path.join(out_dir, "vgg16-397923af.pth"), _use_new_zipfile_serialization=False)
+    expected["vgg16-397923af.pth"] = describe(vgg)
+    w6, b6 = vgg["classifier.0.weight"].view(4096, 512, 7, 7)[::4, :, ::3, ::3], vgg["classifier.0.bias"][::4]
+    w7, b7 = vgg["classifier.3.weight"].view(4096, 4096, 1, 1)[::4, ::4], vgg["classifier.3.bias"][::4]
+    expected["vgg16_reduced_fc"] = {"fc6_weight_sum": float(w6.double().sum()), "fc6_bias_sum": float(b6.double().sum()),
+                                    "fc7_weight_sum": float(w7.double().sum()), "fc7_bias_sum": float(b7.double().sum()),
+                                    "fc6_weight_shape": list(w6.shape), "fc7_weight_shape": list(w7.shape)}
+    # The features file torchvision's SSD starts from: VGG16 names, the classifier without weights (NaN; kept small
+    # here, its values are never read).
+    features = {k: v for k, v in vgg.items() if k.startswith("features.")}
+    for k in ("classifier.0.weight", "classifier.0.bias", "classifier.3.weight", "classifier.3.bias"):
+        features[k] = torch.full((4,), float("nan"))
+    torch.save(features, os.path.join(out_dir, "vgg16_features-amdegroot-88682ab5.pth"), _use_new_zipfile_serialization=False)
+    torch.save(files["mobilenet_v2"], os.path.join(out_dir, "mobilenet_v2-b0353104.pth"), _use_new_zipfile_serialization=False)
+    expected["mobilenet_v2-b0353104.pth"] = expected["mobilenet_v2_legacy.pth"]
+    json.dump(expected, open(os.path.join(out_dir, "expected.json"), "w"), allow_nan=False)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])

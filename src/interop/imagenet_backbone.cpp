@@ -1,0 +1,186 @@
+#include "ssd/interop/imagenet_backbone.h"
+
+#include <ATen/ATen.h>
+#include <spdlog/fmt/ranges.h>
+#include <spdlog/spdlog.h>
+#include <torch/csrc/autograd/grad_mode.h>
+
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <regex>
+#include <sstream>
+
+#include "ssd/interop/state_dict_file.h"
+#include "ssd/util/error.h"
+
+namespace ssd::interop {
+
+namespace {
+
+// Where one tensor of the file goes: our name and how it is converted, or why it is not used.
+struct Route {
+  std::string target;                                  ///< empty: unused
+  std::function<at::Tensor(const at::Tensor&)> convert;  ///< empty: as it is
+  std::string note;                                    ///< the conversion (loaded) or the reason (unused)
+};
+
+std::string shape(const at::Tensor& t) {
+  std::ostringstream os;
+  os << t.sizes();
+  return os.str();
+}
+
+// fc6 [4096, 25088] -> [1024, 512, 3, 3] and fc7 [4096, 4096] -> [1024, 1024, 1, 1]: every 4th filter, every 3rd
+// kernel tap of fc6 (7x7 -> 3x3, which with dilation 6 covers the same field), every 4th input of fc7.
+at::Tensor reduce_fc6(const at::Tensor& w) {
+  if (w.dim() == 1) return w.slice(0, 0, w.size(0), 4);
+  if (w.sizes() != at::IntArrayRef({4096, 25088})) return w;  // the shape check reports it
+  return w.view({4096, 512, 7, 7}).slice(0, 0, 4096, 4).slice(2, 0, 7, 3).slice(3, 0, 7, 3);
+}
+at::Tensor reduce_fc7(const at::Tensor& w) {
+  if (w.dim() == 1) return w.slice(0, 0, w.size(0), 4);
+  if (w.sizes() != at::IntArrayRef({4096, 4096})) return w;
+  return w.view({4096, 4096, 1, 1}).slice(0, 0, 4096, 4).slice(1, 0, 4096, 4);
+}
+
+Route vgg16_route(const std::string& name) {
+  static const std::regex features(R"(features\.(\d+)\.(weight|bias))"), classifier(R"(classifier\.(\d+)\.(weight|bias))");
+  std::smatch m;
+  if (std::regex_match(name, m, features)) {
+    const int i = std::stoi(m[1]);
+    if (i <= 21) return {"backbone.features." + std::to_string(i) + "." + m[2].str(), {}, ""};
+    // conv5_1..conv5_3 follow pool4 in extra.0 (torchvision's SSDFeatureExtractorVGG layout).
+    if (i == 24 || i == 26 || i == 28) return {"backbone.extra.0." + std::to_string(i - 23) + "." + m[2].str(), {}, ""};
+    return {"", {}, "not a VGG16 convolution"};
+  }
+  if (std::regex_match(name, m, classifier)) {
+    if (m[1] == "0") return {"backbone.extra.0.8." + m[2].str(), reduce_fc6, "fc6 subsampled to the dilated 3x3 convolution"};
+    if (m[1] == "3") return {"backbone.extra.0.10." + m[2].str(), reduce_fc7, "fc7 subsampled to the 1x1 convolution"};
+    return {"", {}, "ImageNet's 1000-class output, not part of SSD"};
+  }
+  return {"", {}, "not a VGG16 tensor"};
+}
+
+Route mobilenet_v2_route(const std::string& name) {
+  if (name.rfind("features.", 0) == 0) return {"backbone." + name, {}, ""};
+  return {"", {}, name.rfind("classifier.", 0) == 0 ? "ImageNet's 1000-class output, not part of SSD" : "not a MobileNetV2 tensor"};
+}
+
+// Why a backbone tensor of ours is not in an ImageNet classifier file.
+std::string why_initialised(const std::string& backbone, const std::string& ours) {
+  if (ours.find("scale_weight") != std::string::npos) return "SSD's L2Norm scale (starts at 20)";
+  if (ours.find("num_batches_tracked") != std::string::npos) return "a batch-norm counter the file does not keep";
+  if (backbone == "vgg16" && ours.rfind("backbone.extra.0.", 0) != 0 && ours.rfind("backbone.extra.", 0) == 0) return "an SSD extra layer";
+  if (backbone == "mobilenet_v2" && ours.rfind("backbone.extra.", 0) == 0) return "an SSD-Lite extra block";
+  return "not in the file";
+}
+
+}  // namespace
+
+std::optional<Normalisation> file_normalisation(const std::string& path) {
+  const std::string name = std::filesystem::path(path).filename().string();
+  // The amdegroot features were trained on 0..255 pixels minus the mean (0.48235, 0.45882, 0.40784) * 255.
+  if (name.find("amdegroot") != std::string::npos || name.rfind("vgg16_features", 0) == 0) return Normalisation{{123.0, 117.0, 104.0}, {1.0, 1.0, 1.0}};
+  for (const char* stem : {"vgg16-", "mobilenet_v2-", "mobilenet_v3_large-"})
+    if (name.rfind(stem, 0) == 0) return Normalisation{{123.675, 116.28, 103.53}, {58.395, 57.12, 57.375}};
+  return std::nullopt;
+}
+
+LoadReport load_imagenet_backbone(model::SsdImpl& model, const std::string& path) {
+  if (!std::filesystem::exists(path)) {
+    const std::string name = std::filesystem::path(path).filename().string();
+    throw DataError(path + ": weights file not found (model.pretrained_backbone" +
+                    (file_normalisation(path) ? "; torchvision publishes it at https://download.pytorch.org/models/" + name : "") +
+                    "; an empty value trains from scratch)");
+  }
+  const auto& backbone = model.backbone_name;
+  std::function<Route(const std::string&)> route;
+  if (backbone == "vgg16") route = vgg16_route;
+  else if (backbone == "mobilenet_v2") route = mobilenet_v2_route;
+  else throw DataError(path + ": model.pretrained_backbone has no ImageNet mapping for backbone '" + backbone + "' (vgg16, mobilenet_v2)");
+
+  std::map<std::string, at::Tensor> ours;
+  for (const auto& p : model.named_parameters()) ours[p.key()] = p.value();
+  for (const auto& b : model.named_buffers()) ours[b.key()] = b.value();
+
+  LoadReport report;
+  std::map<std::string, bool> filled;
+  torch::NoGradGuard no_grad;
+  for (const auto& [name, tensor] : read_state_dict(path)) {
+    const Route r = route(name);
+    if (r.target.empty()) {
+      report.unused.push_back(name + ": " + r.note);
+      continue;
+    }
+    const auto it = ours.find(r.target);
+    if (it == ours.end()) throw DataError(path + ": '" + name + "' maps to " + r.target + ", which this model does not have");
+    if (at::isnan(tensor).any().item<bool>()) {  // the amdegroot features file ships its classifier as NaN
+      report.unused.push_back(name + ": holds no weights (NaN)");
+      continue;
+    }
+    const at::Tensor value = r.convert ? r.convert(tensor) : tensor;
+    if (value.sizes() != it->second.sizes())
+      throw DataError(path + ": tensor '" + name + "' is " + shape(tensor) + (r.convert ? " (" + shape(value) + " after subsampling)" : "") +
+                      " but the model's " + r.target + " is " + shape(it->second) +
+                      " (ImageNet weights fit the paper's layer widths: model.width_mult 1.0)");
+    it->second.copy_(value.to(it->second.dtype()));
+    filled[r.target] = true;
+    report.loaded.push_back(r.target + " <- " + name + (r.note.empty() ? "" : " (" + r.note + ")"));
+  }
+  for (const auto& [name, tensor] : ours)
+    if (name.rfind("backbone.", 0) == 0 && !filled.count(name)) report.initialised.push_back(name + ": " + why_initialised(backbone, name));
+  return report;
+}
+
+void adopt_file_normalisation(config::ModelConfig& model) {
+  if (model.pretrained_backbone.empty()) return;
+  const auto norm = file_normalisation(model.pretrained_backbone);
+  if (!norm) {
+    spdlog::warn("{}: not a file name torchvision publishes; the input normalisation stays model.pixel_mean / pixel_std "
+                 "as configured, check that it is the one the weights were trained with", model.pretrained_backbone);
+    return;
+  }
+  const config::ModelConfig defaults;
+  if (model.pixel_mean == norm->mean && model.pixel_std == norm->std) return;
+  if (model.pixel_mean == defaults.pixel_mean && model.pixel_std == defaults.pixel_std) {
+    model.pixel_mean = norm->mean;
+    model.pixel_std = norm->std;
+    spdlog::info("model.pixel_mean / pixel_std set to [{}] / [{}], the normalisation {} was trained with", fmt::join(norm->mean, ", "),
+                 fmt::join(norm->std, ", "), model.pretrained_backbone);
+  } else {
+    spdlog::warn("model.pixel_mean / pixel_std are configured as [{}] / [{}], but {} was trained with [{}] / [{}]; kept as configured",
+                 fmt::join(model.pixel_mean, ", "), fmt::join(model.pixel_std, ", "), model.pretrained_backbone, fmt::join(norm->mean, ", "),
+                 fmt::join(norm->std, ", "));
+  }
+}
+
+void load_pretrained_backbone(model::SsdImpl& model, const config::ModelConfig& config) {
+  if (config.pretrained_backbone.empty()) return;
+  const auto report = load_imagenet_backbone(model, config.pretrained_backbone);
+  spdlog::info("model.pretrained_backbone {}: {}", config.pretrained_backbone, report.summary());
+  for (const auto& line : report.loaded) spdlog::debug("  loaded {}", line);
+}
+
+std::string LoadReport::summary() const {
+  std::ostringstream os;
+  os << "loaded " << loaded.size() << " tensors";
+  // Grouped by reason, so that 40 extra-layer tensors read as one line.
+  auto grouped = [&](const std::vector<std::string>& lines, const char* title) {
+    std::map<std::string, std::vector<std::string>> by_reason;
+    for (const auto& line : lines) {
+      const size_t colon = line.find(": ");
+      by_reason[line.substr(colon + 2)].push_back(line.substr(0, colon));
+    }
+    for (const auto& [reason, names] : by_reason) {
+      os << "; " << title << " " << names.size() << " (" << reason << "): " << names.front();
+      if (names.size() > 1) os << ", ... " << names.back();
+    }
+  };
+  grouped(initialised, "left at initialisation");
+  grouped(unused, "not used from the file");
+  os << "; the heads are always initialised (the file's classes are not the detector's)";
+  return os.str();
+}
+
+}  // namespace ssd::interop

@@ -80,7 +80,7 @@ class PickleMachine {
     throw DataError(file_ + ": cannot read this state dict (" + what + " at byte " + std::to_string(pos_) + ")");
   }
   const char* take(size_t n) {
-    if (pos_ + n > bytes_.size()) fail("file ends inside the pickle");
+    if (n > bytes_.size() - pos_) fail("file ends inside the pickle");  // (pos_ + n could wrap for a corrupt n)
     const char* p = bytes_.data() + pos_;
     pos_ += n;
     return p;
@@ -99,6 +99,14 @@ class PickleMachine {
     pos_ = end + 1;
     return s;
   }
+  int64_t number_line() {  // protocol 0's decimal arguments
+    const std::string text = line();
+    try {
+      return std::stoll(text);
+    } catch (const std::exception&) {
+      fail("'" + text + "' where a number belongs");
+    }
+  }
   Ref pop() {
     if (stack_.empty()) fail("pop from an empty stack");
     Ref v = stack_.back();
@@ -109,6 +117,7 @@ class PickleMachine {
     if (marks_.empty()) fail("no MARK");
     const size_t mark = marks_.back();
     marks_.pop_back();
+    if (mark > stack_.size()) fail("a MARK above the stack");
     std::vector<Ref> items(stack_.begin() + static_cast<std::ptrdiff_t>(mark), stack_.end());
     stack_.resize(mark);
     return items;
@@ -175,7 +184,7 @@ class PickleMachine {
       case 'J': push_int(static_cast<int32_t>(little<uint32_t>(4))); break;
       case 'K': push_int(little<uint8_t>(1)); break;
       case 'M': push_int(little<uint16_t>(2)); break;
-      case 'I': push_int(std::stoll(line())); break;
+      case 'I': push_int(number_line()); break;
       case 0x8a: {  // LONG1: little-endian two's complement of n bytes
         const size_t n = little<uint8_t>(1);
         if (n <= 8) {
@@ -215,10 +224,10 @@ class PickleMachine {
       case 'q': memo_[little<uint8_t>(1)] = top(); break;
       case 'r': memo_[little<uint32_t>(4)] = top(); break;
       case 0x94: { const auto id = static_cast<uint32_t>(memo_.size()); memo_[id] = top(); break; }
-      case 'p': memo_[static_cast<uint32_t>(std::stoul(line()))] = top(); break;
+      case 'p': memo_[static_cast<uint32_t>(number_line())] = top(); break;
       case 'h': stack_.push_back(memo_get(little<uint8_t>(1))); break;
       case 'j': stack_.push_back(memo_get(little<uint32_t>(4))); break;
-      case 'g': stack_.push_back(memo_get(static_cast<uint32_t>(std::stoul(line())))); break;
+      case 'g': stack_.push_back(memo_get(static_cast<uint32_t>(number_line()))); break;
       case '0': pop(); break;
       case '1': pop_to_mark(); break;
       case '2': stack_.push_back(top()); break;

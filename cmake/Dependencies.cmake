@@ -10,8 +10,10 @@ set(_debian_hint "On Debian run: sudo bash scripts/setup.sh")
 # LibTorch: Debian's libtorch-dev, or an official (CUDA) LibTorch through -DCMAKE_PREFIX_PATH=/path/to/libtorch.
 find_package(Torch QUIET)
 ssd_require(Torch "${_debian_hint}, or pass -DCMAKE_PREFIX_PATH=<libtorch>")
-# LibTorch's own CMake adds flags (for example -D_GLIBCXX_USE_CXX11_ABI) that every target must share.
-set(CMAKE_CXX_FLAGS "${CMAKE_CXX_FLAGS} ${TORCH_CXX_FLAGS}" PARENT_SCOPE)
+# LibTorch's own CMake adds flags (for example -D_GLIBCXX_USE_CXX11_ABI) that every target must share. This file
+# is include()d, so it already is the top-level scope (PARENT_SCOPE here set nothing: a pre-C++11-ABI LibTorch,
+# such as older pip wheels' bundled one, would not have linked).
+set(CMAKE_CXX_FLAGS "${CMAKE_CXX_FLAGS} ${TORCH_CXX_FLAGS}")
 
 find_package(OpenCV QUIET COMPONENTS core imgproc imgcodecs)
 ssd_require(OpenCV "${_debian_hint} (libopencv-dev)")

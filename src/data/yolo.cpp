@@ -154,16 +154,18 @@ std::vector<ImageSize> image_sizes(const std::vector<std::string>& images, const
       spdlog::warn("{}: unreadable size cache, rebuilding it", cache_path);
     }
   }
-  if (!cache.is_object() || cache.value("version", 0) != 1) cache = {{"version", 1}, {"images", nlohmann::json::object()}};
+  const nlohmann::json fresh = {{"version", 1}, {"images", nlohmann::json::object()}};
+  if (!cache.is_object() || cache.value("version", nlohmann::json()) != 1 || !cache["images"].is_object()) cache = fresh;
   std::vector<size_t> todo;
   for (size_t i = 0; i < images.size(); ++i) {
     stamps[i] = file_stamp(images[i]);
     const auto it = cache["images"].find(images[i]);
-    if (it != cache["images"].end() && it->is_array() && it->size() == 4 && (*it)[2].get<int64_t>() == stamps[i].first &&
-        (*it)[3].get<int64_t>() == stamps[i].second)
-      sizes[i] = {(*it)[0].get<int>(), (*it)[1].get<int>()};
-    else
-      todo.push_back(i);
+    // An entry is [width, height, bytes, mtime]; anything else (an edited or damaged cache) is read again.
+    const bool current = it != cache["images"].end() && it->is_array() && it->size() == 4 &&
+                         std::all_of(it->begin(), it->end(), [](const nlohmann::json& v) { return v.is_number_integer(); }) &&
+                         (*it)[2].get<int64_t>() == stamps[i].first && (*it)[3].get<int64_t>() == stamps[i].second;
+    if (current) sizes[i] = {(*it)[0].get<int>(), (*it)[1].get<int>()};
+    else todo.push_back(i);
   }
   if (todo.empty()) return sizes;
   if (todo.size() > 100) spdlog::info("reading the sizes of {} images (once; cached in {})", todo.size(), cache_path);

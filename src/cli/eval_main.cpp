@@ -125,23 +125,17 @@ int main(int argc, char** argv) {
       if (fs::is_regular_file(gt_root)) {
         // COCO ground truth: class names from its categories (or --classes); image_id and category_id in the
         // detections are COCO's own ids.
-        const auto categories = ssd::data::read_coco_categories(gt_root);
-        if (classes_text.empty())
-          for (const auto& [id, name] : categories) names.push_back(name);
-        else
-          names = split_list(classes_text);
-        std::map<int64_t, int64_t> labels;
-        for (const auto& [id, name] : categories) {
-          const auto it = std::find(names.begin(), names.end(), name);
-          if (it != names.end()) labels[id] = (it - names.begin()) + 1;
-        }
         size_t skipped = 0;
-        ground_truth = ssd::data::read_coco_instances(gt_root, fs::path(gt_root).parent_path().string(), names,
-                                                      [&](const std::string& file, const std::string& why) {
-                                                        spdlog::warn("{}: {}", file, why);
-                                                        ++skipped;
-                                                      });
+        auto coco = ssd::data::read_coco_instances(gt_root, fs::path(gt_root).parent_path().string(),
+                                                   classes_text.empty() ? std::vector<std::string>{} : split_list(classes_text),
+                                                   [&](const std::string& file, const std::string& why) {
+                                                     spdlog::warn("{}: {}", file, why);
+                                                     ++skipped;
+                                                   });
         if (skipped) spdlog::warn("{} ground-truth images skipped", skipped);
+        names = coco.classes;
+        ground_truth = std::move(coco.images);
+        const auto& labels = coco.label_of_category;
         detections = ssd::eval::read_detections_json(dets_path, names, &labels);
         // A file written without COCO's ids names images by file stem ("000000000139"): map those to the ids.
         std::map<std::string, std::string> id_of_stem;
@@ -183,17 +177,22 @@ int main(int argc, char** argv) {
       detections = ssd::eval::predict(loaded.model, *dataset, loaded.config, device, batch, &ground_truth);
     }
     const auto classes = static_cast<int64_t>(names.size());
+    // Each metric computed once: for its table and JSON when asked for, and for the report (which shows all three).
+    auto wanted = [&](const char* m) { return !no_report || metric == m || metric == "all"; };
+    ssd::eval::AllMetrics metrics;
+    if (wanted("voc07")) metrics.voc07 = ssd::eval::evaluate_voc(ground_truth, detections, classes, true);
+    if (wanted("voc")) metrics.voc = ssd::eval::evaluate_voc(ground_truth, detections, classes, false);
+    if (wanted("coco")) metrics.coco = ssd::eval::evaluate_coco(ground_truth, detections, classes);
     nlohmann::json out;
     if (metric == "all") out["results"] = nlohmann::json::object();
     for (const std::string m : {"voc07", "voc", "coco"}) {
       if (metric != m && metric != "all") continue;
       nlohmann::json one;
       if (m == "coco") {
-        const auto result = ssd::eval::evaluate_coco(ground_truth, detections, classes);
-        std::cout << ssd::eval::format_coco_table(result, names);
-        one = coco_json(result, names);
+        std::cout << ssd::eval::format_coco_table(metrics.coco, names);
+        one = coco_json(metrics.coco, names);
       } else {
-        const auto result = ssd::eval::evaluate_voc(ground_truth, detections, classes, m == "voc07");
+        const auto& result = m == "voc07" ? metrics.voc07 : metrics.voc;
         std::cout << ssd::eval::format_table(result, names);
         one = result_json(result, names);
       }
@@ -205,7 +204,7 @@ int main(int argc, char** argv) {
       }
     }
     if (!no_report) {
-      const auto html = ssd::eval::write_report(report_dir, ground_truth, detections, names, report_options);
+      const auto html = ssd::eval::write_report(report_dir, ground_truth, detections, names, metrics, report_options);
       spdlog::info("report: {} (per-class table, PR curves, F1 against score, confusion matrix)", html);
     }
     if (dataset && !dataset->report().summary().empty()) spdlog::warn("{}", dataset->report().summary());

@@ -73,8 +73,9 @@ void add_annotation(const nlohmann::json& an, const std::string& path, const std
 
 }  // namespace
 
-std::vector<std::pair<int64_t, std::string>> read_coco_categories(const std::string& json_path) {
-  const auto j = parse_file(json_path);
+namespace {
+// The "categories" list of a parsed file as (id, name), checked.
+std::vector<std::pair<int64_t, std::string>> categories_of(const nlohmann::json& j, const std::string& json_path) {
   if (!j.contains("categories") || !j["categories"].is_array()) throw DataError(json_path + ": no 'categories' list (not a COCO instances file?)");
   std::vector<std::pair<int64_t, std::string>> out;
   for (size_t i = 0; i < j["categories"].size(); ++i) {
@@ -85,6 +86,11 @@ std::vector<std::pair<int64_t, std::string>> read_coco_categories(const std::str
   }
   return out;
 }
+}  // namespace
+
+std::vector<std::pair<int64_t, std::string>> read_coco_categories(const std::string& json_path) {
+  return categories_of(parse_file(json_path), json_path);
+}
 
 size_t count_coco_images(const std::string& json_path) {
   const auto j = parse_file(json_path);
@@ -92,25 +98,26 @@ size_t count_coco_images(const std::string& json_path) {
   return j["images"].size();
 }
 
-std::vector<Annotation> read_coco_instances(const std::string& json_path, const std::string& image_dir,
-                                            const std::vector<std::string>& classes,
-                                            const std::function<void(const std::string&, const std::string&)>& on_bad) {
+CocoInstances read_coco_instances(const std::string& json_path, const std::string& image_dir, const std::vector<std::string>& classes,
+                                  const std::function<void(const std::string&, const std::string&)>& on_bad) {
   const auto j = parse_file(json_path);
-  for (const char* section : {"images", "annotations", "categories"})
+  for (const char* section : {"images", "annotations"})
     if (!j.contains(section) || !j[section].is_array()) throw DataError(json_path + ": no '" + section + "' list (not a COCO instances file?)");
 
-  std::map<int64_t, int64_t> label_of;  // category id -> 1-based label
-  for (size_t i = 0; i < j["categories"].size(); ++i) {
-    const auto& c = j["categories"][i];
-    const std::string where = json_path + ": categories[" + std::to_string(i) + "]";
-    if (!c.contains("id") || !c.contains("name") || !c["id"].is_number_integer() || !c["name"].is_string())
-      throw DataError(where + ": needs an integer id and a string name");
-    const std::string name = c["name"].get<std::string>();
-    const auto it = std::find(classes.begin(), classes.end(), name);
-    if (it == classes.end())
-      throw DataError(where + ": category '" + name + "' (id " + std::to_string(c["id"].get<int64_t>()) +
+  CocoInstances result;
+  const auto categories = categories_of(j, json_path);
+  if (classes.empty())
+    for (const auto& [id, name] : categories) result.classes.push_back(name);
+  else
+    result.classes = classes;
+  auto& label_of = result.label_of_category;
+  for (size_t i = 0; i < categories.size(); ++i) {
+    const auto& [id, name] = categories[i];
+    const auto it = std::find(result.classes.begin(), result.classes.end(), name);
+    if (it == result.classes.end())
+      throw DataError(json_path + ": categories[" + std::to_string(i) + "]: category '" + name + "' (id " + std::to_string(id) +
                       ") is not in data.classes; list the file's category names there");
-    label_of[c["id"].get<int64_t>()] = (it - classes.begin()) + 1;
+    label_of[id] = (it - result.classes.begin()) + 1;
   }
 
   std::vector<Annotation> out;
@@ -143,12 +150,11 @@ std::vector<Annotation> read_coco_instances(const std::string& json_path, const 
       on_bad(json_path, path + ": " + e.what());
     }
   }
-  std::vector<Annotation> kept;
   for (size_t i = 0; i < out.size(); ++i) {
     if (!problem_of[i].empty()) on_bad(json_path, problem_of[i] + " (image " + out[i].image_path + " skipped)");
-    else kept.push_back(std::move(out[i]));
+    else result.images.push_back(std::move(out[i]));
   }
-  return kept;
+  return result;
 }
 
 }  // namespace ssd::data

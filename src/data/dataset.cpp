@@ -115,7 +115,7 @@ DetectionDataset::DetectionDataset(const config::SplitConfig& split, const std::
       std::vector<Annotation> read;
       if (split.format == "coco") {
         const auto [json, images] = coco_paths(root, name);
-        read = read_coco_instances(json, images, classes, on_bad);
+        read = read_coco_instances(json, images, classes, on_bad).images;
       } else {
         read = read_yolo_split(root, name, classes, on_bad);  // decodes images once (cached) for their sizes
       }

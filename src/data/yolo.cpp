@@ -11,10 +11,10 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <opencv2/imgcodecs.hpp>
-#include <set>
 #include <sstream>
 #include <thread>
 
+#include "ssd/data/image_files.h"
 #include "ssd/util/error.h"
 
 namespace fs = std::filesystem;
@@ -59,17 +59,19 @@ YoloDataYaml read_yolo_data_yaml(const std::string& root) {
   if (doc["nc"] && doc["nc"].as<size_t>() != out.names.size())
     throw DataError(out.file + ": nc is " + doc["nc"].as<std::string>() + " but names lists " + std::to_string(out.names.size()) + " classes");
   if (out.names.empty()) throw DataError(out.file + ": names is empty");
+  for (const auto& kv : doc) {
+    const auto key = kv.first.as<std::string>();
+    if (key == "path" || key == "names" || key == "nc") continue;
+    if (kv.second.IsScalar()) {
+      out.splits[key] = {kv.second.as<std::string>()};
+    } else if (kv.second.IsSequence() && std::all_of(kv.second.begin(), kv.second.end(), [](const YAML::Node& n) { return n.IsScalar(); })) {
+      for (const auto& e : kv.second) out.splits[key].push_back(e.as<std::string>());
+    }
+  }
   return out;
 }
 
 namespace {
-
-bool is_image(const fs::path& p) {
-  std::string ext = p.extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
-  static const std::set<std::string> known{".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"};
-  return known.count(ext) > 0;
-}
 
 // A split entry: a folder (searched recursively for images) or a .txt file with one image path per line
 // (relative paths start from the list's folder, as Ultralytics reads them).
@@ -80,7 +82,7 @@ void add_entry(const YoloDataYaml& yaml, const std::string& key, const std::stri
   p = p.lexically_normal();
   if (fs::is_directory(p)) {
     for (const auto& e : fs::recursive_directory_iterator(p))
-      if (e.is_regular_file() && is_image(e.path())) images.push_back(e.path().string());
+      if (e.is_regular_file() && is_image_file(e.path())) images.push_back(e.path().string());
   } else if (fs::is_regular_file(p) && p.extension() == ".txt") {
     std::ifstream in(p);
     for (std::string line; std::getline(in, line);) {
@@ -98,12 +100,9 @@ void add_entry(const YoloDataYaml& yaml, const std::string& key, const std::stri
 
 std::vector<std::string> yolo_split_images(const YoloDataYaml& yaml, const std::string& split) {
   std::vector<std::string> images;
-  YAML::Node doc = YAML::LoadFile(yaml.file);
-  const YAML::Node entry = doc[split];
-  if (entry && entry.IsSequence()) {
-    for (const auto& e : entry) add_entry(yaml, split, e.as<std::string>(), images);
-  } else if (entry && entry.IsScalar()) {
-    add_entry(yaml, split, entry.as<std::string>(), images);
+  const auto entries = yaml.splits.find(split);
+  if (entries != yaml.splits.end()) {
+    for (const auto& e : entries->second) add_entry(yaml, split, e, images);
   } else {
     const fs::path folder = fs::path(yaml.base) / "images" / split;
     if (!fs::is_directory(folder))

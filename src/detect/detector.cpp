@@ -9,6 +9,7 @@
 
 #include "ssd/config/load.h"
 #include "ssd/data/augment.h"
+#include "ssd/data/image_files.h"
 #include "ssd/engine/checkpoint.h"
 #include "ssd/eval/evaluator.h"
 #include "ssd/model/postprocess.h"
@@ -35,11 +36,8 @@ std::vector<std::string> collect_images(const std::vector<std::string>& paths) {
   for (const auto& p : paths) {
     if (fs::is_directory(p)) {
       std::vector<std::string> found;
-      for (const auto& e : fs::directory_iterator(p)) {
-        std::string ext = e.path().extension().string();
-        std::transform(ext.begin(), ext.end(), ext.begin(), ::tolower);
-        if (ext == ".jpg" || ext == ".jpeg" || ext == ".png" || ext == ".bmp") found.push_back(e.path().string());
-      }
+      for (const auto& e : fs::directory_iterator(p))
+        if (data::is_image_file(e.path())) found.push_back(e.path().string());
       std::sort(found.begin(), found.end());
       files.insert(files.end(), found.begin(), found.end());
     } else if (fs::exists(p)) {

@@ -299,9 +299,11 @@ TrainResult Trainer::run() {
         try {
           eval::ReportOptions options;
           options.title = fmt::format("{} (epoch {}) on {}", best_path, state.epoch, val_set->description());
-          options.config_yaml = config::to_yaml(c);
+          options.config_yaml = state.config_yaml;
+          const eval::AllMetrics metrics{report.voc07, report.voc,
+                                         eval::evaluate_coco(report.ground_truth, report.detections, static_cast<int64_t>(c.data.classes.size()))};
           const auto html = eval::write_report((fs::path(c.train.run_dir) / "report").string(), report.ground_truth, report.detections,
-                                               c.data.classes, options);
+                                               c.data.classes, metrics, options);
           spdlog::info("evaluation report: {}", html);
         } catch (const std::exception& e) {
           spdlog::warn("could not write the evaluation report: {}", e.what());  // a plot is never worth the run

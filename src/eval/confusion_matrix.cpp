@@ -4,6 +4,7 @@
 #include <fstream>
 #include <tuple>
 
+#include "ssd/util/csv.h"
 #include "ssd/util/error.h"
 
 namespace ssd::eval {
@@ -56,17 +57,11 @@ ConfusionMatrix confusion_matrix(const std::vector<data::Annotation>& gt, const 
 void write_confusion_csv(const std::string& path, const ConfusionMatrix& m, const std::vector<std::string>& names) {
   std::ofstream out(path);
   if (!out) throw DataError(path + ": cannot write");
-  // Class names can hold commas or quotes: quote every name, doubling inner quotes (RFC 4180).
-  auto quoted = [](const std::string& s) {
-    std::string q = "\"";
-    for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
-    return q + "\"";
-  };
   out << "true\\predicted";
-  for (const auto& n : names) out << "," << quoted(n);
+  for (const auto& n : names) out << "," << util::csv_quoted(n);
   out << ",background\n";
   for (size_t r = 0; r < m.counts.size(); ++r) {
-    out << (r < names.size() ? quoted(names[r]) : std::string("background"));
+    out << (r < names.size() ? util::csv_quoted(names[r]) : std::string("background"));
     for (int64_t v : m.counts[r]) out << "," << v;
     out << "\n";
   }

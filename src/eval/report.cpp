@@ -9,6 +9,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "ssd/util/csv.h"
 #include "ssd/util/error.h"
 #include "ssd/util/heatmap.h"
 #include "ssd/util/plot.h"
@@ -174,13 +175,12 @@ std::string embed_png(const std::string& path) {
 }  // namespace
 
 std::string write_report(const std::string& dir, const std::vector<data::Annotation>& gt, const std::vector<Detection>& dets,
-                         const std::vector<std::string>& names, const ReportOptions& options) {
+                         const std::vector<std::string>& names, const AllMetrics& metrics, const ReportOptions& options) {
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) throw DataError(dir + ": cannot create the report folder (" + ec.message() + ")");
   const auto C = static_cast<int64_t>(names.size());
-  const VocResult voc07 = evaluate_voc(gt, dets, C, true), voc = evaluate_voc(gt, dets, C, false);
-  const CocoResult coco = evaluate_coco(gt, dets, C);
+  const auto& [voc07, voc, coco] = metrics;
   const ConfusionMatrix cm = confusion_matrix(gt, dets, C, options.confusion_iou, options.confusion_score);
   write_plots(dir, voc, cm, names);
 
@@ -191,7 +191,7 @@ std::string write_report(const std::string& dir, const std::vector<data::Annotat
   std::ostringstream rows;
   for (size_t c = 0; c < names.size(); ++c) {
     const auto [f1, threshold] = best_f1(voc.curves[c]);
-    csv << "\"" << names[c] << "\"," << voc.num_gt[c] << "," << voc.num_det[c] << "," << cell(voc07.ap[c]) << "," << cell(voc.ap[c])
+    csv << util::csv_quoted(names[c]) << "," << voc.num_gt[c] << "," << voc.num_det[c] << "," << cell(voc07.ap[c]) << "," << cell(voc.ap[c])
         << "," << cell(coco.ap[c]) << "," << cell(coco.ap50[c]) << "," << cell(f1) << "," << cell(threshold) << "\n";
     rows << fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
                         escape_html(names[c]), voc.num_gt[c], voc.num_det[c], ap_text(voc07.ap[c]), ap_text(voc.ap[c]),

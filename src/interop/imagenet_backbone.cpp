@@ -9,6 +9,7 @@
 #include <functional>
 #include <map>
 #include <regex>
+#include <set>
 #include <sstream>
 
 #include "ssd/interop/state_dict_file.h"
@@ -105,7 +106,7 @@ LoadReport load_imagenet_backbone(model::SsdImpl& model, const std::string& path
   for (const auto& b : model.named_buffers()) ours[b.key()] = b.value();
 
   LoadReport report;
-  std::map<std::string, bool> filled;
+  std::set<std::string> filled;
   torch::NoGradGuard no_grad;
   for (const auto& [name, tensor] : read_state_dict(path)) {
     const Route r = route(name);
@@ -125,7 +126,7 @@ LoadReport load_imagenet_backbone(model::SsdImpl& model, const std::string& path
                       " but the model's " + r.target + " is " + shape(it->second) +
                       " (ImageNet weights fit the paper's layer widths: model.width_mult 1.0)");
     it->second.copy_(value.to(it->second.dtype()));
-    filled[r.target] = true;
+    filled.insert(r.target);
     report.loaded.push_back(r.target + " <- " + name + (r.note.empty() ? "" : " (" + r.note + ")"));
   }
   for (const auto& [name, tensor] : ours)

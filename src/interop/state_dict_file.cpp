@@ -342,71 +342,82 @@ at::Tensor materialise(const std::string& path, const std::string& name, const P
   return storage.as_strided(t.size, t.stride, t.offset).clone();
 }
 
+// torch >= 1.6: <archive>/data.pkl plus one record per storage, <archive>/data/<key>, read in place by LibTorch.
+Ref read_zip(const std::string& path, std::map<std::string, at::Tensor>& storages) {
+  std::unique_ptr<caffe2::serialize::PyTorchStreamReader> reader;
+  std::string pickle;
+  try {
+    reader = std::make_unique<caffe2::serialize::PyTorchStreamReader>(path);
+    const auto [data, size] = reader->getRecord("data.pkl");
+    pickle.assign(static_cast<const char*>(data.get()), size);
+  } catch (const c10::Error& e) {
+    throw DataError(path + ": not a readable torch.save zip archive (" + std::string(e.what_without_backtrace()) + ")");
+  }
+  Ref root = PickleMachine(path, pickle, 0).run();
+  for (const auto& [k, v] : find_state_dict(path, *root).entries) {
+    const auto& key = v->tensor.storage_key;
+    if (storages.count(key)) continue;
+    const std::string record = "data/" + key;
+    if (!reader->hasRecord(record)) throw DataError(path + ": storage record " + record + " is missing");
+    const auto [data, size] = reader->getRecord(record);
+    auto s = at::empty({static_cast<int64_t>(size / c10::elementSize(v->tensor.dtype))}, at::TensorOptions().dtype(v->tensor.dtype));
+    std::memcpy(s.data_ptr(), data.get(), static_cast<size_t>(s.numel()) * c10::elementSize(v->tensor.dtype));
+    storages[key] = s;
+  }
+  return root;
+}
+
+// Legacy (torch < 1.6): pickles of the magic number, the protocol version and sys_info, the object itself, the list
+// of storage keys; then each storage as an int64 element count and its raw little-endian bytes.
+Ref read_legacy(const std::string& path, const std::string& bytes, std::map<std::string, at::Tensor>& storages) {
+  // The first pickle is the magic number 0x1950a86a20f9469cfc6c: PROTO 2, LONG1 of 10 bytes, the bytes.
+  static const std::string kMagic("\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19", 14);
+  if (bytes.compare(0, kMagic.size(), kMagic) != 0)
+    throw DataError(path + ": not a PyTorch weights file (neither a zip archive nor the legacy torch.save format)");
+  size_t pos = 0;
+  auto next_pickle = [&] {
+    PickleMachine m(path, bytes, pos);
+    Ref value = m.run();
+    pos = m.position();
+    return value;
+  };
+  next_pickle();  // magic number
+  next_pickle();  // protocol version
+  next_pickle();  // sys_info
+  PickleMachine object(path, bytes, pos);
+  Ref root = object.run();
+  pos = object.position();
+  const Ref keys = next_pickle();
+  const auto& dtype_of = object.storage_dtypes();
+  for (const auto& key : keys->items) {
+    if (pos + 8 > bytes.size()) throw DataError(path + ": file ends before storage " + key->text);
+    int64_t count = 0;
+    std::memcpy(&count, bytes.data() + pos, 8);
+    pos += 8;
+    const auto dtype_it = dtype_of.find(key->text);
+    if (dtype_it == dtype_of.end()) throw DataError(path + ": storage " + key->text + " is listed but never used");
+    const auto dtype = dtype_it->second;
+    const size_t n = static_cast<size_t>(count) * c10::elementSize(dtype);
+    if (count < 0 || n > bytes.size() - pos) throw DataError(path + ": file ends inside storage " + key->text);
+    auto s = at::empty({count}, at::TensorOptions().dtype(dtype));
+    std::memcpy(s.data_ptr(), bytes.data() + pos, n);
+    pos += n;
+    storages[key->text] = s;
+  }
+  return root;
+}
+
 }  // namespace
 
 std::vector<std::pair<std::string, at::Tensor>> read_state_dict(const std::string& path) {
-  const std::string bytes = read_all(path);
+  std::ifstream head(path, std::ios::binary);
+  if (!head) throw DataError(path + ": weights file not found");
+  char signature[4] = {};
+  head.read(signature, 4);
+  head.close();
   std::map<std::string, at::Tensor> storages;
-  Ref root;
-  const bool zip = bytes.size() >= 4 && bytes.compare(0, 4, "PK\x03\x04") == 0;
-  if (zip) {
-    // torch >= 1.6: <archive>/data.pkl plus one record per storage, <archive>/data/<key>.
-    std::unique_ptr<caffe2::serialize::PyTorchStreamReader> reader;
-    std::string pickle;
-    try {
-      reader = std::make_unique<caffe2::serialize::PyTorchStreamReader>(path);
-      const auto [data, size] = reader->getRecord("data.pkl");
-      pickle.assign(static_cast<const char*>(data.get()), size);
-    } catch (const c10::Error& e) {
-      throw DataError(path + ": not a readable torch.save zip archive (" + std::string(e.what_without_backtrace()) + ")");
-    }
-    root = PickleMachine(path, pickle, 0).run();
-    const Value& dict = find_state_dict(path, *root);
-    for (const auto& [k, v] : dict.entries) {
-      const auto& key = v->tensor.storage_key;
-      if (storages.count(key)) continue;
-      const std::string record = "data/" + key;
-      if (!reader->hasRecord(record)) throw DataError(path + ": storage record " + record + " is missing");
-      const auto [data, size] = reader->getRecord(record);
-      auto s = at::empty({static_cast<int64_t>(size / c10::elementSize(v->tensor.dtype))}, at::TensorOptions().dtype(v->tensor.dtype));
-      std::memcpy(s.data_ptr(), data.get(), static_cast<size_t>(s.numel()) * c10::elementSize(v->tensor.dtype));
-      storages[key] = s;
-    }
-  } else {
-    // Legacy (torch < 1.6): pickles of the magic number, the protocol version and sys_info, the object itself,
-    // the list of storage keys; then each storage as an int64 element count and its raw little-endian bytes.
-    // The first pickle is the magic number 0x1950a86a20f9469cfc6c: PROTO 2, LONG1 of 10 bytes, the bytes.
-    static const std::string kMagic("\x80\x02\x8a\x0a\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19", 14);
-    if (bytes.compare(0, kMagic.size(), kMagic) != 0)
-      throw DataError(path + ": not a PyTorch weights file (neither a zip archive nor the legacy torch.save format)");
-    PickleMachine magic(path, bytes, 0);
-    magic.run();
-    PickleMachine version(path, bytes, magic.position());
-    version.run();
-    PickleMachine sys_info(path, bytes, version.position());
-    sys_info.run();
-    PickleMachine object(path, bytes, sys_info.position());
-    root = object.run();
-    PickleMachine keys_pickle(path, bytes, object.position());
-    const Ref keys = keys_pickle.run();
-    size_t pos = keys_pickle.position();
-    const auto& dtype_of = object.storage_dtypes();
-    for (const auto& key : keys->items) {
-      if (pos + 8 > bytes.size()) throw DataError(path + ": file ends before storage " + key->text);
-      int64_t count = 0;
-      std::memcpy(&count, bytes.data() + pos, 8);
-      pos += 8;
-      const auto dtype_it = dtype_of.find(key->text);
-      if (dtype_it == dtype_of.end()) throw DataError(path + ": storage " + key->text + " is listed but never used");
-      const auto dtype = dtype_it->second;
-      const size_t n = static_cast<size_t>(count) * c10::elementSize(dtype);
-      if (count < 0 || pos + n > bytes.size()) throw DataError(path + ": file ends inside storage " + key->text);
-      auto s = at::empty({count}, at::TensorOptions().dtype(dtype));
-      std::memcpy(s.data_ptr(), bytes.data() + pos, n);
-      pos += n;
-      storages[key->text] = s;
-    }
-  }
+  const Ref root = std::string(signature, 4) == std::string("PK\x03\x04", 4) ? read_zip(path, storages)
+                                                                                : read_legacy(path, read_all(path), storages);
   std::vector<std::pair<std::string, at::Tensor>> out;
   for (const auto& [k, v] : find_state_dict(path, *root).entries) {
     if (k->kind != Value::Kind::String) throw DataError(path + ": a state-dict key that is not a string");

@@ -12,6 +12,7 @@
 #include "ssd/config/load.h"
 #include "ssd/engine/lr_finder.h"
 #include "ssd/engine/trainer.h"
+#include "ssd/util/csv.h"
 #include "ssd/util/error.h"
 #include "ssd/util/plot.h"
 
@@ -206,7 +207,7 @@ TuneResult tune(const config::Config& base, const SearchSpace& input_space, cons
       const auto f = final_of(result.ranking[rank]);
       csv << rank + 1 << "," << t.id << "," << t.bracket << "," << whole_epochs(f.epochs) << "," << f.metric;
       for (const auto& [k, v] : t.params) csv << "," << v;
-      csv << "," << t.run_dir << ",\"" << t.failure << "\"\n";
+      csv << "," << t.run_dir << "," << util::csv_quoted(t.failure) << "\n";
     }
   }
   util::Panel panel;

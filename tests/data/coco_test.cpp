@@ -41,7 +41,8 @@ TEST(Coco, ReadsBoxesLabelsByNameCrowdAndBackgroundImages) {
   std::vector<std::string> bad;
   const auto [json, images] = coco_paths(root, "val");
   const auto annotations =
-      read_coco_instances(json, images, {"person", "cat", "dog"}, [&](const std::string& f, const std::string& why) { bad.push_back(f + ": " + why); });
+      read_coco_instances(json, images, {"person", "cat", "dog"}, [&](const std::string& f, const std::string& why) { bad.push_back(f + ": " + why); })
+          .images;
   ASSERT_EQ(annotations.size(), 2u);  // image 11 skipped: its only box is degenerate
   ASSERT_EQ(bad.size(), 1u);
   EXPECT_NE(bad[0].find("annotations[2]: degenerate bbox"), std::string::npos) << bad[0];

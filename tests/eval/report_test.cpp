@@ -78,7 +78,8 @@ TEST(Report, WritesEveryFileAndOneSelfContainedPage) {
   ReportOptions options;
   options.title = "unit <test>";
   options.config_yaml = "data: {classes: [dog, \"cat & co\"]}";
-  const auto html_path = write_report(dir, gt, dets, {"dog", "cat & co"}, options);
+  const AllMetrics metrics{evaluate_voc(gt, dets, 2, true), evaluate_voc(gt, dets, 2, false), evaluate_coco(gt, dets, 2)};
+  const auto html_path = write_report(dir, gt, dets, {"dog", "cat & co"}, metrics, options);
   for (const char* f : {"report.html", "per_class.csv", "pr_curves.png", "f1_confidence.png", "confusion_matrix.png", "confusion_matrix.csv"})
     EXPECT_GT(fs::file_size(fs::path(dir) / f), 0u) << f;
   std::stringstream html;

@@ -30,4 +30,14 @@ inline std::string interop_fixtures_problem() {
 
 inline nlohmann::json interop_expected() { return nlohmann::json::parse(std::ifstream(interop_dir() + "/expected.json")); }
 
+/// Base of the tests that read the fixtures: fails (never skips) when the reference could not make them.
+class InteropFiles : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const auto problem = interop_fixtures_problem();
+    ASSERT_TRUE(problem.empty()) << problem;
+  }
+  static std::string path(const std::string& name) { return interop_dir() + "/" + name; }
+};
+
 }  // namespace ssd::test

@@ -14,13 +14,8 @@
 namespace ssd::interop {
 namespace {
 
-class ImagenetBackbone : public ::testing::Test {
+class ImagenetBackbone : public test::InteropFiles {
  protected:
-  void SetUp() override {
-    const auto problem = test::interop_fixtures_problem();
-    ASSERT_TRUE(problem.empty()) << problem;
-  }
-  static std::string path(const std::string& name) { return test::interop_dir() + "/" + name; }
   static at::Tensor param(model::SsdImpl& m, const std::string& name) {
     for (const auto& p : m.named_parameters())
       if (p.key() == name) return p.value();

@@ -16,14 +16,12 @@
 namespace ssd::interop {
 namespace {
 
-class StateDictFile : public ::testing::Test {
+class StateDictFile : public test::InteropFiles {
  protected:
   void SetUp() override {
-    const auto problem = test::interop_fixtures_problem();
-    ASSERT_TRUE(problem.empty()) << problem;
-    expected_ = test::interop_expected();
+    InteropFiles::SetUp();
+    if (!HasFatalFailure()) expected_ = test::interop_expected();
   }
-  static std::string path(const std::string& name) { return test::interop_dir() + "/" + name; }
 
   void expect_same(const std::string& file) {
     SCOPED_TRACE(file);

@@ -11,6 +11,7 @@
 // image's path, byte size and modification time, so a data set is decoded once rather than at every start (Ultralytics' labels
 // cache does the same).
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,8 @@ struct YoloDataYaml {
   std::string file;                ///< the data.yaml path
   std::string base;                ///< folder that relative split paths start from (`path`, else the yaml's folder)
   std::vector<std::string> names;  ///< class names by YOLO class index
+  /// Split key -> its entries (image folders or .txt lists, as written), for every key holding a path or a list of them.
+  std::map<std::string, std::vector<std::string>> splits;
 };
 
 /// Reads <root>/data.yaml (or root itself when it is a .yaml file). Throws DataError naming the file and key.

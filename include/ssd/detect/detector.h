@@ -20,7 +20,7 @@ struct LoadedModel {
 /// eval mode. Throws CheckpointError / ConfigError.
 LoadedModel load_model(const std::string& checkpoint, const std::vector<std::string>& overrides, c10::Device device);
 
-/// Image files from paths that are files or folders (folders: .jpg .jpeg .png .bmp, sorted). DataError when a
+/// Image files from paths that are files or folders (folders: the images data::is_image_file knows, sorted). DataError when a
 /// path does not exist or nothing is found.
 std::vector<std::string> collect_images(const std::vector<std::string>& paths);
 

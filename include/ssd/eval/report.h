@@ -27,10 +27,16 @@ struct ReportOptions {
 /// {0, NaN} when the curve is empty.
 std::pair<double, double> best_f1(const PrCurve& curve);
 
-/// Scores ground truth and detections with every metric and writes the report's files into `dir` (created).
-/// Returns the path of report.html.
+/// The three metrics of one evaluation, computed once for the printed tables, the JSON and the report.
+struct AllMetrics {
+  VocResult voc07, voc;
+  CocoResult coco;
+};
+
+/// Writes the report's files into `dir` (created) from the metrics of these detections (their PR curves, AP per
+/// metric) and the confusion matrix it computes. Returns the path of report.html.
 std::string write_report(const std::string& dir, const std::vector<data::Annotation>& ground_truth,
                          const std::vector<Detection>& detections, const std::vector<std::string>& class_names,
-                         const ReportOptions& options);
+                         const AllMetrics& metrics, const ReportOptions& options);
 
 }  // namespace ssd::eval

@@ -6,9 +6,12 @@ published files use (torchvision's vgg16-397923af.pth, for one), with a JSON of 
 Usage: interop_fixtures.py OUT_DIR
 Writes OUT_DIR/{mixed,mobilenet_v2}_{zip,legacy}.pth, checkpoint_zip.pth, foreign_zip.pth, and under the names
 torchvision publishes them (legacy format, random weights): vgg16-397923af.pth (VGG16 with its classifier),
-mobilenet_v2-b0353104.pth, vgg16_features-amdegroot-88682ab5.pth (features, classifier NaN); and
+mobilenet_v2-b0353104.pth, vgg16_features-amdegroot-88682ab5.pth (features, classifier NaN),
+ssd300_vgg16_coco-b556d3b4.pth (torchvision's SSD300 for COCO's 91 classes, zip format) with ssd300_input.png and
+ssd300_outputs.pth (torchvision's head outputs and detections on that image); and
 OUT_DIR/expected.json: {file: [[name, dtype, shape, sum (float64), first up to 4 values flattened], ...],
-"vgg16_reduced_fc": {"fc6_weight_sum", "fc6_bias_sum", "fc7_weight_sum", "fc7_bias_sum"}} (fc6 / fc7 subsampled
+"vgg16_reduced_fc": {"fc6_weight_sum", "fc6_bias_sum", "fc7_weight_sum", "fc7_bias_sum"},
+"ssd300_vgg16_parameters": N} (fc6 / fc7 subsampled
 as the SSD paper does: every 4th filter, every 3rd kernel tap of fc6, every 4th input of fc7).
 """
 import json
@@ -26,6 +29,37 @@ def describe(state):
         out.append([name, str(t.dtype).replace("torch.", ""), list(t.shape), float(flat.double().sum()) if flat.numel() else 0.0,
                     [float(v) for v in flat[:4].double()]])
     return out
+
+
+def torchvision_ssd300(out_dir, expected):
+    """torchvision's SSD300-VGG16 as its COCO checkpoint is published (zip format, 91 classes; random weights), a test
+    image, and what torchvision computes on it: the head's raw outputs on its preprocessed input, and the detections
+    after its post-processing, in the image's pixels."""
+    torch.manual_seed(1)
+    ssd = torchvision.models.detection.ssd300_vgg16(weights=None, weights_backbone=None, num_classes=91).eval()
+    with torch.no_grad():
+        # A random head scores every class alike; a background bias spreads the scores as a trained model's are, so
+        # that the detections are few and well ordered rather than 200 near-ties.
+        for conv in ssd.head.classification_head.module_list:
+            conv.bias.view(-1, 91)[:, 0] += 4.0
+    torch.save(ssd.state_dict(), os.path.join(out_dir, "ssd300_vgg16_coco-b556d3b4.pth"))
+    expected["ssd300_vgg16_parameters"] = sum(p.numel() for p in ssd.parameters())
+    # A 400 x 300 picture (not square: the resize to 300 x 300 is part of what is compared), lossless PNG.
+    y, x = torch.meshgrid(torch.arange(300.0), torch.arange(400.0), indexing="ij")
+    picture = torch.stack([128 + 90 * torch.sin(x / 23) * torch.cos(y / 31), 120 + 100 * torch.cos((x + y) / 41),
+                           100 + 80 * torch.sin(x * y / 5000)])
+    picture[:, 60:180, 90:200] = torch.tensor([220.0, 40.0, 40.0]).view(3, 1, 1)  # a box-like object
+    picture[:, 150:280, 250:380] = torch.tensor([30.0, 60.0, 200.0]).view(3, 1, 1)
+    image = picture.clamp(0, 255).round().to(torch.uint8)
+    torchvision.io.write_png(image, os.path.join(out_dir, "ssd300_input.png"))
+    image = torchvision.io.read_image(os.path.join(out_dir, "ssd300_input.png")).float() / 255
+    with torch.no_grad():
+        batch, _ = ssd.transform([image])
+        head = ssd.head(list(ssd.backbone(batch.tensors).values()))
+        detections = ssd([image])[0]
+    torch.save({"input": batch.tensors[0], "bbox_regression": head["bbox_regression"][0], "cls_logits": head["cls_logits"][0],
+                "boxes": detections["boxes"], "scores": detections["scores"], "labels": detections["labels"]},
+               os.path.join(out_dir, "ssd300_outputs.pth"))
 
 
 def main(out_dir):
@@ -79,6 +113,7 @@ def main(out_dir):
     torch.save(features, os.path.join(out_dir, "vgg16_features-amdegroot-88682ab5.pth"), _use_new_zipfile_serialization=False)
     torch.save(files["mobilenet_v2"], os.path.join(out_dir, "mobilenet_v2-b0353104.pth"), _use_new_zipfile_serialization=False)
     expected["mobilenet_v2-b0353104.pth"] = expected["mobilenet_v2_legacy.pth"]
+    torchvision_ssd300(out_dir, expected)
     json.dump(expected, open(os.path.join(out_dir, "expected.json"), "w"), allow_nan=False)
 
 

@@ -20,7 +20,8 @@ int main(int argc, char** argv) {
       "ssd-detect: run an SSD checkpoint on images; writes annotated images and COCO-results JSON.\n\n"
       "Examples:\n"
       "  ssd-detect --checkpoint runs/shapes/best.pt data/generated/shapes/JPEGImages/000800.jpg --output out/\n"
-      "  ssd-detect --checkpoint runs/shapes images/ --json-out dets.json     # then: ssd-eval --dets dets.json ...\n\n"
+      "  ssd-detect --checkpoint runs/shapes images/ --json-out dets.json     # then: ssd-eval --dets dets.json ...\n"
+      "  ssd-detect --config configs/torchvision_ssd300_coco.yaml photo.jpg --output out/   # torchvision's COCO SSD300\n\n"
       "JSON boxes are [x, y, w, h] in original image pixels (0-based); image_id is the file stem and category_id\n"
       "the 1-based class index, or COCO's own ids for a model trained on COCO data (--coco-categories).",
       "ssd-detect"};
@@ -30,7 +31,9 @@ int main(int argc, char** argv) {
   std::vector<std::string> inputs;
   double score_thresh = -1, nms_iou = -1, draw_thresh = 0.5;
   int64_t top_k = -1, batch = 8;
-  app.add_option("--checkpoint", checkpoint, "Checkpoint file or run directory (its best.pt if present, else last.pt)")->required();
+  app.add_option("--checkpoint", checkpoint,
+                 "Checkpoint file or run directory (its best.pt if present, else last.pt); without it, --config builds the model "
+                 "and model.init_from names its weights (a torchvision SSD checkpoint)");
   app.add_option("inputs", inputs, "Image files or folders")->required();
   app.add_option("--output", output, "Folder for annotated images (boxes with class name and score)");
   app.add_option("--json-out", json_out, "Write all detections as COCO results JSON");
@@ -48,9 +51,18 @@ int main(int argc, char** argv) {
     if (score_thresh >= 0) overrides.push_back("postprocess.score_threshold=" + std::to_string(score_thresh));
     if (nms_iou >= 0) overrides.push_back("postprocess.nms_iou=" + std::to_string(nms_iou));
     if (top_k > 0) overrides.push_back("postprocess.max_per_image=" + std::to_string(top_k));
-    std::string path = checkpoint;
-    if (fs::is_directory(path)) path = fs::exists(fs::path(path) / "best.pt") ? (fs::path(path) / "best.pt").string() : path;
-    auto loaded = ssd::detect::load_model(path, overrides, c10::Device(c10::kCPU));
+    ssd::detect::LoadedModel loaded;
+    if (!checkpoint.empty()) {
+      loaded = ssd::detect::load_model(checkpoint, overrides, c10::Device(c10::kCPU));
+    } else if (!common.config_path.empty()) {
+      auto c = ssd::cli::load_config(common);
+      if (score_thresh >= 0) c.postprocess.score_threshold = score_thresh;
+      if (nms_iou >= 0) c.postprocess.nms_iou = nms_iou;
+      if (top_k > 0) c.postprocess.max_per_image = top_k;
+      loaded = ssd::detect::load_model_from_config(c, c10::Device(c10::kCPU));
+    } else {
+      throw ssd::ConfigError("ssd-detect: give --checkpoint (a trained run) or --config with model.init_from (torchvision weights)");
+    }
     c10::Device device(c10::kCPU);
     spdlog::info("{}", ssd::engine::apply_runtime(loaded.config.runtime, &device));
     loaded.model->to(device);

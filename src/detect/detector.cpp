@@ -12,6 +12,9 @@
 #include "ssd/data/image_files.h"
 #include "ssd/engine/checkpoint.h"
 #include "ssd/eval/evaluator.h"
+#include "ssd/interop/file_normalisation.h"
+#include "ssd/interop/imagenet_backbone.h"
+#include "ssd/interop/torchvision_ssd.h"
 #include "ssd/model/postprocess.h"
 #include "ssd/util/error.h"
 
@@ -20,12 +23,30 @@ namespace fs = std::filesystem;
 namespace ssd::detect {
 
 LoadedModel load_model(const std::string& checkpoint, const std::vector<std::string>& overrides, c10::Device device) {
-  const std::string path = engine::resolve_checkpoint_path(checkpoint);
+  // A run directory: its best checkpoint, the one meant when detecting or exporting (last.pt when none was scored).
+  const fs::path best = fs::path(checkpoint) / "best.pt";
+  const std::string path = engine::resolve_checkpoint_path(fs::is_directory(checkpoint) && fs::exists(best) ? best.string() : checkpoint);
   const auto state = engine::read_checkpoint_state(path);
   LoadedModel m;
   m.config = config::load_config_text(state.config_yaml, path + " (stored config)", overrides);
   m.model = model::build_ssd(m.config.model, static_cast<int64_t>(m.config.data.classes.size()) + 1);
   engine::load_checkpoint(path, m.model, nullptr);
+  m.model->to(device);
+  m.model->eval();
+  return m;
+}
+
+LoadedModel load_model_from_config(const config::Config& config, c10::Device device) {
+  // An ImageNet backbone alone would leave the heads random: only a whole detector is worth running.
+  if (config.model.init_from.empty())
+    throw ConfigError("model.init_from: a model built from a config alone has random heads; name the detector weights to run "
+                      "(--set model.init_from=ssd300_vgg16_coco-b556d3b4.pth) or give --checkpoint");
+  LoadedModel m;
+  m.config = config;
+  interop::adopt_file_normalisation(m.config.model);
+  m.model = model::build_ssd(m.config.model, static_cast<int64_t>(m.config.data.classes.size()) + 1);
+  interop::load_pretrained_backbone(*m.model, m.config.model);
+  interop::load_init_from(*m.model, m.config.model);
   m.model->to(device);
   m.model->eval();
   return m;

@@ -1,7 +1,6 @@
 #include "ssd/interop/imagenet_backbone.h"
 
 #include <ATen/ATen.h>
-#include <spdlog/fmt/ranges.h>
 #include <spdlog/spdlog.h>
 #include <torch/csrc/autograd/grad_mode.h>
 
@@ -12,6 +11,7 @@
 #include <set>
 #include <sstream>
 
+#include "ssd/interop/file_normalisation.h"
 #include "ssd/interop/state_dict_file.h"
 #include "ssd/util/error.h"
 
@@ -79,15 +79,6 @@ std::string why_initialised(const std::string& backbone, const std::string& ours
 
 }  // namespace
 
-std::optional<Normalisation> file_normalisation(const std::string& path) {
-  const std::string name = std::filesystem::path(path).filename().string();
-  // The amdegroot features were trained on 0..255 pixels minus the mean (0.48235, 0.45882, 0.40784) * 255.
-  if (name.find("amdegroot") != std::string::npos || name.rfind("vgg16_features", 0) == 0) return Normalisation{{123.0, 117.0, 104.0}, {1.0, 1.0, 1.0}};
-  for (const char* stem : {"vgg16-", "mobilenet_v2-", "mobilenet_v3_large-"})
-    if (name.rfind(stem, 0) == 0) return Normalisation{{123.675, 116.28, 103.53}, {58.395, 57.12, 57.375}};
-  return std::nullopt;
-}
-
 LoadReport load_imagenet_backbone(model::SsdImpl& model, const std::string& path) {
   if (!std::filesystem::exists(path)) {
     const std::string name = std::filesystem::path(path).filename().string();
@@ -134,54 +125,12 @@ LoadReport load_imagenet_backbone(model::SsdImpl& model, const std::string& path
   return report;
 }
 
-void adopt_file_normalisation(config::ModelConfig& model) {
-  if (model.pretrained_backbone.empty()) return;
-  const auto norm = file_normalisation(model.pretrained_backbone);
-  if (!norm) {
-    spdlog::warn("{}: not a file name torchvision publishes; the input normalisation stays model.pixel_mean / pixel_std "
-                 "as configured, check that it is the one the weights were trained with", model.pretrained_backbone);
-    return;
-  }
-  const config::ModelConfig defaults;
-  if (model.pixel_mean == norm->mean && model.pixel_std == norm->std) return;
-  if (model.pixel_mean == defaults.pixel_mean && model.pixel_std == defaults.pixel_std) {
-    model.pixel_mean = norm->mean;
-    model.pixel_std = norm->std;
-    spdlog::info("model.pixel_mean / pixel_std set to [{}] / [{}], the normalisation {} was trained with", fmt::join(norm->mean, ", "),
-                 fmt::join(norm->std, ", "), model.pretrained_backbone);
-  } else {
-    spdlog::warn("model.pixel_mean / pixel_std are configured as [{}] / [{}], but {} was trained with [{}] / [{}]; kept as configured",
-                 fmt::join(model.pixel_mean, ", "), fmt::join(model.pixel_std, ", "), model.pretrained_backbone, fmt::join(norm->mean, ", "),
-                 fmt::join(norm->std, ", "));
-  }
-}
-
 void load_pretrained_backbone(model::SsdImpl& model, const config::ModelConfig& config) {
   if (config.pretrained_backbone.empty()) return;
   const auto report = load_imagenet_backbone(model, config.pretrained_backbone);
-  spdlog::info("model.pretrained_backbone {}: {}", config.pretrained_backbone, report.summary());
+  spdlog::info("model.pretrained_backbone {}: {}; the heads are always initialised (the file's classes are not the detector's)",
+               config.pretrained_backbone, report.summary());
   for (const auto& line : report.loaded) spdlog::debug("  loaded {}", line);
-}
-
-std::string LoadReport::summary() const {
-  std::ostringstream os;
-  os << "loaded " << loaded.size() << " tensors";
-  // Grouped by reason, so that 40 extra-layer tensors read as one line.
-  auto grouped = [&](const std::vector<std::string>& lines, const char* title) {
-    std::map<std::string, std::vector<std::string>> by_reason;
-    for (const auto& line : lines) {
-      const size_t colon = line.find(": ");
-      by_reason[line.substr(colon + 2)].push_back(line.substr(0, colon));
-    }
-    for (const auto& [reason, names] : by_reason) {
-      os << "; " << title << " " << names.size() << " (" << reason << "): " << names.front();
-      if (names.size() > 1) os << ", ... " << names.back();
-    }
-  };
-  grouped(initialised, "left at initialisation");
-  grouped(unused, "not used from the file");
-  os << "; the heads are always initialised (the file's classes are not the detector's)";
-  return os.str();
 }
 
 }  // namespace ssd::interop

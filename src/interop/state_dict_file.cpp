@@ -141,6 +141,7 @@ class PickleMachine {
     const std::string what = module + "." + name;
     const bool allowed = what == "collections.OrderedDict" || what == "torch._utils._rebuild_tensor_v2" ||
                          what == "torch._utils._rebuild_tensor" || what == "torch._utils._rebuild_parameter" ||
+                         what == "torch.jit._pickle.restore_type_tag" ||
                          (module == "torch" && storage_types().count(name));
     if (!allowed) fail("the Python object " + what + ", which is not part of a state dict");
     auto g = make(Value::Kind::Global);
@@ -286,6 +287,11 @@ class PickleMachine {
       t->tensor.size = ints(*args.items[2]);
       t->tensor.stride = ints(*args.items[3]);
       return t;
+    }
+    // LibTorch's torch::pickle_save tags each dict with its type ("Dict[str, Tensor]"); Python drops the tag.
+    if (what == "torch.jit._pickle.restore_type_tag") {
+      if (args.items.empty()) fail(what + " without a value");
+      return args.items[0];
     }
     if (what == "torch._utils._rebuild_parameter") {
       if (args.items.empty() || args.items[0]->kind != Value::Kind::Tensor) fail(what + " without a tensor");

@@ -39,6 +39,17 @@ PriorTable ssd512_table() {
   return t;
 }
 
+PriorTable torchvision_ssd300_table() {
+  PriorTable t;
+  t.preset = "torchvision";
+  // torchvision's ssd300_vgg16: DefaultBoxGenerator(scales=[0.07, 0.15, 0.33, 0.51, 0.69, 0.87, 1.05]) at 300 px.
+  t.min_sizes = {21, 45, 99, 153, 207, 261};
+  t.max_sizes = {45, 99, 153, 207, 261, 315};
+  t.steps = {8, 16, 32, 64, 100, 300};
+  t.aspect_ratios = {{2}, {2, 3}, {2, 3}, {2, 3}, {2}, {2}};
+  return t;
+}
+
 namespace {
 
 // The paper's rule s_k = s_min + (s_max - s_min) * k / (m - 1), k = 0..m-1, with s_m = 1 for the
@@ -77,6 +88,7 @@ PriorTable resolve_priors(const config::PriorConfig& c, const std::string& backb
   PriorTable t;
   if (preset == "ssd300") t = ssd300_table();
   else if (preset == "ssd512") t = ssd512_table();
+  else if (preset == "torchvision") t = torchvision_ssd300_table();
   else if (preset == "scales") t = scales_table(c.s_min, c.s_max, image_size, levels);
   else throw ConfigError("model.priors.preset: unknown preset '" + preset + "'");
   if (c.preset == "auto") t.preset = "auto (" + preset + ")";

@@ -160,6 +160,15 @@ for m in ("voc07", "voc", "coco"):  # the same objects through normalised YOLO r
     assert abs((voc_gt[m]["mAP"] or 0) - (yolo_gt[m]["mAP"] or 0)) < 1e-6, (m, voc_gt[m]["mAP"], yolo_gt[m]["mAP"])
 PY
 
+echo "== ssd-export: a model torchvision has no SSD for (SSD-Lite MobileNetV2) is refused with the reason (exit 4), nothing written"
+set +e
+"$bin/ssd-export" --checkpoint "$work/run" --out "$work/export/model.pth" > "$work/export.log" 2>&1
+code=$?
+set -e
+[ $code -eq 4 ] || { cat "$work/export.log"; fail "ssd-export of SSD-Lite: expected exit code 4, got $code"; }
+grep -q "torchvision's SSD layout is a vgg16 backbone with the ssd head" "$work/export.log" || { cat "$work/export.log"; fail "ssd-export gave no reason"; }
+[ ! -e "$work/export/model.pth" ] || fail "ssd-export left a file behind"
+
 echo "== bad input: a config pointing at a missing data set exits 4 and names the path"
 set +e
 "$bin/ssd-train" --config "$work/tiny.yaml" --set "data.train.roots=[$work/nowhere]" > "$work/bad.log" 2>&1

@@ -57,7 +57,7 @@ TEST(Config, OutOfRangeNamesAllowedValues) {
   EXPECT_EQ(thrown_message<ConfigError>([] { load_config_text("postprocess:\n  nms_iou: 1.5\n", "c.yaml"); }),
             "c.yaml:2:12: postprocess.nms_iou: value 1.5 is not allowed: expected in [0, 1]");
   EXPECT_EQ(thrown_message<ConfigError>([] { load_config_text("model:\n  priors:\n    preset: ssd600\n", "c.yaml"); }),
-            "c.yaml:3:13: model.priors.preset: value ssd600 is not allowed: expected one of auto, ssd300, ssd512, scales");
+            "c.yaml:3:13: model.priors.preset: value ssd600 is not allowed: expected one of auto, ssd300, ssd512, torchvision, scales");
   EXPECT_EQ(thrown_message<ConfigError>([] { load_config_text("runtime:\n  device: gpu\n", "c.yaml"); }),
             "c.yaml:2:11: runtime.device: value gpu is not allowed: expected auto, cpu, cuda or cuda:N");
 }

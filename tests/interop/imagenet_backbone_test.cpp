@@ -6,6 +6,7 @@
 #include <ATen/ATen.h>
 
 #include "interop/fixtures.h"
+#include "ssd/interop/file_normalisation.h"
 #include "ssd/interop/imagenet_backbone.h"
 #include "ssd/interop/state_dict_file.h"
 #include "ssd/util/error.h"

@@ -59,7 +59,8 @@ struct AugmentConfig {
 /// model.priors.*: default boxes. Empty lists mean "take the value from the preset".
 struct PriorConfig {
   /// auto = the backbone's own preset for its image size (vgg16: ssd300 / ssd512; mobilenet_v2: ssdlite);
-  /// ssd300 / ssd512 = the SSD paper's tables; scales = the paper's linear s_min..s_max rule.
+  /// ssd300 / ssd512 = the SSD paper's tables; torchvision = torchvision's ssd300_vgg16 table (scales 0.07..1.05,
+  /// for its checkpoints); scales = the paper's linear s_min..s_max rule.
   std::string preset = "auto";
   /// Square box side per feature map, in input pixels.
   std::vector<double> min_sizes;
@@ -92,6 +93,10 @@ struct ModelConfig {
   /// torchvision ImageNet weights for the backbone, as published (vgg16-397923af.pth,
   /// vgg16_features-amdegroot-88682ab5.pth, mobilenet_v2-b0353104.pth); "" = from scratch. See interop/imagenet_backbone.h.
   std::string pretrained_backbone;
+  /// A whole detector to start from: a torchvision ssd300_vgg16 state dict (its COCO checkpoint
+  /// ssd300_vgg16_coco-b556d3b4.pth, or an ssd-export file); classification convolutions of another class count
+  /// are re-initialised. "" = none. See interop/torchvision_ssd.h.
+  std::string init_from;
   /// Box-coding variances (centre, size): deltas are divided by them.
   std::vector<double> variances = {0.1, 0.2};
   /// A default box matches a ground-truth box when their IoU is at least this.

@@ -16,9 +16,14 @@ struct LoadedModel {
   model::Ssd model{nullptr};
 };
 
-/// Builds the model from the checkpoint's stored config (plus overrides), loads its weights, moves it to device,
+/// Builds the model from the checkpoint's stored config (plus overrides); `checkpoint` is a file or a run directory
+/// (its best.pt, else last.pt), loads its weights, moves it to device,
 /// eval mode. Throws CheckpointError / ConfigError.
 LoadedModel load_model(const std::string& checkpoint, const std::vector<std::string>& overrides, c10::Device device);
+
+/// Builds the model that the config describes with the weights model.init_from names (a torchvision SSD checkpoint
+/// run as it is), on device, eval mode. ConfigError when model.init_from is empty.
+LoadedModel load_model_from_config(const config::Config& config, c10::Device device);
 
 /// Image files from paths that are files or folders (folders: the images data::is_image_file knows, sorted). DataError when a
 /// path does not exist or nothing is found.

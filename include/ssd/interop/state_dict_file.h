@@ -5,7 +5,8 @@
 // Why not torch::pickle_load: LibTorch 1.13's unpickler turns collections.OrderedDict into None, so every real
 // state dict (an OrderedDict carrying _metadata) fails, and it cannot read the legacy format at all. This reader
 // interprets the small part of the pickle protocol that torch.save uses for a state dict (containers, strings,
-// numbers, OrderedDict, tensor rebuilding through persistent storage ids); the zip container is read with
+// numbers, OrderedDict, tensor rebuilding through persistent storage ids; and the type tags of LibTorch's own
+// torch::pickle_save, so that ssd-export files read back); the zip container is read with
 // LibTorch's own PyTorchStreamReader. Anything else in the pickle (an arbitrary Python object) is an error that
 // names it.
 #include <string>

@@ -32,6 +32,9 @@ struct PriorTable {
 PriorTable ssd300_table();
 /// The SSD paper's SSD512 table (seven levels; Caffe ssd_pascal_512: min 20.48..460.8 px).
 PriorTable ssd512_table();
+/// torchvision's ssd300_vgg16 table (scales 0.07, 0.15, 0.33, ..., 1.05 of 300 px): its checkpoints' regressions
+/// are relative to these boxes.
+PriorTable torchvision_ssd300_table();
 
 /// Fills the table for `specs` from the config: preset (auto resolved to `backbone_preset`), then any
 /// non-empty list in the config replaces the preset's. Throws ConfigError naming the key when a list's

@@ -1,0 +1,45 @@
+#pragma once
+// torchvision's SSD300-VGG16 (torchvision.models.detection.ssd300_vgg16) as a file format: load its state dicts
+// (model.init_from: the published COCO checkpoint ssd300_vgg16_coco-b556d3b4.pth, or anyone's fine-tuned one) and
+// write ours under its names (ssd-export), so that Python's ssd300_vgg16(num_classes=N).load_state_dict(torch.load(f))
+// takes them.
+//
+// The two models are the same network with the same tensor shapes and output layout; only some names differ:
+//   ours                                    torchvision
+//   backbone.features.N, backbone.scale_weight, backbone.extra.K (K >= 1), backbone.extra.0.0 .. .6: the same
+//   backbone.extra.0.7 .. .11 (pool5, fc6, relu, fc7, relu)  backbone.extra.0.7.0 .. .4 (its nested fc Sequential)
+//   head.loc.N                              head.regression_head.module_list.N
+//   head.conf.N                             head.classification_head.module_list.N
+//   priors (a buffer)                       none: torchvision makes its default boxes at run time
+// Both flatten a head's [B, A*D, H, W] map to [B, H*W*A, D] in the same order, so the raw outputs agree element
+// by element. torchvision's default boxes are the model.priors.preset "torchvision" table, and its input
+// normalisation interop::file_normalisation's for these files.
+#include <string>
+
+#include "ssd/config/config.h"
+#include "ssd/interop/load_report.h"
+#include "ssd/model/ssd.h"
+
+namespace ssd::interop {
+
+/// Loads a torchvision SSD300-VGG16 state dict into the model (a vgg16 backbone with the ssd head). When the file
+/// scores another number of classes than the model (fine-tuning COCO's 91 to VOC's 21, say), the classification
+/// convolutions keep their initialisation and the report says so; everything else must fit: a shape mismatch is a
+/// DataError naming the tensor and both shapes. Throws DataError for a file it cannot read, a file with no tensor
+/// of this layout, or a model of another layout.
+LoadReport load_torchvision_ssd(model::SsdImpl& model, const std::string& path);
+
+/// Loads model.init_from, when set, and logs the report (a new run, not a resume; after model.pretrained_backbone,
+/// which it overrides). Warns when the model's default boxes are not the ones torchvision's model was trained with.
+void load_init_from(model::SsdImpl& model, const config::ModelConfig& config);
+
+/// Writes the model's weights under torchvision's names in the zip format of torch.save (a plain dict, which
+/// load_state_dict accepts), atomically. Throws DataError for a model of another layout or an unwritable path.
+void export_torchvision_ssd(model::SsdImpl& model, const std::string& path);
+
+/// Python that builds the matching torchvision model around an exported file: ssd300_vgg16 with this model's class
+/// count, default boxes (DefaultBoxGenerator), input normalisation and post-processing; or, for a model whose
+/// default boxes torchvision cannot express, a comment saying why.
+std::string torchvision_loader_script(const model::SsdImpl& model, const config::Config& config, const std::string& exported);
+
+}  // namespace ssd::interop

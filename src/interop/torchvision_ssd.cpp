@@ -1,0 +1,209 @@
+#include "ssd/interop/torchvision_ssd.h"
+
+#include <ATen/ATen.h>
+#include <spdlog/spdlog.h>
+#include <torch/csrc/autograd/grad_mode.h>
+#include <torch/csrc/jit/serialization/pickle.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <regex>
+#include <set>
+#include <sstream>
+
+#include "ssd/interop/file_normalisation.h"
+#include "ssd/interop/state_dict_file.h"
+#include "ssd/util/error.h"
+
+namespace fs = std::filesystem;
+
+namespace ssd::interop {
+
+namespace {
+
+std::string shape(const at::Tensor& t) {
+  std::ostringstream os;
+  os << t.sizes();
+  return os.str();
+}
+
+// Our name -> torchvision's; "" for what its model does not hold (our default boxes, a buffer).
+std::string torchvision_name(const std::string& ours) {
+  static const std::regex stage5(R"(backbone\.extra\.0\.(\d+)\.(.+))"), head(R"(head\.(loc|conf)\.(\d+)\.(.+))");
+  if (ours == "priors") return "";
+  std::smatch m;
+  // torchvision nests pool5, fc6, relu, fc7, relu in a Sequential at position 7 of extra.0; ours continues the list.
+  if (std::regex_match(ours, m, stage5) && std::stoi(m[1]) >= 7)
+    return "backbone.extra.0.7." + std::to_string(std::stoi(m[1]) - 7) + "." + m[2].str();
+  if (std::regex_match(ours, m, head))
+    return std::string("head.") + (m[1] == "loc" ? "regression_head" : "classification_head") + ".module_list." + m[2].str() + "." +
+           m[3].str();
+  return ours;
+}
+
+void check_layout(const model::SsdImpl& model, const std::string& what) {
+  if (model.backbone_name != "vgg16" || model.head_name != "ssd")
+    throw DataError(what + ": torchvision's SSD layout is a vgg16 backbone with the ssd head (ssd300_vgg16); this model is " +
+                    model.backbone_name + " with the " + model.head_name + " head");
+}
+
+struct Slot {
+  std::string ours;
+  at::Tensor tensor;
+};
+
+// torchvision's name -> our tensor, for every tensor the two models share.
+std::map<std::string, Slot> shared_tensors(model::SsdImpl& model) {
+  std::map<std::string, Slot> slots;
+  for (const auto& p : model.named_parameters())
+    if (const auto tv = torchvision_name(p.key()); !tv.empty()) slots[tv] = {p.key(), p.value()};
+  for (const auto& b : model.named_buffers())
+    if (const auto tv = torchvision_name(b.key()); !tv.empty()) slots[tv] = {b.key(), b.value()};
+  return slots;
+}
+
+// A classification convolution that differs from ours in its output rows only: the file scores another class count.
+bool other_class_count(const std::string& name, const at::Tensor& file, const at::Tensor& ours) {
+  if (name.find("classification_head") == std::string::npos || file.dim() != ours.dim()) return false;
+  for (int64_t d = 1; d < file.dim(); ++d)
+    if (file.size(d) != ours.size(d)) return false;
+  return true;
+}
+
+int64_t level_of(const std::string& name) {
+  static const std::regex level(R"(module_list\.(\d+)\.)");
+  std::smatch m;
+  return std::regex_search(name, m, level) ? std::stoll(m[1]) : 0;
+}
+
+}  // namespace
+
+LoadReport load_torchvision_ssd(model::SsdImpl& model, const std::string& path) {
+  if (!fs::exists(path))
+    throw DataError(path + ": weights file not found (model.init_from; torchvision publishes its COCO model as "
+                    "https://download.pytorch.org/models/ssd300_vgg16_coco-b556d3b4.pth)");
+  check_layout(model, path);
+  auto slots = shared_tensors(model);
+  LoadReport report;
+  std::set<std::string> handled;
+  torch::NoGradGuard no_grad;
+  for (const auto& [name, tensor] : read_state_dict(path)) {
+    const auto it = slots.find(name);
+    if (it == slots.end()) {
+      report.unused.push_back(name + ": not a tensor of torchvision's SSD-VGG16");
+      continue;
+    }
+    auto& slot = it->second;
+    if (tensor.sizes() != slot.tensor.sizes()) {
+      const int64_t anchors = model.prior_table().anchors_per_cell(static_cast<size_t>(level_of(name)));
+      if (other_class_count(name, tensor, slot.tensor) && tensor.size(0) % anchors == 0) {
+        // Fine-tuning to other classes: the scores per class cannot carry over, everything else does.
+        report.initialised.push_back(slot.ours + ": re-initialised, the file scores " + std::to_string(tensor.size(0) / anchors) +
+                                     " classes (with background) and the model " + std::to_string(model.num_classes()));
+        handled.insert(slot.ours);
+        continue;
+      }
+      throw DataError(path + ": tensor '" + name + "' is " + shape(tensor) + " but the model's " + slot.ours + " is " + shape(slot.tensor) +
+                      " (torchvision's SSD has the paper's layer widths, model.width_mult 1.0, and its default boxes per cell)");
+    }
+    slot.tensor.copy_(tensor.to(slot.tensor.dtype()));
+    handled.insert(slot.ours);
+    report.loaded.push_back(slot.ours + " <- " + name);
+  }
+  if (report.loaded.empty())
+    throw DataError(path + ": holds no tensor of torchvision's SSD-VGG16 (the first is " +
+                    (report.unused.empty() ? std::string("none") : report.unused.front().substr(0, report.unused.front().find(": "))) +
+                    "); model.init_from takes a state dict of torchvision.models.detection.ssd300_vgg16 or of ssd-export");
+  for (const auto& [tv, slot] : slots)
+    if (!handled.count(slot.ours)) report.initialised.push_back(slot.ours + ": not in the file");
+  return report;
+}
+
+void load_init_from(model::SsdImpl& model, const config::ModelConfig& config) {
+  if (config.init_from.empty()) return;
+  const auto report = load_torchvision_ssd(model, config.init_from);
+  spdlog::info("model.init_from {}: {}", config.init_from, report.summary());
+  for (const auto& line : report.loaded) spdlog::debug("  loaded {}", line);
+  if (model.prior_table().preset != "torchvision")
+    spdlog::warn("model.init_from: torchvision's SSD300 learned its box regressions against its own default boxes "
+                 "(model.priors.preset: torchvision), this model has the {} table: detections are off until fine-tuning "
+                 "has adapted the regressions", model.prior_table().preset);
+}
+
+void export_torchvision_ssd(model::SsdImpl& model, const std::string& path) {
+  check_layout(model, "ssd-export");
+  // torchvision builds VGG16 at the paper's widths only; a thinner model's file would not load there.
+  if (model.feature_specs().front().channels != 512)
+    throw DataError("ssd-export: torchvision's SSD-VGG16 has the paper's layer widths (conv4_3: 512 channels); this model has " +
+                    std::to_string(model.feature_specs().front().channels) + " (model.width_mult other than 1.0)");
+  c10::Dict<std::string, at::Tensor> state;
+  for (const auto& [tv, slot] : shared_tensors(model)) state.insert(tv, slot.tensor.detach().to(at::kCPU).contiguous().clone());
+  const std::vector<char> bytes = torch::jit::pickle_save(c10::IValue(state));
+  // Written beside the target and renamed over it, so that a failed write never leaves half a file under its name.
+  const std::string temporary = path + ".partial";
+  {
+    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    if (!out.flush()) throw DataError(path + ": cannot write the exported weights");
+  }
+  std::error_code error;
+  fs::rename(temporary, path, error);
+  if (error) throw DataError(path + ": cannot write the exported weights (" + error.message() + ")");
+}
+
+std::string torchvision_loader_script(const model::SsdImpl& model, const config::Config& config, const std::string& exported) {
+  const auto& t = model.prior_table();
+  const double S = static_cast<double>(model.image_size());
+  std::ostringstream py;
+  py.precision(9);
+  auto list = [&](const std::vector<double>& v, double scale) {
+    std::ostringstream os;
+    os.precision(9);
+    os << "[";
+    for (size_t i = 0; i < v.size(); ++i) os << (i ? ", " : "") << v[i] * scale;
+    os << "]";
+    return os.str();
+  };
+  py << "# Builds torchvision's SSD around " << exported << " (written by ssd-export): same network, default boxes,\n"
+     << "# input normalisation and post-processing as the C++ model. Needs torch and torchvision.\n"
+     << "import torch\n"
+     << "from torchvision.models import vgg16\n"
+     << "from torchvision.models.detection.anchor_utils import DefaultBoxGenerator\n"
+     << "from torchvision.models.detection.ssd import SSD, SSDFeatureExtractorVGG\n\n";
+  py << "aspect_ratios = [";
+  for (size_t k = 0; k < t.aspect_ratios.size(); ++k) py << (k ? ", " : "") << list(t.aspect_ratios[k], 1.0);
+  py << "]\n";
+  py << "anchors = DefaultBoxGenerator(aspect_ratios, steps=" << list(t.steps, 1.0) << ", clip=" << (t.clip ? "True" : "False") << ")\n";
+  // DefaultBoxGenerator's scales list ties each level's second square to the next level's first, which the SSD512
+  // table does not; the (w, h) pairs themselves describe any table exactly, in the order both models use.
+  py << "anchors._wh_pairs = [torch.tensor(p) for p in [\n";
+  for (size_t k = 0; k < t.min_sizes.size(); ++k) {
+    const double s = t.min_sizes[k] / S, s2 = std::sqrt(t.min_sizes[k] * t.max_sizes[k]) / S;
+    py << "    [[" << s << ", " << s << "], [" << s2 << ", " << s2 << "]";
+    for (double r : t.aspect_ratios[k]) {
+      const double q = std::sqrt(r);
+      py << ", [" << s * q << ", " << s / q << "], [" << s / q << ", " << s * q << "]";
+    }
+    py << "],\n";
+  }
+  py << "]]\n";
+  if (std::abs(t.offset - 0.5) > 1e-12)
+    py << "# note: this model puts box centres at offset " << t.offset << " of a cell; torchvision always uses 0.5\n";
+  const auto& m = config.model;
+  const auto& p = config.postprocess;
+  py << "model = SSD(SSDFeatureExtractorVGG(vgg16().features, highres=" << (model.image_size() == 512 ? "True" : "False") << "), anchors, ("
+     << model.image_size() << ", " << model.image_size() << "), num_classes=" << model.num_classes() << ",\n"
+     << "            image_mean=" << list(m.pixel_mean, 1.0 / 255) << ", image_std=" << list(m.pixel_std, 1.0 / 255) << ",\n"
+     << "            score_thresh=" << p.score_threshold << ", nms_thresh=" << p.nms_iou << ", topk_candidates=" << p.top_k_per_class
+     << ", detections_per_img=" << p.max_per_image << ")\n"
+     << "model.load_state_dict(torch.load(\"" << exported << "\"))\n"
+     << "model.eval()\n"
+     << "# Labels are 1-based: " << config.data.classes.size() << " classes, ";
+  for (size_t i = 0; i < config.data.classes.size() && i < 8; ++i) py << (i ? ", " : "") << i + 1 << " = " << config.data.classes[i];
+  py << (config.data.classes.size() > 8 ? ", ..." : "") << "\n";
+  return py.str();
+}
+
+}  // namespace ssd::interop

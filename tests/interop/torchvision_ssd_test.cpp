@@ -1,0 +1,184 @@
+// torchvision's SSD300-VGG16 both ways (interop/fixtures.h: a checkpoint under its published name with random weights,
+// and torchvision's own outputs): its checkpoint loads by name, our forward pass and our ssd-detect path give what
+// torchvision gives, fine-tuning to other classes re-initialises the classification convolutions only, and an
+// ssd-export file loads into torchvision (strictly) and gives the C++ model's outputs there.
+#include <gtest/gtest.h>
+
+#include <ATen/ATen.h>
+#include <torch/csrc/autograd/grad_mode.h>
+#include <torch/csrc/jit/serialization/pickle.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+
+#include "interop/fixtures.h"
+#include "ssd/config/load.h"
+#include "ssd/detect/detector.h"
+#include "ssd/interop/state_dict_file.h"
+#include "ssd/interop/torchvision_ssd.h"
+#include "ssd/util/error.h"
+#include "test_support.h"
+
+namespace ssd::interop {
+namespace {
+
+class TorchvisionSsd : public test::InteropFiles {
+ protected:
+  static std::string checkpoint() { return path("ssd300_vgg16_coco-b556d3b4.pth"); }
+  static std::map<std::string, at::Tensor> outputs() {
+    std::map<std::string, at::Tensor> out;
+    for (auto& [name, tensor] : read_state_dict(path("ssd300_outputs.pth"))) out[name] = tensor;
+    return out;
+  }
+  static model::Ssd torchvision_layout(int64_t num_classes) {
+    config::ModelConfig c;
+    c.priors.preset = "torchvision";
+    return model::build_ssd(c, num_classes);
+  }
+  static std::map<std::string, at::Tensor> tensors(model::SsdImpl& m) {
+    std::map<std::string, at::Tensor> out;
+    for (const auto& p : m.named_parameters()) out[p.key()] = p.value();
+    return out;
+  }
+  static double max_difference(const at::Tensor& a, const at::Tensor& b) { return (a - b).abs().max().item<double>(); }
+};
+
+TEST_F(TorchvisionSsd, CheckpointLoadsWholeAndTheForwardPassMatchesTorchvision) {
+  auto model = torchvision_layout(91);
+  const auto report = load_torchvision_ssd(*model, checkpoint());
+  EXPECT_EQ(report.loaded.size(), tensors(*model).size()) << report.summary();
+  EXPECT_TRUE(report.initialised.empty()) << report.summary();
+  EXPECT_TRUE(report.unused.empty()) << report.summary();
+  EXPECT_EQ(model->parameter_count(), test::interop_expected()["ssd300_vgg16_parameters"].get<int64_t>());
+  model->eval();
+  torch::NoGradGuard no_grad;
+  const auto ref = outputs();
+  const auto out = model->forward(ref.at("input").unsqueeze(0));
+  ASSERT_EQ(out.loc.sizes(), ref.at("bbox_regression").unsqueeze(0).sizes());
+  ASSERT_EQ(out.conf.sizes(), ref.at("cls_logits").unsqueeze(0).sizes());
+  EXPECT_LE(max_difference(out.loc[0], ref.at("bbox_regression")), 1e-4);
+  EXPECT_LE(max_difference(out.conf[0], ref.at("cls_logits")), 1e-4);
+}
+
+TEST_F(TorchvisionSsd, DefaultBoxesAreTorchvisionsTable) {
+  // torchvision's DefaultBoxGenerator for ssd300_vgg16: level 0 cell (0, 0) has boxes of scale 0.07 and
+  // sqrt(0.07 * 0.15) at centre (4 / 300, 4 / 300); 8732 boxes in all.
+  auto model = torchvision_layout(91);
+  const auto p = model->priors();
+  EXPECT_EQ(p.size(0), 8732);
+  EXPECT_NEAR(p[0][0].item<double>(), 4.0 / 300, 1e-7);
+  EXPECT_NEAR(p[0][2].item<double>(), 0.07, 1e-7);
+  EXPECT_NEAR(p[1][2].item<double>(), std::sqrt(0.07 * 0.15), 1e-7);
+}
+
+TEST_F(TorchvisionSsd, DetectGivesTorchvisionsDetections) {
+  auto c = config::load_config(std::string(SSD_SOURCE_DIR) + "/configs/torchvision_ssd300_coco.yaml",
+                               {"model.init_from=" + checkpoint()});
+  auto loaded = detect::load_model_from_config(c, c10::Device(c10::kCPU));
+  std::vector<std::string> skipped;
+  const auto dets = detect::detect_files(loaded, {path("ssd300_input.png")}, 1, c10::Device(c10::kCPU), &skipped)[0];
+  ASSERT_TRUE(skipped.empty());
+  const auto ref = outputs();
+  const auto boxes = ref.at("boxes"), scores = ref.at("scores"), labels = ref.at("labels");
+  ASSERT_GT(boxes.size(0), 0);
+  ASSERT_EQ(static_cast<int64_t>(dets.size()), boxes.size(0));
+  // Same order (descending score); scores equal to float rounding.
+  for (int64_t i = 0; i < boxes.size(0); ++i) {
+    const auto& d = dets[static_cast<size_t>(i)];
+    SCOPED_TRACE("detection " + std::to_string(i));
+    EXPECT_EQ(d.label, labels[i].item<int64_t>());
+    EXPECT_NEAR(d.score, scores[i].item<float>(), 1e-5);
+    EXPECT_NEAR(d.x1, boxes[i][0].item<float>(), 1e-3);
+    EXPECT_NEAR(d.y1, boxes[i][1].item<float>(), 1e-3);
+    EXPECT_NEAR(d.x2, boxes[i][2].item<float>(), 1e-3);
+    EXPECT_NEAR(d.y2, boxes[i][3].item<float>(), 1e-3);
+  }
+}
+
+TEST_F(TorchvisionSsd, FineTuningToOtherClassesReinitialisesOnlyTheClassificationConvolutions) {
+  auto model = torchvision_layout(21);
+  const auto before = tensors(*model);
+  std::map<std::string, at::Tensor> initial;
+  for (const auto& [name, t] : before) initial[name] = t.clone();
+  const auto report = load_torchvision_ssd(*model, checkpoint());
+  ASSERT_EQ(report.initialised.size(), 12u) << report.summary();  // six levels, weight and bias
+  for (const auto& line : report.initialised) {
+    EXPECT_NE(line.find("head.conf."), std::string::npos) << line;
+    EXPECT_NE(line.find("re-initialised, the file scores 91 classes (with background) and the model 21"), std::string::npos) << line;
+  }
+  std::map<std::string, at::Tensor> file;
+  for (auto& [name, t] : read_state_dict(checkpoint())) file[name] = t;
+  for (const auto& [name, t] : tensors(*model)) {
+    if (name.rfind("head.conf.", 0) == 0) EXPECT_TRUE(t.equal(initial.at(name))) << name;
+  }
+  EXPECT_TRUE(tensors(*model).at("head.loc.3.weight").equal(file.at("head.regression_head.module_list.3.weight")));
+  EXPECT_TRUE(tensors(*model).at("backbone.extra.0.8.weight").equal(file.at("backbone.extra.0.7.1.weight")));
+}
+
+TEST_F(TorchvisionSsd, MismatchesAndOtherFilesAreErrorsNamingWhat) {
+  config::ModelConfig thin;
+  thin.width_mult = 0.5;
+  auto model = model::build_ssd(thin, 91);
+  const auto message = test::thrown_message<DataError>([&] { load_torchvision_ssd(*model, checkpoint()); });
+  EXPECT_NE(message.find("ssd300_vgg16_coco-b556d3b4.pth: tensor 'backbone.scale_weight' is [512] but the model's "
+                         "backbone.scale_weight is [256]"),
+            std::string::npos)
+      << message;
+  auto full = torchvision_layout(91);
+  EXPECT_NE(test::thrown_message<DataError>([&] { load_torchvision_ssd(*full, path("mobilenet_v2-b0353104.pth")); }).find("holds no tensor of torchvision's SSD-VGG16"),
+            std::string::npos);
+  EXPECT_NE(test::thrown_message<DataError>([&] { export_torchvision_ssd(*model, path("never.pth")); }).find("paper's layer widths"),
+            std::string::npos);
+  EXPECT_FALSE(std::filesystem::exists(path("never.pth")));
+  config::ModelConfig lite;
+  lite.backbone = "mobilenet_v2";
+  auto other = model::build_ssd(lite, 91);
+  EXPECT_NE(test::thrown_message<DataError>([&] { export_torchvision_ssd(*other, path("never.pth")); }).find("vgg16 backbone with the ssd head"),
+            std::string::npos);
+}
+
+TEST_F(TorchvisionSsd, ExportLoadsIntoTorchvisionAndGivesTheSameOutputs) {
+  // The paper's default boxes, not torchvision's: the loader script has to carry them over.
+  torch::manual_seed(7);
+  config::Config c;
+  c.data.classes = {"cat", "dog", "bird", "fish"};
+  auto model = model::build_ssd(c.model, 5);
+  model->eval();
+  const std::string dir = path("export"), file = dir + "/ssd300_export.pth", loader = dir + "/ssd300_export.py";
+  std::filesystem::create_directories(dir);
+  export_torchvision_ssd(*model, file);
+  std::ofstream(loader) << torchvision_loader_script(*model, c, file);
+
+  // Our own round trip: the file loads back by name, whole.
+  auto again = model::build_ssd(c.model, 5);
+  const auto report = load_torchvision_ssd(*again, file);
+  EXPECT_TRUE(report.initialised.empty()) << report.summary();
+  for (const auto& [name, t] : tensors(*model)) EXPECT_TRUE(t.equal(tensors(*again).at(name))) << name;
+
+  // torchvision's: our outputs and default boxes on an input, for the reference to compare with its own.
+  torch::NoGradGuard no_grad;
+  const auto input = at::randn({3, 300, 300}) * 50;
+  const auto out = model->forward(input.unsqueeze(0));
+  c10::Dict<std::string, at::Tensor> ours;
+  ours.insert("input", input);
+  ours.insert("loc", out.loc[0].contiguous());
+  ours.insert("conf", out.conf[0].contiguous());
+  ours.insert("priors", model->priors().contiguous());
+  const auto bytes = torch::jit::pickle_save(c10::IValue(ours));
+  std::ofstream(dir + "/ours.pth", std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  for (const std::string& extra : {std::string(), loader}) {
+    SCOPED_TRACE(extra.empty() ? "ssd300_vgg16(num_classes=5).load_state_dict" : "ssd-export's loader script");
+    const std::string log = dir + "/roundtrip.log";
+    const std::string command = "/usr/bin/python3 " + std::string(SSD_SOURCE_DIR) + "/scripts/torchvision_roundtrip.py " + file + " " +
+                                dir + "/ours.pth " + extra + " > " + log + " 2>&1";
+    const int rc = std::system(command.c_str());
+    std::ifstream in(log);
+    const std::string said((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    EXPECT_EQ(rc, 0) << "torchvision could not take the export or gave other outputs:\n" << said;
+    EXPECT_NE(said.find("largest difference of the head outputs"), std::string::npos) << said;
+  }
+}
+
+}  // namespace
+}  // namespace ssd::interop

@@ -8,10 +8,11 @@ Writes OUT_DIR/{mixed,mobilenet_v2}_{zip,legacy}.pth, checkpoint_zip.pth, foreig
 torchvision publishes them (legacy format, random weights): vgg16-397923af.pth (VGG16 with its classifier),
 mobilenet_v2-b0353104.pth, vgg16_features-amdegroot-88682ab5.pth (features, classifier NaN),
 ssd300_vgg16_coco-b556d3b4.pth (torchvision's SSD300 for COCO's 91 classes, zip format) with ssd300_input.png and
-ssd300_outputs.pth (torchvision's head outputs and detections on that image); and
+ssd300_outputs.pth (torchvision's head outputs and detections on that image), mobilenet_v3_large-8738ca79.pth (zip),
+ssdlite320_mobilenet_v3_large_coco-a79551df.pth with ssdlite320_outputs.pth (the same for torchvision's SSD-Lite); and
 OUT_DIR/expected.json: {file: [[name, dtype, shape, sum (float64), first up to 4 values flattened], ...],
 "vgg16_reduced_fc": {"fc6_weight_sum", "fc6_bias_sum", "fc7_weight_sum", "fc7_bias_sum"},
-"ssd300_vgg16_parameters": N} (fc6 / fc7 subsampled
+"ssd300_vgg16_parameters": N, "ssdlite320_parameters": N} (fc6 / fc7 subsampled
 as the SSD paper does: every 4th filter, every 3rd kernel tap of fc6, every 4th input of fc7).
 """
 import json
@@ -29,6 +30,18 @@ def describe(state):
         out.append([name, str(t.dtype).replace("torch.", ""), list(t.shape), float(flat.double().sum()) if flat.numel() else 0.0,
                     [float(v) for v in flat[:4].double()]])
     return out
+
+
+def save_reference_outputs(ssd, image_path, out_path):
+    """What torchvision's detector computes on the image: its preprocessed input, the head's raw outputs on it, and
+    the detections after its post-processing, in the image's pixels."""
+    image = torchvision.io.read_image(image_path).float() / 255
+    with torch.no_grad():
+        batch, _ = ssd.eval().transform([image])
+        head = ssd.head(list(ssd.backbone(batch.tensors).values()))
+        detections = ssd([image])[0]
+    torch.save({"input": batch.tensors[0], "bbox_regression": head["bbox_regression"][0], "cls_logits": head["cls_logits"][0],
+                "boxes": detections["boxes"], "scores": detections["scores"], "labels": detections["labels"]}, out_path)
 
 
 def torchvision_ssd300(out_dir, expected):
@@ -50,16 +63,39 @@ def torchvision_ssd300(out_dir, expected):
                            100 + 80 * torch.sin(x * y / 5000)])
     picture[:, 60:180, 90:200] = torch.tensor([220.0, 40.0, 40.0]).view(3, 1, 1)  # a box-like object
     picture[:, 150:280, 250:380] = torch.tensor([30.0, 60.0, 200.0]).view(3, 1, 1)
+    # Texture everywhere: flat regions give equal scores at many positions, whose order no two sorts agree on.
+    picture += 12 * torch.randn(picture.shape, generator=torch.Generator().manual_seed(3))
     image = picture.clamp(0, 255).round().to(torch.uint8)
     torchvision.io.write_png(image, os.path.join(out_dir, "ssd300_input.png"))
-    image = torchvision.io.read_image(os.path.join(out_dir, "ssd300_input.png")).float() / 255
+    save_reference_outputs(ssd, os.path.join(out_dir, "ssd300_input.png"), os.path.join(out_dir, "ssd300_outputs.pth"))
+
+
+def torchvision_ssdlite320(out_dir, expected):
+    """torchvision's SSD-Lite with MobileNetV3-Large as its COCO checkpoint is published (91 classes, the reduced tail
+    that its builder makes without ImageNet weights; random weights), and what torchvision computes on the test image:
+    head outputs on its preprocessed input, and detections after its post-processing."""
+    torch.manual_seed(2)
+    ssd = torchvision.models.detection.ssdlite320_mobilenet_v3_large(weights=None, weights_backbone=None, num_classes=91)
     with torch.no_grad():
-        batch, _ = ssd.transform([image])
-        head = ssd.head(list(ssd.backbone(batch.tensors).values()))
-        detections = ssd([image])[0]
-    torch.save({"input": batch.tensors[0], "bbox_regression": head["bbox_regression"][0], "cls_logits": head["cls_logits"][0],
-                "boxes": detections["boxes"], "scores": detections["scores"], "labels": detections["labels"]},
-               os.path.join(out_dir, "ssd300_outputs.pth"))
+        # torchvision's SSD-Lite initialisation, N(0, 0.03), shrinks activations layer by layer until every score is
+        # the bias; He initialisation keeps them at unit scale, as in a trained network. Batch-norm statistics and
+        # affine values as training leaves them (not 0 / 1), so that using them in eval mode is part of what is
+        # compared; and a classification head whose scores spread as a trained one's do.
+        for m in ssd.modules():
+            if isinstance(m, torch.nn.Conv2d):
+                torch.nn.init.kaiming_normal_(m.weight, nonlinearity="relu")
+            if isinstance(m, torch.nn.BatchNorm2d):
+                m.running_mean.uniform_(-0.2, 0.2)
+                m.running_var.uniform_(0.5, 2.0)
+                m.weight.uniform_(0.5, 1.5)
+                m.bias.uniform_(-0.2, 0.2)
+                m.num_batches_tracked.fill_(1234)
+        for block in ssd.head.classification_head.module_list:
+            block[1].bias.view(-1, 91)[:, 0] += 4.0
+    ssd.eval()
+    torch.save(ssd.state_dict(), os.path.join(out_dir, "ssdlite320_mobilenet_v3_large_coco-a79551df.pth"))
+    expected["ssdlite320_parameters"] = sum(p.numel() for p in ssd.parameters())
+    save_reference_outputs(ssd, os.path.join(out_dir, "ssd300_input.png"), os.path.join(out_dir, "ssdlite320_outputs.pth"))
 
 
 def main(out_dir):
@@ -112,8 +148,12 @@ def main(out_dir):
         features[k] = torch.full((4,), float("nan"))
     torch.save(features, os.path.join(out_dir, "vgg16_features-amdegroot-88682ab5.pth"), _use_new_zipfile_serialization=False)
     torch.save(files["mobilenet_v2"], os.path.join(out_dir, "mobilenet_v2-b0353104.pth"), _use_new_zipfile_serialization=False)
+    mobilenet_v3 = torchvision.models.mobilenet_v3_large().state_dict()  # the ImageNet classifier: the full tail
+    torch.save(mobilenet_v3, os.path.join(out_dir, "mobilenet_v3_large-8738ca79.pth"))
+    expected["mobilenet_v3_large-8738ca79.pth"] = describe(mobilenet_v3)
     expected["mobilenet_v2-b0353104.pth"] = expected["mobilenet_v2_legacy.pth"]
     torchvision_ssd300(out_dir, expected)
+    torchvision_ssdlite320(out_dir, expected)
     json.dump(expected, open(os.path.join(out_dir, "expected.json"), "w"), allow_nan=False)
 
 

@@ -21,6 +21,7 @@ from torchvision.ops import batched_nms, nms
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import lr_goldens  # noqa: E402
 import optim_goldens  # noqa: E402
+import ssdlite_goldens  # noqa: E402
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "golden")
 if "--out" in sys.argv:
@@ -102,6 +103,7 @@ def main():
 
     write("lr_schedules.json", {"cases": lr_goldens.cases()})
     write("optimizers.json", {"cases": optim_goldens.cases()})
+    write("ssdlite320_mobilenet_v3_large.json", ssdlite_goldens.golden())
 
 
 if __name__ == "__main__":

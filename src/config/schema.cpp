@@ -326,7 +326,7 @@ Schema::Schema() {
         "data::TrainAugmentation", "Probability of a horizontal flip."),
 
     key<std::string>("model.backbone", [](Config& c) -> auto& { return c.model.backbone; }, any<std::string>(),
-        "model::build_ssd", "Backbone from the registry (ssd-train --list-backbones): vgg16, mobilenet_v2."),
+        "model::build_ssd", "Backbone from the registry (ssd-train --list-backbones): vgg16, mobilenet_v2, mobilenet_v3_large, mobilenet_v3_large_full_tail."),
     key<std::string>("model.head", [](Config& c) -> auto& { return c.model.head; }, any<std::string>(),
         "model::build_ssd", "Prediction head from the registry (--list-heads); auto = the backbone's usual head."),
     key<int64_t>("model.image_size", [](Config& c) -> auto& { return c.model.image_size; }, in_range<int64_t>(32, 4096),

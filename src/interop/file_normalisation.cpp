@@ -14,6 +14,8 @@ std::optional<Normalisation> file_normalisation(const std::string& path) {
   auto starts = [&](const char* stem) { return name.rfind(stem, 0) == 0; };
   // torchvision's SSD300 transform: Normalize(mean=(0.48235, 0.45882, 0.40784), std=1/255) on 0..1 pixels.
   if (starts("ssd300_vgg16")) return Normalisation{{0.48235 * 255, 0.45882 * 255, 0.40784 * 255}, {1.0, 1.0, 1.0}};
+  // torchvision's SSD-Lite transform: Normalize(mean=0.5, std=0.5) on 0..1 pixels.
+  if (starts("ssdlite320_mobilenet_v3_large")) return Normalisation{{127.5, 127.5, 127.5}, {127.5, 127.5, 127.5}};
   // The amdegroot features were trained on 0..255 pixels minus the Caffe VGG mean (123, 117, 104).
   if (name.find("amdegroot") != std::string::npos || starts("vgg16_features")) return Normalisation{{123.0, 117.0, 104.0}, {1.0, 1.0, 1.0}};
   for (const char* stem : {"vgg16-", "mobilenet_v2-", "mobilenet_v3_large-"})

@@ -68,12 +68,34 @@ Route mobilenet_v2_route(const std::string& name) {
   return {"", {}, name.rfind("classifier.", 0) == 0 ? "ImageNet's 1000-class output, not part of SSD" : "not a MobileNetV2 tensor"};
 }
 
+// torchvision's classifier numbers MobileNetV3's blocks 0..16 in one Sequential; SSD-Lite splits it inside the C4
+// block (13), after its expansion convolution, which is a source feature map:
+//   features.0..12 -> backbone.features.0.N      features.13.block.0 -> backbone.features.0.13
+//   features.13.block.K (K = 1..3) -> backbone.features.1.0.K      features.14..16 -> backbone.features.1.(N - 13)
+Route mobilenet_v3_large_route(const std::string& name) {
+  static const std::regex features(R"(features\.(\d+)\.(.+))"), c4(R"(block\.(\d+)\.(.+))");
+  std::smatch m;
+  if (!std::regex_match(name, m, features))
+    return {"", {}, name.rfind("classifier.", 0) == 0 ? "ImageNet's 1000-class output, not part of SSD" : "not a MobileNetV3 tensor"};
+  const int i = std::stoi(m[1]);
+  const std::string rest = m[2];
+  if (i <= 12) return {"backbone.features.0." + std::to_string(i) + "." + rest, {}, ""};
+  if (i == 13) {
+    std::smatch b;
+    if (!std::regex_match(rest, b, c4)) return {"", {}, "not a MobileNetV3 tensor"};
+    if (b[1] == "0") return {"backbone.features.0.13." + b[2].str(), {}, ""};
+    return {"backbone.features.1.0." + b[1].str() + "." + b[2].str(), {}, ""};
+  }
+  if (i <= 16) return {"backbone.features.1." + std::to_string(i - 13) + "." + rest, {}, ""};
+  return {"", {}, "not a MobileNetV3 tensor"};
+}
+
 // Why a backbone tensor of ours is not in an ImageNet classifier file.
 std::string why_initialised(const std::string& backbone, const std::string& ours) {
   if (ours.find("scale_weight") != std::string::npos) return "SSD's L2Norm scale (starts at 20)";
   if (ours.find("num_batches_tracked") != std::string::npos) return "a batch-norm counter the file does not keep";
   if (backbone == "vgg16" && ours.rfind("backbone.extra.0.", 0) != 0 && ours.rfind("backbone.extra.", 0) == 0) return "an SSD extra layer";
-  if (backbone == "mobilenet_v2" && ours.rfind("backbone.extra.", 0) == 0) return "an SSD-Lite extra block";
+  if (backbone.rfind("mobilenet", 0) == 0 && ours.rfind("backbone.extra.", 0) == 0) return "an SSD-Lite extra block";
   return "not in the file";
 }
 
@@ -90,7 +112,8 @@ LoadReport load_imagenet_backbone(model::SsdImpl& model, const std::string& path
   std::function<Route(const std::string&)> route;
   if (backbone == "vgg16") route = vgg16_route;
   else if (backbone == "mobilenet_v2") route = mobilenet_v2_route;
-  else throw DataError(path + ": model.pretrained_backbone has no ImageNet mapping for backbone '" + backbone + "' (vgg16, mobilenet_v2)");
+  else if (backbone == "mobilenet_v3_large" || backbone == "mobilenet_v3_large_full_tail") route = mobilenet_v3_large_route;
+  else throw DataError(path + ": model.pretrained_backbone has no ImageNet mapping for backbone '" + backbone + "' (vgg16, mobilenet_v2, mobilenet_v3_large_full_tail)");
 
   std::map<std::string, at::Tensor> ours;
   for (const auto& p : model.named_parameters()) ours[p.key()] = p.value();
@@ -115,7 +138,8 @@ LoadReport load_imagenet_backbone(model::SsdImpl& model, const std::string& path
     if (value.sizes() != it->second.sizes())
       throw DataError(path + ": tensor '" + name + "' is " + shape(tensor) + (r.convert ? " (" + shape(value) + " after subsampling)" : "") +
                       " but the model's " + r.target + " is " + shape(it->second) +
-                      " (ImageNet weights fit the paper's layer widths: model.width_mult 1.0)");
+                      " (ImageNet weights fit the paper's layer widths: model.width_mult 1.0" +
+                      (backbone == "mobilenet_v3_large" ? "; and MobileNetV3's full tail: backbone mobilenet_v3_large_full_tail" : "") + ")");
     it->second.copy_(value.to(it->second.dtype()));
     filled.insert(r.target);
     report.loaded.push_back(r.target + " <- " + name + (r.note.empty() ? "" : " (" + r.note + ")"));

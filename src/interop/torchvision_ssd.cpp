@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -29,24 +30,41 @@ std::string shape(const at::Tensor& t) {
   return os.str();
 }
 
-// Our name -> torchvision's; "" for what its model does not hold (our default boxes, a buffer).
-std::string torchvision_name(const std::string& ours) {
+// The torchvision detectors this reads and writes, and which of our models each one is.
+struct Layout {
+  std::string name;  ///< torchvision's, for messages
+  bool vgg = false;
+  const char* builder = "";
+};
+
+std::optional<Layout> layout_of(const model::SsdImpl& model) {
+  if (model.backbone_name == "vgg16" && model.head_name == "ssd") return Layout{"SSD-VGG16", true, "ssd300_vgg16"};
+  if ((model.backbone_name == "mobilenet_v3_large" || model.backbone_name == "mobilenet_v3_large_full_tail") &&
+      model.head_name == "ssdlite")
+    return Layout{"SSDLite-MobileNetV3", false, "ssdlite320_mobilenet_v3_large"};
+  return std::nullopt;
+}
+
+Layout require_layout(const model::SsdImpl& model, const std::string& what) {
+  if (auto layout = layout_of(model)) return *layout;
+  throw DataError(what + ": torchvision's SSD layouts are a vgg16 backbone with the ssd head (ssd300_vgg16) and mobilenet_v3_large "
+                  "with the ssdlite head (ssdlite320_mobilenet_v3_large); this model is " + model.backbone_name + " with the " +
+                  model.head_name + " head");
+}
+
+// Our name -> torchvision's; "" for what its model does not hold (our default boxes, a buffer). Below backbone.,
+// MobileNetV3's names are torchvision's already.
+std::string torchvision_name(const std::string& ours, const Layout& layout) {
   static const std::regex stage5(R"(backbone\.extra\.0\.(\d+)\.(.+))"), head(R"(head\.(loc|conf)\.(\d+)\.(.+))");
   if (ours == "priors") return "";
   std::smatch m;
   // torchvision nests pool5, fc6, relu, fc7, relu in a Sequential at position 7 of extra.0; ours continues the list.
-  if (std::regex_match(ours, m, stage5) && std::stoi(m[1]) >= 7)
+  if (layout.vgg && std::regex_match(ours, m, stage5) && std::stoi(m[1]) >= 7)
     return "backbone.extra.0.7." + std::to_string(std::stoi(m[1]) - 7) + "." + m[2].str();
   if (std::regex_match(ours, m, head))
     return std::string("head.") + (m[1] == "loc" ? "regression_head" : "classification_head") + ".module_list." + m[2].str() + "." +
            m[3].str();
   return ours;
-}
-
-void check_layout(const model::SsdImpl& model, const std::string& what) {
-  if (model.backbone_name != "vgg16" || model.head_name != "ssd")
-    throw DataError(what + ": torchvision's SSD layout is a vgg16 backbone with the ssd head (ssd300_vgg16); this model is " +
-                    model.backbone_name + " with the " + model.head_name + " head");
 }
 
 struct Slot {
@@ -55,12 +73,12 @@ struct Slot {
 };
 
 // torchvision's name -> our tensor, for every tensor the two models share.
-std::map<std::string, Slot> shared_tensors(model::SsdImpl& model) {
+std::map<std::string, Slot> shared_tensors(model::SsdImpl& model, const Layout& layout) {
   std::map<std::string, Slot> slots;
   for (const auto& p : model.named_parameters())
-    if (const auto tv = torchvision_name(p.key()); !tv.empty()) slots[tv] = {p.key(), p.value()};
+    if (const auto tv = torchvision_name(p.key(), layout); !tv.empty()) slots[tv] = {p.key(), p.value()};
   for (const auto& b : model.named_buffers())
-    if (const auto tv = torchvision_name(b.key()); !tv.empty()) slots[tv] = {b.key(), b.value()};
+    if (const auto tv = torchvision_name(b.key(), layout); !tv.empty()) slots[tv] = {b.key(), b.value()};
   return slots;
 }
 
@@ -70,6 +88,18 @@ bool other_class_count(const std::string& name, const at::Tensor& file, const at
   for (int64_t d = 1; d < file.dim(); ++d)
     if (file.size(d) != ours.size(d)) return false;
   return true;
+}
+
+// The default boxes torchvision's model was trained with, for this model's maps: its ssd300_vgg16 table, or SSD-Lite's
+// DefaultBoxGenerator([[2, 3]] * 6, min_ratio=0.2, max_ratio=0.95), which is the scales preset. Undefined where
+// torchvision has none (SSD512).
+at::Tensor torchvision_priors(const model::SsdImpl& model, const Layout& layout) {
+  if (layout.vgg && model.image_size() != 300) return {};
+  config::PriorConfig c;
+  c.preset = layout.vgg ? "torchvision" : "scales";
+  c.s_min = 0.2, c.s_max = 0.95;
+  const auto table = model::resolve_priors(c, c.preset, model.image_size(), model.feature_specs());
+  return model::make_priors(table, model.image_size(), model.feature_specs());
 }
 
 int64_t level_of(const std::string& name) {
@@ -82,17 +112,18 @@ int64_t level_of(const std::string& name) {
 
 LoadReport load_torchvision_ssd(model::SsdImpl& model, const std::string& path) {
   if (!fs::exists(path))
-    throw DataError(path + ": weights file not found (model.init_from; torchvision publishes its COCO model as "
-                    "https://download.pytorch.org/models/ssd300_vgg16_coco-b556d3b4.pth)");
-  check_layout(model, path);
-  auto slots = shared_tensors(model);
+    throw DataError(path + ": weights file not found (model.init_from; torchvision publishes its COCO models as "
+                    "https://download.pytorch.org/models/ssd300_vgg16_coco-b556d3b4.pth and "
+                    "https://download.pytorch.org/models/ssdlite320_mobilenet_v3_large_coco-a79551df.pth)");
+  const Layout layout = require_layout(model, path);
+  auto slots = shared_tensors(model, layout);
   LoadReport report;
   std::set<std::string> handled;
   torch::NoGradGuard no_grad;
   for (const auto& [name, tensor] : read_state_dict(path)) {
     const auto it = slots.find(name);
     if (it == slots.end()) {
-      report.unused.push_back(name + ": not a tensor of torchvision's SSD-VGG16");
+      report.unused.push_back(name + ": not a tensor of torchvision's " + layout.name);
       continue;
     }
     auto& slot = it->second;
@@ -106,16 +137,17 @@ LoadReport load_torchvision_ssd(model::SsdImpl& model, const std::string& path) 
         continue;
       }
       throw DataError(path + ": tensor '" + name + "' is " + shape(tensor) + " but the model's " + slot.ours + " is " + shape(slot.tensor) +
-                      " (torchvision's SSD has the paper's layer widths, model.width_mult 1.0, and its default boxes per cell)");
+                      " (torchvision's " + layout.name + " has the paper's layer widths, model.width_mult 1.0, and its default boxes per cell" +
+                      (layout.vgg ? std::string() : "; its COCO checkpoint has MobileNetV3's reduced tail, backbone mobilenet_v3_large") + ")");
     }
     slot.tensor.copy_(tensor.to(slot.tensor.dtype()));
     handled.insert(slot.ours);
     report.loaded.push_back(slot.ours + " <- " + name);
   }
   if (report.loaded.empty())
-    throw DataError(path + ": holds no tensor of torchvision's SSD-VGG16 (the first is " +
+    throw DataError(path + ": holds no tensor of torchvision's " + layout.name + " (the first is " +
                     (report.unused.empty() ? std::string("none") : report.unused.front().substr(0, report.unused.front().find(": "))) +
-                    "); model.init_from takes a state dict of torchvision.models.detection.ssd300_vgg16 or of ssd-export");
+                    "); model.init_from takes a state dict of torchvision.models.detection." + layout.builder + " or of ssd-export");
   for (const auto& [tv, slot] : slots)
     if (!handled.count(slot.ours)) report.initialised.push_back(slot.ours + ": not in the file");
   return report;
@@ -126,20 +158,24 @@ void load_init_from(model::SsdImpl& model, const config::ModelConfig& config) {
   const auto report = load_torchvision_ssd(model, config.init_from);
   spdlog::info("model.init_from {}: {}", config.init_from, report.summary());
   for (const auto& line : report.loaded) spdlog::debug("  loaded {}", line);
-  if (model.prior_table().preset != "torchvision")
-    spdlog::warn("model.init_from: torchvision's SSD300 learned its box regressions against its own default boxes "
-                 "(model.priors.preset: torchvision), this model has the {} table: detections are off until fine-tuning "
-                 "has adapted the regressions", model.prior_table().preset);
+  const auto theirs = torchvision_priors(model, require_layout(model, config.init_from));
+  if (!theirs.defined() || !theirs.sizes().equals(model.priors().sizes()) || !at::allclose(theirs, model.priors().cpu(), 0.0, 1e-6))
+    spdlog::warn("model.init_from: torchvision's model learned its box regressions against its own default boxes "
+                 "(model.priors.preset: torchvision for SSD300-VGG16, scales with s_min 0.2 and s_max 0.95 for SSD-Lite); this "
+                 "model has others ({}): detections are off until fine-tuning has adapted the regressions", model.prior_table().preset);
 }
 
 void export_torchvision_ssd(model::SsdImpl& model, const std::string& path) {
-  check_layout(model, "ssd-export");
+  const Layout layout = require_layout(model, "ssd-export");
+  if (!layout.vgg)
+    throw DataError("ssd-export: writes the VGG16 models (torchvision's ssd300_vgg16 layout); this model is " + model.backbone_name +
+                    " with the " + model.head_name + " head, which model.init_from reads but ssd-export does not write yet");
   // torchvision builds VGG16 at the paper's widths only; a thinner model's file would not load there.
   if (model.feature_specs().front().channels != 512)
     throw DataError("ssd-export: torchvision's SSD-VGG16 has the paper's layer widths (conv4_3: 512 channels); this model has " +
                     std::to_string(model.feature_specs().front().channels) + " (model.width_mult other than 1.0)");
   c10::Dict<std::string, at::Tensor> state;
-  for (const auto& [tv, slot] : shared_tensors(model)) state.insert(tv, slot.tensor.detach().to(at::kCPU).contiguous().clone());
+  for (const auto& [tv, slot] : shared_tensors(model, layout)) state.insert(tv, slot.tensor.detach().to(at::kCPU).contiguous().clone());
   const std::vector<char> bytes = torch::jit::pickle_save(c10::IValue(state));
   // Written beside the target and renamed over it, so that a failed write never leaves half a file under its name.
   const std::string temporary = path + ".partial";

@@ -1,6 +1,7 @@
 #include "ssd/model/registry.h"
 
 #include "ssd/model/mobilenet_v2.h"
+#include "ssd/model/mobilenet_v3.h"
 #include "ssd/model/vgg16.h"
 
 namespace ssd::model {
@@ -13,6 +14,10 @@ const util::Registry<BackboneFactory>& backbone_registry() {
            [](const BackboneOptions& o) { return std::make_shared<Vgg16Backbone>(o); }},
           {"mobilenet_v2", "MobileNetV2 with SSD-Lite extra blocks; width set by model.width_mult",
            [](const BackboneOptions& o) { return std::make_shared<MobileNetV2Backbone>(o); }},
+          {"mobilenet_v3_large", "MobileNetV3-Large with SSD-Lite extra blocks and the reduced tail: torchvision's ssdlite320_mobilenet_v3_large (from scratch, and its COCO checkpoint); width set by model.width_mult",
+           [](const BackboneOptions& o) { return std::make_shared<MobileNetV3LargeBackbone>(o, /*reduced_tail=*/true); }},
+          {"mobilenet_v3_large_full_tail", "MobileNetV3-Large with SSD-Lite extra blocks and the full tail, which the ImageNet file mobilenet_v3_large-8738ca79.pth fits; width set by model.width_mult",
+           [](const BackboneOptions& o) { return std::make_shared<MobileNetV3LargeBackbone>(o, /*reduced_tail=*/false); }},
       });
   return registry;
 }

@@ -96,6 +96,28 @@ TEST_F(ImagenetBackbone, MobileNetV2FeaturesWithBatchNormStatistics) {
   EXPECT_TRUE(has_line(report.initialised, "backbone.extra.0.0.0.weight: an SSD-Lite extra block"));
 }
 
+TEST_F(ImagenetBackbone, MobileNetV3FullTailSplitAtTheC4Expansion) {
+  config::ModelConfig c;
+  c.backbone = "mobilenet_v3_large_full_tail";
+  c.image_size = 320;
+  auto model = model::build_ssd(c, 21);
+  const std::string file = path("mobilenet_v3_large-8738ca79.pth");
+  const auto report = load_imagenet_backbone(*model, file);
+  size_t features = 0;
+  for (const auto& [name, value] : read_state_dict(file)) features += name.rfind("features.", 0) == 0;
+  EXPECT_EQ(report.loaded.size(), features);  // every ImageNet feature tensor, batch-norm statistics included
+  EXPECT_TRUE(has_line(report.loaded, "backbone.features.0.13.0.weight <- features.13.block.0.0.weight"));
+  EXPECT_TRUE(has_line(report.loaded, "backbone.features.1.0.2.fc1.weight <- features.13.block.2.fc1.weight"));
+  EXPECT_TRUE(has_line(report.loaded, "backbone.features.1.3.0.weight <- features.16.0.weight"));
+  EXPECT_TRUE(has_line(report.unused, "classifier.0.weight: ImageNet's 1000-class output"));
+  EXPECT_TRUE(has_line(report.initialised, "backbone.extra.0.0.0.weight: an SSD-Lite extra block"));
+  // torchvision's SSD-Lite default, the reduced tail, does not fit ImageNet's full one: the message says which does.
+  c.backbone = "mobilenet_v3_large";
+  auto reduced = model::build_ssd(c, 21);
+  EXPECT_NE(test::thrown_message<DataError>([&] { load_imagenet_backbone(*reduced, file); }).find("backbone mobilenet_v3_large_full_tail"),
+            std::string::npos);
+}
+
 TEST_F(ImagenetBackbone, AThinnerModelIsAnErrorNamingTheTensorAndBothShapes) {
   config::ModelConfig c;
   c.backbone = "mobilenet_v2";

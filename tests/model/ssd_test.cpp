@@ -5,6 +5,7 @@
 #include "ssd/config/load.h"
 #include "ssd/model/ssd.h"
 #include "ssd/util/error.h"
+#include "model/feature_maps.h"
 #include "test_support.h"
 
 namespace ssd::model {
@@ -17,16 +18,8 @@ config::ModelConfig vgg(int64_t size) {
   return c;
 }
 
-std::vector<int64_t> sizes_of(const std::vector<FeatureSpec>& specs) {
-  std::vector<int64_t> out;
-  for (const auto& s : specs) out.push_back(s.size);
-  return out;
-}
-std::vector<int64_t> channels_of(const std::vector<FeatureSpec>& specs) {
-  std::vector<int64_t> out;
-  for (const auto& s : specs) out.push_back(s.channels);
-  return out;
-}
+using test::channels_of;
+using test::sizes_of;
 
 TEST(Ssd300Vgg16, ParameterCountMatchesTorchvision) {
   auto model = build_ssd(vgg(300), 21);
@@ -91,7 +84,7 @@ TEST(BuildSsd, ConfigErrorsNameTheKey) {
   config::ModelConfig c = vgg(300);
   c.backbone = "vgg61";
   EXPECT_EQ(test::thrown_message<ConfigError>([&] { build_ssd(c, 21); }),
-            "model.backbone: unknown backbone 'vgg61' (did you mean 'vgg16'?); available: vgg16, mobilenet_v2");
+            "model.backbone: unknown backbone 'vgg61' (did you mean 'vgg16'?); available: vgg16, mobilenet_v2, mobilenet_v3_large, mobilenet_v3_large_full_tail");
   c = vgg(400);
   EXPECT_EQ(test::thrown_message<ConfigError>([&] { build_ssd(c, 21); }),
             "model.image_size: vgg16 is defined for 300 (SSD300) or 512 (SSD512), got 400");

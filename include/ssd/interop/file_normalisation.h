@@ -17,8 +17,8 @@ struct Normalisation {
 
 /// torchvision's ImageNet classifiers: the ImageNet mean and std (the model.pixel_mean / pixel_std defaults);
 /// the amdegroot VGG features: 0..255 pixels minus (123, 117, 104), unscaled; torchvision's ssd300_vgg16
-/// checkpoints: its transform's mean (0.48235, 0.45882, 0.40784) * 255 with std 1/255 * 255 = 1. nullopt for a
-/// name torchvision does not publish.
+/// checkpoints: its transform's mean (0.48235, 0.45882, 0.40784) * 255 with std 1/255 * 255 = 1; its
+/// ssdlite320_mobilenet_v3_large checkpoints: 127.5 and 127.5. nullopt for a name torchvision does not publish.
 std::optional<Normalisation> file_normalisation(const std::string& path);
 
 /// For a new run: the file that decides the normalisation is model.init_from (the whole network) when set, else

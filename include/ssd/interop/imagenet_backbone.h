@@ -9,6 +9,8 @@
 //     fc6 and fc7 keep their initialisation there.
 //   mobilenet_v2: mobilenet_v2-b0353104.pth / mobilenet_v2-7ebf99e0.pth, features.* by name (batch-norm statistics
 //     included).
+//   mobilenet_v3_large_full_tail: mobilenet_v3_large-8738ca79.pth / -5c1a4163.pth, features.* renumbered where SSD-Lite
+//     splits the C4 block (the reduced tail of backbone mobilenet_v3_large does not fit ImageNet's full one).
 // Everything else of the SSD (L2Norm scale, extra layers, heads) keeps its initialisation; the report says which
 // and why. A shape mismatch is an error naming the tensor and both shapes (width_mult must be 1.0).
 #include <string>

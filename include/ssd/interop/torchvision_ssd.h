@@ -1,8 +1,9 @@
 #pragma once
-// torchvision's SSD300-VGG16 (torchvision.models.detection.ssd300_vgg16) as a file format: load its state dicts
-// (model.init_from: the published COCO checkpoint ssd300_vgg16_coco-b556d3b4.pth, or anyone's fine-tuned one) and
-// write ours under its names (ssd-export), so that Python's ssd300_vgg16(num_classes=N).load_state_dict(torch.load(f))
-// takes them.
+// torchvision's SSD detectors as a file format. ssd300_vgg16: load its state dicts (model.init_from: the published COCO
+// checkpoint ssd300_vgg16_coco-b556d3b4.pth, or anyone's fine-tuned one) and write ours under its names (ssd-export),
+// so that Python's ssd300_vgg16(num_classes=N).load_state_dict(torch.load(f)) takes them. ssdlite320_mobilenet_v3_large
+// (backbone mobilenet_v3_large, whose names below backbone. are torchvision's): load its state dicts
+// (ssdlite320_mobilenet_v3_large_coco-a79551df.pth); the head names map as below.
 //
 // The two models are the same network with the same tensor shapes and output layout; only some names differ:
 //   ours                                    torchvision
@@ -12,8 +13,8 @@
 //   head.conf.N                             head.classification_head.module_list.N
 //   priors (a buffer)                       none: torchvision makes its default boxes at run time
 // Both flatten a head's [B, A*D, H, W] map to [B, H*W*A, D] in the same order, so the raw outputs agree element
-// by element. torchvision's default boxes are the model.priors.preset "torchvision" table, and its input
-// normalisation interop::file_normalisation's for these files.
+// by element. torchvision's default boxes are the model.priors.preset "torchvision" table for SSD300-VGG16 and the
+// "scales" preset (s_min 0.2, s_max 0.95) for SSD-Lite; its input normalisation is interop::file_normalisation's.
 #include <string>
 
 #include "ssd/config/config.h"
@@ -22,7 +23,8 @@
 
 namespace ssd::interop {
 
-/// Loads a torchvision SSD300-VGG16 state dict into the model (a vgg16 backbone with the ssd head). When the file
+/// Loads a torchvision SSD state dict into the model (a vgg16 backbone with the ssd head, or mobilenet_v3_large with the
+/// ssdlite head). When the file
 /// scores another number of classes than the model (fine-tuning COCO's 91 to VOC's 21, say), the classification
 /// convolutions keep their initialisation and the report says so; everything else must fit: a shape mismatch is a
 /// DataError naming the tensor and both shapes. Throws DataError for a file it cannot read, a file with no tensor
@@ -33,8 +35,9 @@ LoadReport load_torchvision_ssd(model::SsdImpl& model, const std::string& path);
 /// which it overrides). Warns when the model's default boxes are not the ones torchvision's model was trained with.
 void load_init_from(model::SsdImpl& model, const config::ModelConfig& config);
 
-/// Writes the model's weights under torchvision's names in the zip format of torch.save (a plain dict, which
-/// load_state_dict accepts), atomically. Throws DataError for a model of another layout or an unwritable path.
+/// Writes an SSD-VGG16's weights under torchvision's names in the zip format of torch.save (a plain dict, which
+/// load_state_dict accepts), atomically. Throws DataError for another model, a width other than the paper's, or an
+/// unwritable path.
 void export_torchvision_ssd(model::SsdImpl& model, const std::string& path);
 
 /// Python that builds the matching torchvision model around an exported file: ssd300_vgg16 with this model's class

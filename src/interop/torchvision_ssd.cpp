@@ -179,14 +179,21 @@ void export_torchvision_ssd(model::SsdImpl& model, const std::string& path) {
   const std::vector<char> bytes = torch::jit::pickle_save(c10::IValue(state));
   // Written beside the target and renamed over it, so that a failed write never leaves half a file under its name.
   const std::string temporary = path + ".partial";
+  std::error_code error;
   {
     std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
     out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    if (!out.flush()) throw DataError(path + ": cannot write the exported weights");
+    if (!out.flush()) {
+      fs::remove(temporary, error);
+      throw DataError(path + ": cannot write the exported weights");
+    }
   }
-  std::error_code error;
   fs::rename(temporary, path, error);
-  if (error) throw DataError(path + ": cannot write the exported weights (" + error.message() + ")");
+  if (error) {
+    const std::string reason = error.message();
+    fs::remove(temporary, error);
+    throw DataError(path + ": cannot write the exported weights (" + reason + ")");
+  }
 }
 
 std::string torchvision_loader_script(const model::SsdImpl& model, const config::Config& config, const std::string& exported) {

@@ -1,0 +1,133 @@
+#!/usr/bin/python3
+"""The Python side of bench/speed.py: seconds per training step (forward, matching, loss, backward, SGD step) or
+per forward pass of torchvision's detector of the same architecture, on the batch ssd-bench uses. Prints one JSON
+line in ssd-bench's format, with "side": "python".
+
+The step is torchvision's SSD.forward in training mode without its GeneralizedRCNNTransform (the batch is already
+normalised and at the input size, as ssd-bench's): backbone, head, default boxes, IoU matching, compute_loss (smooth
+L1 + cross-entropy with 3:1 hard negative mining), backward, SGD with momentum and weight decay.
+
+Usage: reference_speed.py --backbone vgg16|mobilenet_v3_large --image-size 300|512|320 --classes 21 --batch 8
+                          --mode train|forward [--warmup 2] [--iters 5] [--threads 0] [--objects 3]
+"""
+import argparse
+import json
+import math
+import os
+import time
+
+import torch
+import torchvision
+from torchvision.models import vgg16
+from torchvision.models.detection import ssd300_vgg16, ssdlite320_mobilenet_v3_large
+from torchvision.models.detection.anchor_utils import DefaultBoxGenerator
+from torchvision.models.detection.image_list import ImageList
+from torchvision.models.detection.ssd import SSD, SSDFeatureExtractorVGG
+from torchvision.ops import boxes as box_ops
+
+
+def bench_boxes(image, objects, classes):
+    """Object k of image i, as ssd-bench's bench_boxes (normalised xyxy; labels 1..classes-1)."""
+    boxes, labels = [], []
+    for k in range(objects):
+        t = math.fmod(0.37 * (image * objects + k) + 0.11, 1.0)
+        side = 0.1 + 0.4 * t
+        x, y = (1 - side) * math.fmod(3.1 * t, 1.0), (1 - side) * math.fmod(5.7 * t, 1.0)
+        boxes.append([x, y, x + side, y + side])
+        labels.append(1 + (image + k) % (classes - 1))
+    return torch.tensor(boxes), torch.tensor(labels)
+
+
+def conv_flops(model, images):
+    """Multiply-adds x 2 of every convolution in one forward pass (the arithmetic the model needs, the same on both
+    sides; activations, normalisation and pooling are left out as negligible)."""
+    total = [0]
+
+    def hook(module, inputs, output):
+        kh, kw = module.kernel_size
+        total[0] += 2 * output.numel() * (module.in_channels // module.groups) * kh * kw
+
+    handles = [m.register_forward_hook(hook) for m in model.modules() if isinstance(m, torch.nn.Conv2d)]
+    model.eval()
+    with torch.no_grad():
+        model.head(list(model.backbone(images).values()))
+    for h in handles:
+        h.remove()
+    return total[0]
+
+
+def build(backbone, size, classes):
+    if backbone == "vgg16" and size == 300:
+        return ssd300_vgg16(weights=None, weights_backbone=None, num_classes=classes)
+    if backbone == "vgg16" and size == 512:  # torchvision has no SSD512 builder; its parts make one
+        ratios = [[2], [2, 3], [2, 3], [2, 3], [2, 3], [2], [2]]
+        return SSD(SSDFeatureExtractorVGG(vgg16().features, highres=True), DefaultBoxGenerator(ratios), (512, 512), classes)
+    if backbone == "mobilenet_v3_large" and size == 320:
+        return ssdlite320_mobilenet_v3_large(weights=None, weights_backbone=None, num_classes=classes)
+    raise SystemExit(f"reference_speed.py: no torchvision model for {backbone} at {size}")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--backbone", default="vgg16")
+    ap.add_argument("--image-size", type=int, default=300)
+    ap.add_argument("--width", type=float, default=1.0)
+    ap.add_argument("--classes", type=int, default=21)
+    ap.add_argument("--batch", type=int, default=8)
+    ap.add_argument("--mode", choices=["train", "forward"], default="train")
+    ap.add_argument("--warmup", type=int, default=2)
+    ap.add_argument("--iters", type=int, default=5)
+    ap.add_argument("--threads", type=int, default=0)
+    ap.add_argument("--objects", type=int, default=3)
+    a = ap.parse_args()
+    if a.width != 1.0:
+        raise SystemExit("reference_speed.py: torchvision builds these models at width 1.0 only")
+    torch.set_num_threads(a.threads or os.cpu_count())
+    torch.manual_seed(1)
+    model = build(a.backbone, a.image_size, a.classes)
+    size = a.image_size
+    images = torch.randn(a.batch, 3, size, size)
+    targets = []
+    for i in range(a.batch):
+        boxes, labels = bench_boxes(i, a.objects, a.classes)
+        targets.append({"boxes": boxes * size, "labels": labels})  # torchvision's targets are in pixels
+    image_list = ImageList(images, [(size, size)] * a.batch)
+    optimizer = torch.optim.SGD(model.parameters(), lr=1e-3, momentum=0.9, weight_decay=5e-4)
+
+    def train_step():
+        model.train()
+        features = list(model.backbone(images).values())
+        head = model.head(features)
+        anchors = model.anchor_generator(image_list, features)
+        matched = []
+        for anchors_per_image, target in zip(anchors, targets):
+            matched.append(model.proposal_matcher(box_ops.box_iou(target["boxes"], anchors_per_image)))
+        losses = model.compute_loss(targets, head, anchors, matched)
+        loss = losses["bbox_regression"] + losses["classification"]
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        if not math.isfinite(float(loss)):
+            raise SystemExit("reference_speed.py: the loss diverged")
+
+    def forward():
+        model.eval()
+        with torch.no_grad():
+            head = model.head(list(model.backbone(images).values()))
+            float(head["cls_logits"].sum())
+
+    flops = conv_flops(model, images)
+    run = train_step if a.mode == "train" else forward
+    times = []
+    for i in range(a.warmup + a.iters):
+        start = time.perf_counter()
+        run()
+        if i >= a.warmup:
+            times.append(time.perf_counter() - start)
+    print(json.dumps({"side": "python", "model": f"{a.backbone}@{size}", "mode": a.mode, "batch": a.batch,
+                      "threads": torch.get_num_threads(), "parameters": sum(p.numel() for p in model.parameters()),
+                      "times": times, "forward_flops": flops, "torchvision": torchvision.__version__}))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,109 @@
+// ssd-bench: seconds per training step (forward, matching, loss, backward, SGD step) or per forward pass of one
+// model on a synthetic batch, for bench/speed.py, which runs bench/reference_speed.py (torchvision) on the same
+// shapes and writes the comparison. Prints one JSON line: {"side": "cpp", "model": ..., "mode": ..., "batch": ...,
+// "threads": ..., "parameters": ..., "times": [seconds per iteration after the warm-up]}.
+//
+// The batch is the same on both sides: images N(0, 1) from a seeded generator (the values do not change the work),
+// and bench_boxes' objects, which are written as a formula so that Python makes the same ones.
+#include <ATen/ATen.h>
+#include <torch/csrc/autograd/grad_mode.h>
+
+#include <CLI/CLI.hpp>
+#include <chrono>
+#include <cmath>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "ssd/config/config.h"
+#include "ssd/data/loader.h"
+#include "ssd/engine/runtime.h"
+#include "ssd/engine/train_step.h"
+#include "ssd/loss/detection_loss.h"
+#include "ssd/model/ssd.h"
+#include "ssd/optim/optimizer.h"
+
+namespace {
+
+// Object k of image i: a box of side 0.1..0.5 placed by a fixed formula, label 1 + (i + k) % (classes - 1).
+// bench/reference_speed.py's bench_boxes is the same formula.
+void bench_boxes(int64_t image, int64_t objects, int64_t classes, at::Tensor* boxes, at::Tensor* labels) {
+  std::vector<float> b;
+  std::vector<int64_t> l;
+  for (int64_t k = 0; k < objects; ++k) {
+    const double t = std::fmod(0.37 * static_cast<double>(image * objects + k) + 0.11, 1.0);
+    const double side = 0.1 + 0.4 * t, x = (1 - side) * std::fmod(3.1 * t, 1.0), y = (1 - side) * std::fmod(5.7 * t, 1.0);
+    b.insert(b.end(), {static_cast<float>(x), static_cast<float>(y), static_cast<float>(x + side), static_cast<float>(y + side)});
+    l.push_back(1 + (image + k) % (classes - 1));
+  }
+  *boxes = at::tensor(b).view({objects, 4});
+  *labels = at::tensor(l);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"ssd-bench: seconds per training step or forward pass on a synthetic batch (see bench/speed.py)", "ssd-bench"};
+  std::string backbone = "vgg16", mode = "train";
+  int64_t image_size = 300, classes = 21, batch = 8, warmup = 2, iters = 5, threads = 0, objects = 3;
+  double width = 1.0;
+  app.add_option("--backbone", backbone)->capture_default_str();
+  app.add_option("--image-size", image_size)->capture_default_str();
+  app.add_option("--width", width)->capture_default_str();
+  app.add_option("--classes", classes, "Including background")->capture_default_str();
+  app.add_option("--batch", batch)->capture_default_str();
+  app.add_option("--mode", mode, "train or forward")->check(CLI::IsMember({"train", "forward"}))->capture_default_str();
+  app.add_option("--warmup", warmup)->capture_default_str();
+  app.add_option("--iters", iters)->capture_default_str();
+  app.add_option("--threads", threads, "0 = every core")->capture_default_str();
+  app.add_option("--objects", objects, "Objects per image")->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+
+  ssd::config::Config c;
+  c.model.backbone = backbone;
+  c.model.image_size = image_size;
+  c.model.width_mult = width;
+  c.runtime.device = "cpu";
+  c.runtime.threads = threads;
+  c10::Device device(c10::kCPU);
+  ssd::engine::apply_runtime(c.runtime, &device);
+  auto model = ssd::model::build_ssd(c.model, classes);
+  auto loss_fn = ssd::loss::make_loss(c.loss);
+  const ssd::model::BoxCoder coder(c.model.variances[0], c.model.variances[1]);
+  auto optimizer = ssd::optim::make_optimizer(c.solver, model->parameters());
+
+  ssd::data::Batch b;
+  b.images = at::randn({batch, 3, image_size, image_size}, at::TensorOptions().dtype(at::kFloat));
+  for (int64_t i = 0; i < batch; ++i) {
+    at::Tensor boxes, labels;
+    bench_boxes(i, objects, classes, &boxes, &labels);
+    b.boxes.push_back(boxes);
+    b.labels.push_back(labels);
+    b.indices.push_back(static_cast<size_t>(i));
+  }
+
+  std::vector<double> times;
+  for (int64_t i = 0; i < warmup + iters; ++i) {
+    const auto start = std::chrono::steady_clock::now();
+    if (mode == "train") {
+      model->train();
+      const auto loss = ssd::engine::train_step(model, *optimizer, b, *loss_fn, coder, c, device);
+      if (!loss.finite()) {
+        std::cerr << "ssd-bench: the loss diverged\n";
+        return 1;
+      }
+    } else {
+      torch::NoGradGuard no_grad;
+      model->eval();
+      const auto out = model->forward(b.images);
+      (void)out.conf.sum().item<float>();
+    }
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (i >= warmup) times.push_back(seconds);
+  }
+  nlohmann::json out = {{"side", "cpp"},       {"model", backbone + "@" + std::to_string(image_size)},
+                        {"mode", mode},        {"batch", batch},
+                        {"threads", at::get_num_threads()}, {"parameters", model->parameter_count()},
+                        {"times", times}};
+  std::cout << out.dump() << std::endl;
+  return 0;
+}

@@ -7,6 +7,7 @@
 #include <opencv2/imgcodecs.hpp>
 
 #include "cli/common.h"
+#include "ssd/config/load.h"
 #include "ssd/data/coco.h"
 #include "ssd/detect/detector.h"
 #include "ssd/engine/runtime.h"
@@ -55,11 +56,7 @@ int main(int argc, char** argv) {
     if (!checkpoint.empty()) {
       loaded = ssd::detect::load_model(checkpoint, overrides, c10::Device(c10::kCPU));
     } else if (!common.config_path.empty()) {
-      auto c = ssd::cli::load_config(common);
-      if (score_thresh >= 0) c.postprocess.score_threshold = score_thresh;
-      if (nms_iou >= 0) c.postprocess.nms_iou = nms_iou;
-      if (top_k > 0) c.postprocess.max_per_image = top_k;
-      loaded = ssd::detect::load_model_from_config(c, c10::Device(c10::kCPU));
+      loaded = ssd::detect::load_model_from_config(ssd::config::load_config(common.config_path, overrides), c10::Device(c10::kCPU));
     } else {
       throw ssd::ConfigError("ssd-detect: give --checkpoint (a trained run) or --config with model.init_from (torchvision weights)");
     }

@@ -13,8 +13,7 @@
 #include "ssd/engine/checkpoint.h"
 #include "ssd/eval/evaluator.h"
 #include "ssd/interop/file_normalisation.h"
-#include "ssd/interop/imagenet_backbone.h"
-#include "ssd/interop/torchvision_ssd.h"
+#include "ssd/interop/initial_weights.h"
 #include "ssd/model/postprocess.h"
 #include "ssd/util/error.h"
 
@@ -45,8 +44,7 @@ LoadedModel load_model_from_config(const config::Config& config, c10::Device dev
   m.config = config;
   interop::adopt_file_normalisation(m.config.model);
   m.model = model::build_ssd(m.config.model, static_cast<int64_t>(m.config.data.classes.size()) + 1);
-  interop::load_pretrained_backbone(*m.model, m.config.model);
-  interop::load_init_from(*m.model, m.config.model);
+  interop::load_initial_weights(*m.model, m.config.model);
   m.model->to(device);
   m.model->eval();
   return m;

@@ -14,8 +14,7 @@
 #include "ssd/engine/runtime.h"
 #include "ssd/engine/train_step.h"
 #include "ssd/interop/file_normalisation.h"
-#include "ssd/interop/imagenet_backbone.h"
-#include "ssd/interop/torchvision_ssd.h"
+#include "ssd/interop/initial_weights.h"
 #include "ssd/loss/detection_loss.h"
 #include "ssd/model/ssd.h"
 #include "ssd/optim/optimizer.h"
@@ -90,8 +89,7 @@ LrFindReport find_lr(const config::Config& requested, c10::Device device, int re
   spdlog::info("range test on {} training images from {}", train_set.size(), train_set.description());
   seed_everything(seed);
   auto model = model::build_ssd(c.model, static_cast<int64_t>(c.data.classes.size()) + 1);
-  interop::load_pretrained_backbone(*model, c.model);
-  interop::load_init_from(*model, c.model);
+  interop::load_initial_weights(*model, c.model);
   model->to(device);
   const auto groups = optim::make_param_groups(model->named_parameters().pairs(), c.solver, false);
   auto optimizer = optim::make_optimizer(c.solver, groups);

@@ -22,8 +22,7 @@
 #include "ssd/eval/evaluator.h"
 #include "ssd/eval/report.h"
 #include "ssd/interop/file_normalisation.h"
-#include "ssd/interop/imagenet_backbone.h"
-#include "ssd/interop/torchvision_ssd.h"
+#include "ssd/interop/initial_weights.h"
 #include "ssd/loss/detection_loss.h"
 #include "ssd/engine/early_stopping.h"
 #include "ssd/lr/controller.h"
@@ -113,10 +112,7 @@ TrainResult Trainer::run() {
   // Seeded here, not only in main: the initial weights are part of what makes a run reproducible.
   seed_everything(seed);
   auto model = model::build_ssd(c.model, static_cast<int64_t>(c.data.classes.size()) + 1);
-  if (checkpoint_path.empty()) {
-    interop::load_pretrained_backbone(*model, c.model);
-    interop::load_init_from(*model, c.model);
-  }
+  if (checkpoint_path.empty()) interop::load_initial_weights(*model, c.model);
   model->to(device_);
   const auto groups = optim::make_param_groups(model->named_parameters().pairs(), c.solver,
                                                /*split_biases=*/c.schedule.warmup.bias_lr > 0);

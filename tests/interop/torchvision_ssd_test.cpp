@@ -15,6 +15,7 @@
 #include "interop/fixtures.h"
 #include "ssd/config/load.h"
 #include "ssd/detect/detector.h"
+#include "ssd/interop/initial_weights.h"
 #include "ssd/interop/state_dict_file.h"
 #include "ssd/interop/torchvision_ssd.h"
 #include "ssd/util/error.h"
@@ -147,6 +148,18 @@ TEST_F(TorchvisionSsd, FineTuningToOtherClassesReinitialisesOnlyTheClassificatio
   }
   EXPECT_TRUE(tensors(*model).at("head.loc.3.weight").equal(file.at("head.regression_head.module_list.3.weight")));
   EXPECT_TRUE(tensors(*model).at("backbone.extra.0.8.weight").equal(file.at("backbone.extra.0.7.1.weight")));
+}
+
+TEST_F(TorchvisionSsd, InitFromReplacesThePretrainedBackboneWhichIsNotRead) {
+  config::ModelConfig c;
+  c.priors.preset = "torchvision";
+  c.pretrained_backbone = path("no-such-imagenet-file.pth");  // reading it would throw
+  c.init_from = checkpoint();
+  auto model = model::build_ssd(c, 91);
+  load_initial_weights(*model, c);
+  std::map<std::string, at::Tensor> file;
+  for (auto& [name, t] : read_state_dict(checkpoint())) file[name] = t;
+  EXPECT_TRUE(tensors(*model).at("backbone.features.0.weight").equal(file.at("backbone.features.0.weight")));
 }
 
 TEST_F(TorchvisionSsd, MismatchesAndOtherFilesAreErrorsNamingWhat) {

@@ -31,8 +31,8 @@ namespace ssd::interop {
 /// of this layout, or a model of another layout.
 LoadReport load_torchvision_ssd(model::SsdImpl& model, const std::string& path);
 
-/// Loads model.init_from, when set, and logs the report (a new run, not a resume; after model.pretrained_backbone,
-/// which it overrides). Warns when the model's default boxes are not the ones torchvision's model was trained with.
+/// Loads model.init_from, when set, and logs the report (a new run, not a resume: interop::load_initial_weights).
+/// Warns when the model's default boxes are not the ones torchvision's model was trained with.
 void load_init_from(model::SsdImpl& model, const config::ModelConfig& config);
 
 /// Writes an SSD-VGG16's weights under torchvision's names in the zip format of torch.save (a plain dict, which

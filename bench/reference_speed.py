@@ -1,14 +1,16 @@
 #!/usr/bin/python3
-"""The Python side of bench/speed.py: seconds per training step (forward, matching, loss, backward, SGD step) or
-per forward pass of torchvision's detector of the same architecture, on the batch ssd-bench uses. Prints one JSON
-line in ssd-bench's format, with "side": "python".
+"""The Python side of bench/speed.py: seconds per training step (forward, matching, loss, backward, SGD step), per
+forward pass of torchvision's detector of the same architecture on the batch ssd-bench uses, or per batch of
+end-to-end inference on JPEG files (torchvision.io.read_image, then the model called as torchvision's users call it:
+its transform resizes and normalises, forward, its post-processing with ssd-detect's thresholds, boxes in pixels).
+Prints one JSON line in ssd-bench's format, with "side": "python".
 
 The step is torchvision's SSD.forward in training mode without its GeneralizedRCNNTransform (the batch is already
 normalised and at the input size, as ssd-bench's): backbone, head, default boxes, IoU matching, compute_loss (smooth
 L1 + cross-entropy with 3:1 hard negative mining), backward, SGD with momentum and weight decay.
 
-Usage: reference_speed.py --backbone vgg16|mobilenet_v3_large --image-size 300|512|320 --classes 21 --batch 8
-                          --mode train|forward [--warmup 2] [--iters 5] [--threads 0] [--objects 3]
+Usage: reference_speed.py --backbone vgg16|mobilenet_v3_large|mobilenet_v2 --image-size 300|512|320 [--width 1.0] --classes 21 --batch 8
+                          --mode train|forward|detect [--images DIR] [--warmup 2] [--iters 5] [--threads 0] [--objects 3]
 """
 import argparse
 import json
@@ -24,6 +26,8 @@ from torchvision.models.detection.anchor_utils import DefaultBoxGenerator
 from torchvision.models.detection.image_list import ImageList
 from torchvision.models.detection.ssd import SSD, SSDFeatureExtractorVGG
 from torchvision.ops import boxes as box_ops
+
+from ssdlite_mobilenet_v2 import ssdlite_mobilenet_v2
 
 
 def bench_boxes(image, objects, classes):
@@ -56,7 +60,7 @@ def conv_flops(model, images):
     return total[0]
 
 
-def build(backbone, size, classes):
+def build(backbone, size, classes, width):
     if backbone == "vgg16" and size == 300:
         return ssd300_vgg16(weights=None, weights_backbone=None, num_classes=classes)
     if backbone == "vgg16" and size == 512:  # torchvision has no SSD512 builder; its parts make one
@@ -64,6 +68,8 @@ def build(backbone, size, classes):
         return SSD(SSDFeatureExtractorVGG(vgg16().features, highres=True), DefaultBoxGenerator(ratios), (512, 512), classes)
     if backbone == "mobilenet_v3_large" and size == 320:
         return ssdlite320_mobilenet_v3_large(weights=None, weights_backbone=None, num_classes=classes)
+    if backbone == "mobilenet_v2":  # torchvision has no builder; bench/ssdlite_mobilenet_v2.py makes one from its parts
+        return ssdlite_mobilenet_v2(classes, size, width)
     raise SystemExit(f"reference_speed.py: no torchvision model for {backbone} at {size}")
 
 
@@ -74,17 +80,18 @@ def main():
     ap.add_argument("--width", type=float, default=1.0)
     ap.add_argument("--classes", type=int, default=21)
     ap.add_argument("--batch", type=int, default=8)
-    ap.add_argument("--mode", choices=["train", "forward"], default="train")
+    ap.add_argument("--mode", choices=["train", "forward", "detect"], default="train")
+    ap.add_argument("--images")
     ap.add_argument("--warmup", type=int, default=2)
     ap.add_argument("--iters", type=int, default=5)
     ap.add_argument("--threads", type=int, default=0)
     ap.add_argument("--objects", type=int, default=3)
     a = ap.parse_args()
-    if a.width != 1.0:
+    if a.width != 1.0 and a.backbone != "mobilenet_v2":
         raise SystemExit("reference_speed.py: torchvision builds these models at width 1.0 only")
     torch.set_num_threads(a.threads or os.cpu_count())
     torch.manual_seed(1)
-    model = build(a.backbone, a.image_size, a.classes)
+    model = build(a.backbone, a.image_size, a.classes, a.width)
     size = a.image_size
     images = torch.randn(a.batch, 3, size, size)
     targets = []
@@ -116,8 +123,23 @@ def main():
             head = model.head(list(model.backbone(images).values()))
             float(head["cls_logits"].sum())
 
+    files = sorted(os.path.join(a.images, f) for f in os.listdir(a.images)) if a.mode == "detect" else []
+    # ssd-detect's defaults (config key postprocess): score 0.01, NMS IoU 0.45, 200 per class, 200 per image.
+    model.score_thresh, model.nms_thresh, model.topk_candidates, model.detections_per_img = 0.01, 0.45, 200, 200
+    detections = [0]
+    step = [0]
+
+    def detect():
+        model.eval()
+        batch_files = [files[(step[0] * a.batch + k) % len(files)] for k in range(a.batch)]
+        step[0] += 1
+        with torch.no_grad():
+            inputs = [torchvision.io.read_image(f, torchvision.io.ImageReadMode.RGB).float() / 255 for f in batch_files]
+            found = model(inputs)
+        detections[0] = sum(int(d["scores"].numel()) for d in found)
+
     flops = conv_flops(model, images)
-    run = train_step if a.mode == "train" else forward
+    run = {"train": train_step, "forward": forward, "detect": detect}[a.mode]
     times = []
     for i in range(a.warmup + a.iters):
         start = time.perf_counter()
@@ -126,7 +148,7 @@ def main():
             times.append(time.perf_counter() - start)
     print(json.dumps({"side": "python", "model": f"{a.backbone}@{size}", "mode": a.mode, "batch": a.batch,
                       "threads": torch.get_num_threads(), "parameters": sum(p.numel() for p in model.parameters()),
-                      "times": times, "forward_flops": flops, "torchvision": torchvision.__version__}))
+                      "times": times, "forward_flops": flops, "detections": detections[0], "torchvision": torchvision.__version__}))
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
-"""Speed suite: training steps and forward passes of the project's models (ssd-bench) against torchvision's models of
-the same architecture (bench/reference_speed.py), on the same machine in one run, with the same threads, shapes and
+"""Speed suite: training steps, forward passes and end-to-end inference on JPEG files of the project's models
+(ssd-bench) against torchvision's models of the same architecture (bench/reference_speed.py), on the same machine in one run, with the same threads, shapes and
 batch; each case alternates the two sides, which run as separate processes so that each one's peak resident memory
 is its own. Writes docs/benchmarks/speed.md: medians of the timed iterations after warm-up, their spread, and the
 ratios (Python time / C++ time: above 1 means the C++ side is faster; memory: C++ / Python).
@@ -12,42 +12,33 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
-from eval_speed import cpu_name  # noqa: E402
+from common import ROOT, build_targets, cpu_name, jpeg_data_set, run_json  # noqa: E402
 
 # (backbone, image size, mode, batch): the models torchvision has a twin of, at the batches the issue asks for where
 # a 2-core CPU finishes them in minutes. SSD-Lite trains from batch 2: batch norm on its 1x1 map needs two values
 # per channel (on both sides).
 FULL = [("mobilenet_v3_large", 320, "train", b) for b in (2, 8, 32)] + [("mobilenet_v3_large", 320, "forward", b) for b in (1, 8)] + \
        [("vgg16", 300, "train", b) for b in (1, 8)] + [("vgg16", 300, "forward", b) for b in (1, 8)] + \
-       [("vgg16", 512, "train", 1), ("vgg16", 512, "forward", 1)]
+       [("vgg16", 512, "train", 1), ("vgg16", 512, "forward", 1)] + \
+       [("mobilenet_v2", 320, "train", b) for b in (2, 8, 32)] + [("mobilenet_v2", 320, "forward", b) for b in (1, 8)] + \
+       [(m, s, "detect", b) for m, s in (("mobilenet_v3_large", 320), ("mobilenet_v2", 320), ("vgg16", 300)) for b in (1, 8)]
+# The same cases on our side with the other settings of runtime.allocator (keep, glibc): what the default
+# (huge_pages) gains, and the memory that keep trades for speed.
+OTHER_ALLOCATORS = [("mobilenet_v3_large", 320, "train", 32), ("vgg16", 300, "train", 8), ("vgg16", 300, "forward", 8)]
 QUICK = [("mobilenet_v3_large", 320, "train", 8), ("mobilenet_v3_large", 320, "forward", 8), ("vgg16", 300, "train", 1),
-         ("vgg16", 300, "forward", 1)]
+         ("vgg16", 300, "forward", 1), ("mobilenet_v2", 320, "train", 8), ("mobilenet_v3_large", 320, "detect", 8),
+         ("vgg16", 300, "detect", 1)]
 
 
-def peak_mib(cmd):
-    """Runs the command under wait4 to read its own peak resident memory."""
-    start = time.perf_counter()
-    with tempfile.TemporaryFile(mode="w+") as err:  # a file, not a pipe: a full stderr pipe would block the child
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, text=True)
-        out = proc.stdout.read()
-        _, status, usage = os.wait4(proc.pid, 0)  # wait4, not wait: the child's own peak resident memory
-        if status != 0:
-            err.seek(0)
-            raise SystemExit(f"{' '.join(cmd)} failed ({status}):\n{err.read()}")
-    return json.loads(out.strip().splitlines()[-1]), usage.ru_maxrss / 1024.0, time.perf_counter() - start
-
-
-def machine_peaks(threads):
+def machine_peaks(threads, bench):
     """The machine's measured fp32 rates in GFLOP/s: GEMM (2048^3) and a VGG-sized 3x3 convolution (256 -> 256
-    channels on 8 x 38 x 38, oneDNN's path), each the best of 5 after warm-up."""
+    channels on 8 x 38 x 38, oneDNN's path), each the best of 5 after warm-up here and the best of 10 in ssd-bench
+    --mode peak: the better of the two (single measurements on a shared virtual machine vary by up to 3x)."""
     import torch
     torch.set_num_threads(threads or os.cpu_count())
     a, b = torch.randn(2048, 2048), torch.randn(2048, 2048)
@@ -66,7 +57,8 @@ def machine_peaks(threads):
 
     gemm = 2 * 2048 ** 3 / best(lambda: a @ b) / 1e9
     conv_gflop = 2 * 8 * 256 * 38 * 38 * 256 * 9 / 1e9
-    return gemm, conv_gflop / best(conv)
+    cpp, _, _ = run_json([bench, "--mode", "peak", "--threads", str(threads)])
+    return max(gemm, cpp["gemm_gflops"]), max(conv_gflop / best(conv), cpp["conv_gflops"])
 
 
 def main():
@@ -80,25 +72,32 @@ def main():
     ap.add_argument("--out", default=os.path.join(ROOT, "docs", "benchmarks", "speed.md"))
     a = ap.parse_args()
 
-    # ssd-bench is not part of the default build (the tests do not need it).
-    subprocess.run(["cmake", "-S", ROOT, "-B", a.build, "-DSSD_BUILD_BENCH=ON"], check=True, stdout=subprocess.DEVNULL)
-    subprocess.run(["cmake", "--build", a.build, "--target", "ssd-bench", "--parallel", str(os.cpu_count())], check=True,
-                   stdout=subprocess.DEVNULL)
-    bench = os.path.join(a.build, "ssd-bench")
+    bench, _ = build_targets(a.build, ["ssd-bench", "ssd-shapes"])
+    images = jpeg_data_set(a.build, os.path.join(a.build, "bench_jpegs"))
     threads = a.threads or os.cpu_count()
     rows = []
     started = time.time()
-    for backbone, size, mode, batch in (QUICK if a.quick else FULL):
+    def case_args(backbone, size, mode, batch):
         args = ["--backbone", backbone, "--image-size", str(size), "--classes", str(a.classes), "--batch", str(batch), "--mode", mode,
                 "--warmup", str(a.warmup), "--iters", str(a.iters), "--threads", str(threads)]
-        cpp, cpp_mib, _ = peak_mib([bench] + args)
-        py, py_mib, _ = peak_mib(["/usr/bin/python3", os.path.join(HERE, "reference_speed.py")] + args)
+        return args + (["--images", os.path.join(images, "JPEGImages")] if mode == "detect" else [])
+
+    for backbone, size, mode, batch in (QUICK if a.quick else FULL):
+        args = case_args(backbone, size, mode, batch)
+        cpp, cpp_mib, _ = run_json([bench] + args)
+        py, py_mib, _ = run_json(["/usr/bin/python3", os.path.join(HERE, "reference_speed.py")] + args)
         if cpp["parameters"] != py["parameters"]:
             raise SystemExit(f"{backbone}@{size}: {cpp['parameters']} parameters in C++, {py['parameters']} in torchvision")
         rows.append({"case": (backbone, size, mode, batch), "cpp": cpp, "py": py, "cpp_mib": cpp_mib, "py_mib": py_mib})
         print(f"{backbone}@{size} {mode} batch {batch}: C++ {statistics.median(cpp['times']):.3f} s, "
               f"Python {statistics.median(py['times']):.3f} s", file=sys.stderr)
-    peaks = machine_peaks(threads)
+    for row in rows:
+        if row["case"] in OTHER_ALLOCATORS:
+            row["allocators"] = {}
+            for allocator in ("keep", "glibc"):
+                cpp, cpp_mib, _ = run_json([bench] + case_args(*row["case"]) + ["--allocator", allocator])
+                row["allocators"][allocator] = {"s": statistics.median(cpp["times"]), "mib": cpp_mib}
+    peaks = machine_peaks(threads, bench)
     write(a, rows, peaks, threads, time.time() - started)
 
 
@@ -106,9 +105,9 @@ def write(a, rows, peaks, threads, seconds):
     import torch
     import torchvision
     os.makedirs(os.path.dirname(a.out), exist_ok=True)
-    names = {"mobilenet_v3_large": "SSD-Lite MobileNetV3-Large", "vgg16": "SSD-VGG16"}
+    names = {"mobilenet_v3_large": "SSD-Lite MobileNetV3-Large", "mobilenet_v2": "SSD-Lite MobileNetV2", "vgg16": "SSD-VGG16"}
     lines = [
-        "# Speed: training steps and forward passes against torchvision",
+        "# Speed: training steps, forward passes and end-to-end inference against torchvision",
         "",
         f"Written by `/usr/bin/python3 bench/speed.py{' --quick' if a.quick else ''}` on {time.strftime('%Y-%m-%d')}: "
         f"{cpu_name()}, {os.cpu_count()} cores, {threads} intra-op threads on both sides, torch {torch.__version__} "
@@ -117,10 +116,19 @@ def write(a, rows, peaks, threads, seconds):
         f"{peaks[1]:.0f} GFLOP/s.",
         "",
         "Each case: the same architecture and parameter count on both sides (torchvision's `ssd300_vgg16`, an SSD512 "
-        "from its parts, `ssdlite320_mobilenet_v3_large`), {} classes, a synthetic batch with 3 objects per image, "
+        "from its parts, `ssdlite320_mobilenet_v3_large`, and for SSD-Lite MobileNetV2, which torchvision has no builder for, "
+        "`bench/ssdlite_mobilenet_v2.py` made of torchvision's parts), {} classes, a synthetic batch with 3 objects per image, "
         "{} warm-up then {} timed iterations per side; a training step is forward, default-box matching, loss with "
-        "hard negative mining, backward and an SGD step. Median seconds per iteration, the spread (min-max) beside it.".format(
-            a.classes, a.warmup, a.iters),
+        "hard negative mining, backward and an SGD step. A detect iteration is end-to-end inference on a batch of JPEG "
+        "files (500 x 500, ssd-shapes' textured images, quality 92): read and decode, resize and normalise, forward, "
+        "decode boxes, per-class NMS, boxes in pixels; ssd-detect's code on our side (thresholds 0.01 / 0.45, 200 per "
+        "class, 200 per image), on torchvision's `torchvision.io.read_image` and the model called on the list of "
+        "images with the same thresholds. Both models are untrained (seeded initialisation), so nearly every class "
+        "score passes the threshold and the post-processing does its full work on both sides (detections per image in "
+        "the last batch, C++ / torchvision: {}). Median seconds per iteration, the spread (min-max) beside it.".format(
+            a.classes, a.warmup, a.iters,
+            ", ".join(f"{names[r['case'][0]]} b{r['case'][3]}: {r['cpp']['detections'] / r['case'][3]:.0f} / "
+                      f"{r['py']['detections'] / r['case'][3]:.0f}" for r in rows if r["case"][2] == "detect") or "no detect cases"),
         "",
         "| model | input | mode | batch | C++ s/iter | torchvision s/iter | speed ratio | C++ images/s | peak RSS C++ / Python (MiB) | memory ratio |",
         "|---|---|---|---|---|---|---|---|---|---|",
@@ -153,15 +161,38 @@ def write(a, rows, peaks, threads, seconds):
         lines.append(f"| {names[backbone]} | {size} | {batch} | {gflop:.1f} | {rate(r['cpp']['times']):.0f} "
                      f"({100 * rate(r['cpp']['times']) / peaks[1]:.0f}%) | {rate(r['py']['times']):.0f} "
                      f"({100 * rate(r['py']['times']) / peaks[1]:.0f}%) |")
+    compared = [r for r in rows if "allocators" in r]
+    if compared:
+        lines += [
+            "",
+            "`runtime.allocator` on our side (engine/cpu_allocator.h): huge_pages (the default: tensors of 4 MiB and "
+            "more on their own 2 MiB-aligned mappings with transparent huge pages, returned when freed), keep (glibc "
+            "without per-block mappings: freed memory stays for the next step) and glibc (its defaults: each block "
+            "over 32 MiB mapped afresh and faulted in 4 KiB at a time on every step, as on the Python side).",
+            "",
+            "| model | input | mode | batch | C++ s/iter: huge_pages / keep / glibc | torchvision s/iter | peak RSS MiB: huge_pages / keep / glibc / torchvision |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for r in compared:
+            backbone, size, mode, batch = r["case"]
+            c, p = statistics.median(r["cpp"]["times"]), statistics.median(r["py"]["times"])
+            k, g = r["allocators"]["keep"], r["allocators"]["glibc"]
+            lines.append(f"| {names[backbone]} | {size} | {mode} | {batch} | {c:.3f} / {k['s']:.3f} / {g['s']:.3f} | {p:.3f} | "
+                         f"{r['cpp_mib']:.0f} / {k['mib']:.0f} / {g['mib']:.0f} / {r['py_mib']:.0f} |")
     lines += [
         "",
-        "Not measured here yet (issue 7): SSD-Lite MobileNetV2 (torchvision has no twin; a Python model of the same "
-        "architecture is to be written), end-to-end inference from JPEG files, the data pipeline, micro benchmarks, and "
-        "CUDA.",
+        "Not measured here (issue 7): CUDA (no GPU on this machine).",
         "",
     ]
     with open(a.out, "w") as f:
         f.write("\n".join(lines))
+    # The figures for bench/all.py's summary of the targets.
+    summary = [{"backbone": r["case"][0], "size": r["case"][1], "mode": r["case"][2], "batch": r["case"][3],
+                "cpp_s": statistics.median(r["cpp"]["times"]), "py_s": statistics.median(r["py"]["times"]),
+                "cpp_mib": r["cpp_mib"], "py_mib": r["py_mib"], "gflop": r["py"]["forward_flops"] / 1e9,
+                "allocators": r.get("allocators")} for r in rows]
+    with open(os.path.splitext(a.out)[0] + ".json", "w") as f:
+        json.dump({"conv_peak": peaks[1], "gemm_peak": peaks[0], "rows": summary}, f, indent=1)
     print("wrote", a.out, file=sys.stderr)
 
 

@@ -1,5 +1,6 @@
-// ssd-bench: seconds per training step (forward, matching, loss, backward, SGD step) or per forward pass of one
-// model on a synthetic batch, for bench/speed.py, which runs bench/reference_speed.py (torchvision) on the same
+// ssd-bench: seconds per training step (forward, matching, loss, backward, SGD step), per forward pass of one
+// model on a synthetic batch, or per batch of end-to-end inference on JPEG files (ssd-detect's path: decode,
+// resize and normalise, forward, decode boxes, NMS, boxes in pixels; --images), for bench/speed.py, which runs bench/reference_speed.py (torchvision) on the same
 // shapes and writes the comparison. Prints one JSON line: {"side": "cpp", "model": ..., "mode": ..., "batch": ...,
 // "threads": ..., "parameters": ..., "times": [seconds per iteration after the warm-up]}.
 //
@@ -16,6 +17,7 @@
 
 #include "ssd/config/config.h"
 #include "ssd/data/loader.h"
+#include "ssd/detect/detector.h"
 #include "ssd/engine/runtime.h"
 #include "ssd/engine/train_step.h"
 #include "ssd/loss/detection_loss.h"
@@ -43,19 +45,24 @@ void bench_boxes(int64_t image, int64_t objects, int64_t classes, at::Tensor* bo
 
 int main(int argc, char** argv) {
   CLI::App app{"ssd-bench: seconds per training step or forward pass on a synthetic batch (see bench/speed.py)", "ssd-bench"};
-  std::string backbone = "vgg16", mode = "train";
+  std::string backbone = "vgg16", mode = "train", images_dir;
   int64_t image_size = 300, classes = 21, batch = 8, warmup = 2, iters = 5, threads = 0, objects = 3;
   double width = 1.0;
+  std::string allocator = "huge_pages";
   app.add_option("--backbone", backbone)->capture_default_str();
   app.add_option("--image-size", image_size)->capture_default_str();
   app.add_option("--width", width)->capture_default_str();
   app.add_option("--classes", classes, "Including background")->capture_default_str();
   app.add_option("--batch", batch)->capture_default_str();
-  app.add_option("--mode", mode, "train or forward")->check(CLI::IsMember({"train", "forward"}))->capture_default_str();
+  app.add_option("--mode", mode, "train, forward, detect, or peak (the machine's fp32 GEMM and 3x3 convolution GFLOP/s)")
+      ->check(CLI::IsMember({"train", "forward", "detect", "peak"}))
+      ->capture_default_str();
+  app.add_option("--images", images_dir, "detect: folder of images, taken batch by batch in name order (cycling)");
   app.add_option("--warmup", warmup)->capture_default_str();
   app.add_option("--iters", iters)->capture_default_str();
   app.add_option("--threads", threads, "0 = every core")->capture_default_str();
   app.add_option("--objects", objects, "Objects per image")->capture_default_str();
+  app.add_option("--allocator", allocator, "runtime.allocator: huge_pages, keep or glibc")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
   ssd::config::Config c;
@@ -64,8 +71,29 @@ int main(int argc, char** argv) {
   c.model.width_mult = width;
   c.runtime.device = "cpu";
   c.runtime.threads = threads;
+  c.runtime.allocator = allocator;
   c10::Device device(c10::kCPU);
   ssd::engine::apply_runtime(c.runtime, &device);
+  if (mode == "peak") {
+    // bench/speed.py's machine_peaks, measured here too: the best of both is the machine's peak.
+    const auto a = at::randn({2048, 2048}), b = at::randn({2048, 2048});
+    const auto x = at::randn({8, 256, 38, 38}), w = at::randn({256, 256, 3, 3});
+    auto best = [](auto&& f) {
+      double fastest = 1e30;
+      for (int i = 0; i < 12; ++i) {
+        const auto start = std::chrono::steady_clock::now();
+        f();
+        if (i >= 2) fastest = std::min(fastest, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+      }
+      return fastest;
+    };
+    const double gemm = 2.0 * 2048 * 2048 * 2048 / best([&] { (void)at::mm(a, b); }) / 1e9;
+    const double conv = 2.0 * 8 * 256 * 38 * 38 * 256 * 9 / best([&] { (void)at::conv2d(x, w, {}, 1, 1); }) / 1e9;
+    std::cout << nlohmann::json{{"side", "cpp"}, {"mode", "peak"}, {"threads", at::get_num_threads()},
+                                {"gemm_gflops", gemm}, {"conv_gflops", conv}}.dump()
+              << std::endl;
+    return 0;
+  }
   auto model = ssd::model::build_ssd(c.model, classes);
   auto loss_fn = ssd::loss::make_loss(c.loss);
   const ssd::model::BoxCoder coder(c.model.variances[0], c.model.variances[1]);
@@ -81,8 +109,22 @@ int main(int argc, char** argv) {
     b.indices.push_back(static_cast<size_t>(i));
   }
 
+  ssd::detect::LoadedModel loaded{c, model};
+  std::vector<std::string> files;
+  if (mode == "detect") {
+    if (images_dir.empty()) {
+      std::cerr << "ssd-bench: --mode detect needs --images\n";
+      return 2;
+    }
+    files = ssd::detect::collect_images({images_dir});
+    model->eval();
+  }
+
   std::vector<double> times;
+  int64_t detections = 0;
   for (int64_t i = 0; i < warmup + iters; ++i) {
+    std::vector<std::string> batch_files;
+    for (int64_t k = 0; k < batch && !files.empty(); ++k) batch_files.push_back(files[static_cast<size_t>(i * batch + k) % files.size()]);
     const auto start = std::chrono::steady_clock::now();
     if (mode == "train") {
       model->train();
@@ -91,6 +133,15 @@ int main(int argc, char** argv) {
         std::cerr << "ssd-bench: the loss diverged\n";
         return 1;
       }
+    } else if (mode == "detect") {
+      std::vector<std::string> skipped;
+      const auto found = ssd::detect::detect_files(loaded, batch_files, batch, device, &skipped);
+      if (!skipped.empty()) {
+        std::cerr << "ssd-bench: " << skipped.front() << "\n";
+        return 1;
+      }
+      detections = 0;
+      for (const auto& d : found) detections += static_cast<int64_t>(d.size());
     } else {
       torch::NoGradGuard no_grad;
       model->eval();
@@ -103,7 +154,7 @@ int main(int argc, char** argv) {
   nlohmann::json out = {{"side", "cpp"},       {"model", backbone + "@" + std::to_string(image_size)},
                         {"mode", mode},        {"batch", batch},
                         {"threads", at::get_num_threads()}, {"parameters", model->parameter_count()},
-                        {"times", times}};
+                        {"times", times}, {"detections", detections}};
   std::cout << out.dump() << std::endl;
   return 0;
 }

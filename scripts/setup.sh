@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs every Debian package that the build, the tests and the demo need.
+# Installs every Debian package that the build, the tests and the demo need; with --bench also what bench/ needs
+# (Google Benchmark for ssd-micro-bench, OpenCV's Python module for the Python data pipeline).
 # Idempotent: packages already present are skipped by apt-get. Needs root (or sudo).
 set -euo pipefail
 
@@ -11,6 +12,9 @@ PACKAGES=(
   libtinyxml2-dev nlohmann-json3-dev libsimdjson-dev libssl-dev
   python3-torch python3-torchvision python3-numpy
 )
+if [ "${1:-}" = "--bench" ]; then
+  PACKAGES+=(libbenchmark-dev python3-opencv)
+fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do

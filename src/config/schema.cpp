@@ -591,6 +591,10 @@ Schema::Schema() {
         "engine::configure_threads", "Intra-op CPU threads; 0 = all cores."),
     key<int64_t>("runtime.seed", [](Config& c) -> auto& { return c.runtime.seed; }, at_least<int64_t>(0),
         "engine::seed_everything", "Seed of every random number generator."),
+    key<std::string>("runtime.allocator", [](Config& c) -> auto& { return c.runtime.allocator; }, one_of({"huge_pages", "keep", "glibc"}),
+        "engine::use_cpu_allocator", "CPU memory: huge_pages (large tensors on transparent huge pages, returned when "
+        "freed), keep (freed memory kept: fastest without huge pages, higher peak memory) or glibc (its defaults); "
+        "see docs/benchmarks/speed.md."),
   };
   // clang-format on
 }

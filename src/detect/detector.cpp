@@ -1,6 +1,7 @@
 #include "ssd/detect/detector.h"
 
 #include <ATen/ATen.h>
+#include <ATen/Parallel.h>
 #include <torch/csrc/autograd/grad_mode.h>
 
 #include <filesystem>
@@ -76,27 +77,38 @@ std::vector<std::vector<eval::Detection>> detect_files(LoadedModel& m, const std
   const model::BoxCoder coder(c.model.variances[0], c.model.variances[1]);
   std::vector<std::vector<eval::Detection>> out(files.size());
   for (size_t begin = 0; begin < files.size(); begin += static_cast<size_t>(batch_size)) {
+    const size_t end = std::min(files.size(), begin + static_cast<size_t>(batch_size));
+    // Decoding and resizing are per image and independent: one image per thread.
+    std::vector<at::Tensor> inputs(end - begin);
+    std::vector<std::pair<int, int>> sizes(end - begin);
+    at::parallel_for(0, static_cast<int64_t>(end - begin), 1, [&](int64_t first, int64_t last) {
+      for (int64_t k = first; k < last; ++k) {
+        const cv::Mat bgr = cv::imread(files[begin + static_cast<size_t>(k)], cv::IMREAD_COLOR);
+        if (bgr.empty()) continue;
+        data::Sample s;
+        cv::cvtColor(bgr, s.image, cv::COLOR_BGR2RGB);
+        inputs[k] = data::prepare_for_eval(s, c.model.pixel_mean, c.model.pixel_std, static_cast<int>(c.model.image_size)).image;
+        sizes[k] = {bgr.cols, bgr.rows};
+      }
+    });
     std::vector<at::Tensor> images;
     std::vector<size_t> which;
-    std::vector<std::pair<int, int>> sizes;
-    for (size_t i = begin; i < std::min(files.size(), begin + static_cast<size_t>(batch_size)); ++i) {
-      cv::Mat bgr = cv::imread(files[i], cv::IMREAD_COLOR);
-      if (bgr.empty()) {
-        if (skipped) skipped->push_back(files[i] + ": cannot decode image");
+    for (size_t k = 0; k < inputs.size(); ++k) {
+      if (!inputs[k].defined()) {
+        if (skipped) skipped->push_back(files[begin + k] + ": cannot decode image");
         continue;
       }
-      data::Sample s;
-      cv::cvtColor(bgr, s.image, cv::COLOR_BGR2RGB);
-      images.push_back(data::prepare_for_eval(s, c.model.pixel_mean, c.model.pixel_std, static_cast<int>(c.model.image_size)).image);
-      which.push_back(i);
-      sizes.emplace_back(bgr.cols, bgr.rows);
+      images.push_back(inputs[k]);
+      which.push_back(k);
     }
     if (images.empty()) continue;
     const auto result = m.model->forward(at::stack(images).to(device));
     const auto dets = model::postprocess(result.loc, result.conf, m.model->priors(), coder, c.postprocess);
-    for (size_t k = 0; k < which.size(); ++k)
-      out[which[k]] = eval::to_pixel_detections(fs::path(files[which[k]]).stem().string(), dets[k].boxes, dets[k].scores,
-                                                dets[k].labels, sizes[k].first, sizes[k].second);
+    for (size_t k = 0; k < which.size(); ++k) {
+      const size_t i = begin + which[k];
+      out[i] = eval::to_pixel_detections(fs::path(files[i]).stem().string(), dets[k].boxes, dets[k].scores, dets[k].labels,
+                                         sizes[which[k]].first, sizes[which[k]].second);
+    }
   }
   return out;
 }

@@ -89,6 +89,7 @@ LrFindReport find_lr(const config::Config& requested, c10::Device device, int re
   spdlog::info("range test on {} training images from {}", train_set.size(), train_set.description());
   seed_everything(seed);
   auto model = model::build_ssd(c.model, static_cast<int64_t>(c.data.classes.size()) + 1);
+  model::require_training_batch(*model, c.train.batch_size);
   interop::load_initial_weights(*model, c.model);
   model->to(device);
   const auto groups = optim::make_param_groups(model->named_parameters().pairs(), c.solver, false);

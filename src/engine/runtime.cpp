@@ -4,10 +4,9 @@
 #include <torch/cuda.h>
 #include <torch/utils.h>
 
-#include <malloc.h>
-
 #include <thread>
 
+#include "ssd/engine/cpu_allocator.h"
 #include "ssd/util/error.h"
 
 namespace ssd::engine {
@@ -35,17 +34,8 @@ int configure_threads(int64_t threads) {
 
 void seed_everything(uint64_t seed) { torch::manual_seed(seed); }
 
-void tune_allocator() {
-  // glibc returns every large block to the kernel on free() and maps it again on the next malloc(): with the
-  // tens of MiB that each training step allocates and frees, that is a page fault per 4 KiB, every step
-  // (measured: most of the CPU time went to the kernel). Keeping freed memory in the process avoids it.
-  mallopt(M_MMAP_THRESHOLD, 32 << 20);  // glibc's ceiling for this setting
-  mallopt(M_TRIM_THRESHOLD, 1 << 30);
-  mallopt(M_TOP_PAD, 64 << 20);
-}
-
 std::string apply_runtime(const config::RuntimeConfig& c, c10::Device* device_out) {
-  tune_allocator();
+  use_cpu_allocator(c.allocator);
   const auto device = resolve_device(c.device);
   const int threads = configure_threads(c.threads);
   seed_everything(static_cast<uint64_t>(c.seed));

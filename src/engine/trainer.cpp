@@ -112,6 +112,7 @@ TrainResult Trainer::run() {
   // Seeded here, not only in main: the initial weights are part of what makes a run reproducible.
   seed_everything(seed);
   auto model = model::build_ssd(c.model, static_cast<int64_t>(c.data.classes.size()) + 1);
+  model::require_training_batch(*model, c.train.batch_size);
   if (checkpoint_path.empty()) interop::load_initial_weights(*model, c.model);
   model->to(device_);
   const auto groups = optim::make_param_groups(model->named_parameters().pairs(), c.solver,

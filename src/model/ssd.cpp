@@ -1,6 +1,9 @@
 #include "ssd/model/ssd.h"
 
+#include <algorithm>
 #include <sstream>
+
+#include <torch/nn/modules/batchnorm.h>
 
 #include "ssd/model/registry.h"
 #include "ssd/util/check.h"
@@ -53,6 +56,24 @@ std::string SsdImpl::summary() const {
   os << "parameters: " << parameter_count() << "\n";
   os << "default boxes: " << priors_.size(0) << "\n";
   return os.str();
+}
+
+int64_t smallest_training_batch(const SsdImpl& model) {
+  const auto& specs = model.feature_specs();
+  const bool one_by_one = std::any_of(specs.begin(), specs.end(), [](const FeatureSpec& s) { return s.size == 1; });
+  const auto modules = model.modules(/*include_self=*/false);
+  const bool batch_norm = std::any_of(modules.begin(), modules.end(),
+                                      [](const auto& m) { return m->template as<torch::nn::BatchNorm2dImpl>() != nullptr; });
+  return one_by_one && batch_norm ? 2 : 1;
+}
+
+void require_training_batch(const SsdImpl& model, int64_t batch_size) {
+  const int64_t smallest = smallest_training_batch(model);
+  if (batch_size < smallest)
+    throw ConfigError("train.batch_size: " + std::to_string(batch_size) + " is too small to train " + model.backbone_name +
+                      " at model.image_size " + std::to_string(model.image_size()) +
+                      ": batch normalisation on its 1x1 feature map needs at least " + std::to_string(smallest) +
+                      " images per batch");
 }
 
 Ssd build_ssd(const config::ModelConfig& c, int64_t num_classes) {

@@ -2,11 +2,56 @@
 
 #include <ATen/ATen.h>
 
+#include <cstdint>
+#include <limits>
 #include <vector>
 
 #include "ssd/util/check.h"
 
 namespace ssd::ops {
+
+std::vector<int64_t> nms_in_score_order(const float* xyxy, int64_t n, float iou_threshold) {
+  // The boxes still in the running, one array per coordinate. Each kept box filters the rest into a compacted
+  // list, so every pass reads only survivors, contiguously, and the compiler can vectorise the IoU arithmetic.
+  std::vector<float> x1(n), y1(n), x2(n), y2(n), area(n);
+  std::vector<int64_t> position(n);
+  for (int64_t k = 0; k < n; ++k) {
+    const float* box = xyxy + 4 * k;
+    x1[k] = box[0], y1[k] = box[1], x2[k] = box[2], y2[k] = box[3];
+    area[k] = std::max(0.f, x2[k] - x1[k]) * std::max(0.f, y2[k] - y1[k]);
+    position[k] = k;
+  }
+  std::vector<int64_t> keep;
+  std::vector<uint8_t> survives(n);
+  int64_t remaining = n;
+  while (remaining > 0) {
+    keep.push_back(position[0]);  // the best remaining box: nothing kept before it overlaps it enough
+    const float ix1 = x1[0], iy1 = y1[0], ix2 = x2[0], iy2 = y2[0], ia = area[0];
+    // Two passes: the IoU test over every remaining box (branch-free, vectorised), then the compaction.
+    for (int64_t j = 1; j < remaining; ++j) {
+      const float w = std::max(0.f, std::min(ix2, x2[j]) - std::max(ix1, x1[j]));
+      const float h = std::max(0.f, std::min(iy2, y2[j]) - std::max(iy1, y1[j]));
+      const float inter = w * h;
+      const float uni = ia + area[j] - inter;
+      // Same arithmetic as torchvision's CPU kernel, so ties at the threshold decide the same way. uni is 0 for
+      // two empty boxes, whose intersection is 0: dividing by the smallest normal float then gives IoU 0 without
+      // a branch (a branch here would stop the compiler from vectorising the loop). A box with NaN coordinates
+      // also gets uni 0 but a non-zero intersection: it counts as overlapping and is suppressed (torchvision
+      // keeps it; a diverged head's boxes are dropped here).
+      const float iou = inter / std::max(uni, std::numeric_limits<float>::min());
+      survives[j] = iou <= iou_threshold;
+    }
+    int64_t survivors = 0;
+    for (int64_t j = 1; j < remaining; ++j) {
+      // Written unconditionally, advanced only for a survivor: no unpredictable branch.
+      x1[survivors] = x1[j], y1[survivors] = y1[j], x2[survivors] = x2[j], y2[survivors] = y2[j];
+      area[survivors] = area[j], position[survivors] = position[j];
+      survivors += survives[j];
+    }
+    remaining = survivors;
+  }
+  return keep;
+}
 
 at::Tensor nms(const at::Tensor& boxes_in, const at::Tensor& scores_in, double iou_threshold) {
   SSD_CHECK(boxes_in.dim() == 2 && boxes_in.size(1) == 4, "nms: expected boxes of shape [N, 4], got ", boxes_in.sizes());
@@ -20,34 +65,10 @@ at::Tensor nms(const at::Tensor& boxes_in, const at::Tensor& scores_in, double i
   const auto boxes = boxes_in.to(at::kCPU, at::kFloat).contiguous();
   const auto scores = scores_in.to(at::kCPU, at::kFloat).contiguous();
   const auto order = std::get<1>(scores.sort(/*stable=*/true, /*dim=*/0, /*descending=*/true)).contiguous();
-  const float* b = boxes.data_ptr<float>();
+  const auto sorted = boxes.index_select(0, order);
   const int64_t* ord = order.data_ptr<int64_t>();
-
-  std::vector<float> area(n);
-  for (int64_t i = 0; i < n; ++i)
-    area[i] = std::max(0.f, b[4 * i + 2] - b[4 * i]) * std::max(0.f, b[4 * i + 3] - b[4 * i + 1]);
-
-  std::vector<char> suppressed(n, 0);
-  std::vector<int64_t> keep;
-  keep.reserve(n);
-  const float thr = static_cast<float>(iou_threshold);
-  for (int64_t oi = 0; oi < n; ++oi) {
-    const int64_t i = ord[oi];
-    if (suppressed[i]) continue;
-    keep.push_back(i);
-    const float ix1 = b[4 * i], iy1 = b[4 * i + 1], ix2 = b[4 * i + 2], iy2 = b[4 * i + 3];
-    for (int64_t oj = oi + 1; oj < n; ++oj) {
-      const int64_t j = ord[oj];
-      if (suppressed[j]) continue;
-      const float w = std::max(0.f, std::min(ix2, b[4 * j + 2]) - std::max(ix1, b[4 * j]));
-      const float h = std::max(0.f, std::min(iy2, b[4 * j + 3]) - std::max(iy1, b[4 * j + 1]));
-      const float inter = w * h;
-      const float uni = area[i] + area[j] - inter;
-      // Same arithmetic as torchvision's CPU kernel, so ties at the threshold decide the same way.
-      const float iou = uni > 0 ? inter / uni : 0.f;
-      if (iou > thr) suppressed[j] = 1;
-    }
-  }
+  auto keep = nms_in_score_order(sorted.data_ptr<float>(), n, static_cast<float>(iou_threshold));
+  for (auto& k : keep) k = ord[k];
   return at::tensor(keep, at::TensorOptions().dtype(at::kLong)).to(device);
 }
 

@@ -105,5 +105,25 @@ TEST(BuildSsd, SummaryHasTheParsedLines) {
   EXPECT_NE(summary.find("\ndefault boxes: 8732\n"), std::string::npos) << summary;
 }
 
+// SSD-Lite's batch norm sees one value per channel on its 1x1 map at batch 1, which LibTorch refuses in training mode;
+// the trainer turns that into a ConfigError before any data is read.
+TEST(BuildSsd, BatchNormOnAOneByOneMapNeedsTwoImagesPerBatch) {
+  EXPECT_EQ(smallest_training_batch(*build_ssd(vgg(300), 21)), 1);
+  config::ModelConfig c;
+  c.backbone = "mobilenet_v2";
+  c.width_mult = 0.25;
+  c.image_size = 160;
+  auto lite = build_ssd(c, 3);
+  ASSERT_EQ(lite->feature_specs().back().size, 1);
+  EXPECT_EQ(smallest_training_batch(*lite), 2);
+  lite->train();
+  EXPECT_ANY_THROW(lite->forward(torch::randn({1, 3, 160, 160})));
+  EXPECT_NO_THROW(lite->forward(torch::randn({2, 3, 160, 160})));
+  EXPECT_EQ(test::thrown_message<ConfigError>([&] { require_training_batch(*lite, 1); }),
+            "train.batch_size: 1 is too small to train mobilenet_v2 at model.image_size 160: batch normalisation on its "
+            "1x1 feature map needs at least 2 images per batch");
+  EXPECT_NO_THROW(require_training_batch(*lite, 2));
+}
+
 }  // namespace
 }  // namespace ssd::model

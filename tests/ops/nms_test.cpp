@@ -36,6 +36,24 @@ TEST(BoxIou, HandWorkedValues) {
   EXPECT_FLOAT_EQ(iou[1][0].item<float>(), 0.f);  // an empty box overlaps nothing (no NaN)
 }
 
+// The CPU loop and the tensor expression (taken for inputs that need gradients, and on other devices) agree,
+// degenerate boxes included.
+TEST(BoxIou, CpuLoopEqualsTheTensorExpression) {
+  torch::manual_seed(3);
+  auto random_boxes = [](int64_t n) {
+    const auto xy = torch::rand({n, 2}) * 100, wh = torch::rand({n, 2}) * 40;
+    auto boxes = torch::cat({xy, xy + wh}, 1);
+    boxes.slice(0, 0, 3).slice(1, 2, 4).copy_(boxes.slice(0, 0, 3).slice(1, 0, 2));  // three empty boxes
+    return boxes;
+  };
+  const auto a = random_boxes(17), b = random_boxes(300);
+  const auto loop = box_iou(a, b);
+  const auto expression = box_iou(a.clone().requires_grad_(true), b).detach();
+  EXPECT_TRUE(torch::allclose(loop, expression, 1e-6, 1e-7)) << (loop - expression).abs().max();
+  EXPECT_TRUE(torch::allclose(box_iou(a.to(torch::kDouble), b.to(torch::kDouble)), expression.to(torch::kDouble), 1e-5, 1e-7));
+  EXPECT_EQ(loop.slice(0, 0, 3).abs().sum().item<float>(), 0.f);
+}
+
 TEST(Nms, MatchesTorchvisionOnGoldenCases) {
   const auto golden = test::golden("nms.json");
   ASSERT_GE(golden["cases"].size(), 5u);

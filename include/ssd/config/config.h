@@ -399,6 +399,9 @@ struct RuntimeConfig {
   int64_t threads = 0;
   /// Seed of every random number generator.
   int64_t seed = 1;
+  /// CPU memory strategy (engine/cpu_allocator.h): huge_pages (large tensors on transparent huge pages, returned
+  /// when freed), keep (freed memory kept for the next step: no faults, higher peak) or glibc (its defaults).
+  std::string allocator = "huge_pages";
 };
 
 struct Config {

@@ -18,9 +18,6 @@ int configure_threads(int64_t threads);
 /// Seeds LibTorch's CPU and CUDA generators.
 void seed_everything(uint64_t seed);
 
-/// Keeps freed memory in the process instead of returning it to the kernel after every step (glibc malloc).
-void tune_allocator();
-
 /// Applies the whole section; returns "device: cpu, threads: 2" for the start-up summary.
 std::string apply_runtime(const config::RuntimeConfig& config, c10::Device* device_out);
 

@@ -16,6 +16,7 @@ struct MatchResult {
 };
 
 /// gt_boxes [G, 4] xyxy and priors [P, 4] cxcywh in the same units; gt_labels [G] int64 (>= 1). G may be 0.
+/// Computed on CPU in float32 (whatever the inputs' device and type), returned on the priors' device and type.
 MatchResult match(const at::Tensor& gt_boxes, const at::Tensor& gt_labels, const at::Tensor& priors,
                   double iou_threshold);
 

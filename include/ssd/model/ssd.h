@@ -45,6 +45,13 @@ class SsdImpl : public torch::nn::Module {
 };
 TORCH_MODULE(Ssd);
 
+/// The smallest training batch the model can take: 2 when batch normalisation runs on a 1x1 feature map (one value
+/// per channel has no variance: SSD-Lite's last maps), else 1.
+int64_t smallest_training_batch(const SsdImpl& model);
+
+/// ConfigError naming train.batch_size when batch_size is below smallest_training_batch(model).
+void require_training_batch(const SsdImpl& model, int64_t batch_size);
+
 /// Builds the model that the config describes: backbone and head from the registries, priors from the
 /// backbone's feature maps. num_classes includes background. Throws ConfigError naming the key at fault.
 Ssd build_ssd(const config::ModelConfig& config, int64_t num_classes);

@@ -5,7 +5,14 @@
 //  - the result holds the kept indices (int64) in descending score order.
 #include <ATen/core/Tensor.h>
 
+#include <cstdint>
+#include <vector>
+
 namespace ssd::ops {
+
+/// The greedy pass alone, for callers that hold raw arrays: xyxy holds n boxes (4 floats each) already in descending
+/// score order; returns the positions (0..n-1) of the kept ones, in order.
+std::vector<int64_t> nms_in_score_order(const float* xyxy, int64_t n, float iou_threshold);
 
 /// boxes [N, 4] xyxy, scores [N] -> kept indices [K] int64. Runs on CPU; other devices copy in and out.
 at::Tensor nms(const at::Tensor& boxes, const at::Tensor& scores, double iou_threshold);

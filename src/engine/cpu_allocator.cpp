@@ -18,7 +18,10 @@ namespace ssd::engine {
 namespace {
 
 constexpr size_t kHugePage = size_t{2} << 20;
-constexpr size_t kLargeBlock = size_t{4} << 20;  // smaller tensors are many and short-lived: glibc serves them well
+// Below glibc's largest mmap threshold (32 MiB, set in glibc_defaults) blocks come from its heap and are reused
+// without faults; only the larger ones, which glibc would map afresh in 4 KiB pages, get huge-page mappings. (A
+// 4 MiB bound mapped the 4-32 MiB activations afresh too: the demo's SSD-Lite trained at half its speed.)
+constexpr size_t kLargeBlock = size_t{32} << 20;
 
 // Large blocks by address, for the deleter (which receives the address only). Only 2 MiB-aligned addresses are
 // looked up, so the many small frees do not take the lock.

@@ -4,7 +4,6 @@
 #include <ATen/Parallel.h>
 
 #include <algorithm>
-#include <numeric>
 
 #include "ssd/ops/boxes.h"
 #include "ssd/ops/nms.h"

@@ -16,15 +16,15 @@ namespace {
 TEST(CpuAllocator, HugePagesServesLargeAndSmallTensors) {
   const auto before = at::arange(1000, at::kFloat);
   use_cpu_allocator("huge_pages");
-  auto large = at::empty({3, 1024, 1024}, at::kFloat);  // 12 MiB
+  auto large = at::empty({12, 1024, 1024}, at::kFloat);  // 48 MiB
   EXPECT_EQ(reinterpret_cast<uintptr_t>(large.data_ptr()) % (2u << 20), 0u);
   large.fill_(2.5f);
-  EXPECT_EQ(large.sum().item<double>(), 2.5 * 3 * 1024 * 1024);
+  EXPECT_EQ(large.sum().item<double>(), 2.5 * 12 * 1024 * 1024);
   auto small = at::full({100}, 3.0f);
   EXPECT_EQ(reinterpret_cast<uintptr_t>(small.data_ptr()) % 64, 0u);  // LibTorch's alignment
   EXPECT_EQ(small.sum().item<float>(), 300.f);
-  for (int i = 0; i < 20; ++i) large = at::ones({5, 1024, 1024}) * i;  // mapped and unmapped again
-  EXPECT_EQ(large[4][1023][1023].item<float>(), 19.f);
+  for (int i = 0; i < 20; ++i) large = at::ones({10, 1024, 1024}) * i;  // 40 MiB, mapped and unmapped again
+  EXPECT_EQ(large[9][1023][1023].item<float>(), 19.f);
   EXPECT_EQ(before.sum().item<float>(), 499500.f);
 }
 

@@ -100,7 +100,7 @@ def main():
         "",
         "## The CPU targets (issue 7) in this run",
         "",
-        "| target | measured (ratio: torchvision or Python time / ours) | holds |",
+        "| target | measured (speed: reference time / ours; memory: ours / reference) | holds |",
         "|---|---|---|",
     ]
     lines += [f"| {t} | {m} | {ok} |" for t, m, ok in targets()]

@@ -31,19 +31,24 @@ STAGES = [
 ]
 
 
+# The training run of wait_share: a logged window of WINDOW iterations of BATCH images each.
+WINDOW, BATCH = 10, 16
+
+
 def wait_share(train, data, iters, work):
-    """ssd-train on the data with configs/shapes.yaml (SSD-Lite MobileNetV2 x0.5 at 256 px, batch 16: the fastest
-    model in configs/, so the one that needs data fastest) for `iters` iterations; returns (the data-wait share of the
-    logged windows after the first, which includes the workers' start, images/s over the same windows)."""
+    """ssd-train on the data with configs/shapes.yaml (SSD-Lite MobileNetV2 x0.5 at 256 px, the fastest model in
+    configs/, so the one that needs data fastest) for `iters` iterations; returns (the data-wait share of the logged
+    windows after the first, which includes the workers' start, images/s over the same windows)."""
     run_dir = os.path.join(work, "run")
     subprocess.run([train, "--config", os.path.join(ROOT, "configs", "shapes.yaml"), "--set", f"data.train.roots=[{data}]",
                     "--set", "data.val.roots=[]", "--set", f"train.run_dir={run_dir}", "--set", f"train.max_iters={iters}",
-                    "--set", "train.log_period=10"], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                    "--set", f"train.log_period={WINDOW}", "--set", f"train.batch_size={BATCH}"],
+                   check=True, stdout=subprocess.DEVNULL)
     with open(os.path.join(run_dir, "metrics.csv")) as f:
         rows = [r for r in csv.DictReader(f) if r["kind"] == "train"][1:]
-    seconds = [10 * 16 / float(r["img_per_s"]) for r in rows]
+    seconds = [WINDOW * BATCH / float(r["img_per_s"]) for r in rows]
     waited = sum(float(r["data_wait"]) * s for r, s in zip(rows, seconds))
-    return waited / sum(seconds), 10 * 16 * len(rows) / sum(seconds)
+    return waited / sum(seconds), WINDOW * BATCH * len(rows) / sum(seconds)
 
 
 def main():
@@ -54,8 +59,8 @@ def main():
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
     ap.add_argument("--out", default=os.path.join(ROOT, "docs", "benchmarks", "pipeline.md"))
     a = ap.parse_args()
-    if a.train_iters < 20:
-        raise SystemExit("bench/pipeline.py: --train-iters must be at least 20 (windows of 10, the first left out)")
+    if a.train_iters < 2 * WINDOW:
+        raise SystemExit(f"bench/pipeline.py: --train-iters must be at least {2 * WINDOW} (windows of {WINDOW}, the first left out)")
     try:
         import cv2
     except ImportError:
@@ -101,7 +106,7 @@ def main():
         f"Reading and decoding a file runs at {100 * decode_share:.0f}% of the per-core decode limit (the first row: "
         "decoding bytes already in memory).",
         "",
-        f"Training with the default workers (configs/shapes.yaml, SSD-Lite MobileNetV2 x0.5 at 256 px, batch 16, on these "
+        f"Training with the default workers (configs/shapes.yaml, SSD-Lite MobileNetV2 x0.5 at 256 px, batch {BATCH}, on these "
         f"files, {a.train_iters} iterations, the first logged window left out): {rate:.1f} images/s, "
         f"**{100 * share:.1f}%** of the time waiting for data.",
         "",

@@ -16,7 +16,7 @@ MatchResult match_on_cpu(const at::Tensor& gt, const at::Tensor& gt_labels, cons
   const int64_t P = priors_xyxy.size(0), G = gt.size(0);
   const auto iou = ops::box_iou(gt, priors_xyxy);  // [G, P]
   const float* m = iou.data_ptr<float>();
-  std::vector<float> best_iou(m, m + P);  // per prior: the best ground truth so far (the first on ties)
+  std::vector<float> best_iou(static_cast<size_t>(P), -1.f);  // per prior: its best ground truth (the first on ties)
   std::vector<int64_t> best_gt(static_cast<size_t>(P), 0);
   std::vector<int64_t> best_prior(static_cast<size_t>(G), 0);  // per ground truth: its best prior (the first on ties)
   std::vector<float> gt_best_iou(static_cast<size_t>(G), -1.f);
@@ -57,13 +57,11 @@ MatchResult match_xyxy(const at::Tensor& gt_boxes, const at::Tensor& gt_labels, 
                       priors_xyxy, iou_threshold);
 }
 
-at::Tensor priors_xyxy_on_cpu(const at::Tensor& priors_on_cpu) { return ops::cxcywh_to_xyxy(priors_on_cpu).contiguous(); }
-
 }  // namespace
 
 MatchResult match(const at::Tensor& gt_boxes, const at::Tensor& gt_labels, const at::Tensor& priors,
                   double iou_threshold) {
-  auto m = match_xyxy(gt_boxes, gt_labels, priors_xyxy_on_cpu(priors.to(at::kCPU, at::kFloat)), iou_threshold);
+  auto m = match_xyxy(gt_boxes, gt_labels, ops::cxcywh_to_xyxy(priors.to(at::kCPU, at::kFloat)).contiguous(), iou_threshold);
   return {m.labels.to(priors.device()), m.boxes.to(priors.device(), priors.scalar_type())};
 }
 
@@ -73,7 +71,7 @@ Targets assign_targets(const std::vector<at::Tensor>& gt_boxes, const std::vecto
             ") as box lists (", gt_boxes.size(), ")");
   // Matched on CPU (see match_on_cpu), encoded for the whole batch at once, moved to the priors' device once.
   const auto priors_on_cpu = priors.to(at::kCPU, at::kFloat);  // one copy per batch when the model is on a GPU
-  const auto priors_xyxy = priors_xyxy_on_cpu(priors_on_cpu);
+  const auto priors_xyxy = ops::cxcywh_to_xyxy(priors_on_cpu).contiguous();
   std::vector<at::Tensor> labels, boxes;
   for (size_t i = 0; i < gt_boxes.size(); ++i) {
     auto m = match_xyxy(gt_boxes[i], gt_labels[i], priors_xyxy, iou_threshold);

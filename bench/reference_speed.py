@@ -86,6 +86,8 @@ def main():
     ap.add_argument("--iters", type=int, default=5)
     ap.add_argument("--threads", type=int, default=0)
     ap.add_argument("--objects", type=int, default=3)
+    ap.add_argument("--memory-format", choices=["contiguous", "channels_last"], default="contiguous",
+                    help="torchvision's default is contiguous; channels_last as model.to(memory_format=...) does it")
     a = ap.parse_args()
     if a.width != 1.0 and a.backbone != "mobilenet_v2":
         raise SystemExit("reference_speed.py: torchvision builds these models at width 1.0 only")
@@ -98,6 +100,9 @@ def main():
     for i in range(a.batch):
         boxes, labels = bench_boxes(i, a.objects, a.classes)
         targets.append({"boxes": boxes * size, "labels": labels})  # torchvision's targets are in pixels
+    if a.memory_format == "channels_last":
+        model = model.to(memory_format=torch.channels_last)
+        images = images.contiguous(memory_format=torch.channels_last)
     image_list = ImageList(images, [(size, size)] * a.batch)
     optimizer = torch.optim.SGD(model.parameters(), lr=1e-3, momentum=0.9, weight_decay=5e-4)
 
@@ -146,7 +151,7 @@ def main():
         run()
         if i >= a.warmup:
             times.append(time.perf_counter() - start)
-    print(json.dumps({"side": "python", "model": f"{a.backbone}@{size}", "mode": a.mode, "batch": a.batch,
+    print(json.dumps({"side": "python", "model": f"{a.backbone}@{size}", "mode": a.mode, "batch": a.batch, "memory_format": a.memory_format,
                       "threads": torch.get_num_threads(), "parameters": sum(p.numel() for p in model.parameters()),
                       "times": times, "forward_flops": flops, "detections": detections[0], "torchvision": torchvision.__version__}))
 

@@ -23,10 +23,16 @@ from common import ROOT, build_targets, cpu_name, jpeg_data_set, run_json  # noq
 # a 2-core CPU finishes them in minutes. SSD-Lite trains from batch 2: batch norm on its 1x1 map needs two values
 # per channel (on both sides).
 FULL = [("mobilenet_v3_large", 320, "train", b) for b in (2, 8, 32)] + [("mobilenet_v3_large", 320, "forward", b) for b in (1, 8)] + \
-       [("vgg16", 300, "train", b) for b in (1, 8)] + [("vgg16", 300, "forward", b) for b in (1, 8)] + \
+       [("vgg16", 300, "train", b) for b in (1, 8, 32)] + [("vgg16", 300, "forward", b) for b in (1, 8)] + \
        [("vgg16", 512, "train", 1), ("vgg16", 512, "forward", 1)] + \
        [("mobilenet_v2", 320, "train", b) for b in (2, 8, 32)] + [("mobilenet_v2", 320, "forward", b) for b in (1, 8)] + \
        [(m, s, "detect", b) for m, s in (("mobilenet_v3_large", 320), ("mobilenet_v2", 320), ("vgg16", 300)) for b in (1, 8)]
+# (warm-up, timed iterations) for the cases too long for the defaults on 2 cores (a minute per step in Python).
+LONG = {("vgg16", 300, "train", 32): (1, 2)}
+# Cases run once more with the other memory layout on each side (ours contiguous, torchvision channels-last): how
+# much of the difference is the layout (runtime.memory_format) and how much the rest.
+OTHER_LAYOUTS = [("vgg16", 300, "train", 8), ("vgg16", 300, "forward", 8), ("mobilenet_v3_large", 320, "train", 8),
+                 ("mobilenet_v3_large", 320, "forward", 8)]
 # The same cases on our side with the other settings of runtime.allocator (keep, glibc): what the default
 # (huge_pages) gains, and the memory that keep trades for speed.
 OTHER_ALLOCATORS = [("mobilenet_v3_large", 320, "train", 32), ("vgg16", 300, "train", 8), ("vgg16", 300, "forward", 8)]
@@ -37,16 +43,20 @@ QUICK = [("mobilenet_v3_large", 320, "train", 8), ("mobilenet_v3_large", 320, "f
 
 def machine_peaks(threads, bench):
     """The machine's measured fp32 rates in GFLOP/s: GEMM (2048^3) and a VGG-sized 3x3 convolution (256 -> 256
-    channels on 8 x 38 x 38, oneDNN's path), each the best of 5 after warm-up here and the best of 10 in ssd-bench
-    --mode peak: the better of the two (single measurements on a shared virtual machine vary by up to 3x)."""
+    channels on 8 x 38 x 38, oneDNN's path, the faster of the contiguous and channels-last layouts), each the best of
+    5 after warm-up here and the best of 10 in ssd-bench --mode peak: the better of the two (single measurements on
+    a shared virtual machine vary by up to 3x)."""
     import torch
     torch.set_num_threads(threads or os.cpu_count())
     a, b = torch.randn(2048, 2048), torch.randn(2048, 2048)
     x, w = torch.randn(8, 256, 38, 38), torch.randn(256, 256, 3, 3)
+    x_cl, w_cl = x.contiguous(memory_format=torch.channels_last), w.contiguous(memory_format=torch.channels_last)
     conv = lambda: torch.nn.functional.conv2d(x, w, padding=1)  # noqa: E731
+    conv_cl = lambda: torch.nn.functional.conv2d(x_cl, w_cl, padding=1)  # noqa: E731
     for _ in range(2):
         a @ b
         conv()
+        conv_cl()
     def best(f):
         times = []
         for _ in range(5):
@@ -58,7 +68,7 @@ def machine_peaks(threads, bench):
     gemm = 2 * 2048 ** 3 / best(lambda: a @ b) / 1e9
     conv_gflop = 2 * 8 * 256 * 38 * 38 * 256 * 9 / 1e9
     cpp, _, _ = run_json([bench, "--mode", "peak", "--threads", str(threads)])
-    return max(gemm, cpp["gemm_gflops"]), max(conv_gflop / best(conv), cpp["conv_gflops"])
+    return max(gemm, cpp["gemm_gflops"]), max(conv_gflop / best(conv), conv_gflop / best(conv_cl), cpp["conv_gflops"])
 
 
 def main():
@@ -78,8 +88,9 @@ def main():
     rows = []
     started = time.time()
     def case_args(backbone, size, mode, batch):
+        warmup, iters = LONG.get((backbone, size, mode, batch), (a.warmup, a.iters))
         args = ["--backbone", backbone, "--image-size", str(size), "--classes", str(a.classes), "--batch", str(batch), "--mode", mode,
-                "--warmup", str(a.warmup), "--iters", str(a.iters), "--threads", str(threads)]
+                "--warmup", str(warmup), "--iters", str(iters), "--threads", str(threads)]
         return args + (["--images", os.path.join(images, "JPEGImages")] if mode == "detect" else [])
 
     for backbone, size, mode, batch in (QUICK if a.quick else FULL):
@@ -91,6 +102,12 @@ def main():
         rows.append({"case": (backbone, size, mode, batch), "cpp": cpp, "py": py, "cpp_mib": cpp_mib, "py_mib": py_mib})
         print(f"{backbone}@{size} {mode} batch {batch}: C++ {statistics.median(cpp['times']):.3f} s, "
               f"Python {statistics.median(py['times']):.3f} s", file=sys.stderr)
+    for row in rows:
+        if row["case"] in OTHER_LAYOUTS:
+            cpp, _, _ = run_json([bench] + case_args(*row["case"]) + ["--memory-format", "contiguous"])
+            py, _, _ = run_json(["/usr/bin/python3", os.path.join(HERE, "reference_speed.py")] + case_args(*row["case"]) +
+                                ["--memory-format", "channels_last"])
+            row["layouts"] = {"cpp_contiguous": statistics.median(cpp["times"]), "py_channels_last": statistics.median(py["times"])}
     for row in rows:
         if row["case"] in OTHER_ALLOCATORS:
             row["allocators"] = {}
@@ -118,7 +135,8 @@ def write(a, rows, peaks, threads, seconds):
         "Each case: the same architecture and parameter count on both sides (torchvision's `ssd300_vgg16`, an SSD512 "
         "from its parts, `ssdlite320_mobilenet_v3_large`, and for SSD-Lite MobileNetV2, which torchvision has no builder for, "
         "`bench/ssdlite_mobilenet_v2.py` made of torchvision's parts), {} classes, a synthetic batch with 3 objects per image, "
-        "{} warm-up then {} timed iterations per side; a training step is forward, default-box matching, loss with "
+        "{} warm-up then {} timed iterations per side ({}); each side in its default memory layout (ours "
+        "channels-last on the CPU, torchvision's contiguous; both ways compared below); a training step is forward, default-box matching, loss with "
         "hard negative mining, backward and an SGD step. A detect iteration is end-to-end inference on a batch of JPEG "
         "files (500 x 500, ssd-shapes' textured images, quality 92): read and decode, resize and normalise, forward, "
         "decode boxes, per-class NMS, boxes in pixels; ssd-detect's code on our side (thresholds 0.01 / 0.45, 200 per "
@@ -127,6 +145,7 @@ def write(a, rows, peaks, threads, seconds):
         "score passes the threshold and the post-processing does its full work on both sides (detections per image in "
         "the last batch, C++ / torchvision: {}). Median seconds per iteration, the spread (min-max) beside it.".format(
             a.classes, a.warmup, a.iters,
+            "; ".join(f"{names[k[0]]} {k[1]} {k[2]} batch {k[3]}: {w} and {n}" for k, (w, n) in LONG.items()),
             ", ".join(f"{names[r['case'][0]]} b{r['case'][3]}: {r['cpp']['detections'] / r['case'][3]:.0f} / "
                       f"{r['py']['detections'] / r['case'][3]:.0f}" for r in rows if r["case"][2] == "detect") or "no detect cases"),
         "",
@@ -161,6 +180,24 @@ def write(a, rows, peaks, threads, seconds):
         lines.append(f"| {names[backbone]} | {size} | {batch} | {gflop:.1f} | {rate(r['cpp']['times']):.0f} "
                      f"({100 * rate(r['cpp']['times']) / peaks[1]:.0f}%) | {rate(r['py']['times']):.0f} "
                      f"({100 * rate(r['py']['times']) / peaks[1]:.0f}%) |")
+    layouts = [r for r in rows if "layouts" in r]
+    if layouts:
+        lines += [
+            "",
+            "Memory layout (`runtime.memory_format`): our default on the CPU is channels-last (auto), torchvision's is "
+            "contiguous (NCHW), and oneDNN's convolutions run faster on channels-last tensors. The same cases with the "
+            "other layout on each side, so that the layout's share of the difference shows; the last column compares "
+            "both sides in channels-last.",
+            "",
+            "| model | input | mode | batch | C++ s/iter: channels-last (default) / contiguous | torchvision s/iter: contiguous (default) / channels-last | ratio, both contiguous | ratio, both channels-last |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
+        for r in layouts:
+            backbone, size, mode, batch = r["case"]
+            c, p = statistics.median(r["cpp"]["times"]), statistics.median(r["py"]["times"])
+            cc, pc = r["layouts"]["cpp_contiguous"], r["layouts"]["py_channels_last"]
+            lines.append(f"| {names[backbone]} | {size} | {mode} | {batch} | {c:.3f} / {cc:.3f} | {p:.3f} / {pc:.3f} | "
+                         f"{p / cc:.2f}x | {pc / c:.2f}x |")
     compared = [r for r in rows if "allocators" in r]
     if compared:
         lines += [
@@ -182,7 +219,8 @@ def write(a, rows, peaks, threads, seconds):
                          f"{r['cpp_mib']:.0f} / {k['mib']:.0f} / {g['mib']:.0f} / {r['py_mib']:.0f} |")
     lines += [
         "",
-        "Not measured here (issue 7): CUDA (no GPU on this machine).",
+        "Not measured here (issue 7): CUDA (no GPU on this machine): train.amp, runtime.cudnn_benchmark, pinned loader "
+        "batches and channels-last with tensor cores are written but wait for a GPU to be measured.",
         "",
     ]
     with open(a.out, "w") as f:
@@ -191,7 +229,7 @@ def write(a, rows, peaks, threads, seconds):
     summary = [{"backbone": r["case"][0], "size": r["case"][1], "mode": r["case"][2], "batch": r["case"][3],
                 "cpp_s": statistics.median(r["cpp"]["times"]), "py_s": statistics.median(r["py"]["times"]),
                 "cpp_mib": r["cpp_mib"], "py_mib": r["py_mib"], "gflop": r["py"]["forward_flops"] / 1e9,
-                "allocators": r.get("allocators")} for r in rows]
+                "allocators": r.get("allocators"), "layouts": r.get("layouts")} for r in rows]
     with open(os.path.splitext(a.out)[0] + ".json", "w") as f:
         json.dump({"conv_peak": peaks[1], "gemm_peak": peaks[0], "rows": summary}, f, indent=1)
     print("wrote", a.out, file=sys.stderr)

@@ -62,7 +62,7 @@ int main(int argc, char** argv) {
     }
     c10::Device device(c10::kCPU);
     spdlog::info("{}", ssd::engine::apply_runtime(loaded.config.runtime, &device));
-    loaded.model->to(device);
+    ssd::engine::place_model(*loaded.model, loaded.config, device);
     const auto files = ssd::detect::collect_images(inputs);
     std::vector<std::string> skipped;
     const auto per_image = ssd::detect::detect_files(loaded, files, batch, device, &skipped);

@@ -161,7 +161,7 @@ int main(int argc, char** argv) {
       // Loaded on the CPU first: the device comes from the checkpoint's config (runtime.device) and the overrides.
       auto loaded = ssd::detect::load_model(checkpoint, overrides, c10::Device(c10::kCPU));
       spdlog::info("{}", ssd::engine::apply_runtime(loaded.config.runtime, &device));
-      loaded.model->to(device);
+      ssd::engine::place_model(*loaded.model, loaded.config, device);
       names = loaded.config.data.classes;
       auto s = loaded.config.data.val;
       if (!data_root.empty()) s = {detect_format(data_root), {data_root}, {split.empty() ? "val" : split}};

@@ -12,6 +12,7 @@
 #include "ssd/lr/controller.h"
 #include "ssd/lr/preview.h"
 #include "ssd/optim/param_groups.h"
+#include "ssd/engine/mixed_precision.h"
 #include "ssd/engine/runtime.h"
 #include "ssd/engine/trainer.h"
 #include "ssd/model/ssd.h"
@@ -139,8 +140,9 @@ int main(int argc, char** argv) {
     }
     if (dry_run) {
       auto model = ssd::model::build_ssd(config.model, static_cast<int64_t>(config.data.classes.size()) + 1);
-      model->to(device);
-      std::cout << runtime << "\n" << model->summary();
+      ssd::engine::place_model(*model, config, device);
+      const ssd::engine::MixedPrecision precision(config.train, device);  // a float16-on-CPU config fails here, not later
+      std::cout << runtime << ", precision: " << precision.describe() << "\n" << model->summary();
       return 0;
     }
     spdlog::info("{}", runtime);

@@ -549,6 +549,11 @@ Schema::Schema() {
         "lr::scaled_base_lr", "Scale LR0 with the global batch B: linear LR0 x B / reference_batch, sqrt LR0 x sqrt(B / reference_batch)."),
     key<int64_t>("train.reference_batch", [](Config& c) -> auto& { return c.train.reference_batch; }, at_least<int64_t>(1),
         "lr::scaled_base_lr", "The batch size LR0 was chosen for."),
+    key<bool>("train.amp", [](Config& c) -> auto& { return c.train.amp; }, any<bool>(),
+        "engine::MixedPrecision", "Automatic mixed precision: forward in train.amp_dtype under autocast, loss in float32, "
+        "float16 gradients scaled against underflow; weights stay float32."),
+    key<std::string>("train.amp_dtype", [](Config& c) -> auto& { return c.train.amp_dtype; }, one_of({"auto", "float16", "bfloat16"}),
+        "engine::resolve_amp_dtype", "auto (float16 on CUDA, bfloat16 on CPU), float16 (CUDA only) or bfloat16."),
 
     key<int64_t>("early_stop.patience", [](Config& c) -> auto& { return c.early_stop.patience; }, at_least<int64_t>(0),
         "engine::EarlyStopping", "Evaluations without improvement before training stops; 0 = off."),
@@ -595,6 +600,12 @@ Schema::Schema() {
         "engine::use_cpu_allocator", "CPU memory: huge_pages (large tensors on transparent huge pages, returned when "
         "freed), keep (freed memory kept: fastest without huge pages, higher peak memory) or glibc (its defaults); "
         "see docs/benchmarks/speed.md."),
+    key<std::string>("runtime.memory_format", [](Config& c) -> auto& { return c.runtime.memory_format; },
+        one_of({"auto", "channels_last", "contiguous"}),
+        "engine::resolve_memory_format", "Tensor layout of the convolutions: auto (channels_last on CPU; on CUDA channels_last "
+        "with train.amp, else contiguous), channels_last or contiguous."),
+    key<bool>("runtime.cudnn_benchmark", [](Config& c) -> auto& { return c.runtime.cudnn_benchmark; }, any<bool>(),
+        "engine::apply_runtime", "CUDA: time cuDNN's convolution algorithms once per input shape and keep the fastest."),
   };
   // clang-format on
 }

@@ -124,7 +124,17 @@ std::optional<Batch> DataLoader::next() {
   cv_.notify_all();
   // Stacking uses ATen's parallel copy: done here, on the training thread, so that loader threads never
   // start OpenMP regions of their own (which would oversubscribe the cores).
-  if (!batch.pending_images.empty()) batch.images = at::stack(batch.pending_images);
+  if (!batch.pending_images.empty()) {
+    if (options_.pin_memory) {
+      const auto& first = batch.pending_images.front();
+      std::vector<int64_t> shape{static_cast<int64_t>(batch.pending_images.size())};
+      shape.insert(shape.end(), first.sizes().begin(), first.sizes().end());
+      batch.images = at::empty(shape, first.options().pinned_memory(true));
+      at::stack_out(batch.images, batch.pending_images);
+    } else {
+      batch.images = at::stack(batch.pending_images);
+    }
+  }
   batch.pending_images.clear();
   return batch;
 }

@@ -40,6 +40,7 @@ void save_checkpoint(const std::string& path, model::Ssd& model, torch::optim::O
   archive.write("state/total_iters", scalar(state.total_iters));
   archive.write("state/schedule", c10::IValue(state.schedule_state));
   archive.write("state/early_stop", c10::IValue(state.early_stop_state));
+  archive.write("state/amp", c10::IValue(state.amp_state));
   torch::serialize::OutputArchive model_archive;
   model->save(model_archive);
   archive.write("model", model_archive);
@@ -115,6 +116,7 @@ TrainState read_checkpoint_state(const std::string& path) {
     if (archive.try_read("state/total_iters", t)) s.total_iters = t.item<int64_t>();
     if (archive.try_read("state/schedule", text)) s.schedule_state = text.toStringRef();
     if (archive.try_read("state/early_stop", text)) s.early_stop_state = text.toStringRef();
+    if (archive.try_read("state/amp", text)) s.amp_state = text.toStringRef();
   } catch (const c10::Error& e) {
     throw CheckpointError(path + ": incomplete checkpoint: " + e.what_without_backtrace());
   }

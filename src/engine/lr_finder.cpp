@@ -91,7 +91,7 @@ LrFindReport find_lr(const config::Config& requested, c10::Device device, int re
   auto model = model::build_ssd(c.model, static_cast<int64_t>(c.data.classes.size()) + 1);
   model::require_training_batch(*model, c.train.batch_size);
   interop::load_initial_weights(*model, c.model);
-  model->to(device);
+  place_model(*model, c, device);
   const auto groups = optim::make_param_groups(model->named_parameters().pairs(), c.solver, false);
   auto optimizer = optim::make_optimizer(c.solver, groups);
   return find_lr(c, model, *optimizer, groups, train_set, device, repeats);
@@ -118,6 +118,8 @@ LrFindReport find_lr(const config::Config& c, model::Ssd& model, torch::optim::O
     options.batch_size = c.train.batch_size;
     options.workers = c.data.workers;
     options.seed = seed + static_cast<uint64_t>(k);
+    options.pin_memory = device.is_cuda();
+    MixedPrecision precision(c.train, device);  // each sweep starts from the same loss scale, as from the same weights
     data::DataLoader loader(train_set, options, [&](const data::Sample& s, std::mt19937_64& rng) { return augmentation(s, rng); });
     if (loader.batches_per_epoch() == 0)
       throw ConfigError("train.batch_size: " + std::to_string(c.train.batch_size) + " is larger than the training set");
@@ -129,7 +131,7 @@ LrFindReport find_lr(const config::Config& c, model::Ssd& model, torch::optim::O
         if (!batch) loader.start_epoch(++epoch);  // the sweep may be longer than one epoch
       }
       for (size_t g = 0; g < groups.size(); ++g) optim::set_group_lr(optimizer, g, lr * groups[g].lr_mult);
-      const auto step = train_step(model, optimizer, *batch, *loss_fn, coder, c, device);
+      const auto step = train_step(model, optimizer, *batch, *loss_fn, coder, c, precision);
       return step.finite() ? step.total : std::nan("");
     };
     report.sweeps.push_back(lr::run_range_test(f, step));

@@ -10,18 +10,33 @@ namespace ssd::engine {
 bool StepLoss::finite() const { return std::isfinite(loc) && std::isfinite(conf) && std::isfinite(total); }
 
 StepLoss train_step(model::Ssd& model, torch::optim::Optimizer& optimizer, const data::Batch& batch, const loss::DetectionLoss& loss_fn,
-                    const model::BoxCoder& coder, const config::Config& c, c10::Device device) {
+                    const model::BoxCoder& coder, const config::Config& c, MixedPrecision& precision) {
   const auto targets = model::assign_targets(batch.boxes, batch.labels, model->priors(), coder, c.model.iou_threshold);
-  const auto terms = loss_fn(model->forward(batch.images.to(device)), targets);
+  model::HeadOutput out;
+  {
+    AutocastScope autocast(precision.enabled, precision.device, precision.dtype);
+    // non_blocking: an asynchronous copy when the loader pinned the batch (CUDA); an ordinary one otherwise.
+    out = model->forward(batch.images.to(precision.device, /*non_blocking=*/true));
+  }
+  // The loss in float32 whatever the forward ran in: log-softmax and hard-negative ranking need the range.
+  if (precision.enabled) out = {out.loc.to(at::kFloat), out.conf.to(at::kFloat)};
+  const auto terms = loss_fn(out, targets);
   const auto loss = loss::total(terms);
-  const StepLoss out{terms.at("loss_loc").item<double>(), terms.at("loss_conf").item<double>(), loss.item<double>()};
+  StepLoss step{terms.at("loss_loc").item<double>(), terms.at("loss_conf").item<double>(), loss.item<double>()};
   // Never step on a diverged loss: the caller decides what a non-finite loss means (stop, or end a sweep).
-  if (!out.finite()) return out;
+  if (!step.finite()) return step;
   optimizer.zero_grad();
-  loss.backward();
-  if (c.solver.clip_grad_norm > 0) torch::nn::utils::clip_grad_norm_(model->parameters(), c.solver.clip_grad_norm);
-  optimizer.step();
-  return out;
+  auto& scaler = precision.scaler;
+  scaler.scale_loss(loss).backward();
+  // Clipping sees the true gradients: unscaled first.
+  const bool gradients_finite = scaler.unscale(model->parameters());
+  if (gradients_finite) {
+    if (c.solver.clip_grad_norm > 0) torch::nn::utils::clip_grad_norm_(model->parameters(), c.solver.clip_grad_norm);
+    optimizer.step();
+  }
+  scaler.update(gradients_finite);
+  step.skipped = !gradients_finite;
+  return step;
 }
 
 }  // namespace ssd::engine

@@ -17,6 +17,7 @@
 #include "ssd/data/dataset.h"
 #include "ssd/data/loader.h"
 #include "ssd/engine/metrics_log.h"
+#include "ssd/engine/mixed_precision.h"
 #include "ssd/engine/runtime.h"
 #include "ssd/engine/train_step.h"
 #include "ssd/eval/evaluator.h"
@@ -114,12 +115,15 @@ TrainResult Trainer::run() {
   auto model = model::build_ssd(c.model, static_cast<int64_t>(c.data.classes.size()) + 1);
   model::require_training_batch(*model, c.train.batch_size);
   if (checkpoint_path.empty()) interop::load_initial_weights(*model, c.model);
-  model->to(device_);
+  place_model(*model, c, device_);
+  MixedPrecision precision(c.train, device_);
   const auto groups = optim::make_param_groups(model->named_parameters().pairs(), c.solver,
                                                /*split_biases=*/c.schedule.warmup.bias_lr > 0);
   auto optimizer = optim::make_optimizer(c.solver, groups);
   if (!checkpoint_path.empty()) {
     load_checkpoint(checkpoint_path, model, optimizer.get());
+    place_model(*model, c, device_);  // the loaded weights bring the layout they were saved in
+    precision.scaler.load_state(state.amp_state);
     spdlog::info("resumed from {} at iteration {} (epoch {}, batch {})", checkpoint_path, state.iteration, state.epoch + 1,
                  state.batch_in_epoch);
   }
@@ -128,6 +132,7 @@ TrainResult Trainer::run() {
   loader_options.batch_size = c.train.batch_size;
   loader_options.workers = c.data.workers;
   loader_options.seed = seed;
+  loader_options.pin_memory = device_.is_cuda();  // page-locked batches: the copy to the GPU overlaps compute
   data::TrainAugmentation augmentation(c.augment, c.model.pixel_mean, c.model.pixel_std, static_cast<int>(c.model.image_size));
   data::DataLoader loader(train_set, loader_options, [&](const data::Sample& s, std::mt19937_64& rng) { return augmentation(s, rng); });
   const int64_t per_epoch = loader.batches_per_epoch();
@@ -156,6 +161,8 @@ TrainResult Trainer::run() {
   spdlog::info("run: {} epochs x {} iterations = {} iterations, batch {}, {} loader workers", c.train.epochs, per_epoch,
                total_iters, c.train.batch_size, loader.workers());
   spdlog::info("optimizer: {}; parameter groups: {}", c.solver.optimizer, optim::describe_groups(groups));
+  spdlog::info("precision: {}; memory format: {}", precision.describe(),
+               model->memory_format() == at::MemoryFormat::ChannelsLast ? "channels_last" : "contiguous");
   for (const auto& line : lr_control.summary()) spdlog::info("{}", line);
   const bool will_validate = val_set && c.train.eval_period > 0;
   if (lr_control.needs_validation() && !will_validate)
@@ -180,6 +187,7 @@ TrainResult Trainer::run() {
     state.total_iters = total_iters;
     state.schedule_state = lr_control.state();
     state.early_stop_state = early_stop.state();
+    state.amp_state = precision.scaler.enabled() ? precision.scaler.state() : std::string();
     save_checkpoint(path, model, optimizer.get(), state);
   };
   std::vector<int64_t> boundaries;
@@ -198,7 +206,7 @@ TrainResult Trainer::run() {
   const auto run_start = window_start;
   const int64_t start_iteration = state.iteration;
   double sum_loc = 0, sum_conf = 0;
-  int64_t window_iters = 0, window_images = 0;
+  int64_t window_iters = 0, window_images = 0, window_skipped = 0;
   bool done = state.iteration >= stop_at;
 
   while (!done && state.epoch < c.train.epochs) {
@@ -210,7 +218,8 @@ TrainResult Trainer::run() {
       lr_control.apply(*optimizer, state.iteration);
       const double lr = optim::get_lr(*optimizer);
 
-      const auto step = train_step(model, *optimizer, *batch, *loss_fn, coder, c, device_);
+      const auto step = train_step(model, *optimizer, *batch, *loss_fn, coder, c, precision);
+      if (step.skipped) ++window_skipped;
       const double loc = step.loc, conf = step.conf;
       if (!step.finite()) {
         // Never overwrite good state with a diverged model: stop with the numbers, last.pt stays as it was.
@@ -244,10 +253,13 @@ TrainResult Trainer::run() {
           if (tty) std::printf("\r\033[K");
           // This line's "key value" form is parsed by scripts/ and tests: keep it.
           spdlog::info("{} data-wait {:.0f}%", line, 100 * wait_share);
+          if (window_skipped > 0)
+            spdlog::info("mixed precision: {} of the last {} steps skipped on overflowing float16 gradients; loss scale now {}",
+                         window_skipped, window_iters, precision.scaler.scale());
           metrics.add_train_row(state.iteration, state.epoch + 1, lr, sum_loc / window_iters, sum_conf / window_iters,
                                 window_images / std::max(window_seconds, 1e-9), wait_share);
           sum_loc = sum_conf = 0;
-          window_iters = window_images = 0;
+          window_iters = window_images = window_skipped = 0;
           window_start = std::chrono::steady_clock::now();
         } else {
           std::printf("\r\033[K%s", line);

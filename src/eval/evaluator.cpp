@@ -36,6 +36,7 @@ std::vector<Detection> predict(model::Ssd& model, const data::DetectionDataset& 
   options.workers = config.data.workers;
   options.shuffle = false;
   options.drop_last = false;
+  options.pin_memory = device.is_cuda();
   const int size = static_cast<int>(config.model.image_size);
   data::DataLoader loader(dataset, options, [&](const data::Sample& s, std::mt19937_64&) {
     return data::prepare_for_eval(s, config.model.pixel_mean, config.model.pixel_std, size);
@@ -48,7 +49,7 @@ std::vector<Detection> predict(model::Ssd& model, const data::DetectionDataset& 
   loader.start_epoch(0);
   while (auto batch = loader.next()) {
     if (batch->size() == 0) continue;
-    const auto out = model->forward(batch->images.to(device));
+    const auto out = model->forward(batch->images.to(device, /*non_blocking=*/true));
     if (loss_fn) {
       const auto targets = model::assign_targets(batch->boxes, batch->labels, model->priors(), coder, config.model.iou_threshold);
       loss_sum += loss::total((*loss_fn)(out, targets)).item<double>() * static_cast<double>(batch->size());

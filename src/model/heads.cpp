@@ -7,6 +7,7 @@
 #include <torch/nn/modules/container/sequential.h>
 #include <torch/nn/modules/conv.h>
 
+#include "ssd/model/relu6.h"
 #include "ssd/model/sequential_block.h"
 #include "ssd/util/check.h"
 
@@ -66,7 +67,7 @@ SsdLiteHead::SsdLiteHead(const HeadOptions& o) : num_classes_(o.num_classes) {
     return SequentialBlock(
         SequentialBlock(nn::Conv2d(nn::Conv2dOptions(c, c, 3).padding(1).groups(c).bias(false)),
                        nn::BatchNorm2d(nn::BatchNorm2dOptions(c).eps(0.001).momentum(0.03)),
-                       nn::ReLU6(nn::ReLU6Options().inplace(true))),
+                       ReLU6()),
         nn::Conv2d(nn::Conv2dOptions(c, out, 1)));
   };
   for (size_t k = 0; k < o.inputs.size(); ++k) {

@@ -5,6 +5,7 @@
 #include <torch/nn/modules/batchnorm.h>
 #include <torch/nn/modules/conv.h>
 
+#include "ssd/model/relu6.h"
 #include "ssd/model/sequential_block.h"
 #include "ssd/util/check.h"
 
@@ -26,7 +27,7 @@ nn::BatchNorm2d batch_norm(int64_t c) { return nn::BatchNorm2d(nn::BatchNorm2dOp
 SequentialBlock conv_bn_relu6(int64_t in, int64_t out, int64_t kernel, int64_t stride = 1, int64_t groups = 1) {
   return SequentialBlock(
       nn::Conv2d(nn::Conv2dOptions(in, out, kernel).stride(stride).padding((kernel - 1) / 2).groups(groups).bias(false)),
-      batch_norm(out), nn::ReLU6(nn::ReLU6Options().inplace(true)));
+      batch_norm(out), ReLU6());
 }
 
 /// SSD-Lite extra block: 1x1 to out/2, depthwise 3x3 stride 2, 1x1 to out (torchvision's _extra_block).

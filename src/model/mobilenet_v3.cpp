@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "ssd/model/mobilenet_v2.h"  // make_divisible
+#include "ssd/model/relu6.h"
 #include "ssd/model/sequential_block.h"
 #include "ssd/util/check.h"
 
@@ -41,7 +42,7 @@ SequentialBlock conv_bn(int64_t in, int64_t out, int64_t kernel, int64_t stride,
       nn::Conv2d(nn::Conv2dOptions(in, out, kernel).stride(stride).padding((kernel - 1) / 2).groups(groups).bias(false)),
       batch_norm(out));
   if (act == Activation::kReLU) block->push_back(nn::ReLU(nn::ReLUOptions().inplace(true)));
-  if (act == Activation::kReLU6) block->push_back(nn::ReLU6(nn::ReLU6Options().inplace(true)));
+  if (act == Activation::kReLU6) block->push_back(ReLU6());
   if (act == Activation::kHardswish) block->push_back(Hardswish());
   return block;
 }

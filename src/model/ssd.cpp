@@ -26,7 +26,15 @@ SsdImpl::SsdImpl(std::shared_ptr<Backbone> backbone, std::shared_ptr<Head> head,
 HeadOutput SsdImpl::forward(const at::Tensor& images) {
   SSD_CHECK(images.dim() == 4 && images.size(1) == 3 && images.size(2) == image_size_ && images.size(3) == image_size_,
             "Ssd::forward: expected images of shape [B, 3, ", image_size_, ", ", image_size_, "], got ", images.sizes());
-  return head_->forward(backbone_->forward(images));
+  return head_->forward(backbone_->forward(images.contiguous(memory_format_)));
+}
+
+void SsdImpl::set_memory_format(at::MemoryFormat format) {
+  SSD_CHECK(format == at::MemoryFormat::Contiguous || format == at::MemoryFormat::ChannelsLast,
+            "Ssd::set_memory_format: contiguous or channels_last, got ", format);
+  memory_format_ = format;
+  for (auto& p : parameters())
+    if (p.dim() == 4) p.set_data(p.data().contiguous(format));
 }
 
 int64_t SsdImpl::parameter_count() const {

@@ -125,5 +125,37 @@ TEST(BuildSsd, BatchNormOnAOneByOneMapNeedsTwoImagesPerBatch) {
   EXPECT_NO_THROW(require_training_batch(*lite, 2));
 }
 
+// channels_last changes where each value lives, not what the network computes: the same outputs for VGG (with
+// L2Norm) and MobileNetV3 (depthwise, squeeze-and-excitation), and the parameters stay the objects an optimizer holds.
+TEST(MemoryFormat, ChannelsLastComputesTheSameOutputs) {
+  config::ModelConfig lite;
+  lite.backbone = "mobilenet_v3_large";
+  lite.width_mult = 0.5;
+  lite.image_size = 160;
+  for (const auto& mc : {vgg(300), lite}) {
+    torch::manual_seed(2);
+    auto model = build_ssd(mc, 5);
+    model->eval();
+    torch::NoGradGuard no_grad;
+    const auto x = torch::randn({2, 3, mc.image_size, mc.image_size});
+    const auto before = model->forward(x);
+    std::vector<const void*> impls;
+    for (const auto& p : model->parameters()) impls.push_back(p.unsafeGetTensorImpl());
+    model->set_memory_format(at::MemoryFormat::ChannelsLast);
+    EXPECT_EQ(model->memory_format(), at::MemoryFormat::ChannelsLast);
+    size_t i = 0, four_d = 0;
+    for (const auto& p : model->parameters()) {
+      EXPECT_EQ(p.unsafeGetTensorImpl(), impls[i++]);
+      if (p.dim() != 4) continue;
+      EXPECT_TRUE(p.is_contiguous(at::MemoryFormat::ChannelsLast));
+      ++four_d;
+    }
+    EXPECT_GT(four_d, 10u);
+    const auto after = model->forward(x);  // a contiguous input is laid out by forward
+    EXPECT_TRUE(before.loc.allclose(after.loc, 1e-4, 1e-4)) << mc.backbone;
+    EXPECT_TRUE(before.conf.allclose(after.conf, 1e-4, 1e-4)) << mc.backbone;
+  }
+}
+
 }  // namespace
 }  // namespace ssd::model

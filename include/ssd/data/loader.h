@@ -38,6 +38,9 @@ struct LoaderOptions {
   bool drop_last = true;    ///< training drops the last incomplete batch; evaluation keeps it
   uint64_t seed = 1;
   int64_t prefetch = 0;     ///< batches prepared ahead; 0 = 2 per worker
+  /// Stack each batch's images into page-locked host memory, so that the copy to a CUDA device can run
+  /// asynchronously (to(device, non_blocking)). Needs a LibTorch with CUDA; the trainer sets it on CUDA.
+  bool pin_memory = false;
 };
 
 using PrepareFn = std::function<Prepared(const Sample&, std::mt19937_64&)>;

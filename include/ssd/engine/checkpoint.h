@@ -20,6 +20,7 @@ struct TrainState {
   int64_t total_iters = 0;       ///< the run's length when written (a resumed run with more epochs is extended)
   std::string schedule_state;    ///< the LR schedule's own state (reduce-on-plateau), "" for pure schedules
   std::string early_stop_state;  ///< early stopping's best value and wait counter
+  std::string amp_state;         ///< train.amp's gradient scaler ("scale clean_steps"), "" without float16 AMP
   std::string config_yaml;     ///< the resolved config of the run
 };
 

@@ -6,6 +6,7 @@
 #include <c10/core/Device.h>
 
 #include "ssd/config/config.h"
+#include "ssd/model/ssd.h"
 
 namespace ssd::engine {
 
@@ -18,7 +19,15 @@ int configure_threads(int64_t threads);
 /// Seeds LibTorch's CPU and CUDA generators.
 void seed_everything(uint64_t seed);
 
-/// Applies the whole section; returns "device: cpu, threads: 2" for the start-up summary.
+/// runtime.memory_format for a model on `device`: auto is channels_last on the CPU (oneDNN's fast layout) and on
+/// CUDA when `amp` is on (tensor cores), contiguous otherwise.
+at::MemoryFormat resolve_memory_format(const std::string& name, c10::Device device, bool amp);
+
+/// Moves the model to `device` and lays its weights out in the configured memory format (runtime.memory_format,
+/// train.amp). Every tool calls it once its weights are loaded.
+void place_model(model::SsdImpl& model, const config::Config& config, c10::Device device);
+
+/// Applies the whole section (allocator, device, threads, seed, cudnn_benchmark); returns "device: cpu, threads: 2" for the start-up summary.
 std::string apply_runtime(const config::RuntimeConfig& config, c10::Device* device_out);
 
 }  // namespace ssd::engine

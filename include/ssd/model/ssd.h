@@ -19,8 +19,15 @@ class SsdImpl : public torch::nn::Module {
   SsdImpl(std::shared_ptr<Backbone> backbone, std::shared_ptr<Head> head, PriorTable priors_table,
           std::vector<FeatureSpec> specs, int64_t image_size, int64_t num_classes);
 
-  /// images [B, 3, S, S] -> {loc [B, P, 4], conf [B, P, C]} with P = number of default boxes.
+  /// images [B, 3, S, S] -> {loc [B, P, 4], conf [B, P, C]} with P = number of default boxes. The images are
+  /// laid out in the model's memory format first, so callers need not know it.
   HeadOutput forward(const at::Tensor& images);
+
+  /// Lays out every 4-D weight (and each later input) as `format`: channels_last puts the channels innermost,
+  /// the layout oneDNN and tensor cores run fastest. Keeps each parameter's identity (an optimizer built on the
+  /// model stays valid); call again after loading weights, which bring their stored layout.
+  void set_memory_format(at::MemoryFormat format);
+  at::MemoryFormat memory_format() const { return memory_format_; }
 
   /// [P, 4] cxcywh in [0, 1]; a buffer, so it follows the module to its device.
   const at::Tensor& priors() const { return priors_; }
@@ -42,6 +49,7 @@ class SsdImpl : public torch::nn::Module {
   int64_t image_size_;
   int64_t num_classes_;
   at::Tensor priors_;
+  at::MemoryFormat memory_format_ = at::MemoryFormat::Contiguous;
 };
 TORCH_MODULE(Ssd);
 

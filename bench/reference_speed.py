@@ -88,6 +88,7 @@ def main():
     ap.add_argument("--objects", type=int, default=3)
     ap.add_argument("--memory-format", choices=["contiguous", "channels_last"], default="contiguous",
                     help="torchvision's default is contiguous; channels_last as model.to(memory_format=...) does it")
+    ap.add_argument("--amp", action="store_true", help="torch.autocast('cpu', torch.bfloat16) around the model; loss in float32")
     a = ap.parse_args()
     if a.width != 1.0 and a.backbone != "mobilenet_v2":
         raise SystemExit("reference_speed.py: torchvision builds these models at width 1.0 only")
@@ -108,8 +109,11 @@ def main():
 
     def train_step():
         model.train()
-        features = list(model.backbone(images).values())
-        head = model.head(features)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=a.amp):
+            features = list(model.backbone(images).values())
+            head = model.head(features)
+        if a.amp:
+            head = {k: v.float() for k, v in head.items()}
         anchors = model.anchor_generator(image_list, features)
         matched = []
         for anchors_per_image, target in zip(anchors, targets):
@@ -124,7 +128,7 @@ def main():
 
     def forward():
         model.eval()
-        with torch.no_grad():
+        with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=a.amp):
             head = model.head(list(model.backbone(images).values()))
             float(head["cls_logits"].sum())
 
@@ -151,7 +155,7 @@ def main():
         run()
         if i >= a.warmup:
             times.append(time.perf_counter() - start)
-    print(json.dumps({"side": "python", "model": f"{a.backbone}@{size}", "mode": a.mode, "batch": a.batch, "memory_format": a.memory_format,
+    print(json.dumps({"side": "python", "model": f"{a.backbone}@{size}", "mode": a.mode, "batch": a.batch, "memory_format": a.memory_format, "amp": a.amp,
                       "threads": torch.get_num_threads(), "parameters": sum(p.numel() for p in model.parameters()),
                       "times": times, "forward_flops": flops, "detections": detections[0], "torchvision": torchvision.__version__}))
 

@@ -33,6 +33,9 @@ LONG = {("vgg16", 300, "train", 32): (1, 2)}
 # much of the difference is the layout (runtime.memory_format) and how much the rest.
 OTHER_LAYOUTS = [("vgg16", 300, "train", 8), ("vgg16", 300, "forward", 8), ("mobilenet_v3_large", 320, "train", 8),
                  ("mobilenet_v3_large", 320, "forward", 8)]
+# Cases run once more with train.amp on both sides: bfloat16 autocast, which this CPU may run natively
+# (AVX512-BF16); SSD-VGG only, as torch 1.13's CPU kernels lack bfloat16 backward passes SSD-Lite needs (ReLU6).
+AMP = [("vgg16", 300, "train", 8), ("vgg16", 300, "forward", 8)]
 # The same cases on our side with the other settings of runtime.allocator (keep, glibc): what the default
 # (huge_pages) gains, and the memory that keep trades for speed.
 OTHER_ALLOCATORS = [("mobilenet_v3_large", 320, "train", 32), ("vgg16", 300, "train", 8), ("vgg16", 300, "forward", 8)]
@@ -108,6 +111,11 @@ def main():
             py, _, _ = run_json(["/usr/bin/python3", os.path.join(HERE, "reference_speed.py")] + case_args(*row["case"]) +
                                 ["--memory-format", "channels_last"])
             row["layouts"] = {"cpp_contiguous": statistics.median(cpp["times"]), "py_channels_last": statistics.median(py["times"])}
+    for row in rows:
+        if row["case"] in AMP:
+            cpp, _, _ = run_json([bench] + case_args(*row["case"]) + ["--amp"])
+            py, _, _ = run_json(["/usr/bin/python3", os.path.join(HERE, "reference_speed.py")] + case_args(*row["case"]) + ["--amp"])
+            row["amp"] = {"cpp": statistics.median(cpp["times"]), "py": statistics.median(py["times"])}
     for row in rows:
         if row["case"] in OTHER_ALLOCATORS:
             row["allocators"] = {}
@@ -198,6 +206,24 @@ def write(a, rows, peaks, threads, seconds):
             cc, pc = r["layouts"]["cpp_contiguous"], r["layouts"]["py_channels_last"]
             lines.append(f"| {names[backbone]} | {size} | {mode} | {batch} | {c:.3f} / {cc:.3f} | {p:.3f} / {pc:.3f} | "
                          f"{p / cc:.2f}x | {pc / c:.2f}x |")
+    amp = [r for r in rows if "amp" in r]
+    if amp:
+        lines += [
+            "",
+            "Mixed precision on the CPU (`train.amp`, bfloat16 autocast; torchvision under `torch.autocast('cpu', "
+            "torch.bfloat16)`), against float32 on each side. Not a default: bfloat16 keeps 8 bits of mantissa, and "
+            "its effect on the final mAP is the user's call; "
+            + ("this CPU has AVX512-BF16 instructions." if "avx512_bf16" in open("/proc/cpuinfo").read()
+               else "this CPU has no bfloat16 instructions (emulated)."),
+            "",
+            "| model | input | mode | batch | C++ s/iter: float32 / bfloat16 | torchvision s/iter: float32 / bfloat16 | ratio in bfloat16 |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for r in amp:
+            backbone, size, mode, batch = r["case"]
+            c, p = statistics.median(r["cpp"]["times"]), statistics.median(r["py"]["times"])
+            lines.append(f"| {names[backbone]} | {size} | {mode} | {batch} | {c:.3f} / {r['amp']['cpp']:.3f} | "
+                         f"{p:.3f} / {r['amp']['py']:.3f} | {r['amp']['py'] / r['amp']['cpp']:.2f}x |")
     compared = [r for r in rows if "allocators" in r]
     if compared:
         lines += [
@@ -219,8 +245,9 @@ def write(a, rows, peaks, threads, seconds):
                          f"{r['cpp_mib']:.0f} / {k['mib']:.0f} / {g['mib']:.0f} / {r['py_mib']:.0f} |")
     lines += [
         "",
-        "Not measured here (issue 7): CUDA (no GPU on this machine): train.amp, runtime.cudnn_benchmark, pinned loader "
-        "batches and channels-last with tensor cores are written but wait for a GPU to be measured.",
+        "Not measured here (issue 7): CUDA (no GPU on this machine): float16 AMP with loss scaling, "
+        "runtime.cudnn_benchmark, pinned loader batches and channels-last with tensor cores are written but wait for a "
+        "GPU to be measured.",
         "",
     ]
     with open(a.out, "w") as f:
@@ -229,7 +256,7 @@ def write(a, rows, peaks, threads, seconds):
     summary = [{"backbone": r["case"][0], "size": r["case"][1], "mode": r["case"][2], "batch": r["case"][3],
                 "cpp_s": statistics.median(r["cpp"]["times"]), "py_s": statistics.median(r["py"]["times"]),
                 "cpp_mib": r["cpp_mib"], "py_mib": r["py_mib"], "gflop": r["py"]["forward_flops"] / 1e9,
-                "allocators": r.get("allocators"), "layouts": r.get("layouts")} for r in rows]
+                "allocators": r.get("allocators"), "layouts": r.get("layouts"), "amp": r.get("amp")} for r in rows]
     with open(os.path.splitext(a.out)[0] + ".json", "w") as f:
         json.dump({"conv_peak": peaks[1], "gemm_peak": peaks[0], "rows": summary}, f, indent=1)
     print("wrote", a.out, file=sys.stderr)

@@ -66,6 +66,8 @@ int main(int argc, char** argv) {
   app.add_option("--memory-format", memory_format, "runtime.memory_format: auto, channels_last or contiguous")
       ->check(CLI::IsMember({"auto", "channels_last", "contiguous"}))
       ->capture_default_str();
+  bool amp = false;
+  app.add_flag("--amp", amp, "train.amp: autocast (bfloat16 on the CPU) for the training step and the forward pass");
   CLI11_PARSE(app, argc, argv);
 
   ssd::config::Config c;
@@ -76,6 +78,7 @@ int main(int argc, char** argv) {
   c.runtime.threads = threads;
   c.runtime.allocator = allocator;
   c.runtime.memory_format = memory_format;
+  c.train.amp = amp;
   c10::Device device(c10::kCPU);
   ssd::engine::apply_runtime(c.runtime, &device);
   if (mode == "peak") {
@@ -156,6 +159,7 @@ int main(int argc, char** argv) {
     } else {
       torch::NoGradGuard no_grad;
       model->eval();
+      ssd::engine::AutocastScope autocast(precision.enabled, device, precision.dtype);
       const auto out = model->forward(b.images);
       (void)out.conf.sum().item<float>();
     }
@@ -163,7 +167,7 @@ int main(int argc, char** argv) {
     if (i >= warmup) times.push_back(seconds);
   }
   nlohmann::json out = {{"side", "cpp"},       {"model", backbone + "@" + std::to_string(image_size)},
-                        {"mode", mode},        {"batch", batch},
+                        {"mode", mode},        {"batch", batch}, {"amp", amp},
                         {"memory_format", model->memory_format() == at::MemoryFormat::ChannelsLast ? "channels_last" : "contiguous"},
                         {"threads", at::get_num_threads()}, {"parameters", model->parameter_count()},
                         {"times", times}, {"detections", detections}};

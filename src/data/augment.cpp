@@ -47,8 +47,13 @@ void TrainAugmentation::photometric(cv::Mat& image, std::mt19937_64& rng) const 
   };
   if (contrast_first) contrast();
   cv::max(image, 0.0, image);  // HSV conversion needs non-negative values
-  if (chance(rng, p)) adjust_saturation(image, static_cast<float>(uniform(rng, 0.5, 1.5)));
-  if (chance(rng, p)) shift_hue(image, static_cast<float>(uniform(rng, -18, 18)));
+  // Drawn in the order of the two steps; applied in one HSV round trip when either is on.
+  float saturation = 1.f, hue = 0.f;
+  const bool saturate = chance(rng, p);
+  if (saturate) saturation = static_cast<float>(uniform(rng, 0.5, 1.5));
+  const bool rotate_hue = chance(rng, p);
+  if (rotate_hue) hue = static_cast<float>(uniform(rng, -18, 18));
+  if (saturate || rotate_hue) adjust_saturation_and_hue(image, saturation, hue);
   if (!contrast_first) contrast();
   if (chance(rng, p)) {
     std::array<int, 3> order = {0, 1, 2};
@@ -58,40 +63,52 @@ void TrainAugmentation::photometric(cv::Mat& image, std::mt19937_64& rng) const 
   cv::min(cv::max(image, 0.0), 255.0, image);
 }
 
-Labeled TrainAugmentation::random_crop(const Labeled& in, std::mt19937_64& rng) const {
-  if (config_.crop_min_ious.empty()) return in;
+std::optional<cv::Rect> TrainAugmentation::choose_crop(const std::vector<Object>& objects, int W, int H, std::mt19937_64& rng) const {
+  if (config_.crop_min_ious.empty()) return std::nullopt;
   const double min_iou =
       config_.crop_min_ious[std::uniform_int_distribution<size_t>(0, config_.crop_min_ious.size() - 1)(rng)];
-  const int W = in.image.cols, H = in.image.rows;
   for (int trial = 0; trial < 50; ++trial) {  // as ssd.pytorch: give up after 50 tries and keep the image
     const double w = uniform(rng, 0.3 * W, W), h = uniform(rng, 0.3 * H, H);
     if (h / w < 0.5 || h / w > 2.0) continue;
     const int left = static_cast<int>(uniform(rng, 0, W - w)), top = static_cast<int>(uniform(rng, 0, H - h));
     const cv::Rect rect(left, top, std::max(1, static_cast<int>(w)), std::max(1, static_cast<int>(h)));
-    if (!in.objects.empty()) {
+    if (!objects.empty()) {
       float best = 0.f;
-      for (const auto& o : in.objects) best = std::max(best, box_iou(cv::Rect2f(rect), o));
+      for (const auto& o : objects) best = std::max(best, box_iou(cv::Rect2f(rect), o));
       if (best < min_iou) continue;
+      if (crop_objects(objects, rect).empty()) continue;  // keep at least one object centre inside
     }
-    Labeled out = crop(in, rect);
-    if (!in.objects.empty() && out.objects.empty()) continue;  // keep at least one object centre inside
-    return out;
+    return rect;
   }
-  return in;
+  return std::nullopt;
 }
 
 Labeled TrainAugmentation::augment(const Sample& sample, std::mt19937_64& rng) const {
   Labeled l = to_float(sample);
   photometric(l.image, rng);
-  if (chance(rng, config_.expand_prob)) {
+  // Zoom-out, crop and flip are only described; resample() then makes the output from the image in one pass.
+  cv::Size canvas(l.image.cols, l.image.rows);
+  int left = 0, top = 0;
+  const bool expanded = chance(rng, config_.expand_prob);
+  std::vector<Object> on_canvas = l.objects;
+  if (expanded) {
     const double ratio = uniform(rng, 1.0, config_.expand_max_ratio);
-    const int W = static_cast<int>(l.image.cols * ratio), H = static_cast<int>(l.image.rows * ratio);
-    const int left = static_cast<int>(uniform(rng, 0, W - l.image.cols)), top = static_cast<int>(uniform(rng, 0, H - l.image.rows));
-    l = expand(l, W, H, left, top, cv::Scalar(mean_[0], mean_[1], mean_[2]));
+    canvas = {static_cast<int>(l.image.cols * ratio), static_cast<int>(l.image.rows * ratio)};
+    left = static_cast<int>(uniform(rng, 0, canvas.width - l.image.cols));
+    top = static_cast<int>(uniform(rng, 0, canvas.height - l.image.rows));
+    for (auto& o : on_canvas) {
+      o.x1 += left, o.x2 += left;
+      o.y1 += top, o.y2 += top;
+    }
   }
-  if (chance(rng, config_.crop_prob)) l = random_crop(l, rng);
-  if (chance(rng, config_.flip_prob)) l = hflip(l);
-  return resize(l, image_size_);
+  std::optional<cv::Rect> rect;
+  if (chance(rng, config_.crop_prob)) rect = choose_crop(on_canvas, canvas.width, canvas.height, rng);
+  Geometry g;
+  g.canvas = canvas, g.left = left, g.top = top;
+  g.view = rect ? *rect : cv::Rect(cv::Point(0, 0), canvas);
+  g.flip = chance(rng, config_.flip_prob);
+  g.fill = cv::Scalar(mean_[0], mean_[1], mean_[2]);
+  return resample(l.image, rect ? crop_objects(on_canvas, *rect) : on_canvas, g, image_size_);
 }
 
 Prepared TrainAugmentation::operator()(const Sample& sample, std::mt19937_64& rng) const {

@@ -169,13 +169,13 @@ DetectionDataset::DetectionDataset(const config::SplitConfig& split, const std::
 Sample DetectionDataset::load(size_t i) const {
   Sample s;
   s.annotation = annotations_[i];
-  cv::Mat bgr = cv::imread(s.annotation.image_path, cv::IMREAD_COLOR);
-  if (bgr.empty()) {
+  s.image = cv::imread(s.annotation.image_path, cv::IMREAD_COLOR);
+  if (s.image.empty()) {
     if (!fs::exists(s.annotation.image_path)) throw DataError(s.annotation.image_path + ": image file not found");
     throw DataError(s.annotation.image_path + ": corrupt image (OpenCV cannot decode it)");
   }
-  // The only place channel order is decided: everything downstream is RGB.
-  cv::cvtColor(bgr, s.image, cv::COLOR_BGR2RGB);
+  // The only place channel order is decided: everything downstream is RGB. In place: no second image to allocate.
+  cv::cvtColor(s.image, s.image, cv::COLOR_BGR2RGB);
   auto& a = s.annotation;
   if (a.width > 0 && (a.width != s.image.cols || a.height != s.image.rows))
     throw DataError(a.image_path + ": image is " + std::to_string(s.image.cols) + "x" + std::to_string(s.image.rows) +

@@ -4,38 +4,37 @@
 
 #include <opencv2/imgproc.hpp>
 
+#include <algorithm>
+#include <tuple>
+
 namespace ssd::data {
 
 void adjust_brightness(cv::Mat& image, float delta) { image += cv::Scalar::all(delta); }
 
 void adjust_contrast(cv::Mat& image, float factor) { image *= factor; }
 
-void adjust_saturation(cv::Mat& image, float factor) {
+void adjust_saturation_and_hue(cv::Mat& image, float saturation_factor, float hue_delta_degrees) {
+  CV_Assert(image.type() == CV_32FC3 && image.isContinuous());
   cv::Mat hsv;
   // OpenCV's float HSV wants 0..1 RGB; H comes out in degrees, S and V in 0..1.
-  cv::cvtColor(image / 255.0, hsv, cv::COLOR_RGB2HSV);
-  std::vector<cv::Mat> ch;
-  cv::split(hsv, ch);
-  ch[1] = cv::min(ch[1] * factor, 1.0);
-  cv::merge(ch, hsv);
-  cv::cvtColor(hsv, image, cv::COLOR_HSV2RGB);
-  image *= 255.0;
+  image.convertTo(hsv, CV_32FC3, 1.0 / 255.0);
+  cv::cvtColor(hsv, hsv, cv::COLOR_RGB2HSV);
+  // One pass over the pixels (split / merge and masked arithmetic were three times the passes).
+  float* p = hsv.ptr<float>();
+  const size_t n = hsv.total();
+  for (size_t i = 0; i < n; ++i, p += 3) {
+    float h = p[0] + hue_delta_degrees;
+    h = h >= 360.f ? h - 360.f : (h < 0.f ? h + 360.f : h);  // wrap into [0, 360)
+    p[0] = h;
+    p[1] = std::min(p[1] * saturation_factor, 1.f);
+  }
+  cv::cvtColor(hsv, hsv, cv::COLOR_HSV2RGB);
+  hsv.convertTo(image, CV_32FC3, 255.0);
 }
 
-void shift_hue(cv::Mat& image, float delta) {
-  cv::Mat hsv;
-  cv::cvtColor(image / 255.0, hsv, cv::COLOR_RGB2HSV);
-  std::vector<cv::Mat> ch;
-  cv::split(hsv, ch);
-  ch[0] += delta;
-  // Wrap into [0, 360).
-  cv::Mat over = ch[0] >= 360.f, under = ch[0] < 0.f;
-  cv::subtract(ch[0], 360.f, ch[0], over);
-  cv::add(ch[0], 360.f, ch[0], under);
-  cv::merge(ch, hsv);
-  cv::cvtColor(hsv, image, cv::COLOR_HSV2RGB);
-  image *= 255.0;
-}
+void adjust_saturation(cv::Mat& image, float factor) { adjust_saturation_and_hue(image, factor, 0.f); }
+
+void shift_hue(cv::Mat& image, float delta) { adjust_saturation_and_hue(image, 1.f, delta); }
 
 void permute_channels(cv::Mat& image, const std::array<int, 3>& order) {
   std::vector<cv::Mat> ch, out(3);
@@ -59,15 +58,45 @@ Labeled expand(const Labeled& in, int width, int height, int left, int top, cons
 Labeled crop(const Labeled& in, const cv::Rect& r) {
   Labeled out;
   out.image = in.image(r).clone();
-  for (auto o : in.objects) {
+  out.objects = crop_objects(in.objects, r);
+  return out;
+}
+
+std::vector<Object> crop_objects(const std::vector<Object>& objects, const cv::Rect& r) {
+  std::vector<Object> out;
+  for (auto o : objects) {
     const float cx = (o.x1 + o.x2) / 2, cy = (o.y1 + o.y2) / 2;
     if (cx <= r.x || cx >= r.x + r.width || cy <= r.y || cy >= r.y + r.height) continue;
     o.x1 = std::max(o.x1, static_cast<float>(r.x)) - r.x;
     o.y1 = std::max(o.y1, static_cast<float>(r.y)) - r.y;
     o.x2 = std::min(o.x2, static_cast<float>(r.x + r.width)) - r.x;
     o.y2 = std::min(o.y2, static_cast<float>(r.y + r.height)) - r.y;
-    out.objects.push_back(o);
+    out.push_back(o);
   }
+  return out;
+}
+
+Labeled resample(const cv::Mat& image, std::vector<Object> objects, const Geometry& g, int size) {
+  const double sx = static_cast<double>(g.view.width) / size, sy = static_cast<double>(g.view.height) / size;
+  // Output pixel u samples view coordinate (u + 0.5) sx - 0.5 (cv::resize's convention); a flip mirrors it to
+  // width - 1 - that; the view's origin on the canvas and the image's place on it turn that into image pixels.
+  const double x0 = g.view.x - g.left, y0 = g.view.y - g.top;
+  const double a = g.flip ? -sx : sx;
+  const double b = g.flip ? g.view.width - 0.5 - 0.5 * sx + x0 : 0.5 * sx - 0.5 + x0;
+  const cv::Matx23d to_source(a, 0, b, 0, sy, 0.5 * sy - 0.5 + y0);
+  Labeled out;
+  cv::warpAffine(image, out.image, to_source, cv::Size(size, size), cv::INTER_LINEAR | cv::WARP_INVERSE_MAP, cv::BORDER_CONSTANT,
+                 g.fill);
+  const float w = static_cast<float>(g.view.width);
+  const float kx = static_cast<float>(size / static_cast<double>(g.view.width));
+  const float ky = static_cast<float>(size / static_cast<double>(g.view.height));
+  for (auto& o : objects) {
+    float x1 = o.x1, x2 = o.x2;
+    if (g.flip) std::tie(x1, x2) = std::make_pair(w - x2, w - x1);
+    o.x1 = x1 * kx, o.x2 = x2 * kx;
+    o.y1 *= ky, o.y2 *= ky;
+  }
+  out.objects = std::move(objects);
   return out;
 }
 

@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <fstream>
 #include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
 
 #include "ssd/data/augment.h"
 #include "ssd/data/dataset.h"
@@ -175,6 +176,59 @@ TEST(Transforms, FlipAndExpandMoveBoxesWithTheImage) {
   EXPECT_EQ(c.objects[0].x1, 0);
   EXPECT_EQ(c.objects[0].x2, 3);
   EXPECT_TRUE(crop(l, cv::Rect(10, 0, 10, 10)).objects.empty());
+}
+
+// The training augmentation's geometry in one pass (resample) against its definition step by step: zoom-out
+// canvas, crop, flip, resize. The same boxes; the same pixels up to the 1/32-pixel weights of the one pass and the
+// output's edge rows (resize repeats the crop's edge, the one pass reads the pixel beyond it).
+TEST(Transforms, ResampleEqualsExpandCropFlipResize) {
+  Labeled l;
+  l.image = cv::Mat(60, 80, CV_32FC3);
+  cv::randu(l.image, 0, 255);
+  cv::GaussianBlur(l.image, l.image, cv::Size(5, 5), 1.5);  // photographs are smooth at the pixel scale
+  l.objects = {{12, 13, 36, 48, 1, false}, {50, 4, 79, 40, 2, false}};
+  const cv::Scalar fill(123.5, 116.25, 103.5);
+  const cv::Size canvas(170, 130);
+  const int left = 43, top = 29, size = 48;
+  const auto whole = expand(l, canvas.width, canvas.height, left, top, fill);
+  for (const cv::Rect view : {cv::Rect(30, 20, 100, 80), cv::Rect(0, 0, 170, 130), cv::Rect(50, 35, 40, 30), cv::Rect(100, 60, 70, 70)}) {
+    for (const bool flip : {false, true}) {
+      Geometry g;
+      g.canvas = canvas, g.left = left, g.top = top, g.view = view, g.flip = flip, g.fill = fill;
+      const auto reference_crop = crop(whole, view);
+      const auto reference = resize(flip ? hflip(reference_crop) : reference_crop, size);
+      const auto fast = resample(l.image, crop_objects(whole.objects, view), g, size);
+      ASSERT_EQ(fast.image.size(), reference.image.size());
+      const cv::Rect inner(1, 1, size - 2, size - 2);
+      cv::Mat diff;
+      cv::absdiff(fast.image(inner), reference.image(inner), diff);
+      EXPECT_LT(cv::mean(diff.reshape(1))[0], 0.5) << view << " flip " << flip;
+      double worst = 0;
+      cv::minMaxLoc(diff.reshape(1), nullptr, &worst);
+      EXPECT_LT(worst, 6.0) << view << " flip " << flip;
+      ASSERT_EQ(fast.objects.size(), reference.objects.size());
+      for (size_t k = 0; k < fast.objects.size(); ++k) {
+        EXPECT_NEAR(fast.objects[k].x1, reference.objects[k].x1, 1e-4);
+        EXPECT_NEAR(fast.objects[k].x2, reference.objects[k].x2, 1e-4);
+        EXPECT_NEAR(fast.objects[k].y1, reference.objects[k].y1, 1e-4);
+        EXPECT_NEAR(fast.objects[k].y2, reference.objects[k].y2, 1e-4);
+      }
+    }
+  }
+}
+
+// Saturation and hue in one HSV round trip give what the two steps give one after the other, to float rounding.
+TEST(Transforms, SaturationAndHueInOneRoundTripEqualTheTwoSteps) {
+  cv::Mat image(16, 16, CV_32FC3);
+  cv::randu(image, 0, 255);
+  cv::Mat both = image.clone(), steps = image.clone();
+  adjust_saturation_and_hue(both, 1.3f, -15.f);
+  adjust_saturation(steps, 1.3f);
+  shift_hue(steps, -15.f);
+  EXPECT_LT(cv::norm(both, steps, cv::NORM_INF), 0.05);
+  cv::Mat same = image.clone();
+  adjust_saturation_and_hue(same, 1.f, 0.f);
+  EXPECT_LT(cv::norm(same, image, cv::NORM_INF), 0.01);
 }
 
 }  // namespace

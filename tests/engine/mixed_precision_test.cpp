@@ -7,6 +7,7 @@
 
 #include "ssd/data/augment.h"
 #include "ssd/data/dataset.h"
+#include "ssd/data/loader.h"
 #include "ssd/engine/checkpoint.h"
 #include "ssd/engine/mixed_precision.h"
 #include "ssd/engine/runtime.h"
@@ -194,6 +195,45 @@ TEST_F(TrainStepPrecision, ChannelsLastStepsAsContiguousDoes) {
   EXPECT_NEAR(loss_a.total, loss_b.total, 1e-4 * loss_a.total);
   for (size_t i = 0; i < weights_a.size(); ++i)
     EXPECT_TRUE(weights_a[i].allclose(weights_b[i], 1e-4, 1e-5)) << "tensor " << i << ": " << (weights_a[i] - weights_b[i]).abs().max().item<float>();
+}
+
+// The CUDA paths (float16 autocast with loss scaling, channels-last weights, page-locked loader batches copied
+// without blocking): skipped where LibTorch sees no GPU, run by the device check on one.
+TEST_F(TrainStepPrecision, Float16OnCudaScalesTheLossAndKeepsFloat32Weights) {
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "no CUDA device";
+  const c10::Device cuda(c10::kCUDA, 0);
+  auto c = config_;
+  c.train.amp = true;
+  torch::manual_seed(5);
+  auto model = model::build_ssd(c.model, static_cast<int64_t>(c.data.classes.size()) + 1);
+  place_model(*model, c, cuda);
+  EXPECT_EQ(model->memory_format(), at::MemoryFormat::ChannelsLast);  // auto: channels-last with AMP on CUDA
+  model->eval();
+  auto optimizer = optim::make_optimizer(c.solver, model->parameters());
+  MixedPrecision precision(c.train, cuda);
+  ASSERT_TRUE(precision.scaler.enabled());
+  const auto loss = loss::make_loss(c.loss);
+  const model::BoxCoder coder(c.model.variances[0], c.model.variances[1]);
+  for (int i = 0; i < 3; ++i) {
+    const auto step = train_step(model, *optimizer, batch_, *loss, coder, c, precision);
+    ASSERT_TRUE(step.finite());
+    EXPECT_FALSE(step.skipped);
+  }
+  for (const auto& p : model->parameters()) EXPECT_EQ(p.scalar_type(), at::kFloat);
+  EXPECT_EQ(precision.scaler.clean_steps(), 3);
+
+  data::DetectionDataset set(c.data.train, c.data.classes, false, false, 0.1, 1, "train");
+  data::TrainAugmentation augment(c.augment, c.model.pixel_mean, c.model.pixel_std, 96);
+  data::LoaderOptions options;
+  options.batch_size = 4;
+  options.workers = 2;
+  options.pin_memory = true;
+  data::DataLoader loader(set, options, [&](const data::Sample& s, std::mt19937_64& rng) { return augment(s, rng); });
+  loader.start_epoch(0);
+  const auto batch = loader.next();
+  ASSERT_TRUE(batch.has_value());
+  EXPECT_TRUE(batch->images.is_pinned());
+  EXPECT_TRUE(batch->images.to(cuda, /*non_blocking=*/true).cpu().equal(batch->images));
 }
 
 }  // namespace

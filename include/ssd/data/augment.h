@@ -2,6 +2,7 @@
 // The random policies: which transforms run, with which parameters. The SSD paper's training augmentation
 // (photometric distortion, zoom-out, IoU-constrained crop, flip, resize) and the evaluation path (resize).
 // Randomness comes only from the generator passed in, so a sample's augmentation is reproducible from its seed.
+#include <optional>
 #include <random>
 
 #include "ssd/config/config.h"
@@ -28,7 +29,9 @@ class TrainAugmentation {
 
  private:
   void photometric(cv::Mat& image, std::mt19937_64& rng) const;
-  Labeled random_crop(const Labeled& in, std::mt19937_64& rng) const;
+  /// ssd.pytorch's IoU-constrained crop of a W x H image (or zoom-out canvas) with these objects: a rectangle, or
+  /// none when the drawn minimum IoU allows no crop in 50 tries.
+  std::optional<cv::Rect> choose_crop(const std::vector<Object>& objects, int W, int H, std::mt19937_64& rng) const;
 
   config::AugmentConfig config_;
   std::vector<double> mean_, std_;

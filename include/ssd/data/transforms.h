@@ -21,10 +21,12 @@ struct Labeled {
 void adjust_brightness(cv::Mat& image, float delta);
 /// Contrast: multiplies every channel by factor.
 void adjust_contrast(cv::Mat& image, float factor);
-/// Saturation: multiplies the HSV saturation by factor.
+/// Saturation: multiplies the HSV saturation by factor (clipped at 1).
 void adjust_saturation(cv::Mat& image, float factor);
 /// Hue: shifts the HSV hue by delta degrees (wrapping around 360).
 void shift_hue(cv::Mat& image, float delta_degrees);
+/// Both in one HSV round trip, as ssd.pytorch does them (saturation_factor 1 and hue_delta 0 change nothing).
+void adjust_saturation_and_hue(cv::Mat& image, float saturation_factor, float hue_delta_degrees);
 /// Reorders the channels: out[c] = in[order[c]].
 void permute_channels(cv::Mat& image, const std::array<int, 3>& order);
 
@@ -32,6 +34,26 @@ void permute_channels(cv::Mat& image, const std::array<int, 3>& order);
 Labeled expand(const Labeled& in, int width, int height, int left, int top, const cv::Scalar& fill);
 /// Crops rect; keeps the objects whose centre lies inside it, clipped to it and shifted.
 Labeled crop(const Labeled& in, const cv::Rect& rect);
+/// The objects crop() keeps, without touching an image.
+std::vector<Object> crop_objects(const std::vector<Object>& objects, const cv::Rect& rect);
+/// Where the output of the geometric augmentation comes from: the image placed at (left, top) on a canvas filled
+/// with `fill` (zoom-out; the image alone when the canvas is its size), the `view` rectangle of that canvas (the
+/// crop), mirrored left-right when `flip`.
+struct Geometry {
+  cv::Size canvas;
+  int left = 0, top = 0;
+  cv::Rect view;
+  bool flip = false;
+  cv::Scalar fill;
+};
+/// resize(hflip?(crop(expand(image), view)), size) in one bilinear pass over the size x size output, without
+/// making the canvas or the crop (filling a zoom-out canvas up to 16 times the image was most of the augmentation's
+/// time: docs/benchmarks/findings.md). The same sampling positions as cv::resize; weights quantised to 1/32 pixel
+/// (cv::warpAffine), and pixels just outside the view are read where resize repeats its edge. `objects` are in
+/// view pixels (crop_objects' output, or canvas pixels when the view is the whole canvas); they come back flipped
+/// and scaled with the image. expand, crop, hflip and resize below are the step-by-step definition it is tested
+/// against (and resize is evaluation's transform).
+Labeled resample(const cv::Mat& image, std::vector<Object> objects, const Geometry& geometry, int size);
 /// Mirrors left-right.
 Labeled hflip(const Labeled& in);
 /// Resizes to size x size (boxes scaled by the same factors).

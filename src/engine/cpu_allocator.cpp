@@ -5,11 +5,13 @@
 #include <malloc.h>
 #include <sys/mman.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <limits>
 #include <mutex>
 #include <new>
 #include <unordered_map>
+#include <vector>
 
 #include "ssd/util/error.h"
 
@@ -18,21 +20,32 @@ namespace ssd::engine {
 namespace {
 
 constexpr size_t kHugePage = size_t{2} << 20;
-// Below glibc's largest mmap threshold (32 MiB, set in glibc_defaults) blocks come from its heap and are reused
-// without faults; only the larger ones, which glibc would map afresh in 4 KiB pages, get huge-page mappings. (A
-// 4 MiB bound mapped the 4-32 MiB activations afresh too: the demo's SSD-Lite trained at half its speed.)
-constexpr size_t kLargeBlock = size_t{32} << 20;
+// Blocks of 4 MiB and more get mappings of their own. Freed ones are kept for the next request of the same size
+// (a training step asks for the same sizes every time), so a step faults nothing in after the first; without that
+// reuse, mapping the 4-32 MiB activations afresh each step halved the demo's training speed, and leaving them to
+// glibc's heap fragmented it (peak memory 20% over torchvision's).
+constexpr size_t kLargeBlock = size_t{4} << 20;
 
-// Large blocks by address, for the deleter (which receives the address only). Only 2 MiB-aligned addresses are
-// looked up, so the many small frees do not take the lock.
-std::mutex large_mutex;
-std::unordered_map<void*, size_t>& large_blocks() {
-  static auto* blocks = new std::unordered_map<void*, size_t>();  // never destroyed: tensors may outlive main
+struct FreeBlock {
+  void* ptr;
+  size_t size;
+};
+
+// All under one mutex. Invariant: live + cached <= high_water, the most large-block memory ever in use at once, so
+// the cache never raises the peak above what freeing at once would have reached.
+struct LargeBlocks {
+  std::mutex mutex;
+  std::unordered_map<void*, size_t> live_blocks;  // by address, for the deleter (which receives the address only)
+  std::vector<FreeBlock> cached;                  // oldest first
+  LargeBlockStats stats;
+};
+
+LargeBlocks& large() {
+  static auto* blocks = new LargeBlocks();  // never destroyed: tensors may outlive main
   return *blocks;
 }
 
-void* map_large(size_t bytes) {
-  const size_t size = (bytes + kHugePage - 1) / kHugePage * kHugePage;
+void* map_fresh(size_t size) {
   // One huge page more than needed, so that a 2 MiB-aligned range of `size` lies inside; the slack is unmapped.
   void* raw = mmap(nullptr, size + kHugePage, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (raw == MAP_FAILED) throw std::bad_alloc();
@@ -43,24 +56,61 @@ void* map_large(size_t bytes) {
   if (tail > 0) munmap(reinterpret_cast<void*>(aligned + size), tail);
   void* block = reinterpret_cast<void*>(aligned);
   madvise(block, size, MADV_HUGEPAGE);  // advice only: without transparent huge pages it is a plain mapping
-  std::lock_guard<std::mutex> lock(large_mutex);
-  large_blocks()[block] = size;
+  return block;
+}
+
+void* map_large(size_t bytes) {
+  const size_t size = (bytes + kHugePage - 1) / kHugePage * kHugePage;
+  auto& L = large();
+  std::vector<FreeBlock> evicted;
+  {
+    std::lock_guard<std::mutex> lock(L.mutex);
+    auto& st = L.stats;
+    st.live += size;
+    st.high_water = std::max(st.high_water, st.live);
+    // The most recently freed block of this size: its pages are resident and likely still in cache.
+    for (size_t i = L.cached.size(); i-- > 0;) {
+      if (L.cached[i].size != size) continue;
+      void* block = L.cached[i].ptr;
+      L.cached.erase(L.cached.begin() + static_cast<std::ptrdiff_t>(i));
+      st.cached -= size;
+      ++st.reused;
+      L.live_blocks[block] = size;
+      return block;
+    }
+    // A new mapping: first give back the oldest cached blocks until it fits under the high-water mark.
+    size_t drop = 0;
+    while (drop < L.cached.size() && st.live + st.cached > st.high_water) st.cached -= L.cached[drop++].size;
+    evicted.assign(L.cached.begin(), L.cached.begin() + static_cast<std::ptrdiff_t>(drop));
+    L.cached.erase(L.cached.begin(), L.cached.begin() + static_cast<std::ptrdiff_t>(drop));
+    ++st.mapped;
+  }
+  for (const auto& b : evicted) munmap(b.ptr, b.size);
+  void* block = nullptr;
+  try {
+    block = map_fresh(size);
+  } catch (...) {
+    std::lock_guard<std::mutex> lock(L.mutex);
+    L.stats.live -= size;
+    throw;
+  }
+  std::lock_guard<std::mutex> lock(L.mutex);
+  L.live_blocks[block] = size;
   return block;
 }
 
 void release(void* ptr) {
+  // Only 2 MiB-aligned addresses can be large blocks: the many small frees do not take the lock.
   if (ptr != nullptr && (reinterpret_cast<uintptr_t>(ptr) & (kHugePage - 1)) == 0) {
-    size_t size = 0;
-    {
-      std::lock_guard<std::mutex> lock(large_mutex);
-      const auto it = large_blocks().find(ptr);
-      if (it != large_blocks().end()) {
-        size = it->second;
-        large_blocks().erase(it);
-      }
-    }
-    if (size > 0) {
-      munmap(ptr, size);
+    auto& L = large();
+    std::lock_guard<std::mutex> lock(L.mutex);
+    const auto it = L.live_blocks.find(ptr);
+    if (it != L.live_blocks.end()) {
+      const size_t size = it->second;
+      L.live_blocks.erase(it);
+      L.stats.live -= size;
+      L.stats.cached += size;  // live + cached unchanged: still under the high-water mark
+      L.cached.push_back({ptr, size});
       return;
     }
   }
@@ -84,6 +134,12 @@ void glibc_defaults() {
 }
 
 }  // namespace
+
+LargeBlockStats large_block_stats() {
+  auto& L = large();
+  std::lock_guard<std::mutex> lock(L.mutex);
+  return L.stats;
+}
 
 void use_cpu_allocator(const std::string& name) {
   if (name == "huge_pages") {

@@ -23,9 +23,37 @@ TEST(CpuAllocator, HugePagesServesLargeAndSmallTensors) {
   auto small = at::full({100}, 3.0f);
   EXPECT_EQ(reinterpret_cast<uintptr_t>(small.data_ptr()) % 64, 0u);  // LibTorch's alignment
   EXPECT_EQ(small.sum().item<float>(), 300.f);
-  for (int i = 0; i < 20; ++i) large = at::ones({10, 1024, 1024}) * i;  // 40 MiB, mapped and unmapped again
+  for (int i = 0; i < 20; ++i) large = at::ones({10, 1024, 1024}) * i;  // 40 MiB blocks, freed and reused
   EXPECT_EQ(large[9][1023][1023].item<float>(), 19.f);
   EXPECT_EQ(before.sum().item<float>(), 499500.f);
+}
+
+// A freed large block serves the next request of its size (no new mapping, no page faults), and the blocks kept
+// for reuse never push the mapped total above the most ever in use at once.
+TEST(CpuAllocator, HugePagesReusesFreedBlocksUnderTheHighWaterMark) {
+  use_cpu_allocator("huge_pages");
+  void* first = nullptr;
+  {
+    auto t = at::empty({3, 1024, 1024}, at::kFloat);  // 12 MiB
+    first = t.data_ptr();
+  }
+  const auto before = large_block_stats();
+  {
+    auto again = at::empty({3, 1024, 1024}, at::kFloat);
+    EXPECT_EQ(again.data_ptr(), first);
+  }
+  auto after = large_block_stats();
+  EXPECT_EQ(after.mapped, before.mapped);
+  EXPECT_EQ(after.reused, before.reused + 1);
+  // Growing sizes: each needs a new mapping, and the older free blocks are returned to stay under the mark.
+  for (int64_t mib = 18; mib <= 66; mib += 8) {  // sizes no other test asks for
+    auto t = at::empty({mib, 1024, 1024}, at::kByte);
+    const auto s = large_block_stats();
+    EXPECT_LE(s.live + s.cached, s.high_water);
+  }
+  after = large_block_stats();
+  EXPECT_LE(after.live + after.cached, after.high_water);
+  EXPECT_GE(after.mapped, before.mapped + 7);
 }
 
 TEST(CpuAllocator, UnknownNameIsAConfigError) {

@@ -2,15 +2,28 @@
 // How CPU memory is handed out (runtime.allocator). The activations of a training step are hundreds of MiB that
 // are allocated and freed every step; with glibc's defaults each large block is mapped afresh and faults in 4 KiB
 // page by page every step, which on virtual machines cost more time than the convolutions (docs/benchmarks/speed.md).
-//   huge_pages  LibTorch tensors of 32 MiB and more (those glibc would map afresh) get their own mapping, aligned
-//               to 2 MiB and advised to use transparent huge pages (512 times fewer faults), returned to the kernel
-//               when freed; smaller ones come from glibc's heap: the default
+//   huge_pages  LibTorch tensors of 4 MiB and more get their own mapping, aligned to 2 MiB and advised to use
+//               transparent huge pages (512 times fewer faults); a freed one is kept for the next tensor of its
+//               size (every step asks for the same sizes), and the oldest are returned to the kernel so that the
+//               mapped total never exceeds the most ever in use at once; smaller tensors come from glibc's heap.
+//               The default
 //   keep        glibc without per-block mappings: freed memory stays in the process for the next step (no faults
 //               after the first step, but fragmentation raises the peak resident memory)
 //   glibc       glibc's behaviour (blocks over 32 MiB mapped and returned one by one)
+#include <cstddef>
 #include <string>
 
 namespace ssd::engine {
+
+/// huge_pages' large blocks, in bytes and counts since the process started.
+struct LargeBlockStats {
+  size_t live = 0;        ///< held by tensors now
+  size_t cached = 0;      ///< freed, kept mapped for reuse
+  size_t high_water = 0;  ///< the most ever live at once; live + cached never exceeds it
+  size_t mapped = 0;      ///< fresh mappings made
+  size_t reused = 0;      ///< requests served from the freed blocks
+};
+LargeBlockStats large_block_stats();
 
 /// Sets the process's CPU allocation strategy (engine::apply_runtime calls it). Tensors allocated before keep the
 /// deleter they were made with, so a late call is safe; ConfigError on an unknown name.

@@ -404,8 +404,9 @@ struct RuntimeConfig {
   int64_t threads = 0;
   /// Seed of every random number generator.
   int64_t seed = 1;
-  /// CPU memory strategy (engine/cpu_allocator.h): huge_pages (large tensors on transparent huge pages, returned
-  /// when freed), keep (freed memory kept for the next step: no faults, higher peak) or glibc (its defaults).
+  /// CPU memory strategy (engine/cpu_allocator.h): huge_pages (tensors of 4 MiB and more on transparent huge
+  /// pages, each freed one reused for the next tensor of its size), keep (freed memory kept in glibc's heap: no
+  /// faults, higher peak) or glibc (its defaults).
   std::string allocator = "huge_pages";
   /// Layout of the convolutions' tensors: auto (channels_last on CPU, where oneDNN runs it about twice as fast in
   /// inference; on CUDA channels_last with train.amp, else contiguous), channels_last or contiguous.

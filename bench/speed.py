@@ -96,10 +96,16 @@ def main():
                 "--warmup", str(warmup), "--iters", str(iters), "--threads", str(threads)]
         return args + (["--images", os.path.join(images, "JPEGImages")] if mode == "detect" else [])
 
+    reference = ["/usr/bin/python3", os.path.join(HERE, "reference_speed.py")]
+
+    def median_s(side, case, *extra):
+        """Median seconds per iteration of one side ([bench] or reference) on a case, with extra flags."""
+        return statistics.median(run_json(side + case_args(*case) + list(extra))[0]["times"])
+
     for backbone, size, mode, batch in (QUICK if a.quick else FULL):
         args = case_args(backbone, size, mode, batch)
         cpp, cpp_mib, _ = run_json([bench] + args)
-        py, py_mib, _ = run_json(["/usr/bin/python3", os.path.join(HERE, "reference_speed.py")] + args)
+        py, py_mib, _ = run_json(reference + args)
         if cpp["parameters"] != py["parameters"]:
             raise SystemExit(f"{backbone}@{size}: {cpp['parameters']} parameters in C++, {py['parameters']} in torchvision")
         rows.append({"case": (backbone, size, mode, batch), "cpp": cpp, "py": py, "cpp_mib": cpp_mib, "py_mib": py_mib})
@@ -107,15 +113,10 @@ def main():
               f"Python {statistics.median(py['times']):.3f} s", file=sys.stderr)
     for row in rows:
         if row["case"] in OTHER_LAYOUTS:
-            cpp, _, _ = run_json([bench] + case_args(*row["case"]) + ["--memory-format", "contiguous"])
-            py, _, _ = run_json(["/usr/bin/python3", os.path.join(HERE, "reference_speed.py")] + case_args(*row["case"]) +
-                                ["--memory-format", "channels_last"])
-            row["layouts"] = {"cpp_contiguous": statistics.median(cpp["times"]), "py_channels_last": statistics.median(py["times"])}
-    for row in rows:
+            row["layouts"] = {"cpp_contiguous": median_s([bench], row["case"], "--memory-format", "contiguous"),
+                              "py_channels_last": median_s(reference, row["case"], "--memory-format", "channels_last")}
         if row["case"] in AMP:
-            cpp, _, _ = run_json([bench] + case_args(*row["case"]) + ["--amp"])
-            py, _, _ = run_json(["/usr/bin/python3", os.path.join(HERE, "reference_speed.py")] + case_args(*row["case"]) + ["--amp"])
-            row["amp"] = {"cpp": statistics.median(cpp["times"]), "py": statistics.median(py["times"])}
+            row["amp"] = {"cpp": median_s([bench], row["case"], "--amp"), "py": median_s(reference, row["case"], "--amp")}
     for row in rows:
         if row["case"] in OTHER_ALLOCATORS:
             row["allocators"] = {}
@@ -188,62 +189,51 @@ def write(a, rows, peaks, threads, seconds):
         lines.append(f"| {names[backbone]} | {size} | {batch} | {gflop:.1f} | {rate(r['cpp']['times']):.0f} "
                      f"({100 * rate(r['cpp']['times']) / peaks[1]:.0f}%) | {rate(r['py']['times']):.0f} "
                      f"({100 * rate(r['py']['times']) / peaks[1]:.0f}%) |")
-    layouts = [r for r in rows if "layouts" in r]
-    if layouts:
-        lines += [
-            "",
-            "Memory layout (`runtime.memory_format`): our default on the CPU is channels-last (auto), torchvision's is "
-            "contiguous (NCHW), and oneDNN's convolutions run faster on channels-last tensors. The same cases with the "
-            "other layout on each side, so that the layout's share of the difference shows; the last column compares "
-            "both sides in channels-last.",
-            "",
-            "| model | input | mode | batch | C++ s/iter: channels-last (default) / contiguous | torchvision s/iter: contiguous (default) / channels-last | ratio, both contiguous | ratio, both channels-last |",
-            "|---|---|---|---|---|---|---|---|",
-        ]
-        for r in layouts:
+    def section(key, intro, header, cells):
+        """A table of the rows that carry `key`: the case's columns, then cells(row, C++ median, Python median)."""
+        picked = [r for r in rows if key in r]
+        if not picked:
+            return []
+        out = ["", intro, "", "| model | input | mode | batch | " + " | ".join(header) + " |",
+               "|---|---|---|---|" + "---|" * len(header)]
+        for r in picked:
             backbone, size, mode, batch = r["case"]
             c, p = statistics.median(r["cpp"]["times"]), statistics.median(r["py"]["times"])
-            cc, pc = r["layouts"]["cpp_contiguous"], r["layouts"]["py_channels_last"]
-            lines.append(f"| {names[backbone]} | {size} | {mode} | {batch} | {c:.3f} / {cc:.3f} | {p:.3f} / {pc:.3f} | "
-                         f"{p / cc:.2f}x | {pc / c:.2f}x |")
-    amp = [r for r in rows if "amp" in r]
-    if amp:
-        lines += [
-            "",
-            "Mixed precision on the CPU (`train.amp`, bfloat16 autocast; torchvision under `torch.autocast('cpu', "
-            "torch.bfloat16)`), against float32 on each side. Not a default: bfloat16 keeps 8 bits of mantissa, and "
-            "its effect on the final mAP is the user's call; "
-            + ("this CPU has AVX512-BF16 instructions." if "avx512_bf16" in open("/proc/cpuinfo").read()
-               else "this CPU has no bfloat16 instructions (emulated)."),
-            "",
-            "| model | input | mode | batch | C++ s/iter: float32 / bfloat16 | torchvision s/iter: float32 / bfloat16 | ratio in bfloat16 |",
-            "|---|---|---|---|---|---|---|",
-        ]
-        for r in amp:
-            backbone, size, mode, batch = r["case"]
-            c, p = statistics.median(r["cpp"]["times"]), statistics.median(r["py"]["times"])
-            lines.append(f"| {names[backbone]} | {size} | {mode} | {batch} | {c:.3f} / {r['amp']['cpp']:.3f} | "
-                         f"{p:.3f} / {r['amp']['py']:.3f} | {r['amp']['py'] / r['amp']['cpp']:.2f}x |")
-    compared = [r for r in rows if "allocators" in r]
-    if compared:
-        lines += [
-            "",
-            "`runtime.allocator` on our side (engine/cpu_allocator.h): huge_pages (the default: tensors of 4 MiB and "
-            "more on their own 2 MiB-aligned mappings with transparent huge pages, a freed one reused for the next "
-            "tensor of its size, the oldest returned so that no more is mapped than was ever in use at once; smaller "
-            "ones from glibc's heap), keep (glibc "
-            "without per-block mappings: freed memory stays for the next step) and glibc (its defaults: each block "
-            "over 32 MiB mapped afresh and faulted in 4 KiB at a time on every step, as on the Python side).",
-            "",
-            "| model | input | mode | batch | C++ s/iter: huge_pages / keep / glibc | torchvision s/iter | peak RSS MiB: huge_pages / keep / glibc / torchvision |",
-            "|---|---|---|---|---|---|---|",
-        ]
-        for r in compared:
-            backbone, size, mode, batch = r["case"]
-            c, p = statistics.median(r["cpp"]["times"]), statistics.median(r["py"]["times"])
-            k, g = r["allocators"]["keep"], r["allocators"]["glibc"]
-            lines.append(f"| {names[backbone]} | {size} | {mode} | {batch} | {c:.3f} / {k['s']:.3f} / {g['s']:.3f} | {p:.3f} | "
-                         f"{r['cpp_mib']:.0f} / {k['mib']:.0f} / {g['mib']:.0f} / {r['py_mib']:.0f} |")
+            out.append(f"| {names[backbone]} | {size} | {mode} | {batch} | " + " | ".join(cells(r, c, p)) + " |")
+        return out
+
+    lines += section(
+        "layouts",
+        "Memory layout (`runtime.memory_format`): our default on the CPU is channels-last (auto), torchvision's is "
+        "contiguous (NCHW), and oneDNN's convolutions run faster on channels-last tensors. The same cases with the "
+        "other layout on each side, so that the layout's share of the difference shows; the last column compares "
+        "both sides in channels-last.",
+        ["C++ s/iter: channels-last (default) / contiguous", "torchvision s/iter: contiguous (default) / channels-last",
+         "ratio, both contiguous", "ratio, both channels-last"],
+        lambda r, c, p: [f"{c:.3f} / {r['layouts']['cpp_contiguous']:.3f}", f"{p:.3f} / {r['layouts']['py_channels_last']:.3f}",
+                         f"{p / r['layouts']['cpp_contiguous']:.2f}x", f"{r['layouts']['py_channels_last'] / c:.2f}x"])
+    lines += section(
+        "amp",
+        "Mixed precision on the CPU (`train.amp`, bfloat16 autocast; torchvision under `torch.autocast('cpu', "
+        "torch.bfloat16)`), against float32 on each side. Not a default: bfloat16 keeps 8 bits of mantissa, and "
+        "its effect on the final mAP is the user's call; "
+        + ("this CPU has AVX512-BF16 instructions." if "avx512_bf16" in open("/proc/cpuinfo").read()
+           else "this CPU has no bfloat16 instructions (emulated)."),
+        ["C++ s/iter: float32 / bfloat16", "torchvision s/iter: float32 / bfloat16", "ratio in bfloat16"],
+        lambda r, c, p: [f"{c:.3f} / {r['amp']['cpp']:.3f}", f"{p:.3f} / {r['amp']['py']:.3f}",
+                         f"{r['amp']['py'] / r['amp']['cpp']:.2f}x"])
+    lines += section(
+        "allocators",
+        "`runtime.allocator` on our side (engine/cpu_allocator.h): huge_pages (the default: tensors of 4 MiB and "
+        "more on their own 2 MiB-aligned mappings with transparent huge pages, a freed one reused for the next "
+        "tensor of its size, the oldest returned so that no more is mapped than was ever in use at once; smaller "
+        "ones from glibc's heap), keep (glibc without per-block mappings: freed memory stays for the next step) and "
+        "glibc (its defaults: each block over 32 MiB mapped afresh and faulted in 4 KiB at a time on every step, as "
+        "on the Python side).",
+        ["C++ s/iter: huge_pages / keep / glibc", "torchvision s/iter", "peak RSS MiB: huge_pages / keep / glibc / torchvision"],
+        lambda r, c, p: [f"{c:.3f} / {r['allocators']['keep']['s']:.3f} / {r['allocators']['glibc']['s']:.3f}", f"{p:.3f}",
+                         f"{r['cpp_mib']:.0f} / {r['allocators']['keep']['mib']:.0f} / {r['allocators']['glibc']['mib']:.0f} / "
+                         f"{r['py_mib']:.0f}"])
     lines += [
         "",
         "Not measured here (issue 7): CUDA (no GPU on this machine): float16 AMP with loss scaling, "

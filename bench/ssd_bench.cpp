@@ -142,7 +142,7 @@ int main(int argc, char** argv) {
     const auto start = std::chrono::steady_clock::now();
     if (mode == "train") {
       model->train();
-      const auto loss = ssd::engine::train_step(model, *optimizer, b, *loss_fn, coder, c, precision);
+      const auto loss = ssd::engine::train_step(model, *optimizer, b, *loss_fn, coder, c, device, precision);
       if (!loss.finite()) {
         std::cerr << "ssd-bench: the loss diverged\n";
         return 1;
@@ -168,7 +168,7 @@ int main(int argc, char** argv) {
   }
   nlohmann::json out = {{"side", "cpp"},       {"model", backbone + "@" + std::to_string(image_size)},
                         {"mode", mode},        {"batch", batch}, {"amp", amp},
-                        {"memory_format", model->memory_format() == at::MemoryFormat::ChannelsLast ? "channels_last" : "contiguous"},
+                        {"memory_format", ssd::engine::memory_format_name(model->memory_format())},
                         {"threads", at::get_num_threads()}, {"parameters", model->parameter_count()},
                         {"times", times}, {"detections", detections}};
   std::cout << out.dump() << std::endl;

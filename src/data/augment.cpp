@@ -104,7 +104,7 @@ Labeled TrainAugmentation::augment(const Sample& sample, std::mt19937_64& rng) c
   std::optional<cv::Rect> rect;
   if (chance(rng, config_.crop_prob)) rect = choose_crop(on_canvas, canvas.width, canvas.height, rng);
   Geometry g;
-  g.canvas = canvas, g.left = left, g.top = top;
+  g.left = left, g.top = top;
   g.view = rect ? *rect : cv::Rect(cv::Point(0, 0), canvas);
   g.flip = chance(rng, config_.flip_prob);
   g.fill = cv::Scalar(mean_[0], mean_[1], mean_[2]);

@@ -32,10 +32,6 @@ void adjust_saturation_and_hue(cv::Mat& image, float saturation_factor, float hu
   hsv.convertTo(image, CV_32FC3, 255.0);
 }
 
-void adjust_saturation(cv::Mat& image, float factor) { adjust_saturation_and_hue(image, factor, 0.f); }
-
-void shift_hue(cv::Mat& image, float delta) { adjust_saturation_and_hue(image, 1.f, delta); }
-
 void permute_channels(cv::Mat& image, const std::array<int, 3>& order) {
   std::vector<cv::Mat> ch, out(3);
   cv::split(image, ch);

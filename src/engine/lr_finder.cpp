@@ -131,7 +131,7 @@ LrFindReport find_lr(const config::Config& c, model::Ssd& model, torch::optim::O
         if (!batch) loader.start_epoch(++epoch);  // the sweep may be longer than one epoch
       }
       for (size_t g = 0; g < groups.size(); ++g) optim::set_group_lr(optimizer, g, lr * groups[g].lr_mult);
-      const auto step = train_step(model, optimizer, *batch, *loss_fn, coder, c, precision);
+      const auto step = train_step(model, optimizer, *batch, *loss_fn, coder, c, device, precision);
       return step.finite() ? step.total : std::nan("");
     };
     report.sweeps.push_back(lr::run_range_test(f, step));

@@ -103,10 +103,9 @@ AutocastScope::~AutocastScope() {
   }
 }
 
-MixedPrecision::MixedPrecision(const config::TrainConfig& c, c10::Device d)
+MixedPrecision::MixedPrecision(const config::TrainConfig& c, c10::Device device)
     : enabled(c.amp),
-      device(d),
-      dtype(c.amp ? resolve_amp_dtype(c.amp_dtype, d) : at::kFloat),
+      dtype(c.amp ? resolve_amp_dtype(c.amp_dtype, device) : at::kFloat),
       scaler(c.amp && dtype == at::kHalf) {}
 
 std::string MixedPrecision::describe() const {

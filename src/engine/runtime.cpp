@@ -39,10 +39,14 @@ at::MemoryFormat resolve_memory_format(const std::string& name, c10::Device devi
   if (name == "channels_last") return at::MemoryFormat::ChannelsLast;
   if (name == "contiguous") return at::MemoryFormat::Contiguous;
   if (name != "auto") throw ConfigError("runtime.memory_format: '" + name + "' is not one of auto, channels_last, contiguous");
-  // CPU: oneDNN's convolutions run about twice as fast on channels-last tensors in inference (bench/speed.py).
+  // CPU: oneDNN's convolutions run faster on channels-last tensors (the layout table of docs/benchmarks/speed.md).
   // CUDA: channels-last pays with tensor cores (half precision); float32 convolutions keep cuDNN's NCHW kernels.
   if (device.is_cpu() || amp) return at::MemoryFormat::ChannelsLast;
   return at::MemoryFormat::Contiguous;
+}
+
+std::string memory_format_name(at::MemoryFormat format) {
+  return format == at::MemoryFormat::ChannelsLast ? "channels_last" : "contiguous";
 }
 
 void place_model(model::SsdImpl& model, const config::Config& c, c10::Device device) {

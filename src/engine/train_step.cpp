@@ -10,13 +10,13 @@ namespace ssd::engine {
 bool StepLoss::finite() const { return std::isfinite(loc) && std::isfinite(conf) && std::isfinite(total); }
 
 StepLoss train_step(model::Ssd& model, torch::optim::Optimizer& optimizer, const data::Batch& batch, const loss::DetectionLoss& loss_fn,
-                    const model::BoxCoder& coder, const config::Config& c, MixedPrecision& precision) {
+                    const model::BoxCoder& coder, const config::Config& c, c10::Device device, MixedPrecision& precision) {
   const auto targets = model::assign_targets(batch.boxes, batch.labels, model->priors(), coder, c.model.iou_threshold);
   model::HeadOutput out;
   {
-    AutocastScope autocast(precision.enabled, precision.device, precision.dtype);
+    AutocastScope autocast(precision.enabled, device, precision.dtype);
     // non_blocking: an asynchronous copy when the loader pinned the batch (CUDA); an ordinary one otherwise.
-    out = model->forward(batch.images.to(precision.device, /*non_blocking=*/true));
+    out = model->forward(batch.images.to(device, /*non_blocking=*/true));
   }
   // The loss in float32 whatever the forward ran in: log-softmax and hard-negative ranking need the range.
   if (precision.enabled) out = {out.loc.to(at::kFloat), out.conf.to(at::kFloat)};

@@ -161,8 +161,7 @@ TrainResult Trainer::run() {
   spdlog::info("run: {} epochs x {} iterations = {} iterations, batch {}, {} loader workers", c.train.epochs, per_epoch,
                total_iters, c.train.batch_size, loader.workers());
   spdlog::info("optimizer: {}; parameter groups: {}", c.solver.optimizer, optim::describe_groups(groups));
-  spdlog::info("precision: {}; memory format: {}", precision.describe(),
-               model->memory_format() == at::MemoryFormat::ChannelsLast ? "channels_last" : "contiguous");
+  spdlog::info("precision: {}; memory format: {}", precision.describe(), memory_format_name(model->memory_format()));
   for (const auto& line : lr_control.summary()) spdlog::info("{}", line);
   const bool will_validate = val_set && c.train.eval_period > 0;
   if (lr_control.needs_validation() && !will_validate)
@@ -218,7 +217,7 @@ TrainResult Trainer::run() {
       lr_control.apply(*optimizer, state.iteration);
       const double lr = optim::get_lr(*optimizer);
 
-      const auto step = train_step(model, *optimizer, *batch, *loss_fn, coder, c, precision);
+      const auto step = train_step(model, *optimizer, *batch, *loss_fn, coder, c, device_, precision);
       if (step.skipped) ++window_skipped;
       const double loc = step.loc, conf = step.conf;
       if (!step.finite()) {

@@ -194,7 +194,7 @@ TEST(Transforms, ResampleEqualsExpandCropFlipResize) {
   for (const cv::Rect view : {cv::Rect(30, 20, 100, 80), cv::Rect(0, 0, 170, 130), cv::Rect(50, 35, 40, 30), cv::Rect(100, 60, 70, 70)}) {
     for (const bool flip : {false, true}) {
       Geometry g;
-      g.canvas = canvas, g.left = left, g.top = top, g.view = view, g.flip = flip, g.fill = fill;
+      g.left = left, g.top = top, g.view = view, g.flip = flip, g.fill = fill;
       const auto reference_crop = crop(whole, view);
       const auto reference = resize(flip ? hflip(reference_crop) : reference_crop, size);
       const auto fast = resample(l.image, crop_objects(whole.objects, view), g, size);
@@ -217,15 +217,29 @@ TEST(Transforms, ResampleEqualsExpandCropFlipResize) {
   }
 }
 
-// Saturation and hue in one HSV round trip give what the two steps give one after the other, to float rounding.
-TEST(Transforms, SaturationAndHueInOneRoundTripEqualTheTwoSteps) {
+// Saturation and hue against their definition written out with OpenCV's channel operations (S x factor clipped
+// at 1, H + delta wrapped into [0, 360)), with a hue shift that wraps both ways; factor 1 and shift 0 change nothing.
+TEST(Transforms, SaturationAndHueFollowTheirHsvDefinition) {
   cv::Mat image(16, 16, CV_32FC3);
   cv::randu(image, 0, 255);
-  cv::Mat both = image.clone(), steps = image.clone();
-  adjust_saturation_and_hue(both, 1.3f, -15.f);
-  adjust_saturation(steps, 1.3f);
-  shift_hue(steps, -15.f);
-  EXPECT_LT(cv::norm(both, steps, cv::NORM_INF), 0.05);
+  for (const float delta : {-15.f, 17.f}) {
+    cv::Mat hsv;
+    cv::cvtColor(image / 255.0, hsv, cv::COLOR_RGB2HSV);
+    std::vector<cv::Mat> ch;
+    cv::split(hsv, ch);
+    ch[1] = cv::min(ch[1] * 1.3, 1.0);
+    ch[0] += delta;
+    cv::subtract(ch[0], 360.f, ch[0], ch[0] >= 360.f);
+    cv::add(ch[0], 360.f, ch[0], ch[0] < 0.f);
+    cv::merge(ch, hsv);
+    cv::Mat expected;
+    cv::cvtColor(hsv, expected, cv::COLOR_HSV2RGB);
+    expected *= 255.0;
+    cv::Mat adjusted = image.clone();
+    adjust_saturation_and_hue(adjusted, 1.3f, delta);
+    EXPECT_LT(cv::norm(adjusted, expected, cv::NORM_INF), 0.01) << delta;
+    EXPECT_GT(cv::norm(adjusted, image, cv::NORM_INF), 10.0) << delta;  // the adjustment did something
+  }
   cv::Mat same = image.clone();
   adjust_saturation_and_hue(same, 1.f, 0.f);
   EXPECT_LT(cv::norm(same, image, cv::NORM_INF), 0.01);

@@ -152,7 +152,7 @@ class TrainStepPrecision : public ::testing::Test {
     MixedPrecision precision(c.train, kCpu);
     const auto loss = loss::make_loss(c.loss);
     const model::BoxCoder coder(c.model.variances[0], c.model.variances[1]);
-    const auto result = train_step(model, *optimizer, batch_, *loss, coder, c, precision);
+    const auto result = train_step(model, *optimizer, batch_, *loss, coder, c, kCpu, precision);
     std::vector<at::Tensor> weights;
     for (const auto& p : model->parameters()) {
       EXPECT_EQ(p.scalar_type(), at::kFloat);
@@ -215,7 +215,7 @@ TEST_F(TrainStepPrecision, Float16OnCudaScalesTheLossAndKeepsFloat32Weights) {
   const auto loss = loss::make_loss(c.loss);
   const model::BoxCoder coder(c.model.variances[0], c.model.variances[1]);
   for (int i = 0; i < 3; ++i) {
-    const auto step = train_step(model, *optimizer, batch_, *loss, coder, c, precision);
+    const auto step = train_step(model, *optimizer, batch_, *loss, coder, c, cuda, precision);
     ASSERT_TRUE(step.finite());
     EXPECT_FALSE(step.skipped);
   }

@@ -144,7 +144,9 @@ TEST_F(TorchvisionSsd, FineTuningToOtherClassesReinitialisesOnlyTheClassificatio
   std::map<std::string, at::Tensor> file;
   for (auto& [name, t] : read_state_dict(checkpoint())) file[name] = t;
   for (const auto& [name, t] : tensors(*model)) {
-    if (name.rfind("head.conf.", 0) == 0) EXPECT_TRUE(t.equal(initial.at(name))) << name;
+    if (name.rfind("head.conf.", 0) == 0) {
+      EXPECT_TRUE(t.equal(initial.at(name))) << name;
+    }
   }
   EXPECT_TRUE(tensors(*model).at("head.loc.3.weight").equal(file.at("head.regression_head.module_list.3.weight")));
   EXPECT_TRUE(tensors(*model).at("backbone.extra.0.8.weight").equal(file.at("backbone.extra.0.7.1.weight")));

@@ -408,8 +408,8 @@ struct RuntimeConfig {
   /// pages, each freed one reused for the next tensor of its size), keep (freed memory kept in glibc's heap: no
   /// faults, higher peak) or glibc (its defaults).
   std::string allocator = "huge_pages";
-  /// Layout of the convolutions' tensors: auto (channels_last on CPU, where oneDNN runs it about twice as fast in
-  /// inference; on CUDA channels_last with train.amp, else contiguous), channels_last or contiguous.
+  /// Layout of the convolutions' tensors: auto (channels_last on CPU, where oneDNN runs it faster; on CUDA
+  /// channels_last with train.amp, else contiguous), channels_last or contiguous.
   std::string memory_format = "auto";
   /// CUDA: let cuDNN time its convolution algorithms once per input shape and keep the fastest (SSD's shapes are
   /// fixed, so this pays from the second step on). Ignored on the CPU.

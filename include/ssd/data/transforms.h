@@ -21,11 +21,9 @@ struct Labeled {
 void adjust_brightness(cv::Mat& image, float delta);
 /// Contrast: multiplies every channel by factor.
 void adjust_contrast(cv::Mat& image, float factor);
-/// Saturation: multiplies the HSV saturation by factor (clipped at 1).
-void adjust_saturation(cv::Mat& image, float factor);
-/// Hue: shifts the HSV hue by delta degrees (wrapping around 360).
-void shift_hue(cv::Mat& image, float delta_degrees);
-/// Both in one HSV round trip, as ssd.pytorch does them (saturation_factor 1 and hue_delta 0 change nothing).
+/// Saturation and hue in one HSV round trip, as ssd.pytorch does them: the saturation multiplied by
+/// saturation_factor (clipped at 1), the hue shifted by hue_delta_degrees (wrapping around 360). Factor 1 and
+/// delta 0 leave that part alone.
 void adjust_saturation_and_hue(cv::Mat& image, float saturation_factor, float hue_delta_degrees);
 /// Reorders the channels: out[c] = in[order[c]].
 void permute_channels(cv::Mat& image, const std::array<int, 3>& order);
@@ -37,10 +35,10 @@ Labeled crop(const Labeled& in, const cv::Rect& rect);
 /// The objects crop() keeps, without touching an image.
 std::vector<Object> crop_objects(const std::vector<Object>& objects, const cv::Rect& rect);
 /// Where the output of the geometric augmentation comes from: the image placed at (left, top) on a canvas filled
-/// with `fill` (zoom-out; the image alone when the canvas is its size), the `view` rectangle of that canvas (the
-/// crop), mirrored left-right when `flip`.
+/// with `fill` (zoom-out; left = top = 0 and a view inside the image without one), the `view` rectangle of that
+/// canvas (the crop, or the whole canvas), mirrored left-right when `flip`. The canvas's size is the view's
+/// business: outside the image everything reads as `fill`.
 struct Geometry {
-  cv::Size canvas;
   int left = 0, top = 0;
   cv::Rect view;
   bool flip = false;

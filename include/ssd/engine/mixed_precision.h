@@ -75,7 +75,6 @@ class AutocastScope {
 struct MixedPrecision {
   MixedPrecision(const config::TrainConfig& config, c10::Device device);
   bool enabled = false;
-  c10::Device device;
   at::ScalarType dtype = at::kFloat;
   GradientScaler scaler;
   /// "float32" or "mixed precision (float16 autocast, loss scale 65536)" for the start-up summary.

@@ -22,6 +22,8 @@ void seed_everything(uint64_t seed);
 /// runtime.memory_format for a model on `device`: auto is channels_last on the CPU (oneDNN's fast layout) and on
 /// CUDA when `amp` is on (tensor cores), contiguous otherwise.
 at::MemoryFormat resolve_memory_format(const std::string& name, c10::Device device, bool amp);
+/// "channels_last" or "contiguous", as runtime.memory_format spells them (for logs and bench output).
+std::string memory_format_name(at::MemoryFormat format);
 
 /// Moves the model to `device` and lays its weights out in the configured memory format (runtime.memory_format,
 /// train.amp). Every tool calls it once its weights are loaded.

@@ -23,6 +23,6 @@ struct StepLoss {
 };
 
 StepLoss train_step(model::Ssd& model, torch::optim::Optimizer& optimizer, const data::Batch& batch, const loss::DetectionLoss& loss_fn,
-                    const model::BoxCoder& coder, const config::Config& config, MixedPrecision& precision);
+                    const model::BoxCoder& coder, const config::Config& config, c10::Device device, MixedPrecision& precision);
 
 }  // namespace ssd::engine

@@ -98,7 +98,7 @@ def main():
         "| [Micro benchmarks: NMS, IoU, matching, post-processing](benchmarks/micro.md) | `bench/micro.py` |",
         "| [Evaluator (COCO metric)](benchmarks/evaluator.md) | `bench/eval_speed.py` |",
         "",
-        "## The CPU targets (issue 7) in this run",
+        "## The CPU targets (issue 7) " + ("from the pages' last runs (each page gives its date)" if a.skip_runs else "in this run"),
         "",
         "| target | measured (speed: reference time / ours; memory: ours / reference) | holds |",
         "|---|---|---|",

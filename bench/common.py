@@ -27,12 +27,13 @@ def build_targets(build, targets):
     return [os.path.join(build, t) for t in targets]
 
 
-def run_json(cmd, whole_output=False):
+def run_json(cmd, whole_output=False, env=None):
     """Runs one side as its own process; returns (its last stdout line as JSON, or the whole output with
-    whole_output, its peak resident MiB, seconds)."""
+    whole_output, its peak resident MiB, seconds). env: variables added to this process's environment."""
     start = time.perf_counter()
     with tempfile.TemporaryFile(mode="w+") as err:  # a file, not a pipe: a full stderr pipe would block the child
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, text=True)
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, text=True,
+                                env=None if env is None else {**os.environ, **env})
         out = proc.stdout.read()
         _, status, usage = os.wait4(proc.pid, 0)  # wait4, not wait: the child's own peak resident memory
         if status != 0:

@@ -9,6 +9,7 @@
 #include "cli/common.h"
 #include "ssd/config/load.h"
 #include "ssd/data/coco.h"
+#include "ssd/data/image_decode.h"
 #include "ssd/detect/detector.h"
 #include "ssd/engine/runtime.h"
 #include "ssd/eval/detections_json.h"
@@ -74,7 +75,7 @@ int main(int argc, char** argv) {
       for (const auto& d : per_image[i]) shown += d.score >= draw_thresh;
       spdlog::info("{}: {} detections, {} with score >= {}", files[i], per_image[i].size(), shown, draw_thresh);
       if (!output.empty()) {
-        cv::Mat bgr = cv::imread(files[i], cv::IMREAD_COLOR);
+        cv::Mat bgr = ssd::data::read_bgr_image(files[i]);
         if (bgr.empty()) continue;
         ssd::detect::draw_detections(bgr, per_image[i], loaded.config.data.classes, static_cast<float>(draw_thresh));
         const auto out = (fs::path(output) / (fs::path(files[i]).stem().string() + ".jpg")).string();

@@ -3,11 +3,11 @@
 #include <spdlog/spdlog.h>
 
 #include <filesystem>
-#include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 #include <random>
 
 #include "ssd/data/coco.h"
+#include "ssd/data/image_decode.h"
 #include "ssd/data/voc.h"
 #include "ssd/data/yolo.h"
 #include "ssd/util/error.h"
@@ -169,7 +169,7 @@ DetectionDataset::DetectionDataset(const config::SplitConfig& split, const std::
 Sample DetectionDataset::load(size_t i) const {
   Sample s;
   s.annotation = annotations_[i];
-  s.image = cv::imread(s.annotation.image_path, cv::IMREAD_COLOR);
+  s.image = read_bgr_image(s.annotation.image_path);
   if (s.image.empty()) {
     if (!fs::exists(s.annotation.image_path)) throw DataError(s.annotation.image_path + ": image file not found");
     throw DataError(s.annotation.image_path + ": corrupt image (OpenCV cannot decode it)");

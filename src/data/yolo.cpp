@@ -10,10 +10,10 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
-#include <opencv2/imgcodecs.hpp>
 #include <sstream>
 #include <thread>
 
+#include "ssd/data/image_decode.h"
 #include "ssd/data/image_files.h"
 #include "ssd/util/error.h"
 
@@ -168,11 +168,11 @@ std::vector<ImageSize> image_sizes(const std::vector<std::string>& images, const
   }
   if (todo.empty()) return sizes;
   if (todo.size() > 100) spdlog::info("reading the sizes of {} images (once; cached in {})", todo.size(), cache_path);
-  // Decoded as training decodes them (IMREAD_COLOR applies EXIF orientation), so sizes agree with load().
+  // Decoded as training decodes them (EXIF orientation applied), so sizes agree with load().
   std::atomic<size_t> next{0};
   auto work = [&] {
     for (size_t k; (k = next++) < todo.size();) {
-      const cv::Mat m = cv::imread(images[todo[k]], cv::IMREAD_COLOR);
+      const cv::Mat m = read_bgr_image(images[todo[k]]);
       if (!m.empty()) sizes[todo[k]] = {m.cols, m.rows};
     }
   };

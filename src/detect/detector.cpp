@@ -5,11 +5,11 @@
 #include <torch/csrc/autograd/grad_mode.h>
 
 #include <filesystem>
-#include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
 #include "ssd/config/load.h"
 #include "ssd/data/augment.h"
+#include "ssd/data/image_decode.h"
 #include "ssd/data/image_files.h"
 #include "ssd/engine/checkpoint.h"
 #include "ssd/eval/evaluator.h"
@@ -83,7 +83,7 @@ std::vector<std::vector<eval::Detection>> detect_files(LoadedModel& m, const std
     std::vector<std::pair<int, int>> sizes(end - begin);
     at::parallel_for(0, static_cast<int64_t>(end - begin), 1, [&](int64_t first, int64_t last) {
       for (int64_t k = first; k < last; ++k) {
-        const cv::Mat bgr = cv::imread(files[begin + static_cast<size_t>(k)], cv::IMREAD_COLOR);
+        const cv::Mat bgr = data::read_bgr_image(files[begin + static_cast<size_t>(k)]);
         if (bgr.empty()) continue;
         data::Sample s;
         cv::cvtColor(bgr, s.image, cv::COLOR_BGR2RGB);

@@ -1,0 +1,14 @@
+#pragma once
+// Reading an image file: the one function every tool decodes files with (training, evaluation, ssd-detect,
+// the YOLO size scan), so that all of them see the same pixels.
+#include <string>
+
+#include <opencv2/core/mat.hpp>
+
+namespace ssd::data {
+
+/// Decodes the image file at `path` as cv::imread(path, IMREAD_COLOR) would: BGR, CV_8UC3, EXIF orientation
+/// applied. Empty when the file cannot be read or decoded (the caller names the file in its error).
+cv::Mat read_bgr_image(const std::string& path);
+
+}  // namespace ssd::data

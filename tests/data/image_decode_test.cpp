@@ -1,0 +1,83 @@
+// read_bgr_image against cv::imread, the decoder it stands in for: the same pixels for JPEG and PNG, EXIF
+// orientation applied the same way, and an empty result for a missing, empty or corrupt file.
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <opencv2/core.hpp>
+#include <opencv2/imgcodecs.hpp>
+#include <vector>
+
+#include "ssd/data/image_decode.h"
+#include "test_data.h"
+
+namespace ssd::data {
+namespace {
+
+cv::Mat gradient(int width, int height) {
+  cv::Mat m(height, width, CV_8UC3);
+  for (int y = 0; y < height; ++y)
+    for (int x = 0; x < width; ++x) m.at<cv::Vec3b>(y, x) = {uchar(3 * x), uchar(5 * y), uchar(x + y)};
+  return m;
+}
+
+void write_bytes(const std::string& path, const std::vector<uchar>& bytes) {
+  std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+}
+
+bool same(const cv::Mat& a, const cv::Mat& b) {
+  return a.size() == b.size() && a.type() == b.type() && cv::norm(a, b, cv::NORM_INF) == 0;
+}
+
+TEST(ImageDecode, ReadsJpegAndPngAsImreadDoes) {
+  const auto dir = test::temp_dir("image_decode");
+  for (const char* name : {"a.jpg", "a.png"}) {
+    const auto path = dir + "/" + name;
+    ASSERT_TRUE(cv::imwrite(path, gradient(40, 24)));
+    const cv::Mat ours = read_bgr_image(path);
+    EXPECT_EQ(ours.type(), CV_8UC3) << name;
+    EXPECT_TRUE(same(ours, cv::imread(path, cv::IMREAD_COLOR))) << name;
+  }
+  std::filesystem::remove_all(dir);
+}
+
+// A JPEG whose EXIF block says "rotate 90 degrees clockwise to display" (orientation 6): the stored 40 x 24
+// image is shown 24 x 40. The block is written here byte by byte because OpenCV 4.6 cannot write EXIF.
+TEST(ImageDecode, AppliesExifOrientationAsImreadDoes) {
+  const auto dir = test::temp_dir("image_decode_exif");
+  std::vector<uchar> jpeg;
+  ASSERT_TRUE(cv::imencode(".jpg", gradient(40, 24), jpeg));
+  const std::vector<uchar> tiff = {'I', 'I', 42, 0, 8, 0, 0, 0,  // little-endian TIFF header, first IFD at 8
+                                   1, 0,                         // one entry
+                                   0x12, 0x01, 3, 0, 1, 0, 0, 0, 6, 0, 0, 0,  // Orientation (SHORT, 1) = 6
+                                   0, 0, 0, 0};                  // no next IFD
+  std::vector<uchar> app1 = {0xFF, 0xE1, 0, 0, 'E', 'x', 'i', 'f', 0, 0};
+  app1.insert(app1.end(), tiff.begin(), tiff.end());
+  const size_t length = app1.size() - 2;  // the segment length counts itself, not the marker
+  app1[2] = static_cast<uchar>(length >> 8);
+  app1[3] = static_cast<uchar>(length & 0xFF);
+  jpeg.insert(jpeg.begin() + 2, app1.begin(), app1.end());  // right after the SOI marker
+  const auto path = dir + "/rotated.jpg";
+  write_bytes(path, jpeg);
+
+  const cv::Mat reference = cv::imread(path, cv::IMREAD_COLOR);
+  ASSERT_EQ(reference.cols, 24);  // the fixture is right: OpenCV itself rotates it
+  ASSERT_EQ(reference.rows, 40);
+  EXPECT_TRUE(same(read_bgr_image(path), reference));
+  std::filesystem::remove_all(dir);
+}
+
+TEST(ImageDecode, MissingEmptyOrCorruptFilesGiveAnEmptyImage) {
+  const auto dir = test::temp_dir("image_decode_bad");
+  EXPECT_TRUE(read_bgr_image(dir + "/missing.jpg").empty());
+  write_bytes(dir + "/empty.jpg", {});
+  EXPECT_TRUE(read_bgr_image(dir + "/empty.jpg").empty());
+  write_bytes(dir + "/corrupt.jpg", {'n', 'o', 't', ' ', 'a', 'n', ' ', 'i', 'm', 'a', 'g', 'e'});
+  EXPECT_TRUE(read_bgr_image(dir + "/corrupt.jpg").empty());
+  EXPECT_TRUE(read_bgr_image(dir).empty());  // a folder
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace ssd::data

@@ -45,8 +45,10 @@ TEST(CpuAllocator, HugePagesReusesFreedBlocksUnderTheHighWaterMark) {
   auto after = large_block_stats();
   EXPECT_EQ(after.mapped, before.mapped);
   EXPECT_EQ(after.reused, before.reused + 1);
-  // Growing sizes: each needs a new mapping, and the older free blocks are returned to stay under the mark.
-  for (int64_t mib = 18; mib <= 66; mib += 8) {  // sizes no other test asks for
+  // Growing sizes, each above every block freed so far: each needs a new mapping, and the older free blocks are
+  // returned to stay under the mark.
+  const int64_t above = static_cast<int64_t>(after.high_water >> 20) + 2;
+  for (int64_t mib = above; mib <= above + 48; mib += 8) {
     auto t = at::empty({mib, 1024, 1024}, at::kByte);
     const auto s = large_block_stats();
     EXPECT_LE(s.live + s.cached, s.high_water);
@@ -54,6 +56,35 @@ TEST(CpuAllocator, HugePagesReusesFreedBlocksUnderTheHighWaterMark) {
   after = large_block_stats();
   EXPECT_LE(after.live + after.cached, after.high_water);
   EXPECT_GE(after.mapped, before.mapped + 7);
+}
+
+// A freed block larger than a request is split: the request takes its head, the tail stays for the next one, so
+// tensors of new sizes (a forward pass's activations) come without new mappings and without more memory.
+TEST(CpuAllocator, HugePagesSplitsAFreedBlockForSmallerRequests) {
+  use_cpu_allocator("huge_pages");
+  constexpr int64_t MiB = 1 << 20;
+  // Larger than any block freed before (those are at most the high-water mark), so the requests below can only
+  // be served from this one.
+  const int64_t whole = static_cast<int64_t>(large_block_stats().high_water >> 21) * 2 * MiB + 32 * MiB;
+  char* base = nullptr;
+  {
+    auto t = at::empty({whole}, at::kByte);
+    base = static_cast<char*>(t.data_ptr());
+  }
+  const auto before = large_block_stats();
+  auto head = at::empty({whole - 10 * MiB}, at::kByte);
+  auto tail = at::empty({10 * MiB}, at::kByte);
+  EXPECT_EQ(head.data_ptr(), base);
+  EXPECT_EQ(tail.data_ptr(), base + (whole - 10 * MiB));
+  const auto after = large_block_stats();
+  EXPECT_EQ(after.mapped, before.mapped);
+  EXPECT_EQ(after.reused, before.reused + 2);
+  EXPECT_EQ(after.high_water, before.high_water);
+  EXPECT_LE(after.live + after.cached, after.high_water);
+  head.fill_(1);
+  tail.fill_(2);  // written after the head: the two do not overlap
+  EXPECT_EQ(head[-1].item<int64_t>(), 1);
+  EXPECT_EQ(tail[0].item<int64_t>(), 2);
 }
 
 TEST(CpuAllocator, UnknownNameIsAConfigError) {

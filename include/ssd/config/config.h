@@ -405,7 +405,7 @@ struct RuntimeConfig {
   /// Seed of every random number generator.
   int64_t seed = 1;
   /// CPU memory strategy (engine/cpu_allocator.h): huge_pages (tensors of 4 MiB and more on transparent huge
-  /// pages, each freed one reused for the next tensor of its size), keep (freed memory kept in glibc's heap: no
+  /// pages, each freed one reused for the next tensor it can hold), keep (freed memory kept in glibc's heap: no
   /// faults, higher peak) or glibc (its defaults).
   std::string allocator = "huge_pages";
   /// Layout of the convolutions' tensors: auto (channels_last on CPU, where oneDNN runs it faster; on CUDA

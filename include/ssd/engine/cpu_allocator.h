@@ -3,8 +3,8 @@
 // are allocated and freed every step; with glibc's defaults each large block is mapped afresh and faults in 4 KiB
 // page by page every step, which on virtual machines cost more time than the convolutions (docs/benchmarks/speed.md).
 //   huge_pages  LibTorch tensors of 4 MiB and more get their own mapping, aligned to 2 MiB and advised to use
-//               transparent huge pages (512 times fewer faults); a freed one is kept for the next tensor of its
-//               size (every step asks for the same sizes), and the oldest are returned to the kernel so that the
+//               transparent huge pages (512 times fewer faults); a freed one is kept for the next tensor it can
+//               hold (the smallest that fits, split when larger), and the oldest are returned to the kernel so that the
 //               mapped total never exceeds the most ever in use at once; smaller tensors come from glibc's heap.
 //               The default
 //   keep        glibc without per-block mappings: freed memory stays in the process for the next step (no faults

@@ -5,8 +5,8 @@
 #include <torch/nn/modules/activation.h>
 #include <torch/nn/modules/batchnorm.h>
 #include <torch/nn/modules/container/sequential.h>
-#include <torch/nn/modules/conv.h>
 
+#include "ssd/model/conv2d.h"
 #include "ssd/model/relu6.h"
 #include "ssd/model/sequential_block.h"
 #include "ssd/util/check.h"
@@ -23,7 +23,7 @@ at::Tensor run_branch(nn::ModuleList& branch, const std::vector<at::Tensor>& fea
   std::vector<at::Tensor> parts;
   for (size_t k = 0; k < features.size(); ++k) {
     const auto y = branch[k]->as<nn::SequentialImpl>() ? branch[k]->as<nn::SequentialImpl>()->forward(features[k])
-                                                       : branch[k]->as<nn::Conv2dImpl>()->forward(features[k]);
+                                                       : branch[k]->as<Conv2dImpl>()->forward(features[k]);
     parts.push_back(y.permute({0, 2, 3, 1}).reshape({y.size(0), -1, depth}));
   }
   return at::cat(parts, 1);
@@ -43,8 +43,8 @@ SsdHead::SsdHead(const HeadOptions& o) : num_classes_(o.num_classes) {
   conf_ = nn::ModuleList();
   for (size_t k = 0; k < o.inputs.size(); ++k) {
     const int64_t c = o.inputs[k].channels, a = o.anchors_per_cell[k];
-    loc_->push_back(nn::Conv2d(nn::Conv2dOptions(c, a * 4, 3).padding(1)));
-    conf_->push_back(nn::Conv2d(nn::Conv2dOptions(c, a * num_classes_, 3).padding(1)));
+    loc_->push_back(Conv2d(nn::Conv2dOptions(c, a * 4, 3).padding(1)));
+    conf_->push_back(Conv2d(nn::Conv2dOptions(c, a * num_classes_, 3).padding(1)));
   }
   register_module("loc", loc_);
   register_module("conf", conf_);
@@ -65,10 +65,10 @@ SsdLiteHead::SsdLiteHead(const HeadOptions& o) : num_classes_(o.num_classes) {
   conf_ = nn::ModuleList();
   auto block = [](int64_t c, int64_t out) {
     return SequentialBlock(
-        SequentialBlock(nn::Conv2d(nn::Conv2dOptions(c, c, 3).padding(1).groups(c).bias(false)),
+        SequentialBlock(Conv2d(nn::Conv2dOptions(c, c, 3).padding(1).groups(c).bias(false)),
                        nn::BatchNorm2d(nn::BatchNorm2dOptions(c).eps(0.001).momentum(0.03)),
                        ReLU6()),
-        nn::Conv2d(nn::Conv2dOptions(c, out, 1)));
+        Conv2d(nn::Conv2dOptions(c, out, 1)));
   };
   for (size_t k = 0; k < o.inputs.size(); ++k) {
     const int64_t c = o.inputs[k].channels, a = o.anchors_per_cell[k];

@@ -3,8 +3,8 @@
 #include <torch/nn/init.h>
 #include <torch/nn/modules/activation.h>
 #include <torch/nn/modules/batchnorm.h>
-#include <torch/nn/modules/conv.h>
 
+#include "ssd/model/conv2d.h"
 #include "ssd/model/relu6.h"
 #include "ssd/model/sequential_block.h"
 #include "ssd/util/check.h"
@@ -26,7 +26,7 @@ nn::BatchNorm2d batch_norm(int64_t c) { return nn::BatchNorm2d(nn::BatchNorm2dOp
 /// Conv -> BN -> ReLU6, as torchvision's Conv2dNormActivation (names .0, .1, .2).
 SequentialBlock conv_bn_relu6(int64_t in, int64_t out, int64_t kernel, int64_t stride = 1, int64_t groups = 1) {
   return SequentialBlock(
-      nn::Conv2d(nn::Conv2dOptions(in, out, kernel).stride(stride).padding((kernel - 1) / 2).groups(groups).bias(false)),
+      Conv2d(nn::Conv2dOptions(in, out, kernel).stride(stride).padding((kernel - 1) / 2).groups(groups).bias(false)),
       batch_norm(out), ReLU6());
 }
 
@@ -44,7 +44,7 @@ InvertedResidualImpl::InvertedResidualImpl(int64_t in, int64_t out, int64_t stri
   conv_ = nn::Sequential();
   if (has_expansion_) conv_->push_back(conv_bn_relu6(in, hidden, 1));
   conv_->push_back(conv_bn_relu6(hidden, hidden, 3, stride, hidden));
-  conv_->push_back(nn::Conv2d(nn::Conv2dOptions(hidden, out, 1).bias(false)));
+  conv_->push_back(Conv2d(nn::Conv2dOptions(hidden, out, 1).bias(false)));
   conv_->push_back(batch_norm(out));
   register_module("conv", conv_);
 }

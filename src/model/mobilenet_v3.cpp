@@ -5,13 +5,13 @@
 #include <torch/nn/modules/activation.h>
 #include <torch/nn/modules/batchnorm.h>
 #include <torch/nn/modules/container/any.h>
-#include <torch/nn/modules/conv.h>
 
 #include <algorithm>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "ssd/model/conv2d.h"
 #include "ssd/model/mobilenet_v2.h"  // make_divisible
 #include "ssd/model/relu6.h"
 #include "ssd/model/sequential_block.h"
@@ -39,7 +39,7 @@ nn::BatchNorm2d batch_norm(int64_t c) { return nn::BatchNorm2d(nn::BatchNorm2dOp
 /// Conv -> BN [-> activation], as torchvision's Conv2dNormActivation (names .0, .1, .2; no .2 for kNone).
 SequentialBlock conv_bn(int64_t in, int64_t out, int64_t kernel, int64_t stride, int64_t groups, Activation act) {
   SequentialBlock block(
-      nn::Conv2d(nn::Conv2dOptions(in, out, kernel).stride(stride).padding((kernel - 1) / 2).groups(groups).bias(false)),
+      Conv2d(nn::Conv2dOptions(in, out, kernel).stride(stride).padding((kernel - 1) / 2).groups(groups).bias(false)),
       batch_norm(out));
   if (act == Activation::kReLU) block->push_back(nn::ReLU(nn::ReLUOptions().inplace(true)));
   if (act == Activation::kReLU6) block->push_back(ReLU6());
@@ -53,15 +53,15 @@ SequentialBlock conv_bn(int64_t in, int64_t out, int64_t kernel, int64_t stride,
 class SqueezeExcitationImpl : public nn::Module {
  public:
   SqueezeExcitationImpl(int64_t channels, int64_t squeeze)
-      : fc1_(register_module("fc1", nn::Conv2d(nn::Conv2dOptions(channels, squeeze, 1)))),
-        fc2_(register_module("fc2", nn::Conv2d(nn::Conv2dOptions(squeeze, channels, 1)))) {}
+      : fc1_(register_module("fc1", Conv2d(nn::Conv2dOptions(channels, squeeze, 1)))),
+        fc2_(register_module("fc2", Conv2d(nn::Conv2dOptions(squeeze, channels, 1)))) {}
   at::Tensor forward(const at::Tensor& x) {
     const auto scale = at::hardsigmoid(fc2_->forward(at::relu(fc1_->forward(at::adaptive_avg_pool2d(x, {1, 1})))));
     return scale * x;
   }
 
  private:
-  nn::Conv2d fc1_, fc2_;
+  Conv2d fc1_, fc2_;
 };
 TORCH_MODULE(SqueezeExcitation);
 

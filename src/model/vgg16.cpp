@@ -3,9 +3,9 @@
 #include <torch/nn/functional/normalization.h>
 #include <torch/nn/init.h>
 #include <torch/nn/modules/activation.h>
-#include <torch/nn/modules/conv.h>
 #include <torch/nn/modules/pooling.h>
 
+#include "ssd/model/conv2d.h"
 #include "ssd/util/error.h"
 
 namespace ssd::model {
@@ -16,8 +16,8 @@ namespace {
 
 constexpr double kL2NormInitialScale = 20.0;  // the SSD paper's value for conv4_3
 
-nn::Conv2d conv(int64_t in, int64_t out, int64_t kernel, int64_t stride = 1, int64_t padding = 0, int64_t dilation = 1) {
-  return nn::Conv2d(nn::Conv2dOptions(in, out, kernel).stride(stride).padding(padding).dilation(dilation));
+Conv2d conv(int64_t in, int64_t out, int64_t kernel, int64_t stride = 1, int64_t padding = 0, int64_t dilation = 1) {
+  return Conv2d(nn::Conv2dOptions(in, out, kernel).stride(stride).padding(padding).dilation(dilation));
 }
 nn::ReLU relu() { return nn::ReLU(nn::ReLUOptions().inplace(true)); }
 

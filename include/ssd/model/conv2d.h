@@ -1,0 +1,26 @@
+#pragma once
+// torch::nn::Conv2d (same options, parameters and state-dict names) whose forward sends to oneDNN the float32
+// convolutions that ATen 1.13 would run on its slow reference kernel (`thnn_conv2d`): at batch 1, a dense
+// convolution with at most 3x3 weights and at most 20,480 input elements (the SSD extra layers and heads on the
+// 10x10 .. 1x1 maps). ATen picks that kernel for such shapes on the belief that it is faster; on this project's
+// measured CPU it is 3-15x slower than oneDNN's, and together those 11 layers took about a tenth of an SSD300
+// forward pass at batch 1 (docs/benchmarks/findings.md). The result and its gradients are the same convolution.
+#include <ATen/core/Tensor.h>
+#include <torch/nn/modules/conv.h>
+#include <torch/nn/pimpl.h>
+
+namespace ssd::model {
+
+class Conv2dImpl : public torch::nn::Conv2dImpl {
+ public:
+  using torch::nn::Conv2dImpl::Conv2dImpl;
+  at::Tensor forward(const at::Tensor& input);
+};
+TORCH_MODULE(Conv2d);
+
+/// True where ATen 1.13 would run this convolution on its reference kernel although oneDNN could (the rule of its
+/// ConvParams::use_mkldnn for CPU float32 tensors, except single-threaded 1x1 convolutions, for which ATen's
+/// choice is deliberate).
+bool prefers_onednn(const at::Tensor& input, const at::Tensor& weight, int64_t groups);
+
+}  // namespace ssd::model

@@ -1,0 +1,32 @@
+#include "ssd/model/conv2d.h"
+
+#include <ATen/Context.h>
+#include <ATen/Parallel.h>
+#include <ATen/ops/mkldnn_convolution.h>
+
+namespace ssd::model {
+
+namespace {
+constexpr int64_t kAtenSmallInput = 20480;  // ATen 1.13: "for some case, native is faster" below this many elements
+}  // namespace
+
+bool prefers_onednn(const at::Tensor& input, const at::Tensor& weight, int64_t groups) {
+  if (!at::hasMKLDNN() || !at::globalContext().userEnabledMkldnn()) return false;
+  if (!input.is_cpu() || input.is_mkldnn() || input.scalar_type() != at::kFloat || input.dim() != 4) return false;
+  const bool one_by_one = weight.size(2) == 1 && weight.size(3) == 1;
+  if (one_by_one && at::get_num_threads() == 1) return false;
+  const bool aten_takes_onednn = groups > 1 || (weight.size(2) > 3 && weight.size(3) > 3) || input.size(0) > 1 ||
+                                 input.numel() > kAtenSmallInput;
+  return !aten_takes_onednn;
+}
+
+at::Tensor Conv2dImpl::forward(const at::Tensor& input) {
+  const auto* padding = c10::get_if<torch::ExpandingArray<2>>(&options.padding());
+  const bool zeros = c10::get_if<torch::enumtype::kZeros>(&options.padding_mode()) != nullptr;
+  if (padding == nullptr || !zeros || !prefers_onednn(input, weight, options.groups()))
+    return torch::nn::Conv2dImpl::forward(input);
+  return at::mkldnn_convolution(input, weight, bias.defined() ? c10::optional<at::Tensor>(bias) : c10::nullopt,
+                                *padding, options.stride(), options.dilation(), options.groups());
+}
+
+}  // namespace ssd::model

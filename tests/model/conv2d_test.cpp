@@ -1,0 +1,66 @@
+#include "ssd/model/conv2d.h"
+
+#include <ATen/ATen.h>
+#include <ATen/Parallel.h>
+#include <gtest/gtest.h>
+#include <torch/csrc/autograd/function.h>
+
+namespace {
+
+namespace nn = torch::nn;
+
+struct Gradients {
+  at::Tensor output, input, weight, bias;
+};
+
+// Forward and backward of `conv`'s convolution, run by `forward`, on a copy of `x`.
+template <typename Forward>
+Gradients run(nn::Conv2dImpl& conv, const at::Tensor& x, Forward forward, std::string* grad_fn = nullptr) {
+  auto input = x.clone().requires_grad_(true);
+  conv.zero_grad();
+  auto y = forward(input);
+  if (grad_fn != nullptr) *grad_fn = y.grad_fn()->name();
+  (y * y).sum().backward();
+  return {y.detach(), input.grad(), conv.weight.grad().clone(), conv.bias.grad().clone()};
+}
+
+void expect_close(const Gradients& a, const Gradients& b) {
+  EXPECT_TRUE(at::allclose(a.output, b.output, 1e-4, 1e-4));
+  EXPECT_TRUE(at::allclose(a.input, b.input, 1e-4, 1e-3));
+  EXPECT_TRUE(at::allclose(a.weight, b.weight, 1e-4, 1e-3));
+  EXPECT_TRUE(at::allclose(a.bias, b.bias, 1e-4, 1e-3));
+}
+
+}  // namespace
+
+// The SSD300 extra layers' shape at batch 1: ATen's rule sends it to its reference kernel, ours to oneDNN; both
+// are the same convolution, forward and backward, in both memory layouts.
+TEST(Conv2d, BatchOneSmallMapRunsOneDnnAndComputesTheSameConvolution) {
+  at::manual_seed(0);
+  ssd::model::Conv2d conv(nn::Conv2dOptions(128, 256, 3).stride(2).padding(1));
+  for (auto format : {at::MemoryFormat::Contiguous, at::MemoryFormat::ChannelsLast}) {
+    const auto x = at::randn({1, 128, 10, 10}).contiguous(format);
+    ASSERT_TRUE(ssd::model::prefers_onednn(x, conv->weight, 1));
+    std::string ours_fn, aten_fn;
+    const auto ours = run(*conv, x, [&](const at::Tensor& in) { return conv->forward(in); }, &ours_fn);
+    const auto aten = run(*conv, x, [&](const at::Tensor& in) { return conv->nn::Conv2dImpl::forward(in); }, &aten_fn);
+    EXPECT_EQ(ours_fn, "MkldnnConvolutionBackward0");
+    EXPECT_NE(aten_fn, ours_fn);
+    expect_close(ours, aten);
+  }
+}
+
+// Shapes ATen already sends to oneDNN (a batch, a large map, grouped) or keeps deliberately (1x1 on one thread)
+// take ATen's own path unchanged.
+TEST(Conv2d, OtherShapesKeepAtensChoice) {
+  const auto w3 = at::zeros({8, 8, 3, 3}), w1 = at::zeros({8, 8, 1, 1});
+  EXPECT_FALSE(ssd::model::prefers_onednn(at::zeros({2, 8, 5, 5}), w3, 1));
+  EXPECT_FALSE(ssd::model::prefers_onednn(at::zeros({1, 8, 64, 64}), w3, 1));
+  EXPECT_FALSE(ssd::model::prefers_onednn(at::zeros({1, 8, 5, 5}), at::zeros({8, 1, 3, 3}), 8));
+  EXPECT_FALSE(ssd::model::prefers_onednn(at::zeros({1, 8, 5, 5}, at::kDouble), w3.to(at::kDouble), 1));
+  const int threads = at::get_num_threads();
+  at::set_num_threads(1);
+  EXPECT_FALSE(ssd::model::prefers_onednn(at::zeros({1, 8, 5, 5}), w1, 1));
+  EXPECT_TRUE(ssd::model::prefers_onednn(at::zeros({1, 8, 5, 5}), w3, 1));
+  at::set_num_threads(threads);
+}

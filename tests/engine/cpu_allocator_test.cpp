@@ -11,6 +11,17 @@
 namespace ssd::engine {
 namespace {
 
+constexpr int64_t MiB = 1 << 20;
+
+// A freed block larger than any freed before (those are at most the high-water mark), so that the requests a test
+// makes next can only be served from it; returns its address and size.
+char* fresh_freed_block(int64_t* whole) {
+  use_cpu_allocator("huge_pages");
+  *whole = static_cast<int64_t>(large_block_stats().high_water >> 21) * 2 * MiB + 32 * MiB;
+  auto t = at::empty({*whole}, at::kByte);
+  return static_cast<char*>(t.data_ptr());
+}
+
 // huge_pages (the default of runtime.allocator) serves large tensors from 2 MiB-aligned mappings of their own and
 // small ones from LibTorch's aligned malloc; both hold data and free cleanly, also tensors made before the switch.
 TEST(CpuAllocator, HugePagesServesLargeAndSmallTensors) {
@@ -61,16 +72,8 @@ TEST(CpuAllocator, HugePagesReusesFreedBlocksUnderTheHighWaterMark) {
 // A freed block larger than a request is split: the request takes its head, the tail stays for the next one, so
 // tensors of new sizes (a forward pass's activations) come without new mappings and without more memory.
 TEST(CpuAllocator, HugePagesSplitsAFreedBlockForSmallerRequests) {
-  use_cpu_allocator("huge_pages");
-  constexpr int64_t MiB = 1 << 20;
-  // Larger than any block freed before (those are at most the high-water mark), so the requests below can only
-  // be served from this one.
-  const int64_t whole = static_cast<int64_t>(large_block_stats().high_water >> 21) * 2 * MiB + 32 * MiB;
-  char* base = nullptr;
-  {
-    auto t = at::empty({whole}, at::kByte);
-    base = static_cast<char*>(t.data_ptr());
-  }
+  int64_t whole = 0;
+  char* base = fresh_freed_block(&whole);
   const auto before = large_block_stats();
   auto head = at::empty({whole - 10 * MiB}, at::kByte);
   auto tail = at::empty({10 * MiB}, at::kByte);
@@ -85,6 +88,27 @@ TEST(CpuAllocator, HugePagesSplitsAFreedBlockForSmallerRequests) {
   tail.fill_(2);  // written after the head: the two do not overlap
   EXPECT_EQ(head[-1].item<int64_t>(), 1);
   EXPECT_EQ(tail[0].item<int64_t>(), 2);
+}
+
+// The pieces of a split block, once both are freed, are one block again: the next request for the whole size is
+// served without a new mapping (a training step asks for its largest activations again after smaller ones).
+TEST(CpuAllocator, HugePagesMergesFreedNeighboursBackIntoOneBlock) {
+  int64_t whole = 0;
+  char* base = fresh_freed_block(&whole);
+  {
+    auto head = at::empty({whole - 10 * MiB}, at::kByte);
+    auto tail = at::empty({10 * MiB}, at::kByte);
+    ASSERT_EQ(tail.data_ptr(), base + (whole - 10 * MiB));
+  }
+  const auto before = large_block_stats();
+  auto again = at::empty({whole}, at::kByte);
+  EXPECT_EQ(again.data_ptr(), base);
+  const auto after = large_block_stats();
+  EXPECT_EQ(after.mapped, before.mapped);
+  EXPECT_EQ(after.reused, before.reused + 1);
+  EXPECT_LE(after.live + after.cached, after.high_water);
+  again.fill_(3);
+  EXPECT_EQ(again[-1].item<int64_t>(), 3);
 }
 
 TEST(CpuAllocator, UnknownNameIsAConfigError) {

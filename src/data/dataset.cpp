@@ -3,7 +3,6 @@
 #include <spdlog/spdlog.h>
 
 #include <filesystem>
-#include <opencv2/imgproc.hpp>
 #include <random>
 
 #include "ssd/data/coco.h"
@@ -169,13 +168,11 @@ DetectionDataset::DetectionDataset(const config::SplitConfig& split, const std::
 Sample DetectionDataset::load(size_t i) const {
   Sample s;
   s.annotation = annotations_[i];
-  s.image = read_bgr_image(s.annotation.image_path);
+  s.image = read_rgb_image(s.annotation.image_path);  // everything downstream is RGB
   if (s.image.empty()) {
     if (!fs::exists(s.annotation.image_path)) throw DataError(s.annotation.image_path + ": image file not found");
     throw DataError(s.annotation.image_path + ": corrupt image (OpenCV cannot decode it)");
   }
-  // The only place channel order is decided: everything downstream is RGB. In place: no second image to allocate.
-  cv::cvtColor(s.image, s.image, cv::COLOR_BGR2RGB);
   auto& a = s.annotation;
   if (a.width > 0 && (a.width != s.image.cols || a.height != s.image.rows))
     throw DataError(a.image_path + ": image is " + std::to_string(s.image.cols) + "x" + std::to_string(s.image.rows) +

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
 
 namespace ssd::data {
 
@@ -22,6 +23,12 @@ cv::Mat read_bgr_image(const std::string& path) {
   if (!in.read(reinterpret_cast<char*>(bytes.data()), size)) return {};
   // A header over the buffer: imdecode reads it in place.
   return cv::imdecode(cv::Mat(1, static_cast<int>(size), CV_8UC1, bytes.data()), cv::IMREAD_COLOR);
+}
+
+cv::Mat read_rgb_image(const std::string& path) {
+  cv::Mat image = read_bgr_image(path);
+  if (!image.empty()) cv::cvtColor(image, image, cv::COLOR_BGR2RGB);  // in place: no second image to allocate
+  return image;
 }
 
 }  // namespace ssd::data

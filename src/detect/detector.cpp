@@ -83,12 +83,11 @@ std::vector<std::vector<eval::Detection>> detect_files(LoadedModel& m, const std
     std::vector<std::pair<int, int>> sizes(end - begin);
     at::parallel_for(0, static_cast<int64_t>(end - begin), 1, [&](int64_t first, int64_t last) {
       for (int64_t k = first; k < last; ++k) {
-        const cv::Mat bgr = data::read_bgr_image(files[begin + static_cast<size_t>(k)]);
-        if (bgr.empty()) continue;
         data::Sample s;
-        cv::cvtColor(bgr, s.image, cv::COLOR_BGR2RGB);
+        s.image = data::read_rgb_image(files[begin + static_cast<size_t>(k)]);
+        if (s.image.empty()) continue;
+        sizes[k] = {s.image.cols, s.image.rows};
         inputs[k] = data::prepare_for_eval(s, c.model.pixel_mean, c.model.pixel_std, static_cast<int>(c.model.image_size)).image;
-        sizes[k] = {bgr.cols, bgr.rows};
       }
     });
     std::vector<at::Tensor> images;

@@ -1,5 +1,6 @@
 // read_bgr_image against cv::imread, the decoder it stands in for: the same pixels for JPEG and PNG, EXIF
-// orientation applied the same way, and an empty result for a missing, empty or corrupt file.
+// orientation applied the same way, and an empty result for a missing, empty or corrupt file; read_rgb_image as
+// the same pixels with the channels in the other order.
 #include <gtest/gtest.h>
 
 #include <cstdint>
@@ -7,6 +8,7 @@
 #include <fstream>
 #include <opencv2/core.hpp>
 #include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
 #include <vector>
 
 #include "ssd/data/image_decode.h"
@@ -38,6 +40,9 @@ TEST(ImageDecode, ReadsJpegAndPngAsImreadDoes) {
     const cv::Mat ours = read_bgr_image(path);
     EXPECT_EQ(ours.type(), CV_8UC3) << name;
     EXPECT_TRUE(same(ours, cv::imread(path, cv::IMREAD_COLOR))) << name;
+    cv::Mat swapped;
+    cv::cvtColor(ours, swapped, cv::COLOR_BGR2RGB);
+    EXPECT_TRUE(same(read_rgb_image(path), swapped)) << name;
   }
   std::filesystem::remove_all(dir);
 }
@@ -76,6 +81,7 @@ TEST(ImageDecode, MissingEmptyOrCorruptFilesGiveAnEmptyImage) {
   write_bytes(dir + "/corrupt.jpg", {'n', 'o', 't', ' ', 'a', 'n', ' ', 'i', 'm', 'a', 'g', 'e'});
   EXPECT_TRUE(read_bgr_image(dir + "/corrupt.jpg").empty());
   EXPECT_TRUE(read_bgr_image(dir).empty());  // a folder
+  EXPECT_TRUE(read_rgb_image(dir + "/corrupt.jpg").empty());
   std::filesystem::remove_all(dir);
 }
 

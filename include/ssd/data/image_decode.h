@@ -11,4 +11,8 @@ namespace ssd::data {
 /// applied. Empty when the file cannot be read or decoded (the caller names the file in its error).
 cv::Mat read_bgr_image(const std::string& path);
 
+/// The same pixels in RGB, the order the models are trained in: the one place where channel order is decided for
+/// training, evaluation and detection (drawing and writing images stay BGR, OpenCV's order). Empty as above.
+cv::Mat read_rgb_image(const std::string& path);
+
 }  // namespace ssd::data

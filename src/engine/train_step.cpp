@@ -25,7 +25,11 @@ StepLoss train_step(model::Ssd& model, torch::optim::Optimizer& optimizer, const
   StepLoss step{terms.at("loss_loc").item<double>(), terms.at("loss_conf").item<double>(), loss.item<double>()};
   // Never step on a diverged loss: the caller decides what a non-finite loss means (stop, or end a sweep).
   if (!step.finite()) return step;
-  optimizer.zero_grad();
+  // Gradients dropped rather than zeroed (torch's zero_grad(set_to_none=True)): backward then hands each
+  // parameter its new gradient instead of adding it to a zero-filled one, a fill and an add over every parameter
+  // saved per step. Optimizers, clipping and the scaler skip undefined gradients.
+  for (auto& group : optimizer.param_groups())
+    for (auto& p : group.params()) p.mutable_grad().reset();
   auto& scaler = precision.scaler;
   scaler.scale_loss(loss).backward();
   // Clipping sees the true gradients: unscaled first.

@@ -140,21 +140,41 @@ class TrainStepPrecision : public ::testing::Test {
     batch_.images = at::stack(images);
   }
 
+  // What train_step needs, from the seeded model on.
+  struct Trainer {
+    explicit Trainer(const config::Config& c)
+        : config(c),
+          model(seeded_model(c)),
+          precision(c.train, kCpu),
+          loss(loss::make_loss(c.loss)),
+          coder(c.model.variances[0], c.model.variances[1]) {
+      place_model(*model, c, kCpu);
+      // Batch norm on its running statistics: in training mode a width-0.25 network normalises 3x3 maps of 4
+      // images, which amplifies float32 rounding until two equal computations no longer agree to more than a few
+      // digits.
+      model->eval();
+      optimizer = optim::make_optimizer(c.solver, model->parameters());
+    }
+    static model::Ssd seeded_model(const config::Config& c) {
+      torch::manual_seed(5);
+      return model::build_ssd(c.model, static_cast<int64_t>(c.data.classes.size()) + 1);
+    }
+    StepLoss step(const data::Batch& batch) { return train_step(model, *optimizer, batch, *loss, coder, config, kCpu, precision); }
+
+    config::Config config;
+    model::Ssd model;
+    std::unique_ptr<torch::optim::Optimizer> optimizer;
+    MixedPrecision precision;
+    std::unique_ptr<loss::DetectionLoss> loss;
+    model::BoxCoder coder;
+  };
+
   // Loss of one step, and the weights after it (float32 copies in the contiguous layout).
   std::pair<StepLoss, std::vector<at::Tensor>> step(const config::Config& c) {
-    torch::manual_seed(5);
-    auto model = model::build_ssd(c.model, static_cast<int64_t>(c.data.classes.size()) + 1);
-    place_model(*model, c, kCpu);
-    // Batch norm on its running statistics: in training mode a width-0.25 network normalises 3x3 maps of 4 images,
-    // which amplifies float32 rounding until two equal computations no longer agree to more than a few digits.
-    model->eval();
-    auto optimizer = optim::make_optimizer(c.solver, model->parameters());
-    MixedPrecision precision(c.train, kCpu);
-    const auto loss = loss::make_loss(c.loss);
-    const model::BoxCoder coder(c.model.variances[0], c.model.variances[1]);
-    const auto result = train_step(model, *optimizer, batch_, *loss, coder, c, kCpu, precision);
+    Trainer t(c);
+    const auto result = t.step(batch_);
     std::vector<at::Tensor> weights;
-    for (const auto& p : model->parameters()) {
+    for (const auto& p : t.model->parameters()) {
       EXPECT_EQ(p.scalar_type(), at::kFloat);
       weights.push_back(p.detach().contiguous().clone());
     }
@@ -195,6 +215,24 @@ TEST_F(TrainStepPrecision, ChannelsLastStepsAsContiguousDoes) {
   EXPECT_NEAR(loss_a.total, loss_b.total, 1e-4 * loss_a.total);
   for (size_t i = 0; i < weights_a.size(); ++i)
     EXPECT_TRUE(weights_a[i].allclose(weights_b[i], 1e-4, 1e-5)) << "tensor " << i << ": " << (weights_a[i] - weights_b[i]).abs().max().item<float>();
+}
+
+// Each step's gradients are its own, not added to the last step's: with a zero learning rate the weights stay, so
+// two steps on the same batch must leave the same gradients.
+TEST_F(TrainStepPrecision, EachStepsGradientsAreItsOwn) {
+  auto c = config_;
+  c.solver.lr = 0.0;
+  Trainer t(c);
+  std::vector<at::Tensor> first;
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_TRUE(t.step(batch_).finite());
+    const auto params = t.model->parameters();
+    for (size_t k = 0; k < params.size(); ++k) {
+      ASSERT_TRUE(params[k].grad().defined()) << "tensor " << k;
+      if (i == 0) first.push_back(params[k].grad().clone());
+      else EXPECT_TRUE(params[k].grad().allclose(first[k], 1e-5, 1e-7)) << "tensor " << k;
+    }
+  }
 }
 
 // The CUDA paths (float16 autocast with loss scaling, channels-last weights, page-locked loader batches copied

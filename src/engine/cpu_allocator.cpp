@@ -31,8 +31,9 @@ struct FreeBlock {
   size_t size;
 };
 
-// All under one mutex. Invariant: live + cached <= high_water, the most large-block memory ever in use at once, so
-// the cache never raises the peak above what freeing at once would have reached.
+// All under one mutex. Invariant: live + cached <= high_water + kLargeBlockSlack, where high_water is the most
+// large-block memory ever in use at once, so the cache raises the peak by at most the slack above what freeing at
+// once would have reached.
 struct LargeBlocks {
   std::mutex mutex;
   std::unordered_map<void*, size_t> live_blocks;  // by address, for the deleter (which receives the address only)
@@ -89,9 +90,10 @@ void* map_large(size_t bytes) {
       L.live_blocks[found.ptr] = size;
       return found.ptr;
     }
-    // A new mapping: first give back the oldest cached blocks until it fits under the high-water mark.
+    // A new mapping: first give back the oldest cached blocks until it fits under the high-water mark and slack.
     size_t drop = 0;
-    while (drop < L.cached.size() && st.live + st.cached > st.high_water) st.cached -= L.cached[drop++].size;
+    while (drop < L.cached.size() && st.live + st.cached > st.high_water + kLargeBlockSlack)
+      st.cached -= L.cached[drop++].size;
     evicted.assign(L.cached.begin(), L.cached.begin() + static_cast<std::ptrdiff_t>(drop));
     L.cached.erase(L.cached.begin(), L.cached.begin() + static_cast<std::ptrdiff_t>(drop));
     ++st.mapped;
@@ -120,7 +122,7 @@ void release(void* ptr) {
       const size_t size = it->second;
       L.live_blocks.erase(it);
       L.stats.live -= size;
-      L.stats.cached += size;  // live + cached unchanged: still under the high-water mark
+      L.stats.cached += size;  // live + cached unchanged: the invariant holds
       // Merged with freed neighbours, so that the pieces of a split block become one again: otherwise a step
       // that asks for the large size once more (the first layers' activations) finds only pieces, maps it afresh
       // and zeroes its pages (SSD-Lite training at batch 2 faulted in about 50 MiB per step that way).

@@ -4,8 +4,9 @@
 // page by page every step, which on virtual machines cost more time than the convolutions (docs/benchmarks/speed.md).
 //   huge_pages  LibTorch tensors of 4 MiB and more get their own mapping, aligned to 2 MiB and advised to use
 //               transparent huge pages (512 times fewer faults); a freed one is kept for the next tensor it can
-//               hold (the smallest that fits, split when larger), and the oldest are returned to the kernel so that the
-//               mapped total never exceeds the most ever in use at once; smaller tensors come from glibc's heap.
+//               hold (the smallest that fits, split when larger; freed neighbours merge), and the oldest are
+//               returned to the kernel so that the mapped total never exceeds the most ever in use at once plus
+//               kLargeBlockSlack; smaller tensors come from glibc's heap.
 //               The default
 //   keep        glibc without per-block mappings: freed memory stays in the process for the next step (no faults
 //               after the first step, but fragmentation raises the peak resident memory)
@@ -15,11 +16,17 @@
 
 namespace ssd::engine {
 
+/// How far huge_pages' mapped total may exceed the most ever in use at once. Without it a step whose transient
+/// buffers come in other sizes than the last step's pieces (oneDNN's backward asks for an 18 MiB one where two
+/// 14 MiB blocks are free in SSD-Lite training at batch 2) maps and zeroes them afresh every step, at about
+/// 0.5 ms per MiB on this project's measured virtual machine; 32 MiB of slack removed all of them there.
+inline constexpr size_t kLargeBlockSlack = size_t{32} << 20;
+
 /// huge_pages' large blocks, in bytes and counts since the process started.
 struct LargeBlockStats {
   size_t live = 0;        ///< held by tensors now
   size_t cached = 0;      ///< freed, kept mapped for reuse
-  size_t high_water = 0;  ///< the most ever live at once; live + cached never exceeds it
+  size_t high_water = 0;  ///< the most ever live at once; live + cached never exceeds it + kLargeBlockSlack
   size_t mapped = 0;      ///< fresh mappings made
   size_t reused = 0;      ///< requests served from the freed blocks
 };

@@ -226,7 +226,8 @@ def write(a, rows, peaks, threads, seconds):
         "allocators",
         "`runtime.allocator` on our side (engine/cpu_allocator.h): huge_pages (the default: tensors of 4 MiB and "
         "more on their own 2 MiB-aligned mappings with transparent huge pages, a freed one reused for the next "
-        "tensors it can hold, the oldest returned so that no more is mapped than was ever in use at once; smaller "
+        "tensors it can hold, the oldest returned so that no more is mapped than was ever in use at once plus 32 MiB; "
+        "smaller "
         "ones from glibc's heap), keep (glibc without per-block mappings: freed memory stays for the next step) and "
         "glibc (its defaults: each block over 32 MiB mapped afresh and faulted in 4 KiB at a time on every step, as "
         "on the Python side).",

@@ -598,7 +598,7 @@ Schema::Schema() {
         "engine::seed_everything", "Seed of every random number generator."),
     key<std::string>("runtime.allocator", [](Config& c) -> auto& { return c.runtime.allocator; }, one_of({"huge_pages", "keep", "glibc"}),
         "engine::use_cpu_allocator", "CPU memory: huge_pages (tensors of 4 MiB and more on transparent huge pages, "
-        "reused for the next tensors they can hold, never more mapped than the most ever in use), keep (freed memory "
+        "reused for the next tensors they can hold, never more mapped than the most ever in use plus 32 MiB), keep (freed memory "
         "kept in glibc's heap: no faults, higher peak memory) or glibc (its defaults); see docs/benchmarks/speed.md."),
     key<std::string>("runtime.memory_format", [](Config& c) -> auto& { return c.runtime.memory_format; },
         one_of({"auto", "channels_last", "contiguous"}),

@@ -18,8 +18,8 @@ namespace ssd::engine {
 
 /// How far huge_pages' mapped total may exceed the most ever in use at once. Without it a step whose transient
 /// buffers come in other sizes than the last step's pieces (oneDNN's backward asks for an 18 MiB one where two
-/// 14 MiB blocks are free in SSD-Lite training at batch 2) maps and zeroes them afresh every step, at about
-/// 0.5 ms per MiB on this project's measured virtual machine; 32 MiB of slack removed all of them there.
+/// 14 MiB blocks are free in SSD-Lite training at batch 2) maps and zeroes them afresh every step; 32 MiB of slack
+/// removed all of them there (docs/benchmarks/findings.md, section 1).
 inline constexpr size_t kLargeBlockSlack = size_t{32} << 20;
 
 /// huge_pages' large blocks, in bytes and counts since the process started.

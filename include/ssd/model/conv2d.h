@@ -2,9 +2,9 @@
 // torch::nn::Conv2d (same options, parameters and state-dict names) whose forward sends to oneDNN the float32
 // convolutions that ATen 1.13 would run on its slow reference kernel (`thnn_conv2d`): at batch 1, a dense
 // convolution with at most 3x3 weights and at most 20,480 input elements (the SSD extra layers and heads on the
-// 10x10 .. 1x1 maps). ATen picks that kernel for such shapes on the belief that it is faster; on this project's
-// measured CPU it is 3-15x slower than oneDNN's, and together those 11 layers took about a tenth of an SSD300
-// forward pass at batch 1 (docs/benchmarks/findings.md). The result and its gradients are the same convolution.
+// 10x10 .. 1x1 maps). ATen picks that kernel for such shapes on the belief that it is faster; here an SSD300
+// forward pass at batch 1 took 0.21-0.24 s with it and 0.18-0.19 s with oneDNN (docs/benchmarks/findings.md,
+// section 6). The result and its gradients are the same convolution.
 #include <ATen/core/Tensor.h>
 #include <torch/nn/modules/conv.h>
 #include <torch/nn/pimpl.h>

@@ -125,7 +125,7 @@ void release(void* ptr) {
       L.stats.cached += size;  // live + cached unchanged: the invariant holds
       // Merged with freed neighbours, so that the pieces of a split block become one again: otherwise a step
       // that asks for the large size once more (the first layers' activations) finds only pieces, maps it afresh
-      // and zeroes its pages (SSD-Lite training at batch 2 faulted in about 50 MiB per step that way).
+      // and zeroes its pages (SSD-Lite training at batch 2: 25 page faults per step that way, 6 with the merge).
       FreeBlock merged{ptr, size};
       for (size_t i = L.cached.size(); i-- > 0;) {
         const FreeBlock b = L.cached[i];

@@ -140,15 +140,16 @@ class TrainStepPrecision : public ::testing::Test {
     batch_.images = at::stack(images);
   }
 
-  // What train_step needs, from the seeded model on.
+  // What train_step needs, from the seeded model on, on `device`.
   struct Trainer {
-    explicit Trainer(const config::Config& c)
+    explicit Trainer(const config::Config& c, c10::Device on = kCpu)
         : config(c),
+          device(on),
           model(seeded_model(c)),
-          precision(c.train, kCpu),
+          precision(c.train, on),
           loss(loss::make_loss(c.loss)),
           coder(c.model.variances[0], c.model.variances[1]) {
-      place_model(*model, c, kCpu);
+      place_model(*model, c, device);
       // Batch norm on its running statistics: in training mode a width-0.25 network normalises 3x3 maps of 4
       // images, which amplifies float32 rounding until two equal computations no longer agree to more than a few
       // digits.
@@ -159,9 +160,10 @@ class TrainStepPrecision : public ::testing::Test {
       torch::manual_seed(5);
       return model::build_ssd(c.model, static_cast<int64_t>(c.data.classes.size()) + 1);
     }
-    StepLoss step(const data::Batch& batch) { return train_step(model, *optimizer, batch, *loss, coder, config, kCpu, precision); }
+    StepLoss step(const data::Batch& batch) { return train_step(model, *optimizer, batch, *loss, coder, config, device, precision); }
 
     config::Config config;
+    c10::Device device;
     model::Ssd model;
     std::unique_ptr<torch::optim::Optimizer> optimizer;
     MixedPrecision precision;
@@ -242,23 +244,16 @@ TEST_F(TrainStepPrecision, Float16OnCudaScalesTheLossAndKeepsFloat32Weights) {
   const c10::Device cuda(c10::kCUDA, 0);
   auto c = config_;
   c.train.amp = true;
-  torch::manual_seed(5);
-  auto model = model::build_ssd(c.model, static_cast<int64_t>(c.data.classes.size()) + 1);
-  place_model(*model, c, cuda);
-  EXPECT_EQ(model->memory_format(), at::MemoryFormat::ChannelsLast);  // auto: channels-last with AMP on CUDA
-  model->eval();
-  auto optimizer = optim::make_optimizer(c.solver, model->parameters());
-  MixedPrecision precision(c.train, cuda);
-  ASSERT_TRUE(precision.scaler.enabled());
-  const auto loss = loss::make_loss(c.loss);
-  const model::BoxCoder coder(c.model.variances[0], c.model.variances[1]);
+  Trainer t(c, cuda);
+  EXPECT_EQ(t.model->memory_format(), at::MemoryFormat::ChannelsLast);  // auto: channels-last with AMP on CUDA
+  ASSERT_TRUE(t.precision.scaler.enabled());
   for (int i = 0; i < 3; ++i) {
-    const auto step = train_step(model, *optimizer, batch_, *loss, coder, c, cuda, precision);
+    const auto step = t.step(batch_);
     ASSERT_TRUE(step.finite());
     EXPECT_FALSE(step.skipped);
   }
-  for (const auto& p : model->parameters()) EXPECT_EQ(p.scalar_type(), at::kFloat);
-  EXPECT_EQ(precision.scaler.clean_steps(), 3);
+  for (const auto& p : t.model->parameters()) EXPECT_EQ(p.scalar_type(), at::kFloat);
+  EXPECT_EQ(t.precision.scaler.clean_steps(), 3);
 
   data::DetectionDataset set(c.data.train, c.data.classes, false, false, 0.1, 1, "train");
   data::TrainAugmentation augment(c.augment, c.model.pixel_mean, c.model.pixel_std, 96);

@@ -4,6 +4,8 @@
 #include <ATen/Parallel.h>
 #include <ATen/ops/mkldnn_convolution.h>
 
+#include "ssd/model/blocked_backward_convolution.h"
+
 namespace ssd::model {
 
 namespace {
@@ -23,10 +25,17 @@ bool prefers_onednn(const at::Tensor& input, const at::Tensor& weight, int64_t g
 at::Tensor Conv2dImpl::forward(const at::Tensor& input) {
   const auto* padding = c10::get_if<torch::ExpandingArray<2>>(&options.padding());
   const bool zeros = c10::get_if<torch::enumtype::kZeros>(&options.padding_mode()) != nullptr;
-  if (padding == nullptr || !zeros || !prefers_onednn(input, weight, options.groups()))
-    return torch::nn::Conv2dImpl::forward(input);
-  return at::mkldnn_convolution(input, weight, bias.defined() ? c10::optional<at::Tensor>(bias) : c10::nullopt,
-                                *padding, options.stride(), options.dilation(), options.groups());
+  if (padding == nullptr || !zeros) return torch::nn::Conv2dImpl::forward(input);
+  const int64_t groups = options.groups();
+  if (prefers_onednn(input, weight, groups))
+    return at::mkldnn_convolution(input, weight, bias.defined() ? c10::optional<at::Tensor>(bias) : c10::nullopt,
+                                  *padding, options.stride(), options.dilation(), groups);
+  if (prefers_blocked_backward(input, weight, groups)) {
+    const auto vec = [](const torch::ExpandingArray<2>& a) { return std::vector<int64_t>(a->begin(), a->end()); };
+    return blocked_backward_convolution(input, weight, bias, vec(options.stride()), vec(*padding),
+                                        vec(options.dilation()), groups);
+  }
+  return torch::nn::Conv2dImpl::forward(input);
 }
 
 }  // namespace ssd::model

@@ -4,7 +4,8 @@
 // convolution with at most 3x3 weights and at most 20,480 input elements (the SSD extra layers and heads on the
 // 10x10 .. 1x1 maps). ATen picks that kernel for such shapes on the belief that it is faster; here an SSD300
 // forward pass at batch 1 took 0.21-0.24 s with it and 0.18-0.19 s with oneDNN (docs/benchmarks/findings.md,
-// section 6). The result and its gradients are the same convolution.
+// section 6). During training, 3x3 convolutions on small channels-last maps take the blocked backward pass of
+// blocked_backward_convolution.h. The result and its gradients are the same convolution.
 #include <ATen/core/Tensor.h>
 #include <torch/nn/modules/conv.h>
 #include <torch/nn/pimpl.h>

@@ -24,7 +24,8 @@ inline constexpr int64_t kBlockedBackwardMaxPixels = 75 * 75;
 bool prefers_blocked_backward(const at::Tensor& input, const at::Tensor& weight, int64_t groups);
 
 /// ATen's convolution forward (the same result); its backward returns the three gradients in the layouts of
-/// input and weight (channels-last), computed on NCHW copies.
+/// input and weight (channels-last), computed on NCHW copies. That backward is not itself differentiable (no
+/// gradients of gradients, which SSD's training never takes).
 at::Tensor blocked_backward_convolution(const at::Tensor& input, const at::Tensor& weight, const at::Tensor& bias,
                                         std::vector<int64_t> stride, std::vector<int64_t> padding,
                                         std::vector<int64_t> dilation, int64_t groups);

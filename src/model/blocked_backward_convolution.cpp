@@ -1,10 +1,11 @@
 #include "ssd/model/blocked_backward_convolution.h"
 
-#include <ATen/Context.h>
 #include <ATen/autocast_mode.h>
 #include <ATen/ops/convolution.h>
 #include <ATen/ops/convolution_backward.h>
 #include <torch/csrc/autograd/custom_function.h>
+
+#include "ssd/model/conv2d.h"
 
 namespace ssd::model {
 
@@ -49,14 +50,13 @@ struct BlockedBackward : torch::autograd::Function<BlockedBackward> {
 }  // namespace
 
 bool prefers_blocked_backward(const at::Tensor& input, const at::Tensor& weight, int64_t groups) {
-  if (!at::hasMKLDNN() || !at::globalContext().userEnabledMkldnn()) return false;
+  if (!onednn_takes(input)) return false;
   if (!at::GradMode::is_enabled() || !(weight.requires_grad() || input.requires_grad())) return false;
-  if (!input.is_cpu() || input.is_mkldnn() || input.scalar_type() != at::kFloat || input.dim() != 4) return false;
   // Under autocast the convolution runs in bfloat16, whose kernels were not measured for this.
   if (at::autocast::is_cpu_enabled()) return false;
   if (input.suggest_memory_format() != at::MemoryFormat::ChannelsLast) return false;
-  // 1x1 convolutions have their own oneDNN kernels, faster channels-last (SSD300 fc7 and extras at batch 1: 6 ms
-  // against 13 ms per step for both gradients, DNNL_VERBOSE=1 ssd-bench --batch 1 in each memory format).
+  // 3x3 only: SSD's 1x1 layers spend 5-9 ms per step in their backward in either layout (bench/onednn_layers.py),
+  // too little to pay for the copies.
   if (groups != 1 || weight.size(2) != 3 || weight.size(3) != 3) return false;
   return input.size(0) * input.size(2) * input.size(3) <= kBlockedBackwardMaxPixels;
 }

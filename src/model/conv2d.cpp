@@ -12,9 +12,13 @@ namespace {
 constexpr int64_t kAtenSmallInput = 20480;  // ATen 1.13: "for some case, native is faster" below this many elements
 }  // namespace
 
+bool onednn_takes(const at::Tensor& input) {
+  return at::hasMKLDNN() && at::globalContext().userEnabledMkldnn() && input.is_cpu() && !input.is_mkldnn() &&
+         input.scalar_type() == at::kFloat && input.dim() == 4;
+}
+
 bool prefers_onednn(const at::Tensor& input, const at::Tensor& weight, int64_t groups) {
-  if (!at::hasMKLDNN() || !at::globalContext().userEnabledMkldnn()) return false;
-  if (!input.is_cpu() || input.is_mkldnn() || input.scalar_type() != at::kFloat || input.dim() != 4) return false;
+  if (!onednn_takes(input)) return false;
   const bool one_by_one = weight.size(2) == 1 && weight.size(3) == 1;
   if (one_by_one && at::get_num_threads() == 1) return false;
   const bool aten_takes_onednn = groups > 1 || (weight.size(2) > 3 && weight.size(3) > 3) || input.size(0) > 1 ||

@@ -2,13 +2,13 @@
 // A 3x3 convolution on channels-last tensors whose backward pass runs in the plain NCHW layout, so that oneDNN
 // computes it with its blocked-layout kernels instead of its channels-last ones.
 //
-// Why: with oneDNN 2.6 (LibTorch 1.13) the channels-last forward is as fast as the blocked one or faster, but the
-// channels-last backward kernels are slower on the small maps: at batch 1 in SSD300-VGG16, the data gradient of the
-// 38x38 and 19x19 layers and of the dilated fc6 took 101 ms channels-last against 64 ms blocked per step, their
-// weight gradients 81 against 70 ms (DNNL_VERBOSE=1 ssd-bench --batch 1, both memory formats, per-layer sums).
-// Converting the saved input, the output gradient and the weight to NCHW and the gradients back costs about as much
-// as the larger maps gain, so the rule stops at 75x75 input positions per batch (docs/benchmarks/findings.md,
-// section 6).
+// Why: with oneDNN 2.6 (LibTorch 1.13) the channels-last forward kernels are as fast as the blocked ones, but the
+// channels-last backward kernels are slower: at batch 1 in SSD300-VGG16, before this pass, the data gradients of the
+// 38x38 and 19x19 layers and the dilated fc6 took 101-108 ms per step channels-last against 77-78 ms from NCHW
+// tensors, their weight gradients 87-95 against 81-84 ms, and the 75x75 layers' 55-56 against 43 ms and 68-70
+// against 48-49 ms (`bench/onednn_layers.py -- --batch 1 --iters 8`, run twice at commit 71fb444). Converting the
+// saved input, the output gradient and the weight to NCHW and the gradients back costs more than the larger maps
+// gain, so the rule stops at 75x75 input positions per batch (docs/benchmarks/findings.md, section 6).
 #include <ATen/core/Tensor.h>
 
 #include <vector>

@@ -19,6 +19,10 @@ class Conv2dImpl : public torch::nn::Conv2dImpl {
 };
 TORCH_MODULE(Conv2d);
 
+/// True where oneDNN can take a convolution of `input`: LibTorch built with it and not switched off, and `input` a
+/// dense 4-D float32 CPU tensor. The first test of both routing rules (prefers_onednn, prefers_blocked_backward).
+bool onednn_takes(const at::Tensor& input);
+
 /// True where ATen 1.13 would run this convolution on its reference kernel although oneDNN could (the rule of its
 /// ConvParams::use_mkldnn for CPU float32 tensors, except single-threaded 1x1 convolutions, for which ATen's
 /// choice is deliberate).

@@ -102,13 +102,23 @@ def main():
         """Median seconds per iteration of one side ([bench] or reference) on a case, with extra flags."""
         return statistics.median(run_json(side + case_args(*case) + list(extra))[0]["times"])
 
+    def conv_peak():
+        """ssd-bench --mode peak's 3x3 convolution GFLOP/s (the better layout, best of 10), measured now."""
+        return run_json([bench, "--mode", "peak", "--threads", str(threads)])[0]["conv_gflops"]
+
     for backbone, size, mode, batch in (QUICK if a.quick else FULL):
         args = case_args(backbone, size, mode, batch)
+        # A forward case is compared with the convolution peak measured right before and right after it: this
+        # virtual machine's speed drifts by 10-20% within an hour, so a peak timed once, minutes away from the
+        # case, can land on a faster or slower stretch than the case itself.
+        before = conv_peak() if mode == "forward" else None
         cpp, cpp_mib, _ = run_json([bench] + args)
         py, py_mib, _ = run_json(reference + args)
         if cpp["parameters"] != py["parameters"]:
             raise SystemExit(f"{backbone}@{size}: {cpp['parameters']} parameters in C++, {py['parameters']} in torchvision")
         rows.append({"case": (backbone, size, mode, batch), "cpp": cpp, "py": py, "cpp_mib": cpp_mib, "py_mib": py_mib})
+        if before is not None:
+            rows[-1]["conv_peak"] = max(before, conv_peak())
         print(f"{backbone}@{size} {mode} batch {batch}: C++ {statistics.median(cpp['times']):.3f} s, "
               f"Python {statistics.median(py['times']):.3f} s", file=sys.stderr)
     for row in rows:
@@ -123,7 +133,8 @@ def main():
             for allocator in ("keep", "glibc"):
                 cpp, cpp_mib, _ = run_json([bench] + case_args(*row["case"]) + ["--allocator", allocator])
                 row["allocators"][allocator] = {"s": statistics.median(cpp["times"]), "mib": cpp_mib}
-    peaks = machine_peaks(threads, bench)
+    gemm_peak, conv_peak_now = machine_peaks(threads, bench)
+    peaks = (gemm_peak, max([conv_peak_now] + [r["conv_peak"] for r in rows if "conv_peak" in r]))
     write(a, rows, peaks, threads, time.time() - started)
 
 
@@ -139,7 +150,7 @@ def write(a, rows, peaks, threads, seconds):
         f"{cpu_name()}, {os.cpu_count()} cores, {threads} intra-op threads on both sides, torch {torch.__version__} "
         f"(Debian's LibTorch for C++, python3-torch for Python), torchvision {torchvision.__version__}; the run took "
         f"{seconds / 60:.0f} min. Measured peaks of this machine (fp32): GEMM {peaks[0]:.0f} GFLOP/s, 3x3 convolution "
-        f"{peaks[1]:.0f} GFLOP/s.",
+        f"{peaks[1]:.0f} GFLOP/s (the best of its measurements in this run).",
         "",
         "Each case: the same architecture and parameter count on both sides (torchvision's `ssd300_vgg16`, an SSD512 "
         "from its parts, `ssdlite320_mobilenet_v3_large`, and for SSD-Lite MobileNetV2, which torchvision has no builder for, "
@@ -175,10 +186,13 @@ def write(a, rows, peaks, threads, seconds):
         "includes the interpreter and the torch module.",
         "",
         "Forward passes against the machine's convolution peak (the models' convolution arithmetic, counted by "
-        "reference_speed.py, over the median time):",
+        "reference_speed.py, over the median time). Each case against the peak measured right before and right "
+        "after it (`ssd-bench --mode peak`, the better of the two), as the machine's speed drifts over a run; the "
+        "last column against the best peak of the whole run:",
         "",
-        "| model | input | batch | GFLOP per pass | C++ GFLOP/s (% of conv peak) | torchvision GFLOP/s (% of conv peak) |",
-        "|---|---|---|---|---|---|",
+        "| model | input | batch | GFLOP per pass | conv peak beside it (GFLOP/s) | C++ GFLOP/s (% of that peak) | "
+        "torchvision GFLOP/s (% of that peak) | C++ % of the run's best peak |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         backbone, size, mode, batch = r["case"]
@@ -186,9 +200,10 @@ def write(a, rows, peaks, threads, seconds):
             continue
         gflop = r["py"]["forward_flops"] / 1e9
         rate = lambda t: gflop / statistics.median(t)  # noqa: E731
-        lines.append(f"| {names[backbone]} | {size} | {batch} | {gflop:.1f} | {rate(r['cpp']['times']):.0f} "
-                     f"({100 * rate(r['cpp']['times']) / peaks[1]:.0f}%) | {rate(r['py']['times']):.0f} "
-                     f"({100 * rate(r['py']['times']) / peaks[1]:.0f}%) |")
+        beside = r["conv_peak"]
+        lines.append(f"| {names[backbone]} | {size} | {batch} | {gflop:.1f} | {beside:.0f} | {rate(r['cpp']['times']):.0f} "
+                     f"({100 * rate(r['cpp']['times']) / beside:.0f}%) | {rate(r['py']['times']):.0f} "
+                     f"({100 * rate(r['py']['times']) / beside:.0f}%) | {100 * rate(r['cpp']['times']) / peaks[1]:.0f}% |")
     def section(key, intro, header, cells):
         """A table of the rows that carry `key`: the case's columns, then cells(row, C++ median, Python median)."""
         picked = [r for r in rows if key in r]
@@ -248,6 +263,7 @@ def write(a, rows, peaks, threads, seconds):
     summary = [{"backbone": r["case"][0], "size": r["case"][1], "mode": r["case"][2], "batch": r["case"][3],
                 "cpp_s": statistics.median(r["cpp"]["times"]), "py_s": statistics.median(r["py"]["times"]),
                 "cpp_mib": r["cpp_mib"], "py_mib": r["py_mib"], "gflop": r["py"]["forward_flops"] / 1e9,
+                "conv_peak": r.get("conv_peak"),
                 "allocators": r.get("allocators"), "layouts": r.get("layouts"), "amp": r.get("amp")} for r in rows]
     with open(os.path.splitext(a.out)[0] + ".json", "w") as f:
         json.dump({"conv_peak": peaks[1], "gemm_peak": peaks[0], "rows": summary}, f, indent=1)

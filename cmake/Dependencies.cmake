@@ -33,6 +33,15 @@ ssd_require(simdjson "${_debian_hint} (libsimdjson-dev)")
 # libcrypto's base64 encoder embeds the report's images in its HTML page.
 find_package(OpenSSL QUIET COMPONENTS Crypto)
 ssd_require(OpenSSL "${_debian_hint} (libssl-dev)")
+# oneDNN's own API (Debian's libdnnl-dev: the library Debian's LibTorch runs its convolutions on) packs inference
+# weights once (model/packed_convolution.h). Optional: an official LibTorch bundles its own oneDNN without headers,
+# and without these the convolutions take ATen's path.
+find_package(dnnl CONFIG QUIET)
+if(dnnl_FOUND)
+  message(STATUS "oneDNN ${dnnl_VERSION}: inference convolutions on packed weights")
+else()
+  message(STATUS "oneDNN headers not found (libdnnl-dev): inference convolutions take ATen's path")
+endif()
 if(SSD_BUILD_TESTS)
   find_package(GTest QUIET)
   ssd_require(GTest "${_debian_hint} (libgtest-dev)")

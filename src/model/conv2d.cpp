@@ -31,11 +31,18 @@ at::Tensor Conv2dImpl::forward(const at::Tensor& input) {
   const bool zeros = c10::get_if<torch::enumtype::kZeros>(&options.padding_mode()) != nullptr;
   if (padding == nullptr || !zeros) return torch::nn::Conv2dImpl::forward(input);
   const int64_t groups = options.groups();
+  const auto vec = [](const torch::ExpandingArray<2>& a) { return std::vector<int64_t>(a->begin(), a->end()); };
+  if (prefers_packed_convolution(input, weight, bias)) {
+    if (!packed_)
+      packed_ = std::make_shared<PackedConvolution>(vec(options.stride()), vec(*padding), vec(options.dilation()), groups);
+    return packed_->run(input, weight, bias);
+  }
+  // A training pass after an evaluation: the packed copy of the weights is stale and would only hold memory.
+  packed_.reset();
   if (prefers_onednn(input, weight, groups))
     return at::mkldnn_convolution(input, weight, bias.defined() ? c10::optional<at::Tensor>(bias) : c10::nullopt,
                                   *padding, options.stride(), options.dilation(), groups);
   if (prefers_blocked_backward(input, weight, groups)) {
-    const auto vec = [](const torch::ExpandingArray<2>& a) { return std::vector<int64_t>(a->begin(), a->end()); };
     return blocked_backward_convolution(input, weight, bias, vec(options.stride()), vec(*padding),
                                         vec(options.dilation()), groups);
   }

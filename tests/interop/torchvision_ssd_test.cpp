@@ -46,12 +46,15 @@ class TorchvisionSsd : public test::InteropFiles {
     const auto out = model.forward(ref.at("input").unsqueeze(0));
     ASSERT_EQ(out.loc.sizes(), ref.at("bbox_regression").unsqueeze(0).sizes());
     ASSERT_EQ(out.conf.sizes(), ref.at("cls_logits").unsqueeze(0).sizes());
-    EXPECT_LE(max_difference(out.loc[0], ref.at("bbox_regression")), 1e-4);
-    EXPECT_LE(max_difference(out.conf[0], ref.at("cls_logits")), 1e-4);
+    // torchvision ran ATen's contiguous kernels, we run oneDNN's channels-last ones on packed weights: the same sums
+    // in another order, which float32 rounding through about 50 layers leaves up to about 1e-4 apart.
+    EXPECT_LE(max_difference(out.loc[0], ref.at("bbox_regression")), 2e-4);
+    EXPECT_LE(max_difference(out.conf[0], ref.at("cls_logits")), 2e-4);
   }
   /// ssd-detect's code path on the test image (config file + model.init_from) gives torchvision's detections: the
   /// same count, and each of torchvision's found among ours at about its rank (scores a float rounding apart may
-  /// swap) with the same label, its score within 1e-5 and its box within 1e-3 px.
+  /// swap) with the same label, its score within 1e-5 and its box within 5e-3 px (the head outputs' rounding above,
+  /// through exp() and the image's scale).
   static void expect_torchvision_detections(const std::string& config_file, const std::string& weights, const std::string& ref_file) {
     auto c = config::load_config(std::string(SSD_SOURCE_DIR) + "/configs/" + config_file, {"model.init_from=" + weights});
     auto loaded = detect::load_model_from_config(c, c10::Device(c10::kCPU));
@@ -68,9 +71,9 @@ class TorchvisionSsd : public test::InteropFiles {
       for (int64_t j = std::max<int64_t>(0, i - 3); j < std::min<int64_t>(boxes.size(0), i + 4) && !found; ++j) {
         const auto& d = dets[static_cast<size_t>(j)];
         const bool same = !used[static_cast<size_t>(j)] && d.label == labels[i].item<int64_t>() &&
-                          std::abs(d.score - scores[i].item<float>()) <= 1e-5 && std::abs(d.x1 - boxes[i][0].item<float>()) <= 1e-3 &&
-                          std::abs(d.y1 - boxes[i][1].item<float>()) <= 1e-3 && std::abs(d.x2 - boxes[i][2].item<float>()) <= 1e-3 &&
-                          std::abs(d.y2 - boxes[i][3].item<float>()) <= 1e-3;
+                          std::abs(d.score - scores[i].item<float>()) <= 1e-5 && std::abs(d.x1 - boxes[i][0].item<float>()) <= 5e-3 &&
+                          std::abs(d.y1 - boxes[i][1].item<float>()) <= 5e-3 && std::abs(d.x2 - boxes[i][2].item<float>()) <= 5e-3 &&
+                          std::abs(d.y2 - boxes[i][3].item<float>()) <= 5e-3;
         if (same) used[static_cast<size_t>(j)] = found = true;
       }
       const auto& d = dets[static_cast<size_t>(i)];

@@ -5,10 +5,15 @@
 // 10x10 .. 1x1 maps). ATen picks that kernel for such shapes on the belief that it is faster; here an SSD300
 // forward pass at batch 1 took 0.21-0.24 s with it and 0.18-0.19 s with oneDNN (docs/benchmarks/findings.md,
 // section 6). During training, 3x3 convolutions on small channels-last maps take the blocked backward pass of
-// blocked_backward_convolution.h. The result and its gradients are the same convolution.
+// blocked_backward_convolution.h; without gradients, channels-last convolutions run on weights packed once for
+// oneDNN (packed_convolution.h). The result and its gradients are the same convolution.
 #include <ATen/core/Tensor.h>
 #include <torch/nn/modules/conv.h>
 #include <torch/nn/pimpl.h>
+
+#include <memory>
+
+#include "ssd/model/packed_convolution.h"
 
 namespace ssd::model {
 
@@ -16,6 +21,9 @@ class Conv2dImpl : public torch::nn::Conv2dImpl {
  public:
   using torch::nn::Conv2dImpl::Conv2dImpl;
   at::Tensor forward(const at::Tensor& input);
+
+ private:
+  std::shared_ptr<PackedConvolution> packed_;  // made on the first inference call that takes the packed path
 };
 TORCH_MODULE(Conv2d);
 

@@ -1,0 +1,93 @@
+#include "ssd/model/packed_convolution.h"
+
+#include <ATen/ATen.h>
+#include <ATen/autocast_mode.h>
+#include <gtest/gtest.h>
+#include <torch/csrc/autograd/grad_mode.h>
+
+#include "ssd/model/conv2d.h"
+
+namespace {
+
+namespace nn = torch::nn;
+
+// ATen's own convolution of `x` by `conv`'s parameters: the reference the packed path must equal.
+at::Tensor aten_convolution(nn::Conv2dImpl& conv, const at::Tensor& x) { return conv.nn::Conv2dImpl::forward(x); }
+
+// The weights in the layout the trainer gives them on the CPU (engine::place_model).
+void channels_last(nn::Conv2dImpl& conv) {
+  conv.weight.set_data(conv.weight.contiguous(at::MemoryFormat::ChannelsLast));
+}
+
+}  // namespace
+
+// Every kind of convolution the SSD models hold, without gradients on channels-last input: plain 3x3, strided,
+// dilated (fc6), 1x1, depthwise (SSD-Lite), without bias, at batch 1 and 3; the same output as ATen's path, in the
+// same layout.
+TEST(PackedConvolution, InferenceConvolutionsEqualAtensInEveryShapeTheModelsUse) {
+  if (!ssd::model::packed_convolution_available()) GTEST_SKIP() << "built without oneDNN's headers (libdnnl-dev)";
+  at::manual_seed(0);
+  const std::vector<nn::Conv2dOptions> shapes{
+      nn::Conv2dOptions(16, 32, 3).padding(1), nn::Conv2dOptions(16, 24, 3).stride(2).padding(1),
+      nn::Conv2dOptions(16, 32, 3).padding(6).dilation(6), nn::Conv2dOptions(16, 8, 1),
+      nn::Conv2dOptions(16, 16, 3).padding(1).groups(16), nn::Conv2dOptions(16, 32, 3).padding(1).bias(false),
+      nn::Conv2dOptions(16, 12, 3)};
+  torch::NoGradGuard no_grad;
+  for (const auto& options : shapes) {
+    ssd::model::Conv2d conv(options);
+    channels_last(*conv);
+    for (int64_t batch : {1, 3}) {
+      const auto x = at::randn({batch, 16, 19, 19}).contiguous(at::MemoryFormat::ChannelsLast);
+      ASSERT_TRUE(ssd::model::prefers_packed_convolution(x, conv->weight, conv->bias));
+      const auto ours = conv->forward(x), aten = aten_convolution(*conv, x);
+      ASSERT_EQ(ours.sizes(), aten.sizes());
+      EXPECT_TRUE(ours.is_contiguous(at::MemoryFormat::ChannelsLast));
+      EXPECT_TRUE(at::allclose(ours, aten, 1e-4, 1e-4)) << "groups " << options.groups() << " batch " << batch;
+    }
+  }
+}
+
+// The weights are packed once per input shape and packed again when they change: a second pass reuses them, a
+// weight update in place (a training step, a checkpoint loaded) or contiguous weights make it pack afresh, and
+// the output follows the new weights.
+TEST(PackedConvolution, PacksOncePerShapeAndAgainWhenTheWeightsChange) {
+  if (!ssd::model::packed_convolution_available()) GTEST_SKIP() << "built without oneDNN's headers (libdnnl-dev)";
+  at::manual_seed(1);
+  ssd::model::Conv2d conv(nn::Conv2dOptions(8, 8, 3).padding(1));
+  channels_last(*conv);
+  ssd::model::PackedConvolution packed({1, 1}, {1, 1}, {1, 1}, 1);
+  const auto x = at::randn({2, 8, 10, 10}).contiguous(at::MemoryFormat::ChannelsLast);
+  torch::NoGradGuard no_grad;
+  packed.run(x, conv->weight, conv->bias);
+  packed.run(x, conv->weight, conv->bias);
+  EXPECT_EQ(packed.packs(), 1);
+  packed.run(x.narrow(0, 0, 1).contiguous(at::MemoryFormat::ChannelsLast), conv->weight, conv->bias);
+  EXPECT_EQ(packed.packs(), 2);
+  conv->weight.mul_(-2.0);
+  const auto after = packed.run(x, conv->weight, conv->bias);
+  EXPECT_EQ(packed.packs(), 3);
+  EXPECT_TRUE(at::allclose(after, aten_convolution(*conv, x), 1e-4, 1e-4));
+  const auto contiguous = conv->weight.contiguous();
+  EXPECT_TRUE(at::allclose(packed.run(x, contiguous, conv->bias), after, 1e-4, 1e-4));
+  EXPECT_EQ(packed.packs(), 4);
+}
+
+// Whatever records gradients, runs under autocast or comes contiguous takes the other paths.
+TEST(PackedConvolution, TrainingAutocastAndContiguousInputKeepTheOtherPaths) {
+  const auto w = at::randn({8, 8, 3, 3}).contiguous(at::MemoryFormat::ChannelsLast);
+  const auto x = at::randn({1, 8, 10, 10}).contiguous(at::MemoryFormat::ChannelsLast);
+  const bool available = ssd::model::packed_convolution_available();
+  EXPECT_EQ(ssd::model::prefers_packed_convolution(x, w, at::Tensor()), available);
+  EXPECT_FALSE(ssd::model::prefers_packed_convolution(x.contiguous(), w, at::Tensor()));
+  EXPECT_FALSE(ssd::model::prefers_packed_convolution(x.to(at::kDouble), w, at::Tensor()));
+  const auto w_grad = w.clone().requires_grad_(true);
+  EXPECT_FALSE(ssd::model::prefers_packed_convolution(x, w_grad, at::Tensor()));
+  {
+    torch::NoGradGuard no_grad;
+    EXPECT_EQ(ssd::model::prefers_packed_convolution(x, w_grad, at::Tensor()), available);
+  }
+  EXPECT_FALSE(ssd::model::prefers_packed_convolution(x, w, at::zeros({8}).requires_grad_(true)));
+  at::autocast::set_cpu_enabled(true);
+  EXPECT_FALSE(ssd::model::prefers_packed_convolution(x, w, at::Tensor()));
+  at::autocast::set_cpu_enabled(false);
+}

@@ -27,7 +27,7 @@ bool packed_convolution_available() {
 }
 
 bool prefers_packed_convolution(const at::Tensor& input, const at::Tensor& weight, const at::Tensor& bias) {
-  if (!packed_convolution_available() || !onednn_takes(input)) return false;
+  if (!packed_convolution_available() || !onednn_takes(input) || input.numel() == 0) return false;
   if (!weight.is_cpu() || weight.is_mkldnn() || weight.scalar_type() != at::kFloat || weight.dim() != 4) return false;
   if (bias.defined() && (!bias.is_cpu() || bias.scalar_type() != at::kFloat)) return false;
   const bool bias_grad = bias.defined() && bias.requires_grad();

@@ -72,7 +72,7 @@ TEST(PackedConvolution, PacksOncePerShapeAndAgainWhenTheWeightsChange) {
   EXPECT_EQ(packed.packs(), 4);
 }
 
-// Whatever records gradients, runs under autocast or comes contiguous takes the other paths.
+// Whatever records gradients, runs under autocast, comes contiguous or is empty takes the other paths.
 TEST(PackedConvolution, TrainingAutocastAndContiguousInputKeepTheOtherPaths) {
   const auto w = at::randn({8, 8, 3, 3}).contiguous(at::MemoryFormat::ChannelsLast);
   const auto x = at::randn({1, 8, 10, 10}).contiguous(at::MemoryFormat::ChannelsLast);
@@ -80,6 +80,7 @@ TEST(PackedConvolution, TrainingAutocastAndContiguousInputKeepTheOtherPaths) {
   EXPECT_EQ(ssd::model::prefers_packed_convolution(x, w, at::Tensor()), available);
   EXPECT_FALSE(ssd::model::prefers_packed_convolution(x.contiguous(), w, at::Tensor()));
   EXPECT_FALSE(ssd::model::prefers_packed_convolution(x.to(at::kDouble), w, at::Tensor()));
+  EXPECT_FALSE(ssd::model::prefers_packed_convolution(x.narrow(0, 0, 0), w, at::Tensor()));
   const auto w_grad = w.clone().requires_grad_(true);
   EXPECT_FALSE(ssd::model::prefers_packed_convolution(x, w_grad, at::Tensor()));
   {

@@ -20,8 +20,8 @@ namespace ssd::model {
 bool packed_convolution_available();
 
 /// True where `PackedConvolution` takes a convolution: the packed path available, no gradients to record (grad
-/// mode off, or none of input, weight and bias requires them), no CPU autocast, float32 channels-last 4-D CPU input,
-/// float32 weight and bias (`bias` may be undefined).
+/// mode off, or none of input, weight and bias requires them), no CPU autocast, non-empty float32 channels-last 4-D
+/// CPU input, float32 weight and bias (`bias` may be undefined).
 bool prefers_packed_convolution(const at::Tensor& input, const at::Tensor& weight, const at::Tensor& bias);
 
 /// One convolution layer's oneDNN primitives (one per input shape) and its packed weights.

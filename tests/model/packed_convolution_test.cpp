@@ -43,6 +43,12 @@ TEST(PackedConvolution, InferenceConvolutionsEqualAtensInEveryShapeTheModelsUse)
       ASSERT_EQ(ours.sizes(), aten.sizes());
       EXPECT_TRUE(ours.is_contiguous(at::MemoryFormat::ChannelsLast));
       EXPECT_TRUE(at::allclose(ours, aten, 1e-4, 1e-4)) << "groups " << options.groups() << " batch " << batch;
+      // The packed path itself, whatever Conv2d's routing does.
+      const auto vec = [](const torch::ExpandingArray<2>& a) { return std::vector<int64_t>(a->begin(), a->end()); };
+      ssd::model::PackedConvolution packed(vec(options.stride()), vec(c10::get<torch::ExpandingArray<2>>(options.padding())),
+                                           vec(options.dilation()), options.groups());
+      EXPECT_TRUE(at::allclose(packed.run(x, conv->weight, conv->bias), aten, 1e-4, 1e-4));
+      EXPECT_EQ(packed.packs(), 1);
     }
   }
 }

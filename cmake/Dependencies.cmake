@@ -35,10 +35,19 @@ find_package(OpenSSL QUIET COMPONENTS Crypto)
 ssd_require(OpenSSL "${_debian_hint} (libssl-dev)")
 # oneDNN's own API (Debian's libdnnl-dev: the library Debian's LibTorch runs its convolutions on) packs inference
 # weights once (model/packed_convolution.h). Optional: an official LibTorch bundles its own oneDNN without headers,
-# and without these the convolutions take ATen's path.
-find_package(dnnl CONFIG QUIET)
+# and without these the convolutions take ATen's path. Debian's oneDNN is built with an OpenCL GPU runtime and its
+# CMake package stops the configuration (QUIET or not) where OpenCL's development files are missing, though only
+# the CPU engine is used here: look for those first (ocl-icd-opencl-dev, which setup.sh installs), so that their
+# absence leaves oneDNN out instead of failing the build.
+find_package(OpenCL QUIET)
+if(OpenCL_FOUND)
+  find_package(dnnl CONFIG QUIET)
+endif()
 if(dnnl_FOUND)
   message(STATUS "oneDNN ${dnnl_VERSION}: inference convolutions on packed weights")
+elseif(NOT OpenCL_FOUND)
+  message(STATUS "OpenCL development files not found (ocl-icd-opencl-dev), which Debian's oneDNN CMake package "
+                 "needs: inference convolutions take ATen's path")
 else()
   message(STATUS "oneDNN headers not found (libdnnl-dev): inference convolutions take ATen's path")
 endif()

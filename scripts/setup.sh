@@ -6,7 +6,7 @@ set -euo pipefail
 
 PACKAGES=(
   build-essential cmake ninja-build pkg-config git
-  libtorch-dev libopenblas0-pthread libgloo-dev libdnnl-dev
+  libtorch-dev libopenblas0-pthread libgloo-dev libdnnl-dev ocl-icd-opencl-dev
   libopencv-dev libyaml-cpp-dev libspdlog-dev libfmt-dev libcli11-dev
   libgtest-dev libgmock-dev
   libtinyxml2-dev nlohmann-json3-dev libsimdjson-dev libssl-dev

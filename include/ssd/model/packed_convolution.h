@@ -16,7 +16,8 @@
 
 namespace ssd::model {
 
-/// True where this build has the packed path (oneDNN's headers found at configure time) and LibTorch runs oneDNN.
+/// True where this build has the packed path (oneDNN's headers found at configure time). Whether LibTorch runs
+/// oneDNN at all (built with it, not switched off) is `prefers_packed_convolution`'s test.
 bool packed_convolution_available();
 
 /// True where `PackedConvolution` takes a convolution: the packed path available, no gradients to record (grad

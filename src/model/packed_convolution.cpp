@@ -6,6 +6,7 @@
 
 #include <map>
 #include <mutex>
+#include <set>
 #include <stdexcept>
 #include <unordered_map>
 #include <utility>
@@ -99,6 +100,14 @@ struct PackedConvolution::State {
                                                                    padding, padding);
     const dnnl::convolution_forward::primitive_desc pd(desc, cpu_engine());
     s.primitive = dnnl::convolution_forward(pd);
+    // The primitives of another input shape (a smaller last batch) mostly ask for the same blocked layout: one
+    // packed copy serves them all instead of a copy of the layer's weights per shape.
+    for (const auto& [key, other] : shapes) {
+      if (other.weights.get_desc() == pd.weights_desc()) {
+        s.weights = other.weights;
+        return s;
+      }
+    }
     s.weights = memory(pd.weights_desc(), cpu_engine());
     memory from(user, cpu_engine(), weight.data_ptr());
     dnnl::stream stream(cpu_engine());
@@ -151,6 +160,14 @@ at::Tensor PackedConvolution::run(const at::Tensor& input, const at::Tensor& wei
 
 int64_t PackedConvolution::packs() const { return state_->packs; }
 
+int64_t PackedConvolution::weight_copies() const {
+  auto& s = *state_;
+  const std::lock_guard<std::mutex> lock(s.mutex);
+  std::set<const void*> copies;
+  for (const auto& entry : s.shapes) copies.insert(entry.second.weights.get_data_handle());
+  return static_cast<int64_t>(copies.size());
+}
+
 #else  // no oneDNN headers: prefers_packed_convolution() is false and nothing constructs one.
 
 struct PackedConvolution::State {};
@@ -163,6 +180,8 @@ at::Tensor PackedConvolution::run(const at::Tensor&, const at::Tensor&, const at
 }
 
 int64_t PackedConvolution::packs() const { return 0; }
+
+int64_t PackedConvolution::weight_copies() const { return 0; }
 
 #endif
 

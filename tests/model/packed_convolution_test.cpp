@@ -23,7 +23,7 @@ void channels_last(nn::Conv2dImpl& conv) {
 
 // Every kind of convolution the SSD models hold, without gradients on channels-last input: plain 3x3, strided,
 // dilated (fc6), 1x1, depthwise (SSD-Lite), without bias, at batch 1 and 3; the same output as ATen's path, in the
-// same layout.
+// same layout; a second batch size shares the first one's packed weights.
 TEST(PackedConvolution, InferenceConvolutionsEqualAtensInEveryShapeTheModelsUse) {
   if (!ssd::model::packed_convolution_available()) GTEST_SKIP() << "built without oneDNN's headers (libdnnl-dev)";
   at::manual_seed(0);
@@ -36,6 +36,9 @@ TEST(PackedConvolution, InferenceConvolutionsEqualAtensInEveryShapeTheModelsUse)
   for (const auto& options : shapes) {
     ssd::model::Conv2d conv(options);
     channels_last(*conv);
+    const auto vec = [](const torch::ExpandingArray<2>& a) { return std::vector<int64_t>(a->begin(), a->end()); };
+    ssd::model::PackedConvolution packed(vec(options.stride()), vec(c10::get<torch::ExpandingArray<2>>(options.padding())),
+                                         vec(options.dilation()), options.groups());
     for (int64_t batch : {1, 3}) {
       const auto x = at::randn({batch, 16, 19, 19}).contiguous(at::MemoryFormat::ChannelsLast);
       ASSERT_TRUE(ssd::model::prefers_packed_convolution(x, conv->weight, conv->bias));
@@ -43,39 +46,41 @@ TEST(PackedConvolution, InferenceConvolutionsEqualAtensInEveryShapeTheModelsUse)
       ASSERT_EQ(ours.sizes(), aten.sizes());
       EXPECT_TRUE(ours.is_contiguous(at::MemoryFormat::ChannelsLast));
       EXPECT_TRUE(at::allclose(ours, aten, 1e-4, 1e-4)) << "groups " << options.groups() << " batch " << batch;
-      // The packed path itself, whatever Conv2d's routing does.
-      const auto vec = [](const torch::ExpandingArray<2>& a) { return std::vector<int64_t>(a->begin(), a->end()); };
-      ssd::model::PackedConvolution packed(vec(options.stride()), vec(c10::get<torch::ExpandingArray<2>>(options.padding())),
-                                           vec(options.dilation()), options.groups());
+      // The packed path itself, whatever Conv2d's routing does; both batch sizes on one packed copy.
       EXPECT_TRUE(at::allclose(packed.run(x, conv->weight, conv->bias), aten, 1e-4, 1e-4));
-      EXPECT_EQ(packed.packs(), 1);
+      EXPECT_EQ(packed.packs(), 1) << "groups " << options.groups() << " batch " << batch;
+      EXPECT_EQ(packed.weight_copies(), 1);
     }
   }
 }
 
-// The weights are packed once per input shape and packed again when they change: a second pass reuses them, a
-// weight update in place (a training step, a checkpoint loaded) or contiguous weights make it pack afresh, and
-// the output follows the new weights.
-TEST(PackedConvolution, PacksOncePerShapeAndAgainWhenTheWeightsChange) {
+// The weights are packed once and packed again when they change: a second pass reuses them, and so does another
+// batch size (oneDNN's layout for a layer's weights follows the ISA and the channels, not the batch: one copy for
+// both shapes); a weight update in place (a training step, a checkpoint loaded) or contiguous weights make it pack
+// afresh, and the output follows the new weights.
+TEST(PackedConvolution, PacksOnceAndAgainWhenTheWeightsChange) {
   if (!ssd::model::packed_convolution_available()) GTEST_SKIP() << "built without oneDNN's headers (libdnnl-dev)";
   at::manual_seed(1);
-  ssd::model::Conv2d conv(nn::Conv2dOptions(8, 8, 3).padding(1));
+  ssd::model::Conv2d conv(nn::Conv2dOptions(64, 64, 3).padding(1));
   channels_last(*conv);
   ssd::model::PackedConvolution packed({1, 1}, {1, 1}, {1, 1}, 1);
-  const auto x = at::randn({2, 8, 10, 10}).contiguous(at::MemoryFormat::ChannelsLast);
+  const auto x = at::randn({2, 64, 19, 19}).contiguous(at::MemoryFormat::ChannelsLast);
+  const auto x1 = x.narrow(0, 0, 1).contiguous(at::MemoryFormat::ChannelsLast);
   torch::NoGradGuard no_grad;
   packed.run(x, conv->weight, conv->bias);
   packed.run(x, conv->weight, conv->bias);
   EXPECT_EQ(packed.packs(), 1);
-  packed.run(x.narrow(0, 0, 1).contiguous(at::MemoryFormat::ChannelsLast), conv->weight, conv->bias);
-  EXPECT_EQ(packed.packs(), 2);
+  EXPECT_TRUE(at::allclose(packed.run(x1, conv->weight, conv->bias), aten_convolution(*conv, x1), 1e-4, 1e-4));
+  EXPECT_EQ(packed.packs(), 1) << "batch 1 and batch 2 asked for different weight layouts";
+  EXPECT_EQ(packed.weight_copies(), 1);
   conv->weight.mul_(-2.0);
   const auto after = packed.run(x, conv->weight, conv->bias);
-  EXPECT_EQ(packed.packs(), 3);
+  EXPECT_EQ(packed.packs(), 2);
+  EXPECT_EQ(packed.weight_copies(), 1);  // the stale copy is gone with its primitives
   EXPECT_TRUE(at::allclose(after, aten_convolution(*conv, x), 1e-4, 1e-4));
   const auto contiguous = conv->weight.contiguous();
   EXPECT_TRUE(at::allclose(packed.run(x, contiguous, conv->bias), after, 1e-4, 1e-4));
-  EXPECT_EQ(packed.packs(), 4);
+  EXPECT_EQ(packed.packs(), 3);
 }
 
 // Whatever records gradients, runs under autocast, comes contiguous or is empty takes the other paths.

@@ -3,7 +3,8 @@
 // in PyTorch's layout and reorders them into oneDNN's blocked layout on every call: in an SSD300-VGG16 forward pass
 // at batch 1, 10 of the 162 ms that oneDNN spends (`bench/onednn_layers.py -- --mode forward --batch 1`). Without
 // gradients the weights do not change from one pass to the next, so model::Conv2d hands such convolutions here: a
-// oneDNN primitive per input shape, built once, with the weights reordered once into the layout it asks for, on
+// oneDNN primitive per input shape, built once, with the weights reordered once into the layout it asks for (one
+// copy for every shape that asks for the same layout), on
 // the same channels-last activations as ATen's path (no reorder of the activations either). Packed again when the
 // weights change (their storage or version counter: a checkpoint loaded, a training step taken in between).
 // Built where oneDNN's headers were found (Debian's libdnnl-dev, the library Debian's LibTorch runs on); elsewhere
@@ -37,8 +38,12 @@ class PackedConvolution {
   /// The convolution of `input` (channels-last) by `weight` plus `bias` (may be undefined), channels-last.
   at::Tensor run(const at::Tensor& input, const at::Tensor& weight, const at::Tensor& bias);
 
-  /// How many times the weights were reordered: once per input shape until they change.
+  /// How many times the weights were reordered: once per weights layout the input shapes' primitives ask for
+  /// (mostly one, whatever the batch), and again when the weights change.
   int64_t packs() const;
+
+  /// How many packed copies of the weights are held now: one per distinct layout among the current primitives.
+  int64_t weight_copies() const;
 
  private:
   struct State;

@@ -83,6 +83,27 @@ TEST(PackedConvolution, PacksOnceAndAgainWhenTheWeightsChange) {
   EXPECT_EQ(packed.packs(), 3);
 }
 
+// Conv2d routes an inference call on channels-last input to the packed path (one pack, reused by the next call)
+// and drops the packed copy on the next training pass, which takes ATen's path with gradients.
+TEST(PackedConvolution, Conv2dRunsInferenceOnItAndDropsItWhenTraining) {
+  if (!ssd::model::packed_convolution_available()) GTEST_SKIP() << "built without oneDNN's headers (libdnnl-dev)";
+  at::manual_seed(2);
+  ssd::model::Conv2d conv(nn::Conv2dOptions(16, 16, 3).padding(1));
+  channels_last(*conv);
+  const auto x = at::randn({2, 16, 12, 12}).contiguous(at::MemoryFormat::ChannelsLast);
+  EXPECT_EQ(conv->packed_convolution(), nullptr);
+  {
+    torch::NoGradGuard no_grad;
+    conv->forward(x);
+    conv->forward(x);
+  }
+  ASSERT_NE(conv->packed_convolution(), nullptr);
+  EXPECT_EQ(conv->packed_convolution()->packs(), 1);
+  const auto y = conv->forward(x);
+  EXPECT_TRUE(y.requires_grad());
+  EXPECT_EQ(conv->packed_convolution(), nullptr);
+}
+
 // Whatever records gradients, runs under autocast, comes contiguous or is empty takes the other paths.
 TEST(PackedConvolution, TrainingAutocastAndContiguousInputKeepTheOtherPaths) {
   const auto w = at::randn({8, 8, 3, 3}).contiguous(at::MemoryFormat::ChannelsLast);

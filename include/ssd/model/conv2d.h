@@ -22,6 +22,10 @@ class Conv2dImpl : public torch::nn::Conv2dImpl {
   using torch::nn::Conv2dImpl::Conv2dImpl;
   at::Tensor forward(const at::Tensor& input);
 
+  /// The packed weights this layer's last inference call ran on; null before one, and after a call that took
+  /// another path (a training pass drops them).
+  const PackedConvolution* packed_convolution() const { return packed_.get(); }
+
  private:
   std::shared_ptr<PackedConvolution> packed_;  // made on the first inference call that takes the packed path
 };

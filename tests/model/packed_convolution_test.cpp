@@ -84,7 +84,7 @@ TEST(PackedConvolution, PacksOnceAndAgainWhenTheWeightsChange) {
 }
 
 // Conv2d routes an inference call on channels-last input to the packed path (one pack, reused by the next call)
-// and drops the packed copy on the next training pass, which takes ATen's path with gradients.
+// and drops the packed copy on the next training pass, which records gradients on another path.
 TEST(PackedConvolution, Conv2dRunsInferenceOnItAndDropsItWhenTraining) {
   if (!ssd::model::packed_convolution_available()) GTEST_SKIP() << "built without oneDNN's headers (libdnnl-dev)";
   at::manual_seed(2);

@@ -4,9 +4,9 @@
 // at batch 1, 10 of the 162 ms that oneDNN spends (`bench/onednn_layers.py -- --mode forward --batch 1`). Without
 // gradients the weights do not change from one pass to the next, so model::Conv2d hands such convolutions here: a
 // oneDNN primitive per input shape, built once, with the weights reordered once into the layout it asks for (one
-// copy for every shape that asks for the same layout), on
-// the same channels-last activations as ATen's path (no reorder of the activations either). Packed again when the
-// weights change (their storage or version counter: a checkpoint loaded, a training step taken in between).
+// copy for every shape that asks for the same layout), on the same channels-last activations as ATen's path (no
+// reorder of the activations either). Packed again when the weights change (their storage or version counter: a
+// checkpoint loaded, a training step taken in between).
 // Built where oneDNN's headers were found (Debian's libdnnl-dev, the library Debian's LibTorch runs on); elsewhere
 // (an official LibTorch, which bundles its own copy) `packed_convolution_available()` is false and ATen's path runs.
 #include <ATen/core/Tensor.h>

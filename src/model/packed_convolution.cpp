@@ -2,6 +2,7 @@
 
 #include <ATen/autocast_mode.h>
 #include <ATen/core/grad_mode.h>
+#include <ATen/native/ConvUtils.h>
 #include <ATen/ops/empty.h>
 
 #include <map>
@@ -82,13 +83,12 @@ struct PackedConvolution::State {
 
   Shape build(const at::Tensor& input, const at::Tensor& weight, bool with_bias) {
     const auto f32 = memory::data_type::f32;
-    const int64_t n = input.size(0), h = input.size(2), w = input.size(3), o = weight.size(0);
-    const int64_t oh = (h + 2 * padding[0] - (dilation[0] + 1) * (weight.size(2) - 1) - 1) / stride[0] + 1;
-    const int64_t ow = (w + 2 * padding[1] - (dilation[1] + 1) * (weight.size(3) - 1) - 1) / stride[1] + 1;
+    const memory::dims aten_dilation{dilation[0] + 1, dilation[1] + 1};
     Shape s;
-    s.output_sizes = {n, o, oh, ow};
-    s.src = memory::desc({n, input.size(1), h, w}, f32, memory::format_tag::nhwc);
-    s.dst = memory::desc({n, o, oh, ow}, f32, memory::format_tag::nhwc);
+    s.output_sizes = at::native::conv_output_size(input.sizes(), weight.sizes(), padding, stride, aten_dilation);
+    s.src = memory::desc(input.sizes().vec(), f32, memory::format_tag::nhwc);
+    s.dst = memory::desc(s.output_sizes, f32, memory::format_tag::nhwc);
+    const int64_t o = weight.size(0);
     s.bias = memory::desc({o}, f32, memory::format_tag::a);
     const auto user = user_weights(weight, groups);
     const auto any = memory::desc(user.dims(), f32, memory::format_tag::any);

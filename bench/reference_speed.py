@@ -9,8 +9,14 @@ The step is torchvision's SSD.forward in training mode without its GeneralizedRC
 normalised and at the input size, as ssd-bench's): backbone, head, default boxes, IoU matching, compute_loss (smooth
 L1 + cross-entropy with 3:1 hard negative mining), backward, SGD with momentum and weight decay.
 
+With --device cuda the batch lives in page-locked host memory and each step copies it to the GPU without blocking,
+as ssd-bench's (and a DataLoader with pin_memory=True) does; each iteration ends with torch.cuda.synchronize(), as
+the GPU runs kernels asynchronously. --amp there is float16 autocast with a GradScaler (torch.autocast's CUDA
+recipe); on the CPU it is bfloat16 autocast.
+
 Usage: reference_speed.py --backbone vgg16|mobilenet_v3_large|mobilenet_v2 --image-size 300|512|320 [--width 1.0] --classes 21 --batch 8
                           --mode train|forward|detect [--images DIR] [--warmup 2] [--iters 5] [--threads 0] [--objects 3]
+                          [--device cpu|cuda|cuda:N] [--amp] [--memory-format contiguous|channels_last]
 """
 import argparse
 import json
@@ -88,47 +94,70 @@ def main():
     ap.add_argument("--objects", type=int, default=3)
     ap.add_argument("--memory-format", choices=["contiguous", "channels_last"], default="contiguous",
                     help="torchvision's default is contiguous; channels_last as model.to(memory_format=...) does it")
-    ap.add_argument("--amp", action="store_true", help="torch.autocast('cpu', torch.bfloat16) around the model; loss in float32")
+    ap.add_argument("--amp", action="store_true", help="torch.autocast around the model (bfloat16 on the CPU, float16 "
+                    "with a GradScaler on CUDA); loss in float32")
+    ap.add_argument("--device", default="cpu", help="cpu, cuda or cuda:N")
     a = ap.parse_args()
     if a.width != 1.0 and a.backbone != "mobilenet_v2":
         raise SystemExit("reference_speed.py: torchvision builds these models at width 1.0 only")
     torch.set_num_threads(a.threads or os.cpu_count())
     torch.manual_seed(1)
-    model = build(a.backbone, a.image_size, a.classes, a.width)
+    device = torch.device(a.device)
+    cuda = device.type == "cuda"
+    model = build(a.backbone, a.image_size, a.classes, a.width).to(device)
     size = a.image_size
-    images = torch.randn(a.batch, 3, size, size)
-    targets = []
+    host_images = torch.randn(a.batch, 3, size, size)
+    host_targets = []
     for i in range(a.batch):
         boxes, labels = bench_boxes(i, a.objects, a.classes)
-        targets.append({"boxes": boxes * size, "labels": labels})  # torchvision's targets are in pixels
+        host_targets.append({"boxes": boxes * size, "labels": labels})  # torchvision's targets are in pixels
     if a.memory_format == "channels_last":
         model = model.to(memory_format=torch.channels_last)
-        images = images.contiguous(memory_format=torch.channels_last)
-    image_list = ImageList(images, [(size, size)] * a.batch)
+        host_images = host_images.contiguous(memory_format=torch.channels_last)
+    if cuda:
+        host_images = host_images.pin_memory()
     optimizer = torch.optim.SGD(model.parameters(), lr=1e-3, momentum=0.9, weight_decay=5e-4)
+    # float16 on CUDA needs its loss scaled (small gradients underflow); bfloat16 on the CPU does not.
+    amp_dtype = torch.float16 if cuda else torch.bfloat16
+    scaler = None
+    if a.amp and cuda:
+        scaler = torch.amp.GradScaler("cuda") if hasattr(torch.amp, "GradScaler") else torch.cuda.amp.GradScaler()
+
+    def to_device():
+        """The step's batch on the device, copied as a pinned DataLoader batch is (a copy on the CPU is a no-op)."""
+        images = host_images.to(device, non_blocking=True)
+        targets = [{k: v.to(device, non_blocking=True) for k, v in t.items()} for t in host_targets]
+        return images, targets
 
     def train_step():
         model.train()
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=a.amp):
+        images, targets = to_device()
+        with torch.autocast(device.type, dtype=amp_dtype, enabled=a.amp):
             features = list(model.backbone(images).values())
             head = model.head(features)
         if a.amp:
             head = {k: v.float() for k, v in head.items()}
-        anchors = model.anchor_generator(image_list, features)
+        anchors = model.anchor_generator(ImageList(images, [(size, size)] * a.batch), features)
         matched = []
         for anchors_per_image, target in zip(anchors, targets):
             matched.append(model.proposal_matcher(box_ops.box_iou(target["boxes"], anchors_per_image)))
         losses = model.compute_loss(targets, head, anchors, matched)
         loss = losses["bbox_regression"] + losses["classification"]
         optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
+        if scaler is not None:
+            scaler.scale(loss).backward()
+            scaler.step(optimizer)
+            scaler.update()
+        else:
+            loss.backward()
+            optimizer.step()
         if not math.isfinite(float(loss)):
             raise SystemExit("reference_speed.py: the loss diverged")
 
     def forward():
         model.eval()
-        with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=a.amp):
+        images, _ = to_device()
+        with torch.no_grad(), torch.autocast(device.type, dtype=amp_dtype, enabled=a.amp):
             head = model.head(list(model.backbone(images).values()))
             float(head["cls_logits"].sum())
 
@@ -143,19 +172,23 @@ def main():
         batch_files = [files[(step[0] * a.batch + k) % len(files)] for k in range(a.batch)]
         step[0] += 1
         with torch.no_grad():
-            inputs = [torchvision.io.read_image(f, torchvision.io.ImageReadMode.RGB).float() / 255 for f in batch_files]
+            inputs = [torchvision.io.read_image(f, torchvision.io.ImageReadMode.RGB).to(device).float() / 255
+                      for f in batch_files]
             found = model(inputs)
         detections[0] = sum(int(d["scores"].numel()) for d in found)
 
-    flops = conv_flops(model, images)
+    flops = conv_flops(model, host_images.to(device))
     run = {"train": train_step, "forward": forward, "detect": detect}[a.mode]
     times = []
     for i in range(a.warmup + a.iters):
         start = time.perf_counter()
         run()
+        if cuda:
+            torch.cuda.synchronize(device)
         if i >= a.warmup:
             times.append(time.perf_counter() - start)
     print(json.dumps({"side": "python", "model": f"{a.backbone}@{size}", "mode": a.mode, "batch": a.batch, "memory_format": a.memory_format, "amp": a.amp,
+                      "device": str(device), "device_name": torch.cuda.get_device_name(device) if cuda else None,
                       "threads": torch.get_num_threads(), "parameters": sum(p.numel() for p in model.parameters()),
                       "times": times, "forward_flops": flops, "detections": detections[0], "torchvision": torchvision.__version__}))
 

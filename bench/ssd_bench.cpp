@@ -6,8 +6,12 @@
 //
 // The batch is the same on both sides: images N(0, 1) from a seeded generator (the values do not change the work),
 // and bench_boxes' objects, which are written as a formula so that Python makes the same ones.
+//
+// --device cuda times the same work on a GPU: each iteration ends with a device synchronisation, as CUDA runs
+// kernels asynchronously and a timer read at the return of the last call would stop before the work does.
 #include <ATen/ATen.h>
 #include <torch/csrc/autograd/grad_mode.h>
+#include <torch/cuda.h>
 
 #include <CLI/CLI.hpp>
 #include <chrono>
@@ -48,7 +52,7 @@ int main(int argc, char** argv) {
   std::string backbone = "vgg16", mode = "train", images_dir;
   int64_t image_size = 300, classes = 21, batch = 8, warmup = 2, iters = 5, threads = 0, objects = 3;
   double width = 1.0;
-  std::string allocator = "huge_pages", memory_format = "auto";
+  std::string allocator = "huge_pages", memory_format = "auto", device_name = "cpu";
   app.add_option("--backbone", backbone)->capture_default_str();
   app.add_option("--image-size", image_size)->capture_default_str();
   app.add_option("--width", width)->capture_default_str();
@@ -66,30 +70,44 @@ int main(int argc, char** argv) {
   app.add_option("--memory-format", memory_format, "runtime.memory_format: auto, channels_last or contiguous")
       ->check(CLI::IsMember({"auto", "channels_last", "contiguous"}))
       ->capture_default_str();
+  app.add_option("--device", device_name, "runtime.device: cpu, cuda, cuda:N or auto")->capture_default_str();
   bool amp = false;
-  app.add_flag("--amp", amp, "train.amp: autocast (bfloat16 on the CPU) for the training step and the forward pass");
+  app.add_flag("--amp", amp,
+               "train.amp: autocast (bfloat16 on the CPU, float16 with loss scaling on CUDA) for the training step and "
+               "the forward pass");
   CLI11_PARSE(app, argc, argv);
 
   ssd::config::Config c;
   c.model.backbone = backbone;
   c.model.image_size = image_size;
   c.model.width_mult = width;
-  c.runtime.device = "cpu";
+  c.runtime.device = device_name;
   c.runtime.threads = threads;
   c.runtime.allocator = allocator;
   c.runtime.memory_format = memory_format;
   c.train.amp = amp;
   c10::Device device(c10::kCPU);
-  ssd::engine::apply_runtime(c.runtime, &device);
+  try {
+    ssd::engine::apply_runtime(c.runtime, &device);
+  } catch (const std::exception& e) {
+    std::cerr << "ssd-bench: " << e.what() << "\n";
+    return 2;
+  }
+  // The end of an iteration's work: on CUDA, once the device has finished every kernel queued so far.
+  const auto finish = [&device] {
+    if (device.is_cuda()) torch::cuda::synchronize(device.has_index() ? device.index() : -1);
+  };
   if (mode == "peak") {
     // bench/speed.py's machine_peaks, measured here too: the best of both is the machine's peak.
-    const auto a = at::randn({2048, 2048}), b = at::randn({2048, 2048});
-    const auto x = at::randn({8, 256, 38, 38}), w = at::randn({256, 256, 3, 3});
-    auto best = [](auto&& f) {
+    const auto on = at::TensorOptions().device(device);
+    const auto a = at::randn({2048, 2048}, on), b = at::randn({2048, 2048}, on);
+    const auto x = at::randn({8, 256, 38, 38}, on), w = at::randn({256, 256, 3, 3}, on);
+    auto best = [&finish](auto&& f) {
       double fastest = 1e30;
       for (int i = 0; i < 12; ++i) {
         const auto start = std::chrono::steady_clock::now();
         f();
+        finish();
         if (i >= 2) fastest = std::min(fastest, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
       }
       return fastest;
@@ -100,10 +118,16 @@ int main(int argc, char** argv) {
     // oneDNN's direct convolution is faster on channels-last tensors: the machine's peak is the better layout.
     const auto x_cl = x.contiguous(at::MemoryFormat::ChannelsLast), w_cl = w.contiguous(at::MemoryFormat::ChannelsLast);
     const double conv_nhwc = conv_flop / best([&] { (void)at::conv2d(x_cl, w_cl, {}, 1, 1); }) / 1e9;
-    std::cout << nlohmann::json{{"side", "cpp"}, {"mode", "peak"}, {"threads", at::get_num_threads()}, {"gemm_gflops", gemm},
-                                {"conv_gflops", std::max(conv_nchw, conv_nhwc)}, {"conv_nchw_gflops", conv_nchw},
-                                {"conv_nhwc_gflops", conv_nhwc}}.dump()
-              << std::endl;
+    nlohmann::json peaks{{"side", "cpp"}, {"mode", "peak"}, {"device", device.str()}, {"threads", at::get_num_threads()},
+                         {"gemm_gflops", gemm}, {"conv_gflops", std::max(conv_nchw, conv_nhwc)},
+                         {"conv_nchw_gflops", conv_nchw}, {"conv_nhwc_gflops", conv_nhwc}};
+    if (device.is_cuda()) {
+      // train.amp's float16 runs on the tensor cores: their rate is the peak an AMP step is measured against.
+      const auto a16 = a.to(at::kHalf), b16 = b.to(at::kHalf), x16 = x_cl.to(at::kHalf), w16 = w_cl.to(at::kHalf);
+      peaks["gemm_fp16_gflops"] = 2.0 * 2048 * 2048 * 2048 / best([&] { (void)at::mm(a16, b16); }) / 1e9;
+      peaks["conv_fp16_gflops"] = conv_flop / best([&] { (void)at::conv2d(x16, w16, {}, 1, 1); }) / 1e9;
+    }
+    std::cout << peaks.dump() << std::endl;
     return 0;
   }
   auto model = ssd::model::build_ssd(c.model, classes);
@@ -115,6 +139,8 @@ int main(int argc, char** argv) {
 
   ssd::data::Batch b;
   b.images = at::randn({batch, 3, image_size, image_size}, at::TensorOptions().dtype(at::kFloat));
+  // As ssd-train's loader hands batches to a GPU: in page-locked memory, copied by each step without blocking.
+  if (device.is_cuda()) b.images = b.images.pin_memory();
   for (int64_t i = 0; i < batch; ++i) {
     at::Tensor boxes, labels;
     bench_boxes(i, objects, classes, &boxes, &labels);
@@ -160,14 +186,15 @@ int main(int argc, char** argv) {
       torch::NoGradGuard no_grad;
       model->eval();
       ssd::engine::AutocastScope autocast(precision.enabled, device, precision.dtype);
-      const auto out = model->forward(b.images);
+      const auto out = model->forward(b.images.to(device, /*non_blocking=*/true));
       (void)out.conf.sum().item<float>();
     }
+    finish();
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (i >= warmup) times.push_back(seconds);
   }
   nlohmann::json out = {{"side", "cpp"},       {"model", backbone + "@" + std::to_string(image_size)},
-                        {"mode", mode},        {"batch", batch}, {"amp", amp},
+                        {"mode", mode},        {"batch", batch}, {"amp", amp}, {"device", device.str()},
                         {"memory_format", ssd::engine::memory_format_name(model->memory_format())},
                         {"threads", at::get_num_threads()}, {"parameters", model->parameter_count()},
                         {"times", times}, {"detections", detections}};

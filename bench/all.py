@@ -114,10 +114,18 @@ def main():
         "The CUDA code paths exist and are unit-tested where a CPU can run them: `train.amp` (autocast with dynamic "
         "loss scaling for float16; bfloat16 autocast runs on the CPU too), `runtime.memory_format` (channels-last, "
         "on CUDA by default with AMP), `runtime.cudnn_benchmark`, and loader batches in page-locked memory copied "
-        "with non_blocking. They have not been measured: no GPU was available to the runs behind this page, so the "
-        "suite has no CUDA figures yet.",
+        "with non_blocking. `bench/gpu_speed.py` is the GPU suite: ssd-bench and torchvision on the same GPU, "
+        "float32 and AMP, training, forward passes and end-to-end inference, against the GPU's measured rates; it "
+        "runs where a CUDA build of the project is (`--device cpu` checks it on a CPU).",
         "",
     ]
+    gpu_page = os.path.join(PAGES, "gpu.json")
+    if os.path.exists(gpu_page):
+        with open(gpu_page) as f:
+            lines += [f"Its last run, on {json.load(f)['device']}: [GPU speed](benchmarks/gpu.md).", ""]
+    else:
+        lines += ["It has not run on a GPU yet: no GPU was available to the runs behind this page, so the suite has "
+                  "no CUDA figures yet.", ""]
     with open(os.path.join(ROOT, "docs", "BENCHMARKS.md"), "w") as f:
         f.write("\n".join(lines))
     print("wrote docs/BENCHMARKS.md", file=sys.stderr)

@@ -1,9 +1,11 @@
 """Helpers shared by the bench/ drivers: the machine's name, building the C++ benchmark targets, running one side of
-a comparison as its own process (its JSON line and its peak resident memory), and the JPEG data set they time."""
+a comparison as its own process (its JSON line and its peak resident memory), the JPEG data set they time, and
+writing a page with its figures."""
 import json
 import os
 import platform
 import subprocess
+import sys
 import tempfile
 import time
 
@@ -49,3 +51,14 @@ def jpeg_data_set(build, folder, images=200, size=500):
         subprocess.run([os.path.join(build, "ssd-shapes"), "--out", folder, "--train", str(images), "--val", "0",
                         "--size", str(size), "--max-size", str(size // 2)], check=True, stdout=subprocess.DEVNULL)
     return folder
+
+
+def write_page(out, lines, figures):
+    """Writes a benchmark's Markdown page (lines) and, beside it with the suffix .json, its figures for
+    bench/all.py."""
+    os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
+    with open(out, "w") as f:
+        f.write("\n".join(lines))
+    with open(os.path.splitext(out)[0] + ".json", "w") as f:
+        json.dump(figures, f, indent=1)
+    print("wrote", out, file=sys.stderr)

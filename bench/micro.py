@@ -6,15 +6,13 @@ docs/benchmarks/micro.md (and micro.json beside it for bench/all.py).
 Usage: bench/micro.py [--threads 0] [--repetitions 5] [--build build] [--out docs/benchmarks/micro.md]
 """
 import argparse
-import json
 import os
-import statistics
 import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from common import ROOT, build_targets, cpu_name, run_json  # noqa: E402
+from common import ROOT, build_targets, cpu_name, run_json, write_page  # noqa: E402
 
 CASES = [
     ("Nms/8732", "NMS, 8,732 boxes (SSD300's default-box count), IoU 0.45", "`ops::nms`", "`torchvision.ops.nms`"),
@@ -75,12 +73,7 @@ def main():
         "NMS semantics on the same boxes.",
         "",
     ]
-    os.makedirs(os.path.dirname(a.out), exist_ok=True)
-    with open(a.out, "w") as f:
-        f.write("\n".join(lines))
-    with open(os.path.splitext(a.out)[0] + ".json", "w") as f:
-        json.dump(summary, f, indent=1)
-    print("wrote", a.out, file=sys.stderr)
+    write_page(a.out, lines, summary)
 
 
 if __name__ == "__main__":

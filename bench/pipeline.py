@@ -10,7 +10,6 @@ Usage: bench/pipeline.py [--images 200] [--seconds 6] [--train-iters 60] [--buil
 """
 import argparse
 import csv
-import json
 import os
 import shutil
 import subprocess
@@ -20,7 +19,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from common import ROOT, build_targets, cpu_name, jpeg_data_set, run_json  # noqa: E402
+from common import ROOT, build_targets, cpu_name, jpeg_data_set, run_json, write_page  # noqa: E402
 
 STAGES = [
     ("decode_limit", "JPEG decode from memory (`cv::imdecode` / `cv2.imdecode`), one core: the per-core decode limit"),
@@ -120,13 +119,8 @@ def main():
         f"**{100 * share:.1f}%** of the time waiting for data.",
         "",
     ]
-    os.makedirs(os.path.dirname(a.out), exist_ok=True)
-    with open(a.out, "w") as f:
-        f.write("\n".join(lines))
-    with open(os.path.splitext(a.out)[0] + ".json", "w") as f:
-        json.dump({"cpp": cpp["stages"], "py": py["stages"], "py_freed_memory_kept": py_kept["stages"], "decode_share": decode_share, "wait_share": share,
-                   "train_images_per_s": rate}, f, indent=1)
-    print("wrote", a.out, file=sys.stderr)
+    write_page(a.out, lines, {"cpp": cpp["stages"], "py": py["stages"], "py_freed_memory_kept": py_kept["stages"], "decode_share": decode_share, "wait_share": share,
+                               "train_images_per_s": rate})
 
 
 if __name__ == "__main__":

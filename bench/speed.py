@@ -9,7 +9,6 @@ Usage: bench/speed.py [--quick] [--threads 0] [--iters 5] [--warmup 2] [--out do
 --quick runs the smaller cases only (minutes instead of most of an hour on 2 cores).
 """
 import argparse
-import json
 import os
 import statistics
 import sys
@@ -17,7 +16,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from common import ROOT, build_targets, cpu_name, jpeg_data_set, run_json  # noqa: E402
+from common import ROOT, build_targets, cpu_name, jpeg_data_set, run_json, write_page  # noqa: E402
 
 # (backbone, image size, mode, batch): the models torchvision has a twin of, at the batches the issue asks for where
 # a 2-core CPU finishes them in minutes. SSD-Lite trains from batch 2: batch norm on its 1x1 map needs two values
@@ -254,20 +253,16 @@ def write(a, rows, peaks, threads, seconds):
         "",
         "Not measured here (issue 7): CUDA (no GPU on this machine): float16 AMP with loss scaling, "
         "runtime.cudnn_benchmark, pinned loader batches and channels-last with tensor cores are written but wait for a "
-        "GPU to be measured.",
+        "GPU to be measured by bench/gpu_speed.py.",
         "",
     ]
-    with open(a.out, "w") as f:
-        f.write("\n".join(lines))
     # The figures for bench/all.py's summary of the targets.
     summary = [{"backbone": r["case"][0], "size": r["case"][1], "mode": r["case"][2], "batch": r["case"][3],
                 "cpp_s": statistics.median(r["cpp"]["times"]), "py_s": statistics.median(r["py"]["times"]),
                 "cpp_mib": r["cpp_mib"], "py_mib": r["py_mib"], "gflop": r["py"]["forward_flops"] / 1e9,
                 "conv_peak": r.get("conv_peak"),
                 "allocators": r.get("allocators"), "layouts": r.get("layouts"), "amp": r.get("amp")} for r in rows]
-    with open(os.path.splitext(a.out)[0] + ".json", "w") as f:
-        json.dump({"conv_peak": peaks[1], "gemm_peak": peaks[0], "rows": summary}, f, indent=1)
-    print("wrote", a.out, file=sys.stderr)
+    write_page(a.out, lines, {"conv_peak": peaks[1], "gemm_peak": peaks[0], "rows": summary})
 
 
 if __name__ == "__main__":

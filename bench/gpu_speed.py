@@ -1,0 +1,143 @@
+#!/usr/bin/python3
+"""GPU speed suite (issue 7's GPU part): training steps, forward passes and end-to-end inference of the project's
+models on one CUDA GPU (ssd-bench --device) against torchvision's models of the same architecture on the same GPU
+(reference_speed.py --device), in float32 and with automatic mixed precision on both sides (float16 autocast with
+loss scaling); each case alternates the two sides, which run as separate processes. Also the GPU's own rates
+(ssd-bench --mode peak: fp32 and fp16 GEMM and 3x3 convolution) and the share of them each forward pass reaches.
+Writes docs/benchmarks/gpu.md and its .json, naming the GPU.
+
+Where: a machine with a CUDA GPU, a CUDA build of the project (LibTorch with CUDA, e.g. the one PyTorch bundles:
+bash scripts/build.sh -DCMAKE_PREFIX_PATH=$(python3 -c 'import torch; print(torch.utils.cmake_prefix_path)')),
+and a Python with torch and torchvision for the reference side (--python).
+
+Usage: bench/gpu_speed.py [--device cuda] [--python /usr/bin/python3] [--quick] [--warmup 5] [--iters 20]
+                          [--build build] [--out docs/benchmarks/gpu.md]
+--device cpu runs the --quick cases on the CPU: a check of this driver and of both sides' device code where no GPU is.
+"""
+import argparse
+import os
+import statistics
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from common import ROOT, build_targets, cpu_name, jpeg_data_set, run_json, write_page  # noqa: E402
+
+# (backbone, image size, mode, batch, amp). Batches that keep a large GPU busy; each training and forward case in
+# float32 and with AMP, as AMP is how SSD is trained on GPUs (the published anchor, NVIDIA's SSD300 at about 663
+# images/s on one A100, is an AMP figure).
+FULL = [(m, s, mode, b, amp) for m, s, mode, b in (("vgg16", 300, "train", 32), ("vgg16", 300, "forward", 32),
+                                                   ("vgg16", 512, "train", 16),
+                                                   ("mobilenet_v3_large", 320, "train", 64),
+                                                   ("mobilenet_v3_large", 320, "forward", 64),
+                                                   ("mobilenet_v2", 320, "train", 64))
+        for amp in (False, True)] + [("vgg16", 300, "detect", 8, False), ("mobilenet_v3_large", 320, "detect", 8, False)]
+# Small enough for a CPU: torch 1.13's CPU kernels have no bfloat16 backward for SSD-Lite's ReLU6, so AMP is timed on
+# the forward pass there.
+QUICK = [("mobilenet_v3_large", 320, "train", 2, False), ("mobilenet_v3_large", 320, "forward", 2, False),
+         ("mobilenet_v3_large", 320, "forward", 2, True), ("mobilenet_v3_large", 320, "detect", 2, False)]
+NAMES = {"vgg16": "SSD-VGG16", "mobilenet_v3_large": "SSD-Lite MobileNetV3-Large", "mobilenet_v2": "SSD-Lite MobileNetV2"}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--device", default="cuda", help="cuda, cuda:N, or cpu (the --quick cases, to check the driver)")
+    ap.add_argument("--python", default="/usr/bin/python3", help="the Python with torch and torchvision")
+    ap.add_argument("--quick", action="store_true", help="the small cases only")
+    ap.add_argument("--warmup", type=int, default=5)
+    ap.add_argument("--iters", type=int, default=20)
+    ap.add_argument("--classes", type=int, default=21)
+    ap.add_argument("--build", default=os.path.join(ROOT, "build"))
+    ap.add_argument("--out", default=os.path.join(ROOT, "docs", "benchmarks", "gpu.md"))
+    a = ap.parse_args()
+    on_cpu = a.device == "cpu"
+
+    bench, _ = build_targets(a.build, ["ssd-bench", "ssd-shapes"])
+    images = os.path.join(jpeg_data_set(a.build, os.path.join(a.build, "bench_jpegs")), "JPEGImages")
+    reference = [a.python, os.path.join(HERE, "reference_speed.py")]
+    started = time.time()
+    peaks, _, _ = run_json([bench, "--mode", "peak", "--device", a.device])
+    rows = []
+    for backbone, size, mode, batch, amp in (QUICK if a.quick or on_cpu else FULL):
+        args = ["--backbone", backbone, "--image-size", str(size), "--classes", str(a.classes), "--batch", str(batch),
+                "--mode", mode, "--warmup", str(a.warmup), "--iters", str(a.iters), "--device", a.device]
+        args += ["--images", images] if mode == "detect" else []
+        args += ["--amp"] if amp else []
+        cpp, _, _ = run_json([bench] + args)
+        py, _, _ = run_json(reference + args)
+        if cpp["parameters"] != py["parameters"]:
+            raise SystemExit(f"{backbone}@{size}: {cpp['parameters']} parameters in C++, {py['parameters']} in torchvision")
+        rows.append({"backbone": backbone, "size": size, "mode": mode, "batch": batch, "amp": amp,
+                     "cpp_s": statistics.median(cpp["times"]), "py_s": statistics.median(py["times"]),
+                     "cpp_spread": [min(cpp["times"]), max(cpp["times"])], "py_spread": [min(py["times"]), max(py["times"])],
+                     "gflop": py["forward_flops"] / 1e9, "cpp_memory_format": cpp["memory_format"]})
+        device_name = py["device_name"] or cpu_name()
+        print(f"{backbone}@{size} {mode} batch {batch}{' amp' if amp else ''}: C++ {rows[-1]['cpp_s']:.4f} s, "
+              f"Python {rows[-1]['py_s']:.4f} s", file=sys.stderr)
+    write(a, rows, peaks, device_name, py["torchvision"], time.time() - started)
+
+
+def write(a, rows, peaks, device_name, torchvision_version, seconds):
+    def spread(lo_hi):
+        return f"{lo_hi[0]:.4f}-{lo_hi[1]:.4f}"
+
+    lines = [
+        "# GPU speed: training, forward passes, end-to-end inference",
+        "",
+        f"Written by `bench/gpu_speed.py --device {a.device}` on {time.strftime('%Y-%m-%d')}: {device_name}, "
+        f"torchvision {torchvision_version}; the run took {seconds / 60:.0f} min. Medians of {a.iters} iterations after "
+        f"{a.warmup} of warm-up (min-max beside them)"
+        + ("." if a.device == "cpu" else
+           ", each iteration ending with a device synchronisation; both sides copy the batch from page-locked host "
+           "memory to the GPU in every iteration, as a data loader hands it over."),
+        "",
+        f"Measured rates of this device: fp32 GEMM {peaks['gemm_gflops']:.0f} GFLOP/s, fp32 3x3 convolution "
+        f"{peaks['conv_gflops']:.0f} GFLOP/s"
+        + (f", fp16 GEMM {peaks['gemm_fp16_gflops']:.0f} GFLOP/s, fp16 3x3 convolution "
+           f"{peaks['conv_fp16_gflops']:.0f} GFLOP/s" if "conv_fp16_gflops" in peaks else "")
+        + " (`ssd-bench --mode peak`, the best of 10).",
+        "",
+        "| model | input | mode | batch | precision | C++ s/iter | torchvision s/iter | speed ratio | C++ images/s | "
+        "torchvision images/s | C++ layout |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {NAMES[r['backbone']]} | {r['size']} | {r['mode']} | {r['batch']} | {'AMP' if r['amp'] else 'fp32'} | "
+            f"{r['cpp_s']:.4f} ({spread(r['cpp_spread'])}) | {r['py_s']:.4f} ({spread(r['py_spread'])}) | "
+            f"**{r['py_s'] / r['cpp_s']:.2f}x** | {r['batch'] / r['cpp_s']:.1f} | {r['batch'] / r['py_s']:.1f} | "
+            f"{r['cpp_memory_format']} |")
+    lines += [
+        "",
+        "Speed ratio: torchvision's median time / ours (above 1: the C++ trainer is faster). Precision AMP: "
+        + ("bfloat16 autocast on both sides (on the CPU; float16 with loss scaling on CUDA)" if a.device == "cpu" else
+           "float16 autocast with dynamic loss scaling on both sides (`train.amp: true`; torch.autocast with a "
+           "GradScaler)")
+        + "; each side in its default memory layout (ours: `runtime.memory_format: auto`, channels-last on the CPU "
+        "and with AMP on CUDA; torchvision's: contiguous).",
+        "",
+        "Forward passes against the device's convolution rate (the models' convolution arithmetic over the median "
+        "time; fp32 against the fp32 rate, AMP on CUDA against the fp16 one):",
+        "",
+        "| model | input | batch | precision | GFLOP per pass | C++ GFLOP/s (% of the rate) | torchvision GFLOP/s (% of the rate) |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        if r["mode"] != "forward":
+            continue
+        rate = peaks.get("conv_fp16_gflops", peaks["conv_gflops"]) if r["amp"] else peaks["conv_gflops"]
+        cpp, py = r["gflop"] / r["cpp_s"], r["gflop"] / r["py_s"]
+        lines.append(f"| {NAMES[r['backbone']]} | {r['size']} | {r['batch']} | {'AMP' if r['amp'] else 'fp32'} | "
+                     f"{r['gflop']:.1f} | {cpp:.0f} ({100 * cpp / rate:.0f}%) | {py:.0f} ({100 * py / rate:.0f}%) |")
+    lines += [
+        "",
+        "The published anchor for SSD300 training on one A100 is about 663 images/s with AMP (NVIDIA's ResNet-50 "
+        "SSD300, with a GPU data pipeline): another backbone and GPU, so a point of reference, not a ratio.",
+        "",
+    ]
+    write_page(a.out, lines, {"device": device_name, "peaks": peaks, "rows": rows})
+
+
+if __name__ == "__main__":
+    main()

@@ -20,8 +20,10 @@
 #include <nlohmann/json.hpp>
 
 #include "ssd/config/config.h"
-#include "ssd/data/loader.h"
+#include "ssd/data/batch.h"
+#ifndef SSD_CORE_ONLY
 #include "ssd/detect/detector.h"
+#endif
 #include "ssd/engine/runtime.h"
 #include "ssd/engine/train_step.h"
 #include "ssd/loss/detection_loss.h"
@@ -149,8 +151,15 @@ int main(int argc, char** argv) {
     b.indices.push_back(static_cast<size_t>(i));
   }
 
-  ssd::detect::LoadedModel loaded{c, model};
   std::vector<std::string> files;
+#ifdef SSD_CORE_ONLY
+  if (mode == "detect") {
+    std::cerr << "ssd-bench: --mode detect decodes JPEG files, which this build (SSD_CORE_ONLY: no image libraries) "
+                 "cannot; train, forward and peak can\n";
+    return 2;
+  }
+#else
+  ssd::detect::LoadedModel loaded{c, model};
   if (mode == "detect") {
     if (images_dir.empty()) {
       std::cerr << "ssd-bench: --mode detect needs --images\n";
@@ -159,6 +168,7 @@ int main(int argc, char** argv) {
     files = ssd::detect::collect_images({images_dir});
     model->eval();
   }
+#endif
 
   std::vector<double> times;
   int64_t detections = 0;
@@ -173,6 +183,7 @@ int main(int argc, char** argv) {
         std::cerr << "ssd-bench: the loss diverged\n";
         return 1;
       }
+#ifndef SSD_CORE_ONLY
     } else if (mode == "detect") {
       std::vector<std::string> skipped;
       const auto found = ssd::detect::detect_files(loaded, batch_files, batch, device, &skipped);
@@ -182,6 +193,7 @@ int main(int argc, char** argv) {
       }
       detections = 0;
       for (const auto& d : found) detections += static_cast<int64_t>(d.size());
+#endif
     } else {
       torch::NoGradGuard no_grad;
       model->eval();

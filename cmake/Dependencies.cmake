@@ -15,24 +15,27 @@ ssd_require(Torch "${_debian_hint}, or pass -DCMAKE_PREFIX_PATH=<libtorch>")
 # such as older pip wheels' bundled one, would not have linked).
 set(CMAKE_CXX_FLAGS "${CMAKE_CXX_FLAGS} ${TORCH_CXX_FLAGS}")
 
-find_package(OpenCV QUIET COMPONENTS core imgproc imgcodecs)
-ssd_require(OpenCV "${_debian_hint} (libopencv-dev)")
-find_package(yaml-cpp QUIET)
-ssd_require(yaml-cpp "${_debian_hint} (libyaml-cpp-dev)")
+# The core library and ssd-bench (all that SSD_CORE_ONLY builds) need these three besides LibTorch.
 find_package(spdlog QUIET)
 ssd_require(spdlog "${_debian_hint} (libspdlog-dev)")
 find_package(CLI11 QUIET)
 ssd_require(CLI11 "${_debian_hint} (libcli11-dev)")
-find_package(tinyxml2 QUIET)
-ssd_require(tinyxml2 "${_debian_hint} (libtinyxml2-dev)")
 find_package(nlohmann_json QUIET)
 ssd_require(nlohmann_json "${_debian_hint} (nlohmann-json3-dev)")
-# simdjson reads detection files (hundreds of thousands of entries) fast; nlohmann-json everything else.
-find_package(simdjson QUIET)
-ssd_require(simdjson "${_debian_hint} (libsimdjson-dev)")
-# libcrypto's base64 encoder embeds the report's images in its HTML page.
-find_package(OpenSSL QUIET COMPONENTS Crypto)
-ssd_require(OpenSSL "${_debian_hint} (libssl-dev)")
+if(NOT SSD_CORE_ONLY)
+  find_package(OpenCV QUIET COMPONENTS core imgproc imgcodecs)
+  ssd_require(OpenCV "${_debian_hint} (libopencv-dev)")
+  find_package(yaml-cpp QUIET)
+  ssd_require(yaml-cpp "${_debian_hint} (libyaml-cpp-dev)")
+  find_package(tinyxml2 QUIET)
+  ssd_require(tinyxml2 "${_debian_hint} (libtinyxml2-dev)")
+  # simdjson reads detection files (hundreds of thousands of entries) fast; nlohmann-json everything else.
+  find_package(simdjson QUIET)
+  ssd_require(simdjson "${_debian_hint} (libsimdjson-dev)")
+  # libcrypto's base64 encoder embeds the report's images in its HTML page.
+  find_package(OpenSSL QUIET COMPONENTS Crypto)
+  ssd_require(OpenSSL "${_debian_hint} (libssl-dev)")
+endif()
 # oneDNN's own API (Debian's libdnnl-dev: the library Debian's LibTorch runs its convolutions on) packs inference
 # weights once (model/packed_convolution.h). Optional: an official LibTorch bundles its own oneDNN without headers,
 # and without these the convolutions take ATen's path. Debian's oneDNN is built with an OpenCL GPU runtime and its

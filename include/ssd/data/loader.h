@@ -16,20 +16,10 @@
 #include <ATen/core/Tensor.h>
 
 #include "ssd/data/augment.h"
+#include "ssd/data/batch.h"
 #include "ssd/data/dataset.h"
 
 namespace ssd::data {
-
-struct Batch {
-  at::Tensor images;                ///< [B, 3, S, S]
-  std::vector<at::Tensor> boxes;    ///< per image [N_i, 4] xyxy in [0, 1]
-  std::vector<at::Tensor> labels;   ///< per image [N_i] int64
-  std::vector<size_t> indices;      ///< data set indices
-  std::vector<std::pair<int, int>> sizes;  ///< original (width, height) per image
-  int64_t index_in_epoch = 0;       ///< position of this batch in its epoch
-  std::vector<at::Tensor> pending_images;  ///< per-image inputs until next() stacks them (internal)
-  size_t size() const { return indices.size(); }
-};
 
 struct LoaderOptions {
   int64_t batch_size = 32;

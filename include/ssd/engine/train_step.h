@@ -6,7 +6,7 @@
 #include <torch/optim/optimizer.h>
 
 #include "ssd/config/config.h"
-#include "ssd/data/loader.h"
+#include "ssd/data/batch.h"
 #include "ssd/engine/mixed_precision.h"
 #include "ssd/loss/detection_loss.h"
 #include "ssd/model/box_coder.h"

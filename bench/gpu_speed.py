@@ -6,9 +6,9 @@ loss scaling); each case alternates the two sides, which run as separate process
 (ssd-bench --mode peak: fp32 and fp16 GEMM and 3x3 convolution) and the share of them each forward pass reaches.
 Writes docs/benchmarks/gpu.md and its .json, naming the GPU.
 
-Where: a machine with a CUDA GPU, a CUDA build of the project (LibTorch with CUDA, e.g. the one PyTorch bundles:
-bash scripts/build.sh -DCMAKE_PREFIX_PATH=$(python3 -c 'import torch; print(torch.utils.cmake_prefix_path)')),
-and a Python with torch and torchvision for the reference side (--python).
+Where: a machine with a CUDA GPU, a CUDA build of ssd-bench (LibTorch with CUDA, e.g. the one PyTorch bundles: a
+full build, or the core-only one that bench/gpu_kit.sh makes where Debian's packages are missing, which leaves the
+detect cases out), and a Python with torch and torchvision for the reference side (--python).
 
 Usage: bench/gpu_speed.py [--device cuda] [--python /usr/bin/python3] [--quick] [--warmup 5] [--iters 20]
                           [--build build] [--out docs/benchmarks/gpu.md]
@@ -24,15 +24,17 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from common import ROOT, build_targets, cpu_name, jpeg_data_set, run_json, write_page  # noqa: E402
 
-# (backbone, image size, mode, batch, amp). Batches that keep a large GPU busy; each training and forward case in
-# float32 and with AMP, as AMP is how SSD is trained on GPUs (the published anchor, NVIDIA's SSD300 at about 663
-# images/s on one A100, is an AMP figure).
-FULL = [(m, s, mode, b, amp) for m, s, mode, b in (("vgg16", 300, "train", 32), ("vgg16", 300, "forward", 32),
-                                                   ("vgg16", 512, "train", 16),
-                                                   ("mobilenet_v3_large", 320, "train", 64),
-                                                   ("mobilenet_v3_large", 320, "forward", 64),
-                                                   ("mobilenet_v2", 320, "train", 64))
-        for amp in (False, True)] + [("vgg16", 300, "detect", 8, False), ("mobilenet_v3_large", 320, "detect", 8, False)]
+# (backbone, image size, mode, batch, amp). Batches that keep a large GPU busy. AMP is how SSD is trained on GPUs (the
+# published anchor, NVIDIA's SSD300 at about 663 images/s on one A100, is an AMP figure): every model with it, the
+# SSD300-VGG16 and SSD-Lite MobileNetV3 cases also in float32. Few cases, as a borrowed GPU's minutes are few and
+# each case starts two processes.
+FULL = [("vgg16", 300, "train", 32, False), ("vgg16", 300, "train", 32, True),
+        ("vgg16", 300, "forward", 32, False), ("vgg16", 300, "forward", 32, True),
+        ("vgg16", 512, "train", 16, True),
+        ("mobilenet_v3_large", 320, "train", 64, False), ("mobilenet_v3_large", 320, "train", 64, True),
+        ("mobilenet_v3_large", 320, "forward", 64, True),
+        ("mobilenet_v2", 320, "train", 64, True),
+        ("vgg16", 300, "detect", 8, False), ("mobilenet_v3_large", 320, "detect", 8, False)]
 # Small enough for a CPU: torch 1.13's CPU kernels have no bfloat16 backward for SSD-Lite's ReLU6, so AMP is timed on
 # the forward pass there.
 QUICK = [("mobilenet_v3_large", 320, "train", 2, False), ("mobilenet_v3_large", 320, "forward", 2, False),
@@ -53,13 +55,19 @@ def main():
     a = ap.parse_args()
     on_cpu = a.device == "cpu"
 
-    bench, _ = build_targets(a.build, ["ssd-bench", "ssd-shapes"])
-    images = os.path.join(jpeg_data_set(a.build, os.path.join(a.build, "bench_jpegs")), "JPEGImages")
+    bench, = build_targets(a.build, ["ssd-bench"])
+    # A core-only build (SSD_CORE_ONLY, bench/gpu_kit.sh's) has no image libraries: no JPEG files, no detect cases.
+    with open(os.path.join(a.build, "CMakeCache.txt")) as f:
+        core_only = "SSD_CORE_ONLY:BOOL=ON" in f.read()
+    if not core_only:
+        build_targets(a.build, ["ssd-shapes"])
+        images = os.path.join(jpeg_data_set(a.build, os.path.join(a.build, "bench_jpegs")), "JPEGImages")
     reference = [a.python, os.path.join(HERE, "reference_speed.py")]
     started = time.time()
     peaks, _, _ = run_json([bench, "--mode", "peak", "--device", a.device])
     rows = []
-    for backbone, size, mode, batch, amp in (QUICK if a.quick or on_cpu else FULL):
+    cases = [c for c in (QUICK if a.quick or on_cpu else FULL) if not (core_only and c[2] == "detect")]
+    for backbone, size, mode, batch, amp in cases:
         args = ["--backbone", backbone, "--image-size", str(size), "--classes", str(a.classes), "--batch", str(batch),
                 "--mode", mode, "--warmup", str(a.warmup), "--iters", str(a.iters), "--device", a.device]
         args += ["--images", images] if mode == "detect" else []
@@ -75,10 +83,10 @@ def main():
         device_name = py["device_name"] or cpu_name()
         print(f"{backbone}@{size} {mode} batch {batch}{' amp' if amp else ''}: C++ {rows[-1]['cpp_s']:.4f} s, "
               f"Python {rows[-1]['py_s']:.4f} s", file=sys.stderr)
-    write(a, rows, peaks, device_name, py["torchvision"], time.time() - started)
+    write(a, rows, peaks, device_name, py["torchvision"], core_only, time.time() - started)
 
 
-def write(a, rows, peaks, device_name, torchvision_version, seconds):
+def write(a, rows, peaks, device_name, torchvision_version, core_only, seconds):
     def spread(lo_hi):
         return f"{lo_hi[0]:.4f}-{lo_hi[1]:.4f}"
 
@@ -136,6 +144,9 @@ def write(a, rows, peaks, device_name, torchvision_version, seconds):
         "SSD300, with a GPU data pipeline): another backbone and GPU, so a point of reference, not a ratio.",
         "",
     ]
+    if core_only:
+        lines += ["End-to-end inference (detect) was not timed: this run's build was core-only (SSD_CORE_ONLY, without "
+                  "the image libraries that decode JPEG files).", ""]
     write_page(a.out, lines, {"device": device_name, "peaks": peaks, "rows": rows})
 
 

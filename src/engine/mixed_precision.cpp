@@ -6,6 +6,7 @@
 #include <cmath>
 #include <sstream>
 
+#include "ssd/util/autocast_state.h"
 #include "ssd/util/error.h"
 
 namespace ssd::engine {
@@ -76,17 +77,11 @@ void GradientScaler::load_state(const std::string& text) {
 
 AutocastScope::AutocastScope(bool enabled, c10::Device device, at::ScalarType dtype) : enabled_(enabled), cuda_(device.is_cuda()) {
   if (!enabled_) return;
-  if (cuda_) {
-    was_enabled_ = at::autocast::is_enabled();
-    previous_dtype_ = at::autocast::get_autocast_gpu_dtype();
-    at::autocast::set_autocast_gpu_dtype(dtype);
-    at::autocast::set_enabled(true);
-  } else {
-    was_enabled_ = at::autocast::is_cpu_enabled();
-    previous_dtype_ = at::autocast::get_autocast_cpu_dtype();
-    at::autocast::set_autocast_cpu_dtype(dtype);
-    at::autocast::set_cpu_enabled(true);
-  }
+  const auto type = cuda_ ? c10::kCUDA : c10::kCPU;
+  was_enabled_ = util::autocast_enabled(type);
+  previous_dtype_ = util::autocast_dtype(type);
+  util::set_autocast_dtype(type, dtype);
+  util::set_autocast_enabled(type, true);
   at::autocast::increment_nesting();
 }
 
@@ -94,13 +89,9 @@ AutocastScope::~AutocastScope() {
   if (!enabled_) return;
   // The cache holds half-precision copies of the weights: stale as soon as the optimizer steps.
   if (at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
-  if (cuda_) {
-    at::autocast::set_enabled(was_enabled_);
-    at::autocast::set_autocast_gpu_dtype(previous_dtype_);
-  } else {
-    at::autocast::set_cpu_enabled(was_enabled_);
-    at::autocast::set_autocast_cpu_dtype(previous_dtype_);
-  }
+  const auto type = cuda_ ? c10::kCUDA : c10::kCPU;
+  util::set_autocast_enabled(type, was_enabled_);
+  util::set_autocast_dtype(type, previous_dtype_);
 }
 
 MixedPrecision::MixedPrecision(const config::TrainConfig& c, c10::Device device)

@@ -1,11 +1,11 @@
 #include "ssd/model/blocked_backward_convolution.h"
 
-#include <ATen/autocast_mode.h>
 #include <ATen/ops/convolution.h>
 #include <ATen/ops/convolution_backward.h>
 #include <torch/csrc/autograd/custom_function.h>
 
 #include "ssd/model/conv2d.h"
+#include "ssd/util/autocast_state.h"
 
 namespace ssd::model {
 
@@ -53,7 +53,7 @@ bool prefers_blocked_backward(const at::Tensor& input, const at::Tensor& weight,
   if (!onednn_takes(input)) return false;
   if (!at::GradMode::is_enabled() || !(weight.requires_grad() || input.requires_grad())) return false;
   // Under autocast the convolution runs in bfloat16, whose kernels were not measured for this.
-  if (at::autocast::is_cpu_enabled()) return false;
+  if (util::autocast_enabled(c10::kCPU)) return false;
   if (input.suggest_memory_format() != at::MemoryFormat::ChannelsLast) return false;
   // 3x3 only: SSD's 1x1 layers spend 5-9 ms per step in their backward in either layout (bench/onednn_layers.py),
   // too little to pay for the copies.

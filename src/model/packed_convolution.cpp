@@ -1,6 +1,5 @@
 #include "ssd/model/packed_convolution.h"
 
-#include <ATen/autocast_mode.h>
 #include <ATen/core/grad_mode.h>
 #include <ATen/native/ConvUtils.h>
 #include <ATen/ops/empty.h>
@@ -13,6 +12,7 @@
 #include <utility>
 
 #include "ssd/model/conv2d.h"
+#include "ssd/util/autocast_state.h"
 
 #if SSD_WITH_ONEDNN
 #include <oneapi/dnnl/dnnl.hpp>
@@ -34,7 +34,7 @@ bool prefers_packed_convolution(const at::Tensor& input, const at::Tensor& weigh
   if (bias.defined() && (!bias.is_cpu() || bias.scalar_type() != at::kFloat)) return false;
   const bool bias_grad = bias.defined() && bias.requires_grad();
   if (at::GradMode::is_enabled() && (input.requires_grad() || weight.requires_grad() || bias_grad)) return false;
-  if (at::autocast::is_cpu_enabled()) return false;
+  if (util::autocast_enabled(c10::kCPU)) return false;
   return input.is_contiguous(at::MemoryFormat::ChannelsLast);
 }
 

@@ -116,7 +116,8 @@ def main():
         "on CUDA by default with AMP), `runtime.cudnn_benchmark`, and loader batches in page-locked memory copied "
         "with non_blocking. `bench/gpu_speed.py` is the GPU suite: ssd-bench and torchvision on the same GPU, "
         "float32 and AMP, training, forward passes and end-to-end inference, against the GPU's measured rates; it "
-        "runs where a CUDA build of the project is (`--device cpu` checks it on a CPU).",
+        "runs where a CUDA build of the project is (`bash bench/gpu_kit.sh` makes one on a GPU machine that has PyTorch "
+        "but none of Debian's packages, and runs it; `--device cpu` checks it on a CPU).",
         "",
     ]
     gpu_page = os.path.join(PAGES, "gpu.json")

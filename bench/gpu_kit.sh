@@ -4,7 +4,7 @@
 #
 #   bash bench/gpu_kit.sh fetch    on a Debian machine with its package mirror: downloads into .gpu-kit/debs the
 #                                  packages the core build needs besides LibTorch (spdlog and fmt, CLI11,
-#                                  nlohmann-json: about 2 MiB). The full build's OpenCV would bring hundreds of MiB
+#                                  nlohmann-json: about 1 MiB). The full build's OpenCV would bring hundreds of MiB
 #                                  of dependencies; the core build (CMake option SSD_CORE_ONLY) needs none of them.
 #   bash bench/gpu_kit.sh run [bench/gpu_speed.py flags]
 #                                  on the GPU machine, with .gpu-kit copied beside the sources: unpacks the packages

@@ -16,6 +16,7 @@ Usage: bench/gpu_speed.py [--device cuda] [--python /usr/bin/python3] [--quick] 
 """
 import argparse
 import os
+import re
 import statistics
 import sys
 import time
@@ -39,6 +40,9 @@ FULL = [("vgg16", 300, "train", 32, False), ("vgg16", 300, "train", 32, True),
 # the forward pass there.
 QUICK = [("mobilenet_v3_large", 320, "train", 2, False), ("mobilenet_v3_large", 320, "forward", 2, False),
          ("mobilenet_v3_large", 320, "forward", 2, True), ("mobilenet_v3_large", 320, "detect", 2, False)]
+# AMP cases timed once more with torchvision in channels-last (our side's layout with AMP on CUDA): how much of the
+# difference is the layout, which a torchvision user can also choose.
+TORCHVISION_CHANNELS_LAST = [("vgg16", 300, "train", 32, True), ("mobilenet_v3_large", 320, "forward", 2, True)]
 NAMES = {"vgg16": "SSD-VGG16", "mobilenet_v3_large": "SSD-Lite MobileNetV3-Large", "mobilenet_v2": "SSD-Lite MobileNetV2"}
 
 
@@ -58,7 +62,7 @@ def main():
     bench, = build_targets(a.build, ["ssd-bench"])
     # A core-only build (SSD_CORE_ONLY, bench/gpu_kit.sh's) has no image libraries: no JPEG files, no detect cases.
     with open(os.path.join(a.build, "CMakeCache.txt")) as f:
-        core_only = "SSD_CORE_ONLY:BOOL=ON" in f.read()
+        core_only = re.search(r"^SSD_CORE_ONLY:BOOL=(ON|1|TRUE|YES|Y)$", f.read(), re.M | re.I) is not None
     if not core_only:
         build_targets(a.build, ["ssd-shapes"])
         images = os.path.join(jpeg_data_set(a.build, os.path.join(a.build, "bench_jpegs")), "JPEGImages")
@@ -66,8 +70,10 @@ def main():
     started = time.time()
     peaks, _, _ = run_json([bench, "--mode", "peak", "--device", a.device])
     rows = []
+    device_name, torchvision_version = cpu_name() if on_cpu else a.device, "?"
     cases = [c for c in (QUICK if a.quick or on_cpu else FULL) if not (core_only and c[2] == "detect")]
-    for backbone, size, mode, batch, amp in cases:
+    for case in cases:
+        backbone, size, mode, batch, amp = case
         args = ["--backbone", backbone, "--image-size", str(size), "--classes", str(a.classes), "--batch", str(batch),
                 "--mode", mode, "--warmup", str(a.warmup), "--iters", str(a.iters), "--device", a.device]
         args += ["--images", images] if mode == "detect" else []
@@ -80,13 +86,17 @@ def main():
                      "cpp_s": statistics.median(cpp["times"]), "py_s": statistics.median(py["times"]),
                      "cpp_spread": [min(cpp["times"]), max(cpp["times"])], "py_spread": [min(py["times"]), max(py["times"])],
                      "gflop": py["forward_flops"] / 1e9, "cpp_memory_format": cpp["memory_format"]})
-        device_name = py["device_name"] or cpu_name()
+        if case in TORCHVISION_CHANNELS_LAST:
+            py_cl, _, _ = run_json(reference + args + ["--memory-format", "channels_last"])
+            rows[-1]["py_channels_last_s"] = statistics.median(py_cl["times"])
+        device_name, torchvision_version = py["device_name"] or device_name, py["torchvision"]
         print(f"{backbone}@{size} {mode} batch {batch}{' amp' if amp else ''}: C++ {rows[-1]['cpp_s']:.4f} s, "
               f"Python {rows[-1]['py_s']:.4f} s", file=sys.stderr)
-    write(a, rows, peaks, device_name, py["torchvision"], core_only, time.time() - started)
+        # The page after every case: a run stopped by a time limit (a borrowed GPU's) still leaves what it measured.
+        write(a, rows, peaks, device_name, torchvision_version, core_only, time.time() - started, len(cases))
 
 
-def write(a, rows, peaks, device_name, torchvision_version, core_only, seconds):
+def write(a, rows, peaks, device_name, torchvision_version, core_only, seconds, planned):
     def spread(lo_hi):
         return f"{lo_hi[0]:.4f}-{lo_hi[1]:.4f}"
 
@@ -94,14 +104,19 @@ def write(a, rows, peaks, device_name, torchvision_version, core_only, seconds):
         "# GPU speed: training, forward passes, end-to-end inference",
         "",
         f"Written by `bench/gpu_speed.py --device {a.device}` on {time.strftime('%Y-%m-%d')}: {device_name}, "
-        f"torchvision {torchvision_version}; the run took {seconds / 60:.0f} min. Medians of {a.iters} iterations after "
+        f"torchvision {torchvision_version}; the run took {seconds / 60:.0f} min"
+        + ("" if len(rows) == planned else f" and stopped after {len(rows)} of its {planned} cases")
+        + f". Medians of {a.iters} iterations after "
         f"{a.warmup} of warm-up (min-max beside them)"
         + ("." if a.device == "cpu" else
-           ", each iteration ending with a device synchronisation; both sides copy the batch from page-locked host "
-           "memory to the GPU in every iteration, as a data loader hands it over."),
+           ", each iteration ending with a device synchronisation; in training and forward cases both sides copy the "
+           "batch from page-locked host memory to the GPU in every iteration, as a data loader hands it over (detect "
+           "cases decode JPEG files on the CPU and copy each image)."),
         "",
         f"Measured rates of this device: fp32 GEMM {peaks['gemm_gflops']:.0f} GFLOP/s, fp32 3x3 convolution "
         f"{peaks['conv_gflops']:.0f} GFLOP/s"
+        + ("" if a.device == "cpu" else " (cuDNN's default TF32 on the tensor cores, as the models' float32 convolutions "
+           "run on both sides)")
         + (f", fp16 GEMM {peaks['gemm_fp16_gflops']:.0f} GFLOP/s, fp16 3x3 convolution "
            f"{peaks['conv_fp16_gflops']:.0f} GFLOP/s" if "conv_fp16_gflops" in peaks else "")
         + " (`ssd-bench --mode peak`, the best of 10).",
@@ -125,6 +140,18 @@ def write(a, rows, peaks, device_name, torchvision_version, core_only, seconds):
         + "; each side in its default memory layout (ours: `runtime.memory_format: auto`, channels-last on the CPU "
         "and with AMP on CUDA; torchvision's: contiguous).",
         "",
+    ]
+    layout_rows = [r for r in rows if "py_channels_last_s" in r]
+    if layout_rows:
+        lines += ["torchvision timed once more in channels-last (`model.to(memory_format=torch.channels_last)`), the "
+                  "layout our side uses there: how much of the ratio is the layout.", "",
+                  "| model | input | mode | batch | precision | torchvision channels-last s/iter | speed ratio against it |",
+                  "|---|---|---|---|---|---|---|"]
+        lines += [f"| {NAMES[r['backbone']]} | {r['size']} | {r['mode']} | {r['batch']} | "
+                  f"{'AMP' if r['amp'] else 'fp32'} | {r['py_channels_last_s']:.4f} | "
+                  f"**{r['py_channels_last_s'] / r['cpp_s']:.2f}x** |" for r in layout_rows]
+        lines += [""]
+    lines += [
         "Forward passes against the device's convolution rate (the models' convolution arithmetic over the median "
         "time; fp32 against the fp32 rate, AMP on CUDA against the fp16 one):",
         "",

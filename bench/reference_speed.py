@@ -11,8 +11,9 @@ L1 + cross-entropy with 3:1 hard negative mining), backward, SGD with momentum a
 
 With --device cuda the batch lives in page-locked host memory and each step copies it to the GPU without blocking,
 as ssd-bench's (and a DataLoader with pin_memory=True) does; each iteration ends with torch.cuda.synchronize(), as
-the GPU runs kernels asynchronously. --amp there is float16 autocast with a GradScaler (torch.autocast's CUDA
-recipe); on the CPU it is bfloat16 autocast.
+the GPU runs kernels asynchronously; cuDNN's autotuner is on (torch.backends.cudnn.benchmark), as ssd-bench's
+runtime.cudnn_benchmark default. --amp there is float16 autocast with a GradScaler (torch.autocast's CUDA recipe);
+on the CPU it is bfloat16 autocast.
 
 Usage: reference_speed.py --backbone vgg16|mobilenet_v3_large|mobilenet_v2 --image-size 300|512|320 [--width 1.0] --classes 21 --batch 8
                           --mode train|forward|detect [--images DIR] [--warmup 2] [--iters 5] [--threads 0] [--objects 3]
@@ -104,6 +105,9 @@ def main():
     torch.manual_seed(1)
     device = torch.device(a.device)
     cuda = device.type == "cuda"
+    # cuDNN picks its fastest algorithm per shape, as ssd-bench does (runtime.cudnn_benchmark, on by default); both
+    # sides keep LibTorch's default TF32 for convolutions.
+    torch.backends.cudnn.benchmark = cuda
     model = build(a.backbone, a.image_size, a.classes, a.width).to(device)
     size = a.image_size
     host_images = torch.randn(a.batch, 3, size, size)

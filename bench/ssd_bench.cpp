@@ -100,7 +100,8 @@ int main(int argc, char** argv) {
     if (device.is_cuda()) torch::cuda::synchronize(device.has_index() ? device.index() : -1);
   };
   if (mode == "peak") {
-    // bench/speed.py's machine_peaks, measured here too: the best of both is the machine's peak.
+    // bench/speed.py's machine_peaks, measured here too: the best of both is the machine's peak (on the CPU; on
+    // CUDA this is the only measurement, bench/gpu_speed.py's).
     const auto on = at::TensorOptions().device(device);
     const auto a = at::randn({2048, 2048}, on), b = at::randn({2048, 2048}, on);
     const auto x = at::randn({8, 256, 38, 38}, on), w = at::randn({256, 256, 3, 3}, on);
@@ -117,7 +118,8 @@ int main(int argc, char** argv) {
     const double gemm = 2.0 * 2048 * 2048 * 2048 / best([&] { (void)at::mm(a, b); }) / 1e9;
     const double conv_flop = 2.0 * 8 * 256 * 38 * 38 * 256 * 9;
     const double conv_nchw = conv_flop / best([&] { (void)at::conv2d(x, w, {}, 1, 1); }) / 1e9;
-    // oneDNN's direct convolution is faster on channels-last tensors: the machine's peak is the better layout.
+    // The better layout is the peak: on the CPU oneDNN's direct convolution is faster on channels-last tensors; on
+    // CUDA, cuDNN's float32 convolutions run in TF32 on the tensor cores (LibTorch's default, as in the models).
     const auto x_cl = x.contiguous(at::MemoryFormat::ChannelsLast), w_cl = w.contiguous(at::MemoryFormat::ChannelsLast);
     const double conv_nhwc = conv_flop / best([&] { (void)at::conv2d(x_cl, w_cl, {}, 1, 1); }) / 1e9;
     nlohmann::json peaks{{"side", "cpp"}, {"mode", "peak"}, {"device", device.str()}, {"threads", at::get_num_threads()},

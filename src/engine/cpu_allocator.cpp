@@ -2,6 +2,7 @@
 
 #include <c10/core/CPUAllocator.h>
 #include <c10/core/impl/alloc_cpu.h>
+#include <torch/version.h>
 #include <malloc.h>
 #include <sys/mman.h>
 
@@ -142,13 +143,24 @@ void release(void* ptr) {
   c10::free_cpu(ptr);
 }
 
+// LibTorch 2.3 made c10::Allocator::allocate non-const and added copy_data (pure virtual); 1.13 has neither.
+#if TORCH_VERSION_MAJOR > 2 || (TORCH_VERSION_MAJOR == 2 && TORCH_VERSION_MINOR >= 3)
+#define SSD_ALLOCATE_CONST
+#define SSD_ALLOCATOR_COPIES
+#else
+#define SSD_ALLOCATE_CONST const
+#endif
+
 class HugePageAllocator final : public c10::Allocator {
  public:
-  c10::DataPtr allocate(size_t bytes) const override {
+  c10::DataPtr allocate(size_t bytes) SSD_ALLOCATE_CONST override {
     void* ptr = bytes >= kLargeBlock ? map_large(bytes) : c10::alloc_cpu(bytes);
     return {ptr, ptr, &release, c10::Device(c10::DeviceType::CPU)};
   }
   c10::DeleterFnPtr raw_deleter() const override { return &release; }
+#ifdef SSD_ALLOCATOR_COPIES
+  void copy_data(void* dest, const void* src, size_t count) const override { default_copy_data(dest, src, count); }
+#endif
 };
 
 // glibc: blocks over 32 MiB (its ceiling for this setting) get their own mapping, freed memory over 1 GiB at the

@@ -4,6 +4,8 @@
 #include <ATen/Parallel.h>
 #include <ATen/ops/mkldnn_convolution.h>
 
+#include <variant>
+
 #include "ssd/model/blocked_backward_convolution.h"
 
 namespace ssd::model {
@@ -27,8 +29,11 @@ bool prefers_onednn(const at::Tensor& input, const at::Tensor& weight, int64_t g
 }
 
 at::Tensor Conv2dImpl::forward(const at::Tensor& input) {
-  const auto* padding = c10::get_if<torch::ExpandingArray<2>>(&options.padding());
-  const bool zeros = c10::get_if<torch::enumtype::kZeros>(&options.padding_mode()) != nullptr;
+  // c10::variant in LibTorch 1.x, std::variant in 2.x: argument-dependent lookup picks the matching get_if (the
+  // using-declaration only makes the call parse), as in feature_spec.cpp.
+  using std::get_if;
+  const auto* padding = get_if<torch::ExpandingArray<2>>(&options.padding());
+  const bool zeros = get_if<torch::enumtype::kZeros>(&options.padding_mode()) != nullptr;
   if (padding == nullptr || !zeros) return torch::nn::Conv2dImpl::forward(input);
   const int64_t groups = options.groups();
   const auto vec = [](const torch::ExpandingArray<2>& a) { return std::vector<int64_t>(a->begin(), a->end()); };

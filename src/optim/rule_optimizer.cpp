@@ -1,19 +1,33 @@
 #include "ssd/optim/rule_optimizer.h"
 
 #include <ATen/ATen.h>
-#include <c10/util/string_utils.h>
 #include <torch/csrc/autograd/grad_mode.h>
 #include <torch/serialize/archive.h>
 
 #include <cmath>
 #include <sstream>
+#include <string>
+#include <type_traits>
+#include <utility>
 
 #include "ssd/util/error.h"
 
 namespace ssd::optim {
 
 namespace {
-std::string key_of(const at::Tensor& p) { return c10::guts::to_string(p.unsafeGetTensorImpl()); }
+// The key of Optimizer's state map: LibTorch 1.x takes the parameter's TensorImpl address written as a string,
+// 2.x the address itself. The map's own key type says which.
+using StateKey = std::decay_t<decltype(std::declval<const torch::optim::Optimizer&>().state())>::key_type;
+template <typename Key = StateKey>  // a template, so that the branch this LibTorch does not take is not compiled
+Key key_of(const at::Tensor& p) {
+  if constexpr (std::is_same_v<Key, std::string>) {
+    std::ostringstream os;
+    os << p.unsafeGetTensorImpl();
+    return os.str();
+  } else {
+    return p.unsafeGetTensorImpl();
+  }
+}
 }  // namespace
 
 RuleOptimizer::RuleOptimizer(std::vector<torch::optim::OptimizerParamGroup> groups, RuleOptions defaults, std::string name, UpdateRule rule)

@@ -1,7 +1,6 @@
 #include "ssd/model/packed_convolution.h"
 
 #include <ATen/core/grad_mode.h>
-#include <ATen/native/ConvUtils.h>
 #include <ATen/ops/empty.h>
 
 #include <map>
@@ -15,6 +14,7 @@
 #include "ssd/util/autocast_state.h"
 
 #if SSD_WITH_ONEDNN
+#include <ATen/native/ConvUtils.h>  // an ATen-internal header: only where the oneDNN path needs it
 #include <oneapi/dnnl/dnnl.hpp>
 #endif
 

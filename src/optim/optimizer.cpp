@@ -59,14 +59,23 @@ std::unique_ptr<o::Optimizer> make_optimizer(const config::SolverConfig& c, cons
   for (const auto& g : groups)
     torch_groups.emplace_back(g.params, options_for(c, c.lr * g.lr_mult, c.weight_decay * g.weight_decay_mult));
   const auto defaults = options_for(c, c.lr, c.weight_decay);
-  if (c.optimizer == "sgd") return build<o::SGD, o::SGDOptions>(std::move(torch_groups), *defaults);
-  if (c.optimizer == "adam") return build<o::Adam, o::AdamOptions>(std::move(torch_groups), *defaults);
-  if (c.optimizer == "adamw") return build<o::AdamW, o::AdamWOptions>(std::move(torch_groups), *defaults);
-  if (c.optimizer == "rmsprop") return build<o::RMSprop, o::RMSpropOptions>(std::move(torch_groups), *defaults);
-  if (is_rule_optimizer(c.optimizer))
-    return std::make_unique<RuleOptimizer>(std::move(torch_groups), rule_options(c, c.lr, c.weight_decay), c.optimizer,
-                                           update_rule(c.optimizer));
-  return build<o::Adagrad, o::AdagradOptions>(std::move(torch_groups), *defaults);
+  std::unique_ptr<o::Optimizer> optimizer;
+  if (c.optimizer == "sgd") optimizer = build<o::SGD, o::SGDOptions>(std::move(torch_groups), *defaults);
+  else if (c.optimizer == "adam") optimizer = build<o::Adam, o::AdamOptions>(std::move(torch_groups), *defaults);
+  else if (c.optimizer == "adamw") optimizer = build<o::AdamW, o::AdamWOptions>(std::move(torch_groups), *defaults);
+  else if (c.optimizer == "rmsprop") optimizer = build<o::RMSprop, o::RMSpropOptions>(std::move(torch_groups), *defaults);
+  else if (is_rule_optimizer(c.optimizer))
+    optimizer = std::make_unique<RuleOptimizer>(std::move(torch_groups), rule_options(c, c.lr, c.weight_decay),
+                                                c.optimizer, update_rule(c.optimizer));
+  else optimizer = build<o::Adagrad, o::AdagradOptions>(std::move(torch_groups), *defaults);
+  // Each group's own options once more, after construction: newer LibTorch (PyTorch PR 161825, late 2025)
+  // merges a group's options with the optimizer's defaults when it adds the group, and takes the default wherever
+  // the group's value equals the options class's own default (a bias group's weight decay of 0, say), or for an
+  // optimizer of its own like RuleOptimizer, every value. 1.13 keeps them as given; this holds them on both.
+  for (size_t i = 0; i < groups.size(); ++i)
+    optimizer->param_groups().at(i).set_options(
+        options_for(c, c.lr * groups[i].lr_mult, c.weight_decay * groups[i].weight_decay_mult));
+  return optimizer;
 }
 
 std::unique_ptr<o::Optimizer> make_optimizer(const config::SolverConfig& c, std::vector<at::Tensor> parameters) {

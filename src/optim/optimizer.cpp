@@ -56,8 +56,7 @@ std::unique_ptr<o::Optimizer> build(std::vector<o::OptimizerParamGroup> groups, 
 
 std::unique_ptr<o::Optimizer> make_optimizer(const config::SolverConfig& c, const std::vector<ParamGroup>& groups) {
   std::vector<o::OptimizerParamGroup> torch_groups;
-  for (const auto& g : groups)
-    torch_groups.emplace_back(g.params, options_for(c, c.lr * g.lr_mult, c.weight_decay * g.weight_decay_mult));
+  for (const auto& g : groups) torch_groups.emplace_back(g.params);
   const auto defaults = options_for(c, c.lr, c.weight_decay);
   std::unique_ptr<o::Optimizer> optimizer;
   if (c.optimizer == "sgd") optimizer = build<o::SGD, o::SGDOptions>(std::move(torch_groups), *defaults);
@@ -68,10 +67,10 @@ std::unique_ptr<o::Optimizer> make_optimizer(const config::SolverConfig& c, cons
     optimizer = std::make_unique<RuleOptimizer>(std::move(torch_groups), rule_options(c, c.lr, c.weight_decay),
                                                 c.optimizer, update_rule(c.optimizer));
   else optimizer = build<o::Adagrad, o::AdagradOptions>(std::move(torch_groups), *defaults);
-  // Each group's own options once more, after construction: newer LibTorch (PyTorch PR 161825, late 2025)
-  // merges a group's options with the optimizer's defaults when it adds the group, and takes the default wherever
-  // the group's value equals the options class's own default (a bias group's weight decay of 0, say), or for an
-  // optimizer of its own like RuleOptimizer, every value. 1.13 keeps them as given; this holds them on both.
+  // Each group's own options are set after construction, not passed with the group: newer LibTorch (PyTorch PR
+  // 161825, late 2025) merges a group's options with the optimizer's defaults when it adds the group, and takes the
+  // default wherever the group's value equals the options class's own default (a bias group's weight decay of 0,
+  // say), or, for an optimizer of its own like RuleOptimizer, every value. Set afterwards, they hold on every version.
   for (size_t i = 0; i < groups.size(); ++i)
     optimizer->param_groups().at(i).set_options(
         options_for(c, c.lr * groups[i].lr_mult, c.weight_decay * groups[i].weight_decay_mult));

@@ -8,6 +8,7 @@
 #include "ssd/config/load.h"
 #include "ssd/optim/optimizer.h"
 #include "ssd/optim/param_groups.h"
+#include "ssd/optim/rule_optimizer.h"
 #include "test_support.h"
 
 namespace ssd::optim {
@@ -103,6 +104,25 @@ TEST(ParamGroups, FirstMatchingRuleWinsAndEachGroupGetsItsOptions) {
   const auto split = make_param_groups(named, config::SolverConfig{}, true);
   ASSERT_EQ(split.size(), 2u);
   EXPECT_EQ(split[1].name, "bias");
+}
+
+// The optimizers of our own (RuleOptimizer) keep each group's options too: newer LibTorch replaces a group's
+// options with the defaults when the optimizer adds it, so make_optimizer sets them after construction.
+TEST(ParamGroups, RuleOptimizersKeepEachGroupsOptions) {
+  const auto cfg = config::load_config_text(
+      "solver: {optimizer: lion, lr: 0.1, weight_decay: 0.001, groups: [{match: 'bias$', lr_mult: 2, weight_decay_mult: 0}]}",
+      "t");
+  const std::vector<std::pair<std::string, at::Tensor>> named = {
+      {"conv.weight", torch::zeros({2}, torch::requires_grad())}, {"conv.bias", torch::zeros({2}, torch::requires_grad())}};
+  const auto groups = make_param_groups(named, cfg.solver, false);
+  ASSERT_EQ(groups.size(), 2u);
+  auto optimizer = make_optimizer(cfg.solver, groups);
+  for (size_t i = 0; i < groups.size(); ++i) {
+    const auto& options = static_cast<const RuleOptions&>(optimizer->param_groups()[i].options());
+    EXPECT_DOUBLE_EQ(options.lr, groups[i].bias ? 0.2 : 0.1) << groups[i].name;
+    EXPECT_DOUBLE_EQ(options.weight_decay, groups[i].bias ? 0.0 : 0.001) << groups[i].name;
+    EXPECT_DOUBLE_EQ(options.at("beta1"), cfg.solver.lion_betas[0]) << groups[i].name;
+  }
 }
 
 }  // namespace

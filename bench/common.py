@@ -13,6 +13,11 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 
 
+# How the pages name the models (ssd-bench's --backbone).
+MODEL_NAMES = {"vgg16": "SSD-VGG16", "mobilenet_v3_large": "SSD-Lite MobileNetV3-Large",
+               "mobilenet_v2": "SSD-Lite MobileNetV2"}
+
+
 def cpu_name():
     for line in open("/proc/cpuinfo"):
         if line.startswith("model name"):
@@ -42,6 +47,16 @@ def run_json(cmd, whole_output=False, env=None):
             err.seek(0)
             raise SystemExit(f"{' '.join(cmd)} failed ({status}):\n{err.read()}")
     return json.loads(out if whole_output else out.strip().splitlines()[-1]), usage.ru_maxrss / 1024.0, time.perf_counter() - start
+
+
+def run_sides(bench, reference, args):
+    """One case on both sides of bench/speed.py and bench/gpu_speed.py (ssd-bench, then reference_speed.py, same
+    flags); stops the run if the two models' parameter counts differ. Returns (cpp, cpp_mib, py, py_mib)."""
+    cpp, cpp_mib, _ = run_json([bench] + args)
+    py, py_mib, _ = run_json(reference + args)
+    if cpp["parameters"] != py["parameters"]:
+        raise SystemExit(f"{cpp['model']}: {cpp['parameters']} parameters in C++, {py['parameters']} in torchvision")
+    return cpp, cpp_mib, py, py_mib
 
 
 def jpeg_data_set(build, folder, images=200, size=500):

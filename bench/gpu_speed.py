@@ -23,7 +23,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from common import ROOT, build_targets, cpu_name, jpeg_data_set, run_json, write_page  # noqa: E402
+from common import MODEL_NAMES, ROOT, build_targets, cpu_name, jpeg_data_set, run_json, run_sides, write_page  # noqa: E402
 
 # (backbone, image size, mode, batch, amp). Batches that keep a large GPU busy. AMP is how SSD is trained on GPUs (the
 # published anchor, NVIDIA's SSD300 at about 663 images/s on one A100, is an AMP figure): every model with it, the
@@ -43,7 +43,6 @@ QUICK = [("mobilenet_v3_large", 320, "train", 2, False), ("mobilenet_v3_large", 
 # AMP cases timed once more with torchvision in channels-last (our side's layout with AMP on CUDA): how much of the
 # difference is the layout, which a torchvision user can also choose.
 TORCHVISION_CHANNELS_LAST = [("vgg16", 300, "train", 32, True), ("mobilenet_v3_large", 320, "forward", 2, True)]
-NAMES = {"vgg16": "SSD-VGG16", "mobilenet_v3_large": "SSD-Lite MobileNetV3-Large", "mobilenet_v2": "SSD-Lite MobileNetV2"}
 
 
 def main():
@@ -78,10 +77,7 @@ def main():
                 "--mode", mode, "--warmup", str(a.warmup), "--iters", str(a.iters), "--device", a.device]
         args += ["--images", images] if mode == "detect" else []
         args += ["--amp"] if amp else []
-        cpp, _, _ = run_json([bench] + args)
-        py, _, _ = run_json(reference + args)
-        if cpp["parameters"] != py["parameters"]:
-            raise SystemExit(f"{backbone}@{size}: {cpp['parameters']} parameters in C++, {py['parameters']} in torchvision")
+        cpp, _, py, _ = run_sides(bench, reference, args)
         rows.append({"backbone": backbone, "size": size, "mode": mode, "batch": batch, "amp": amp,
                      "cpp_s": statistics.median(cpp["times"]), "py_s": statistics.median(py["times"]),
                      "cpp_spread": [min(cpp["times"]), max(cpp["times"])], "py_spread": [min(py["times"]), max(py["times"])],
@@ -127,7 +123,7 @@ def write(a, rows, peaks, device_name, torchvision_version, core_only, seconds, 
     ]
     for r in rows:
         lines.append(
-            f"| {NAMES[r['backbone']]} | {r['size']} | {r['mode']} | {r['batch']} | {'AMP' if r['amp'] else 'fp32'} | "
+            f"| {MODEL_NAMES[r['backbone']]} | {r['size']} | {r['mode']} | {r['batch']} | {'AMP' if r['amp'] else 'fp32'} | "
             f"{r['cpp_s']:.4f} ({spread(r['cpp_spread'])}) | {r['py_s']:.4f} ({spread(r['py_spread'])}) | "
             f"**{r['py_s'] / r['cpp_s']:.2f}x** | {r['batch'] / r['cpp_s']:.1f} | {r['batch'] / r['py_s']:.1f} | "
             f"{r['cpp_memory_format']} |")
@@ -147,7 +143,7 @@ def write(a, rows, peaks, device_name, torchvision_version, core_only, seconds, 
                   "layout our side uses there: how much of the ratio is the layout.", "",
                   "| model | input | mode | batch | precision | torchvision channels-last s/iter | speed ratio against it |",
                   "|---|---|---|---|---|---|---|"]
-        lines += [f"| {NAMES[r['backbone']]} | {r['size']} | {r['mode']} | {r['batch']} | "
+        lines += [f"| {MODEL_NAMES[r['backbone']]} | {r['size']} | {r['mode']} | {r['batch']} | "
                   f"{'AMP' if r['amp'] else 'fp32'} | {r['py_channels_last_s']:.4f} | "
                   f"**{r['py_channels_last_s'] / r['cpp_s']:.2f}x** |" for r in layout_rows]
         lines += [""]
@@ -163,7 +159,7 @@ def write(a, rows, peaks, device_name, torchvision_version, core_only, seconds, 
             continue
         rate = peaks.get("conv_fp16_gflops", peaks["conv_gflops"]) if r["amp"] else peaks["conv_gflops"]
         cpp, py = r["gflop"] / r["cpp_s"], r["gflop"] / r["py_s"]
-        lines.append(f"| {NAMES[r['backbone']]} | {r['size']} | {r['batch']} | {'AMP' if r['amp'] else 'fp32'} | "
+        lines.append(f"| {MODEL_NAMES[r['backbone']]} | {r['size']} | {r['batch']} | {'AMP' if r['amp'] else 'fp32'} | "
                      f"{r['gflop']:.1f} | {cpp:.0f} ({100 * cpp / rate:.0f}%) | {py:.0f} ({100 * py / rate:.0f}%) |")
     lines += [
         "",

@@ -16,7 +16,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from common import ROOT, build_targets, cpu_name, jpeg_data_set, run_json, write_page  # noqa: E402
+from common import MODEL_NAMES, ROOT, build_targets, cpu_name, jpeg_data_set, run_json, run_sides, write_page  # noqa: E402
 
 # (backbone, image size, mode, batch): the models torchvision has a twin of, at the batches the issue asks for where
 # a 2-core CPU finishes them in minutes. SSD-Lite trains from batch 2: batch norm on its 1x1 map needs two values
@@ -111,10 +111,7 @@ def main():
         # virtual machine's speed drifts by 10-20% within an hour, so a peak timed once, minutes away from the
         # case, can land on a faster or slower stretch than the case itself.
         before = conv_peak() if mode == "forward" else None
-        cpp, cpp_mib, _ = run_json([bench] + args)
-        py, py_mib, _ = run_json(reference + args)
-        if cpp["parameters"] != py["parameters"]:
-            raise SystemExit(f"{backbone}@{size}: {cpp['parameters']} parameters in C++, {py['parameters']} in torchvision")
+        cpp, cpp_mib, py, py_mib = run_sides(bench, reference, args)
         rows.append({"case": (backbone, size, mode, batch), "cpp": cpp, "py": py, "cpp_mib": cpp_mib, "py_mib": py_mib})
         if before is not None:
             rows[-1]["conv_peak"] = max(before, conv_peak())
@@ -140,8 +137,6 @@ def main():
 def write(a, rows, peaks, threads, seconds):
     import torch
     import torchvision
-    os.makedirs(os.path.dirname(a.out), exist_ok=True)
-    names = {"mobilenet_v3_large": "SSD-Lite MobileNetV3-Large", "mobilenet_v2": "SSD-Lite MobileNetV2", "vgg16": "SSD-VGG16"}
     lines = [
         "# Speed: training steps, forward passes and end-to-end inference against torchvision",
         "",
@@ -164,8 +159,8 @@ def write(a, rows, peaks, threads, seconds):
         "score passes the threshold and the post-processing does its full work on both sides (detections per image in "
         "the last batch, C++ / torchvision: {}). Median seconds per iteration, the spread (min-max) beside it.".format(
             a.classes, a.warmup, a.iters,
-            "; ".join(f"{names[k[0]]} {k[1]} {k[2]} batch {k[3]}: {w} and {n}" for k, (w, n) in LONG.items()),
-            ", ".join(f"{names[r['case'][0]]} b{r['case'][3]}: {r['cpp']['detections'] / r['case'][3]:.0f} / "
+            "; ".join(f"{MODEL_NAMES[k[0]]} {k[1]} {k[2]} batch {k[3]}: {w} and {n}" for k, (w, n) in LONG.items()),
+            ", ".join(f"{MODEL_NAMES[r['case'][0]]} b{r['case'][3]}: {r['cpp']['detections'] / r['case'][3]:.0f} / "
                       f"{r['py']['detections'] / r['case'][3]:.0f}" for r in rows if r["case"][2] == "detect") or "no detect cases"),
         "",
         "| model | input | mode | batch | C++ s/iter | torchvision s/iter | speed ratio | C++ images/s | peak RSS C++ / Python (MiB) | memory ratio |",
@@ -175,7 +170,7 @@ def write(a, rows, peaks, threads, seconds):
         backbone, size, mode, batch = r["case"]
         c, p = statistics.median(r["cpp"]["times"]), statistics.median(r["py"]["times"])
         spread = lambda t: f"{min(t):.3f}-{max(t):.3f}"  # noqa: E731
-        lines.append(f"| {names[backbone]} | {size} | {mode} | {batch} | {c:.3f} ({spread(r['cpp']['times'])}) | "
+        lines.append(f"| {MODEL_NAMES[backbone]} | {size} | {mode} | {batch} | {c:.3f} ({spread(r['cpp']['times'])}) | "
                      f"{p:.3f} ({spread(r['py']['times'])}) | **{p / c:.2f}x** | {batch / c:.2f} | "
                      f"{r['cpp_mib']:.0f} / {r['py_mib']:.0f} | {r['cpp_mib'] / r['py_mib']:.2f} |")
     lines += [
@@ -200,7 +195,7 @@ def write(a, rows, peaks, threads, seconds):
         gflop = r["py"]["forward_flops"] / 1e9
         rate = lambda t: gflop / statistics.median(t)  # noqa: E731
         beside = r["conv_peak"]
-        lines.append(f"| {names[backbone]} | {size} | {batch} | {gflop:.1f} | {beside:.0f} | {rate(r['cpp']['times']):.0f} "
+        lines.append(f"| {MODEL_NAMES[backbone]} | {size} | {batch} | {gflop:.1f} | {beside:.0f} | {rate(r['cpp']['times']):.0f} "
                      f"({100 * rate(r['cpp']['times']) / beside:.0f}%) | {rate(r['py']['times']):.0f} "
                      f"({100 * rate(r['py']['times']) / beside:.0f}%) | {100 * rate(r['cpp']['times']) / peaks[1]:.0f}% |")
     def section(key, intro, header, cells):
@@ -213,7 +208,7 @@ def write(a, rows, peaks, threads, seconds):
         for r in picked:
             backbone, size, mode, batch = r["case"]
             c, p = statistics.median(r["cpp"]["times"]), statistics.median(r["py"]["times"])
-            out.append(f"| {names[backbone]} | {size} | {mode} | {batch} | " + " | ".join(cells(r, c, p)) + " |")
+            out.append(f"| {MODEL_NAMES[backbone]} | {size} | {mode} | {batch} | " + " | ".join(cells(r, c, p)) + " |")
         return out
 
     lines += section(

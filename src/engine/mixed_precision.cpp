@@ -75,13 +75,13 @@ void GradientScaler::load_state(const std::string& text) {
   clean_steps_ = clean;
 }
 
-AutocastScope::AutocastScope(bool enabled, c10::Device device, at::ScalarType dtype) : enabled_(enabled), cuda_(device.is_cuda()) {
+AutocastScope::AutocastScope(bool enabled, c10::Device device, at::ScalarType dtype)
+    : enabled_(enabled), type_(device.is_cuda() ? c10::kCUDA : c10::kCPU) {
   if (!enabled_) return;
-  const auto type = cuda_ ? c10::kCUDA : c10::kCPU;
-  was_enabled_ = util::autocast_enabled(type);
-  previous_dtype_ = util::autocast_dtype(type);
-  util::set_autocast_dtype(type, dtype);
-  util::set_autocast_enabled(type, true);
+  was_enabled_ = util::autocast_enabled(type_);
+  previous_dtype_ = util::autocast_dtype(type_);
+  util::set_autocast_dtype(type_, dtype);
+  util::set_autocast_enabled(type_, true);
   at::autocast::increment_nesting();
 }
 
@@ -89,9 +89,8 @@ AutocastScope::~AutocastScope() {
   if (!enabled_) return;
   // The cache holds half-precision copies of the weights: stale as soon as the optimizer steps.
   if (at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
-  const auto type = cuda_ ? c10::kCUDA : c10::kCPU;
-  util::set_autocast_enabled(type, was_enabled_);
-  util::set_autocast_dtype(type, previous_dtype_);
+  util::set_autocast_enabled(type_, was_enabled_);
+  util::set_autocast_dtype(type_, previous_dtype_);
 }
 
 MixedPrecision::MixedPrecision(const config::TrainConfig& c, c10::Device device)

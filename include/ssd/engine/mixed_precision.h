@@ -65,7 +65,7 @@ class AutocastScope {
 
  private:
   bool enabled_;
-  bool cuda_;
+  c10::DeviceType type_;  // whose autocast state this scope sets: CUDA's, or else the CPU's
   bool was_enabled_ = false;
   at::ScalarType previous_dtype_ = at::kFloat;
 };

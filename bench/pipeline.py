@@ -31,7 +31,7 @@ STAGES = [
 
 
 # glibc's tunables that make a Python process keep freed memory in its heap as ssd-train's does (mallopt in
-# engine/cpu_allocator.cpp): by default every array above 128 KiB is a fresh mapping, paid for in page faults.
+# runtime/cpu_allocator.cpp): by default every array above 128 KiB is a fresh mapping, paid for in page faults.
 KEEP_FREED_MEMORY = {"MALLOC_MMAP_THRESHOLD_": str(32 << 20), "MALLOC_TRIM_THRESHOLD_": str(1 << 30)}
 
 # The training run of wait_share: a logged window of WINDOW iterations of BATCH images each.

@@ -23,7 +23,7 @@
 #include "ssd/data/augment.h"
 #include "ssd/data/dataset.h"
 #include "ssd/data/loader.h"
-#include "ssd/engine/cpu_allocator.h"
+#include "ssd/runtime/cpu_allocator.h"
 
 namespace {
 
@@ -56,12 +56,14 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   ssd::config::Config c;
-  ssd::engine::use_cpu_allocator(c.runtime.allocator);  // as ssd-train's apply_runtime
+  ssd::runtime::use_cpu_allocator(c.runtime.allocator);  // as ssd-train's apply_runtime
   c.data.train.roots = {root};
   c.data.train.splits = {split};
   // Class names of ssd-shapes' data; other VOC data sets need only that their names are among them to load.
   c.data.classes = {"circle", "square", "triangle", "star"};
-  const ssd::data::DetectionDataset set(c.data.train, c.data.classes, false, true, 0, 1, "train");
+  ssd::data::DatasetOptions dataset;
+  dataset.split = c.data.train, dataset.classes = c.data.classes, dataset.strict = true, dataset.val_fraction = 0;
+  const ssd::data::DetectionDataset set(dataset);
   const size_t n = set.size();
   const ssd::data::TrainAugmentation augmentation(c.augment, c.model.pixel_mean, c.model.pixel_std, static_cast<int>(image_size));
 

@@ -233,7 +233,7 @@ def write(a, rows, peaks, threads, seconds):
                          f"{r['amp']['py'] / r['amp']['cpp']:.2f}x"])
     lines += section(
         "allocators",
-        "`runtime.allocator` on our side (engine/cpu_allocator.h): huge_pages (the default: tensors of 4 MiB and "
+        "`runtime.allocator` on our side (runtime/cpu_allocator.h): huge_pages (the default: tensors of 4 MiB and "
         "more on their own 2 MiB-aligned mappings with transparent huge pages, a freed one reused for the next "
         "tensors it can hold, the oldest returned so that no more is mapped than was ever in use at once plus 32 MiB; "
         "smaller "

@@ -24,7 +24,7 @@
 #ifndef SSD_CORE_ONLY
 #include "ssd/detect/detector.h"
 #endif
-#include "ssd/engine/runtime.h"
+#include "ssd/runtime/runtime.h"
 #include "ssd/engine/train_step.h"
 #include "ssd/loss/detection_loss.h"
 #include "ssd/model/ssd.h"
@@ -47,148 +47,137 @@ void bench_boxes(int64_t image, int64_t objects, int64_t classes, at::Tensor* bo
   *labels = at::tensor(l);
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  CLI::App app{"ssd-bench: seconds per training step or forward pass on a synthetic batch (see bench/speed.py)", "ssd-bench"};
+struct BenchOptions {
   std::string backbone = "vgg16", mode = "train", images_dir;
   int64_t image_size = 300, classes = 21, batch = 8, warmup = 2, iters = 5, threads = 0, objects = 3;
   double width = 1.0;
   std::string allocator = "huge_pages", memory_format = "auto", device_name = "cpu";
-  app.add_option("--backbone", backbone)->capture_default_str();
-  app.add_option("--image-size", image_size)->capture_default_str();
-  app.add_option("--width", width)->capture_default_str();
-  app.add_option("--classes", classes, "Including background")->capture_default_str();
-  app.add_option("--batch", batch)->capture_default_str();
-  app.add_option("--mode", mode, "train, forward, detect, or peak (the machine's fp32 GEMM and 3x3 convolution GFLOP/s)")
+  bool amp = false;
+};
+
+void add_options(CLI::App& app, BenchOptions& o) {
+  app.add_option("--backbone", o.backbone)->capture_default_str();
+  app.add_option("--image-size", o.image_size)->capture_default_str();
+  app.add_option("--width", o.width)->capture_default_str();
+  app.add_option("--classes", o.classes, "Including background")->capture_default_str();
+  app.add_option("--batch", o.batch)->capture_default_str();
+  app.add_option("--mode", o.mode, "train, forward, detect, or peak (the machine's fp32 GEMM and 3x3 convolution GFLOP/s)")
       ->check(CLI::IsMember({"train", "forward", "detect", "peak"}))
       ->capture_default_str();
-  app.add_option("--images", images_dir, "detect: folder of images, taken batch by batch in name order (cycling)");
-  app.add_option("--warmup", warmup)->capture_default_str();
-  app.add_option("--iters", iters)->capture_default_str();
-  app.add_option("--threads", threads, "0 = every core")->capture_default_str();
-  app.add_option("--objects", objects, "Objects per image")->capture_default_str();
-  app.add_option("--allocator", allocator, "runtime.allocator: huge_pages, keep or glibc")->capture_default_str();
-  app.add_option("--memory-format", memory_format, "runtime.memory_format: auto, channels_last or contiguous")
+  app.add_option("--images", o.images_dir, "detect: folder of images, taken batch by batch in name order (cycling)");
+  app.add_option("--warmup", o.warmup)->capture_default_str();
+  app.add_option("--iters", o.iters)->capture_default_str();
+  app.add_option("--threads", o.threads, "0 = every core")->capture_default_str();
+  app.add_option("--objects", o.objects, "Objects per image")->capture_default_str();
+  app.add_option("--allocator", o.allocator, "runtime.allocator: huge_pages, keep or glibc")->capture_default_str();
+  app.add_option("--memory-format", o.memory_format, "runtime.memory_format: auto, channels_last or contiguous")
       ->check(CLI::IsMember({"auto", "channels_last", "contiguous"}))
       ->capture_default_str();
-  app.add_option("--device", device_name, "runtime.device: cpu, cuda, cuda:N or auto")->capture_default_str();
-  bool amp = false;
-  app.add_flag("--amp", amp,
+  app.add_option("--device", o.device_name, "runtime.device: cpu, cuda, cuda:N or auto")->capture_default_str();
+  app.add_flag("--amp", o.amp,
                "train.amp: autocast (bfloat16 on the CPU, float16 with loss scaling on CUDA) for the training step and "
                "the forward pass");
-  CLI11_PARSE(app, argc, argv);
+}
 
-  ssd::config::Config c;
-  c.model.backbone = backbone;
-  c.model.image_size = image_size;
-  c.model.width_mult = width;
-  c.runtime.device = device_name;
-  c.runtime.threads = threads;
-  c.runtime.allocator = allocator;
-  c.runtime.memory_format = memory_format;
-  c.train.amp = amp;
-  c10::Device device(c10::kCPU);
-  try {
-    ssd::engine::apply_runtime(c.runtime, &device);
-  } catch (const std::exception& e) {
-    std::cerr << "ssd-bench: " << e.what() << "\n";
-    return 2;
-  }
-  // The end of an iteration's work: on CUDA, once the device has finished every kernel queued so far.
-  const auto finish = [&device] {
-    if (device.is_cuda()) torch::cuda::synchronize(device.has_index() ? device.index() : -1);
-  };
-  if (mode == "peak") {
-    // bench/speed.py's machine_peaks, measured here too: the best of both is the machine's peak (on the CPU; on
-    // CUDA this is the only measurement, bench/gpu_speed.py's).
-    const auto on = at::TensorOptions().device(device);
-    const auto a = at::randn({2048, 2048}, on), b = at::randn({2048, 2048}, on);
-    const auto x = at::randn({8, 256, 38, 38}, on), w = at::randn({256, 256, 3, 3}, on);
-    auto best = [&finish](auto&& f) {
-      double fastest = 1e30;
-      for (int i = 0; i < 12; ++i) {
-        const auto start = std::chrono::steady_clock::now();
-        f();
-        finish();
-        if (i >= 2) fastest = std::min(fastest, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-      }
-      return fastest;
-    };
-    const double gemm = 2.0 * 2048 * 2048 * 2048 / best([&] { (void)at::mm(a, b); }) / 1e9;
-    const double conv_flop = 2.0 * 8 * 256 * 38 * 38 * 256 * 9;
-    const double conv_nchw = conv_flop / best([&] { (void)at::conv2d(x, w, {}, 1, 1); }) / 1e9;
-    // The better layout is the peak: on the CPU oneDNN's direct convolution is faster on channels-last tensors; on
-    // CUDA, cuDNN's float32 convolutions run in TF32 on the tensor cores (LibTorch's default, as in the models).
-    const auto x_cl = x.contiguous(at::MemoryFormat::ChannelsLast), w_cl = w.contiguous(at::MemoryFormat::ChannelsLast);
-    const double conv_nhwc = conv_flop / best([&] { (void)at::conv2d(x_cl, w_cl, {}, 1, 1); }) / 1e9;
-    nlohmann::json peaks{{"side", "cpp"}, {"mode", "peak"}, {"device", device.str()}, {"threads", at::get_num_threads()},
-                         {"gemm_gflops", gemm}, {"conv_gflops", std::max(conv_nchw, conv_nhwc)},
-                         {"conv_nchw_gflops", conv_nchw}, {"conv_nhwc_gflops", conv_nhwc}};
-    if (device.is_cuda()) {
-      // train.amp's float16 runs on the tensor cores: their rate is the peak an AMP step is measured against.
-      const auto a16 = a.to(at::kHalf), b16 = b.to(at::kHalf), x16 = x_cl.to(at::kHalf), w16 = w_cl.to(at::kHalf);
-      peaks["gemm_fp16_gflops"] = 2.0 * 2048 * 2048 * 2048 / best([&] { (void)at::mm(a16, b16); }) / 1e9;
-      peaks["conv_fp16_gflops"] = conv_flop / best([&] { (void)at::conv2d(x16, w16, {}, 1, 1); }) / 1e9;
+// The end of an iteration's work: on CUDA, once the device has finished every kernel queued so far.
+void finish(c10::Device device) {
+  if (device.is_cuda()) torch::cuda::synchronize(device.has_index() ? device.index() : -1);
+}
+
+// bench/speed.py's machine_peaks, measured here too: the best of both is the machine's peak (on the CPU; on CUDA this
+// is the only measurement, bench/gpu_speed.py's).
+nlohmann::json peaks(c10::Device device) {
+  const auto on = at::TensorOptions().device(device);
+  const auto a = at::randn({2048, 2048}, on), b = at::randn({2048, 2048}, on);
+  const auto x = at::randn({8, 256, 38, 38}, on), w = at::randn({256, 256, 3, 3}, on);
+  auto best = [device](auto&& f) {
+    double fastest = 1e30;
+    for (int i = 0; i < 12; ++i) {
+      const auto start = std::chrono::steady_clock::now();
+      f();
+      finish(device);
+      if (i >= 2) fastest = std::min(fastest, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     }
-    std::cout << peaks.dump() << std::endl;
-    return 0;
+    return fastest;
+  };
+  const double gemm = 2.0 * 2048 * 2048 * 2048 / best([&] { (void)at::mm(a, b); }) / 1e9;
+  const double conv_flop = 2.0 * 8 * 256 * 38 * 38 * 256 * 9;
+  const double conv_nchw = conv_flop / best([&] { (void)at::conv2d(x, w, {}, 1, 1); }) / 1e9;
+  // The better layout is the peak: on the CPU oneDNN's direct convolution is faster on channels-last tensors; on
+  // CUDA, cuDNN's float32 convolutions run in TF32 on the tensor cores (LibTorch's default, as in the models).
+  const auto x_cl = x.contiguous(at::MemoryFormat::ChannelsLast), w_cl = w.contiguous(at::MemoryFormat::ChannelsLast);
+  const double conv_nhwc = conv_flop / best([&] { (void)at::conv2d(x_cl, w_cl, {}, 1, 1); }) / 1e9;
+  nlohmann::json out{{"side", "cpp"}, {"mode", "peak"}, {"device", device.str()}, {"threads", at::get_num_threads()},
+                     {"gemm_gflops", gemm}, {"conv_gflops", std::max(conv_nchw, conv_nhwc)},
+                     {"conv_nchw_gflops", conv_nchw}, {"conv_nhwc_gflops", conv_nhwc}};
+  if (device.is_cuda()) {
+    // train.amp's float16 runs on the tensor cores: their rate is the peak an AMP step is measured against.
+    const auto a16 = a.to(at::kHalf), b16 = b.to(at::kHalf), x16 = x_cl.to(at::kHalf), w16 = w_cl.to(at::kHalf);
+    out["gemm_fp16_gflops"] = 2.0 * 2048 * 2048 * 2048 / best([&] { (void)at::mm(a16, b16); }) / 1e9;
+    out["conv_fp16_gflops"] = conv_flop / best([&] { (void)at::conv2d(x16, w16, {}, 1, 1); }) / 1e9;
   }
-  auto model = ssd::model::build_ssd(c.model, classes);
-  auto loss_fn = ssd::loss::make_loss(c.loss);
-  const ssd::model::BoxCoder coder(c.model.variances[0], c.model.variances[1]);
-  ssd::engine::place_model(*model, c, device);
-  ssd::engine::MixedPrecision precision(c.train, device);
-  auto optimizer = ssd::optim::make_optimizer(c.solver, model->parameters());
+  return out;
+}
 
+// The synthetic batch: images N(0, 1), bench_boxes' objects.
+ssd::data::Batch synthetic_batch(const BenchOptions& o, c10::Device device) {
   ssd::data::Batch b;
-  b.images = at::randn({batch, 3, image_size, image_size}, at::TensorOptions().dtype(at::kFloat));
+  b.images = at::randn({o.batch, 3, o.image_size, o.image_size}, at::TensorOptions().dtype(at::kFloat));
   // As ssd-train's loader hands batches to a GPU: in page-locked memory, copied by each step without blocking.
   if (device.is_cuda()) b.images = b.images.pin_memory();
-  for (int64_t i = 0; i < batch; ++i) {
+  for (int64_t i = 0; i < o.batch; ++i) {
     at::Tensor boxes, labels;
-    bench_boxes(i, objects, classes, &boxes, &labels);
+    bench_boxes(i, o.objects, o.classes, &boxes, &labels);
     b.boxes.push_back(boxes);
     b.labels.push_back(labels);
     b.indices.push_back(static_cast<size_t>(i));
   }
+  return b;
+}
 
+// Times warmup + iters iterations of the mode; the seconds of those after the warm-up, and the detections of the last.
+int run(const BenchOptions& o, const ssd::config::Config& c, c10::Device device) {
+  auto model = ssd::model::build_ssd(c.model, o.classes);
+  auto loss_fn = ssd::loss::make_loss(c.loss);
+  ssd::runtime::place_model(*model, c.runtime.memory_format, c.train.amp, device);
+  ssd::runtime::MixedPrecision precision(c.train, device);
+  auto optimizer = ssd::optim::make_optimizer(c.solver, model->parameters());
+  const auto b = synthetic_batch(o, device);
   std::vector<std::string> files;
 #ifdef SSD_CORE_ONLY
-  if (mode == "detect") {
+  if (o.mode == "detect") {
     std::cerr << "ssd-bench: --mode detect decodes JPEG files, which this build (SSD_CORE_ONLY: no image libraries) "
                  "cannot; train, forward and peak can\n";
     return 2;
   }
 #else
   ssd::detect::LoadedModel loaded{c, model};
-  if (mode == "detect") {
-    if (images_dir.empty()) {
+  if (o.mode == "detect") {
+    if (o.images_dir.empty()) {
       std::cerr << "ssd-bench: --mode detect needs --images\n";
       return 2;
     }
-    files = ssd::detect::collect_images({images_dir});
+    files = ssd::detect::collect_images({o.images_dir});
     model->eval();
   }
 #endif
-
   std::vector<double> times;
   int64_t detections = 0;
-  for (int64_t i = 0; i < warmup + iters; ++i) {
+  for (int64_t i = 0; i < o.warmup + o.iters; ++i) {
     std::vector<std::string> batch_files;
-    for (int64_t k = 0; k < batch && !files.empty(); ++k) batch_files.push_back(files[static_cast<size_t>(i * batch + k) % files.size()]);
+    for (int64_t k = 0; k < o.batch && !files.empty(); ++k) batch_files.push_back(files[static_cast<size_t>(i * o.batch + k) % files.size()]);
     const auto start = std::chrono::steady_clock::now();
-    if (mode == "train") {
+    if (o.mode == "train") {
       model->train();
-      const auto loss = ssd::engine::train_step(model, *optimizer, b, *loss_fn, coder, c, device, precision);
+      const auto loss = ssd::engine::train_step(model, *optimizer, b, *loss_fn, c.solver.clip_grad_norm, device, precision);
       if (!loss.finite()) {
         std::cerr << "ssd-bench: the loss diverged\n";
         return 1;
       }
 #ifndef SSD_CORE_ONLY
-    } else if (mode == "detect") {
+    } else if (o.mode == "detect") {
       std::vector<std::string> skipped;
-      const auto found = ssd::detect::detect_files(loaded, batch_files, batch, device, &skipped);
+      const auto found = ssd::detect::detect_files(loaded, batch_files, o.batch, device, &skipped);
       if (!skipped.empty()) {
         std::cerr << "ssd-bench: " << skipped.front() << "\n";
         return 1;
@@ -199,19 +188,49 @@ int main(int argc, char** argv) {
     } else {
       torch::NoGradGuard no_grad;
       model->eval();
-      ssd::engine::AutocastScope autocast(precision.enabled, device, precision.dtype);
+      ssd::runtime::AutocastScope autocast(precision.enabled, device, precision.dtype);
       const auto out = model->forward(b.images.to(device, /*non_blocking=*/true));
       (void)out.conf.sum().item<float>();
     }
-    finish();
+    finish(device);
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    if (i >= warmup) times.push_back(seconds);
+    if (i >= o.warmup) times.push_back(seconds);
   }
-  nlohmann::json out = {{"side", "cpp"},       {"model", backbone + "@" + std::to_string(image_size)},
-                        {"mode", mode},        {"batch", batch}, {"amp", amp}, {"device", device.str()},
-                        {"memory_format", ssd::engine::memory_format_name(model->memory_format())},
+  nlohmann::json out = {{"side", "cpp"},       {"model", o.backbone + "@" + std::to_string(o.image_size)},
+                        {"mode", o.mode},      {"batch", o.batch}, {"amp", o.amp}, {"device", device.str()},
+                        {"memory_format", ssd::runtime::memory_format_name(model->memory_format())},
                         {"threads", at::get_num_threads()}, {"parameters", model->parameter_count()},
                         {"times", times}, {"detections", detections}};
   std::cout << out.dump() << std::endl;
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"ssd-bench: seconds per training step or forward pass on a synthetic batch (see bench/speed.py)", "ssd-bench"};
+  BenchOptions o;
+  add_options(app, o);
+  CLI11_PARSE(app, argc, argv);
+  ssd::config::Config c;
+  c.model.backbone = o.backbone;
+  c.model.image_size = o.image_size;
+  c.model.width_mult = o.width;
+  c.runtime.device = o.device_name;
+  c.runtime.threads = o.threads;
+  c.runtime.allocator = o.allocator;
+  c.runtime.memory_format = o.memory_format;
+  c.train.amp = o.amp;
+  c10::Device device(c10::kCPU);
+  try {
+    ssd::runtime::apply_runtime(c.runtime, &device);
+  } catch (const std::exception& e) {
+    std::cerr << "ssd-bench: " << e.what() << "\n";
+    return 2;
+  }
+  if (o.mode == "peak") {
+    std::cout << peaks(device).dump() << std::endl;
+    return 0;
+  }
+  return run(o, c, device);
 }

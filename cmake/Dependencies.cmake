@@ -37,7 +37,7 @@ if(NOT SSD_CORE_ONLY)
   ssd_require(OpenSSL "${_debian_hint} (libssl-dev)")
 endif()
 # oneDNN's own API (Debian's libdnnl-dev: the library Debian's LibTorch runs its convolutions on) packs inference
-# weights once (model/packed_convolution.h). Optional: an official LibTorch bundles its own oneDNN without headers,
+# weights once (kernels/packed_convolution.h). Optional: an official LibTorch bundles its own oneDNN without headers,
 # and without these the convolutions take ATen's path. Debian's oneDNN is built with an OpenCL GPU runtime and its
 # CMake package stops the configuration (QUIET or not) where OpenCL's development files are missing, though only
 # the CPU engine is used here: look for those first (ocl-icd-opencl-dev, which setup.sh installs), so that their

@@ -19,9 +19,11 @@ from torchvision.models.detection.anchor_utils import DefaultBoxGenerator
 from torchvision.ops import batched_nms, nms
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "bench"))
 import lr_goldens  # noqa: E402
 import optim_goldens  # noqa: E402
 import ssdlite_goldens  # noqa: E402
+from ssdlite_mobilenet_v2 import ssdlite_mobilenet_v2  # noqa: E402  (torchvision's parts: it has no such builder)
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "golden")
 if "--out" in sys.argv:
@@ -80,6 +82,18 @@ def ssd300_priors():
     return boxes  # [8732, 4] cxcywh, normalised, clipped
 
 
+def ssdlite_mobilenet_v2_cases():
+    cases = []
+    for num_classes, size, width in [(21, 320, 1.0), (5, 256, 0.5), (21, 300, 0.75)]:
+        model = ssdlite_mobilenet_v2(num_classes, size, width).eval()
+        with torch.no_grad():
+            maps = [list(f.shape[-2:]) for f in model.backbone(torch.zeros(1, 3, size, size)).values()]
+        boxes = model.anchor_generator._grid_default_boxes(maps, [size, size])
+        cases.append({"num_classes": num_classes, "image_size": size, "width_mult": width,
+                      "parameters": sum(p.numel() for p in model.parameters()), "default_boxes": int(boxes.shape[0])})
+    return cases
+
+
 def main():
     torch.manual_seed(0)
     os.makedirs(OUT, exist_ok=True)
@@ -104,6 +118,7 @@ def main():
     write("lr_schedules.json", {"cases": lr_goldens.cases()})
     write("optimizers.json", {"cases": optim_goldens.cases()})
     write("ssdlite320_mobilenet_v3_large.json", ssdlite_goldens.golden())
+    write("ssdlite_mobilenet_v2.json", {"cases": ssdlite_mobilenet_v2_cases()})
 
 
 if __name__ == "__main__":

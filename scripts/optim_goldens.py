@@ -1,6 +1,7 @@
-"""Optimizer cases for scripts/make_goldens.py: torch.optim's Adadelta, Adamax, ASGD and Rprop (PyTorch 1.13)
-on a quadratic f(w) = 0.5 * sum(a_i w_i^2); the parameters after each step. tests/optim/optimizer_test.cpp runs
-the project's optimizers on the same problem and compares."""
+"""Optimizer cases for scripts/make_goldens.py: torch.optim's SGD (momentum, Nesterov), Adam, AdamW, RMSprop, Adagrad
+(which the project takes from LibTorch) and Adadelta, Adamax, ASGD and Rprop (which it implements) in PyTorch 1.13, on a
+quadratic f(w) = 0.5 * sum(a_i w_i^2); the parameters after each step. tests/optim/optimizer_test.cpp runs the
+project's optimizers, built from the same config text, on the same problem and compares."""
 import torch
 
 A = [1.0, 4.0, 0.25]
@@ -23,6 +24,16 @@ def run(make, steps=12):
 def cases():
     O = torch.optim
     specs = [
+        ("sgd", "solver: {optimizer: sgd, lr: 0.1, momentum: 0.9, nesterov: true, weight_decay: 0.01}",
+         lambda p: O.SGD(p, lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.01)),
+        ("adam", "solver: {optimizer: adam, lr: 0.1, betas: [0.8, 0.99], eps: 1.0e-8, weight_decay: 0.01}",
+         lambda p: O.Adam(p, lr=0.1, betas=(0.8, 0.99), eps=1e-8, weight_decay=0.01)),
+        ("adamw", "solver: {optimizer: adamw, lr: 0.1, betas: [0.9, 0.999], eps: 1.0e-8, weight_decay: 0.05}",
+         lambda p: O.AdamW(p, lr=0.1, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.05)),
+        ("rmsprop", "solver: {optimizer: rmsprop, lr: 0.01, momentum: 0.5, eps: 1.0e-8, weight_decay: 0.01}",
+         lambda p: O.RMSprop(p, lr=0.01, alpha=0.99, eps=1e-8, momentum=0.5, weight_decay=0.01)),
+        ("adagrad", "solver: {optimizer: adagrad, lr: 0.5, eps: 1.0e-10, weight_decay: 0.01}",
+         lambda p: O.Adagrad(p, lr=0.5, eps=1e-10, weight_decay=0.01)),
         ("adadelta", "solver: {optimizer: adadelta, lr: 1.0, weight_decay: 0.01}", lambda p: O.Adadelta(p, lr=1.0, weight_decay=0.01)),
         ("adamax", "solver: {optimizer: adamax, lr: 0.1, weight_decay: 0.0}", lambda p: O.Adamax(p, lr=0.1)),
         ("asgd", "solver: {optimizer: asgd, lr: 0.05, weight_decay: 0.01, asgd_t0: 3}", lambda p: O.ASGD(p, lr=0.05, t0=3, weight_decay=0.01)),

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "ssd/config/config.h"
+#include "ssd/data/dataset.h"
 #include "ssd/data/shapes.h"
 
 namespace ssd::test {
@@ -28,6 +29,15 @@ inline std::string make_shapes(const std::string& dir, int train = 12, int val =
   o.max_objects = 3;
   generate_shapes(o);
   return o.root;
+}
+
+/// The options of a data set over `split` with `classes` and the defaults otherwise (training: difficult objects
+/// dropped, bad samples skipped).
+inline data::DatasetOptions dataset_options(config::SplitConfig split, std::vector<std::string> classes) {
+  data::DatasetOptions o;
+  o.split = std::move(split);
+  o.classes = std::move(classes);
+  return o;
 }
 
 /// A config that trains a very small SSD-Lite on the data set at `root` for a handful of iterations.

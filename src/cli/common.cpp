@@ -5,25 +5,59 @@
 #include <iostream>
 
 #include "ssd/config/load.h"
+#include "ssd/data/formats/registry.h"
 #include "ssd/loss/detection_loss.h"
+#include "ssd/lr/schedule.h"
 #include "ssd/model/registry.h"
+#include "ssd/optim/registry.h"
 #include "ssd/util/error.h"
 
 namespace ssd::cli {
 
-void add_common_options(CLI::App& app, CommonOptions& o) {
-  app.add_option("-c,--config", o.config_path, "YAML config file (every key: docs/config.md); defaults apply to what it leaves out")
-      ->check(CLI::ExistingFile);
-  app.add_option("--set", o.overrides, "Override one config key, e.g. --set model.image_size=512 (repeatable; applied after --config)")
+namespace {
+
+// Every plug-in table, as its --list-<kind> flag prints it.
+struct Listing {
+  const char* kind;
+  const char* help;
+  std::function<std::string()> text;
+};
+
+const std::vector<Listing>& listings() {
+  static const std::vector<Listing> all = {
+      {"backbones", "the backbones model.backbone accepts", [] { return "backbones (model.backbone):\n" + model::backbone_registry().listing(); }},
+      {"heads", "the heads model.head accepts",
+       [] { return "heads (model.head; auto = the backbone's own):\n" + model::head_registry().listing(); }},
+      {"losses", "the losses loss.name accepts", [] { return "losses (loss.name):\n" + loss::loss_registry().listing(); }},
+      {"optimizers", "the optimizers solver.optimizer accepts",
+       [] { return "optimizers (solver.optimizer):\n" + optim::optimizer_registry().listing(); }},
+      {"schedules", "the schedules schedule.name accepts",
+       [] { return "schedules (schedule.name; formulas in docs/schedules.md):\n" + lr::schedule_registry().listing(); }},
+      {"formats", "the data formats data.train.format and data.val.format accept",
+       [] { return "data formats (data.train.format, data.val.format):\n" + data::format_registry().listing(); }},
+  };
+  return all;
+}
+
+}  // namespace
+
+void add_config_options(CLI::App& app, CommonOptions& o, bool with_config_file) {
+  if (with_config_file)
+    app.add_option("-c,--config", o.config_path, "YAML config file (every key: docs/config.md); defaults apply to what it leaves out")
+        ->check(CLI::ExistingFile);
+  app.add_option("--set", o.overrides, "Override one config key, e.g. --set model.image_size=512 (repeatable; applied after the config)")
       ->take_all()
       ->allow_extra_args(false);
   app.add_option("--device", o.device, "Shorthand for --set runtime.device=... (auto, cpu, cuda, cuda:N)");
   app.add_option("--threads", o.threads, "Shorthand for --set runtime.threads=... (0 = all cores)");
   app.add_flag("--print-config", o.print_config, "Print the resolved config as YAML and exit");
+}
+
+void add_reference_options(CLI::App& app, CommonOptions& o) {
   app.add_flag("--config-reference", o.config_reference, "Print the reference of every config key (Markdown) and exit");
-  app.add_flag("--list-backbones", o.list_backbones, "List the backbones model.backbone accepts and exit");
-  app.add_flag("--list-heads", o.list_heads, "List the heads model.head accepts and exit");
-  app.add_flag("--list-losses", o.list_losses, "List the losses loss.name accepts and exit");
+  for (const auto& l : listings())
+    app.add_flag_callback(std::string("--list-") + l.kind, [&o, kind = std::string(l.kind)] { o.lists.push_back(kind); },
+                          std::string("List ") + l.help + " and exit");
 }
 
 std::vector<std::string> all_overrides(const CommonOptions& o) {
@@ -35,13 +69,17 @@ std::vector<std::string> all_overrides(const CommonOptions& o) {
 
 config::Config load_config(const CommonOptions& o) { return config::load_config(o.config_path, all_overrides(o)); }
 
-bool handle_info_flags(const CommonOptions& o, const config::Config& c) {
+bool handle_reference_flags(const CommonOptions& o) {
   if (o.config_reference) std::cout << config::reference_markdown();
+  for (const auto& kind : o.lists)
+    for (const auto& l : listings())
+      if (kind == l.kind) std::cout << l.text();
+  return o.config_reference || !o.lists.empty();
+}
+
+bool handle_print_config(const CommonOptions& o, const config::Config& c) {
   if (o.print_config) std::cout << config::to_yaml(c);
-  if (o.list_backbones) std::cout << "backbones (model.backbone):\n" << model::backbone_registry().listing();
-  if (o.list_heads) std::cout << "heads (model.head; auto = the backbone's own):\n" << model::head_registry().listing();
-  if (o.list_losses) std::cout << "losses (loss.name):\n" << loss::loss_registry().listing();
-  return o.config_reference || o.print_config || o.list_backbones || o.list_heads || o.list_losses;
+  return o.print_config;
 }
 
 int run_tool(const std::string& tool, CLI::App& app, int argc, char** argv, const std::function<int()>& body) {

@@ -1,6 +1,8 @@
 #pragma once
-// What the three tools share: --config, --set, --device, --threads, --print-config, --list-*, and the
-// exception -> exit-code mapping. Each main builds its own CLI11 app on top of this.
+// What the tools share: the config options (--config, --set, --device, --threads), --print-config, the reference
+// flags (--config-reference and every --list-*), and the exception -> exit-code mapping. Each tool offers only what it
+// honours: ssd-train and ssd-tune all of them; ssd-eval, ssd-detect and ssd-export (whose config comes with the
+// checkpoint) --set, --device, --threads and --print-config; ssd-detect also --config.
 #include <functional>
 #include <string>
 #include <vector>
@@ -18,11 +20,15 @@ struct CommonOptions {
   int64_t threads = -1;                ///< --threads, shorthand for --set runtime.threads=...
   bool print_config = false;
   bool config_reference = false;
-  bool list_backbones = false, list_heads = false, list_losses = false;
+  std::vector<std::string> lists;      ///< the --list-* flags given, by kind ("backbones", ...)
 };
 
-/// Adds the shared flags to `app`.
-void add_common_options(CLI::App& app, CommonOptions& options);
+/// --set, --device, --threads and --print-config; with_config_file adds --config.
+void add_config_options(CLI::App& app, CommonOptions& options, bool with_config_file);
+
+/// --config-reference and --list-<kind> for every plug-in table (backbones, heads, losses, optimizers, schedules,
+/// formats).
+void add_reference_options(CLI::App& app, CommonOptions& options);
 
 /// --set in order, then --device / --threads as overrides (they win over both).
 std::vector<std::string> all_overrides(const CommonOptions& options);
@@ -30,8 +36,11 @@ std::vector<std::string> all_overrides(const CommonOptions& options);
 /// Loads --config, then all_overrides().
 config::Config load_config(const CommonOptions& options);
 
-/// Handles --print-config, --config-reference and --list-*: prints and returns true when one was given.
-bool handle_info_flags(const CommonOptions& options, const config::Config& config);
+/// Handles --config-reference and --list-*: prints and returns true when one was given (no config needed).
+bool handle_reference_flags(const CommonOptions& options);
+
+/// Handles --print-config: prints `config` and returns true when it was given.
+bool handle_print_config(const CommonOptions& options, const config::Config& config);
 
 /// Sets up console logging and runs body(), mapping exceptions to the exit codes of ssd/util/error.h with one
 /// clear message on stderr.

@@ -22,18 +22,20 @@ int main(int argc, char** argv) {
       "Then in Python: exec(open('ssd300_voc.py').read()) gives `model`, torchvision's SSD with these weights.",
       "ssd-export"};
   ssd::cli::CommonOptions common;
-  ssd::cli::add_common_options(app, common);
+  ssd::cli::add_config_options(app, common, /*with_config_file=*/false);
   std::string checkpoint, out;
   app.add_option("--checkpoint", checkpoint, "Checkpoint file or run directory (its best.pt if present, else last.pt)")->required();
-  app.add_option("--out", out, "State-dict file to write (.pth); the loader script goes beside it with the extension .py")->required();
+  app.add_option("--out", out, "State-dict file to write (.pth); the loader script goes beside it with the extension .py");
 
   return ssd::cli::run_tool("ssd-export", app, argc, argv, [&]() -> int {
     auto loaded = ssd::detect::load_model(checkpoint, ssd::cli::all_overrides(common), c10::Device(c10::kCPU));
+    if (ssd::cli::handle_print_config(common, loaded.config)) return 0;
+    if (out.empty()) throw ssd::ConfigError("give --out FILE.pth, the state dict to write");
     if (!fs::path(out).parent_path().empty()) fs::create_directories(fs::path(out).parent_path());
     ssd::interop::export_torchvision_ssd(*loaded.model, out);
     const auto script = fs::path(out).replace_extension(".py").string();
     std::ofstream py(script);
-    py << ssd::interop::torchvision_loader_script(*loaded.model, loaded.config, out);
+    py << ssd::interop::torchvision_loader_script(*loaded.model, loaded.config.postprocess, loaded.config.data.classes, out);
     if (!py.flush()) throw ssd::DataError(script + ": cannot write");
     spdlog::info("wrote {} ({} parameters under torchvision's names) and {}, which builds torchvision's SSD around it", out,
                  loaded.model->parameter_count(), script);

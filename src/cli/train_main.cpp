@@ -1,27 +1,70 @@
-// ssd-train: config -> data, model, optimizer, schedule -> training run with checkpoints.
+// ssd-train: config -> data, model, optimizer, schedule -> training run with checkpoints; and the LR tools around it
+// (--plot-lr, --range-test) and the model's inspection (--dry-run, --list-params).
 #include <spdlog/spdlog.h>
 
 #include <fstream>
 #include <iostream>
 
 #include "cli/common.h"
+#include "ssd/builder/model.h"
+#include "ssd/builder/solver.h"
 #include "ssd/config/load.h"
 #include "ssd/data/dataset.h"
 #include "ssd/engine/checkpoint.h"
-#include "ssd/engine/lr_finder.h"
-#include "ssd/lr/controller.h"
+#include "ssd/engine/loop.h"
+#include "ssd/engine/trainer.h"
 #include "ssd/lr/preview.h"
 #include "ssd/optim/param_groups.h"
-#include "ssd/engine/mixed_precision.h"
-#include "ssd/engine/runtime.h"
-#include "ssd/engine/trainer.h"
-#include "ssd/model/ssd.h"
+#include "ssd/range_test/runner.h"
+#include "ssd/runtime/mixed_precision.h"
+#include "ssd/runtime/runtime.h"
 #include "ssd/util/error.h"
 
 namespace {
 
+using ssd::config::Config;
+
+struct TrainOptions {
+  ssd::cli::CommonOptions common;
+  bool dry_run = false, range_test = false, list_params = false;
+  std::string resume, plot_lr, write_config;
+  int64_t iters_per_epoch = 0;
+  int range_test_repeats = 1;
+};
+
+void add_train_options(CLI::App& app, TrainOptions& o) {
+  ssd::cli::add_config_options(app, o.common, /*with_config_file=*/true);
+  ssd::cli::add_reference_options(app, o.common);
+  app.add_flag("--dry-run", o.dry_run, "Build the model and default boxes from the config, print the summary, and exit");
+  app.add_option("--plot-lr", o.plot_lr,
+                 "Write the LR (and momentum where it moves) of every iteration to FILE.png or FILE.csv from the config alone "
+                 "(no model, no images; the loader length comes from the split files) and exit");
+  app.add_option("--iters-per-epoch", o.iters_per_epoch, "With --plot-lr: iterations per epoch to assume instead of counting the split");
+  app.add_flag("--range-test,--find-lr", o.range_test,
+               "LR range test (range_test.*): one step per LR from lr_min to lr_max on the training data, then suggestions; "
+               "writes <run_dir>/lr_find.csv and lr_find.png; the weights are restored afterwards");
+  app.add_option("--range-test-repeats,--find-lr-repeats", o.range_test_repeats,
+                 "With --range-test: sweeps with different seeds; reports the median and spread")
+      ->check(CLI::Range(1, 20));
+  app.add_option("--write-config", o.write_config, "With --range-test: write the config with the recommended LR0 to this YAML file");
+  app.add_flag("--list-params", o.list_params, "List the model's parameter names (for solver.groups patterns) and exit");
+  app.add_option("--resume", o.resume,
+                 "Continue a run from a checkpoint or run directory (its last.pt); the run's own config is used, "
+                 "with --set applied on top");
+}
+
+// The config of the run: --config and --set, or for --resume the checkpoint's own with --set on top.
+Config load_train_config(const TrainOptions& o) {
+  if (o.resume.empty()) return ssd::cli::load_config(o.common);
+  if (!o.common.config_path.empty())
+    throw ssd::ConfigError("--resume uses the config stored in the checkpoint; drop --config (use --set to change keys)");
+  const auto path = ssd::engine::resolve_checkpoint_path(o.resume);
+  const auto state = ssd::engine::read_checkpoint_state(path);
+  return ssd::config::load_config_text(state.config_yaml, path + " (stored config)", ssd::cli::all_overrides(o.common));
+}
+
 /// --plot-lr: the schedule over the run, from the config and the split files' length only.
-int preview_schedule(const ssd::config::Config& config, const std::string& path, int64_t iters_per_epoch) {
+int preview_schedule(const Config& config, const std::string& path, int64_t iters_per_epoch) {
   if (iters_per_epoch <= 0) {
     size_t images = 0;
     try {
@@ -34,18 +77,60 @@ int preview_schedule(const ssd::config::Config& config, const std::string& path,
       throw ssd::ConfigError("train.batch_size " + std::to_string(config.train.batch_size) + " is larger than the " +
                              std::to_string(images) + " training images");
   }
-  const int64_t total = iters_per_epoch * config.train.epochs;
   std::vector<ssd::lr::GroupInfo> groups{{"default", 1.0, false}};
   std::vector<std::string> names{"default"};
   for (const auto& rule : config.solver.groups) {
     groups.push_back({rule.match, rule.lr_mult, false});
     names.push_back(rule.match);
   }
-  ssd::lr::LrController control(config, iters_per_epoch, total, config.train.batch_size, groups);
-  for (const auto& line : control.summary()) std::cout << line << "\n";
-  ssd::lr::write_lr_preview(control, names, path);
+  const auto control = ssd::builder::lr_controller(config, iters_per_epoch, iters_per_epoch * config.train.epochs, config.train.batch_size, groups);
+  for (const auto& line : control->summary()) std::cout << line << "\n";
+  ssd::lr::write_lr_preview(*control, names, path);
   std::cout << "wrote " << path << "\n";
   return 0;
+}
+
+int list_params(const Config& config) {
+  auto model = ssd::builder::model(config);
+  const auto groups = ssd::builder::param_groups(config, *model, false);
+  for (const auto& g : groups)
+    for (size_t i = 0; i < g.names.size(); ++i) std::cout << g.names[i] << "  " << g.params[i].sizes() << "  group " << g.name << "\n";
+  std::cout << ssd::optim::describe_groups(groups) << "\n";
+  return 0;
+}
+
+int run_range_test(const Config& config, c10::Device device, const TrainOptions& o) {
+  const auto report = ssd::range_test::run(config, device, o.range_test_repeats);
+  std::cout << "LR range test suggestions:\n";
+  for (const auto& line : report.lines) std::cout << line << "\n";
+  std::cout << "recommended: " << report.recommended.rule << " = " << report.recommended.lr << " (" << report.reason << ")\n";
+  std::vector<std::string> notes;
+  const auto tuned = ssd::range_test::apply_suggestion(config, report.recommended.lr, &notes);
+  for (const auto& n : notes) std::cout << "  " << n << "\n";
+  std::cout << "wrote " << report.csv_path << " and " << report.png_path << "\n";
+  if (!o.write_config.empty()) {
+    std::ofstream out(o.write_config);
+    if (!out) throw ssd::ConfigError(o.write_config + ": cannot write (--write-config)");
+    out << "# ssd-train --range-test: solver.lr set to the range test's recommendation (" << report.recommended.rule << ")\n"
+        << ssd::config::to_yaml(tuned);
+    std::cout << "wrote " << o.write_config << "; train with: ssd-train --config " << o.write_config << "\n";
+  }
+  return 0;
+}
+
+int dry_run(const Config& config, c10::Device device, const std::string& runtime) {
+  auto model = ssd::builder::model(config);
+  ssd::runtime::place_model(*model, config.runtime.memory_format, config.train.amp, device);
+  const ssd::runtime::MixedPrecision precision(config.train, device);  // a float16-on-CPU config fails here, not later
+  std::cout << runtime << ", precision: " << precision.describe() << "\n" << model->summary();
+  return 0;
+}
+
+int train(const Config& config, c10::Device device, const std::string& resume) {
+  ssd::engine::install_stop_signal_handlers();
+  ssd::engine::Trainer trainer(config, device, resume);
+  const auto result = trainer.run();
+  return result.interrupted ? static_cast<int>(ssd::kExitInterrupted) : 0;
 }
 
 }  // namespace
@@ -61,94 +146,24 @@ int main(int argc, char** argv) {
       "  ssd-train --config configs/voc_ssd300_vgg16.yaml --print-config # every key, resolved\n"
       "  ssd-train --config C --set model.image_size=512 --device cpu     # override keys from the command line\n"
       "  ssd-train --config C --plot-lr lr.png                           # preview the LR schedule (or lr.csv)\n"
-      "  ssd-train --config C --find-lr --write-config tuned.yaml         # LR range test, config with its LR0\n"
+      "  ssd-train --config C --range-test --write-config tuned.yaml      # LR range test, config with its LR0\n"
       "  ssd-train --list-schedules                                      # every schedule (docs/schedules.md)\n\n"
       "The run directory receives train.log, metrics.csv, training.png, config.yaml, last.pt and best.pt.\n"
       "Ctrl-C (SIGINT) or SIGTERM writes last.pt and exits; --resume continues from it.",
       "ssd-train"};
-  ssd::cli::CommonOptions common;
-  ssd::cli::add_common_options(app, common);
-  bool dry_run = false;
-  std::string resume;
-  app.add_flag("--dry-run", dry_run, "Build the model and default boxes from the config, print the summary, and exit");
-  std::string plot_lr, write_config;
-  int64_t iters_per_epoch = 0;
-  bool find_lr = false, list_schedules = false, list_params = false;
-  int find_lr_repeats = 1;
-  app.add_option("--plot-lr", plot_lr,
-                 "Write the LR (and momentum where it moves) of every iteration to FILE.png or FILE.csv from the config alone "
-                 "(no model, no images; the loader length comes from the split files) and exit");
-  app.add_option("--iters-per-epoch", iters_per_epoch, "With --plot-lr: iterations per epoch to assume instead of counting the split");
-  app.add_flag("--find-lr", find_lr,
-               "LR range test (lr_finder.*): one step per LR from lr_min to lr_max on the training data, then suggestions; "
-               "writes <run_dir>/lr_find.csv and lr_find.png; the weights are restored afterwards");
-  app.add_option("--find-lr-repeats", find_lr_repeats, "With --find-lr: sweeps with different seeds; reports the median and spread")
-      ->check(CLI::Range(1, 20));
-  app.add_option("--write-config", write_config, "With --find-lr: write the config with the recommended LR0 to this YAML file");
-  app.add_flag("--list-schedules", list_schedules, "List the schedules schedule.name accepts and exit");
-  app.add_flag("--list-params", list_params, "List the model's parameter names (for solver.groups patterns) and exit");
-  app.add_option("--resume", resume,
-                 "Continue a run from a checkpoint or run directory (its last.pt); the run's own config is used, "
-                 "with --set applied on top");
-
+  TrainOptions o;
+  add_train_options(app, o);
   return ssd::cli::run_tool("ssd-train", app, argc, argv, [&] {
-    ssd::config::Config config;
-    if (!resume.empty()) {
-      if (!common.config_path.empty())
-        throw ssd::ConfigError("--resume uses the config stored in the checkpoint; drop --config (use --set to change keys)");
-      const auto state = ssd::engine::read_checkpoint_state(ssd::engine::resolve_checkpoint_path(resume));
-      config = ssd::config::load_config_text(state.config_yaml, ssd::engine::resolve_checkpoint_path(resume) + " (stored config)",
-                                             ssd::cli::all_overrides(common));
-    } else {
-      config = ssd::cli::load_config(common);
-    }
-    if (ssd::cli::handle_info_flags(common, config)) return 0;
-    if (list_schedules) {
-      std::cout << "schedules (schedule.name; formulas in docs/schedules.md):\n" << ssd::lr::schedule_registry().listing();
-      return 0;
-    }
-    if (!plot_lr.empty()) return preview_schedule(config, plot_lr, iters_per_epoch);
+    if (ssd::cli::handle_reference_flags(o.common)) return 0;
+    const Config config = load_train_config(o);
+    if (ssd::cli::handle_print_config(o.common, config)) return 0;
+    if (!o.plot_lr.empty()) return preview_schedule(config, o.plot_lr, o.iters_per_epoch);
+    if (o.list_params) return list_params(config);
     c10::Device device(c10::kCPU);
-    const std::string runtime = ssd::engine::apply_runtime(config.runtime, &device);
-    if (list_params) {
-      auto model = ssd::model::build_ssd(config.model, static_cast<int64_t>(config.data.classes.size()) + 1);
-      const auto groups = ssd::optim::make_param_groups(model->named_parameters().pairs(), config.solver, false);
-      for (const auto& g : groups)
-        for (size_t i = 0; i < g.names.size(); ++i)
-          std::cout << g.names[i] << "  " << g.params[i].sizes() << "  group " << g.name << "\n";
-      std::cout << ssd::optim::describe_groups(groups) << "\n";
-      return 0;
-    }
-    if (find_lr) {
-      spdlog::info("{}", runtime);
-      const auto report = ssd::engine::find_lr(config, device, find_lr_repeats);
-      std::cout << "LR range test suggestions:\n";
-      for (const auto& line : report.lines) std::cout << line << "\n";
-      std::cout << "recommended: " << report.recommended.rule << " = " << report.recommended.lr << " (" << report.reason << ")\n";
-      std::vector<std::string> notes;
-      const auto tuned = ssd::engine::apply_suggestion(config, report.recommended.lr, &notes);
-      for (const auto& n : notes) std::cout << "  " << n << "\n";
-      std::cout << "wrote " << report.csv_path << " and " << report.png_path << "\n";
-      if (!write_config.empty()) {
-        std::ofstream out(write_config);
-        if (!out) throw ssd::ConfigError(write_config + ": cannot write (--write-config)");
-        out << "# ssd-train --find-lr: solver.lr set to the range test's recommendation (" << report.recommended.rule << ")\n"
-            << ssd::config::to_yaml(tuned);
-        std::cout << "wrote " << write_config << "; train with: ssd-train --config " << write_config << "\n";
-      }
-      return 0;
-    }
-    if (dry_run) {
-      auto model = ssd::model::build_ssd(config.model, static_cast<int64_t>(config.data.classes.size()) + 1);
-      ssd::engine::place_model(*model, config, device);
-      const ssd::engine::MixedPrecision precision(config.train, device);  // a float16-on-CPU config fails here, not later
-      std::cout << runtime << ", precision: " << precision.describe() << "\n" << model->summary();
-      return 0;
-    }
+    const std::string runtime = ssd::runtime::apply_runtime(config.runtime, &device);
+    if (o.dry_run) return dry_run(config, device, runtime);
     spdlog::info("{}", runtime);
-    ssd::engine::install_stop_signal_handlers();
-    ssd::engine::Trainer trainer(config, device, resume);
-    const auto result = trainer.run();
-    return result.interrupted ? static_cast<int>(ssd::kExitInterrupted) : 0;
+    if (o.range_test) return run_range_test(config, device, o);
+    return train(config, device, o.resume);
   });
 }

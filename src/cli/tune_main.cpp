@@ -4,8 +4,8 @@
 #include <iostream>
 
 #include "cli/common.h"
-#include "ssd/engine/runtime.h"
-#include "ssd/engine/trainer.h"
+#include "ssd/runtime/runtime.h"
+#include "ssd/engine/loop.h"
 #include "ssd/tune/tuner.h"
 #include "ssd/util/error.h"
 
@@ -33,17 +33,20 @@ int main(int argc, char** argv) {
       "    solver.optimizer: grid([sgd, adamw])     # grid: trial i takes entry i mod n",
       "ssd-tune"};
   ssd::cli::CommonOptions common;
-  ssd::cli::add_common_options(app, common);
+  ssd::cli::add_config_options(app, common, /*with_config_file=*/true);
+  ssd::cli::add_reference_options(app, common);
   std::string space_path, out = "runs/tune";
-  app.add_option("--space", space_path, "Search space YAML (see above)")->required();
+  app.add_option("--space", space_path, "Search space YAML (see above)");
   app.add_option("--out", out, "Tuning directory: tuner.json (state), trial_NNN/ run directories, leaderboard, best.yaml")
       ->capture_default_str();
   return ssd::cli::run_tool("ssd-tune", app, argc, argv, [&] {
+    if (ssd::cli::handle_reference_flags(common)) return 0;
     auto config = ssd::cli::load_config(common);
-    if (ssd::cli::handle_info_flags(common, config)) return 0;
+    if (ssd::cli::handle_print_config(common, config)) return 0;
+    if (space_path.empty()) throw ssd::ConfigError("give --space SPACE.yaml, the search space");
     const auto space = ssd::tune::load_search_space(space_path);
     c10::Device device(c10::kCPU);
-    spdlog::info("{}", ssd::engine::apply_runtime(config.runtime, &device));
+    spdlog::info("{}", ssd::runtime::apply_runtime(config.runtime, &device));
     ssd::engine::install_stop_signal_handlers();
     const auto result = ssd::tune::tune(config, space, out, device);
     if (result.interrupted) {

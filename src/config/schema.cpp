@@ -1,5 +1,7 @@
-// The one table of config keys. To add a key: add the field (with its default and doc) to config.h,
-// then one row below; docs/config.md is regenerated with `ssd-train --config-reference > docs/config.md`.
+// The one table of config keys: each key's path, field, rule, consumer and meaning, in one row. To add a key: add the
+// field (with its default) to config.h, then its row below; a plug-in's own parameters are rows in the plug-in's file
+// (config/plugin_params.h), gathered here from the schedule and optimizer registries. docs/config.md is regenerated
+// with `ssd-train --config-reference > docs/config.md`.
 #include "ssd/config/schema.h"
 
 #include <cmath>
@@ -7,7 +9,12 @@
 #include <regex>
 #include <set>
 #include <sstream>
+#include <type_traits>
+#include <variant>
 
+#include "ssd/data/formats/registry.h"
+#include "ssd/lr/schedule.h"
+#include "ssd/optim/registry.h"
 #include "ssd/util/error.h"
 
 namespace ssd::config {
@@ -158,58 +165,7 @@ void emit(YAML::Emitter& out, const std::vector<T>& v) {
   out << YAML::EndSeq;
 }
 
-// ---- Validators: return "" when the value is allowed, else nothing; `allowed` describes the rule. ----
-
-template <typename T>
-struct Rule {
-  std::string allowed;                   ///< shown in errors and docs
-  std::function<bool(const T&)> ok;      ///< true when the value is allowed
-};
-
-template <typename T>
-Rule<T> any() { return {"", [](const T&) { return true; }}; }
-
-Rule<std::string> one_of(std::vector<std::string> names) {
-  std::string allowed = "one of";
-  for (size_t i = 0; i < names.size(); ++i) allowed += (i ? ", " : " ") + names[i];
-  return {allowed, [names](const std::string& v) { return std::find(names.begin(), names.end(), v) != names.end(); }};
-}
-
-template <typename T>
-Rule<T> at_least(T lo) {
-  std::ostringstream os;
-  os << ">= " << lo;
-  return {os.str(), [lo](const T& v) { return v >= lo; }};
-}
-
-template <typename T>
-Rule<T> in_range(T lo, T hi) {
-  std::ostringstream os;
-  os << "in [" << lo << ", " << hi << "]";
-  return {os.str(), [lo, hi](const T& v) { return v >= lo && v <= hi; }};
-}
-
-Rule<double> positive() { return {"> 0", [](const double& v) { return v > 0; }}; }
-
-Rule<std::vector<double>> all_positive(size_t exact_size = 0) {
-  std::string allowed = exact_size ? std::to_string(exact_size) + " numbers, each > 0" : "numbers > 0";
-  return {allowed, [exact_size](const std::vector<double>& v) {
-            if (exact_size && v.size() != exact_size) return false;
-            return std::all_of(v.begin(), v.end(), [](double x) { return x > 0; });
-          }};
-}
-
-Rule<std::vector<double>> unit_interval_list(size_t exact_size = 0) {
-  std::string allowed = exact_size ? std::to_string(exact_size) + " numbers in [0, 1]" : "numbers in [0, 1]";
-  return {allowed, [exact_size](const std::vector<double>& v) {
-            if (exact_size && v.size() != exact_size) return false;
-            return std::all_of(v.begin(), v.end(), [](double x) { return x >= 0 && x <= 1; });
-          }};
-}
-
-Rule<std::vector<double>> numbers(size_t exact_size) {
-  return {std::to_string(exact_size) + " numbers", [exact_size](const std::vector<double>& v) { return v.size() == exact_size; }};
-}
+// ---- Validators of this table (the generic ones are config/rules.h). ----
 
 Rule<std::vector<std::vector<double>>> ratios_at_least_one() {
   return {"each ratio >= 1 (r adds r:1 and 1:r)", [](const std::vector<std::vector<double>>& v) {
@@ -220,25 +176,8 @@ Rule<std::vector<std::vector<double>>> ratios_at_least_one() {
           }};
 }
 
-Rule<std::vector<std::string>> nonempty_unique_names() {
-  return {"a non-empty list of distinct, non-empty names", [](const std::vector<std::string>& v) {
-            if (v.empty()) return false;
-            std::set<std::string> seen;
-            for (const auto& s : v)
-              if (s.empty() || !seen.insert(s).second) return false;
-            return true;
-          }};
-}
 
-Rule<std::vector<std::string>> nonempty_names() {
-  return {"a non-empty list of non-empty names", [](const std::vector<std::string>& v) {
-            return !v.empty() && std::none_of(v.begin(), v.end(), [](const std::string& s) { return s.empty(); });
-          }};
-}
 
-Rule<std::vector<double>> at_most_one() {
-  return {"at most one number", [](const std::vector<double>& v) { return v.size() <= 1; }};
-}
 
 Rule<std::vector<ParamGroupRule>> valid_group_rules() {
   return {"rules with a valid regex in match, lr_mult >= 0, weight_decay_mult >= 0", [](const std::vector<ParamGroupRule>& v) {
@@ -283,35 +222,66 @@ Key key(std::string path, Access access, Rule<T> rule, std::string consumer, std
   return k;
 }
 
+// A plug-in's own key (config/plugin_params.h) as a row of the table: read, checked and printed as the others are.
+Key plugin_row(const PluginKey& plugin, PluginParams& (*params_of)(Config&)) {
+  Key k;
+  k.path = plugin.path;
+  k.allowed = plugin.allowed;
+  k.doc = plugin.doc;
+  k.consumer = plugin.consumer;
+  k.type = std::visit([](const auto* field) { return std::string(TypeName<std::remove_cv_t<std::remove_pointer_t<decltype(field)>>>::value); },
+                      plugin.value(PluginParams{}));
+  k.read = [plugin, params_of](Config& c, const YAML::Node& node, const Location& where) {
+    std::visit(
+        [&](auto* field) {
+          using T = std::remove_pointer_t<decltype(field)>;
+          T value = convert<T>(node, where, plugin.path);
+          if (!plugin.ok(static_cast<const T*>(&value))) {
+            YAML::Emitter shown;
+            emit(shown, value);
+            fail(where, plugin.path, std::string("value ") + shown.c_str() + " is not allowed: expected " + plugin.allowed);
+          }
+          *field = std::move(value);
+        },
+        plugin.field(params_of(c)));
+  };
+  k.write = [plugin, params_of](const Config& c, YAML::Emitter& out) {
+    const PluginParams& params = params_of(const_cast<Config&>(c));  // read only: the const overloads insert nothing
+    std::visit([&](const auto* value) { emit(out, *value); }, plugin.value(params));
+  };
+  return k;
+}
+
 }  // namespace
 
-Schema::Schema() {
+namespace {
+
+// data.*, augment.*, model.*, loss.*: what is learned from what.
+std::vector<Key> input_keys() {
   // clang-format off
-  keys_ = {
+  std::vector<Key> keys = {
     key<std::vector<std::string>>("data.classes", [](Config& c) -> auto& { return c.data.classes; }, nonempty_unique_names(),
-        "model::build_ssd (num_classes = size + 1)", "Object class names without background; the model predicts size + 1 classes."),
-
-    key<std::string>("data.train.format", [](Config& c) -> auto& { return c.data.train.format; }, one_of({"voc", "folder", "coco", "yolo"}),
-        "data::DetectionDataset", "Layout of the training data: voc (VOCdevkit), folder (images/ + annotations/), coco (annotations/instances_<split>.json + <split>/) or yolo (data.yaml + images/ + labels/)."),
+        "builder::model (num_classes = size + 1), builder::dataset_options", "Object class names without background; the model predicts size + 1 classes."),
+    key<std::string>("data.train.format", [](Config& c) -> auto& { return c.data.train.format; }, one_of(data::format_registry().names()),
+        "data::format_registry", "Layout of the training data (ssd-train --list-formats): voc (VOCdevkit), folder (images/ + annotations/), coco (annotations/instances_<split>.json + <split>/) or yolo (data.yaml + images/ + labels/)."),
     key<std::vector<std::string>>("data.train.roots", [](Config& c) -> auto& { return c.data.train.roots; }, any<std::vector<std::string>>(),
-        "data::open_dataset", "Training data roots; several are concatenated (VOC2007 + VOC2012)."),
+        "builder::dataset_options (data::DetectionDataset)", "Training data roots; several are concatenated (VOC2007 + VOC2012)."),
     key<std::vector<std::string>>("data.train.splits", [](Config& c) -> auto& { return c.data.train.splits; }, nonempty_unique_names(),
-        "data::open_dataset", "Split per root (one name applies to all): ImageSets/Main/<split>.txt, folder splits, COCO instances_<split>.json, or data.yaml's <split> key."),
-    key<std::string>("data.val.format", [](Config& c) -> auto& { return c.data.val.format; }, one_of({"voc", "folder", "coco", "yolo"}),
-        "data::DetectionDataset", "Layout of the validation data."),
+        "builder::dataset_options (data::DetectionDataset)", "Split per root (one name applies to all): ImageSets/Main/<split>.txt, folder splits, COCO instances_<split>.json, or data.yaml's <split> key."),
+    key<std::string>("data.val.format", [](Config& c) -> auto& { return c.data.val.format; }, one_of(data::format_registry().names()),
+        "data::format_registry", "Layout of the validation data."),
     key<std::vector<std::string>>("data.val.roots", [](Config& c) -> auto& { return c.data.val.roots; }, any<std::vector<std::string>>(),
-        "data::open_dataset", "Validation data roots; empty = no validation during training."),
+        "builder::dataset_options (data::DetectionDataset)", "Validation data roots; empty = no validation during training."),
     key<std::vector<std::string>>("data.val.splits", [](Config& c) -> auto& { return c.data.val.splits; }, nonempty_unique_names(),
-        "data::open_dataset", "Split per validation root."),
+        "builder::dataset_options (data::DetectionDataset)", "Split per validation root."),
     key<bool>("data.train_difficult", [](Config& c) -> auto& { return c.data.train_difficult; }, any<bool>(),
-        "data::open_dataset", "Train on VOC difficult objects too (evaluation keeps them, marked, as the devkit does)."),
+        "builder::dataset_options (data::DetectionDataset)", "Train on VOC difficult objects too (evaluation keeps them, marked, as the devkit does)."),
     key<bool>("data.strict", [](Config& c) -> auto& { return c.data.strict; }, any<bool>(),
-        "data::open_dataset, data::DataLoader", "Stop at the first bad sample instead of skipping and counting it."),
+        "builder::dataset_options, data::DataLoader", "Stop at the first bad sample instead of skipping and counting it."),
     key<int64_t>("data.workers", [](Config& c) -> auto& { return c.data.workers; }, in_range<int64_t>(0, 256),
-        "data::DataLoader", "Loader threads that read, decode and augment; 0 = every core."),
+        "builder::train_loader, builder::eval_options", "Loader threads that read, decode and augment; 0 = every core."),
     key<double>("data.val_fraction", [](Config& c) -> auto& { return c.data.val_fraction; }, in_range(0.0, 0.9),
-        "data::open_dataset", "Folder layout without split files: share of images in the seeded val split."),
-
+        "builder::dataset_options (data::DetectionDataset)", "Folder layout without split files: share of images in the seeded val split."),
     key<double>("augment.photometric_prob", [](Config& c) -> auto& { return c.augment.photometric_prob; }, in_range(0.0, 1.0),
         "data::TrainAugmentation", "Probability of each photometric distortion (brightness, contrast, saturation, hue, channel swap)."),
     key<double>("augment.expand_prob", [](Config& c) -> auto& { return c.augment.expand_prob; }, in_range(0.0, 1.0),
@@ -324,7 +294,6 @@ Schema::Schema() {
         "data::TrainAugmentation", "Minimum IoU of the crop with some object, drawn uniformly; 0 = any crop."),
     key<double>("augment.flip_prob", [](Config& c) -> auto& { return c.augment.flip_prob; }, in_range(0.0, 1.0),
         "data::TrainAugmentation", "Probability of a horizontal flip."),
-
     key<std::string>("model.backbone", [](Config& c) -> auto& { return c.model.backbone; }, any<std::string>(),
         "model::build_ssd", "Backbone from the registry (ssd-train --list-backbones): vgg16, mobilenet_v2, mobilenet_v3_large, mobilenet_v3_large_full_tail."),
     key<std::string>("model.head", [](Config& c) -> auto& { return c.model.head; }, any<std::string>(),
@@ -338,15 +307,13 @@ Schema::Schema() {
     key<std::string>("model.init_from", [](Config& c) -> auto& { return c.model.init_from; }, any<std::string>(),
         "interop::load_initial_weights", "Whole-detector weights to start from: a torchvision ssd300_vgg16 state dict (ssd300_vgg16_coco-b556d3b4.pth) or an ssd-export file; loaded at the start of a new run instead of pretrained_backbone; heads of another class count are re-initialised; empty = none."),
     key<std::vector<double>>("model.variances", [](Config& c) -> auto& { return c.model.variances; }, all_positive(2),
-        "model::BoxCoder", "Box-coding variances (centre, size)."),
+        "model::build_ssd (Ssd::box_coder)", "Box-coding variances (centre, size)."),
     key<double>("model.iou_threshold", [](Config& c) -> auto& { return c.model.iou_threshold; }, in_range(0.0, 1.0),
-        "model::assign_targets", "A default box is a positive when its IoU with a ground-truth box is at least this."),
-
+        "model::build_ssd (Ssd::assign_targets)", "A default box is a positive when its IoU with a ground-truth box is at least this."),
     key<std::vector<double>>("model.pixel_mean", [](Config& c) -> auto& { return c.model.pixel_mean; }, numbers(3),
-        "data::ImageNormalizer", "RGB mean subtracted from 0..255 pixels."),
+        "model::build_ssd (Ssd::pixel_mean)", "RGB mean subtracted from 0..255 pixels."),
     key<std::vector<double>>("model.pixel_std", [](Config& c) -> auto& { return c.model.pixel_std; }, all_positive(3),
-        "data::ImageNormalizer", "RGB divisor applied after the mean."),
-
+        "model::build_ssd (Ssd::pixel_std)", "RGB divisor applied after the mean."),
     key<std::string>("model.priors.preset", [](Config& c) -> auto& { return c.model.priors.preset; },
         one_of({"auto", "ssd300", "ssd512", "torchvision", "scales"}),
         "model::resolve_priors", "Default-box table: auto (the backbone's own), the paper's ssd300 / ssd512, torchvision (its ssd300_vgg16's, scales 0.07..1.05), or scales (s_min..s_max)."),
@@ -367,7 +334,6 @@ Schema::Schema() {
         "model::make_priors", "Box centre within its cell, in units of the step."),
     key<bool>("model.priors.clip", [](Config& c) -> auto& { return c.model.priors.clip; }, any<bool>(),
         "model::make_priors", "Clip default-box widths and heights to the image (centres stay on the grid)."),
-
     key<std::string>("loss.name", [](Config& c) -> auto& { return c.loss.name; }, any<std::string>(),
         "loss::make_loss", "Loss from the registry (--list-losses): multibox or focal."),
     key<double>("loss.neg_pos_ratio", [](Config& c) -> auto& { return c.loss.neg_pos_ratio; }, positive(),
@@ -378,42 +344,46 @@ Schema::Schema() {
         "loss::FocalLoss", "Focal loss: weight of foreground classes (background gets 1 - alpha)."),
     key<double>("loss.focal_gamma", [](Config& c) -> auto& { return c.loss.focal_gamma; }, at_least(0.0),
         "loss::FocalLoss", "Focal loss: focusing exponent."),
+  };
+  // clang-format on
+  return keys;
+}
 
+// solver.*: the optimizer's shared keys, then each optimizer's own (optim/optimizers/<name>.cpp), then the groups.
+std::vector<Key> solver_keys() {
+  // clang-format off
+  std::vector<Key> keys = {
     key<std::string>("solver.optimizer", [](Config& c) -> auto& { return c.solver.optimizer; },
-        one_of({"sgd", "adam", "adamw", "rmsprop", "adagrad", "adadelta", "adamax", "asgd", "rprop", "lion"}), "optim::make_optimizer", "Optimizer."),
+        one_of(optim::optimizer_registry().names()), "optim::optimizer_registry",
+        "Optimizer from the registry (ssd-train --list-optimizers)."),
     key<double>("solver.lr", [](Config& c) -> auto& { return c.solver.lr; }, positive(),
-        "optim::make_optimizer, lr::make_schedule", "LR0, the base learning rate (assumes the loss normalised by the positives)."),
+        "optim::make_optimizer, builder::lr_controller", "LR0, the base learning rate (assumes the loss normalised by the positives)."),
     key<double>("solver.momentum", [](Config& c) -> auto& { return c.solver.momentum; }, in_range(0.0, 1.0),
-        "optim::make_optimizer", "SGD / RMSprop momentum."),
+        "optim/optimizers: sgd, rmsprop", "SGD / RMSprop momentum."),
     key<bool>("solver.nesterov", [](Config& c) -> auto& { return c.solver.nesterov; }, any<bool>(),
-        "optim::make_optimizer", "SGD Nesterov momentum."),
+        "optim/optimizers: sgd", "SGD Nesterov momentum."),
     key<double>("solver.weight_decay", [](Config& c) -> auto& { return c.solver.weight_decay; }, at_least(0.0),
         "optim::make_optimizer", "Weight decay (L2; decoupled for AdamW)."),
     key<std::vector<double>>("solver.betas", [](Config& c) -> auto& { return c.solver.betas; }, unit_interval_list(2),
-        "optim::make_optimizer", "Adam / AdamW betas."),
+        "optim/optimizers: adam, adamw, adamax", "Adam / AdamW betas."),
     key<double>("solver.eps", [](Config& c) -> auto& { return c.solver.eps; }, positive(),
-        "optim::make_optimizer", "Adam / AdamW / RMSprop / Adagrad epsilon."),
+        "optim/optimizers: adam, adamw, rmsprop, adagrad, adamax", "Adam / AdamW / RMSprop / Adagrad epsilon."),
     key<double>("solver.clip_grad_norm", [](Config& c) -> auto& { return c.solver.clip_grad_norm; }, at_least(0.0),
-        "engine::Trainer", "Clip the global gradient L2 norm to this; 0 = off."),
-    key<double>("solver.adadelta_rho", [](Config& c) -> auto& { return c.solver.adadelta_rho; }, in_range(0.0, 1.0),
-        "optim::make_optimizer", "Adadelta: decay of the running averages of squared gradients and updates."),
-    key<double>("solver.adadelta_eps", [](Config& c) -> auto& { return c.solver.adadelta_eps; }, positive(),
-        "optim::make_optimizer", "Adadelta: epsilon (PyTorch's 1e-6)."),
-    key<double>("solver.asgd_lambd", [](Config& c) -> auto& { return c.solver.asgd_lambd; }, at_least(0.0),
-        "optim::make_optimizer", "ASGD: decay term."),
-    key<double>("solver.asgd_alpha", [](Config& c) -> auto& { return c.solver.asgd_alpha; }, at_least(0.0),
-        "optim::make_optimizer", "ASGD: power of the eta update."),
-    key<double>("solver.asgd_t0", [](Config& c) -> auto& { return c.solver.asgd_t0; }, at_least(0.0),
-        "optim::make_optimizer", "ASGD: step from which the average is taken."),
-    key<std::vector<double>>("solver.rprop_etas", [](Config& c) -> auto& { return c.solver.rprop_etas; }, all_positive(2),
-        "optim::make_optimizer", "Rprop: step-size factor after a sign change (< 1) and after the same sign (> 1)."),
-    key<std::vector<double>>("solver.rprop_step_sizes", [](Config& c) -> auto& { return c.solver.rprop_step_sizes; }, all_positive(2),
-        "optim::make_optimizer", "Rprop: smallest and largest step size."),
-    key<std::vector<double>>("solver.lion_betas", [](Config& c) -> auto& { return c.solver.lion_betas; }, unit_interval_list(2),
-        "optim::make_optimizer", "Lion: beta1 (the update's interpolation) and beta2 (the momentum); use an LR 3-10x below AdamW's."),
+        "engine::train_step", "Clip the global gradient L2 norm to this; 0 = off."),
+  };
+  // clang-format on
+  for (const auto& entry : optim::optimizer_registry().entries())
+    for (const auto& k : entry.keys) keys.push_back(plugin_row(k, [](Config& c) -> PluginParams& { return c.solver.params; }));
+  keys.push_back(
     key<std::vector<ParamGroupRule>>("solver.groups", [](Config& c) -> auto& { return c.solver.groups; }, valid_group_rules(),
-        "optim::make_param_groups", "Parameter groups by name regex, first match wins: [{match: 'bias$', lr_mult: 2, weight_decay_mult: 0}]."),
+        "optim::make_param_groups", "Parameter groups by name regex, first match wins: [{match: 'bias$', lr_mult: 2, weight_decay_mult: 0}]."));
+  return keys;
+}
 
+// schedule.*: the shape of the LR, then each schedule's own keys (lr/schedules/<name>.cpp).
+std::vector<Key> schedule_keys() {
+  // clang-format off
+  std::vector<Key> keys = {
     key<std::string>("schedule.name", [](Config& c) -> auto& { return c.schedule.name; }, any<std::string>(),
         "lr::make_schedule", "Schedule from the registry (--list-schedules); docs/schedules.md has every formula."),
     key<std::string>("schedule.unit", [](Config& c) -> auto& { return c.schedule.unit; }, one_of({"iterations", "epochs"}),
@@ -436,125 +406,40 @@ Schema::Schema() {
         "lr::make_schedule, lr::LrController", "> 0: momentum / beta1 warms linearly from this to its value over the warm-up (Ultralytics 0.8); 0 = off."),
     key<double>("schedule.warmup.bias_lr", [](Config& c) -> auto& { return c.schedule.warmup.bias_lr; }, at_least(0.0),
         "lr::make_schedule, lr::LrController", "> 0: bias LRs fall linearly from this to their scheduled value over the warm-up (Ultralytics 0.1); 0 = off."),
-    key<double>("schedule.step.step_size", [](Config& c) -> auto& { return c.schedule.step.step_size; }, positive(),
-        "lr::make_schedule", "step: decay every step_size (schedule.unit)."),
-    key<double>("schedule.step.gamma", [](Config& c) -> auto& { return c.schedule.step.gamma; }, positive(),
-        "lr::make_schedule", "step: factor per step."),
-    key<std::vector<double>>("schedule.multistep.milestones", [](Config& c) -> auto& { return c.schedule.multistep.milestones; }, all_positive(),
-        "lr::make_schedule", "multistep: milestones (schedule.unit); empty = fractions of the run."),
-    key<std::vector<double>>("schedule.multistep.fractions", [](Config& c) -> auto& { return c.schedule.multistep.fractions; }, unit_interval_list(),
-        "lr::make_schedule", "multistep: milestones as fractions of the run (2/3 and 5/6: the paper's 80k and 100k of 120k)."),
-    key<double>("schedule.multistep.gamma", [](Config& c) -> auto& { return c.schedule.multistep.gamma; }, positive(),
-        "lr::make_schedule", "multistep: factor at each milestone."),
-    key<double>("schedule.exponential.gamma", [](Config& c) -> auto& { return c.schedule.exponential.gamma; }, positive(),
-        "lr::make_schedule", "exponential: lr = base x gamma ** t."),
-    key<double>("schedule.linear.start_factor", [](Config& c) -> auto& { return c.schedule.linear.start_factor; }, at_least(0.0),
-        "lr::make_schedule", "linear: factor at t = 0."),
-    key<double>("schedule.linear.end_factor", [](Config& c) -> auto& { return c.schedule.linear.end_factor; }, at_least(0.0),
-        "lr::make_schedule", "linear: factor from t = T on."),
-    key<double>("schedule.polynomial.power", [](Config& c) -> auto& { return c.schedule.polynomial.power; }, positive(),
-        "lr::make_schedule", "polynomial: exponent of (1 - t / T)."),
-    key<double>("schedule.polynomial.end_lr", [](Config& c) -> auto& { return c.schedule.polynomial.end_lr; }, at_least(0.0),
-        "lr::make_schedule", "polynomial: LR reached at T."),
-    key<double>("schedule.cosine.eta_min", [](Config& c) -> auto& { return c.schedule.cosine.eta_min; }, at_least(0.0),
-        "lr::make_schedule", "cosine: LR reached at T."),
-    key<bool>("schedule.cosine.periodic", [](Config& c) -> auto& { return c.schedule.cosine.periodic; }, any<bool>(),
-        "lr::make_schedule", "cosine: true = PyTorch past T (the LR climbs back); false = held at eta_min."),
-    key<double>("schedule.cosine_restarts.T_0", [](Config& c) -> auto& { return c.schedule.cosine_restarts.T_0; }, positive(),
-        "lr::make_schedule", "cosine_restarts: first cycle length (schedule.unit)."),
-    key<int64_t>("schedule.cosine_restarts.T_mult", [](Config& c) -> auto& { return c.schedule.cosine_restarts.T_mult; }, at_least<int64_t>(1),
-        "lr::make_schedule", "cosine_restarts: each cycle T_mult times the one before."),
-    key<double>("schedule.cosine_restarts.eta_min", [](Config& c) -> auto& { return c.schedule.cosine_restarts.eta_min; }, at_least(0.0),
-        "lr::make_schedule", "cosine_restarts: LR at the end of each cycle."),
-    key<double>("schedule.cosine_restarts.decay", [](Config& c) -> auto& { return c.schedule.cosine_restarts.decay; }, positive(),
-        "lr::make_schedule", "cosine_restarts: the peak of cycle i is base x decay ** i (1 = PyTorch)."),
-    key<double>("schedule.cyclic.base_lr", [](Config& c) -> auto& { return c.schedule.cyclic.base_lr; }, positive(),
-        "lr::make_schedule", "cyclic: lower LR (replaces LR0; the log says so)."),
-    key<double>("schedule.cyclic.max_lr", [](Config& c) -> auto& { return c.schedule.cyclic.max_lr; }, positive(),
-        "lr::make_schedule", "cyclic: upper LR."),
-    key<double>("schedule.cyclic.step_size_up", [](Config& c) -> auto& { return c.schedule.cyclic.step_size_up; }, positive(),
-        "lr::make_schedule", "cyclic: rising half-cycle (schedule.unit)."),
-    key<double>("schedule.cyclic.step_size_down", [](Config& c) -> auto& { return c.schedule.cyclic.step_size_down; }, at_least(0.0),
-        "lr::make_schedule", "cyclic: falling half-cycle; 0 = step_size_up."),
-    key<std::string>("schedule.cyclic.mode", [](Config& c) -> auto& { return c.schedule.cyclic.mode; }, one_of({"triangular", "triangular2", "exp_range"}),
-        "lr::make_schedule", "cyclic: amplitude constant, halved per cycle, or x gamma ** t."),
-    key<double>("schedule.cyclic.gamma", [](Config& c) -> auto& { return c.schedule.cyclic.gamma; }, positive(),
-        "lr::make_schedule", "cyclic exp_range: amplitude decay per iteration."),
-    key<bool>("schedule.cyclic.cycle_momentum", [](Config& c) -> auto& { return c.schedule.cyclic.cycle_momentum; }, any<bool>(),
-        "lr::make_schedule", "cyclic: cycle momentum / beta1 inversely between max_momentum and base_momentum."),
-    key<double>("schedule.cyclic.base_momentum", [](Config& c) -> auto& { return c.schedule.cyclic.base_momentum; }, in_range(0.0, 1.0),
-        "lr::make_schedule", "cyclic: momentum at the LR peak."),
-    key<double>("schedule.cyclic.max_momentum", [](Config& c) -> auto& { return c.schedule.cyclic.max_momentum; }, in_range(0.0, 1.0),
-        "lr::make_schedule", "cyclic: momentum at the LR trough."),
-    key<double>("schedule.one_cycle.max_lr", [](Config& c) -> auto& { return c.schedule.one_cycle.max_lr; }, at_least(0.0),
-        "lr::make_schedule", "one_cycle: peak LR; 0 = LR0."),
-    key<double>("schedule.one_cycle.pct_start", [](Config& c) -> auto& { return c.schedule.one_cycle.pct_start; }, in_range(0.0, 1.0),
-        "lr::make_schedule", "one_cycle: fraction of T spent rising."),
-    key<std::string>("schedule.one_cycle.anneal", [](Config& c) -> auto& { return c.schedule.one_cycle.anneal; }, one_of({"cos", "linear"}),
-        "lr::make_schedule", "one_cycle: shape of each phase."),
-    key<double>("schedule.one_cycle.div_factor", [](Config& c) -> auto& { return c.schedule.one_cycle.div_factor; }, positive(),
-        "lr::make_schedule", "one_cycle: initial LR = max_lr / div_factor."),
-    key<double>("schedule.one_cycle.final_div_factor", [](Config& c) -> auto& { return c.schedule.one_cycle.final_div_factor; }, positive(),
-        "lr::make_schedule", "one_cycle: final LR = initial / final_div_factor."),
-    key<bool>("schedule.one_cycle.three_phase", [](Config& c) -> auto& { return c.schedule.one_cycle.three_phase; }, any<bool>(),
-        "lr::make_schedule", "one_cycle: rise, fall back to the initial LR, then anneal to the final LR."),
-    key<bool>("schedule.one_cycle.cycle_momentum", [](Config& c) -> auto& { return c.schedule.one_cycle.cycle_momentum; }, any<bool>(),
-        "lr::make_schedule", "one_cycle: momentum / beta1 moves opposite to the LR."),
-    key<double>("schedule.one_cycle.base_momentum", [](Config& c) -> auto& { return c.schedule.one_cycle.base_momentum; }, in_range(0.0, 1.0),
-        "lr::make_schedule", "one_cycle: momentum at the LR peak."),
-    key<double>("schedule.one_cycle.max_momentum", [](Config& c) -> auto& { return c.schedule.one_cycle.max_momentum; }, in_range(0.0, 1.0),
-        "lr::make_schedule", "one_cycle: momentum at the start and end."),
-    key<std::vector<std::string>>("schedule.sequential.schedules", [](Config& c) -> auto& { return c.schedule.sequential.schedules; }, nonempty_names(),
-        "lr::make_schedule", "sequential: schedule names in order, each with its schedule.<name>.* parameters."),
-    key<std::vector<double>>("schedule.sequential.lengths", [](Config& c) -> auto& { return c.schedule.sequential.lengths; }, all_positive(),
-        "lr::make_schedule", "sequential: lengths of all segments but the last (schedule.unit); each segment's T is its length."),
-    key<bool>("schedule.sequential.continue", [](Config& c) -> auto& { return c.schedule.sequential.continue_from_previous; }, any<bool>(),
-        "lr::make_schedule", "sequential: false = each segment starts from the base LR; true = from where the previous one ended."),
-    key<std::string>("schedule.plateau.over", [](Config& c) -> auto& { return c.schedule.plateau.over; }, any<std::string>(),
-        "lr::make_schedule", "plateau: the schedule it multiplies."),
-    key<std::string>("schedule.plateau.monitor", [](Config& c) -> auto& { return c.schedule.plateau.monitor; }, one_of({"val/loss", "val/mAP"}),
-        "lr::make_schedule, lr::PlateauSchedule", "plateau: validation metric that drives it."),
-    key<std::string>("schedule.plateau.mode", [](Config& c) -> auto& { return c.schedule.plateau.mode; }, one_of({"auto", "min", "max"}),
-        "lr::make_schedule, lr::PlateauSchedule", "plateau: auto = min for val/loss, max for val/mAP."),
-    key<double>("schedule.plateau.factor", [](Config& c) -> auto& { return c.schedule.plateau.factor; }, in_range(0.0, 1.0),
-        "lr::make_schedule, lr::PlateauSchedule", "plateau: LR multiplier per reduction."),
-    key<int64_t>("schedule.plateau.patience", [](Config& c) -> auto& { return c.schedule.plateau.patience; }, at_least<int64_t>(0),
-        "lr::make_schedule, lr::PlateauSchedule", "plateau: the LR drops after patience + 1 evaluations without improvement."),
-    key<double>("schedule.plateau.threshold", [](Config& c) -> auto& { return c.schedule.plateau.threshold; }, at_least(0.0),
-        "lr::make_schedule, lr::PlateauSchedule", "plateau: smallest improvement that counts."),
-    key<std::string>("schedule.plateau.threshold_mode", [](Config& c) -> auto& { return c.schedule.plateau.threshold_mode; }, one_of({"rel", "abs"}),
-        "lr::make_schedule, lr::PlateauSchedule", "plateau: threshold relative to the best value, or absolute."),
-    key<int64_t>("schedule.plateau.cooldown", [](Config& c) -> auto& { return c.schedule.plateau.cooldown; }, at_least<int64_t>(0),
-        "lr::make_schedule, lr::PlateauSchedule", "plateau: evaluations after a reduction that count as neither good nor bad."),
-    key<double>("schedule.plateau.min_lr", [](Config& c) -> auto& { return c.schedule.plateau.min_lr; }, at_least(0.0),
-        "lr::make_schedule, lr::PlateauSchedule", "plateau: lower bound of a reduced LR."),
-    key<double>("schedule.plateau.eps", [](Config& c) -> auto& { return c.schedule.plateau.eps; }, at_least(0.0),
-        "lr::make_schedule, lr::PlateauSchedule", "plateau: reductions smaller than this are skipped."),
+  };
+  // clang-format on
+  for (const auto& entry : lr::schedule_registry().entries())
+    for (const auto& k : entry.keys) keys.push_back(plugin_row(k, [](Config& c) -> PluginParams& { return c.schedule.params; }));
+  return keys;
+}
 
+// train.*, early_stop.*, range_test.*, postprocess.*, runtime.*: how the run goes.
+std::vector<Key> run_keys() {
+  // clang-format off
+  std::vector<Key> keys = {
     key<std::string>("train.run_dir", [](Config& c) -> auto& { return c.train.run_dir; }, any<std::string>(),
         "engine::Trainer", "Run directory: checkpoints, train.log, metrics.csv, plots, config.yaml."),
     key<int64_t>("train.epochs", [](Config& c) -> auto& { return c.train.epochs; }, at_least<int64_t>(1),
-        "engine::Trainer", "Passes over the training data."),
+        "engine::Trainer (its RunPlan)", "Passes over the training data."),
     key<int64_t>("train.batch_size", [](Config& c) -> auto& { return c.train.batch_size; }, at_least<int64_t>(1),
-        "data::DataLoader", "Images per iteration."),
+        "builder::train_loader, engine::EvaluationHook", "Images per iteration."),
     key<int64_t>("train.log_period", [](Config& c) -> auto& { return c.train.log_period; }, at_least<int64_t>(1),
-        "engine::Trainer", "Iterations between progress lines and metrics.csv rows."),
+        "engine::ProgressHook, engine::MetricsLogHook", "Iterations between progress lines and metrics.csv rows."),
     key<int64_t>("train.eval_period", [](Config& c) -> auto& { return c.train.eval_period; }, at_least<int64_t>(0),
-        "engine::Trainer", "Epochs between validation mAP evaluations; 0 = only after the last epoch."),
+        "engine::EvaluationHook", "Epochs between validation mAP evaluations; 0 = only after the last epoch."),
     key<int64_t>("train.checkpoint_period", [](Config& c) -> auto& { return c.train.checkpoint_period; }, at_least<int64_t>(0),
-        "engine::Trainer", "Epochs between numbered checkpoints (last.pt is written every epoch); 0 = none."),
+        "engine::PeriodicCheckpointHook", "Epochs between numbered checkpoints (last.pt is written every epoch); 0 = none."),
     key<int64_t>("train.max_iters", [](Config& c) -> auto& { return c.train.max_iters; }, at_least<int64_t>(0),
-        "engine::Trainer", "Stop after this many iterations in total; 0 = all epochs."),
+        "engine::Trainer (its RunPlan)", "Stop after this many iterations in total; 0 = all epochs."),
     key<std::string>("train.lr_scaling", [](Config& c) -> auto& { return c.train.lr_scaling; }, one_of({"none", "linear", "sqrt"}),
         "lr::scaled_base_lr", "Scale LR0 with the global batch B: linear LR0 x B / reference_batch, sqrt LR0 x sqrt(B / reference_batch)."),
     key<int64_t>("train.reference_batch", [](Config& c) -> auto& { return c.train.reference_batch; }, at_least<int64_t>(1),
         "lr::scaled_base_lr", "The batch size LR0 was chosen for."),
     key<bool>("train.amp", [](Config& c) -> auto& { return c.train.amp; }, any<bool>(),
-        "engine::MixedPrecision", "Automatic mixed precision: forward in train.amp_dtype under autocast, loss in float32, "
+        "runtime::MixedPrecision", "Automatic mixed precision: forward in train.amp_dtype under autocast, loss in float32, "
         "float16 gradients scaled against underflow; weights stay float32."),
     key<std::string>("train.amp_dtype", [](Config& c) -> auto& { return c.train.amp_dtype; }, one_of({"auto", "float16", "bfloat16"}),
-        "engine::resolve_amp_dtype", "auto (float16 on CUDA, bfloat16 on CPU), float16 (CUDA only) or bfloat16."),
-
+        "runtime::resolve_amp_dtype", "auto (float16 on CUDA, bfloat16 on CPU), float16 (CUDA only) or bfloat16."),
     key<int64_t>("early_stop.patience", [](Config& c) -> auto& { return c.early_stop.patience; }, at_least<int64_t>(0),
         "engine::EarlyStopping", "Evaluations without improvement before training stops; 0 = off."),
     key<std::string>("early_stop.monitor", [](Config& c) -> auto& { return c.early_stop.monitor; }, one_of({"val/loss", "val/mAP"}),
@@ -566,21 +451,19 @@ Schema::Schema() {
     key<std::vector<double>>("early_stop.baseline", [](Config& c) -> auto& { return c.early_stop.baseline; }, at_most_one(),
         "engine::EarlyStopping", "[] = none; [x] = the metric must beat x within the first patience evaluations."),
     key<bool>("early_stop.restore_best_weights", [](Config& c) -> auto& { return c.early_stop.restore_best_weights; }, any<bool>(),
-        "engine::EarlyStopping", "At an early stop, load best.pt weights into the final model (last.pt keeps the last ones)."),
-
-    key<double>("lr_finder.lr_min", [](Config& c) -> auto& { return c.lr_finder.lr_min; }, positive(),
-        "lr::find_lr", "Range test: first LR."),
-    key<double>("lr_finder.lr_max", [](Config& c) -> auto& { return c.lr_finder.lr_max; }, positive(),
-        "lr::find_lr", "Range test: last LR."),
-    key<int64_t>("lr_finder.iters", [](Config& c) -> auto& { return c.lr_finder.iters; }, at_least<int64_t>(20),
-        "lr::find_lr", "Range test: number of LRs, one training step each."),
-    key<std::string>("lr_finder.sweep", [](Config& c) -> auto& { return c.lr_finder.sweep; }, one_of({"exp", "linear"}),
-        "lr::find_lr", "Range test: geometric or linear spacing of the LRs."),
-    key<double>("lr_finder.beta", [](Config& c) -> auto& { return c.lr_finder.beta; }, in_range(0.0, 0.999),
-        "lr::find_lr", "Range test: smoothing of the loss (moving average with bias correction)."),
-    key<double>("lr_finder.diverge_factor", [](Config& c) -> auto& { return c.lr_finder.diverge_factor; }, positive(),
-        "lr::find_lr", "Range test: stop when the smoothed loss exceeds this times its minimum."),
-
+        "engine::EarlyStopHook", "At an early stop, load the weights of the best validation of early_stop.monitor and write them to final.pt (last.pt keeps the last ones)."),
+    key<double>("range_test.lr_min", [](Config& c) -> auto& { return c.range_test.lr_min; }, positive(),
+        "range_test::Sweep", "Range test: first LR."),
+    key<double>("range_test.lr_max", [](Config& c) -> auto& { return c.range_test.lr_max; }, positive(),
+        "range_test::Sweep", "Range test: last LR."),
+    key<int64_t>("range_test.iters", [](Config& c) -> auto& { return c.range_test.iters; }, at_least<int64_t>(20),
+        "range_test::Sweep", "Range test: number of LRs, one training step each."),
+    key<std::string>("range_test.sweep", [](Config& c) -> auto& { return c.range_test.sweep; }, one_of({"exp", "linear"}),
+        "range_test::Sweep", "Range test: geometric or linear spacing of the LRs."),
+    key<double>("range_test.beta", [](Config& c) -> auto& { return c.range_test.beta; }, in_range(0.0, 0.999),
+        "range_test::Sweep", "Range test: smoothing of the loss (moving average with bias correction)."),
+    key<double>("range_test.diverge_factor", [](Config& c) -> auto& { return c.range_test.diverge_factor; }, positive(),
+        "range_test::Sweep", "Range test: stop when the smoothed loss exceeds this times its minimum."),
     key<double>("postprocess.score_threshold", [](Config& c) -> auto& { return c.postprocess.score_threshold; }, in_range(0.0, 1.0),
         "model::postprocess", "Class scores below this are dropped before NMS."),
     key<double>("postprocess.nms_iou", [](Config& c) -> auto& { return c.postprocess.nms_iou; }, in_range(0.0, 1.0),
@@ -589,25 +472,33 @@ Schema::Schema() {
         "model::postprocess", "Highest-scoring candidates per class kept before NMS."),
     key<int64_t>("postprocess.max_per_image", [](Config& c) -> auto& { return c.postprocess.max_per_image; }, at_least<int64_t>(1),
         "model::postprocess", "Detections kept per image after NMS."),
-
     key<std::string>("runtime.device", [](Config& c) -> auto& { return c.runtime.device; }, device_name(),
-        "engine::resolve_device", "auto (CUDA when available), cpu, cuda or cuda:N."),
+        "runtime::resolve_device", "auto (CUDA when available), cpu, cuda or cuda:N."),
     key<int64_t>("runtime.threads", [](Config& c) -> auto& { return c.runtime.threads; }, in_range<int64_t>(0, 1024),
-        "engine::configure_threads", "Intra-op CPU threads; 0 = all cores."),
+        "runtime::configure_threads", "Intra-op CPU threads; 0 = all cores."),
     key<int64_t>("runtime.seed", [](Config& c) -> auto& { return c.runtime.seed; }, at_least<int64_t>(0),
-        "engine::seed_everything", "Seed of every random number generator."),
+        "runtime::seed_everything", "Seed of every random number generator."),
     key<std::string>("runtime.allocator", [](Config& c) -> auto& { return c.runtime.allocator; }, one_of({"huge_pages", "keep", "glibc"}),
-        "engine::use_cpu_allocator", "CPU memory: huge_pages (tensors of 4 MiB and more on transparent huge pages, "
+        "runtime::use_cpu_allocator", "CPU memory: huge_pages (tensors of 4 MiB and more on transparent huge pages, "
         "reused for the next tensors they can hold, never more mapped than the most ever in use plus 32 MiB), keep (freed memory "
         "kept in glibc's heap: no faults, higher peak memory) or glibc (its defaults); see docs/benchmarks/speed.md."),
     key<std::string>("runtime.memory_format", [](Config& c) -> auto& { return c.runtime.memory_format; },
         one_of({"auto", "channels_last", "contiguous"}),
-        "engine::resolve_memory_format", "Tensor layout of the convolutions: auto (channels_last on CPU; on CUDA channels_last "
+        "runtime::resolve_memory_format", "Tensor layout of the convolutions: auto (channels_last on CPU; on CUDA channels_last "
         "with train.amp, else contiguous), channels_last or contiguous."),
     key<bool>("runtime.cudnn_benchmark", [](Config& c) -> auto& { return c.runtime.cudnn_benchmark; }, any<bool>(),
-        "engine::apply_runtime", "CUDA: time cuDNN's convolution algorithms once per input shape and keep the fastest."),
+        "runtime::apply_runtime", "CUDA: time cuDNN's convolution algorithms once per input shape and keep the fastest."),
   };
   // clang-format on
+  return keys;
+}
+
+}  // namespace
+
+Schema::Schema() {
+  // The order of the sections is the order of docs/config.md and of --print-config.
+  for (auto&& section : {input_keys(), solver_keys(), schedule_keys(), run_keys()})
+    keys_.insert(keys_.end(), section.begin(), section.end());
 }
 
 const Schema& Schema::instance() {

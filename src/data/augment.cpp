@@ -4,20 +4,14 @@
 
 #include <opencv2/imgproc.hpp>
 
+#include "ssd/ops/box_overlap.h"
+
 namespace ssd::data {
 
 namespace {
 
 double uniform(std::mt19937_64& rng, double lo, double hi) { return std::uniform_real_distribution<double>(lo, hi)(rng); }
 bool chance(std::mt19937_64& rng, double p) { return p > 0 && uniform(rng, 0.0, 1.0) < p; }
-
-float box_iou(const cv::Rect2f& a, const Object& o) {
-  const float ix = std::max(0.f, std::min(a.x + a.width, o.x2) - std::max(a.x, o.x1));
-  const float iy = std::max(0.f, std::min(a.y + a.height, o.y2) - std::max(a.y, o.y1));
-  const float inter = ix * iy;
-  const float uni = a.area() + (o.x2 - o.x1) * (o.y2 - o.y1) - inter;
-  return uni > 0 ? inter / uni : 0.f;
-}
 
 Labeled to_float(const Sample& sample) {
   Labeled l;
@@ -73,8 +67,10 @@ std::optional<cv::Rect> TrainAugmentation::choose_crop(const std::vector<Object>
     const int left = static_cast<int>(uniform(rng, 0, W - w)), top = static_cast<int>(uniform(rng, 0, H - h));
     const cv::Rect rect(left, top, std::max(1, static_cast<int>(w)), std::max(1, static_cast<int>(h)));
     if (!objects.empty()) {
+      const ops::Corners<float> crop{static_cast<float>(rect.x), static_cast<float>(rect.y), static_cast<float>(rect.x + rect.width),
+                                     static_cast<float>(rect.y + rect.height)};
       float best = 0.f;
-      for (const auto& o : objects) best = std::max(best, box_iou(cv::Rect2f(rect), o));
+      for (const auto& o : objects) best = std::max(best, ops::iou(crop, ops::corners_of<float>(o)));
       if (best < min_iou) continue;
       if (crop_objects(objects, rect).empty()) continue;  // keep at least one object centre inside
     }

@@ -3,12 +3,8 @@
 #include <spdlog/spdlog.h>
 
 #include <filesystem>
-#include <random>
 
-#include "ssd/data/coco.h"
 #include "ssd/data/image_decode.h"
-#include "ssd/data/voc.h"
-#include "ssd/data/yolo.h"
 #include "ssd/util/error.h"
 
 namespace fs = std::filesystem;
@@ -49,120 +45,58 @@ std::string SkipReport::summary() const {
   return out;
 }
 
-std::vector<std::string> folder_split_ids(const std::string& root, const std::string& split, double val_fraction, uint64_t seed) {
-  const fs::path split_file = fs::path(root) / "splits" / (split + ".txt");
-  if (fs::exists(split_file)) return read_voc_split_file(split_file.string());
-  const fs::path annotations = fs::path(root) / "annotations";
-  if (!fs::is_directory(annotations)) throw DataError(annotations.string() + ": annotations folder not found");
-  std::vector<std::string> ids;
-  for (const auto& entry : fs::directory_iterator(annotations))
-    if (entry.path().extension() == ".xml") ids.push_back(entry.path().stem().string());
-  std::sort(ids.begin(), ids.end());
-  if (split == "all") return ids;
-  if (split != "train" && split != "val")
-    throw DataError(split_file.string() + ": split file not found (without split files the folder layout has train, val and all)");
-  std::mt19937_64 rng(seed);
-  std::shuffle(ids.begin(), ids.end(), rng);
-  const size_t n_val = static_cast<size_t>(std::round(val_fraction * ids.size()));
-  std::vector<std::string> out = split == "val" ? std::vector<std::string>(ids.begin(), ids.begin() + n_val)
-                                                : std::vector<std::string>(ids.begin() + n_val, ids.end());
-  std::sort(out.begin(), out.end());
-  return out;
-}
+namespace {
 
-size_t count_split_images(const config::SplitConfig& split, double val_fraction, uint64_t seed, const std::string& role) {
-  const std::string key = "data." + role;
-  if (split.roots.empty()) throw ConfigError(key + ".roots: no data set given for the " + role + " split");
-  size_t count = 0;
-  for (size_t r = 0; r < split.roots.size(); ++r) {
-    const std::string& root = split.roots[r];
-    const std::string& name = split.splits.size() == 1 ? split.splits[0] : split.splits.at(r);
-    if (!fs::is_directory(root)) throw DataError(root + ": data set root not found (" + key + ".roots)");
-    if (split.format == "coco") {
-      const std::string json = coco_paths(root, name).first;
-      count += count_coco_images(json);
-      continue;
-    }
-    if (split.format == "yolo") {
-      count += yolo_split_images(read_yolo_data_yaml(root), name).size();
-      continue;
-    }
-    count += (split.format == "voc" ? read_voc_split(root, name) : folder_split_ids(root, name, val_fraction, seed)).size();
-  }
-  return count;
-}
+// The split name of root r: one per root, or one for all.
+const std::string& split_of(const config::SplitConfig& split, size_t r) { return split.splits.size() == 1 ? split.splits[0] : split.splits.at(r); }
 
-DetectionDataset::DetectionDataset(const config::SplitConfig& split, const std::vector<std::string>& classes,
-                                   bool keep_difficult, bool strict, double val_fraction, uint64_t seed,
-                                   const std::string& role, bool require_images)
-    : strict_(strict) {
+void require_roots(const config::SplitConfig& split, const std::string& role) {
   const std::string key = "data." + role;
   if (split.roots.empty()) throw ConfigError(key + ".roots: no data set given for the " + role + " split");
   if (split.splits.size() != 1 && split.splits.size() != split.roots.size())
-    throw ConfigError(key + ".splits: has " + std::to_string(split.splits.size()) + " entries for " +
-                      std::to_string(split.roots.size()) + " roots; give one split per root, or one for all");
-  for (size_t r = 0; r < split.roots.size(); ++r) {
-    const std::string& root = split.roots[r];
-    const std::string& name = split.splits.size() == 1 ? split.splits[0] : split.splits[r];
+    throw ConfigError(key + ".splits: has " + std::to_string(split.splits.size()) + " entries for " + std::to_string(split.roots.size()) +
+                      " roots; give one split per root, or one for all");
+  for (const auto& root : split.roots)
     if (!fs::is_directory(root)) throw DataError(root + ": data set root not found (" + key + ".roots)");
-    description_ += (description_.empty() ? "" : " + ") + split.format + ":" + root + "[" + name + "]";
-    if (split.format == "coco" || split.format == "yolo") {
-      auto on_bad = [&](const std::string& file, const std::string& reason) {
-        if (strict_) throw DataError(file + ": " + reason);
-        report_->skip(file, reason);
-      };
-      std::vector<Annotation> read;
-      if (split.format == "coco") {
-        const auto [json, images] = coco_paths(root, name);
-        read = read_coco_instances(json, images, classes, on_bad).images;
-      } else {
-        read = read_yolo_split(root, name, classes, on_bad);  // decodes images once (cached) for their sizes
-      }
-      for (auto& a : read) {
-        if (require_images && !fs::exists(a.image_path)) {
-          on_bad(a.image_path, "image file not found");
-          continue;
-        }
-        if (!keep_difficult)  // training: crowd regions are not objects to learn
-          a.objects.erase(std::remove_if(a.objects.begin(), a.objects.end(), [](const Object& o) { return o.difficult || o.crowd; }),
-                          a.objects.end());
-        if (a.objects.empty()) report_->note_empty(a.image_path);
-        annotations_.push_back(std::move(a));
-      }
-      continue;
-    }
-    const bool voc = split.format == "voc";
-    const auto ids = voc ? read_voc_split(root, name) : folder_split_ids(root, name, val_fraction, seed);
-    for (const auto& id : ids) {
-      std::string image, xml;
-      if (voc) {
-        std::tie(image, xml) = voc_paths(root, id);
-      } else {
-        xml = (fs::path(root) / "annotations" / (id + ".xml")).string();
-        image = (fs::path(root) / "images" / (id + ".jpg")).string();
-        for (const char* ext : {".jpg", ".png", ".jpeg", ".JPG", ".PNG"})
-          if (fs::exists(fs::path(root) / "images" / (id + ext))) image = (fs::path(root) / "images" / (id + ext)).string();
-      }
-      try {
-        if (require_images && !fs::exists(image)) throw DataError(image + ": image file not found");
-        Annotation a = read_voc_xml(xml, image, classes);
-        if (!keep_difficult)
-          a.objects.erase(std::remove_if(a.objects.begin(), a.objects.end(), [](const Object& o) { return o.difficult; }),
-                          a.objects.end());
-        if (a.objects.empty()) report_->note_empty(xml);
-        annotations_.push_back(std::move(a));
-      } catch (const DataError& e) {
-        if (strict_) throw;
-        const std::string what = e.what();
-        const size_t colon = what.find(": ");
-        report_->skip(colon == std::string::npos ? xml : what.substr(0, colon),
-                      colon == std::string::npos ? what : what.substr(colon + 2));
-      }
-    }
+}
+
+}  // namespace
+
+size_t count_split_images(const config::SplitConfig& split, double val_fraction, uint64_t seed, const std::string& role) {
+  require_roots(split, role);
+  const auto& format = format_registry().get(split.format, "data." + role + ".format");
+  size_t count = 0;
+  for (size_t r = 0; r < split.roots.size(); ++r) count += format.count({split.roots[r], split_of(split, r), {}, val_fraction, seed});
+  return count;
+}
+
+DetectionDataset::DetectionDataset(const DatasetOptions& o) : strict_(o.strict), classes_(o.classes) {
+  require_roots(o.split, o.role);
+  const auto& format = format_registry().get(o.split.format, "data." + o.role + ".format");
+  const OnBadFile on_bad = [this](const std::string& file, const std::string& reason) {
+    if (strict_) throw DataError(file + ": " + reason);
+    report_->skip(file, reason);
+  };
+  for (size_t r = 0; r < o.split.roots.size(); ++r) {
+    const SplitSource source{o.split.roots[r], split_of(o.split, r), o.classes, o.val_fraction, o.seed};
+    description_ += (description_.empty() ? "" : " + ") + o.split.format + ":" + source.root + "[" + source.split + "]";
+    for (auto& a : format.read(source, on_bad)) add(std::move(a), o, on_bad);
   }
   if (annotations_.empty())
-    throw DataError(description_ + ": no usable samples in the " + role + " split" +
+    throw DataError(description_ + ": no usable samples in the " + o.role + " split" +
                     (report_->skipped() ? " (" + report_->summary() + ")" : ""));
+}
+
+void DetectionDataset::add(Annotation a, const DatasetOptions& o, const OnBadFile& on_bad) {
+  if (o.require_images && !fs::exists(a.image_path)) {
+    on_bad(a.image_path, "image file not found");
+    return;
+  }
+  if (!o.keep_difficult)  // training: difficult objects and crowd regions are not objects to learn
+    a.objects.erase(std::remove_if(a.objects.begin(), a.objects.end(), [](const Object& x) { return x.difficult || x.crowd; }),
+                    a.objects.end());
+  if (a.objects.empty()) report_->note_empty(a.image_path);
+  annotations_.push_back(std::move(a));
 }
 
 Sample DetectionDataset::load(size_t i) const {

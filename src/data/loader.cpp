@@ -139,11 +139,9 @@ std::optional<Batch> DataLoader::next() {
   return batch;
 }
 
-double DataLoader::take_wait_seconds() {
+double DataLoader::wait_seconds() {
   std::lock_guard<std::mutex> lock(mutex_);
-  const double w = wait_seconds_;
-  wait_seconds_ = 0;
-  return w;
+  return wait_seconds_;
 }
 
 }  // namespace ssd::data

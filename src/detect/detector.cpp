@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <opencv2/imgproc.hpp>
 
+#include "ssd/builder/model.h"
 #include "ssd/config/load.h"
 #include "ssd/data/augment.h"
 #include "ssd/data/image_decode.h"
@@ -29,7 +30,7 @@ LoadedModel load_model(const std::string& checkpoint, const std::vector<std::str
   const auto state = engine::read_checkpoint_state(path);
   LoadedModel m;
   m.config = config::load_config_text(state.config_yaml, path + " (stored config)", overrides);
-  m.model = model::build_ssd(m.config.model, static_cast<int64_t>(m.config.data.classes.size()) + 1);
+  m.model = builder::model(m.config);
   engine::load_checkpoint(path, m.model, nullptr);
   m.model->to(device);
   m.model->eval();
@@ -44,7 +45,7 @@ LoadedModel load_model_from_config(const config::Config& config, c10::Device dev
   LoadedModel m;
   m.config = config;
   interop::adopt_file_normalisation(m.config.model);
-  m.model = model::build_ssd(m.config.model, static_cast<int64_t>(m.config.data.classes.size()) + 1);
+  m.model = builder::model(m.config);
   interop::load_initial_weights(*m.model, m.config.model);
   m.model->to(device);
   m.model->eval();
@@ -73,8 +74,7 @@ std::vector<std::string> collect_images(const std::vector<std::string>& paths) {
 std::vector<std::vector<eval::Detection>> detect_files(LoadedModel& m, const std::vector<std::string>& files, int64_t batch_size,
                                                        c10::Device device, std::vector<std::string>* skipped) {
   torch::NoGradGuard no_grad;
-  const auto& c = m.config;
-  const model::BoxCoder coder(c.model.variances[0], c.model.variances[1]);
+  const auto& net = *m.model;
   std::vector<std::vector<eval::Detection>> out(files.size());
   for (size_t begin = 0; begin < files.size(); begin += static_cast<size_t>(batch_size)) {
     const size_t end = std::min(files.size(), begin + static_cast<size_t>(batch_size));
@@ -87,7 +87,7 @@ std::vector<std::vector<eval::Detection>> detect_files(LoadedModel& m, const std
         s.image = data::read_rgb_image(files[begin + static_cast<size_t>(k)]);
         if (s.image.empty()) continue;
         sizes[k] = {s.image.cols, s.image.rows};
-        inputs[k] = data::prepare_for_eval(s, c.model.pixel_mean, c.model.pixel_std, static_cast<int>(c.model.image_size)).image;
+        inputs[k] = data::prepare_for_eval(s, net.pixel_mean(), net.pixel_std(), static_cast<int>(net.image_size())).image;
       }
     });
     std::vector<at::Tensor> images;
@@ -102,7 +102,7 @@ std::vector<std::vector<eval::Detection>> detect_files(LoadedModel& m, const std
     }
     if (images.empty()) continue;
     const auto result = m.model->forward(at::stack(images).to(device));
-    const auto dets = model::postprocess(result.loc, result.conf, m.model->priors(), coder, c.postprocess);
+    const auto dets = model::postprocess(result.loc, result.conf, net.priors(), net.box_coder(), m.config.postprocess);
     for (size_t k = 0; k < which.size(); ++k) {
       const size_t i = begin + which[k];
       out[i] = eval::to_pixel_detections(fs::path(files[i]).stem().string(), dets[k].boxes, dets[k].scores, dets[k].labels,

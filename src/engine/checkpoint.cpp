@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <torch/serialize.h>
 #include <torch/version.h>
@@ -27,20 +28,21 @@ at::Tensor scalar(double v) { return at::tensor(v, at::kDouble); }
 
 }  // namespace
 
-void save_checkpoint(const std::string& path, model::Ssd& model, torch::optim::Optimizer* optimizer, const TrainState& state) {
+std::string temporary_checkpoint_path(const std::string& path) {
+  const fs::path target(path);
+  return (target.parent_path() / ("." + target.filename().string() + ".tmp")).string();
+}
+
+void save_checkpoint(const std::string& path, model::Ssd& model, torch::optim::Optimizer* optimizer, const CheckpointState& state) {
   torch::serialize::OutputArchive archive;
   archive.write("meta/format", scalar(kCheckpointFormat));
   archive.write("meta/torch_version", c10::IValue(std::string(TORCH_VERSION)));
   archive.write("meta/config", c10::IValue(state.config_yaml));
-  archive.write("state/iteration", scalar(state.iteration));
-  archive.write("state/epoch", scalar(state.epoch));
-  archive.write("state/batch_in_epoch", scalar(state.batch_in_epoch));
-  archive.write("state/best_metric", scalar(state.best_metric));
-  archive.write("state/best_epoch", scalar(state.best_epoch));
+  archive.write("state/iteration", scalar(state.position.iteration));
+  archive.write("state/epoch", scalar(state.position.epoch));
+  archive.write("state/batch_in_epoch", scalar(state.position.batch_in_epoch));
   archive.write("state/total_iters", scalar(state.total_iters));
-  archive.write("state/schedule", c10::IValue(state.schedule_state));
-  archive.write("state/early_stop", c10::IValue(state.early_stop_state));
-  archive.write("state/amp", c10::IValue(state.amp_state));
+  for (const auto& [name, text] : state.hooks) archive.write("hooks/" + name, c10::IValue(text));
   torch::serialize::OutputArchive model_archive;
   model->save(model_archive);
   archive.write("model", model_archive);
@@ -49,8 +51,7 @@ void save_checkpoint(const std::string& path, model::Ssd& model, torch::optim::O
     optimizer->save(optimizer_archive);
     archive.write("optimizer", optimizer_archive);
   }
-  const fs::path target(path);
-  const std::string tmp = (target.parent_path() / ("." + target.filename().string() + ".tmp")).string();
+  const std::string tmp = temporary_checkpoint_path(path);
   std::error_code ec;
   try {
     archive.save_to(tmp);
@@ -59,13 +60,14 @@ void save_checkpoint(const std::string& path, model::Ssd& model, torch::optim::O
     throw CheckpointError(path + ": cannot write checkpoint: " + e.what());
   }
   fsync_path(tmp, false);
-  fs::rename(tmp, target, ec);  // atomic on POSIX: readers see the old file or the new one, never a mix
+  fs::rename(tmp, path, ec);  // atomic on POSIX: readers see the old file or the new one, never a mix
   if (ec) {
     const std::string reason = ec.message();
     fs::remove(tmp, ec);
     throw CheckpointError(path + ": cannot move the new checkpoint into place: " + reason);
   }
-  fsync_path(target.parent_path().empty() ? "." : target.parent_path().string(), true);
+  const fs::path folder = fs::path(path).parent_path();
+  fsync_path(folder.empty() ? "." : folder.string(), true);
 }
 
 namespace {
@@ -86,37 +88,72 @@ torch::serialize::InputArchive open_archive(const std::string& path, c10::Device
   at::Tensor format;
   if (!archive.try_read("meta/format", format))
     throw CheckpointError(path + ": not an ssd-trainer checkpoint (no meta/format entry)");
-  if (format.item<int64_t>() != kCheckpointFormat)
-    throw CheckpointError(path + ": checkpoint format " + std::to_string(format.item<int64_t>()) + ", this build reads format " +
+  if (format.item<int64_t>() < 1 || format.item<int64_t>() > kCheckpointFormat)
+    throw CheckpointError(path + ": checkpoint format " + std::to_string(format.item<int64_t>()) + ", this build reads formats 1 to " +
                           std::to_string(kCheckpointFormat));
   return archive;
 }
 
 }  // namespace
 
-TrainState read_checkpoint_state(const std::string& path) {
+namespace {
+
+// Each value read into a tensor of its own: reading into one that already holds a value keeps that tensor's type,
+// which turned a stored double (format 1's best metric) into the bits of an integer.
+int64_t read_int(torch::serialize::InputArchive& archive, const std::string& key) {
+  at::Tensor t;
+  archive.read(key, t);
+  return t.item<int64_t>();
+}
+
+bool try_read_text(torch::serialize::InputArchive& archive, const std::string& key, std::string* out) {
+  c10::IValue text;
+  if (!archive.try_read(key, text)) return false;
+  *out = text.toStringRef();
+  return true;
+}
+
+// Format 1 kept the best metric, the schedule's, early stopping's and the loss scale's state as state/* entries:
+// the same states the hooks of format 2 keep, written as those hooks write them.
+void read_format1_states(torch::serialize::InputArchive& archive, CheckpointState& s) {
+  at::Tensor best, best_epoch;
+  archive.read("state/best_metric", best);
+  archive.read("state/best_epoch", best_epoch);
+  char buf[96];
+  std::snprintf(buf, sizeof(buf), "%.17g %lld", best.item<double>(), static_cast<long long>(best_epoch.item<int64_t>()));
+  s.hooks["best_model"] = buf;
+  std::string text;
+  if (try_read_text(archive, "state/schedule", &text) && !text.empty()) s.hooks["lr_schedule"] = text;
+  if (try_read_text(archive, "state/early_stop", &text) && !text.empty()) s.hooks["early_stop"] = text;
+  if (try_read_text(archive, "state/amp", &text) && !text.empty()) s.hooks["loss_scale"] = text;
+  // Format 1 rewrote last.pt after each validation it made: count the run as validated where it stands.
+  s.hooks["evaluation"] = std::to_string(s.position.iteration);
+}
+
+}  // namespace
+
+CheckpointState read_checkpoint_state(const std::string& path) {
   auto archive = open_archive(path);
-  TrainState s;
+  CheckpointState s;
   try {
-    c10::IValue text;
-    archive.read("meta/config", text);
-    s.config_yaml = text.toStringRef();
-    at::Tensor t;
-    archive.read("state/iteration", t);
-    s.iteration = t.item<int64_t>();
-    archive.read("state/epoch", t);
-    s.epoch = t.item<int64_t>();
-    archive.read("state/batch_in_epoch", t);
-    s.batch_in_epoch = t.item<int64_t>();
-    archive.read("state/best_metric", t);
-    s.best_metric = t.item<double>();
-    archive.read("state/best_epoch", t);
-    s.best_epoch = t.item<int64_t>();
-    // Added after the first checkpoints were written: optional, so those still resume.
-    if (archive.try_read("state/total_iters", t)) s.total_iters = t.item<int64_t>();
-    if (archive.try_read("state/schedule", text)) s.schedule_state = text.toStringRef();
-    if (archive.try_read("state/early_stop", text)) s.early_stop_state = text.toStringRef();
-    if (archive.try_read("state/amp", text)) s.amp_state = text.toStringRef();
+    at::Tensor format;
+    archive.read("meta/format", format);
+    if (!try_read_text(archive, "meta/config", &s.config_yaml)) throw CheckpointError(path + ": incomplete checkpoint: no meta/config");
+    s.position.iteration = read_int(archive, "state/iteration");
+    s.position.epoch = read_int(archive, "state/epoch");
+    s.position.batch_in_epoch = read_int(archive, "state/batch_in_epoch");
+    at::Tensor total;
+    if (archive.try_read("state/total_iters", total)) s.total_iters = total.item<int64_t>();
+    if (format.item<int64_t>() == 1) {
+      read_format1_states(archive, s);
+      return s;
+    }
+    for (const auto& key : archive.keys()) {
+      if (key.rfind("hooks/", 0) != 0) continue;
+      std::string text;
+      try_read_text(archive, key, &text);
+      s.hooks[key.substr(6)] = text;
+    }
   } catch (const c10::Error& e) {
     throw CheckpointError(path + ": incomplete checkpoint: " + e.what_without_backtrace());
   }

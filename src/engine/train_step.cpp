@@ -3,18 +3,16 @@
 #include <cmath>
 #include <torch/nn/utils/clip_grad.h>
 
-#include "ssd/model/matcher.h"
-
 namespace ssd::engine {
 
 bool StepLoss::finite() const { return std::isfinite(loc) && std::isfinite(conf) && std::isfinite(total); }
 
 StepLoss train_step(model::Ssd& model, torch::optim::Optimizer& optimizer, const data::Batch& batch, const loss::DetectionLoss& loss_fn,
-                    const model::BoxCoder& coder, const config::Config& c, c10::Device device, MixedPrecision& precision) {
-  const auto targets = model::assign_targets(batch.boxes, batch.labels, model->priors(), coder, c.model.iou_threshold);
+                    double clip_grad_norm, c10::Device device, runtime::MixedPrecision& precision) {
+  const auto targets = model->assign_targets(batch.boxes, batch.labels);
   model::HeadOutput out;
   {
-    AutocastScope autocast(precision.enabled, device, precision.dtype);
+    runtime::AutocastScope autocast(precision.enabled, device, precision.dtype);
     // non_blocking: an asynchronous copy when the loader pinned the batch (CUDA); an ordinary one otherwise.
     out = model->forward(batch.images.to(device, /*non_blocking=*/true));
   }
@@ -35,7 +33,7 @@ StepLoss train_step(model::Ssd& model, torch::optim::Optimizer& optimizer, const
   // Clipping sees the true gradients: unscaled first.
   const bool gradients_finite = scaler.unscale(model->parameters());
   if (gradients_finite) {
-    if (c.solver.clip_grad_norm > 0) torch::nn::utils::clip_grad_norm_(model->parameters(), c.solver.clip_grad_norm);
+    if (clip_grad_norm > 0) torch::nn::utils::clip_grad_norm_(model->parameters(), clip_grad_norm);
     optimizer.step();
   }
   scaler.update(gradients_finite);

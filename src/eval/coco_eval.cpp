@@ -1,6 +1,7 @@
 #include "ssd/eval/coco_eval.h"
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <cmath>
@@ -8,6 +9,8 @@
 #include <limits>
 #include <numeric>
 #include <thread>
+
+#include "ssd/ops/box_overlap.h"
 
 namespace ssd::eval {
 
@@ -29,12 +32,9 @@ struct Box {
 };
 
 double overlap(const Box& d, const Box& g) {
-  const double w = std::min(d.x2, g.x2) - std::max(d.x1, g.x1), h = std::min(d.y2, g.y2) - std::max(d.y1, g.y1);
-  if (w <= 0 || h <= 0) return 0;
-  const double inter = w * h;
-  const double da = (d.x2 - d.x1) * (d.y2 - d.y1), ga = (g.x2 - g.x1) * (g.y2 - g.y1);
-  const double uni = g.crowd ? da : da + ga - inter;  // crowd: the detection's own area (pycocotools' iscrowd IoU)
-  return uni > 0 ? inter / uni : 0;
+  const auto a = ops::corners_of<double>(d), b = ops::corners_of<double>(g);
+  // Against a crowd region: over the detection's own area (pycocotools' iscrowd IoU).
+  return g.crowd ? ops::intersection_over_first(a, b) : ops::iou(a, b);
 }
 
 // One detection of one class in one area range, as accumulate() needs it: its score, its rank among its image's
@@ -129,84 +129,90 @@ double mean_or_nan(const std::vector<double>& v) {
   return std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size());
 }
 
-}  // namespace
+// The problem indexed per class: objects as (image, box) in image order, detection indices in file order, and each
+// detection's image. Images: the ground truth's, then any that only detections mention; their index order is the
+// order in which accumulate() meets them, which breaks score ties (pycocotools: sorted image ids).
+struct Problem {
+  const std::vector<Detection>* detections = nullptr;
+  std::vector<std::vector<std::pair<size_t, Box>>> gts;
+  std::vector<std::vector<size_t>> dets;
+  std::vector<size_t> image_of;
+  std::vector<int64_t> num_gt;
+};
 
-CocoResult evaluate_coco(const std::vector<data::Annotation>& ground_truth, const std::vector<Detection>& detections,
-                         int64_t num_classes) {
-  // Images: the ground truth's, then any that only detections mention. Their index order is the order in which
-  // accumulate() meets them, which breaks score ties (pycocotools: sorted image ids).
+Problem index_problem(const std::vector<data::Annotation>& ground_truth, const std::vector<Detection>& detections, int64_t num_classes) {
   auto image_index = index_ground_truth(ground_truth);
   for (const auto& d : detections) image_index.emplace(d.image_id, image_index.size());
   const size_t classes = static_cast<size_t>(num_classes);
-  CocoResult result;
-  result.num_gt.assign(classes, 0);
-  // Per class: objects as (image, box) in image order, and detection indices in file order.
-  std::vector<std::vector<std::pair<size_t, Box>>> gts(classes);
-  std::vector<std::vector<size_t>> dets(classes);
+  Problem p;
+  p.detections = &detections;
+  p.gts.resize(classes);
+  p.dets.resize(classes);
+  p.num_gt.assign(classes, 0);
   for (const auto& a : ground_truth)
     for (const auto& o : a.objects) {
       if (o.label < 1 || o.label > num_classes) continue;
       const double box_area = static_cast<double>(o.x2 - o.x1) * static_cast<double>(o.y2 - o.y1);
-      gts[static_cast<size_t>(o.label - 1)].push_back(
+      p.gts[static_cast<size_t>(o.label - 1)].push_back(
           {image_index.at(a.id), {o.x1, o.y1, o.x2, o.y2, o.area >= 0 ? o.area : box_area, o.crowd, o.crowd || o.difficult}});
-      if (!o.crowd && !o.difficult) ++result.num_gt[static_cast<size_t>(o.label - 1)];
+      if (!o.crowd && !o.difficult) ++p.num_gt[static_cast<size_t>(o.label - 1)];
     }
-  std::vector<size_t> image_of(detections.size());
+  p.image_of.resize(detections.size());
   for (size_t i = 0; i < detections.size(); ++i) {
     const auto& d = detections[i];
-    image_of[i] = image_index.at(d.image_id);
-    if (d.label >= 1 && d.label <= num_classes) dets[static_cast<size_t>(d.label - 1)].push_back(i);
+    p.image_of[i] = image_index.at(d.image_id);
+    if (d.label >= 1 && d.label <= num_classes) p.dets[static_cast<size_t>(d.label - 1)].push_back(i);
   }
+  return p;
+}
 
-  // curves[class][area][maxDet]; classes are independent, so they are spread over the cores.
-  std::vector<std::array<std::array<Curves, 3>, kAreas>> curves(classes);
-  auto evaluate_class = [&](size_t k) {
-    auto& mine = dets[k];
-    // By image, and within an image by descending score (stable: file order breaks ties, as pycocotools' mergesort).
-    std::stable_sort(mine.begin(), mine.end(), [&](size_t x, size_t y) {
-      if (image_of[x] != image_of[y]) return image_of[x] < image_of[y];
-      return detections[x].score > detections[y].score;
-    });
-    const auto& objects = gts[k];
-    std::array<std::vector<Scored>, kAreas> entries;
-    std::array<int64_t, kAreas> npig{};
-    std::vector<Box> boxes, gt_boxes;
-    std::vector<double> scores;
-    std::vector<size_t> order;
-    size_t d = 0, g = 0;
-    while (d < mine.size() || g < objects.size()) {
-      const size_t image = std::min(d < mine.size() ? image_of[mine[d]] : SIZE_MAX, g < objects.size() ? objects[g].first : SIZE_MAX);
-      boxes.clear(), scores.clear(), gt_boxes.clear();
-      for (; d < mine.size() && image_of[mine[d]] == image; ++d) {
-        if (boxes.size() == static_cast<size_t>(kMaxDets[2])) continue;  // the 100 best per image and class
-        const auto& x = detections[mine[d]];
-        boxes.push_back({x.x1, x.y1, x.x2, x.y2, static_cast<double>(x.x2 - x.x1) * static_cast<double>(x.y2 - x.y1)});
-        scores.push_back(x.score);
-      }
-      for (; g < objects.size() && objects[g].first == image; ++g) gt_boxes.push_back(objects[g].second);
-      for (int a = 0; a < kAreas; ++a)
-        npig[static_cast<size_t>(a)] += evaluate_image(gt_boxes.data(), gt_boxes.size(), boxes.data(), scores.data(), boxes.size(), a,
-                                                       order, entries[static_cast<size_t>(a)]);
-    }
-    std::vector<double> rc, pr;
-    for (int a = 0; a < kAreas; ++a) {
-      auto& list = entries[static_cast<size_t>(a)];
-      std::stable_sort(list.begin(), list.end(), [](const Scored& x, const Scored& y) { return x.score > y.score; });
-      for (int m = 0; m < 3; ++m)
-        curves[k][static_cast<size_t>(a)][static_cast<size_t>(m)] = accumulate(list, npig[static_cast<size_t>(a)], kMaxDets[m], rc, pr);
-    }
-  };
-  std::atomic<size_t> next{0};
-  auto worker = [&] {
-    for (size_t k; (k = next++) < classes;) evaluate_class(k);
-  };
-  std::vector<std::thread> pool;
-  const size_t threads = std::min<size_t>(std::max(1u, std::thread::hardware_concurrency()), classes);
-  for (size_t t = 1; t < threads; ++t) pool.emplace_back(worker);
-  worker();
-  for (auto& t : pool) t.join();
+using ClassCurves = std::array<std::array<Curves, 3>, kAreas>;  // [area][maxDet]
 
-  // summarize(): means over the selected thresholds, recall points and classes with objects.
+// One class: its detections matched image by image in every area range, then accumulated for each maxDets.
+ClassCurves evaluate_class(Problem& p, size_t k) {
+  const auto& detections = *p.detections;
+  const auto& image_of = p.image_of;
+  auto& mine = p.dets[k];
+  // By image, and within an image by descending score (stable: file order breaks ties, as pycocotools' mergesort).
+  std::stable_sort(mine.begin(), mine.end(), [&](size_t x, size_t y) {
+    if (image_of[x] != image_of[y]) return image_of[x] < image_of[y];
+    return detections[x].score > detections[y].score;
+  });
+  const auto& objects = p.gts[k];
+  std::array<std::vector<Scored>, kAreas> entries;
+  std::array<int64_t, kAreas> npig{};
+  std::vector<Box> boxes, gt_boxes;
+  std::vector<double> scores;
+  std::vector<size_t> order;
+  size_t d = 0, g = 0;
+  while (d < mine.size() || g < objects.size()) {
+    const size_t image = std::min(d < mine.size() ? image_of[mine[d]] : SIZE_MAX, g < objects.size() ? objects[g].first : SIZE_MAX);
+    boxes.clear(), scores.clear(), gt_boxes.clear();
+    for (; d < mine.size() && image_of[mine[d]] == image; ++d) {
+      if (boxes.size() == static_cast<size_t>(kMaxDets[2])) continue;  // the 100 best per image and class
+      const auto& x = detections[mine[d]];
+      boxes.push_back({x.x1, x.y1, x.x2, x.y2, static_cast<double>(x.x2 - x.x1) * static_cast<double>(x.y2 - x.y1)});
+      scores.push_back(x.score);
+    }
+    for (; g < objects.size() && objects[g].first == image; ++g) gt_boxes.push_back(objects[g].second);
+    for (int a = 0; a < kAreas; ++a)
+      npig[static_cast<size_t>(a)] += evaluate_image(gt_boxes.data(), gt_boxes.size(), boxes.data(), scores.data(), boxes.size(), a,
+                                                     order, entries[static_cast<size_t>(a)]);
+  }
+  ClassCurves curves;
+  std::vector<double> rc, pr;
+  for (int a = 0; a < kAreas; ++a) {
+    auto& list = entries[static_cast<size_t>(a)];
+    std::stable_sort(list.begin(), list.end(), [](const Scored& x, const Scored& y) { return x.score > y.score; });
+    for (int m = 0; m < 3; ++m)
+      curves[static_cast<size_t>(a)][static_cast<size_t>(m)] = accumulate(list, npig[static_cast<size_t>(a)], kMaxDets[m], rc, pr);
+  }
+  return curves;
+}
+
+// summarize(): means over the selected thresholds, recall points and classes with objects.
+CocoResult summarize(const std::vector<ClassCurves>& curves, std::vector<int64_t> num_gt) {
+  const size_t classes = curves.size();
   auto ap = [&](int t_only, int area, int m, int64_t class_only = -1) {
     std::vector<double> values;
     for (size_t k = 0; k < classes; ++k) {
@@ -227,6 +233,8 @@ CocoResult evaluate_coco(const std::vector<data::Annotation>& ground_truth, cons
     }
     return mean_or_nan(values);
   };
+  CocoResult result;
+  result.num_gt = std::move(num_gt);
   result.stats = {ap(-1, 0, 2), ap(0, 0, 2), ap(5, 0, 2), ap(-1, 1, 2), ap(-1, 2, 2), ap(-1, 3, 2),
                   ar(0, 0),     ar(0, 1),    ar(0, 2),    ar(1, 2),     ar(2, 2),     ar(3, 2)};
   result.map = result.stats[0];
@@ -235,6 +243,26 @@ CocoResult evaluate_coco(const std::vector<data::Annotation>& ground_truth, cons
     result.ap50.push_back(ap(0, 0, 2, static_cast<int64_t>(k)));
   }
   return result;
+}
+
+}  // namespace
+
+CocoResult evaluate_coco(const std::vector<data::Annotation>& ground_truth, const std::vector<Detection>& detections,
+                         int64_t num_classes) {
+  auto problem = index_problem(ground_truth, detections, num_classes);
+  const size_t classes = static_cast<size_t>(num_classes);
+  // Classes are independent, so they are spread over the cores.
+  std::vector<ClassCurves> curves(classes);
+  std::atomic<size_t> next{0};
+  auto worker = [&] {
+    for (size_t k; (k = next++) < classes;) curves[k] = evaluate_class(problem, k);
+  };
+  std::vector<std::thread> pool;
+  const size_t threads = std::min<size_t>(std::max(1u, std::thread::hardware_concurrency()), classes);
+  for (size_t t = 1; t < threads; ++t) pool.emplace_back(worker);
+  worker();
+  for (auto& t : pool) t.join();
+  return summarize(curves, std::move(problem.num_gt));
 }
 
 std::string format_coco_table(const CocoResult& r, const std::vector<std::string>& names) {

@@ -4,6 +4,7 @@
 #include <fstream>
 #include <tuple>
 
+#include "ssd/ops/box_overlap.h"
 #include "ssd/util/csv.h"
 #include "ssd/util/error.h"
 
@@ -30,7 +31,7 @@ ConfusionMatrix confusion_matrix(const std::vector<data::Annotation>& gt, const 
     std::vector<std::tuple<double, size_t, size_t>> pairs;  // (IoU, detection, object)
     for (size_t k = 0; k < mine.size(); ++k)
       for (size_t j = 0; j < objects.size(); ++j) {
-        const double iou = box_iou(*mine[k], objects[j]);
+        const double iou = ops::iou(ops::corners_of<double>(*mine[k]), ops::corners_of<double>(objects[j]));
         if (iou >= iou_threshold) pairs.emplace_back(iou, k, j);
       }
     // Highest IoU first; ties in detection, then object order, so the result does not depend on the sort.

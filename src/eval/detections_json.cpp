@@ -9,9 +9,22 @@
 #include <unordered_map>
 #include <nlohmann/json.hpp>
 
+#include "ssd/data/formats/coco.h"
 #include "ssd/util/error.h"
 
 namespace ssd::eval {
+
+CocoIds coco_ids_for_classes(const std::string& categories_json, const std::vector<std::string>& classes) {
+  CocoIds ids;
+  for (const auto& [id, name] : data::read_coco_categories(categories_json)) {
+    const auto it = std::find(classes.begin(), classes.end(), name);
+    if (it != classes.end()) ids.category_of_label[(it - classes.begin()) + 1] = id;
+  }
+  if (ids.category_of_label.size() != classes.size())
+    throw DataError(categories_json + ": categories name " + std::to_string(ids.category_of_label.size()) + " of the model's " +
+                    std::to_string(classes.size()) + " classes; every class needs a COCO category of the same name");
+  return ids;
+}
 
 void write_detections_json(const std::string& path, const std::vector<Detection>& detections,
                            const std::vector<std::string>& names, const CocoIds* coco_ids) {

@@ -25,25 +25,23 @@ std::vector<Detection> to_pixel_detections(const std::string& image_id, const at
   return out;
 }
 
-std::vector<Detection> predict(model::Ssd& model, const data::DetectionDataset& dataset, const config::Config& config,
-                               c10::Device device, int64_t batch_size, std::vector<data::Annotation>* evaluated,
-                               double* mean_loss) {
+std::vector<Detection> predict(model::Ssd& model, const data::DetectionDataset& dataset, const EvalOptions& options, c10::Device device,
+                               std::vector<data::Annotation>* evaluated, double* mean_loss) {
   torch::NoGradGuard no_grad;
   const bool was_training = model->is_training();
   model->eval();
-  data::LoaderOptions options;
-  options.batch_size = batch_size;
-  options.workers = config.data.workers;
-  options.shuffle = false;
-  options.drop_last = false;
-  options.pin_memory = device.is_cuda();
-  const int size = static_cast<int>(config.model.image_size);
-  data::DataLoader loader(dataset, options, [&](const data::Sample& s, std::mt19937_64&) {
-    return data::prepare_for_eval(s, config.model.pixel_mean, config.model.pixel_std, size);
-  });
-  const model::BoxCoder coder(config.model.variances[0], config.model.variances[1]);
+  data::LoaderOptions loader_options;
+  loader_options.batch_size = options.batch_size;
+  loader_options.workers = options.workers;
+  loader_options.shuffle = false;
+  loader_options.drop_last = false;
+  loader_options.pin_memory = device.is_cuda();
+  const int size = static_cast<int>(model->image_size());
+  const auto mean = model->pixel_mean(), std = model->pixel_std();
+  data::DataLoader loader(dataset, loader_options,
+                          [&](const data::Sample& s, std::mt19937_64&) { return data::prepare_for_eval(s, mean, std, size); });
   std::vector<Detection> all;
-  const auto loss_fn = mean_loss ? loss::make_loss(config.loss) : nullptr;
+  const auto loss_fn = mean_loss && options.loss ? loss::make_loss(*options.loss) : nullptr;
   double loss_sum = 0;
   int64_t loss_images = 0;
   loader.start_epoch(0);
@@ -51,11 +49,11 @@ std::vector<Detection> predict(model::Ssd& model, const data::DetectionDataset& 
     if (batch->size() == 0) continue;
     const auto out = model->forward(batch->images.to(device, /*non_blocking=*/true));
     if (loss_fn) {
-      const auto targets = model::assign_targets(batch->boxes, batch->labels, model->priors(), coder, config.model.iou_threshold);
+      const auto targets = model->assign_targets(batch->boxes, batch->labels);
       loss_sum += loss::total((*loss_fn)(out, targets)).item<double>() * static_cast<double>(batch->size());
       loss_images += static_cast<int64_t>(batch->size());
     }
-    const auto dets = model::postprocess(out.loc, out.conf, model->priors(), coder, config.postprocess);
+    const auto dets = model::postprocess(out.loc, out.conf, model->priors(), model->box_coder(), options.postprocess);
     for (size_t i = 0; i < batch->size(); ++i) {
       const auto& a = dataset.annotation(batch->indices[i]);
       if (evaluated) evaluated->push_back(a);
@@ -69,14 +67,13 @@ std::vector<Detection> predict(model::Ssd& model, const data::DetectionDataset& 
   return all;
 }
 
-EvalReport evaluate(model::Ssd& model, const data::DetectionDataset& dataset, const config::Config& config,
-                    c10::Device device, int64_t batch_size, bool with_loss) {
+EvalReport evaluate(model::Ssd& model, const data::DetectionDataset& dataset, const EvalOptions& options, c10::Device device) {
   // Images that could not be read are left out of the ground truth too (counted in the data set's report),
   // rather than scored as misses.
   EvalReport r;
   r.loss = std::nan("");
-  r.detections = predict(model, dataset, config, device, batch_size, &r.ground_truth, with_loss ? &r.loss : nullptr);
-  const auto classes = static_cast<int64_t>(config.data.classes.size());
+  r.detections = predict(model, dataset, options, device, &r.ground_truth, options.loss ? &r.loss : nullptr);
+  const auto classes = static_cast<int64_t>(dataset.classes().size());
   r.voc07 = evaluate_voc(r.ground_truth, r.detections, classes, true);
   r.voc = evaluate_voc(r.ground_truth, r.detections, classes, false);
   return r;

@@ -7,6 +7,7 @@
 #include <sstream>
 #include <unordered_map>
 
+#include "ssd/ops/box_overlap.h"
 #include "ssd/util/error.h"
 
 namespace ssd::eval {
@@ -34,15 +35,6 @@ double average_precision(const std::vector<double>& rec, const std::vector<doubl
   for (size_t i = 1; i < mrec.size(); ++i)
     if (mrec[i] != mrec[i - 1]) ap += (mrec[i] - mrec[i - 1]) * mpre[i];
   return ap;
-}
-
-double box_iou(const Detection& d, const data::Object& g) {
-  const double iw = std::min<double>(d.x2, g.x2) - std::max<double>(d.x1, g.x1);
-  const double ih = std::min<double>(d.y2, g.y2) - std::max<double>(d.y1, g.y1);
-  if (iw <= 0 || ih <= 0) return 0;
-  const double inter = iw * ih;
-  const double uni = double(d.x2 - d.x1) * (d.y2 - d.y1) + double(g.x2 - g.x1) * (g.y2 - g.y1) - inter;
-  return uni > 0 ? inter / uni : 0;
 }
 
 std::unordered_map<std::string, size_t> index_ground_truth(const std::vector<data::Annotation>& gt) {
@@ -85,7 +77,7 @@ VocResult evaluate_voc(const std::vector<data::Annotation>& gt, const std::vecto
       int64_t best_j = -1;
       if (it != image_index.end())
         for (size_t j = 0; j < objects[it->second].size(); ++j) {
-          const double o = box_iou(*d, *objects[it->second][j]);
+          const double o = ops::iou(ops::corners_of<double>(*d), ops::corners_of<double>(*objects[it->second][j]));
           if (o > best) best = o, best_j = static_cast<int64_t>(j);
         }
       double is_tp = 0, is_fp = 0;

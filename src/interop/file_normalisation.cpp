@@ -7,20 +7,15 @@
 #include <cmath>
 #include <filesystem>
 
+#include "ssd/model/registry.h"
+
 namespace ssd::interop {
 
-std::optional<Normalisation> file_normalisation(const std::string& path) {
+std::optional<model::PixelNormalisation> file_normalisation(const std::string& backbone, const std::string& path, bool whole) {
   const std::string name = std::filesystem::path(path).filename().string();
-  auto starts = [&](const char* stem) { return name.rfind(stem, 0) == 0; };
-  // torchvision's SSD300 transform: Normalize(mean=(0.48235, 0.45882, 0.40784), std=1/255) on 0..1 pixels.
-  if (starts("ssd300_vgg16")) return Normalisation{{0.48235 * 255, 0.45882 * 255, 0.40784 * 255}, {1.0, 1.0, 1.0}};
-  // torchvision's SSD-Lite transform: Normalize(mean=0.5, std=0.5) on 0..1 pixels.
-  if (starts("ssdlite320_mobilenet_v3_large")) return Normalisation{{127.5, 127.5, 127.5}, {127.5, 127.5, 127.5}};
-  // The amdegroot features were trained on 0..255 pixels minus the Caffe VGG mean (123, 117, 104).
-  if (name.find("amdegroot") != std::string::npos || starts("vgg16_features")) return Normalisation{{123.0, 117.0, 104.0}, {1.0, 1.0, 1.0}};
-  for (const char* stem : {"vgg16-", "mobilenet_v2-", "mobilenet_v3_large-"})
-    if (starts(stem)) return Normalisation{{123.675, 116.28, 103.53}, {58.395, 57.12, 57.375}};
-  return std::nullopt;
+  const auto& entry = model::backbone_registry().get(backbone);
+  if (whole) return entry.torchvision ? entry.torchvision->normalisation(name) : std::nullopt;
+  return entry.imagenet ? entry.imagenet->normalisation(name) : std::nullopt;
 }
 
 void adopt_file_normalisation(config::ModelConfig& model) {
@@ -28,7 +23,7 @@ void adopt_file_normalisation(config::ModelConfig& model) {
   const std::string& file = whole ? model.init_from : model.pretrained_backbone;
   const char* key = whole ? "model.init_from" : "model.pretrained_backbone";
   if (file.empty()) return;
-  const auto norm = file_normalisation(file);
+  const auto norm = file_normalisation(model.backbone, file, whole);
   if (!norm) {
     spdlog::warn("{} {}: not a file name torchvision publishes; the input normalisation stays model.pixel_mean / pixel_std "
                  "as configured, check that it is the one the weights were trained with", key, file);

@@ -25,4 +25,10 @@ std::string LoadReport::summary() const {
   return os.str();
 }
 
+std::string shape_text(const at::Tensor& t) {
+  std::ostringstream os;
+  os << t.sizes();
+  return os.str();
+}
+
 }  // namespace ssd::interop

@@ -159,33 +159,55 @@ class PickleMachine {
   }
 
   void step(uint8_t op) {
+    if (!step_structure(op) && !step_value(op) && !step_memo(op))
+      fail("pickle opcode 0x" + fmt_hex(op) + ", which torch.save does not write for a state dict");
+  }
+
+  // Framing, marks, tuples, lists, dicts, the stack, REDUCE and BUILD.
+  bool step_structure(uint8_t op) {
     switch (op) {
-      case 0x80: take(1); break;  // PROTO
-      case 0x95: take(8); break;  // FRAME (a hint for buffered readers)
-      case '(': marks_.push_back(stack_.size()); break;
-      case ')': stack_.push_back(make(Value::Kind::Tuple)); break;
-      case 't': { auto t = make(Value::Kind::Tuple); t->items = pop_to_mark(); stack_.push_back(t); break; }
+      case 0x80: take(1); return true;  // PROTO
+      case 0x95: take(8); return true;  // FRAME (a hint for buffered readers)
+      case '(': marks_.push_back(stack_.size()); return true;
+      case ')': stack_.push_back(make(Value::Kind::Tuple)); return true;
+      case 't': { auto t = make(Value::Kind::Tuple); t->items = pop_to_mark(); stack_.push_back(t); return true; }
       case 0x85: case 0x86: case 0x87: {  // TUPLE1..3
         auto t = make(Value::Kind::Tuple);
         t->items.resize(op - 0x84u);
         for (size_t i = t->items.size(); i-- > 0;) t->items[i] = pop();
         stack_.push_back(t);
-        break;
+        return true;
       }
-      case ']': stack_.push_back(make(Value::Kind::List)); break;
-      case 'l': { auto l = make(Value::Kind::List); l->items = pop_to_mark(); stack_.push_back(l); break; }
-      case 'a': { auto v = pop(); top()->items.push_back(v); break; }
-      case 'e': { auto items = pop_to_mark(); auto& l = top()->items; l.insert(l.end(), items.begin(), items.end()); break; }
-      case '}': stack_.push_back(make(Value::Kind::Dict)); break;
-      case 'd': { auto d = make(Value::Kind::Dict); set_items(*d, pop_to_mark()); stack_.push_back(d); break; }
-      case 's': { auto v = pop(); auto k = pop(); set_items(*top(), {k, v}); break; }
-      case 'u': { auto kv = pop_to_mark(); set_items(*top(), kv); break; }
-      case 'N': stack_.push_back(make(Value::Kind::None)); break;
-      case 0x88: case 0x89: { auto b = make(Value::Kind::Bool); b->boolean = op == 0x88; stack_.push_back(b); break; }
-      case 'J': push_int(static_cast<int32_t>(little<uint32_t>(4))); break;
-      case 'K': push_int(little<uint8_t>(1)); break;
-      case 'M': push_int(little<uint16_t>(2)); break;
-      case 'I': push_int(number_line()); break;
+      case ']': stack_.push_back(make(Value::Kind::List)); return true;
+      case 'l': { auto l = make(Value::Kind::List); l->items = pop_to_mark(); stack_.push_back(l); return true; }
+      case 'a': { auto v = pop(); top()->items.push_back(v); return true; }
+      case 'e': { auto items = pop_to_mark(); auto& l = top()->items; l.insert(l.end(), items.begin(), items.end()); return true; }
+      case '}': stack_.push_back(make(Value::Kind::Dict)); return true;
+      case 'd': { auto d = make(Value::Kind::Dict); set_items(*d, pop_to_mark()); stack_.push_back(d); return true; }
+      case 's': { auto v = pop(); auto k = pop(); set_items(*top(), {k, v}); return true; }
+      case 'u': { auto kv = pop_to_mark(); set_items(*top(), kv); return true; }
+      case '0': pop(); return true;
+      case '1': pop_to_mark(); return true;
+      case '2': stack_.push_back(top()); return true;
+      case 'R': { auto args = pop(); auto callable = pop(); stack_.push_back(reduce(*callable, *args)); return true; }
+      case 'b': {  // BUILD: only an OrderedDict's attributes (its _metadata) occur in a state dict; they are dropped
+        pop();
+        if (top()->kind != Value::Kind::Dict) fail("an object with state (BUILD) that is not an OrderedDict");
+        return true;
+      }
+      default: return false;
+    }
+  }
+
+  // None, booleans, numbers, strings and persistent ids (tensor storages).
+  bool step_value(uint8_t op) {
+    switch (op) {
+      case 'N': stack_.push_back(make(Value::Kind::None)); return true;
+      case 0x88: case 0x89: { auto b = make(Value::Kind::Bool); b->boolean = op == 0x88; stack_.push_back(b); return true; }
+      case 'J': push_int(static_cast<int32_t>(little<uint32_t>(4))); return true;
+      case 'K': push_int(little<uint8_t>(1)); return true;
+      case 'M': push_int(little<uint16_t>(2)); return true;
+      case 'I': push_int(number_line()); return true;
       case 0x8a: {  // LONG1: little-endian two's complement of n bytes
         const size_t n = little<uint8_t>(1);
         if (n <= 8) {
@@ -197,7 +219,7 @@ class PickleMachine {
           big->text.assign(take(n), n);
           stack_.push_back(big);
         }
-        break;
+        return true;
       }
       case 'G': {  // BINFLOAT, big-endian
         const auto* p = reinterpret_cast<const unsigned char*>(take(8));
@@ -206,40 +228,38 @@ class PickleMachine {
         auto f = make(Value::Kind::Float);
         std::memcpy(&f->number, &bits, 8);
         stack_.push_back(f);
-        break;
+        return true;
       }
-      case 'X': case 'T': case 'B': push_string(little<uint32_t>(4)); break;  // BINUNICODE, BINSTRING, BINBYTES
-      case 0x8c: case 'U': case 'C': push_string(little<uint8_t>(1)); break;  // SHORT_BINUNICODE, SHORT_BINSTRING, SHORT_BINBYTES
-      case 0x8d: case 0x8e: push_string(little<uint64_t>(8)); break;          // BINUNICODE8, BINBYTES8
+      case 'X': case 'T': case 'B': push_string(little<uint32_t>(4)); return true;  // BINUNICODE, BINSTRING, BINBYTES
+      case 0x8c: case 'U': case 'C': push_string(little<uint8_t>(1)); return true;  // SHORT_BINUNICODE, SHORT_BINSTRING, SHORT_BINBYTES
+      case 0x8d: case 0x8e: push_string(little<uint64_t>(8)); return true;          // BINUNICODE8, BINBYTES8
+      case 'Q': stack_.push_back(storage(pop())); return true;  // BINPERSID
+      default: return false;
+    }
+  }
+
+  // Globals and the memo.
+  bool step_memo(uint8_t op) {
+    switch (op) {
       case 'c': {
         auto module = line();
         push_global(module, line());
-        break;
+        return true;
       }
       case 0x93: {  // STACK_GLOBAL
         auto name = pop();
         auto module = pop();
         push_global(module->text, name->text);
-        break;
+        return true;
       }
-      case 'q': memo_[little<uint8_t>(1)] = top(); break;
-      case 'r': memo_[little<uint32_t>(4)] = top(); break;
-      case 0x94: { const auto id = static_cast<uint32_t>(memo_.size()); memo_[id] = top(); break; }
-      case 'p': memo_[static_cast<uint32_t>(number_line())] = top(); break;
-      case 'h': stack_.push_back(memo_get(little<uint8_t>(1))); break;
-      case 'j': stack_.push_back(memo_get(little<uint32_t>(4))); break;
-      case 'g': stack_.push_back(memo_get(static_cast<uint32_t>(number_line()))); break;
-      case '0': pop(); break;
-      case '1': pop_to_mark(); break;
-      case '2': stack_.push_back(top()); break;
-      case 'Q': stack_.push_back(storage(pop())); break;  // BINPERSID
-      case 'R': { auto args = pop(); auto callable = pop(); stack_.push_back(reduce(*callable, *args)); break; }
-      case 'b': {  // BUILD: only an OrderedDict's attributes (its _metadata) occur in a state dict; they are dropped
-        pop();
-        if (top()->kind != Value::Kind::Dict) fail("an object with state (BUILD) that is not an OrderedDict");
-        break;
-      }
-      default: fail("pickle opcode 0x" + fmt_hex(op) + ", which torch.save does not write for a state dict");
+      case 'q': memo_[little<uint8_t>(1)] = top(); return true;
+      case 'r': memo_[little<uint32_t>(4)] = top(); return true;
+      case 0x94: { const auto id = static_cast<uint32_t>(memo_.size()); memo_[id] = top(); return true; }
+      case 'p': memo_[static_cast<uint32_t>(number_line())] = top(); return true;
+      case 'h': stack_.push_back(memo_get(little<uint8_t>(1))); return true;
+      case 'j': stack_.push_back(memo_get(little<uint32_t>(4))); return true;
+      case 'g': stack_.push_back(memo_get(static_cast<uint32_t>(number_line()))); return true;
+      default: return false;
     }
   }
 

@@ -14,7 +14,7 @@
 #include <set>
 #include <sstream>
 
-#include "ssd/interop/file_normalisation.h"
+#include "ssd/model/registry.h"
 #include "ssd/interop/state_dict_file.h"
 #include "ssd/util/error.h"
 
@@ -24,43 +24,29 @@ namespace ssd::interop {
 
 namespace {
 
-std::string shape(const at::Tensor& t) {
-  std::ostringstream os;
-  os << t.sizes();
-  return os.str();
+// The torchvision detector that `model` is: its backbone's entry says which, if any, and its head must be that one's.
+const model::TorchvisionDetector* detector_of(const model::SsdImpl& model) {
+  const auto& entry = model::backbone_registry().get(model.backbone_name);
+  if (!entry.torchvision || entry.torchvision->head != model.head_name) return nullptr;
+  return &*entry.torchvision;
 }
 
-// The torchvision detectors this reads and writes, and which of our models each one is.
-struct Layout {
-  std::string name;  ///< torchvision's, for messages
-  bool vgg = false;
-  const char* builder = "";
-};
-
-std::optional<Layout> layout_of(const model::SsdImpl& model) {
-  if (model.backbone_name == "vgg16" && model.head_name == "ssd") return Layout{"SSD-VGG16", true, "ssd300_vgg16"};
-  if ((model.backbone_name == "mobilenet_v3_large" || model.backbone_name == "mobilenet_v3_large_full_tail") &&
-      model.head_name == "ssdlite")
-    return Layout{"SSDLite-MobileNetV3", false, "ssdlite320_mobilenet_v3_large"};
-  return std::nullopt;
-}
-
-Layout require_layout(const model::SsdImpl& model, const std::string& what) {
-  if (auto layout = layout_of(model)) return *layout;
-  throw DataError(what + ": torchvision's SSD layouts are a vgg16 backbone with the ssd head (ssd300_vgg16) and mobilenet_v3_large "
-                  "with the ssdlite head (ssdlite320_mobilenet_v3_large); this model is " + model.backbone_name + " with the " +
+const model::TorchvisionDetector& require_detector(const model::SsdImpl& model, const std::string& what) {
+  if (const auto* detector = detector_of(model)) return *detector;
+  std::string layouts;
+  for (const auto& e : model::backbone_registry().entries())
+    if (e.torchvision) layouts += (layouts.empty() ? "" : ", ") + e.name + " with the " + e.torchvision->head + " head (" + e.torchvision->builder + ")";
+  throw DataError(what + ": torchvision's SSD layouts are " + layouts + "; this model is " + model.backbone_name + " with the " +
                   model.head_name + " head");
 }
 
-// Our name -> torchvision's; "" for what its model does not hold (our default boxes, a buffer). Below backbone.,
-// MobileNetV3's names are torchvision's already.
-std::string torchvision_name(const std::string& ours, const Layout& layout) {
-  static const std::regex stage5(R"(backbone\.extra\.0\.(\d+)\.(.+))"), head(R"(head\.(loc|conf)\.(\d+)\.(.+))");
+// Our name -> torchvision's; "" for what its model does not hold (our default boxes, a buffer). Below backbone., the
+// backbone's own map (most names are the same).
+std::string torchvision_name(const std::string& ours, const model::TorchvisionDetector& detector) {
+  static const std::regex head(R"(head\.(loc|conf)\.(\d+)\.(.+))");
   if (ours == "priors") return "";
+  if (ours.rfind("backbone.", 0) == 0) return detector.backbone_name(ours);
   std::smatch m;
-  // torchvision nests pool5, fc6, relu, fc7, relu in a Sequential at position 7 of extra.0; ours continues the list.
-  if (layout.vgg && std::regex_match(ours, m, stage5) && std::stoi(m[1]) >= 7)
-    return "backbone.extra.0.7." + std::to_string(std::stoi(m[1]) - 7) + "." + m[2].str();
   if (std::regex_match(ours, m, head))
     return std::string("head.") + (m[1] == "loc" ? "regression_head" : "classification_head") + ".module_list." + m[2].str() + "." +
            m[3].str();
@@ -73,12 +59,12 @@ struct Slot {
 };
 
 // torchvision's name -> our tensor, for every tensor the two models share.
-std::map<std::string, Slot> shared_tensors(model::SsdImpl& model, const Layout& layout) {
+std::map<std::string, Slot> shared_tensors(model::SsdImpl& model, const model::TorchvisionDetector& detector) {
   std::map<std::string, Slot> slots;
   for (const auto& p : model.named_parameters())
-    if (const auto tv = torchvision_name(p.key(), layout); !tv.empty()) slots[tv] = {p.key(), p.value()};
+    if (const auto tv = torchvision_name(p.key(), detector); !tv.empty()) slots[tv] = {p.key(), p.value()};
   for (const auto& b : model.named_buffers())
-    if (const auto tv = torchvision_name(b.key(), layout); !tv.empty()) slots[tv] = {b.key(), b.value()};
+    if (const auto tv = torchvision_name(b.key(), detector); !tv.empty()) slots[tv] = {b.key(), b.value()};
   return slots;
 }
 
@@ -93,10 +79,10 @@ bool other_class_count(const std::string& name, const at::Tensor& file, const at
 // The default boxes torchvision's model was trained with, for this model's maps: its ssd300_vgg16 table, or SSD-Lite's
 // DefaultBoxGenerator([[2, 3]] * 6, min_ratio=0.2, max_ratio=0.95), which is the scales preset. Undefined where
 // torchvision has none (SSD512).
-at::Tensor torchvision_priors(const model::SsdImpl& model, const Layout& layout) {
-  if (layout.vgg && model.image_size() != 300) return {};
+at::Tensor torchvision_priors(const model::SsdImpl& model, const model::TorchvisionDetector& detector) {
+  if (detector.priors_image_size > 0 && model.image_size() != detector.priors_image_size) return {};
   config::PriorConfig c;
-  c.preset = layout.vgg ? "torchvision" : "scales";
+  c.preset = detector.priors_preset;
   c.s_min = 0.2, c.s_max = 0.95;
   const auto table = model::resolve_priors(c, c.preset, model.image_size(), model.feature_specs());
   return model::make_priors(table, model.image_size(), model.feature_specs());
@@ -115,15 +101,15 @@ LoadReport load_torchvision_ssd(model::SsdImpl& model, const std::string& path) 
     throw DataError(path + ": weights file not found (model.init_from; torchvision publishes its COCO models as "
                     "https://download.pytorch.org/models/ssd300_vgg16_coco-b556d3b4.pth and "
                     "https://download.pytorch.org/models/ssdlite320_mobilenet_v3_large_coco-a79551df.pth)");
-  const Layout layout = require_layout(model, path);
-  auto slots = shared_tensors(model, layout);
+  const auto& detector = require_detector(model, path);
+  auto slots = shared_tensors(model, detector);
   LoadReport report;
   std::set<std::string> handled;
   torch::NoGradGuard no_grad;
   for (const auto& [name, tensor] : read_state_dict(path)) {
     const auto it = slots.find(name);
     if (it == slots.end()) {
-      report.unused.push_back(name + ": not a tensor of torchvision's " + layout.name);
+      report.unused.push_back(name + ": not a tensor of torchvision's " + detector.name);
       continue;
     }
     auto& slot = it->second;
@@ -136,18 +122,18 @@ LoadReport load_torchvision_ssd(model::SsdImpl& model, const std::string& path) 
         handled.insert(slot.ours);
         continue;
       }
-      throw DataError(path + ": tensor '" + name + "' is " + shape(tensor) + " but the model's " + slot.ours + " is " + shape(slot.tensor) +
-                      " (torchvision's " + layout.name + " has the paper's layer widths, model.width_mult 1.0, and its default boxes per cell" +
-                      (layout.vgg ? std::string() : "; its COCO checkpoint has MobileNetV3's reduced tail, backbone mobilenet_v3_large") + ")");
+      throw DataError(path + ": tensor '" + name + "' is " + shape_text(tensor) + " but the model's " + slot.ours + " is " + shape_text(slot.tensor) +
+                      " (torchvision's " + detector.name + " has the paper's layer widths, model.width_mult 1.0, and its default boxes per cell" +
+                      detector.shape_hint + ")");
     }
     slot.tensor.copy_(tensor.to(slot.tensor.dtype()));
     handled.insert(slot.ours);
     report.loaded.push_back(slot.ours + " <- " + name);
   }
   if (report.loaded.empty())
-    throw DataError(path + ": holds no tensor of torchvision's " + layout.name + " (the first is " +
+    throw DataError(path + ": holds no tensor of torchvision's " + detector.name + " (the first is " +
                     (report.unused.empty() ? std::string("none") : report.unused.front().substr(0, report.unused.front().find(": "))) +
-                    "); model.init_from takes a state dict of torchvision.models.detection." + layout.builder + " or of ssd-export");
+                    "); model.init_from takes a state dict of torchvision.models.detection." + detector.builder + " or of ssd-export");
   for (const auto& [tv, slot] : slots)
     if (!handled.count(slot.ours)) report.initialised.push_back(slot.ours + ": not in the file");
   return report;
@@ -158,7 +144,7 @@ void load_init_from(model::SsdImpl& model, const config::ModelConfig& config) {
   const auto report = load_torchvision_ssd(model, config.init_from);
   spdlog::info("model.init_from {}: {}", config.init_from, report.summary());
   for (const auto& line : report.loaded) spdlog::debug("  loaded {}", line);
-  const auto theirs = torchvision_priors(model, require_layout(model, config.init_from));
+  const auto theirs = torchvision_priors(model, require_detector(model, config.init_from));
   if (!theirs.defined() || !theirs.sizes().equals(model.priors().sizes()) || !at::allclose(theirs, model.priors().cpu(), 0.0, 1e-6))
     spdlog::warn("model.init_from: torchvision's model learned its box regressions against its own default boxes "
                  "(model.priors.preset: torchvision for SSD300-VGG16, scales with s_min 0.2 and s_max 0.95 for SSD-Lite); this "
@@ -166,8 +152,8 @@ void load_init_from(model::SsdImpl& model, const config::ModelConfig& config) {
 }
 
 void export_torchvision_ssd(model::SsdImpl& model, const std::string& path) {
-  const Layout layout = require_layout(model, "ssd-export");
-  if (!layout.vgg)
+  const auto& detector = require_detector(model, "ssd-export");
+  if (!detector.exportable)
     throw DataError("ssd-export: writes the VGG16 models (torchvision's ssd300_vgg16 layout); this model is " + model.backbone_name +
                     " with the " + model.head_name + " head, which model.init_from reads but ssd-export does not write yet");
   // torchvision builds VGG16 at the paper's widths only; a thinner model's file would not load there.
@@ -175,7 +161,7 @@ void export_torchvision_ssd(model::SsdImpl& model, const std::string& path) {
     throw DataError("ssd-export: torchvision's SSD-VGG16 has the paper's layer widths (conv4_3: 512 channels); this model has " +
                     std::to_string(model.feature_specs().front().channels) + " (model.width_mult other than 1.0)");
   c10::Dict<std::string, at::Tensor> state;
-  for (const auto& [tv, slot] : shared_tensors(model, layout)) state.insert(tv, slot.tensor.detach().to(at::kCPU).contiguous().clone());
+  for (const auto& [tv, slot] : shared_tensors(model, detector)) state.insert(tv, slot.tensor.detach().to(at::kCPU).contiguous().clone());
   const std::vector<char> bytes = torch::jit::pickle_save(c10::IValue(state));
   // Written beside the target and renamed over it, so that a failed write never leaves half a file under its name.
   const std::string temporary = path + ".partial";
@@ -196,7 +182,8 @@ void export_torchvision_ssd(model::SsdImpl& model, const std::string& path) {
   }
 }
 
-std::string torchvision_loader_script(const model::SsdImpl& model, const config::Config& config, const std::string& exported) {
+std::string torchvision_loader_script(const model::SsdImpl& model, const config::PostprocessConfig& p,
+                                     const std::vector<std::string>& classes, const std::string& exported) {
   const auto& t = model.prior_table();
   const double S = static_cast<double>(model.image_size());
   std::ostringstream py;
@@ -234,18 +221,16 @@ std::string torchvision_loader_script(const model::SsdImpl& model, const config:
   py << "]]\n";
   if (std::abs(t.offset - 0.5) > 1e-12)
     py << "# note: this model puts box centres at offset " << t.offset << " of a cell; torchvision always uses 0.5\n";
-  const auto& m = config.model;
-  const auto& p = config.postprocess;
   py << "model = SSD(SSDFeatureExtractorVGG(vgg16().features, highres=" << (model.image_size() == 512 ? "True" : "False") << "), anchors, ("
      << model.image_size() << ", " << model.image_size() << "), num_classes=" << model.num_classes() << ",\n"
-     << "            image_mean=" << list(m.pixel_mean, 1.0 / 255) << ", image_std=" << list(m.pixel_std, 1.0 / 255) << ",\n"
+     << "            image_mean=" << list(model.pixel_mean(), 1.0 / 255) << ", image_std=" << list(model.pixel_std(), 1.0 / 255) << ",\n"
      << "            score_thresh=" << p.score_threshold << ", nms_thresh=" << p.nms_iou << ", topk_candidates=" << p.top_k_per_class
      << ", detections_per_img=" << p.max_per_image << ")\n"
      << "model.load_state_dict(torch.load(\"" << exported << "\"))\n"
      << "model.eval()\n"
-     << "# Labels are 1-based: " << config.data.classes.size() << " classes, ";
-  for (size_t i = 0; i < config.data.classes.size() && i < 8; ++i) py << (i ? ", " : "") << i + 1 << " = " << config.data.classes[i];
-  py << (config.data.classes.size() > 8 ? ", ..." : "") << "\n";
+     << "# Labels are 1-based: " << classes.size() << " classes, ";
+  for (size_t i = 0; i < classes.size() && i < 8; ++i) py << (i ? ", " : "") << i + 1 << " = " << classes[i];
+  py << (classes.size() > 8 ? ", ..." : "") << "\n";
   return py.str();
 }
 

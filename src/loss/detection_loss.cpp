@@ -13,8 +13,8 @@ at::Tensor total(const LossTerms& terms) {
   return sum;
 }
 
-const util::Registry<LossFactory>& loss_registry() {
-  static const util::Registry<LossFactory> registry(
+const util::Registry<util::Plugin<LossFactory>>& loss_registry() {
+  static const util::Registry<util::Plugin<LossFactory>> registry(
       "loss", "loss.name",
       {
           {"multibox", "Smooth-L1 + cross-entropy with hard negative mining (the SSD paper)",

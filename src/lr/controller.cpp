@@ -4,20 +4,18 @@
 
 #include <cstdio>
 
-#include "ssd/lr/batch_scaling.h"
-#include "ssd/lr/schedules.h"
+#include "ssd/lr/warmup.h"
 #include "ssd/optim/optimizer.h"
 
 namespace ssd::lr {
 
-LrController::LrController(const config::Config& config, int64_t iters_per_epoch, int64_t total_iters, int64_t global_batch,
-                           std::vector<GroupInfo> groups)
-    : warmup_config_(config.schedule.warmup), iters_per_epoch_(std::max<int64_t>(iters_per_epoch, 1)), total_iters_(total_iters),
-      warmup_(lr::warmup_iters(config.schedule, iters_per_epoch_)), groups_(std::move(groups)) {
+LrController::LrController(const config::ScheduleConfig& schedule, LrPlan plan)
+    : warmup_config_(schedule.warmup), iters_per_epoch_(std::max<int64_t>(plan.iters_per_epoch, 1)), total_iters_(plan.total_iters),
+      warmup_(lr::warmup_iters(schedule, iters_per_epoch_)), base_lr_(plan.base_lr), scaling_line_(std::move(plan.base_lr_line)),
+      groups_(std::move(plan.groups)), base_momentum_(plan.base_momentum),
+      set_momentum_(std::move(plan.set_momentum)) {
   if (groups_.empty()) groups_.push_back({});
-  base_lr_ = scaled_base_lr(config, global_batch, &scaling_line_);
-  schedule_ = make_schedule(config.schedule, {total_iters_, iters_per_epoch_, base_lr_});
-  base_momentum_ = optim::base_momentum(config.solver);
+  schedule_ = make_schedule(schedule, {total_iters_, iters_per_epoch_, base_lr_});
   for (const auto& p : schedule_->phases())
     if (p.start > 0 && p.start < total_iters_) phases_.push_back(p);
 }
@@ -49,7 +47,8 @@ std::optional<double> LrController::momentum(int64_t t) const {
 void LrController::apply(torch::optim::Optimizer& optimizer, int64_t t) {
   const size_t n = std::min(groups_.size(), optimizer.param_groups().size());
   for (size_t g = 0; g < n; ++g) optim::set_group_lr(optimizer, g, lr(t, g));
-  if (const auto m = momentum(t)) optim::set_momentum(optimizer, *m);
+  if (const auto m = momentum(t); m && set_momentum_)
+    for (auto& group : optimizer.param_groups()) set_momentum_(group.options(), *m);
   if (t == 0 && lr(0) == 0.0) spdlog::info("iteration 0: the warm-up starts at LR 0, so the first step changes nothing");
   for (const auto& p : phases_)
     if (p.start == t) spdlog::info("iteration {} (epoch {:.2f}): {}; LR now {:.4g}", t, static_cast<double>(t) / iters_per_epoch_,

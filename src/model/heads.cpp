@@ -6,14 +6,16 @@
 #include <torch/nn/modules/batchnorm.h>
 #include <torch/nn/modules/container/sequential.h>
 
-#include "ssd/model/conv2d.h"
-#include "ssd/model/relu6.h"
+#include "ssd/kernels/conv2d.h"
+#include "ssd/kernels/relu6.h"
 #include "ssd/model/sequential_block.h"
 #include "ssd/util/check.h"
 
 namespace ssd::model {
 
 namespace nn = torch::nn;
+using kernels::Conv2d;  // torch::nn::Conv2d with fast CPU paths, same weights and names
+using kernels::ReLU6;
 
 namespace {
 
@@ -23,7 +25,7 @@ at::Tensor run_branch(nn::ModuleList& branch, const std::vector<at::Tensor>& fea
   std::vector<at::Tensor> parts;
   for (size_t k = 0; k < features.size(); ++k) {
     const auto y = branch[k]->as<nn::SequentialImpl>() ? branch[k]->as<nn::SequentialImpl>()->forward(features[k])
-                                                       : branch[k]->as<Conv2dImpl>()->forward(features[k]);
+                                                       : branch[k]->as<kernels::Conv2dImpl>()->forward(features[k]);
     parts.push_back(y.permute({0, 2, 3, 1}).reshape({y.size(0), -1, depth}));
   }
   return at::cat(parts, 1);

@@ -4,14 +4,16 @@
 #include <torch/nn/modules/activation.h>
 #include <torch/nn/modules/batchnorm.h>
 
-#include "ssd/model/conv2d.h"
-#include "ssd/model/relu6.h"
+#include "ssd/kernels/conv2d.h"
+#include "ssd/kernels/relu6.h"
 #include "ssd/model/sequential_block.h"
 #include "ssd/util/check.h"
 
 namespace ssd::model {
 
 namespace nn = torch::nn;
+using kernels::Conv2d;  // torch::nn::Conv2d with fast CPU paths, same weights and names
+using kernels::ReLU6;
 
 int64_t make_divisible(double value, int64_t divisor) {
   int64_t v = std::max<int64_t>(divisor, static_cast<int64_t>(value + divisor / 2.0) / divisor * divisor);
@@ -143,6 +145,22 @@ std::vector<FeatureSpec> MobileNetV2Backbone::output_specs(int64_t image_size) c
     specs.push_back(x);
   }
   return specs;
+}
+
+ImageNetWeights mobilenet_v2_imagenet_weights() {
+  ImageNetWeights w;
+  w.route = [](const std::string& name) -> WeightRoute {
+    if (name.rfind("features.", 0) == 0) return {"backbone." + name, {}, ""};
+    return {"", {}, name.rfind("classifier.", 0) == 0 ? "ImageNet's 1000-class output, not part of SSD" : "not a MobileNetV2 tensor"};
+  };
+  w.not_in_file = [](const std::string& ours) -> std::string {
+    return ours.rfind("backbone.extra.", 0) == 0 ? "an SSD-Lite extra block" : "";
+  };
+  w.normalisation = [](const std::string& file) -> std::optional<PixelNormalisation> {
+    if (file.rfind("mobilenet_v2-", 0) == 0) return imagenet_normalisation();
+    return std::nullopt;
+  };
+  return w;
 }
 
 }  // namespace ssd::model

@@ -7,19 +7,22 @@
 #include <torch/nn/modules/container/any.h>
 
 #include <algorithm>
+#include <regex>
 #include <string>
 #include <utility>
 #include <vector>
 
-#include "ssd/model/conv2d.h"
+#include "ssd/kernels/conv2d.h"
 #include "ssd/model/mobilenet_v2.h"  // make_divisible
-#include "ssd/model/relu6.h"
+#include "ssd/kernels/relu6.h"
 #include "ssd/model/sequential_block.h"
 #include "ssd/util/check.h"
 
 namespace ssd::model {
 
 namespace nn = torch::nn;
+using kernels::Conv2d;  // torch::nn::Conv2d with fast CPU paths, same weights and names
+using kernels::ReLU6;
 
 namespace {
 
@@ -207,6 +210,63 @@ std::vector<FeatureSpec> MobileNetV3LargeBackbone::output_specs(int64_t image_si
     specs.push_back(x);
   }
   return specs;
+}
+
+namespace {
+
+// torchvision's classifier numbers MobileNetV3's blocks 0..16 in one Sequential; SSD-Lite splits it inside the C4
+// block (13), after its expansion convolution, which is a source feature map:
+//   features.0..12 -> backbone.features.0.N      features.13.block.0 -> backbone.features.0.13
+//   features.13.block.K (K = 1..3) -> backbone.features.1.0.K      features.14..16 -> backbone.features.1.(N - 13)
+WeightRoute imagenet_route(const std::string& name) {
+  static const std::regex features(R"(features\.(\d+)\.(.+))"), c4(R"(block\.(\d+)\.(.+))");
+  std::smatch m;
+  if (!std::regex_match(name, m, features))
+    return {"", {}, name.rfind("classifier.", 0) == 0 ? "ImageNet's 1000-class output, not part of SSD" : "not a MobileNetV3 tensor"};
+  const int i = std::stoi(m[1]);
+  const std::string rest = m[2];
+  if (i <= 12) return {"backbone.features.0." + std::to_string(i) + "." + rest, {}, ""};
+  if (i == 13) {
+    std::smatch b;
+    if (!std::regex_match(rest, b, c4)) return {"", {}, "not a MobileNetV3 tensor"};
+    if (b[1] == "0") return {"backbone.features.0.13." + b[2].str(), {}, ""};
+    return {"backbone.features.1.0." + b[1].str() + "." + b[2].str(), {}, ""};
+  }
+  if (i <= 16) return {"backbone.features.1." + std::to_string(i - 13) + "." + rest, {}, ""};
+  return {"", {}, "not a MobileNetV3 tensor"};
+}
+
+}  // namespace
+
+ImageNetWeights mobilenet_v3_large_imagenet_weights(bool reduced_tail) {
+  ImageNetWeights w;
+  w.route = imagenet_route;
+  w.not_in_file = [](const std::string& ours) -> std::string {
+    return ours.rfind("backbone.extra.", 0) == 0 ? "an SSD-Lite extra block" : "";
+  };
+  w.normalisation = [](const std::string& file) -> std::optional<PixelNormalisation> {
+    if (file.rfind("mobilenet_v3_large-", 0) == 0) return imagenet_normalisation();
+    return std::nullopt;
+  };
+  if (reduced_tail) w.shape_hint = "; and MobileNetV3's full tail: backbone mobilenet_v3_large_full_tail";
+  return w;
+}
+
+TorchvisionDetector mobilenet_v3_large_torchvision_detector() {
+  TorchvisionDetector d;
+  d.head = "ssdlite";
+  d.name = "SSDLite-MobileNetV3";
+  d.builder = "ssdlite320_mobilenet_v3_large";
+  // DefaultBoxGenerator([[2, 3]] * 6, min_ratio=0.2, max_ratio=0.95): the scales preset at s_min 0.2, s_max 0.95.
+  d.priors_preset = "scales";
+  d.backbone_name = [](const std::string& ours) { return ours; };
+  d.normalisation = [](const std::string& file) -> std::optional<PixelNormalisation> {
+    // torchvision's SSD-Lite transform: Normalize(mean=0.5, std=0.5) on 0..1 pixels.
+    if (file.rfind("ssdlite320_mobilenet_v3_large", 0) == 0) return PixelNormalisation{{127.5, 127.5, 127.5}, {127.5, 127.5, 127.5}};
+    return std::nullopt;
+  };
+  d.shape_hint = "; its COCO checkpoint has MobileNetV3's reduced tail, backbone mobilenet_v3_large";
+  return d;
 }
 
 }  // namespace ssd::model

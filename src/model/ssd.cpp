@@ -11,21 +11,25 @@
 namespace ssd::model {
 
 SsdImpl::SsdImpl(std::shared_ptr<Backbone> backbone, std::shared_ptr<Head> head, PriorTable priors_table,
-                 std::vector<FeatureSpec> specs, int64_t image_size, int64_t num_classes)
+                 std::vector<FeatureSpec> specs, SsdOptions options)
     : backbone_(std::move(backbone)),
       head_(std::move(head)),
       prior_table_(std::move(priors_table)),
       specs_(std::move(specs)),
-      image_size_(image_size),
-      num_classes_(num_classes) {
+      options_(std::move(options)),
+      coder_(options_.variances.at(0), options_.variances.at(1)) {
   register_module("backbone", backbone_);
   register_module("head", head_);
-  priors_ = register_buffer("priors", make_priors(prior_table_, image_size_, specs_));
+  priors_ = register_buffer("priors", make_priors(prior_table_, options_.image_size, specs_));
+}
+
+Targets SsdImpl::assign_targets(const std::vector<at::Tensor>& boxes, const std::vector<at::Tensor>& labels) const {
+  return model::assign_targets(boxes, labels, priors_, coder_, options_.match_iou);
 }
 
 HeadOutput SsdImpl::forward(const at::Tensor& images) {
-  SSD_CHECK(images.dim() == 4 && images.size(1) == 3 && images.size(2) == image_size_ && images.size(3) == image_size_,
-            "Ssd::forward: expected images of shape [B, 3, ", image_size_, ", ", image_size_, "], got ", images.sizes());
+  SSD_CHECK(images.dim() == 4 && images.size(1) == 3 && images.size(2) == options_.image_size && images.size(3) == options_.image_size,
+            "Ssd::forward: expected images of shape [B, 3, ", options_.image_size, ", ", options_.image_size, "], got ", images.sizes());
   return head_->forward(backbone_->forward(images.contiguous(memory_format_)));
 }
 
@@ -45,7 +49,7 @@ int64_t SsdImpl::parameter_count() const {
 
 std::string SsdImpl::summary() const {
   std::ostringstream os;
-  os << "model: SSD" << image_size_ << " " << backbone_name << " + " << head_name << " head, " << num_classes_
+  os << "model: SSD" << options_.image_size << " " << backbone_name << " + " << head_name << " head, " << options_.num_classes
      << " classes (with background)\n";
   os << "default-box preset: " << prior_table_.preset << "\n";
   os << "  level  map      channels  min px   max px   step    ratios     boxes\n";
@@ -95,7 +99,7 @@ Ssd build_ssd(const config::ModelConfig& c, int64_t num_classes) {
   auto table = resolve_priors(c.priors, backbone->default_priors(c.image_size), c.image_size, specs);
   const std::string head_name = c.head == "auto" ? backbone->default_head() : c.head;
   auto head = head_registry().get(head_name).factory(HeadOptions{specs, table.anchors_per_cell(), num_classes});
-  Ssd model(backbone, head, table, specs, c.image_size, num_classes);
+  Ssd model(backbone, head, table, specs, SsdOptions{c.image_size, num_classes, c.variances, c.iou_threshold, c.pixel_mean, c.pixel_std});
   model->backbone_name = c.backbone;
   model->head_name = head_name;
   return model;

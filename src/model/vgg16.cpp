@@ -5,12 +5,15 @@
 #include <torch/nn/modules/activation.h>
 #include <torch/nn/modules/pooling.h>
 
-#include "ssd/model/conv2d.h"
+#include <regex>
+
+#include "ssd/kernels/conv2d.h"
 #include "ssd/util/error.h"
 
 namespace ssd::model {
 
 namespace nn = torch::nn;
+using kernels::Conv2d;  // torch::nn::Conv2d with fast CPU paths, same weights and names
 
 namespace {
 
@@ -120,5 +123,80 @@ std::vector<FeatureSpec> Vgg16Backbone::output_specs(int64_t image_size) const {
 }
 
 std::string Vgg16Backbone::default_priors(int64_t image_size) const { return image_size == 512 ? "ssd512" : "ssd300"; }
+
+namespace {
+
+// fc6 [4096, 25088] -> [1024, 512, 3, 3] and fc7 [4096, 4096] -> [1024, 1024, 1, 1]: every 4th filter, every 3rd
+// kernel tap of fc6 (7x7 -> 3x3, which with dilation 6 covers the same field), every 4th input of fc7.
+at::Tensor reduce_fc6(const at::Tensor& w) {
+  if (w.dim() == 1) return w.slice(0, 0, w.size(0), 4);
+  if (w.sizes() != at::IntArrayRef({4096, 25088})) return w;  // the shape check reports it
+  return w.view({4096, 512, 7, 7}).slice(0, 0, 4096, 4).slice(2, 0, 7, 3).slice(3, 0, 7, 3);
+}
+at::Tensor reduce_fc7(const at::Tensor& w) {
+  if (w.dim() == 1) return w.slice(0, 0, w.size(0), 4);
+  if (w.sizes() != at::IntArrayRef({4096, 4096})) return w;
+  return w.view({4096, 4096, 1, 1}).slice(0, 0, 4096, 4).slice(1, 0, 4096, 4);
+}
+
+WeightRoute imagenet_route(const std::string& name) {
+  static const std::regex features(R"(features\.(\d+)\.(weight|bias))"), classifier(R"(classifier\.(\d+)\.(weight|bias))");
+  std::smatch m;
+  if (std::regex_match(name, m, features)) {
+    const int i = std::stoi(m[1]);
+    if (i <= 21) return {"backbone.features." + std::to_string(i) + "." + m[2].str(), {}, ""};
+    // conv5_1..conv5_3 follow pool4 in extra.0 (torchvision's SSDFeatureExtractorVGG layout).
+    if (i == 24 || i == 26 || i == 28) return {"backbone.extra.0." + std::to_string(i - 23) + "." + m[2].str(), {}, ""};
+    return {"", {}, "not a VGG16 convolution"};
+  }
+  if (std::regex_match(name, m, classifier)) {
+    if (m[1] == "0") return {"backbone.extra.0.8." + m[2].str(), reduce_fc6, "fc6 subsampled to the dilated 3x3 convolution"};
+    if (m[1] == "3") return {"backbone.extra.0.10." + m[2].str(), reduce_fc7, "fc7 subsampled to the 1x1 convolution"};
+    return {"", {}, "ImageNet's 1000-class output, not part of SSD"};
+  }
+  return {"", {}, "not a VGG16 tensor"};
+}
+
+}  // namespace
+
+ImageNetWeights vgg16_imagenet_weights() {
+  ImageNetWeights w;
+  w.route = imagenet_route;
+  w.not_in_file = [](const std::string& ours) -> std::string {
+    return ours.rfind("backbone.extra.0.", 0) != 0 && ours.rfind("backbone.extra.", 0) == 0 ? "an SSD extra layer" : "";
+  };
+  w.normalisation = [](const std::string& file) -> std::optional<PixelNormalisation> {
+    // The amdegroot features were trained on 0..255 pixels minus the Caffe VGG mean (123, 117, 104).
+    if (file.find("amdegroot") != std::string::npos || file.rfind("vgg16_features", 0) == 0)
+      return PixelNormalisation{{123.0, 117.0, 104.0}, {1.0, 1.0, 1.0}};
+    if (file.rfind("vgg16-", 0) == 0) return imagenet_normalisation();
+    return std::nullopt;
+  };
+  return w;
+}
+
+TorchvisionDetector vgg16_torchvision_detector() {
+  TorchvisionDetector d;
+  d.head = "ssd";
+  d.name = "SSD-VGG16";
+  d.builder = "ssd300_vgg16";
+  d.priors_preset = "torchvision";
+  d.priors_image_size = 300;  // torchvision has no SSD512 table
+  d.exportable = true;
+  d.backbone_name = [](const std::string& ours) {
+    // torchvision nests pool5, fc6, relu, fc7, relu in a Sequential at position 7 of extra.0; ours continues the list.
+    static const std::regex stage5(R"(backbone\.extra\.0\.(\d+)\.(.+))");
+    std::smatch m;
+    if (std::regex_match(ours, m, stage5) && std::stoi(m[1]) >= 7)
+      return "backbone.extra.0.7." + std::to_string(std::stoi(m[1]) - 7) + "." + m[2].str();
+    return ours;
+  };
+  d.normalisation = [](const std::string& file) -> std::optional<PixelNormalisation> {
+    // torchvision's SSD300 transform: Normalize(mean=(0.48235, 0.45882, 0.40784), std=1/255) on 0..1 pixels.
+    if (file.rfind("ssd300_vgg16", 0) == 0) return PixelNormalisation{{0.48235 * 255, 0.45882 * 255, 0.40784 * 255}, {1.0, 1.0, 1.0}};
+    return std::nullopt;
+  };
+  return d;
+}
 
 }  // namespace ssd::model

@@ -109,70 +109,22 @@ void RuleOptimizer::load(torch::serialize::InputArchive& archive) {
     }
 }
 
-UpdateRule update_rule(const std::string& name) {
-  if (name == "adadelta")
-    return {[](at::Tensor& p, const at::Tensor& g, RuleState& s, const RuleOptions& o) {
-      const double rho = o.at("rho"), eps = o.at("eps");
-      if (s.step == 1) s.buffers["square_avg"] = at::zeros_like(p), s.buffers["acc_delta"] = at::zeros_like(p);
-      auto& sq = s.buffers["square_avg"];
-      auto& acc = s.buffers["acc_delta"];
-      sq.mul_(rho).addcmul_(g, g, 1 - rho);
-      const auto delta = acc.add(eps).sqrt_().div_(sq.add(eps).sqrt_()).mul_(g);
-      acc.mul_(rho).addcmul_(delta, delta, 1 - rho);
-      p.add_(delta, -o.lr);
-    }};
-  if (name == "adamax")
-    return {[](at::Tensor& p, const at::Tensor& g, RuleState& s, const RuleOptions& o) {
-      const double b1 = o.at("beta1"), b2 = o.at("beta2"), eps = o.at("eps");
-      if (s.step == 1) s.buffers["exp_avg"] = at::zeros_like(p), s.buffers["exp_inf"] = at::zeros_like(p);
-      auto& m = s.buffers["exp_avg"];
-      auto& u = s.buffers["exp_inf"];
-      m.mul_(b1).add_(g, 1 - b1);
-      u.copy_(at::maximum(u.mul(b2), g.abs().add_(eps)));
-      const double clr = o.lr / (1 - std::pow(b1, static_cast<double>(s.step)));
-      p.addcdiv_(m, u, -clr);
-    }};
-  if (name == "asgd")
-    return {[](at::Tensor& p, const at::Tensor& g, RuleState& s, const RuleOptions& o) {
-      const double lambd = o.at("lambd"), alpha = o.at("alpha"), t0 = o.at("t0");
-      // PyTorch 1.13 keeps eta and mu in float32 tensors; rounding them the same way keeps the two in step.
-      auto as_float = [](double v) { return static_cast<double>(static_cast<float>(v)); };
-      if (s.step == 1) s.buffers["ax"] = at::zeros_like(p), s.scalars["eta"] = as_float(o.lr), s.scalars["mu"] = 1.0;
-      const double eta = s.scalars["eta"], mu = s.scalars["mu"];
-      p.mul_(1 - lambd * eta);
-      p.add_(g, -eta);
-      auto& ax = s.buffers["ax"];
-      if (mu != 1) ax.add_(p.sub(ax).mul(mu));
-      else ax.copy_(p);
-      const double step = static_cast<double>(s.step);
-      s.scalars["eta"] = as_float(o.lr / std::pow(1 + lambd * o.lr * step, alpha));
-      s.scalars["mu"] = as_float(1.0 / std::max(1.0, step - t0));
-    }};
-  if (name == "rprop")
-    return {[](at::Tensor& p, const at::Tensor& g, RuleState& s, const RuleOptions& o) {
-      const double eta_minus = o.at("eta_minus"), eta_plus = o.at("eta_plus");
-      if (s.step == 1) s.buffers["prev"] = at::zeros_like(p), s.buffers["step_size"] = at::full_like(g, o.lr);
-      auto& prev = s.buffers["prev"];
-      auto& size = s.buffers["step_size"];
-      auto sign = g.mul(prev).sign();
-      sign.masked_fill_(sign.gt(0), eta_plus).masked_fill_(sign.lt(0), eta_minus).masked_fill_(sign.eq(0), 1);
-      size.mul_(sign).clamp_(o.at("step_min"), o.at("step_max"));
-      auto grad = g.clone();
-      grad.masked_fill_(sign.eq(eta_minus), 0);  // after a sign change: no step, and no memory of that gradient
-      p.addcmul_(grad.sign(), size, -1);
-      prev.copy_(grad);
-    }};
-  if (name == "lion")
-    return {[](at::Tensor& p, const at::Tensor& g, RuleState& s, const RuleOptions& o) {
-      const double b1 = o.at("beta1"), b2 = o.at("beta2");
-      if (s.step == 1) s.buffers["exp_avg"] = at::zeros_like(p);
-      auto& m = s.buffers["exp_avg"];
-      const auto update = m.mul(b1).add_(g, 1 - b1).sign_();
-      p.mul_(1 - o.lr * o.weight_decay);  // decoupled decay, as the paper
-      p.add_(update, -o.lr);
-      m.mul_(b2).add_(g, 1 - b2);
-    }, /*decoupled_decay=*/true};
-  throw ConfigError("solver.optimizer: no update rule named '" + name + "'");
+OptimizerEntry rule_optimizer(std::string name, std::string description, UpdateRule rule,
+                              std::function<std::map<std::string, double>(const config::SolverConfig&)> hyper) {
+  OptimizerEntry e;
+  e.name = name;
+  e.description = std::move(description);
+  e.options = [hyper](const config::SolverConfig& c, double lr, double weight_decay) -> std::unique_ptr<torch::optim::OptimizerOptions> {
+    auto options = std::make_unique<RuleOptions>();
+    options->lr = lr, options->weight_decay = weight_decay, options->hyper = hyper(c);
+    return options;
+  };
+  e.make = [name, rule, options = e.options](std::vector<torch::optim::OptimizerParamGroup> groups,
+                                             const config::SolverConfig& c) -> std::unique_ptr<torch::optim::Optimizer> {
+    const auto defaults = options(c, c.lr, c.weight_decay);
+    return std::make_unique<RuleOptimizer>(std::move(groups), static_cast<const RuleOptions&>(*defaults), name, rule);
+  };
+  return e;
 }
 
 }  // namespace ssd::optim

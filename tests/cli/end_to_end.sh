@@ -32,6 +32,14 @@ assert set(r["per_class"]) == {"circle", "square", "triangle", "star"}, r
 assert r["mAP"] is None or 0 <= r["mAP"] <= 1, r
 PY
 
+echo "== --print-config of the tools whose config comes with the checkpoint: its config with --set on top"
+for tool in ssd-eval ssd-detect ssd-export; do
+  "$bin/$tool" --checkpoint "$work/run/best.pt" --set postprocess.nms_iou=0.3 --print-config > "$work/printed.yaml" 2> "$work/printed.log" \
+    || { cat "$work/printed.log"; fail "$tool --print-config"; }
+  grep -q "nms_iou: 0.3" "$work/printed.yaml" || fail "$tool --print-config did not print the config with --set"
+  grep -q "classes: \[circle, square, triangle, star\]" "$work/printed.yaml" || fail "$tool --print-config: not the checkpoint's config"
+done
+
 echo "== ssd-detect, then score its JSON with ssd-eval --dets"
 "$bin/ssd-detect" --checkpoint "$work/run" "$work/shapes/JPEGImages" --output "$work/annotated" --json-out "$work/dets.json" --score-thresh 0.01 > "$work/detect.log" 2>&1 \
   || { cat "$work/detect.log"; fail "ssd-detect"; }
@@ -166,7 +174,7 @@ set +e
 code=$?
 set -e
 [ $code -eq 4 ] || { cat "$work/export.log"; fail "ssd-export of SSD-Lite: expected exit code 4, got $code"; }
-grep -q "a vgg16 backbone with the ssd head" "$work/export.log" || { cat "$work/export.log"; fail "ssd-export gave no reason"; }
+grep -q "vgg16 with the ssd head" "$work/export.log" || { cat "$work/export.log"; fail "ssd-export gave no reason"; }
 [ ! -e "$work/export/model.pth" ] || fail "ssd-export left a file behind"
 
 echo "== bad input: a config pointing at a missing data set exits 4 and names the path"

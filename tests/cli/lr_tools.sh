@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The LR tools through the executables: --plot-lr (PNG and CSV), --find-lr with --write-config, ssd-tune, and a
+# The LR tools through the executables: --plot-lr (PNG and CSV), --range-test with --write-config, ssd-tune, and a
 # plateau + early-stopping run. Argument: the folder holding ssd-train & co.
 set -euo pipefail
 bin=$1
@@ -9,7 +9,7 @@ source "$(dirname "$0")/tiny_setup.sh"
 make_tiny "$bin" "$work" "solver: {optimizer: adamw, lr: 0.003}
 schedule: {name: cosine, warmup: {iters: 2}}
 train: {run_dir: $work/run, epochs: 3, batch_size: 4, log_period: 1}
-lr_finder: {iters: 30, lr_min: 1.0e-6, lr_max: 1.0}"
+range_test: {iters: 30, lr_min: 1.0e-6, lr_max: 1.0}"
 
 echo "== --plot-lr: CSV from the config and the split file (12 images / batch 4 = 3 iterations per epoch)"
 "$bin/ssd-train" --config "$work/tiny.yaml" --plot-lr "$work/lr.csv" > "$work/plot.log"
@@ -30,13 +30,17 @@ PY
   > "$work/preview.log" || fail "--iters-per-epoch without data"
 grep -q "150 iterations" "$work/preview.log" || fail "--iters-per-epoch: no 150 iterations"  # a file, not "| grep -q" (SIGPIPE)
 
-echo "== --find-lr --write-config"
-"$bin/ssd-train" --config "$work/tiny.yaml" --find-lr --write-config "$work/tuned.yaml" > "$work/find.log" 2>&1 \
-  || { cat "$work/find.log"; fail "--find-lr"; }
+echo "== --range-test --write-config"
+"$bin/ssd-train" --config "$work/tiny.yaml" --range-test --write-config "$work/tuned.yaml" > "$work/find.log" 2>&1 \
+  || { cat "$work/find.log"; fail "--range-test"; }
 grep -q "recommended: " "$work/find.log" || fail "no recommendation"
 for f in lr_find.csv lr_find.png; do [ -s "$work/run/$f" ] || fail "missing $f"; done
 "$bin/ssd-train" --config "$work/tuned.yaml" --print-config > "$work/tuned_print.yaml" || fail "written config does not load"
 grep -q "lr: " "$work/tuned_print.yaml" || fail "written config has no lr"
+# lr_finder.* is another name of range_test.* (and --find-lr of --range-test).
+"$bin/ssd-train" --config "$work/tiny.yaml" --set lr_finder.iters=25 --print-config > "$work/alias.yaml" 2> "$work/alias.log" \
+  || { cat "$work/alias.log"; fail "lr_finder.* alias"; }
+grep -A3 "^range_test:" "$work/alias.yaml" | grep -q "iters: 25" || fail "lr_finder.iters did not set range_test.iters"
 
 echo "== plateau and early stopping on validation loss"
 "$bin/ssd-train" --config "$work/tiny.yaml" --set train.run_dir="$work/plateau" --set schedule.name=plateau \

@@ -6,7 +6,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "ssd/data/coco.h"
+#include "ssd/data/formats/coco.h"
 #include "ssd/data/dataset.h"
 #include "ssd/engine/trainer.h"
 #include "ssd/util/error.h"
@@ -62,8 +62,11 @@ TEST(Coco, ReadsBoxesLabelsByNameCrowdAndBackgroundImages) {
 TEST(Coco, TrainingLeavesCrowdOutEvaluationKeepsIt) {
   const auto root = write_coco(test::temp_dir("coco_split"), small_file());
   config::SplitConfig split{"coco", {root}, {"val"}};
-  DetectionDataset train(split, {"person", "cat", "dog"}, /*keep_difficult=*/false, false, 0.1, 1, "train", /*require_images=*/false);
-  DetectionDataset val(split, {"person", "cat", "dog"}, /*keep_difficult=*/true, false, 0.1, 1, "val", false);
+  auto train_options = test::dataset_options(split, {"person", "cat", "dog"});
+  train_options.require_images = false;
+  auto val_options = train_options;
+  val_options.keep_difficult = true, val_options.role = "val";
+  DetectionDataset train(train_options), val(val_options);
   EXPECT_EQ(train.annotation(0).objects.size(), 1u);
   EXPECT_EQ(val.annotation(0).objects.size(), 2u);
   EXPECT_EQ(train.report().skipped(), 1u);  // image 11, its box degenerate
@@ -81,7 +84,9 @@ TEST(Coco, BadFilesAreClearErrors) {
       [&] { read_coco_instances(coco_paths(root, "val").first, root, {"person"}, [](const std::string&, const std::string&) {}); });
   EXPECT_NE(message.find("categories[0]: category 'dog' (id 18) is not in data.classes"), std::string::npos) << message;
   config::SplitConfig strict_split{"coco", {root}, {"val"}};
-  EXPECT_THROW(DetectionDataset(strict_split, {"person", "dog"}, true, /*strict=*/true, 0.1, 1, "val", false), DataError);
+  auto strict = test::dataset_options(strict_split, {"person", "dog"});
+  strict.keep_difficult = true, strict.strict = true, strict.role = "val", strict.require_images = false;
+  EXPECT_THROW(DetectionDataset{strict}, DataError);
 }
 
 TEST(Coco, TrainsOnCocoFormatData) {
@@ -91,7 +96,9 @@ TEST(Coco, TrainsOnCocoFormatData) {
   const auto classes = shapes_classes();
   nlohmann::json j{{"images", nlohmann::json::array()}, {"annotations", nlohmann::json::array()}, {"categories", nlohmann::json::array()}};
   for (size_t c = 0; c < classes.size(); ++c) j["categories"].push_back({{"id", 100 + c}, {"name", classes[c]}});
-  DetectionDataset voc({"voc", {shapes}, {"train"}}, classes, true, false, 0.1, 1, "train");
+  auto voc_options = test::dataset_options({"voc", {shapes}, {"train"}}, classes);
+  voc_options.keep_difficult = true;
+  DetectionDataset voc(voc_options);
   int64_t next = 1;
   for (size_t i = 0; i < voc.size(); ++i) {
     const auto& a = voc.annotation(i);
@@ -109,7 +116,7 @@ TEST(Coco, TrainsOnCocoFormatData) {
   c.data.val = {"coco", {root}, {"train"}};
   c.train.epochs = 1;
   const auto result = engine::Trainer(c, c10::Device(c10::kCPU)).run();
-  EXPECT_EQ(result.state.iteration, 3);
+  EXPECT_EQ(result.position.iteration, 3);
   EXPECT_TRUE(result.last_validation.count("val/mAP"));
 }
 

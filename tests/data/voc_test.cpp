@@ -8,7 +8,8 @@
 #include "ssd/data/augment.h"
 #include "ssd/data/dataset.h"
 #include "ssd/data/loader.h"
-#include "ssd/data/voc.h"
+#include "ssd/data/formats/folder.h"
+#include "ssd/data/formats/voc.h"
 #include "ssd/util/error.h"
 #include "test_data.h"
 #include "test_support.h"
@@ -89,7 +90,7 @@ TEST(Dataset, SkipsAndCountsBadSamplesUnlessStrict) {
                              {"corrupt", xml(object("square", 2, 2, 9, 9))}},
                             {"noimage"}, {"corrupt"});
   config::SplitConfig split{"voc", {dir}, {"train"}};
-  DetectionDataset ds(split, kClasses, false, /*strict=*/false, 0.1, 1, "train");
+  DetectionDataset ds(test::dataset_options(split, kClasses));
   EXPECT_EQ(ds.size(), 3u);  // good, empty (kept as background), corrupt (found only when decoded)
   EXPECT_EQ(ds.report().skipped(), 3u);
   EXPECT_EQ(ds.report().empty(), 1u);
@@ -107,13 +108,15 @@ TEST(Dataset, SkipsAndCountsBadSamplesUnlessStrict) {
   EXPECT_EQ(ds.report().skipped(), 4u);
   EXPECT_NE(ds.report().summary().find("4 samples skipped"), std::string::npos) << ds.report().summary();
 
-  EXPECT_THROW(DetectionDataset(split, kClasses, false, /*strict=*/true, 0.1, 1, "train"), DataError);
+  auto strict = test::dataset_options(split, kClasses);
+  strict.strict = true;
+  EXPECT_THROW(DetectionDataset{strict}, DataError);
 }
 
 TEST(Dataset, MissingSplitAndRootAreNamed) {
   const auto dir = test::temp_dir("missing_split");
   config::SplitConfig split{"voc", {dir}, {"trainval"}};
-  EXPECT_EQ(test::thrown_message<DataError>([&] { DetectionDataset(split, kClasses, false, false, 0.1, 1, "train"); }),
+  EXPECT_EQ(test::thrown_message<DataError>([&] { DetectionDataset{test::dataset_options(split, kClasses)}; }),
             dir + "/ImageSets/Main/trainval.txt: split file not found");
 }
 
@@ -130,15 +133,36 @@ TEST(Dataset, FolderLayoutWithSeededSplit) {
   EXPECT_EQ(val.size(), 2u);
   for (const auto& v : val) EXPECT_EQ(std::count(train.begin(), train.end(), v), 0);
   EXPECT_EQ(folder_split_ids(dir, "val", 0.2, 7), val);  // same seed, same split
-  DetectionDataset ds(config::SplitConfig{"folder", {dir}, {"train"}}, kClasses, false, false, 0.2, 7, "train");
+  auto folder = test::dataset_options({"folder", {dir}, {"train"}}, kClasses);
+  folder.val_fraction = 0.2, folder.seed = 7;
+  DetectionDataset ds(folder);
   EXPECT_EQ(ds.size(), 8u);
   EXPECT_EQ(ds.load(0).image.cols, 50);
+}
+
+// Two VOC roots join (VOC2007 + VOC2012 trainval, the paper's 07+12): every image of both, in root order, each split
+// named per root or once for all, and a mismatch between roots and splits named.
+TEST(Dataset, TwoVocRootsJoin) {
+  const auto dir = test::temp_dir("two_roots");
+  const auto a = test::make_shapes(dir + "/a", 6, 2), b = test::make_shapes(dir + "/b", 4, 3);
+  DetectionDataset joined(test::dataset_options({"voc", {a, b}, {"train"}}, shapes_classes()));
+  const DetectionDataset only_a(test::dataset_options({"voc", {a}, {"train"}}, shapes_classes()));
+  const DetectionDataset only_b(test::dataset_options({"voc", {b}, {"train"}}, shapes_classes()));
+  ASSERT_EQ(joined.size(), only_a.size() + only_b.size());
+  for (size_t i = 0; i < only_a.size(); ++i) EXPECT_EQ(joined.annotation(i).image_path, only_a.annotation(i).image_path);
+  for (size_t i = 0; i < only_b.size(); ++i) EXPECT_EQ(joined.annotation(only_a.size() + i).image_path, only_b.annotation(i).image_path);
+  EXPECT_EQ(joined.description(), "voc:" + a + "[train] + voc:" + b + "[train]");
+  const DetectionDataset per_root(test::dataset_options({"voc", {a, b}, {"train", "val"}}, shapes_classes()));
+  EXPECT_EQ(per_root.size(), only_a.size() + 3);  // b's val split: 3 images
+  EXPECT_EQ(test::thrown_message<ConfigError>(
+                [&] { DetectionDataset{test::dataset_options({"voc", {a, b}, {"train", "val", "test"}}, shapes_classes())}; }),
+            "data.train.splits: has 3 entries for 2 roots; give one split per root, or one for all");
 }
 
 TEST(Augmentation, ReproducibleForASeedAndBoxesStayInside) {
   const auto dir = test::temp_dir("augment");
   const auto root = test::make_shapes(dir, 4, 1, 96);
-  DetectionDataset ds(config::SplitConfig{"voc", {root}, {"train"}}, shapes_classes(), false, false, 0.1, 1, "train");
+  DetectionDataset ds(test::dataset_options({"voc", {root}, {"train"}}, shapes_classes()));
   TrainAugmentation aug(config::AugmentConfig{}, {123.675, 116.28, 103.53}, {58.395, 57.12, 57.375}, 64);
   for (size_t i = 0; i < ds.size(); ++i) {
     for (uint64_t seed = 0; seed < 20; ++seed) {

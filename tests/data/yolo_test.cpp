@@ -8,7 +8,7 @@
 #include <opencv2/imgcodecs.hpp>
 
 #include "ssd/data/dataset.h"
-#include "ssd/data/yolo.h"
+#include "ssd/data/formats/yolo.h"
 #include "ssd/engine/trainer.h"
 #include "ssd/util/error.h"
 #include "test_data.h"
@@ -138,7 +138,7 @@ TEST(Yolo, ListFilesRoboflowPathsAndLabelPaths) {
 TEST(Yolo, TrainsAndEvaluatesThroughTheDataset) {
   const auto dir = test::temp_dir("yolo_train");
   const auto voc_root = test::make_shapes(dir);
-  const auto voc = DetectionDataset({"voc", {voc_root}, {"train"}}, shapes_classes(), false, false, 0.1, 1, "train");
+  const auto voc = DetectionDataset(test::dataset_options({"voc", {voc_root}, {"train"}}, shapes_classes()));
   const auto yolo_root = dir + "/yolo";
   std::string names;
   for (const auto& n : shapes_classes()) names += (names.empty() ? "" : ", ") + n;
@@ -153,7 +153,7 @@ TEST(Yolo, TrainsAndEvaluatesThroughTheDataset) {
       rows << o.label - 1 << " " << (o.x1 + o.x2) / 2 / image.cols << " " << (o.y1 + o.y2) / 2 / image.rows << " "
            << (o.x2 - o.x1) / image.cols << " " << (o.y2 - o.y1) / image.rows << "\n";
   }
-  const auto yolo = DetectionDataset({"yolo", {yolo_root}, {"train"}}, shapes_classes(), false, false, 0.1, 1, "train");
+  const auto yolo = DetectionDataset(test::dataset_options({"yolo", {yolo_root}, {"train"}}, shapes_classes()));
   ASSERT_EQ(yolo.size(), voc.size());
   for (size_t i = 0; i < yolo.size(); ++i) {
     ASSERT_EQ(yolo.annotation(i).objects.size(), voc.annotation(i).objects.size());
@@ -169,7 +169,7 @@ TEST(Yolo, TrainsAndEvaluatesThroughTheDataset) {
   c.data.val = {"yolo", {yolo_root}, {"val"}};
   c.train.epochs = 1;
   const auto result = engine::Trainer(c, c10::Device(c10::kCPU)).run();
-  EXPECT_EQ(result.state.iteration, 3);
+  EXPECT_EQ(result.position.iteration, 3);
   EXPECT_TRUE(result.last_validation.count("val/mAP"));
   // The first validation is a new best: the run's report is written for it.
   EXPECT_TRUE(fs::exists(dir + "/run/report/report.html"));

@@ -11,6 +11,7 @@
 
 #include "ssd/engine/checkpoint.h"
 #include "ssd/engine/trainer.h"
+#include "ssd/optim/optimizer.h"
 #include "ssd/util/error.h"
 #include "test_data.h"
 #include "test_support.h"
@@ -67,13 +68,13 @@ TEST(Trainer, ResumeIsExact) {
   first.train.run_dir = dir + "/resumed";
   first.train.max_iters = 2;
   Trainer(first, c10::Device(c10::kCPU)).run();
-  EXPECT_EQ(read_checkpoint_state(dir + "/resumed/last.pt").iteration, 2);
-  EXPECT_EQ(read_checkpoint_state(dir + "/resumed/last.pt").batch_in_epoch, 2);
+  EXPECT_EQ(read_checkpoint_state(dir + "/resumed/last.pt").position.iteration, 2);
+  EXPECT_EQ(read_checkpoint_state(dir + "/resumed/last.pt").position.batch_in_epoch, 2);
   auto second = first;
   second.train.max_iters = 5;
   Trainer(second, c10::Device(c10::kCPU), dir + "/resumed").run();
 
-  EXPECT_EQ(read_checkpoint_state(dir + "/resumed/last.pt").iteration, 5);
+  EXPECT_EQ(read_checkpoint_state(dir + "/resumed/last.pt").position.iteration, 5);
   const auto a = parameters_of(dir + "/straight/last.pt", straight);
   const auto b = parameters_of(dir + "/resumed/last.pt", second);
   ASSERT_EQ(a.size(), b.size());
@@ -86,10 +87,10 @@ TEST(Trainer, WritesCheckpointsMetricsAndPlot) {
   const auto root = test::make_shapes(dir);
   auto c = test::tiny_config(root, dir + "/run");
   const auto result = Trainer(c, c10::Device(c10::kCPU)).run();
-  EXPECT_EQ(result.state.iteration, 6);  // 12 images / batch 4 = 3 per epoch, 2 epochs
+  EXPECT_EQ(result.position.iteration, 6);  // 12 images / batch 4 = 3 per epoch, 2 epochs
   for (const char* f : {"last.pt", "best.pt", "metrics.csv", "training.png", "train.log", "config.yaml"})
     EXPECT_TRUE(fs::exists(dir + "/run/" + f)) << f;
-  EXPECT_GE(result.state.best_metric, 0.0);
+  EXPECT_GE(result.best_metric, 0.0);
 }
 
 TEST(Trainer, MissingDataSetFailsBeforeTraining) {
@@ -100,14 +101,123 @@ TEST(Trainer, MissingDataSetFailsBeforeTraining) {
   EXPECT_FALSE(fs::exists(dir + "/run/last.pt"));
 }
 
+// early_stop.restore_best_weights: the run stops when val/loss stalls (no improvement can beat min_delta after the
+// first validation), loads the weights of that first validation into the model and writes them to final.pt; last.pt
+// keeps the last weights. Periodic checkpoints (train.checkpoint_period 1) hold each epoch's.
+TEST(Trainer, EarlyStopRestoresTheBestWeightsAndPeriodicCheckpointsKeepEachEpoch) {
+  const auto dir = test::temp_dir("early_stop");
+  auto c = test::tiny_config(test::make_shapes(dir), dir + "/run");
+  c.train.epochs = 5;
+  c.train.checkpoint_period = 1;
+  c.early_stop.patience = 1;
+  c.early_stop.monitor = "val/loss";
+  c.early_stop.min_delta = 1e9;  // only the first validation improves (on infinity)
+  c.early_stop.restore_best_weights = true;
+  const auto result = Trainer(c, c10::Device(c10::kCPU)).run();
+  EXPECT_EQ(result.position.epoch, 2);  // stopped after the second validation
+  for (const char* f : {"epoch_1.pt", "epoch_2.pt", "final.pt"}) EXPECT_TRUE(fs::exists(dir + "/run/" + f)) << f;
+  EXPECT_FALSE(fs::exists(dir + "/run/epoch_3.pt"));
+  EXPECT_EQ(read_checkpoint_state(dir + "/run/epoch_1.pt").position.iteration, 3);
+  EXPECT_EQ(read_checkpoint_state(dir + "/run/epoch_2.pt").position.iteration, 6);
+  const auto best = parameters_of(dir + "/run/epoch_1.pt", c), final = parameters_of(dir + "/run/final.pt", c),
+             last = parameters_of(dir + "/run/last.pt", c);
+  bool last_differs = false;
+  for (size_t i = 0; i < best.size(); ++i) {
+    EXPECT_TRUE(torch::equal(best[i], final[i])) << "tensor " << i << " of final.pt is not the best validation's";
+    last_differs = last_differs || !torch::equal(best[i], last[i]);
+  }
+  EXPECT_TRUE(last_differs) << "last.pt should keep the weights of the last epoch";
+}
+
+// A resumed run keeps its best metric: it comes back as the number it was (a checkpoint once read it back through a
+// tensor of another type, as the bits of an integer, and no later validation could beat it).
+TEST(Trainer, ResumeKeepsTheBestMetric) {
+  const auto dir = test::temp_dir("best_resume");
+  auto c = test::tiny_config(test::make_shapes(dir), dir + "/run");
+  c.train.epochs = 1;
+  const auto first = Trainer(c, c10::Device(c10::kCPU)).run();
+  ASSERT_GE(first.best_metric, 0.0);
+  c.train.epochs = 2;
+  const auto second = Trainer(c, c10::Device(c10::kCPU), dir + "/run").run();
+  EXPECT_GE(second.best_metric, first.best_metric);
+  EXPECT_LE(second.best_metric, 1.0);
+}
+
+// A checkpoint of format 1 (state/* entries) reads back into the hooks' states, its double best metric whole.
+TEST(Checkpoint, Format1ReadsItsStateIntoTheHooks) {
+  const auto dir = test::temp_dir("format1");
+  auto model = model::build_ssd(tiny_model(), 3);
+  torch::serialize::OutputArchive archive, model_archive;
+  archive.write("meta/format", at::tensor(int64_t{1}));
+  archive.write("meta/config", c10::IValue(std::string("{}")));
+  for (const char* key : {"state/iteration", "state/epoch", "state/batch_in_epoch", "state/total_iters"})
+    archive.write(key, at::tensor(int64_t{12}));
+  archive.write("state/best_metric", at::tensor(0.00679, at::kDouble));
+  archive.write("state/best_epoch", at::tensor(int64_t{2}));
+  archive.write("state/schedule", c10::IValue(std::string("")));
+  archive.write("state/early_stop", c10::IValue(std::string("early_stop 0.5 1")));
+  archive.write("state/amp", c10::IValue(std::string("")));
+  model->save(model_archive);
+  archive.write("model", model_archive);
+  archive.save_to(dir + "/old.pt");
+  const auto s = read_checkpoint_state(dir + "/old.pt");
+  EXPECT_EQ(s.position.iteration, 12);
+  ASSERT_TRUE(s.hooks.count("best_model"));
+  EXPECT_EQ(std::stod(s.hooks.at("best_model")), 0.00679);  // not 4.57e18
+  EXPECT_EQ(s.hooks.at("early_stop"), "early_stop 0.5 1");
+  EXPECT_FALSE(s.hooks.count("lr_schedule"));  // pure schedules kept no state
+  EXPECT_EQ(s.hooks.at("evaluation"), "12");
+}
+
+// A run killed during its final validation (last.pt is written first) validates when resumed: best.pt and the report
+// are written then, instead of the resume ending at once.
+TEST(Trainer, AValidationCutOffByAKillIsDoneOnResume) {
+  const auto dir = test::temp_dir("kill_validation");
+  auto c = test::tiny_config(test::make_shapes(dir), dir + "/run");
+  Trainer(c, c10::Device(c10::kCPU)).run();
+  // last.pt as it stood when the final validation began (it is written before it): the last validation was at
+  // iteration 3, and no best was counted yet... as if the first validation had scored nothing.
+  auto state = read_checkpoint_state(dir + "/run/last.pt");
+  state.hooks["evaluation"] = "3";
+  state.hooks["best_model"] = "-1 -1";
+  auto model = model::build_ssd(c.model, static_cast<int64_t>(c.data.classes.size()) + 1);
+  auto optimizer = optim::make_optimizer(c.solver, optim::make_param_groups(model->named_parameters().pairs(), c.solver, false));
+  load_checkpoint(dir + "/run/last.pt", model, optimizer.get());
+  save_checkpoint(dir + "/run/last.pt", model, optimizer.get(), state);
+  fs::remove(dir + "/run/best.pt");
+  fs::remove_all(dir + "/run/report");
+  const auto resumed = Trainer(c, c10::Device(c10::kCPU), dir + "/run").run();
+  EXPECT_EQ(resumed.position.iteration, 6);
+  EXPECT_FALSE(resumed.last_validation.empty());
+  EXPECT_TRUE(fs::exists(dir + "/run/best.pt"));
+  EXPECT_TRUE(fs::exists(dir + "/run/report/report.html"));
+  EXPECT_EQ(read_checkpoint_state(dir + "/run/last.pt").hooks.at("evaluation"), "6");
+}
+
+// A run killed while it copied last.pt to epoch_N.pt leaves a temporary file and no epoch_N.pt: the resume removes the
+// one and writes the other.
+TEST(Trainer, APeriodicCheckpointCutOffByAKillIsWrittenOnResume) {
+  const auto dir = test::temp_dir("kill_periodic");
+  auto c = test::tiny_config(test::make_shapes(dir), dir + "/run");
+  c.train.epochs = 1;
+  c.train.checkpoint_period = 1;
+  Trainer(c, c10::Device(c10::kCPU)).run();
+  fs::rename(dir + "/run/epoch_1.pt", dir + "/run/.epoch_1.pt.tmp");
+  std::ofstream(dir + "/run/.epoch_1.pt.tmp", std::ios::app) << "torn";
+  Trainer(c, c10::Device(c10::kCPU), dir + "/run").run();
+  EXPECT_FALSE(fs::exists(dir + "/run/.epoch_1.pt.tmp"));
+  ASSERT_TRUE(fs::exists(dir + "/run/epoch_1.pt"));
+  EXPECT_EQ(read_checkpoint_state(dir + "/run/epoch_1.pt").position.iteration, 3);
+}
+
 TEST(Checkpoint, TruncatedAndForeignFilesAreClearErrors) {
   const auto dir = test::temp_dir("truncated");
   const auto mc = tiny_model();
   auto model = model::build_ssd(mc, 3);
-  TrainState s;
-  s.iteration = 7;
+  CheckpointState s;
+  s.position.iteration = 7;
   save_checkpoint(dir + "/a.pt", model, nullptr, s);
-  EXPECT_EQ(read_checkpoint_state(dir + "/a.pt").iteration, 7);
+  EXPECT_EQ(read_checkpoint_state(dir + "/a.pt").position.iteration, 7);
   const auto size = fs::file_size(dir + "/a.pt");
   for (double keep : {0.0, 0.1, 0.5, 0.9, 0.999}) {
     fs::copy_file(dir + "/a.pt", dir + "/t.pt", fs::copy_options::overwrite_existing);
@@ -129,14 +239,14 @@ TEST(Checkpoint, SurvivesAKillDuringItsWrite) {
   const auto dir = test::temp_dir("kill");
   const auto mc = tiny_model();
   auto model = model::build_ssd(mc, 3);
-  TrainState s;
+  CheckpointState s;
   save_checkpoint(dir + "/last.pt", model, nullptr, s);
   for (int round = 0; round < 6; ++round) {
     const pid_t child = ::fork();
     ASSERT_GE(child, 0);
     if (child == 0) {
       for (int64_t i = 1;; ++i) {
-        s.iteration = i;
+        s.position.iteration = i;
         save_checkpoint(dir + "/last.pt", model, nullptr, s);
       }
     }

@@ -185,7 +185,7 @@ TEST_F(TorchvisionSsd, MismatchesAndOtherFilesAreErrorsNamingWhat) {
   config::ModelConfig lite;
   lite.backbone = "mobilenet_v2";
   auto other = model::build_ssd(lite, 91);
-  EXPECT_NE(test::thrown_message<DataError>([&] { export_torchvision_ssd(*other, path("never.pth")); }).find("vgg16 backbone with the ssd head"),
+  EXPECT_NE(test::thrown_message<DataError>([&] { export_torchvision_ssd(*other, path("never.pth")); }).find("vgg16 with the ssd head"),
             std::string::npos);
   auto mobilenet_v3 = lite_layout(91);  // read, not written yet
   EXPECT_NE(test::thrown_message<DataError>([&] { export_torchvision_ssd(*mobilenet_v3, path("never.pth")); }).find("does not write yet"),
@@ -208,7 +208,7 @@ TEST_F(TorchvisionSsd, ExportLoadsIntoTorchvisionAndGivesTheSameOutputs) {
   const std::string dir = path("export"), file = dir + "/ssd300_export.pth", loader = dir + "/ssd300_export.py";
   std::filesystem::create_directories(dir);
   export_torchvision_ssd(*model, file);
-  std::ofstream(loader) << torchvision_loader_script(*model, c, file);
+  std::ofstream(loader) << torchvision_loader_script(*model, c.postprocess, c.data.classes, file);
 
   // Our own round trip: the file loads back by name, whole.
   auto again = model::build_ssd(c.model, 5);

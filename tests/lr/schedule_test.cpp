@@ -7,7 +7,19 @@
 #include "ssd/config/load.h"
 #include "ssd/lr/batch_scaling.h"
 #include "ssd/lr/controller.h"
-#include "ssd/lr/schedules.h"
+#include "ssd/builder/solver.h"
+#include "ssd/lr/schedules/constant.h"
+#include "ssd/lr/schedules/cosine.h"
+#include "ssd/lr/schedules/cosine_restarts.h"
+#include "ssd/lr/schedules/cyclic.h"
+#include "ssd/lr/schedules/exponential.h"
+#include "ssd/lr/schedules/linear.h"
+#include "ssd/lr/schedules/multistep.h"
+#include "ssd/lr/schedules/one_cycle.h"
+#include "ssd/lr/schedules/plateau.h"
+#include "ssd/lr/schedules/polynomial.h"
+#include "ssd/lr/schedules/step.h"
+#include "ssd/lr/warmup.h"
 #include "ssd/util/error.h"
 #include "test_support.h"
 
@@ -16,6 +28,11 @@ namespace {
 
 config::Config from_yaml(const std::string& yaml, const std::vector<std::string>& overrides = {}) {
   return config::load_config_text(yaml, "test.yaml", overrides);
+}
+
+// The controller a run of `c` gets (builder::lr_controller): per_epoch iterations an epoch, total in all, a global batch.
+LrController controller(const config::Config& c, int64_t per_epoch, int64_t total, int64_t batch, std::vector<GroupInfo> groups = {}) {
+  return std::move(*builder::lr_controller(c, per_epoch, total, batch, std::move(groups)));
 }
 
 void expect_sequence(const Schedule& s, const std::vector<double>& expected, double base = 1.0, double tol = 1e-5, int64_t from = 0) {
@@ -40,7 +57,7 @@ TEST(ScheduleSpecGoldens, CosineRestarts) {
 }
 
 TEST(ScheduleSpecGoldens, Cyclic) {
-  config::CyclicScheduleConfig c;
+  CyclicParams c;
   c.base_lr = 1e-3, c.max_lr = 6e-3;
   expect_sequence(CyclicSchedule(c, 4, 4, 1e-3, 100), {1e-3, 2.25e-3, 3.5e-3, 4.75e-3, 6e-3, 4.75e-3, 3.5e-3, 2.25e-3, 1e-3, 2.25e-3},
                   1e-3, 1e-9);
@@ -49,7 +66,7 @@ TEST(ScheduleSpecGoldens, Cyclic) {
 }
 
 TEST(ScheduleSpecGoldens, OneCycle) {
-  config::OneCycleScheduleConfig c;
+  OneCycleParams c;
   c.max_lr = 0.01;
   expect_sequence(OneCycleSchedule(c, 10, 0.01), {4e-4, 5.2e-3, 1e-2, 9.505e-3, 8.117e-3, 6.113e-3, 3.887e-3, 1.883e-3, 4.95e-4, 4e-8},
                   0.01, 2e-6);
@@ -88,7 +105,7 @@ TEST(ScheduleClosedForm, CosineRestartsTmultWalkMatchesLogFormula) {
 }
 
 TEST(ScheduleClosedForm, PastTheEndHoldsTheFinalValue) {
-  config::OneCycleScheduleConfig c;
+  OneCycleParams c;
   const OneCycleSchedule one(c, 10, 0.01);
   EXPECT_DOUBLE_EQ(one.lr_at(9, 0.01), one.lr_at(50, 0.01));
   EXPECT_DOUBLE_EQ(PolynomialSchedule(10, 2.0, 0.001).lr_at(99, 1.0), 0.001);
@@ -105,7 +122,7 @@ TEST(ScheduleTorchGoldens, EveryCaseMatchesPyTorch) {
     SCOPED_TRACE(name);
     const auto cfg = from_yaml(c["yaml"].get<std::string>());
     const int64_t total = c["total_iters"];
-    LrController control(cfg, 1, total, cfg.train.reference_batch);
+    auto control = controller(cfg, 1, total, cfg.train.reference_batch);
     const auto lrs = c["lr"].get<std::vector<double>>();
     const bool has_metrics = c.contains("metrics");
     for (size_t t = 0; t < lrs.size(); ++t) {
@@ -116,7 +133,7 @@ TEST(ScheduleTorchGoldens, EveryCaseMatchesPyTorch) {
         EXPECT_NEAR(*m, c["momentum"][t].get<double>(), 1e-9) << name << " momentum t = " << t;
       }
       if (has_metrics) {
-        const std::string monitor = cfg.schedule.plateau.monitor;
+        const std::string monitor = cfg.schedule.params.get<PlateauParams>("plateau").monitor;
         control.on_validation({{monitor, c["metrics"][t].get<double>()}}, static_cast<int64_t>(t));
       }
     }
@@ -147,8 +164,8 @@ TEST(Warmup, ComposesWithEverySchedule) {
     const auto plain = from_yaml(base + "  warmup: {iters: 0}\n");
     const auto warm = from_yaml(base + "  warmup: {iters: 20, method: linear, start_factor: 0.1}\n");
     const auto prefix = from_yaml(base + "  warmup: {iters: 20, method: linear, start_factor: 0.1, prefix: true}\n");
-    LrController p(plain, 10, 200, 32), w(warm, 10, 200, 32), x(prefix, 10, 200, 32);
-    LrController main_of_prefix(plain, 10, 180, 32);  // prefix: the main schedule spans the run minus W
+    auto p = controller(plain, 10, 200, 32), w = controller(warm, 10, 200, 32), x = controller(prefix, 10, 200, 32);
+    auto main_of_prefix = controller(plain, 10, 180, 32);  // prefix: the main schedule spans the run minus W
     for (int64_t t = 0; t < 200; ++t) {
       const double f = t < 20 ? 0.1 + 0.9 * t / 20.0 : 1.0;
       EXPECT_NEAR(w.lr(t), p.lr(t) * f, 1e-12) << t;
@@ -160,20 +177,20 @@ TEST(Warmup, ComposesWithEverySchedule) {
 
 TEST(Warmup, FromZeroStartsAtLrZero) {
   const auto c = from_yaml("schedule: {warmup: {iters: 10, start_factor: 0.0}}");
-  LrController control(c, 100, 1000, 32);
+  auto control = controller(c, 100, 1000, 32);
   EXPECT_EQ(control.lr(0), 0.0);
   EXPECT_NEAR(control.lr(5), 0.5e-3, 1e-15);
 }
 
 TEST(Warmup, EpochsAreConvertedWithTheLoaderLength) {
   const auto c = from_yaml("schedule: {warmup: {epochs: 1.5, iters: 7}}");
-  LrController control(c, 40, 4000, 32);
+  auto control = controller(c, 40, 4000, 32);
   EXPECT_EQ(control.warmup_iters(), 60);
 }
 
 TEST(Warmup, MomentumAndBiasLrUltralyticsStyle) {
   const auto c = from_yaml("solver: {lr: 0.01, momentum: 0.937}\nschedule: {name: constant, warmup: {iters: 100, momentum: 0.8, bias_lr: 0.1}}");
-  LrController control(c, 10, 1000, 32, {{"default", 1.0, false}, {"bias", 1.0, true}});
+  auto control = controller(c, 10, 1000, 32, {{"default", 1.0, false}, {"bias", 1.0, true}});
   for (int64_t t : {0, 25, 50, 99, 100, 500}) {
     const double p = std::min<double>(t, 100) / 100.0;
     EXPECT_NEAR(*control.momentum(t), 0.8 + (0.937 - 0.8) * p, 1e-12);
@@ -188,62 +205,62 @@ TEST(ScheduleDurations, EpochUnitAndEpochInterval) {
   // unit: epochs converts durations; interval: epoch evaluates once per epoch (PyTorch's habit).
   const auto by_unit = from_yaml("schedule: {name: step, unit: epochs, step: {step_size: 2, gamma: 0.5}, warmup: {iters: 0}}");
   const auto by_interval = from_yaml("schedule: {name: step, interval: epoch, step: {step_size: 2, gamma: 0.5}, warmup: {iters: 0}}");
-  LrController u(by_unit, 5, 100, 32), e(by_interval, 5, 100, 32);
+  auto u = controller(by_unit, 5, 100, 32), e = controller(by_interval, 5, 100, 32);
   for (int64_t t = 0; t < 100; ++t) {
     EXPECT_NEAR(u.lr(t), 1e-3 * std::pow(0.5, std::floor(t / 10.0)), 1e-15);
     EXPECT_NEAR(e.lr(t), 1e-3 * std::pow(0.5, std::floor((t / 5) / 2.0)), 1e-15);
   }
   const auto cosine_epochs = from_yaml("schedule: {name: cosine, interval: epoch, warmup: {iters: 0}}");
-  LrController ce(cosine_epochs, 4, 40, 32);  // 10 epochs: the value changes only at epoch starts
+  auto ce = controller(cosine_epochs, 4, 40, 32);  // 10 epochs: the value changes only at epoch starts
   for (int64_t t = 0; t < 40; ++t)
     EXPECT_NEAR(ce.lr(t), 1e-3 * (1 + std::cos(M_PI * (t / 4) / 10.0)) / 2, 1e-15);
 }
 
 TEST(ScheduleDurations, FractionsFollowTheRunLength) {
   const auto c = from_yaml("schedule: {name: multistep, warmup: {iters: 0}}");
-  LrController a(c, 10, 1200, 32), b(c, 10, 2400, 32);
+  auto a = controller(c, 10, 1200, 32), b = controller(c, 10, 2400, 32);
   ASSERT_EQ(a.phases().size(), 2u);
   EXPECT_EQ(a.phases()[0].start, 800);
   EXPECT_EQ(a.phases()[1].start, 1000);
   EXPECT_EQ(b.phases()[0].start, 1600);  // an extended run recomputes fraction-based milestones
   const auto absolute = from_yaml("schedule: {name: multistep, multistep: {milestones: [500]}, warmup: {iters: 0}}");
-  EXPECT_EQ(LrController(absolute, 10, 2400, 32).phases()[0].start, 500);
+  EXPECT_EQ(controller(absolute, 10, 2400, 32).phases()[0].start, 500);
 }
 
 TEST(ScheduleComposition, SequentialContinueStartsWhereThePreviousEnded) {
   const auto c = from_yaml(
       "schedule: {name: sequential, sequential: {schedules: [cosine, linear], lengths: [10], continue: true},"
       " cosine: {eta_min: 0.0002}, linear: {start_factor: 1.0, end_factor: 0.5}, warmup: {iters: 0}}");
-  LrController control(c, 1, 30, 32);
+  auto control = controller(c, 1, 30, 32);
   EXPECT_NEAR(control.lr(10), 0.0002, 1e-15);          // the cosine's end value, carried over
   EXPECT_NEAR(control.lr(30), 0.0001, 1e-15);          // linear to half of it over the last 20
   const auto bad = from_yaml("schedule: {name: sequential, sequential: {schedules: [cosine, linear], lengths: [10, 5]}}");
-  EXPECT_NE(test::thrown_message<ConfigError>([&] { LrController(bad, 1, 30, 32); }).find("schedule.sequential.lengths"),
+  EXPECT_NE(test::thrown_message<ConfigError>([&] { controller(bad, 1, 30, 32); }).find("schedule.sequential.lengths"),
             std::string::npos);
 }
 
 TEST(ScheduleComposition, GroupMultipliersScaleEveryShapeIncludingAbsoluteOnes) {
   const auto c = from_yaml("solver: {lr: 0.002}\nschedule: {name: cyclic, cyclic: {base_lr: 0.001, max_lr: 0.004, step_size_up: 5}, warmup: {iters: 0}}");
-  LrController control(c, 1, 100, 32, {{"default", 1.0, false}, {"backbone", 0.1, false}});
+  auto control = controller(c, 1, 100, 32, {{"default", 1.0, false}, {"backbone", 0.1, false}});
   for (int64_t t = 0; t < 30; ++t) EXPECT_NEAR(control.lr(t, 1), 0.1 * control.lr(t, 0), 1e-15);
   EXPECT_NEAR(control.lr(5, 0), 0.004, 1e-15);
 }
 
 TEST(BatchScaling, LinearAndSqrtAgainstTheReferenceBatch) {
-  auto c = from_yaml("solver: {lr: 0.001}\ntrain: {lr_scaling: linear, reference_batch: 32}");
   std::string line;
-  EXPECT_NEAR(scaled_base_lr(c, 128, &line), 0.004, 1e-15);
+  EXPECT_NEAR(scaled_base_lr(0.001, "linear", 32, 128, &line), 0.004, 1e-15);
   EXPECT_NE(line.find("128 / 32"), std::string::npos);
-  c.train.lr_scaling = "sqrt";
-  EXPECT_NEAR(scaled_base_lr(c, 128), 0.002, 1e-15);
-  c.train.lr_scaling = "none";
-  EXPECT_NEAR(scaled_base_lr(c, 128), 0.001, 1e-15);
+  EXPECT_NEAR(scaled_base_lr(0.001, "sqrt", 32, 128), 0.002, 1e-15);
+  EXPECT_NEAR(scaled_base_lr(0.001, "none", 32, 128), 0.001, 1e-15);
+  // What a run gets: solver.lr through train.lr_scaling for its global batch.
+  const auto c = from_yaml("solver: {lr: 0.001}\ntrain: {lr_scaling: linear, reference_batch: 32}");
+  EXPECT_NEAR(controller(c, 10, 100, 128).base_lr(), 0.004, 1e-15);
 }
 
 // ---- plateau and state ----
 
 TEST(Plateau, PatienceMeansReductionAfterPatiencePlusOneBadEvaluations) {
-  config::PlateauScheduleConfig p;
+  PlateauParams p;
   p.monitor = "val/mAP", p.mode = "auto", p.patience = 2, p.factor = 0.5;
   PlateauSchedule s(std::make_unique<ConstantSchedule>(), p, 1.0);
   EXPECT_TRUE(s.maximise());
@@ -258,7 +275,7 @@ TEST(Plateau, PatienceMeansReductionAfterPatiencePlusOneBadEvaluations) {
 }
 
 TEST(Plateau, StateRoundTripContinuesIdentically) {
-  config::PlateauScheduleConfig p;
+  PlateauParams p;
   p.patience = 1, p.cooldown = 2, p.factor = 0.3, p.min_lr = 0.05;
   const std::vector<double> losses = {1.0, 1.1, 1.2, 1.3, 0.9, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0};
   PlateauSchedule straight(std::make_unique<ConstantSchedule>(), p, 1.0);
@@ -286,9 +303,9 @@ TEST(ScheduleResume, MidWarmupAndMidCycleSequencesAreIdentical) {
                                  "schedule: {name: cyclic, cyclic: {step_size_up: 7}, warmup: {iters: 30}}",
                                  "schedule: {name: cosine_restarts, cosine_restarts: {T_0: 13, T_mult: 2}, warmup: {iters: 40, method: exponential}}"}) {
     const auto c = from_yaml(yaml);
-    LrController straight(c, 9, 300, 32);
+    auto straight = controller(c, 9, 300, 32);
     for (int64_t resume_at : {17, 35, 120}) {
-      LrController resumed(c, 9, 300, 32);
+      auto resumed = controller(c, 9, 300, 32);
       resumed.load_state(straight.state());
       for (int64_t t = resume_at; t < 300; ++t) ASSERT_EQ(resumed.lr(t), straight.lr(t)) << yaml << " t = " << t;
     }
@@ -297,7 +314,7 @@ TEST(ScheduleResume, MidWarmupAndMidCycleSequencesAreIdentical) {
 
 TEST(ScheduleConfig, UnknownScheduleNamesTheKeyAndSuggests) {
   const auto c = from_yaml("schedule: {name: cosin}");
-  const auto message = test::thrown_message<ConfigError>([&] { LrController(c, 1, 10, 32); });
+  const auto message = test::thrown_message<ConfigError>([&] { controller(c, 1, 10, 32); });
   EXPECT_NE(message.find("schedule.name"), std::string::npos);
   EXPECT_NE(message.find("cosine"), std::string::npos);
 }

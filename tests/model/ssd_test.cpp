@@ -80,6 +80,23 @@ TEST(SsdLiteMobileNetV2, MapsShapesAndWidth) {
   EXPECT_EQ(out.conf.sizes(), (std::vector<int64_t>{2, narrow->priors().size(0), 21}));
 }
 
+// torchvision has no SSD-Lite MobileNetV2; bench/ssdlite_mobilenet_v2.py builds the same network from its parts
+// (tests/golden/ssdlite_mobilenet_v2.json, by scripts/make_goldens.py): the same parameters and default boxes at
+// several widths, sizes and class counts.
+TEST(SsdLiteMobileNetV2, ParameterCountAndDefaultBoxesMatchTorchvisionParts) {
+  const auto golden = test::golden("ssdlite_mobilenet_v2.json");
+  ASSERT_EQ(golden["cases"].size(), 3u);
+  for (const auto& g : golden["cases"]) {
+    config::ModelConfig c;
+    c.backbone = "mobilenet_v2";
+    c.image_size = g["image_size"];
+    c.width_mult = g["width_mult"];
+    auto model = build_ssd(c, g["num_classes"].get<int64_t>());
+    EXPECT_EQ(model->parameter_count(), g["parameters"].get<int64_t>()) << g.dump();
+    EXPECT_EQ(model->priors().size(0), g["default_boxes"].get<int64_t>()) << g.dump();
+  }
+}
+
 TEST(BuildSsd, ConfigErrorsNameTheKey) {
   config::ModelConfig c = vgg(300);
   c.backbone = "vgg61";

@@ -54,6 +54,46 @@ TEST(SearchSpace, MistakesNameTheFileLineAndKey) {
   EXPECT_NE(message.find("trials"), std::string::npos) << message;
 }
 
+// Hyperband's brackets for R = 81, eta = 3: the table of Li et al. 2017 (section 3.3), n_i and r_i per bracket.
+TEST(Tuner, HyperbandBracketsAreThePapers) {
+  SearchSpace space;
+  space.method = "hyperband";
+  space.min_epochs = 1, space.max_epochs = 81, space.eta = 3;
+  const auto brackets = plan_brackets(space);
+  const std::vector<std::pair<int64_t, double>> paper = {{81, 1}, {34, 3}, {15, 9}, {8, 27}, {5, 81}};
+  ASSERT_EQ(brackets.size(), paper.size());
+  for (size_t s = 0; s < paper.size(); ++s) {
+    EXPECT_EQ(brackets[s].trials, paper[s].first) << "bracket " << s;
+    EXPECT_DOUBLE_EQ(brackets[s].first_budget, paper[s].second) << "bracket " << s;
+    EXPECT_EQ(brackets[s].rungs, static_cast<int64_t>(paper.size() - s)) << "bracket " << s;
+  }
+  space.method = "successive_halving";
+  space.trials = 9, space.max_epochs = 9;
+  const auto halving = plan_brackets(space);
+  ASSERT_EQ(halving.size(), 1u);
+  EXPECT_EQ(halving[0].trials, 9);
+  EXPECT_EQ(halving[0].rungs, 3);  // 9 trials x 1 epoch, 3 x 3, 1 x 9
+}
+
+// A small Hyperband on the tiny problem: every bracket runs, each trial in its own run directory, and the
+// leaderboard ranks the trials that reached the largest budget first.
+TEST(Tuner, HyperbandRunsEveryBracket) {
+  const auto dir = test::temp_dir("hyperband");
+  auto base = test::tiny_config(test::make_shapes(dir, 8, 4), dir + "/unused");
+  base.schedule.name = "constant";
+  base.schedule.warmup.iters = 0;
+  const auto space = load_search_space(write_file(dir, "space.yaml",
+                                                  "method: hyperband\nmin_epochs: 1\nmax_epochs: 2\neta: 2\nmonitor: val/loss\n"
+                                                  "space:\n  solver.lr: loguniform(1.0e-3, 1.0e-2)\n"));
+  const auto result = tune(base, space, dir + "/tune", c10::Device(c10::kCPU));
+  // s_max = 1: bracket 0 starts 2 trials at 1 epoch and keeps 1 for 2 epochs; bracket 1 starts 2 trials at 2 epochs.
+  ASSERT_EQ(result.trials.size(), 4u);
+  EXPECT_EQ(result.trials[0].bracket, 0);
+  EXPECT_EQ(result.trials[3].bracket, 1);
+  for (const auto& t : result.trials) EXPECT_TRUE(std::filesystem::exists(t.run_dir + "/last.pt")) << t.run_dir;
+  EXPECT_EQ(result.trials[result.ranking.front()].results.back().epochs, 2.0);
+}
+
 TEST(Tuner, SuccessiveHalvingRanksAClearlyBadLrBelowTheGoodOnesAndResumes) {
   const auto dir = test::temp_dir("tune");
   auto base = test::tiny_config(test::make_shapes(dir, 12, 4), dir + "/unused");

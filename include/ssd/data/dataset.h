@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "ssd/config/config.h"
+#include "ssd/data/formats/registry.h"
 #include "ssd/data/sample.h"
 
 namespace ssd::data {
@@ -32,13 +33,23 @@ class SkipReport {
   std::atomic<size_t> empty_{0};
 };
 
+/// What opening a split needs; builder::train_set / builder::val_set fill it from the config.
+struct DatasetOptions {
+  config::SplitConfig split;          ///< data.train or data.val: format, roots, split names
+  std::vector<std::string> classes;   ///< data.classes
+  bool keep_difficult = false;        ///< keep VOC difficult objects and COCO crowd regions (evaluation); training drops them
+  bool strict = false;                ///< data.strict: the first bad sample is an error
+  double val_fraction = 0.1;          ///< data.val_fraction (folder layout)
+  uint64_t seed = 1;                  ///< runtime.seed (folder layout's split)
+  std::string role = "train";         ///< "train", "val": names data.<role>.* in errors
+  bool require_images = true;         ///< false: annotations only (scoring a detections file)
+};
+
 class DetectionDataset {
  public:
-  /// Opens one split; role ("train" / "val") names the config keys in errors. Difficult objects are dropped
-  /// unless keep_difficult. Throws DataError when a root or split file is missing (before any training starts)
-  /// or, with strict, at the first bad sample. require_images = false reads annotations only (scoring files).
-  DetectionDataset(const config::SplitConfig& split, const std::vector<std::string>& classes, bool keep_difficult,
-                   bool strict, double val_fraction, uint64_t seed, const std::string& role, bool require_images = true);
+  /// Opens one split: every root in its format (data/formats/registry.h), bad files skipped and counted (or, strict,
+  /// the first one an error). Throws DataError when a root or split file is missing, before any training starts.
+  explicit DetectionDataset(const DatasetOptions& options);
 
   size_t size() const { return annotations_.size(); }
   const Annotation& annotation(size_t i) const { return annotations_[i]; }
@@ -46,20 +57,19 @@ class DetectionDataset {
   /// Decodes image i (RGB). Throws DataError naming the file when it is missing or cannot be decoded.
   Sample load(size_t i) const;
   SkipReport& report() const { return *report_; }
+  const std::vector<std::string>& classes() const { return classes_; }
   bool strict() const { return strict_; }
   /// "voc:/data/VOC2007[trainval]" per root, for logs.
   const std::string& description() const { return description_; }
 
  private:
+  void add(Annotation annotation, const DatasetOptions& options, const OnBadFile& on_bad);
   std::vector<Annotation> annotations_;
+  std::vector<std::string> classes_;
   std::shared_ptr<SkipReport> report_ = std::make_shared<SkipReport>();
   bool strict_ = false;
   std::string description_;
 };
-
-/// The ids of a folder-layout split: splits/<split>.txt when present; else all stems of annotations/,
-/// sorted, shuffled with `seed`, the first val_fraction for "val", the rest for "train", or every one for "all".
-std::vector<std::string> folder_split_ids(const std::string& root, const std::string& split, double val_fraction, uint64_t seed);
 
 /// How many images a split lists (split files / folder stems), without parsing annotations or reading images:
 /// what the LR preview needs to know the loader's length. Throws like DetectionDataset for missing roots.

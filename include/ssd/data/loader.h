@@ -49,8 +49,8 @@ class DataLoader {
   /// The next batch of the epoch in order, or nullopt at its end. Samples that fail to load are skipped and
   /// counted in the data set's SkipReport (with data.strict the DataError is rethrown here).
   std::optional<Batch> next();
-  /// Seconds next() spent waiting for workers since the last call of this function.
-  double take_wait_seconds();
+  /// Seconds next() has spent waiting for workers since the loader was made (readers take differences).
+  double wait_seconds();
   /// Stops the workers (they are restarted by start_epoch).
   void stop();
 

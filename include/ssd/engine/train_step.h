@@ -1,16 +1,14 @@
 #pragma once
-// One optimisation step on a batch: targets, forward (under autocast with train.amp), loss in float32, and, when
-// the loss is finite, backward, unscaling, gradient clipping (solver.clip_grad_norm) and the optimizer step. The
-// trainer, the LR range test and ssd-bench all take it.
+// One optimisation step on a batch: targets (the model matches and codes them), forward (under autocast with
+// train.amp), loss in float32, and, when the loss is finite, backward, unscaling, gradient clipping
+// (solver.clip_grad_norm) and the optimizer step. The training loop, the LR range test and ssd-bench all take it.
 #include <c10/core/Device.h>
 #include <torch/optim/optimizer.h>
 
-#include "ssd/config/config.h"
 #include "ssd/data/batch.h"
-#include "ssd/engine/mixed_precision.h"
 #include "ssd/loss/detection_loss.h"
-#include "ssd/model/box_coder.h"
 #include "ssd/model/ssd.h"
+#include "ssd/runtime/mixed_precision.h"
 
 namespace ssd::engine {
 
@@ -22,7 +20,8 @@ struct StepLoss {
   bool skipped = false;
 };
 
+/// clip_grad_norm: the global gradient L2 norm is clipped to it; 0 = off.
 StepLoss train_step(model::Ssd& model, torch::optim::Optimizer& optimizer, const data::Batch& batch, const loss::DetectionLoss& loss_fn,
-                    const model::BoxCoder& coder, const config::Config& config, c10::Device device, MixedPrecision& precision);
+                    double clip_grad_norm, c10::Device device, runtime::MixedPrecision& precision);
 
 }  // namespace ssd::engine

@@ -18,6 +18,10 @@ struct CocoIds {
   std::map<int64_t, int64_t> category_of_label;  ///< 1-based label -> COCO category id
 };
 
+/// The COCO ids of `classes` from a COCO instances file's categories, matched by name (ssd-detect --coco-categories).
+/// DataError naming the file when a class has no category of its name.
+CocoIds coco_ids_for_classes(const std::string& categories_json, const std::vector<std::string>& classes);
+
 /// Writes `detections`; with `coco_ids`, category_id and image_id are COCO's (see CocoIds), else the 1-based
 /// label and the file stem. category_name is always written.
 void write_detections_json(const std::string& path, const std::vector<Detection>& detections,

@@ -1,5 +1,6 @@
 #pragma once
 // Runs a model over a data set and scores it with the VOC metrics.
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -12,14 +13,22 @@
 
 namespace ssd::eval {
 
-/// Detections of the model (in eval mode, no gradients) on every image of the data set, in original pixels.
-/// Images that fail to load are skipped and counted in the data set's report; `evaluated` (when given)
-/// receives the annotations of the images that were actually run, which is what the metrics must score.
-/// mean_loss (when given) receives the training loss of config.loss over the images, averaged per batch image
-/// (the validation loss that reduce-on-plateau and early stopping can monitor; difficult objects count as objects).
-std::vector<Detection> predict(model::Ssd& model, const data::DetectionDataset& dataset, const config::Config& config,
-                               c10::Device device, int64_t batch_size, std::vector<data::Annotation>* evaluated = nullptr,
-                               double* mean_loss = nullptr);
+/// How the model is run over a data set (builder::eval_options fills it from the config).
+struct EvalOptions {
+  int64_t batch_size = 8;
+  int64_t workers = 0;                     ///< data.workers
+  config::PostprocessConfig postprocess;   ///< postprocess.*
+  std::optional<config::LossConfig> loss;  ///< set: the validation loss is computed too (loss.*)
+};
+
+/// Detections of the model (in eval mode, no gradients) on every image of the data set, in original pixels; the
+/// images are prepared as the model says (its input size and normalisation). Images that fail to load are skipped
+/// and counted in the data set's report; `evaluated` (when given) receives the annotations of the images that were
+/// actually run, which is what the metrics must score. mean_loss (when given, with options.loss) receives the
+/// training loss over the images, averaged per batch image (the validation loss that reduce-on-plateau and early
+/// stopping can monitor; difficult objects count as objects).
+std::vector<Detection> predict(model::Ssd& model, const data::DetectionDataset& dataset, const EvalOptions& options, c10::Device device,
+                               std::vector<data::Annotation>* evaluated = nullptr, double* mean_loss = nullptr);
 
 /// Converts post-processed detections of one image (normalised boxes) into pixel Detections.
 std::vector<Detection> to_pixel_detections(const std::string& image_id, const at::Tensor& boxes, const at::Tensor& scores,
@@ -28,13 +37,13 @@ std::vector<Detection> to_pixel_detections(const std::string& image_id, const at
 struct EvalReport {
   VocResult voc07;
   VocResult voc;
-  double loss = 0.0;  ///< validation loss (with_loss), else NaN
+  double loss = 0.0;  ///< validation loss (options.loss set), else NaN
   std::vector<Detection> detections;          ///< what was scored (for the report)
   std::vector<data::Annotation> ground_truth;  ///< the images that were run
 };
 
-/// Both VOC metrics on the data set's annotations (difficult objects as the devkit treats them).
-EvalReport evaluate(model::Ssd& model, const data::DetectionDataset& dataset, const config::Config& config,
-                    c10::Device device, int64_t batch_size, bool with_loss = false);
+/// Both VOC metrics on the data set's annotations (difficult objects as the devkit treats them), over the data set's
+/// classes.
+EvalReport evaluate(model::Ssd& model, const data::DetectionDataset& dataset, const EvalOptions& options, c10::Device device);
 
 }  // namespace ssd::eval

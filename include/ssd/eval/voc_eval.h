@@ -43,9 +43,6 @@ struct VocResult {
 /// not be told apart); every metric indexes ground truth through this.
 std::unordered_map<std::string, size_t> index_ground_truth(const std::vector<data::Annotation>& ground_truth);
 
-/// IoU of a detection and an object in continuous pixels (0 when they do not overlap).
-double box_iou(const Detection& detection, const data::Object& object);
-
 /// Area under a precision/recall curve given in detection order (recall non-decreasing).
 double average_precision(const std::vector<double>& recall, const std::vector<double>& precision, bool use_07_metric);
 

@@ -4,6 +4,8 @@
 #include <string>
 #include <vector>
 
+#include <ATen/core/Tensor.h>
+
 namespace ssd::interop {
 
 struct LoadReport {
@@ -13,5 +15,8 @@ struct LoadReport {
   /// One paragraph: counts, then each left-out group with its reason and first / last name.
   std::string summary() const;
 };
+
+/// A tensor's shape as the reports and errors print it: "[1024, 512, 3, 3]".
+std::string shape_text(const at::Tensor& tensor);
 
 }  // namespace ssd::interop

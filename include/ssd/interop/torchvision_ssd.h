@@ -43,6 +43,7 @@ void export_torchvision_ssd(model::SsdImpl& model, const std::string& path);
 /// Python that builds the matching torchvision model around an exported file: ssd300_vgg16 with this model's class
 /// count, default boxes (DefaultBoxGenerator), input normalisation and post-processing; or, for a model whose
 /// default boxes torchvision cannot express, a comment saying why.
-std::string torchvision_loader_script(const model::SsdImpl& model, const config::Config& config, const std::string& exported);
+std::string torchvision_loader_script(const model::SsdImpl& model, const config::PostprocessConfig& postprocess,
+                                     const std::vector<std::string>& classes, const std::string& exported);
 
 }  // namespace ssd::interop

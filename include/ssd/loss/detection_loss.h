@@ -29,7 +29,7 @@ class DetectionLoss {
 };
 
 using LossFactory = std::function<std::unique_ptr<DetectionLoss>(const config::LossConfig&)>;
-const util::Registry<LossFactory>& loss_registry();
+const util::Registry<util::Plugin<LossFactory>>& loss_registry();
 
 /// The loss named by config.name (ConfigError naming loss.name when unknown).
 std::unique_ptr<DetectionLoss> make_loss(const config::LossConfig& config);

@@ -3,12 +3,11 @@
 #include <cstdint>
 #include <string>
 
-#include "ssd/config/config.h"
-
 namespace ssd::lr {
 
-/// LR0 after train.lr_scaling for a global batch of `global_batch` images; `explanation` (when given)
-/// receives the line the log prints, with the numbers.
-double scaled_base_lr(const config::Config& config, int64_t global_batch, std::string* explanation = nullptr);
+/// LR0 `lr` after `rule` (none, linear: x B / reference_batch, sqrt: x sqrt(B / reference_batch)) for a global batch
+/// of `global_batch` images; `explanation` (when given) receives the line the log prints, with the numbers.
+double scaled_base_lr(double lr, const std::string& rule, int64_t reference_batch, int64_t global_batch,
+                      std::string* explanation = nullptr);
 
 }  // namespace ssd::lr

@@ -2,6 +2,7 @@
 // The LR controller of a run: the schedule of schedule.* on every parameter group's own base LR
 // (LR0 x batch scaling x group multiplier), the warm-up of momentum and of bias LRs, and the log lines for
 // every change of phase. Training, --plot-lr and the range test all read LRs from here.
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -22,11 +23,21 @@ struct GroupInfo {
   bool bias = false;
 };
 
+/// What the controller needs besides schedule.*; builder::lr_controller fills it from the config and the loader.
+struct LrPlan {
+  int64_t iters_per_epoch = 1;
+  int64_t total_iters = 0;  ///< the run's length
+  double base_lr = 1e-3;    ///< LR0 after train.lr_scaling (lr/batch_scaling.h)
+  std::string base_lr_line; ///< how it was scaled, for the start-up log
+  std::optional<double> base_momentum;  ///< the optimizer's momentum / beta1 when a schedule may move it
+  /// Writes a momentum into one group's options (the optimizer's registry entry); null when base_momentum is none.
+  std::function<void(torch::optim::OptimizerOptions&, double)> set_momentum;
+  std::vector<GroupInfo> groups;        ///< in the optimizer's order; one default group when empty
+};
+
 class LrController {
  public:
-  /// total_iters: the run's length; groups: in the optimizer's order (one default group when empty).
-  LrController(const config::Config& config, int64_t iters_per_epoch, int64_t total_iters, int64_t global_batch,
-               std::vector<GroupInfo> groups = {});
+  LrController(const config::ScheduleConfig& schedule, LrPlan plan);
 
   /// LR of group `group` for the step taken at iteration t.
   double lr(int64_t t, size_t group = 0) const;
@@ -61,6 +72,7 @@ class LrController {
   std::unique_ptr<Schedule> schedule_;
   std::vector<Phase> phases_;
   std::optional<double> base_momentum_;
+  std::function<void(torch::optim::OptimizerOptions&, double)> set_momentum_;
   bool warned_end_ = false;
 };
 

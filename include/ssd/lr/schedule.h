@@ -4,6 +4,10 @@
 // Pure functions make preview, resume and the closed-form tests exact; the only state is reduce-on-plateau's,
 // which state() / load_state() carry through checkpoints. ../../docs/schedules.md has every formula;
 // SPEC-LR.md is the contract. make_schedule() turns schedule.* into the composed schedule of a run.
+//
+// Each schedule lives in its own file, lr/schedules/<name>.cpp, with its parameters (schedule.<name>.*: a struct and
+// its keys, config/plugin_params.h) and a function <name>_schedule() that returns its registry entry; the registry
+// (src/lr/registry.cpp) lists those functions. A new schedule is that one file plus its line in the registry.
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -53,7 +57,16 @@ struct BuildContext {
 };
 
 using ScheduleFactory = std::function<std::unique_ptr<Schedule>(const config::ScheduleConfig&, const BuildContext&)>;
-const util::Registry<ScheduleFactory>& schedule_registry();
+
+/// A registry entry: the schedule's name (schedule.name), one line of formula, its factory and its own keys.
+struct ScheduleEntry {
+  std::string name;
+  std::string description;
+  ScheduleFactory factory;
+  std::vector<config::PluginKey> keys;  ///< schedule.<name>.*
+};
+
+const util::Registry<ScheduleEntry>& schedule_registry();
 
 /// The run a schedule is built for.
 struct RunLength {
@@ -67,5 +80,8 @@ int64_t warmup_iters(const config::ScheduleConfig& config, int64_t iters_per_epo
 
 /// schedule.* as one schedule over the run: the named schedule (per epoch when interval: epoch), in its warm-up.
 std::unique_ptr<Schedule> make_schedule(const config::ScheduleConfig& config, const RunLength& run);
+
+/// A number as the describe() lines print it (the shortest round form, as an ostream writes it).
+std::string describe_number(double value);
 
 }  // namespace ssd::lr

@@ -10,6 +10,7 @@
 #include <torch/nn/modules/container/sequential.h>
 
 #include "ssd/model/backbone.h"
+#include "ssd/model/weight_maps.h"
 
 namespace ssd::model {
 
@@ -45,5 +46,9 @@ class MobileNetV2Backbone : public Backbone {
 
 /// Channel count rounded to a multiple of 8, never below 90% of the request (torchvision's _make_divisible).
 int64_t make_divisible(double value, int64_t divisor = 8);
+
+/// torchvision's ImageNet MobileNetV2 files (mobilenet_v2-b0353104.pth, -7ebf99e0.pth): features.* by name, batch-norm
+/// statistics included.
+ImageNetWeights mobilenet_v2_imagenet_weights();
 
 }  // namespace ssd::model

@@ -20,6 +20,7 @@
 #include <torch/nn/modules/container/sequential.h>
 
 #include "ssd/model/backbone.h"
+#include "ssd/model/weight_maps.h"
 
 namespace ssd::model {
 
@@ -40,5 +41,13 @@ class MobileNetV3LargeBackbone : public Backbone {
   torch::nn::Sequential features_{nullptr};  ///< two stages, each ending at a source layer
   torch::nn::ModuleList extra_{nullptr};
 };
+
+/// torchvision's ImageNet MobileNetV3-Large files (mobilenet_v3_large-8738ca79.pth, -5c1a4163.pth): features.*
+/// renumbered where SSD-Lite splits the C4 block; they fit the full tail only (backbone mobilenet_v3_large_full_tail,
+/// which a reduced-tail model's shape error says).
+ImageNetWeights mobilenet_v3_large_imagenet_weights(bool reduced_tail);
+
+/// torchvision's ssdlite320_mobilenet_v3_large, whose names below backbone. are ours.
+TorchvisionDetector mobilenet_v3_large_torchvision_detector();
 
 }  // namespace ssd::model

@@ -9,15 +9,28 @@
 
 #include "ssd/config/config.h"
 #include "ssd/model/backbone.h"
+#include "ssd/model/box_coder.h"
 #include "ssd/model/heads.h"
+#include "ssd/model/matcher.h"
 #include "ssd/model/priors.h"
 
 namespace ssd::model {
 
+/// What the model is, beyond its layers: its input, its classes, and how its targets and detections are coded.
+/// From model.* (build_ssd); training, evaluation and detection read these from the model, never from the config.
+struct SsdOptions {
+  int64_t image_size = 300;                                     ///< square input side in pixels
+  int64_t num_classes = 21;                                     ///< with background
+  std::vector<double> variances = {0.1, 0.2};                   ///< box coding (centre, size)
+  double match_iou = 0.5;                                       ///< a default box matches an object at this IoU
+  std::vector<double> pixel_mean = {123.675, 116.28, 103.53};   ///< RGB, subtracted from 0..255 pixels
+  std::vector<double> pixel_std = {58.395, 57.12, 57.375};      ///< RGB, divides after the mean
+};
+
 class SsdImpl : public torch::nn::Module {
  public:
   SsdImpl(std::shared_ptr<Backbone> backbone, std::shared_ptr<Head> head, PriorTable priors_table,
-          std::vector<FeatureSpec> specs, int64_t image_size, int64_t num_classes);
+          std::vector<FeatureSpec> specs, SsdOptions options);
 
   /// images [B, 3, S, S] -> {loc [B, P, 4], conf [B, P, C]} with P = number of default boxes. The images are
   /// laid out in the model's memory format first, so callers need not know it.
@@ -33,8 +46,15 @@ class SsdImpl : public torch::nn::Module {
   const at::Tensor& priors() const { return priors_; }
   const PriorTable& prior_table() const { return prior_table_; }
   const std::vector<FeatureSpec>& feature_specs() const { return specs_; }
-  int64_t image_size() const { return image_size_; }
-  int64_t num_classes() const { return num_classes_; }
+  int64_t image_size() const { return options_.image_size; }
+  int64_t num_classes() const { return options_.num_classes; }
+  const BoxCoder& box_coder() const { return coder_; }
+  /// Per-prior targets of a batch (boxes normalised to [0, 1]): matched at model.iou_threshold, coded with the
+  /// model's variances.
+  Targets assign_targets(const std::vector<at::Tensor>& boxes, const std::vector<at::Tensor>& labels) const;
+  /// The input normalisation the model was trained with (model.pixel_mean / pixel_std).
+  const std::vector<double>& pixel_mean() const { return options_.pixel_mean; }
+  const std::vector<double>& pixel_std() const { return options_.pixel_std; }
   int64_t parameter_count() const;
   /// Several lines: backbone, head, feature maps, default boxes per level, totals.
   std::string summary() const;
@@ -46,8 +66,8 @@ class SsdImpl : public torch::nn::Module {
   std::shared_ptr<Head> head_;
   PriorTable prior_table_;
   std::vector<FeatureSpec> specs_;
-  int64_t image_size_;
-  int64_t num_classes_;
+  SsdOptions options_;
+  BoxCoder coder_;
   at::Tensor priors_;
   at::MemoryFormat memory_format_ = at::MemoryFormat::Contiguous;
 };
@@ -60,8 +80,9 @@ int64_t smallest_training_batch(const SsdImpl& model);
 /// ConfigError naming train.batch_size when batch_size is below smallest_training_batch(model).
 void require_training_batch(const SsdImpl& model, int64_t batch_size);
 
-/// Builds the model that the config describes: backbone and head from the registries, priors from the
-/// backbone's feature maps. num_classes includes background. Throws ConfigError naming the key at fault.
+/// Builds the model that model.* describes: backbone and head from the registries, priors from the backbone's feature
+/// maps, box coding, matching and input normalisation from their keys. num_classes includes background. Throws
+/// ConfigError naming the key at fault. (builder::model calls it with data.classes.)
 Ssd build_ssd(const config::ModelConfig& config, int64_t num_classes);
 
 }  // namespace ssd::model

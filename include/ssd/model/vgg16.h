@@ -10,6 +10,7 @@
 #include <torch/nn/modules/container/sequential.h>
 
 #include "ssd/model/backbone.h"
+#include "ssd/model/weight_maps.h"
 
 namespace ssd::model {
 
@@ -27,5 +28,16 @@ class Vgg16Backbone : public Backbone {
   at::Tensor scale_weight_;                  ///< L2Norm scale of conv4_3, [512]
   torch::nn::ModuleList extra_{nullptr};     ///< extra[0] = pool4 .. fc7; extra[1..] = SSD extra layers
 };
+
+/// torchvision's ImageNet VGG16 files on this backbone: vgg16-397923af.pth (the classifier) and
+/// vgg16_features-amdegroot-88682ab5.pth (the features file torchvision's SSD starts from). conv1_1..conv5_3 load by
+/// name (conv5_x live in our extra.0, as in torchvision's SSDFeatureExtractorVGG); fc6 and fc7 become SSD's dilated 3x3
+/// and 1x1 convolutions by subsampling, as the SSD paper did ("reduced fc"): fc6 [4096, 512*7*7] viewed as
+/// [4096, 512, 7, 7] keeps every 4th filter and every 3rd kernel tap -> [1024, 512, 3, 3]; fc7 [4096, 4096] keeps
+/// every 4th filter and input -> [1024, 1024, 1, 1]; their biases every 4th value.
+ImageNetWeights vgg16_imagenet_weights();
+
+/// torchvision's ssd300_vgg16: the same network, with pool5 .. fc7 nested one level deeper in its extra.0.
+TorchvisionDetector vgg16_torchvision_detector();
 
 }  // namespace ssd::model

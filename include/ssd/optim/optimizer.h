@@ -1,6 +1,6 @@
 #pragma once
-// Optimizer from solver.* over parameter groups, and the one place that writes a learning rate or a momentum
-// into the optimizer (the LR controller computes them; these functions write them).
+// The optimizer of solver.* over parameter groups (the kind from the optimizer registry, optim/registry.h), and the
+// one place that writes a learning rate into an optimizer (the LR controller computes them; these functions write).
 #include <memory>
 #include <optional>
 #include <vector>
@@ -13,9 +13,8 @@
 
 namespace ssd::optim {
 
-/// sgd (momentum, Nesterov, weight decay), adam, adamw, rmsprop, adagrad (LibTorch), adadelta, adamax, asgd,
-/// rprop, lion (optim/rule_optimizer.h); each group at LR0 x lr_mult and
-/// weight_decay x weight_decay_mult.
+/// solver.optimizer over `groups`, each at LR0 x lr_mult and weight_decay x weight_decay_mult. ConfigError naming
+/// solver.optimizer for an unknown name.
 std::unique_ptr<torch::optim::Optimizer> make_optimizer(const config::SolverConfig& config, const std::vector<ParamGroup>& groups);
 
 /// One group of all parameters (tests, tools).
@@ -27,10 +26,5 @@ void set_lr(torch::optim::Optimizer& optimizer, double lr);
 void set_group_lr(torch::optim::Optimizer& optimizer, size_t index, double lr);
 /// The LR of the first parameter group.
 double get_lr(const torch::optim::Optimizer& optimizer);
-
-/// The momentum a schedule may move: SGD / RMSprop momentum, Adam / AdamW beta1; none for the others.
-std::optional<double> base_momentum(const config::SolverConfig& config);
-/// Writes `momentum` into every group (SGD / RMSprop momentum, Adam / AdamW beta1).
-void set_momentum(torch::optim::Optimizer& optimizer, double momentum);
 
 }  // namespace ssd::optim

@@ -1,13 +1,16 @@
 #pragma once
 // Optimizers LibTorch 1.13 does not ship (Adadelta, Adamax, ASGD, Rprop, Lion), each an update rule on one
-// parameter tensor with named state buffers. Update rules as in PyTorch 1.13 (Lion: Chen et al. 2023);
-// tests/optim/optimizer_test.cpp checks each against torch.optim on a quadratic (Lion against its paper's rule).
+// parameter tensor with named state buffers, written in its own file (optim/optimizers/<name>.cpp). Update rules as in
+// PyTorch 1.13 (Lion: Chen et al. 2023); tests/optim/optimizer_test.cpp checks each against torch.optim on a
+// quadratic (Lion against its paper's rule).
 #include <functional>
 #include <map>
 #include <string>
 #include <vector>
 
 #include <torch/optim/optimizer.h>
+
+#include "ssd/optim/registry.h"
 
 namespace ssd::optim {
 
@@ -50,8 +53,9 @@ class RuleOptimizer : public torch::optim::Optimizer {
   UpdateRule rule_;
 };
 
-/// The rules, by optimizer name: adadelta (rho, eps), adamax (beta1, beta2, eps), asgd (lambd, alpha, t0),
-/// rprop (eta_minus, eta_plus, step_min, step_max), lion (beta1, beta2).
-UpdateRule update_rule(const std::string& name);
+/// The registry entry of the rule optimizer `name` (the name is checked when a checkpoint's state is loaded into it):
+/// each group's options are its LR and weight decay and the rule's parameters, which `hyper` reads from solver.*.
+OptimizerEntry rule_optimizer(std::string name, std::string description, UpdateRule rule,
+                              std::function<std::map<std::string, double>(const config::SolverConfig&)> hyper);
 
 }  // namespace ssd::optim

@@ -35,6 +35,17 @@ struct TuneResult {
   bool interrupted = false;  ///< stopped by SIGINT / SIGTERM; tuner.json holds the state to resume from
 };
 
+/// One bracket of successive halving: trials started, the first rung's budget (epochs), and its number of rungs.
+struct Bracket {
+  int64_t trials = 0;
+  double first_budget = 0;
+  int64_t rungs = 0;
+};
+
+/// The brackets of `space`: Hyperband's s_max + 1 brackets (Li et al. 2017, with R = max_epochs / min_epochs), or the
+/// one bracket of plain successive halving.
+std::vector<Bracket> plan_brackets(const SearchSpace& space);
+
 /// Runs (or resumes, when <out>/tuner.json exists) the tuning of `base` over `space`, in `out`.
 TuneResult tune(const config::Config& base, const SearchSpace& space, const std::string& out, c10::Device device);
 

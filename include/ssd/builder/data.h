@@ -1,0 +1,36 @@
+#pragma once
+// The builder layer (builder/model.h says what it is): data sets, loaders and the evaluation's options.
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include <c10/core/Device.h>
+
+#include "ssd/config/config.h"
+#include "ssd/data/dataset.h"
+#include "ssd/data/loader.h"
+#include "ssd/eval/evaluator.h"
+#include "ssd/model/ssd.h"
+
+namespace ssd::builder {
+
+/// A split read with the config's classes and rules (data.strict, data.val_fraction, runtime.seed); role names the
+/// keys in errors ("train", "val"); keep_difficult keeps VOC difficult objects and COCO crowd regions.
+data::DatasetOptions dataset_options(const config::Config& config, const config::SplitConfig& split, const std::string& role,
+                                     bool keep_difficult);
+
+/// data.train (difficult objects left out unless data.train_difficult).
+std::unique_ptr<data::DetectionDataset> train_set(const config::Config& config);
+
+/// data.val with its difficult objects (the metrics need them marked), or null when data.val.roots is empty.
+std::unique_ptr<data::DetectionDataset> val_set(const config::Config& config);
+
+/// The training loader over `dataset`: batches of train.batch_size shuffled with `seed`, each image augmented
+/// (augment.*) into the model's input. ConfigError naming train.batch_size when one batch is more than the set holds.
+std::unique_ptr<data::DataLoader> train_loader(const config::Config& config, const data::DetectionDataset& dataset,
+                                               const model::SsdImpl& model, c10::Device device, uint64_t seed);
+
+/// How evaluation runs: batches of batch_size, data.workers, postprocess.*, and loss.* when with_loss.
+eval::EvalOptions eval_options(const config::Config& config, int64_t batch_size, bool with_loss);
+
+}  // namespace ssd::builder

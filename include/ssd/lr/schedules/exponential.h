@@ -1,0 +1,22 @@
+#pragma once
+// exponential: lr = base * gamma ^ t.
+#include "ssd/lr/schedule.h"
+
+namespace ssd::lr {
+
+/// schedule.exponential.*
+struct ExponentialParams {
+  double gamma = 0.999;
+};
+
+class ExponentialSchedule : public Schedule {
+ public:
+  explicit ExponentialSchedule(double gamma) : gamma_(gamma) {}
+  double lr_at(int64_t t, double base) const override;
+  std::string describe() const override;
+
+ private:
+  double gamma_;
+};
+
+}  // namespace ssd::lr

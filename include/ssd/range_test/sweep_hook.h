@@ -1,0 +1,26 @@
+#pragma once
+// The range test as a hook of the training loop: before each step it sets every group's LR to the sweep's next LR
+// (times the group's multiplier), after it records the loss, and it ends the run when the sweep ends.
+#include <vector>
+
+#include "ssd/engine/hook.h"
+#include "ssd/range_test/sweep.h"
+
+namespace ssd::range_test {
+
+class SweepHook : public engine::Hook {
+ public:
+  /// lr_mults: each parameter group's multiplier, in the optimizer's order.
+  SweepHook(const config::RangeTestConfig& config, std::vector<double> lr_mults);
+  std::string name() const override { return "range_test"; }
+  bool every_rank() const override { return true; }
+  void before_step(engine::TrainContext& context) override;
+  void after_step(engine::TrainContext& context) override;
+  const RangeTestResult& result() const { return sweep_.result(); }
+
+ private:
+  Sweep sweep_;
+  std::vector<double> lr_mults_;
+};
+
+}  // namespace ssd::range_test

@@ -1,0 +1,56 @@
+#include "ssd/builder/data.h"
+
+#include "ssd/data/augment.h"
+#include "ssd/util/error.h"
+
+namespace ssd::builder {
+
+data::DatasetOptions dataset_options(const config::Config& c, const config::SplitConfig& split, const std::string& role,
+                                     bool keep_difficult) {
+  data::DatasetOptions o;
+  o.split = split;
+  o.classes = c.data.classes;
+  o.keep_difficult = keep_difficult;
+  o.strict = c.data.strict;
+  o.val_fraction = c.data.val_fraction;
+  o.seed = static_cast<uint64_t>(c.runtime.seed);
+  o.role = role;
+  return o;
+}
+
+std::unique_ptr<data::DetectionDataset> train_set(const config::Config& c) {
+  return std::make_unique<data::DetectionDataset>(dataset_options(c, c.data.train, "train", c.data.train_difficult));
+}
+
+std::unique_ptr<data::DetectionDataset> val_set(const config::Config& c) {
+  if (c.data.val.roots.empty()) return nullptr;
+  return std::make_unique<data::DetectionDataset>(dataset_options(c, c.data.val, "val", /*keep_difficult=*/true));
+}
+
+std::unique_ptr<data::DataLoader> train_loader(const config::Config& c, const data::DetectionDataset& dataset, const model::SsdImpl& model,
+                                               c10::Device device, uint64_t seed) {
+  data::LoaderOptions options;
+  options.batch_size = c.train.batch_size;
+  options.workers = c.data.workers;
+  options.seed = seed;
+  options.pin_memory = device.is_cuda();  // page-locked batches: the copy to the GPU overlaps compute
+  const auto augmentation = std::make_shared<data::TrainAugmentation>(c.augment, model.pixel_mean(), model.pixel_std(),
+                                                                      static_cast<int>(model.image_size()));
+  auto loader = std::make_unique<data::DataLoader>(
+      dataset, options, [augmentation](const data::Sample& s, std::mt19937_64& rng) { return (*augmentation)(s, rng); });
+  if (loader->batches_per_epoch() == 0)
+    throw ConfigError("train.batch_size: " + std::to_string(c.train.batch_size) + " is larger than the training set (" +
+                      std::to_string(dataset.size()) + " images)");
+  return loader;
+}
+
+eval::EvalOptions eval_options(const config::Config& c, int64_t batch_size, bool with_loss) {
+  eval::EvalOptions o;
+  o.batch_size = batch_size;
+  o.workers = c.data.workers;
+  o.postprocess = c.postprocess;
+  if (with_loss) o.loss = c.loss;
+  return o;
+}
+
+}  // namespace ssd::builder

@@ -1,0 +1,148 @@
+#include "ssd/data/formats/voc.h"
+
+#include <tinyxml2.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "ssd/util/error.h"
+
+namespace fs = std::filesystem;
+
+namespace ssd::data {
+
+namespace {
+
+std::string text_of(const tinyxml2::XMLElement* parent, const char* name, const std::string& file) {
+  const auto* e = parent->FirstChildElement(name);
+  if (!e || !e->GetText())
+    throw DataError(file + ":" + std::to_string(parent->GetLineNum()) + ": <" + parent->Name() + "> has no <" + name + ">");
+  return e->GetText();
+}
+
+double number_of(const tinyxml2::XMLElement* parent, const char* name, const std::string& file) {
+  const std::string text = text_of(parent, name, file);
+  try {
+    size_t used = 0;
+    const double v = std::stod(text, &used);
+    if (used != text.size() && text.find_first_not_of(" \t\r\n", used) != std::string::npos) throw std::invalid_argument(text);
+    return v;
+  } catch (const std::exception&) {
+    throw DataError(file + ":" + std::to_string(parent->FirstChildElement(name)->GetLineNum()) + ": <" + name +
+                    "> is not a number: '" + text + "'");
+  }
+}
+
+}  // namespace
+
+Annotation read_voc_xml(const std::string& xml_path, const std::string& image_path, const std::vector<std::string>& classes) {
+  tinyxml2::XMLDocument doc;
+  if (doc.LoadFile(xml_path.c_str()) != tinyxml2::XML_SUCCESS) {
+    if (!fs::exists(xml_path)) throw DataError(xml_path + ": annotation file not found");
+    throw DataError(xml_path + ":" + std::to_string(doc.ErrorLineNum()) + ": malformed XML: " + doc.ErrorStr());
+  }
+  const auto* root = doc.FirstChildElement("annotation");
+  if (!root) throw DataError(xml_path + ": no <annotation> root element");
+  Annotation a;
+  a.id = fs::path(xml_path).stem().string();
+  a.image_path = image_path;
+  if (const auto* size = root->FirstChildElement("size")) {
+    a.width = static_cast<int>(number_of(size, "width", xml_path));
+    a.height = static_cast<int>(number_of(size, "height", xml_path));
+  }
+  for (const auto* obj = root->FirstChildElement("object"); obj; obj = obj->NextSiblingElement("object")) {
+    const std::string where = xml_path + ":" + std::to_string(obj->GetLineNum());
+    const std::string name = text_of(obj, "name", xml_path);
+    const auto it = std::find(classes.begin(), classes.end(), name);
+    if (it == classes.end()) throw DataError(where + ": unknown class '" + name + "' (not in data.classes)");
+    const auto* box = obj->FirstChildElement("bndbox");
+    if (!box) throw DataError(where + ": <object> has no <bndbox>");
+    const double xmin = number_of(box, "xmin", xml_path), ymin = number_of(box, "ymin", xml_path);
+    const double xmax = number_of(box, "xmax", xml_path), ymax = number_of(box, "ymax", xml_path);
+    if (xmin >= xmax || ymin >= ymax) {
+      std::ostringstream os;
+      os << where << ": degenerate box (xmin " << xmin << ", ymin " << ymin << ", xmax " << xmax << ", ymax " << ymax
+         << "): expected xmin < xmax and ymin < ymax";
+      throw DataError(os.str());
+    }
+    // VOC is 1-based and inclusive: valid boxes have xmin >= 1 and xmax <= width.
+    if (xmin < 1 || ymin < 1 || (a.width > 0 && xmax > a.width) || (a.height > 0 && ymax > a.height)) {
+      std::ostringstream os;
+      os << where << ": box (" << xmin << ", " << ymin << ", " << xmax << ", " << ymax << ") lies outside the "
+         << a.width << "x" << a.height << " image (VOC boxes are 1-based)";
+      throw DataError(os.str());
+    }
+    Object o;
+    o.x1 = static_cast<float>(xmin - 1);
+    o.y1 = static_cast<float>(ymin - 1);
+    o.x2 = static_cast<float>(xmax);
+    o.y2 = static_cast<float>(ymax);
+    o.label = (it - classes.begin()) + 1;
+    if (const auto* d = obj->FirstChildElement("difficult"); d && d->GetText()) o.difficult = std::string(d->GetText()) == "1";
+    a.objects.push_back(o);
+  }
+  return a;
+}
+
+std::vector<std::string> read_voc_split(const std::string& root, const std::string& split) {
+  return read_voc_split_file((fs::path(root) / "ImageSets" / "Main" / (split + ".txt")).string());
+}
+
+std::vector<std::string> read_voc_split_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw DataError(path + ": split file not found");
+  std::vector<std::string> ids;
+  std::string line;
+  while (std::getline(in, line)) {
+    std::istringstream fields(line);
+    std::string id;
+    if (fields >> id) ids.push_back(id);
+  }
+  return ids;
+}
+
+std::pair<std::string, std::string> voc_paths(const std::string& root, const std::string& id) {
+  const fs::path images = fs::path(root) / "JPEGImages";
+  std::string image = (images / (id + ".jpg")).string();
+  for (const char* ext : {".jpg", ".png", ".jpeg", ".JPG", ".PNG"}) {
+    const auto candidate = images / (id + ext);
+    if (fs::exists(candidate)) {
+      image = candidate.string();
+      break;
+    }
+  }
+  return {image, (fs::path(root) / "Annotations" / (id + ".xml")).string()};
+}
+
+std::vector<Annotation> read_voc_annotations(const std::vector<std::string>& ids,
+                                             const std::function<std::pair<std::string, std::string>(const std::string&)>& paths_of,
+                                             const std::vector<std::string>& classes, const OnBadFile& on_bad) {
+  std::vector<Annotation> out;
+  for (const auto& id : ids) {
+    const auto [image, xml] = paths_of(id);
+    try {
+      out.push_back(read_voc_xml(xml, image, classes));
+    } catch (const DataError& e) {
+      // The reader's messages start with the file they are about ("a.xml:3: ..."): that is the file to report.
+      const std::string what = e.what();
+      const size_t colon = what.find(": ");
+      on_bad(colon == std::string::npos ? xml : what.substr(0, colon), colon == std::string::npos ? what : what.substr(colon + 2));
+    }
+  }
+  return out;
+}
+
+DataFormat voc_format() {
+  return {"voc", "VOCdevkit: JPEGImages/, Annotations/<id>.xml, ImageSets/Main/<split>.txt (several roots join: VOC2007 + VOC2012)",
+          [](const SplitSource& s, const OnBadFile& on_bad) {
+            return read_voc_annotations(read_voc_split(s.root, s.split), [&](const std::string& id) { return voc_paths(s.root, id); },
+                                        s.classes, on_bad);
+          },
+          [](const SplitSource& s) { return read_voc_split(s.root, s.split).size(); },
+          [](const std::string& root, const std::string&) {
+            return fs::is_directory(fs::path(root) / "Annotations") || fs::is_directory(fs::path(root) / "ImageSets");
+          }};
+}
+
+}  // namespace ssd::data

@@ -1,0 +1,29 @@
+#include "ssd/engine/hooks/metrics_log.h"
+
+#include "ssd/optim/optimizer.h"
+
+namespace ssd::engine {
+
+MetricsLogHook::MetricsLogHook(std::string path, int64_t log_period) : path_(std::move(path)), log_period_(log_period) {}
+
+void MetricsLogHook::before_train(TrainContext& c) {
+  // A resumed run keeps the rows up to its checkpoint; those a killed run wrote after it are written again.
+  log_ = std::make_unique<MetricsLog>(path_, /*append=*/c.position.iteration > 0, c.position.iteration);
+  window_.restart(c.loader->wait_seconds());
+}
+
+void MetricsLogHook::after_step(TrainContext& c) {
+  window_.add(c.step, c.batch->size());
+  if (!ends_log_window(c, log_period_)) return;
+  const double wait = c.loader->wait_seconds();
+  const auto w = window_.summary(wait);
+  log_->add_train_row(c.position.iteration + 1, c.position.epoch + 1, optim::get_lr(*c.optimizer), w.loss_loc, w.loss_conf,
+                      w.images_per_second, w.data_wait_share);
+  window_.restart(wait);
+}
+
+void MetricsLogHook::after_validation(TrainContext& c, const Validation& v) {
+  log_->add_val_row(c.position.iteration, c.position.epoch, v.metrics.at("val/mAP"), v.metrics.at("val/mAP07"), v.metrics.at("val/loss"));
+}
+
+}  // namespace ssd::engine

@@ -7,9 +7,10 @@ namespace ssd::optim {
 
 namespace {
 
+// Its own keys: the rows below, in the entry.
 struct Params {
-  double rho = 0.9;   ///< PyTorch's default
-  double eps = 1e-6;  ///< PyTorch's default
+  double rho = 0.9;
+  double eps = 1e-6;
 };
 
 void update(at::Tensor& p, const at::Tensor& g, RuleState& s, const RuleOptions& o) {

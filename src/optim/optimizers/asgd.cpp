@@ -10,6 +10,7 @@ namespace ssd::optim {
 
 namespace {
 
+// Its own keys: the rows below, in the entry.
 struct Params {
   double lambd = 1e-4;
   double alpha = 0.75;

@@ -8,8 +8,9 @@ namespace ssd::optim {
 
 namespace {
 
+// Its own keys: the rows below, in the entry.
 struct Params {
-  std::vector<double> betas = {0.9, 0.99};  ///< of the update's interpolation and of the momentum
+  std::vector<double> betas = {0.9, 0.99};
 };
 
 void update(at::Tensor& p, const at::Tensor& g, RuleState& s, const RuleOptions& o) {

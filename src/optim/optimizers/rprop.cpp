@@ -7,9 +7,10 @@ namespace ssd::optim {
 
 namespace {
 
+// Its own keys: the rows below, in the entry.
 struct Params {
-  std::vector<double> etas = {0.5, 1.2};         ///< step-size factors on a sign change / the same sign
-  std::vector<double> step_sizes = {1e-6, 50.0};  ///< step-size bounds
+  std::vector<double> etas = {0.5, 1.2};
+  std::vector<double> step_sizes = {1e-6, 50.0};
 };
 
 void update(at::Tensor& p, const at::Tensor& g, RuleState& s, const RuleOptions& o) {

@@ -5,10 +5,10 @@
 
 namespace ssd::lr {
 
-/// schedule.cosine.*
+/// schedule.cosine.*: the key, rule and meaning of each field are in its row in src/lr/schedules/cosine.cpp.
 struct CosineParams {
   double eta_min = 0.0;
-  bool periodic = false;  ///< true: PyTorch's CosineAnnealingLR past T (the LR climbs back); false: held at eta_min
+  bool periodic = false;
 };
 
 /// lo + (hi - lo) (1 + cos(pi position / length)) / 2: half a cosine from hi down to lo (cosine, cosine_restarts).

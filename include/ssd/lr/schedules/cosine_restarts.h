@@ -5,12 +5,12 @@
 
 namespace ssd::lr {
 
-/// schedule.cosine_restarts.*
+/// schedule.cosine_restarts.*: the key, rule and meaning of each field are in its row in src/lr/schedules/cosine_restarts.cpp.
 struct CosineRestartsParams {
-  double T_0 = 1000;   ///< first cycle length, in schedule.unit
-  int64_t T_mult = 1;  ///< each cycle T_mult times longer than the one before
+  double T_0 = 1000;
+  int64_t T_mult = 1;
   double eta_min = 0.0;
-  double decay = 1.0;  ///< peak of cycle i is base x decay ** i (1 = PyTorch; timm's cycle_decay)
+  double decay = 1.0;
 };
 
 class CosineRestartsSchedule : public Schedule {

@@ -6,14 +6,14 @@
 
 namespace ssd::lr {
 
-/// schedule.cyclic.*
+/// schedule.cyclic.*: the key, rule and meaning of each field are in its row in src/lr/schedules/cyclic.cpp.
 struct CyclicParams {
-  double base_lr = 1e-4;  ///< lower bound of the cycle (replaces LR0)
+  double base_lr = 1e-4;
   double max_lr = 1e-3;
-  double step_size_up = 2000;  ///< in schedule.unit
-  double step_size_down = 0;   ///< 0 = step_size_up
-  std::string mode = "triangular";  ///< triangular, triangular2 or exp_range
-  double gamma = 1.0;               ///< exp_range: amplitude x gamma ** t
+  double step_size_up = 2000;
+  double step_size_down = 0;
+  std::string mode = "triangular";
+  double gamma = 1.0;
   bool cycle_momentum = false;
   double base_momentum = 0.8;
   double max_momentum = 0.9;

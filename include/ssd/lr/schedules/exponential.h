@@ -4,7 +4,7 @@
 
 namespace ssd::lr {
 
-/// schedule.exponential.*
+/// schedule.exponential.*: the key, rule and meaning of each field are in its row in src/lr/schedules/exponential.cpp.
 struct ExponentialParams {
   double gamma = 0.999;
 };

@@ -4,7 +4,7 @@
 
 namespace ssd::lr {
 
-/// schedule.linear.*
+/// schedule.linear.*: the key, rule and meaning of each field are in its row in src/lr/schedules/linear.cpp.
 struct LinearParams {
   double start_factor = 1.0 / 3.0;
   double end_factor = 1.0;

@@ -4,10 +4,10 @@
 
 namespace ssd::lr {
 
-/// schedule.multistep.*
+/// schedule.multistep.*: the key, rule and meaning of each field are in its row in src/lr/schedules/multistep.cpp.
 struct MultiStepParams {
-  std::vector<double> milestones;                       ///< in schedule.unit; empty = fractions of the run
-  std::vector<double> fractions = {2.0 / 3.0, 5.0 / 6.0};  ///< the paper's 80k and 100k of 120k
+  std::vector<double> milestones;
+  std::vector<double> fractions = {2.0 / 3.0, 5.0 / 6.0};
   double gamma = 0.1;
 };
 

@@ -6,11 +6,11 @@
 
 namespace ssd::lr {
 
-/// schedule.one_cycle.*
+/// schedule.one_cycle.*: the key, rule and meaning of each field are in its row in src/lr/schedules/one_cycle.cpp.
 struct OneCycleParams {
-  double max_lr = 0.0;  ///< the peak; 0 = LR0
+  double max_lr = 0.0;
   double pct_start = 0.3;
-  std::string anneal = "cos";  ///< cos or linear
+  std::string anneal = "cos";
   double div_factor = 25.0;
   double final_div_factor = 1e4;
   bool three_phase = false;

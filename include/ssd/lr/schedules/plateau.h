@@ -5,18 +5,18 @@
 
 namespace ssd::lr {
 
-/// schedule.plateau.*
+/// schedule.plateau.*: the key, rule and meaning of each field are in its row in src/lr/schedules/plateau.cpp.
 struct PlateauParams {
-  std::string over = "constant";     ///< the schedule it multiplies
-  std::string monitor = "val/loss";  ///< val/loss or val/mAP
-  std::string mode = "auto";         ///< auto (min for val/loss, max for val/mAP), min or max
+  std::string over = "constant";
+  std::string monitor = "val/loss";
+  std::string mode = "auto";
   double factor = 0.1;
-  int64_t patience = 10;  ///< evaluations without improvement tolerated; the LR drops after patience + 1
+  int64_t patience = 10;
   double threshold = 1e-4;
-  std::string threshold_mode = "rel";  ///< rel or abs
+  std::string threshold_mode = "rel";
   int64_t cooldown = 0;
   double min_lr = 0.0;
-  double eps = 1e-8;  ///< reductions smaller than this are not applied
+  double eps = 1e-8;
 };
 
 class PlateauSchedule : public Schedule {

@@ -4,7 +4,7 @@
 
 namespace ssd::lr {
 
-/// schedule.polynomial.*
+/// schedule.polynomial.*: the key, rule and meaning of each field are in its row in src/lr/schedules/polynomial.cpp.
 struct PolynomialParams {
   double power = 1.0;
   double end_lr = 0.0;

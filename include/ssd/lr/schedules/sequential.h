@@ -5,10 +5,10 @@
 
 namespace ssd::lr {
 
-/// schedule.sequential.*
+/// schedule.sequential.*: the key, rule and meaning of each field are in its row in src/lr/schedules/sequential.cpp.
 struct SequentialParams {
-  std::vector<std::string> schedules = {"linear", "cosine"};  ///< each with its own schedule.<name>.* parameters
-  std::vector<double> lengths = {1000};  ///< every segment but the last, in schedule.unit; the last runs to the end
+  std::vector<std::string> schedules = {"linear", "cosine"};
+  std::vector<double> lengths = {1000};
   bool continue_from_previous = false;
 };
 

@@ -4,9 +4,9 @@
 
 namespace ssd::lr {
 
-/// schedule.step.*
+/// schedule.step.*: the key, rule and meaning of each field are in its row in src/lr/schedules/step.cpp.
 struct StepParams {
-  double step_size = 1000;  ///< in schedule.unit
+  double step_size = 1000;
   double gamma = 0.1;
 };
 

@@ -31,11 +31,4 @@ TrainingParts training(const config::Config& c, c10::Device device, const Traini
   return parts;
 }
 
-std::function<engine::StepLoss(const data::Batch&)> step_function(TrainingParts& parts, const config::Config& c, c10::Device device) {
-  const double clip = c.solver.clip_grad_norm;
-  return [&parts, clip, device](const data::Batch& batch) {
-    return engine::train_step(parts.model, *parts.optimizer, batch, *parts.loss, clip, device, *parts.precision);
-  };
-}
-
 }  // namespace ssd::builder

@@ -88,9 +88,10 @@ void report_images(const DetectOptions& o, const ssd::detect::LoadedModel& loade
 }
 
 int detect(const DetectOptions& o) {
+  // Checked before the model loads (only --print-config needs no images).
+  if (o.inputs.empty() && !o.common.print_config) throw ssd::ConfigError("give the image files or folders to run on");
   auto loaded = load(o);
   if (ssd::cli::handle_print_config(o.common, loaded.config)) return 0;
-  if (o.inputs.empty()) throw ssd::ConfigError("give the image files or folders to run on");
   c10::Device device(c10::kCPU);
   spdlog::info("{}", ssd::runtime::apply_runtime(loaded.config.runtime, &device));
   ssd::runtime::place_model(*loaded.model, loaded.config.runtime.memory_format, loaded.config.train.amp, device);

@@ -28,9 +28,10 @@ int main(int argc, char** argv) {
   app.add_option("--out", out, "State-dict file to write (.pth); the loader script goes beside it with the extension .py");
 
   return ssd::cli::run_tool("ssd-export", app, argc, argv, [&]() -> int {
+    // Checked before the checkpoint loads (only --print-config writes nothing).
+    if (out.empty() && !common.print_config) throw ssd::ConfigError("give --out FILE.pth, the state dict to write");
     auto loaded = ssd::detect::load_model(checkpoint, ssd::cli::all_overrides(common), c10::Device(c10::kCPU));
     if (ssd::cli::handle_print_config(common, loaded.config)) return 0;
-    if (out.empty()) throw ssd::ConfigError("give --out FILE.pth, the state dict to write");
     if (!fs::path(out).parent_path().empty()) fs::create_directories(fs::path(out).parent_path());
     ssd::interop::export_torchvision_ssd(*loaded.model, out);
     const auto script = fs::path(out).replace_extension(".py").string();

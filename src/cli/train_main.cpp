@@ -35,14 +35,15 @@ struct TrainOptions {
 void add_train_options(CLI::App& app, TrainOptions& o) {
   ssd::cli::add_config_options(app, o.common, /*with_config_file=*/true);
   ssd::cli::add_reference_options(app, o.common);
-  app.add_flag("--dry-run", o.dry_run, "Build the model and default boxes from the config, print the summary, and exit");
+  auto* dry = app.add_flag("--dry-run", o.dry_run, "Build the model and default boxes from the config, print the summary, and exit");
   app.add_option("--plot-lr", o.plot_lr,
                  "Write the LR (and momentum where it moves) of every iteration to FILE.png or FILE.csv from the config alone "
                  "(no model, no images; the loader length comes from the split files) and exit");
   app.add_option("--iters-per-epoch", o.iters_per_epoch, "With --plot-lr: iterations per epoch to assume instead of counting the split");
   app.add_flag("--range-test,--find-lr", o.range_test,
                "LR range test (range_test.*): one step per LR from lr_min to lr_max on the training data, then suggestions; "
-               "writes <run_dir>/lr_find.csv and lr_find.png; the weights are restored afterwards");
+               "writes <run_dir>/lr_find.csv and lr_find.png; the weights are restored afterwards")
+      ->excludes(dry);
   app.add_option("--range-test-repeats,--find-lr-repeats", o.range_test_repeats,
                  "With --range-test: sweeps with different seeds; reports the median and spread")
       ->check(CLI::Range(1, 20));

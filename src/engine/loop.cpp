@@ -58,7 +58,7 @@ void TrainLoop::run_epoch() {
     for_each_hook([&](Hook& h) { h.after_step(context_); });
     context_.batch = nullptr;
     ++at.iteration;
-    context_.interrupted = stop_requested();
+    context_.interrupted = context_.stops_on_signal && stop_requested();
   }
   context_.epoch_finished = at.batch_in_epoch >= context_.plan.iters_per_epoch;
   if (context_.epoch_finished) ++at.epoch, at.batch_in_epoch = 0;

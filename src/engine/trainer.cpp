@@ -25,6 +25,7 @@
 #include "ssd/engine/hooks/plot.h"
 #include "ssd/engine/hooks/progress.h"
 #include "ssd/engine/loop.h"
+#include "ssd/engine/train_step.h"
 #include "ssd/interop/file_normalisation.h"
 #include "ssd/lr/schedules/plateau.h"
 #include "ssd/optim/param_groups.h"
@@ -168,7 +169,11 @@ TrainResult Trainer::run() {
   TrainContext context;
   context.model = parts.model, context.optimizer = parts.optimizer.get(), context.loader = loader.get();
   context.device = device_, context.run_dir = c.train.run_dir, context.plan = plan;
-  TrainLoop loop(context, builder::step_function(parts, c, device_), hooks.all);
+  const double clip = c.solver.clip_grad_norm;
+  const auto step = [&parts, clip, device = device_](const data::Batch& batch) {
+    return train_step(parts.model, *parts.optimizer, batch, *parts.loss, clip, device, *parts.precision);
+  };
+  TrainLoop loop(context, step, hooks.all);
   const std::string config_yaml = config::to_yaml(c);
   loop.context().save_checkpoint = [&](const std::string& path) {
     save_checkpoint(path, parts.model, parts.optimizer.get(),

@@ -37,9 +37,9 @@ std::vector<Detection> predict(model::Ssd& model, const data::DetectionDataset& 
   loader_options.drop_last = false;
   loader_options.pin_memory = device.is_cuda();
   const int size = static_cast<int>(model->image_size());
-  const auto mean = model->pixel_mean(), std = model->pixel_std();
+  const auto mean = model->pixel_mean(), stddev = model->pixel_std();
   data::DataLoader loader(dataset, loader_options,
-                          [&](const data::Sample& s, std::mt19937_64&) { return data::prepare_for_eval(s, mean, std, size); });
+                          [&](const data::Sample& s, std::mt19937_64&) { return data::prepare_for_eval(s, mean, stddev, size); });
   std::vector<Detection> all;
   const auto loss_fn = mean_loss && options.loss ? loss::make_loss(*options.loss) : nullptr;
   double loss_sum = 0;

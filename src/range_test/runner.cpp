@@ -13,6 +13,7 @@
 #include "ssd/builder/training.h"
 #include "ssd/config/load.h"
 #include "ssd/engine/loop.h"
+#include "ssd/engine/train_step.h"
 #include "ssd/interop/file_normalisation.h"
 #include "ssd/loss/detection_loss.h"
 #include "ssd/range_test/sweep_hook.h"
@@ -64,14 +65,16 @@ config::Config apply_suggestion(config::Config c, double lr, std::vector<std::st
     if (notes) notes->push_back(s);
   };
   c.solver.lr = lr;
-  note("solver.lr: " + std::to_string(lr));
-  // Set through their keys: the schedules' parameters are theirs (lr/schedules/<name>.cpp).
+  note(fmt::format("solver.lr: {}", lr));
+  // Set through their keys: the schedules' parameters are theirs (lr/schedules/<name>.cpp). "{}" writes the shortest
+  // text that reads back as the same double (std::to_string's six decimals would turn 1e-6 into 0).
+  const auto key = [&](const std::string& path, double value) { config::apply_override(c, fmt::format("{}={}", path, value)); };
   if (c.schedule.name == "cyclic") {
-    config::apply_override(c, "schedule.cyclic.max_lr=" + std::to_string(lr));
-    config::apply_override(c, "schedule.cyclic.base_lr=" + std::to_string(lr / 4));
+    key("schedule.cyclic.max_lr", lr);
+    key("schedule.cyclic.base_lr", lr / 4);
     note("schedule.cyclic.max_lr = the recommendation, base_lr = max_lr / 4 (Smith's 1/3 to 1/4 rule)");
   } else if (c.schedule.name == "one_cycle") {
-    config::apply_override(c, "schedule.one_cycle.max_lr=" + std::to_string(lr));
+    key("schedule.one_cycle.max_lr", lr);
     note("schedule.one_cycle.max_lr = the recommendation (Smith: the range test's upper usable LR is one-cycle's peak)");
   }
   return c;
@@ -99,6 +102,7 @@ RangeTestResult sweep_once(const config::Config& c, model::Ssd& model, torch::op
   engine::TrainContext context;
   context.model = model, context.optimizer = &optimizer, context.loader = loader.get(), context.device = device;
   context.run_dir = c.train.run_dir;
+  context.stops_on_signal = false;  // ssd-tune's handlers are installed already; the tuner stops between its runs
   // As many epochs as the sweep takes: it ends the run itself.
   context.plan = {loader->batches_per_epoch(), std::numeric_limits<int32_t>::max(), c.range_test.iters, c.range_test.iters};
   const double clip = c.solver.clip_grad_norm;

@@ -184,4 +184,13 @@ code=$?
 set -e
 [ $code -eq 4 ] || { cat "$work/bad.log"; fail "expected exit code 4, got $code"; }
 grep -q "$work/nowhere: data set root not found (data.train.roots)" "$work/bad.log" || fail "message does not name the path"
+echo "== a missing input is a config error (exit 3) before the model loads: the checkpoint named does not exist"
+for cmd in "ssd-detect --checkpoint $work/none.pt" "ssd-export --checkpoint $work/none.pt"; do
+  set +e
+  $bin/$cmd > "$work/missing.log" 2>&1
+  code=$?
+  set -e
+  [ $code -eq 3 ] || { cat "$work/missing.log"; fail "$cmd: expected exit code 3, got $code"; }
+  grep -q "config error: give" "$work/missing.log" || { cat "$work/missing.log"; fail "$cmd: does not ask for the input"; }
+done
 echo "end_to_end: all checks passed"

@@ -9,6 +9,7 @@
 #include "ssd/data/dataset.h"
 #include "ssd/data/loader.h"
 #include "ssd/data/formats/folder.h"
+#include "ssd/data/formats/registry.h"
 #include "ssd/data/formats/voc.h"
 #include "ssd/util/error.h"
 #include "test_data.h"
@@ -157,6 +158,25 @@ TEST(Dataset, TwoVocRootsJoin) {
   EXPECT_EQ(test::thrown_message<ConfigError>(
                 [&] { DetectionDataset{test::dataset_options({"voc", {a, b}, {"train", "val", "test"}}, shapes_classes())}; }),
             "data.train.splits: has 3 entries for 2 roots; give one split per root, or one for all");
+}
+
+// Each format is told by its own marker; voc is what none of them claims, also beside a VOC tree (a data.yaml or a
+// COCO annotations file next to Annotations/).
+TEST(Dataset, TheFormatOfARootIsToldByItsMarker) {
+  const auto dir = test::temp_dir("detect_format");
+  auto root = [&](const std::string& name, const std::vector<std::string>& folders, const std::vector<std::string>& files) {
+    const auto r = dir + "/" + name;
+    for (const auto& f : folders) fs::create_directories(r + "/" + f);
+    for (const auto& f : files) std::ofstream(r + "/" + f) << "{}";
+    return r;
+  };
+  EXPECT_EQ(detect_format(root("voc", {"Annotations", "ImageSets/Main"}, {}), "val"), "voc");
+  EXPECT_EQ(detect_format(root("empty", {}, {}), "val"), "voc");
+  EXPECT_EQ(detect_format(root("folder", {"annotations", "images"}, {}), "val"), "folder");
+  EXPECT_EQ(detect_format(root("coco", {"annotations"}, {"annotations/instances_val.json"}), "val"), "coco");
+  EXPECT_EQ(detect_format(root("yolo", {"images"}, {"data.yaml"}), "val"), "yolo");
+  EXPECT_EQ(detect_format(root("yolo_and_voc", {"Annotations"}, {"data.yaml"}), "val"), "yolo");
+  EXPECT_EQ(detect_format(root("coco_and_voc", {"Annotations", "annotations"}, {"annotations/instances_val.json"}), "val"), "coco");
 }
 
 TEST(Augmentation, ReproducibleForASeedAndBoxesStayInside) {

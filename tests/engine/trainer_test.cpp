@@ -30,14 +30,6 @@ std::vector<at::Tensor> parameters_of(const std::string& checkpoint, const confi
   return out;
 }
 
-config::ModelConfig tiny_model() {
-  config::ModelConfig mc;
-  mc.backbone = "mobilenet_v2";
-  mc.width_mult = 0.25;
-  mc.image_size = 96;
-  return mc;
-}
-
 // "iteration,lr" of every train row of metrics.csv (log_period 1: one row per step).
 std::vector<std::string> lr_column(const std::string& metrics_csv) {
   std::ifstream in(metrics_csv);
@@ -146,7 +138,7 @@ TEST(Trainer, ResumeKeepsTheBestMetric) {
 // A checkpoint of format 1 (state/* entries) reads back into the hooks' states, its double best metric whole.
 TEST(Checkpoint, Format1ReadsItsStateIntoTheHooks) {
   const auto dir = test::temp_dir("format1");
-  auto model = model::build_ssd(tiny_model(), 3);
+  auto model = model::build_ssd(test::tiny_model(), 3);
   torch::serialize::OutputArchive archive, model_archive;
   archive.write("meta/format", at::tensor(int64_t{1}));
   archive.write("meta/config", c10::IValue(std::string("{}")));
@@ -194,7 +186,7 @@ TEST(Trainer, AValidationCutOffByAKillIsDoneOnResume) {
   EXPECT_EQ(read_checkpoint_state(dir + "/run/last.pt").hooks.at("evaluation"), "6");
 }
 
-// A run killed while it copied last.pt to epoch_N.pt leaves a temporary file and no epoch_N.pt: the resume removes the
+// A run killed while it wrote epoch_N.pt leaves a temporary file and no epoch_N.pt: the resume removes the
 // one and writes the other.
 TEST(Trainer, APeriodicCheckpointCutOffByAKillIsWrittenOnResume) {
   const auto dir = test::temp_dir("kill_periodic");
@@ -210,9 +202,36 @@ TEST(Trainer, APeriodicCheckpointCutOffByAKillIsWrittenOnResume) {
   EXPECT_EQ(read_checkpoint_state(dir + "/run/epoch_1.pt").position.iteration, 3);
 }
 
+// A resume that lands at the end of an epoch whose epoch_N.pt its run_dir lacks writes it from the state it resumed:
+// into a new run_dir (a fork) and from an older checkpoint, epoch_N.pt holds epoch N's own weights.
+TEST(Trainer, AResumeWritesAMissingPeriodicCheckpointFromTheStateItResumed) {
+  const auto dir = test::temp_dir("periodic_resume");
+  auto c = test::tiny_config(test::make_shapes(dir), dir + "/a");
+  c.train.epochs = 2;
+  c.train.checkpoint_period = 1;
+  Trainer(c, c10::Device(c10::kCPU)).run();
+  const auto epoch1 = parameters_of(dir + "/a/epoch_1.pt", c);
+  const auto epoch2 = parameters_of(dir + "/a/epoch_2.pt", c);
+  ASSERT_FALSE(epoch1[0].equal(epoch2[0]));
+
+  auto fork = c;
+  fork.train.run_dir = dir + "/b";
+  Trainer(fork, c10::Device(c10::kCPU), dir + "/a/epoch_1.pt").run();
+  ASSERT_TRUE(fs::exists(dir + "/b/epoch_1.pt"));
+  const auto forked = parameters_of(dir + "/b/epoch_1.pt", c);
+  for (size_t i = 0; i < epoch1.size(); ++i) EXPECT_TRUE(forked[i].equal(epoch1[i])) << i;
+  EXPECT_TRUE(fs::exists(dir + "/b/epoch_2.pt"));
+
+  fs::remove(dir + "/a/epoch_1.pt");  // resumed from an older checkpoint, with last.pt at epoch 2 beside it
+  fs::copy_file(dir + "/b/epoch_1.pt", dir + "/older.pt");
+  Trainer(c, c10::Device(c10::kCPU), dir + "/older.pt").run();
+  const auto rewritten = parameters_of(dir + "/a/epoch_1.pt", c);
+  for (size_t i = 0; i < epoch1.size(); ++i) EXPECT_TRUE(rewritten[i].equal(epoch1[i])) << i;
+}
+
 TEST(Checkpoint, TruncatedAndForeignFilesAreClearErrors) {
   const auto dir = test::temp_dir("truncated");
-  const auto mc = tiny_model();
+  const auto mc = test::tiny_model();
   auto model = model::build_ssd(mc, 3);
   CheckpointState s;
   s.position.iteration = 7;
@@ -227,7 +246,7 @@ TEST(Checkpoint, TruncatedAndForeignFilesAreClearErrors) {
   }
   EXPECT_EQ(test::thrown_message<CheckpointError>([&] { read_checkpoint_state(dir + "/none.pt"); }),
             dir + "/none.pt: checkpoint not found");
-  config::ModelConfig other = tiny_model();
+  config::ModelConfig other = test::tiny_model();
   other.width_mult = 0.5;
   auto wider = model::build_ssd(other, 3);
   const auto msg = test::thrown_message<CheckpointError>([&] { load_checkpoint(dir + "/a.pt", wider, nullptr); });
@@ -237,7 +256,7 @@ TEST(Checkpoint, TruncatedAndForeignFilesAreClearErrors) {
 // A process killed (SIGKILL) at arbitrary moments while it rewrites last.pt must always leave a loadable file.
 TEST(Checkpoint, SurvivesAKillDuringItsWrite) {
   const auto dir = test::temp_dir("kill");
-  const auto mc = tiny_model();
+  const auto mc = test::tiny_model();
   auto model = model::build_ssd(mc, 3);
   CheckpointState s;
   save_checkpoint(dir + "/last.pt", model, nullptr, s);

@@ -8,6 +8,8 @@
 #include <torch/torch.h>
 
 #include "ssd/builder/data.h"
+#include "ssd/lr/schedules/cyclic.h"
+#include "ssd/lr/schedules/one_cycle.h"
 #include "ssd/range_test/runner.h"
 #include "ssd/optim/optimizer.h"
 #include "test_data.h"
@@ -79,6 +81,21 @@ TEST(RangeTest, TooShortASweepIsAClearError) {
   r.lrs = {1e-3, 1e-2}, r.losses = r.smoothed = {1, 1};
   r.stop_reason = "diverged";
   EXPECT_THROW(suggest_lrs(r), std::runtime_error);
+}
+
+// The recommendation reaches the schedules' keys as the same double, however small (not rounded to six decimals).
+TEST(RangeTest, TheRecommendationIsWrittenExactly) {
+  config::Config c;
+  c.schedule.name = "cyclic";
+  for (double lr : {1.23456789e-5, 4e-7, 0.1}) {
+    const auto cyclic = apply_suggestion(c, lr).schedule.params.get<lr::CyclicParams>("cyclic");
+    EXPECT_EQ(cyclic.max_lr, lr);
+    EXPECT_EQ(cyclic.base_lr, lr / 4);
+  }
+  c.schedule.name = "one_cycle";
+  const auto tuned = apply_suggestion(c, 1.23456789e-5);
+  EXPECT_EQ(tuned.solver.lr, 1.23456789e-5);
+  EXPECT_EQ(tuned.schedule.params.get<lr::OneCycleParams>("one_cycle").max_lr, 1.23456789e-5);
 }
 
 TEST(RangeTest, SweepOnAModelRestoresWeightsAndOptimizerState) {

@@ -1,6 +1,5 @@
 #pragma once
 // The builder layer (builder/model.h says what it is): everything a training run and the LR range test step through.
-#include <functional>
 #include <memory>
 #include <vector>
 
@@ -9,7 +8,6 @@
 
 #include "ssd/config/config.h"
 #include "ssd/data/dataset.h"
-#include "ssd/engine/train_step.h"
 #include "ssd/loss/detection_loss.h"
 #include "ssd/model/ssd.h"
 #include "ssd/optim/param_groups.h"
@@ -36,8 +34,5 @@ struct TrainingRequest {
 /// Data first (a config that points at a missing data set fails before any model is built), then the model, checked
 /// against train.batch_size, placed on `device`; its groups, optimizer, loss and mixed precision.
 TrainingParts training(const config::Config& config, c10::Device device, const TrainingRequest& request);
-
-/// One training step over the parts (engine/train_step.h), with solver.clip_grad_norm.
-std::function<engine::StepLoss(const data::Batch&)> step_function(TrainingParts& parts, const config::Config& config, c10::Device device);
 
 }  // namespace ssd::builder

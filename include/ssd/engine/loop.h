@@ -19,6 +19,9 @@ class TrainLoop {
 
   /// context: the model, optimizer and loader the steps work on, the plan and the starting position.
   TrainLoop(TrainContext context, StepFunction step, std::vector<std::shared_ptr<Hook>> hooks);
+  // The context's publish_validation calls back into this loop: it stays where it was built.
+  TrainLoop(const TrainLoop&) = delete;
+  TrainLoop& operator=(const TrainLoop&) = delete;
 
   /// Runs from the context's position to the plan's end, or until a hook asks it to stop or a signal interrupts it.
   void run();

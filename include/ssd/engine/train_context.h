@@ -55,7 +55,9 @@ struct TrainContext {
   const data::Batch* batch = nullptr;  ///< the step's batch (before_step, after_step)
   StepLoss step;                       ///< the step's loss terms (after_step)
   bool epoch_finished = false;         ///< after_epoch: the pass ran to the epoch's end (not cut by a stop or max_iters)
-  bool interrupted = false;            ///< SIGINT / SIGTERM: the loop stops after this step, writing last.pt only
+  bool interrupted = false;            ///< SIGINT / SIGTERM: the loop stops after this step (its hooks write checkpoints only)
+  bool stops_on_signal = true;         ///< false: a signal leaves this loop running (a range test's sweep: short, and
+                                       ///< only whole is its result worth anything; the command stops after it)
   std::string stop_reason;             ///< set by request_stop(): the loop ends the epoch there and stops after its hooks
 
   /// The run has nothing left to train: stop_at or the last epoch reached.

@@ -17,7 +17,7 @@ const util::Registry<DataFormat>& format_registry() {
 
 std::string detect_format(const std::string& root, const std::string& split) {
   for (const auto& format : format_registry().entries())
-    if (format.recognises(root, split)) return format.name;
+    if (format.recognises && format.recognises(root, split)) return format.name;
   return "voc";
 }
 

@@ -140,9 +140,7 @@ DataFormat voc_format() {
                                         s.classes, on_bad);
           },
           [](const SplitSource& s) { return read_voc_split(s.root, s.split).size(); },
-          [](const std::string& root, const std::string&) {
-            return fs::is_directory(fs::path(root) / "Annotations") || fs::is_directory(fs::path(root) / "ImageSets");
-          }};
+          /*recognises=*/nullptr};
 }
 
 }  // namespace ssd::data

@@ -33,13 +33,16 @@ struct DataFormat {
   std::function<std::vector<Annotation>(const SplitSource&, const OnBadFile&)> read;
   /// How many images the split lists, without reading annotations or images (the LR preview's loader length).
   std::function<size_t(const SplitSource&)> count;
-  /// True when `root` holds a split `split` in this format (ssd-eval --data / --gt without --format).
+  /// True when `root` holds a split `split` in this format (ssd-eval --data / --gt without --format). Empty for voc, the
+  /// default layout: a root is voc when no other format recognises it.
   std::function<bool(const std::string& root, const std::string& split)> recognises;
 };
 
 const util::Registry<DataFormat>& format_registry();
 
 /// The format of `root`: the first registered one that recognises it with `split`, else voc (the default layout).
+/// Each recogniser looks for its own marker (data.yaml, instances_<split>.json, annotations/ without Annotations/), so
+/// a root that holds one of them beside a VOC tree, or a COCO root on a case-insensitive file system, is not voc.
 std::string detect_format(const std::string& root, const std::string& split);
 
 }  // namespace ssd::data

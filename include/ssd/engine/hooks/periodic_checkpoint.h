@@ -1,7 +1,8 @@
 #pragma once
-// epoch_N.pt every train.checkpoint_period epochs: a copy of last.pt as it stands once the epoch's evaluation is done
-// (so it is run after EvaluationHook), written atomically. A run that was killed before one was written (the copy is
-// the last thing of its epoch) writes it when it resumes at that epoch's end.
+// epoch_N.pt every train.checkpoint_period epochs: the whole run as it stands once the epoch's evaluation is done (so
+// it is run after EvaluationHook), the same as last.pt then, written atomically. A run that was killed before one was
+// written (it is the last thing of its epoch) writes it when it resumes at that epoch's end, from the state it resumed
+// (never from a file: a resume from best.pt, an older epoch or into a new run_dir gets that epoch's own weights).
 #include "ssd/engine/hook.h"
 
 namespace ssd::engine {
@@ -14,8 +15,8 @@ class PeriodicCheckpointHook : public Hook {
   void after_epoch(TrainContext& context) override;
 
  private:
-  /// Copies last.pt to epoch_<epoch>.pt unless it exists.
-  void write(int64_t epoch) const;
+  /// Saves the run as epoch_<position.epoch>.pt.
+  void write(TrainContext& context) const;
   std::string run_dir_;
   int64_t period_;
 };

@@ -1,6 +1,7 @@
 #pragma once
 // training.png: loss, LR and mAP against the iteration (from metrics.csv's rows), the schedule's phase boundaries
-// dashed; redrawn after every epoch, and at the end of a run that validated after its last epoch (a resumed one).
+// dashed; redrawn after every epoch, and at the end of a run when its last drawing is older than its last iteration
+// (a resume that validated, or that found nothing left to train).
 #include <cstdint>
 #include <vector>
 

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <csignal>
 #include <iostream>
 
 #include "ssd/config/load.h"
@@ -84,10 +85,14 @@ bool handle_print_config(const CommonOptions& o, const config::Config& c) {
 
 int run_tool(const std::string& tool, CLI::App& app, int argc, char** argv, const std::function<int()>& body) {
   spdlog::set_pattern("[%H:%M:%S] %^%l%$ %v");
+  // Past a file size limit (ulimit -f) a write fails with EFBIG and is reported like a full disk, instead of the
+  // signal ending the process without a word.
+  std::signal(SIGXFSZ, SIG_IGN);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);  // prints --help, or the usage error, with CLI11's exit code
+    // Prints --help, or the usage error. CLI11 numbers its errors from 101 up; the README promises 2 for all of them.
+    return app.exit(e) == 0 ? kExitOk : kExitUsage;
   }
   try {
     return body();

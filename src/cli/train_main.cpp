@@ -2,6 +2,8 @@
 // (--plot-lr, --range-test) and the model's inspection (--dry-run, --list-params).
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 
@@ -22,6 +24,7 @@
 
 namespace {
 
+namespace fs = std::filesystem;
 using ssd::config::Config;
 
 struct TrainOptions {
@@ -50,18 +53,29 @@ void add_train_options(CLI::App& app, TrainOptions& o) {
   app.add_option("--write-config", o.write_config, "With --range-test: write the config with the recommended LR0 to this YAML file");
   app.add_flag("--list-params", o.list_params, "List the model's parameter names (for solver.groups patterns) and exit");
   app.add_option("--resume", o.resume,
-                 "Continue a run from a checkpoint or run directory (its last.pt); the run's own config is used, "
-                 "with --set applied on top");
+                 "Continue a run from a checkpoint or run directory (its last.pt, or when that is damaged the newest "
+                 "checkpoint in it that reads); the run's own config is used, with --set applied on top");
 }
 
 // The config of the run: --config and --set, or for --resume the checkpoint's own with --set on top.
-Config load_train_config(const TrainOptions& o) {
-  if (o.resume.empty()) return ssd::cli::load_config(o.common);
+Config load_train_config(const TrainOptions& o, const std::string& checkpoint) {
+  if (checkpoint.empty()) return ssd::cli::load_config(o.common);
   if (!o.common.config_path.empty())
     throw ssd::ConfigError("--resume uses the config stored in the checkpoint; drop --config (use --set to change keys)");
-  const auto path = ssd::engine::resolve_checkpoint_path(o.resume);
+  const std::string& path = checkpoint;
   const auto state = ssd::engine::read_checkpoint_state(path);
-  return ssd::config::load_config_text(state.config_yaml, path + " (stored config)", ssd::cli::all_overrides(o.common));
+  const auto overrides = ssd::cli::all_overrides(o.common);
+  auto config = ssd::config::load_config_text(state.config_yaml, path + " (stored config)", overrides);
+  // A run continues where its checkpoint lies now: a moved (or copied) run directory must not write into the old one.
+  const bool run_dir_set = std::any_of(overrides.begin(), overrides.end(), [](const std::string& s) { return s.rfind("train.run_dir=", 0) == 0; });
+  const fs::path here = fs::path(path).parent_path().empty() ? fs::path(".") : fs::path(path).parent_path();
+  std::error_code ec;
+  if (!run_dir_set && !fs::equivalent(here, config.train.run_dir, ec)) {
+    spdlog::warn("{} was written in {}; the run continues where the checkpoint lies now, in {} (--set train.run_dir=DIR "
+                 "to choose another)", path, config.train.run_dir, here.string());
+    config.train.run_dir = here.string();
+  }
+  return config;
 }
 
 /// --plot-lr: the schedule over the run, from the config and the split files' length only.
@@ -156,7 +170,8 @@ int main(int argc, char** argv) {
   add_train_options(app, o);
   return ssd::cli::run_tool("ssd-train", app, argc, argv, [&] {
     if (ssd::cli::handle_reference_flags(o.common)) return 0;
-    const Config config = load_train_config(o);
+    const std::string checkpoint = o.resume.empty() ? "" : ssd::engine::resume_checkpoint(o.resume);
+    const Config config = load_train_config(o, checkpoint);
     if (ssd::cli::handle_print_config(o.common, config)) return 0;
     if (!o.plot_lr.empty()) return preview_schedule(config, o.plot_lr, o.iters_per_epoch);
     if (o.list_params) return list_params(config);
@@ -165,6 +180,6 @@ int main(int argc, char** argv) {
     if (o.dry_run) return dry_run(config, device, runtime);
     spdlog::info("{}", runtime);
     if (o.range_test) return run_range_test(config, device, o);
-    return train(config, device, o.resume);
+    return train(config, device, checkpoint);
   });
 }

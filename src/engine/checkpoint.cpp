@@ -1,13 +1,14 @@
 #include "ssd/engine/checkpoint.h"
 
-#include <fcntl.h>
-#include <unistd.h>
+#include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <torch/serialize.h>
 #include <torch/version.h>
 
+#include "ssd/engine/checkpoint_file.h"
 #include "ssd/util/error.h"
 
 namespace fs = std::filesystem;
@@ -16,22 +17,9 @@ namespace ssd::engine {
 
 namespace {
 
-void fsync_path(const std::string& path, bool directory) {
-  const int fd = ::open(path.c_str(), directory ? O_RDONLY | O_DIRECTORY : O_RDONLY);
-  if (fd < 0) return;  // best effort: some file systems do not allow opening directories
-  ::fsync(fd);
-  ::close(fd);
-}
-
 at::Tensor scalar(int64_t v) { return at::tensor(v, at::kLong); }
-at::Tensor scalar(double v) { return at::tensor(v, at::kDouble); }
 
 }  // namespace
-
-std::string temporary_checkpoint_path(const std::string& path) {
-  const fs::path target(path);
-  return (target.parent_path() / ("." + target.filename().string() + ".tmp")).string();
-}
 
 void save_checkpoint(const std::string& path, model::Ssd& model, torch::optim::Optimizer* optimizer, const CheckpointState& state) {
   torch::serialize::OutputArchive archive;
@@ -51,23 +39,7 @@ void save_checkpoint(const std::string& path, model::Ssd& model, torch::optim::O
     optimizer->save(optimizer_archive);
     archive.write("optimizer", optimizer_archive);
   }
-  const std::string tmp = temporary_checkpoint_path(path);
-  std::error_code ec;
-  try {
-    archive.save_to(tmp);
-  } catch (const std::exception& e) {
-    fs::remove(tmp, ec);
-    throw CheckpointError(path + ": cannot write checkpoint: " + e.what());
-  }
-  fsync_path(tmp, false);
-  fs::rename(tmp, path, ec);  // atomic on POSIX: readers see the old file or the new one, never a mix
-  if (ec) {
-    const std::string reason = ec.message();
-    fs::remove(tmp, ec);
-    throw CheckpointError(path + ": cannot move the new checkpoint into place: " + reason);
-  }
-  const fs::path folder = fs::path(path).parent_path();
-  fsync_path(folder.empty() ? "." : folder.string(), true);
+  write_sealed_file(path, [&](const std::function<size_t(const void*, size_t)>& sink) { archive.save_to(sink); });
 }
 
 namespace {
@@ -77,6 +49,9 @@ namespace {
 // to the device stored in the file).
 torch::serialize::InputArchive open_archive(const std::string& path, c10::Device device = c10::Device(c10::kCPU)) {
   if (!fs::exists(path)) throw CheckpointError(path + ": checkpoint not found");
+  const Seal seal = check_seal(path);
+  if (seal == Seal::kBroken)
+    throw CheckpointError(path + ": damaged: its bytes no longer match the SHA-256 sealed into it when it was written");
   torch::serialize::InputArchive archive;
   try {
     archive.load_from(path, device);
@@ -91,6 +66,9 @@ torch::serialize::InputArchive open_archive(const std::string& path, c10::Device
   if (format.item<int64_t>() < 1 || format.item<int64_t>() > kCheckpointFormat)
     throw CheckpointError(path + ": checkpoint format " + std::to_string(format.item<int64_t>()) + ", this build reads formats 1 to " +
                           std::to_string(kCheckpointFormat));
+  // Format 2 files are always sealed: one without its seal lost it (a damaged end, or a copy cut short and mended).
+  if (format.item<int64_t>() >= 2 && seal == Seal::kUnsealed)
+    throw CheckpointError(path + ": damaged: a format-" + std::to_string(format.item<int64_t>()) + " checkpoint without its SHA-256 seal");
   return archive;
 }
 
@@ -209,6 +187,41 @@ void load_checkpoint(const std::string& path, model::Ssd& model, torch::optim::O
 std::string resolve_checkpoint_path(const std::string& path) {
   if (fs::is_directory(path)) return (fs::path(path) / "last.pt").string();
   return path;
+}
+
+std::string resume_checkpoint(const std::string& path) {
+  if (!fs::is_directory(path)) return path;
+  const std::string last = (fs::path(path) / "last.pt").string();
+  std::vector<std::string> passed_over;
+  try {
+    read_checkpoint_state(last);
+    return last;
+  } catch (const CheckpointError& e) {
+    passed_over.push_back(e.what());
+  }
+  std::string newest;
+  int64_t newest_iteration = -1;
+  std::vector<fs::path> candidates;
+  for (const auto& entry : fs::directory_iterator(path)) {
+    const std::string name = entry.path().filename().string();
+    if (entry.is_regular_file() && (name == "best.pt" || (name.rfind("epoch_", 0) == 0 && entry.path().extension() == ".pt")))
+      candidates.push_back(entry.path());
+  }
+  std::sort(candidates.begin(), candidates.end());  // the same choice on every file system when two are as new
+  for (const auto& candidate : candidates) {
+    try {
+      const auto state = read_checkpoint_state(candidate.string());
+      if (state.position.iteration > newest_iteration) newest = candidate.string(), newest_iteration = state.position.iteration;
+    } catch (const CheckpointError& e) {
+      passed_over.push_back(e.what());
+    }
+  }
+  std::string reasons;
+  for (const auto& r : passed_over) reasons += "\n  " + r;
+  if (newest.empty()) throw CheckpointError(path + ": no checkpoint in it reads:" + reasons);
+  spdlog::warn("resuming from {} (iteration {}), the newest checkpoint in {} that reads; passed over:{}", newest, newest_iteration, path,
+               reasons);
+  return newest;
 }
 
 }  // namespace ssd::engine

@@ -52,6 +52,8 @@ void attach_file_log(const std::string& path) {
   auto file = std::make_shared<spdlog::sinks::basic_file_sink_mt>(path, /*truncate=*/false);
   file->set_pattern("[%Y-%m-%d %H:%M:%S] %l %v");
   logger->sinks().push_back(file);
+  // Each line reaches the file as it is logged: a run that dies (a kill, a full disk) keeps its log to the end.
+  logger->flush_on(spdlog::level::info);
 }
 
 // The run directory with its log and config.yaml; for a resume, the checkpoint's state.

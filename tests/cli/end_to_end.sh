@@ -193,4 +193,35 @@ for cmd in "ssd-detect --checkpoint $work/none.pt" "ssd-export --checkpoint $wor
   [ $code -eq 3 ] || { cat "$work/missing.log"; fail "$cmd: expected exit code 3, got $code"; }
   grep -q "config error: give" "$work/missing.log" || { cat "$work/missing.log"; fail "$cmd: does not ask for the input"; }
 done
+echo "== a moved run directory resumes where it lies now, not into the directory stored in its checkpoint"
+mv "$work/run" "$work/moved"
+"$bin/ssd-train" --resume "$work/moved" --set train.max_iters=0 --set train.epochs=3 > "$work/moved.log" 2>&1 || { cat "$work/moved.log"; fail "resume of a moved run"; }
+grep -q "the run continues where the checkpoint lies now, in $work/moved" "$work/moved.log" || { cat "$work/moved.log"; fail "no word of the move"; }
+grep -q "iter 9/9" "$work/moved.log" || fail "the moved run did not reach iteration 9"
+[ ! -e "$work/run" ] || fail "the resumed run wrote into the old run directory"
+grep -q "run_dir: $work/moved" "$work/moved/config.yaml" || fail "config.yaml does not name the new run directory"
+echo "== a full disk (here a file size limit) while last.pt is written: exit 5 naming the file, last.pt whole, nothing left"
+size_kib=$(( $(stat -c %s "$work/moved/last.pt") / 2048 ))
+set +e
+(ulimit -f "$size_kib"; "$bin/ssd-train" --resume "$work/moved" --set train.epochs=4) > "$work/full.log" 2>&1
+code=$?
+set -e
+[ $code -eq 5 ] || { cat "$work/full.log"; fail "full disk: expected exit code 5, got $code"; }
+grep -q "$work/moved/last.pt: cannot write checkpoint: File too large" "$work/full.log" || { cat "$work/full.log"; fail "full disk: no file or cause named"; }
+! ls -a "$work/moved" | grep -q '[.]tmp$' || fail "full disk: a temporary file was left behind"
+grep -q "iter 12/12" "$work/moved/train.log" || fail "full disk: train.log lost the lines before the failure"
+"$bin/ssd-train" --resume "$work/moved" --set train.epochs=4 > "$work/after_full.log" 2>&1 || { cat "$work/after_full.log"; fail "resume after the full disk"; }
+grep -q "resumed from $work/moved/last.pt at iteration 9" "$work/after_full.log" || { cat "$work/after_full.log"; fail "not resumed from the last whole last.pt"; }
+
+echo "== a damaged last.pt: --resume takes the newest checkpoint that reads and says so"
+python3 - "$work/moved/last.pt" <<'PY'
+import sys
+path = sys.argv[1]
+data = bytearray(open(path, "rb").read())
+data[len(data) // 2] ^= 0x10
+open(path, "wb").write(data)
+PY
+"$bin/ssd-train" --resume "$work/moved" --set train.epochs=5 > "$work/damaged.log" 2>&1 || { cat "$work/damaged.log"; fail "resume past a damaged last.pt"; }
+grep -q "resuming from $work/moved/best.pt .* passed over" "$work/damaged.log" || { cat "$work/damaged.log"; fail "no word of the fallback"; }
+grep -q "$work/moved/last.pt: damaged" "$work/damaged.log" || fail "the damaged file is not named"
 echo "end_to_end: all checks passed"

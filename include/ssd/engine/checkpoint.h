@@ -1,8 +1,8 @@
 #pragma once
 // One versioned archive per checkpoint: meta (format version, LibTorch version, resolved config), the loop's
-// position, every hook's own state (hooks/<name>), model and optimizer. Written atomically: a temporary file in the
-// same folder, flushed to disk, then renamed over the old one, so a crash or kill at any moment leaves the previous
-// checkpoint whole.
+// position, every hook's own state (hooks/<name>), model and optimizer. Written atomically and sealed with its
+// SHA-256, which every read checks first (engine/checkpoint_file.h): a crash, kill or full disk at any moment leaves
+// the previous checkpoint whole, and a damaged file is refused instead of loading changed weights.
 #include <map>
 #include <string>
 
@@ -21,18 +21,15 @@ struct CheckpointState {
   std::map<std::string, std::string> hooks;  ///< each hook's state by hook name (engine/hook.h)
 };
 
-/// 2: hook states under hooks/<name>. Format 1 (best metric, schedule, early-stopping and loss-scale state as
-/// state/* entries) still reads; its entries become the hooks' states.
+/// 2: hook states under hooks/<name>, and the file sealed. Format 1 (best metric, schedule, early-stopping and
+/// loss-scale state as state/* entries; no seal) still reads; its entries become the hooks' states.
 constexpr int64_t kCheckpointFormat = 2;
-
-/// The temporary file a checkpoint is written to before it is renamed into place: ".<name>.tmp" in its folder.
-std::string temporary_checkpoint_path(const std::string& path);
 
 /// Writes model (+ optimizer when given) + state to `path` atomically. Throws CheckpointError.
 void save_checkpoint(const std::string& path, model::Ssd& model, torch::optim::Optimizer* optimizer, const CheckpointState& state);
 
 /// The state and config stored in a checkpoint, without touching any model. Throws CheckpointError naming
-/// the file and the reason (missing, truncated, not a checkpoint, other format version).
+/// the file and the reason (missing, truncated, damaged, not a checkpoint, other format version).
 CheckpointState read_checkpoint_state(const std::string& path);
 
 /// Loads the weights (and the optimizer state when given) into objects built from the checkpoint's config.
@@ -41,5 +38,10 @@ void load_checkpoint(const std::string& path, model::Ssd& model, torch::optim::O
 
 /// A checkpoint file from a path that is a checkpoint or a run directory (then its last.pt).
 std::string resolve_checkpoint_path(const std::string& path);
+
+/// The checkpoint --resume continues from. A file: itself. A run directory: its last.pt, or when that does not read
+/// (damaged, torn, missing), the newest of its other checkpoints (epoch_N.pt, best.pt) that does, with a warning that
+/// names what was passed over and why. Throws CheckpointError when none reads.
+std::string resume_checkpoint(const std::string& path);
 
 }  // namespace ssd::engine

@@ -13,7 +13,7 @@ std::vector<std::string> remove_stale_temporaries(const std::string& run_dir) {
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(run_dir, ec)) {
     const std::string name = entry.path().filename().string();
-    // engine/checkpoint.h's temporary_checkpoint_path: ".<name>.tmp" beside the checkpoint it was to become.
+    // engine/checkpoint_file.h's temporary_checkpoint_path: ".<name>.tmp" beside the checkpoint it was to become.
     if (name.size() > 5 && name.front() == '.' && name.compare(name.size() - 4, 4, ".tmp") == 0 && entry.is_regular_file()) {
       fs::remove(entry.path(), ec);
       removed.push_back(name);

@@ -1,0 +1,137 @@
+// A checkpoint's file: sealed with its SHA-256 so that damage is refused, written so that a full disk or a file size
+// limit is a clear error that leaves the previous file whole and no temporary behind.
+#include <gtest/gtest.h>
+
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <torch/torch.h>
+
+#include "ssd/engine/checkpoint.h"
+#include "ssd/engine/checkpoint_file.h"
+#include "ssd/util/error.h"
+#include "test_data.h"
+#include "test_support.h"
+
+namespace ssd::engine {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string write_tiny_checkpoint(const std::string& path, int64_t iteration = 7) {
+  auto model = model::build_ssd(test::tiny_model(), 3);
+  CheckpointState s;
+  s.position.iteration = iteration;
+  s.config_yaml = "{}";
+  save_checkpoint(path, model, nullptr, s);
+  return path;
+}
+
+std::vector<char> bytes_of(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+void write_bytes(const std::string& path, const std::vector<char>& bytes) {
+  std::ofstream(path, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
+
+TEST(CheckpointFile, IsSealedAndReadsBack) {
+  const auto dir = test::temp_dir("sealed");
+  const auto path = write_tiny_checkpoint(dir + "/a.pt");
+  EXPECT_EQ(check_seal(path), Seal::kIntact);
+  EXPECT_EQ(read_checkpoint_state(path).position.iteration, 7);
+  auto model = model::build_ssd(test::tiny_model(), 3);
+  EXPECT_NO_THROW(load_checkpoint(path, model, nullptr));
+  EXPECT_FALSE(fs::exists(temporary_checkpoint_path(path)));
+}
+
+// One flipped bit anywhere (the zip headers, the tensors, the config, the seal itself) is refused with the file's
+// name, never loaded and never a crash.
+TEST(CheckpointFile, AFlippedBitAnywhereIsRefused) {
+  const auto dir = test::temp_dir("flipped");
+  const auto path = write_tiny_checkpoint(dir + "/a.pt");
+  const auto good = bytes_of(path);
+  std::vector<size_t> offsets;
+  for (size_t i = 0; i < 256; i += 7) offsets.push_back(i);                    // the first record's header
+  for (size_t i = good.size() - 200; i < good.size(); i += 3) offsets.push_back(i);  // central directory, end record, seal
+  std::mt19937_64 rng(5);
+  for (int i = 0; i < 40; ++i) offsets.push_back(std::uniform_int_distribution<size_t>(0, good.size() - 1)(rng));
+  for (const size_t at : offsets) {
+    auto bad = good;
+    bad[at] = static_cast<char>(bad[at] ^ (1 << (at % 8)));
+    const auto damaged = dir + "/damaged.pt";
+    write_bytes(damaged, bad);
+    const auto msg = test::thrown_message<CheckpointError>([&] {
+      read_checkpoint_state(damaged);
+      auto model = model::build_ssd(test::tiny_model(), 3);
+      load_checkpoint(damaged, model, nullptr);
+    });
+    EXPECT_EQ(msg.rfind(damaged + ": ", 0), 0u) << "byte " << at << " of " << good.size() << ": " << msg;
+  }
+}
+
+// Under a file size limit (as on a full disk) the write fails with a clear error, the previous checkpoint stays as
+// it was and no temporary file is left. Run in a child process: the limit is the process's.
+TEST(CheckpointFile, AFullDiskIsAClearErrorAndKeepsThePreviousFile) {
+  const auto dir = test::temp_dir("full_disk");
+  const auto path = write_tiny_checkpoint(dir + "/last.pt", 3);
+  const auto before = bytes_of(path);
+  auto model = model::build_ssd(test::tiny_model(), 3);  // built before the fork: the child only writes
+  CheckpointState state;
+  state.position.iteration = 4;
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    ::signal(SIGXFSZ, SIG_IGN);  // as the tools do (cli/common.cpp)
+    const rlimit limit{static_cast<rlim_t>(before.size() / 2), static_cast<rlim_t>(before.size() / 2)};
+    ::setrlimit(RLIMIT_FSIZE, &limit);
+    try {
+      save_checkpoint(path, model, nullptr, state);
+    } catch (const CheckpointError& e) {
+      const std::string msg = e.what();
+      const bool named = msg.rfind(path + ": cannot write checkpoint: File too large", 0) == 0;
+      const bool kept = msg.find("the previous file is kept") != std::string::npos;
+      ::_exit(named && kept ? 0 : 2);
+    } catch (...) {
+      ::_exit(3);
+    }
+    ::_exit(4);
+  }
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status)) << "the child died of signal " << WTERMSIG(status);
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  EXPECT_EQ(bytes_of(path), before);
+  EXPECT_FALSE(fs::exists(temporary_checkpoint_path(path)));
+  EXPECT_EQ(read_checkpoint_state(path).position.iteration, 3);
+}
+
+// A run directory whose last.pt is damaged resumes from the newest checkpoint beside it that reads.
+TEST(CheckpointFile, ResumeFallsBackToTheNewestIntactCheckpoint) {
+  const auto dir = test::temp_dir("fallback");
+  write_tiny_checkpoint(dir + "/epoch_1.pt", 3);
+  write_tiny_checkpoint(dir + "/epoch_2.pt", 6);
+  write_tiny_checkpoint(dir + "/best.pt", 3);
+  write_tiny_checkpoint(dir + "/last.pt", 9);
+  EXPECT_EQ(resume_checkpoint(dir), dir + "/last.pt");
+  auto bytes = bytes_of(dir + "/last.pt");
+  bytes[bytes.size() / 2] ^= 1;
+  write_bytes(dir + "/last.pt", bytes);
+  EXPECT_EQ(resume_checkpoint(dir), dir + "/epoch_2.pt");
+  fs::resize_file(dir + "/epoch_2.pt", 100);
+  EXPECT_EQ(resume_checkpoint(dir), dir + "/best.pt");  // as new as epoch_1.pt: the first by name
+  EXPECT_EQ(resume_checkpoint(dir + "/last.pt"), dir + "/last.pt");  // a file named is taken as it is (and refused later)
+  for (const char* name : {"epoch_1.pt", "best.pt"}) fs::remove(dir + "/" + name);
+  const auto msg = test::thrown_message<CheckpointError>([&] { resume_checkpoint(dir); });
+  EXPECT_EQ(msg.rfind(dir + ": no checkpoint in it reads:", 0), 0u) << msg;
+  EXPECT_NE(msg.find(dir + "/last.pt: damaged"), std::string::npos) << msg;
+}
+
+}  // namespace
+}  // namespace ssd::engine

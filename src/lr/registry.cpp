@@ -9,7 +9,7 @@
 
 namespace ssd::lr {
 
-// Each in lr/schedules/<name>.cpp. A new schedule: its file, its declaration here and its row below.
+// Each in lr/schedules/<name>.cpp. A new schedule: its file, its declaration here and its name in the list below.
 ScheduleEntry constant_schedule();
 ScheduleEntry step_schedule();
 ScheduleEntry multistep_schedule();

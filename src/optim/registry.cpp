@@ -2,7 +2,7 @@
 
 namespace ssd::optim {
 
-// Each in optim/optimizers/<name>.cpp. A new optimizer: its file, its declaration here and its row below.
+// Each in optim/optimizers/<name>.cpp. A new optimizer: its file, its declaration here and its name in the list below.
 OptimizerEntry sgd_optimizer();
 OptimizerEntry adam_optimizer();
 OptimizerEntry adamw_optimizer();

@@ -2,7 +2,7 @@
 
 namespace ssd::data {
 
-// Each in data/formats/<name>.cpp. A new format: its file, its declaration here and its row below.
+// Each in data/formats/<name>.cpp. A new format: its file, its declaration here and its name in the list below.
 DataFormat voc_format();
 DataFormat folder_format();
 DataFormat coco_format();

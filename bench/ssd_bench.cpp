@@ -176,10 +176,10 @@ int run(const BenchOptions& o, const ssd::config::Config& c, c10::Device device)
       }
 #ifndef SSD_CORE_ONLY
     } else if (o.mode == "detect") {
-      std::vector<std::string> skipped;
-      const auto found = ssd::detect::detect_files(loaded, batch_files, o.batch, device, &skipped);
-      if (!skipped.empty()) {
-        std::cerr << "ssd-bench: " << skipped.front() << "\n";
+      std::vector<size_t> undecodable;
+      const auto found = ssd::detect::detect_files(loaded, batch_files, o.batch, device, &undecodable);
+      if (!undecodable.empty()) {
+        std::cerr << "ssd-bench: " << batch_files[undecodable.front()] << ": cannot decode image\n";
         return 1;
       }
       detections = 0;

@@ -71,9 +71,15 @@ std::optional<ssd::eval::CocoIds> coco_ids(const DetectOptions& o, const ssd::co
 
 // One line per image; with --output, each image annotated with its detections.
 void report_images(const DetectOptions& o, const ssd::detect::LoadedModel& loaded, const std::vector<std::string>& files,
-                   const std::vector<std::vector<ssd::eval::Detection>>& per_image) {
+                   const std::vector<std::vector<ssd::eval::Detection>>& per_image, const std::vector<size_t>& undecodable) {
   if (!o.output.empty()) fs::create_directories(o.output);
+  std::vector<bool> skip(files.size(), false);
+  for (const size_t i : undecodable) skip[i] = true;
   for (size_t i = 0; i < files.size(); ++i) {
+    if (skip[i]) {
+      spdlog::warn("skipped {}: cannot decode image", files[i]);
+      continue;
+    }
     size_t shown = 0;
     for (const auto& d : per_image[i]) shown += d.score >= o.draw_thresh;
     spdlog::info("{}: {} detections, {} with score >= {}", files[i], per_image[i].size(), shown, o.draw_thresh);
@@ -96,10 +102,9 @@ int detect(const DetectOptions& o) {
   spdlog::info("{}", ssd::runtime::apply_runtime(loaded.config.runtime, &device));
   ssd::runtime::place_model(*loaded.model, loaded.config.runtime.memory_format, loaded.config.train.amp, device);
   const auto files = ssd::detect::collect_images(o.inputs);
-  std::vector<std::string> skipped;
-  const auto per_image = ssd::detect::detect_files(loaded, files, o.batch, device, &skipped);
-  report_images(o, loaded, files, per_image);
-  for (const auto& s : skipped) spdlog::warn("skipped {}", s);
+  std::vector<size_t> undecodable;
+  const auto per_image = ssd::detect::detect_files(loaded, files, o.batch, device, &undecodable);
+  report_images(o, loaded, files, per_image, undecodable);
   if (!o.json_out.empty()) {
     std::vector<ssd::eval::Detection> all;
     for (const auto& dets : per_image) all.insert(all.end(), dets.begin(), dets.end());
@@ -107,7 +112,7 @@ int detect(const DetectOptions& o) {
     ssd::eval::write_detections_json(o.json_out, all, loaded.config.data.classes, ids ? &*ids : nullptr);
     spdlog::info("wrote {} detections to {}", all.size(), o.json_out);
   }
-  return skipped.size() == files.size() ? static_cast<int>(ssd::kExitData) : 0;
+  return undecodable.size() == files.size() ? static_cast<int>(ssd::kExitData) : 0;
 }
 
 }  // namespace

@@ -11,12 +11,32 @@ namespace fs = std::filesystem;
 
 namespace ssd::data {
 
+namespace {
+
+// Control characters (a newline inside a class name) as escapes, so that one problem stays one log line.
+std::string printable(const std::string& text) {
+  std::string out;
+  for (const unsigned char c : text) {
+    if (c >= 0x20 && c != 0x7f) out += static_cast<char>(c);
+    else if (c == '\n') out += "\\n";
+    else out += fmt::format("\\x{:02x}", c);
+  }
+  return out;
+}
+
+}  // namespace
+
 void SkipReport::skip(const std::string& file, const std::string& reason) {
-  spdlog::warn("skipping {}: {}", file, reason);
   std::lock_guard<std::mutex> lock(mutex_);
+  // A file is counted once: the loader meets a bad image again every epoch.
+  if (!files_.insert(file).second) return;
+  spdlog::warn("skipping {}: {}", printable(file), printable(reason));
   ++skipped_;
-  // Group by the kind of problem: the text before the first ':' or '(' of the reason.
-  ++by_reason_[reason.substr(0, reason.find_first_of(":("))];
+  // Group by the kind of problem: the reason's words before the first ':', '(' or quote (what follows names the
+  // particular file, line, class or size).
+  std::string kind = reason.substr(0, reason.find_first_of(":('\""));
+  kind = printable(kind.substr(0, kind.find_last_not_of(' ') + 1));
+  ++by_reason_[kind.empty() ? "other" : kind];
 }
 
 void SkipReport::note_empty(const std::string& file) {
@@ -70,7 +90,7 @@ size_t count_split_images(const config::SplitConfig& split, double val_fraction,
   return count;
 }
 
-DetectionDataset::DetectionDataset(const DatasetOptions& o) : strict_(o.strict), classes_(o.classes) {
+DetectionDataset::DetectionDataset(const DatasetOptions& o) : classes_(o.classes), strict_(o.strict) {
   require_roots(o.split, o.role);
   const auto& format = format_registry().get(o.split.format, "data." + o.role + ".format");
   const OnBadFile on_bad = [this](const std::string& file, const std::string& reason) {

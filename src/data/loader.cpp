@@ -60,13 +60,10 @@ Batch DataLoader::make_batch(int64_t k) {
   Batch batch;
   batch.index_in_epoch = k;
   std::vector<at::Tensor> images;
-  const size_t begin = static_cast<size_t>(k * options_.batch_size);
-  const size_t end = std::min(order_.size(), begin + static_cast<size_t>(options_.batch_size));
-  for (size_t j = begin; j < end; ++j) {
-    const size_t index = order_[j];
+  // Prepares one sample into the batch; false when it cannot be loaded (skipped and counted, or with data.strict an
+  // error).
+  auto add = [&](size_t index, std::seed_seq& seq) {
     try {
-      std::seed_seq seq{uint64_t{1}, options_.seed & 0xffffffffu, options_.seed >> 32, static_cast<uint64_t>(epoch_),
-                        static_cast<uint64_t>(index)};  // stream 1 = augmentation of one sample
       std::mt19937_64 rng(seq);
       Prepared p = prepare_(dataset_.load(index), rng);
       images.push_back(p.image);
@@ -74,11 +71,34 @@ Batch DataLoader::make_batch(int64_t k) {
       batch.labels.push_back(p.labels);
       batch.indices.push_back(index);
       batch.sizes.emplace_back(p.width, p.height);
+      return true;
     } catch (const DataError& e) {
       if (dataset_.strict()) throw;
       const std::string what = e.what();
       const size_t colon = what.find(": ");
       dataset_.report().skip(what.substr(0, colon), colon == std::string::npos ? what : what.substr(colon + 2));
+      return false;
+    }
+  };
+  const size_t begin = static_cast<size_t>(k * options_.batch_size);
+  const size_t end = std::min(order_.size(), begin + static_cast<size_t>(options_.batch_size));
+  for (size_t j = begin; j < end; ++j) {
+    const uint64_t index = order_[j];
+    // Stream 1: the augmentation of one sample in its own place.
+    std::seed_seq seq{uint64_t{1}, options_.seed & 0xffffffffu, options_.seed >> 32, static_cast<uint64_t>(epoch_), index};
+    add(order_[j], seq);
+  }
+  if (options_.refill) {
+    // A sample that failed is replaced by the next ones of the epoch's order after this batch (wrapping round), so
+    // the batch keeps its size: the same replacements on every run and resume, whatever the workers' timing. A few
+    // tries per place, so that a data set of mostly bad files is not decoded over and over.
+    const size_t wanted = end - begin, n = order_.size(), tries = std::max<size_t>(16, 4 * wanted);
+    for (size_t step = 0; batch.indices.size() < wanted && step + wanted < n && step < tries; ++step) {
+      const uint64_t index = order_[(end + step) % n];
+      // Stream 2: a replacement's augmentation, not the copy it gets in its own place.
+      std::seed_seq seq{uint64_t{2}, options_.seed & 0xffffffffu, options_.seed >> 32, static_cast<uint64_t>(epoch_), index,
+                        static_cast<uint64_t>(k)};
+      add(index, seq);
     }
   }
   batch.pending_images = std::move(images);  // stacked by next(), on the consumer's thread (see there)

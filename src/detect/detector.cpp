@@ -1,5 +1,7 @@
 #include "ssd/detect/detector.h"
 
+#include <spdlog/spdlog.h>
+
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
 #include <torch/csrc/autograd/grad_mode.h>
@@ -59,6 +61,7 @@ std::vector<std::string> collect_images(const std::vector<std::string>& paths) {
       std::vector<std::string> found;
       for (const auto& e : fs::directory_iterator(p))
         if (data::is_image_file(e.path())) found.push_back(e.path().string());
+      if (found.empty()) spdlog::warn("{}: no image files in this folder", p);
       std::sort(found.begin(), found.end());
       files.insert(files.end(), found.begin(), found.end());
     } else if (fs::exists(p)) {
@@ -67,12 +70,16 @@ std::vector<std::string> collect_images(const std::vector<std::string>& paths) {
       throw DataError(p + ": no such file or folder");
     }
   }
-  if (files.empty()) throw DataError("no images found in the given inputs");
+  if (files.empty()) {
+    std::string inputs;
+    for (const auto& p : paths) inputs += (inputs.empty() ? "" : ", ") + p;
+    throw DataError(inputs + ": no image files found (looked for .jpg, .jpeg, .png, .bmp, .tif, .tiff, .webp)");
+  }
   return files;
 }
 
 std::vector<std::vector<eval::Detection>> detect_files(LoadedModel& m, const std::vector<std::string>& files, int64_t batch_size,
-                                                       c10::Device device, std::vector<std::string>* skipped) {
+                                                       c10::Device device, std::vector<size_t>* undecodable) {
   torch::NoGradGuard no_grad;
   const auto& net = *m.model;
   std::vector<std::vector<eval::Detection>> out(files.size());
@@ -94,7 +101,7 @@ std::vector<std::vector<eval::Detection>> detect_files(LoadedModel& m, const std
     std::vector<size_t> which;
     for (size_t k = 0; k < inputs.size(); ++k) {
       if (!inputs[k].defined()) {
-        if (skipped) skipped->push_back(files[begin + k] + ": cannot decode image");
+        if (undecodable) undecodable->push_back(begin + k);
         continue;
       }
       images.push_back(inputs[k]);

@@ -35,6 +35,7 @@ std::vector<Detection> predict(model::Ssd& model, const data::DetectionDataset& 
   loader_options.workers = options.workers;
   loader_options.shuffle = false;
   loader_options.drop_last = false;
+  loader_options.refill = false;
   loader_options.pin_memory = device.is_cuda();
   const int size = static_cast<int>(model->image_size());
   const auto mean = model->pixel_mean(), stddev = model->pixel_std();

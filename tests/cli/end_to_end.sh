@@ -184,6 +184,21 @@ code=$?
 set -e
 [ $code -eq 4 ] || { cat "$work/bad.log"; fail "expected exit code 4, got $code"; }
 grep -q "$work/nowhere: data set root not found (data.train.roots)" "$work/bad.log" || fail "message does not name the path"
+echo "== ssd-detect: an undecodable image is skipped with its reason (never reported as 0 detections); an empty folder is named"
+mkdir -p "$work/mixed" "$work/empty"
+cp "$(ls "$work"/shapes/JPEGImages/*.jpg | head -n 1)" "$work/mixed/good.jpg"
+echo "not a JPEG" > "$work/mixed/broken.jpg"
+"$bin/ssd-detect" --checkpoint "$work/run" "$work/mixed" "$work/empty" > "$work/mixed.log" 2>&1 || { cat "$work/mixed.log"; fail "ssd-detect on a folder with one bad image"; }
+grep -q "skipped $work/mixed/broken.jpg: cannot decode image" "$work/mixed.log" || { cat "$work/mixed.log"; fail "the bad image is not named"; }
+! grep -q "broken.jpg: 0 detections" "$work/mixed.log" || fail "the bad image was reported as 0 detections"
+grep -q "$work/empty: no image files in this folder" "$work/mixed.log" || { cat "$work/mixed.log"; fail "the empty folder is not named"; }
+set +e
+"$bin/ssd-detect" --checkpoint "$work/run" "$work/empty" > "$work/empty.log" 2>&1
+code=$?
+set -e
+[ $code -eq 4 ] || { cat "$work/empty.log"; fail "ssd-detect on an empty folder: expected exit code 4, got $code"; }
+grep -q "data error: $work/empty: no image files found" "$work/empty.log" || { cat "$work/empty.log"; fail "the empty folder is not named in the error"; }
+
 echo "== a missing input is a config error (exit 3) before the model loads: the checkpoint named does not exist"
 for cmd in "ssd-detect --checkpoint $work/none.pt" "ssd-export --checkpoint $work/none.pt"; do
   set +e

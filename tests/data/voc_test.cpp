@@ -2,6 +2,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
@@ -112,6 +113,53 @@ TEST(Dataset, SkipsAndCountsBadSamplesUnlessStrict) {
   auto strict = test::dataset_options(split, kClasses);
   strict.strict = true;
   EXPECT_THROW(DetectionDataset{strict}, DataError);
+}
+
+// Corrupt images met by the loader never shrink a training batch: each is replaced by the next good image of the
+// epoch's order, the same way on every run (exact resume), and counted once however many epochs meet it.
+TEST(Dataset, ABadImageNeverShrinksATrainingBatch) {
+  const auto root = test::make_shapes(test::temp_dir("refill"), 14, 2);
+  const DetectionDataset ds(test::dataset_options({"voc", {root}, {"train"}}, shapes_classes()));
+  std::set<size_t> corrupt;
+  for (size_t i : {1, 6, 7}) {
+    std::ofstream(ds.annotation(i).image_path, std::ios::trunc) << "not a JPEG";
+    corrupt.insert(i);
+  }
+  LoaderOptions o;
+  o.batch_size = 4;
+  o.workers = 2;
+  o.seed = 3;
+  auto prepare = [](const Sample& s, std::mt19937_64&) { return prepare_for_eval(s, {0, 0, 0}, {1, 1, 1}, 32); };
+  auto epochs = [&] {
+    DataLoader loader(ds, o, prepare);
+    std::vector<std::vector<size_t>> batches;
+    for (int64_t epoch = 0; epoch < 2; ++epoch) {
+      loader.start_epoch(epoch);
+      while (auto batch = loader.next()) {
+        EXPECT_EQ(batch->size(), 4u) << "epoch " << epoch << " batch " << batch->index_in_epoch;
+        for (size_t index : batch->indices) EXPECT_FALSE(corrupt.count(index)) << index;
+        batches.push_back(batch->indices);
+      }
+    }
+    return batches;
+  };
+  const auto first = epochs();
+  EXPECT_EQ(first.size(), 6u);  // 14 images / 4, the last partial batch dropped, over 2 epochs
+  EXPECT_EQ(epochs(), first);
+  EXPECT_EQ(ds.report().skipped(), 3u);
+  EXPECT_EQ(ds.report().summary(), "3 samples skipped (3 corrupt image)");
+}
+
+// The summary groups by the kind of problem, not by the class name or size that follows it, and shows no raw control
+// characters.
+TEST(Dataset, TheSkipSummaryGroupsByKindAndCountsAFileOnce) {
+  SkipReport report;
+  report.skip("a.xml:3", "unknown class 'ci\nrcle' (not in data.classes)");
+  report.skip("b.xml:9", "unknown class \"x\" (not in data.classes)");
+  report.skip("a.xml:3", "unknown class 'ci\nrcle' (not in data.classes)");
+  report.skip("c.jpg", "corrupt image (OpenCV cannot decode it)");
+  EXPECT_EQ(report.skipped(), 3u);
+  EXPECT_EQ(report.summary(), "3 samples skipped (1 corrupt image, 2 unknown class)");
 }
 
 TEST(Dataset, MissingSplitAndRootAreNamed) {

@@ -58,9 +58,9 @@ class TorchvisionSsd : public test::InteropFiles {
   static void expect_torchvision_detections(const std::string& config_file, const std::string& weights, const std::string& ref_file) {
     auto c = config::load_config(std::string(SSD_SOURCE_DIR) + "/configs/" + config_file, {"model.init_from=" + weights});
     auto loaded = detect::load_model_from_config(c, c10::Device(c10::kCPU));
-    std::vector<std::string> skipped;
-    const auto dets = detect::detect_files(loaded, {path("ssd300_input.png")}, 1, c10::Device(c10::kCPU), &skipped)[0];
-    ASSERT_TRUE(skipped.empty());
+    std::vector<size_t> undecodable;
+    const auto dets = detect::detect_files(loaded, {path("ssd300_input.png")}, 1, c10::Device(c10::kCPU), &undecodable)[0];
+    ASSERT_TRUE(undecodable.empty());
     const auto ref = outputs(ref_file);
     const auto boxes = ref.at("boxes"), scores = ref.at("scores"), labels = ref.at("labels");
     ASSERT_GT(boxes.size(0), 0);

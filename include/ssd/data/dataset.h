@@ -5,6 +5,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -17,7 +18,8 @@ namespace ssd::data {
 /// What was skipped and why; shared by the data set and the loader threads.
 class SkipReport {
  public:
-  /// Records one bad sample and logs a warning naming the file and the reason.
+  /// Records one bad sample and logs a warning naming the file and the reason; a file already recorded is not
+  /// counted or logged again.
   void skip(const std::string& file, const std::string& reason);
   /// Records an image without objects (kept, as a background-only image).
   void note_empty(const std::string& file);
@@ -29,6 +31,7 @@ class SkipReport {
  private:
   mutable std::mutex mutex_;
   std::map<std::string, size_t> by_reason_;
+  std::set<std::string> files_;
   size_t skipped_ = 0;
   std::atomic<size_t> empty_{0};
 };

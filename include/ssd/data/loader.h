@@ -31,6 +31,9 @@ struct LoaderOptions {
   /// Stack each batch's images into page-locked host memory, so that the copy to a CUDA device can run
   /// asynchronously (to(device, non_blocking)). Needs a LibTorch with CUDA; the trainer sets it on CUDA.
   bool pin_memory = false;
+  /// A sample that fails to load is replaced by the next good one of the epoch's order, so that a bad image never
+  /// shrinks a training batch (a batch of one stops batch norm). Evaluation turns it off: each image counts once.
+  bool refill = true;
 };
 
 using PrepareFn = std::function<Prepared(const Sample&, std::mt19937_64&)>;

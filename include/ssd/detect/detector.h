@@ -25,15 +25,15 @@ LoadedModel load_model(const std::string& checkpoint, const std::vector<std::str
 /// run as it is), on device, eval mode. ConfigError when model.init_from is empty.
 LoadedModel load_model_from_config(const config::Config& config, c10::Device device);
 
-/// Image files from paths that are files or folders (folders: the images data::is_image_file knows, sorted). DataError when a
-/// path does not exist or nothing is found.
+/// Image files from paths that are files or folders (folders: the images data::is_image_file knows, sorted; a folder
+/// without any is a warning). DataError naming the path when one does not exist, or naming the inputs when none holds
+/// an image.
 std::vector<std::string> collect_images(const std::vector<std::string>& paths);
 
-/// Detections for each image in original pixels (image_id = file stem). Unreadable images are reported in
-/// `skipped` (file and reason) and get no detections.
+/// Detections for each image in original pixels (image_id = file stem). The images that cannot be decoded get no
+/// detections and their indices into `files` in `undecodable`.
 std::vector<std::vector<eval::Detection>> detect_files(LoadedModel& loaded, const std::vector<std::string>& files,
-                                                       int64_t batch_size, c10::Device device,
-                                                       std::vector<std::string>* skipped);
+                                                       int64_t batch_size, c10::Device device, std::vector<size_t>* undecodable);
 
 /// Draws boxes with class name and score on an RGB or BGR image (colour per class).
 void draw_detections(cv::Mat& bgr, const std::vector<eval::Detection>& detections, const std::vector<std::string>& class_names,

@@ -26,11 +26,16 @@ std::string current_path(const std::string& path) {
 // Walks a mapping node; every key must be a known leaf or section.
 void apply_node(Config& config, const YAML::Node& map, const std::string& prefix, const std::string& origin) {
   const Schema& schema = Schema::instance();
+  std::map<std::string, Location> seen;  // two equal keys: the second would silently replace the first
   for (const auto& item : map) {
     const YAML::Node& key_node = item.first;
     const Location where = Location::of(origin, key_node);
     if (!key_node.IsScalar()) throw ConfigError(where.str() + ": keys must be plain names");
     const std::string path = current_path(prefix.empty() ? key_node.Scalar() : prefix + "." + key_node.Scalar());
+    if (const auto first = seen.find(path); first != seen.end())
+      throw ConfigError(where.str() + ": " + path + ": given twice (first at line " + std::to_string(first->second.line) +
+                        "); merge the two into one");
+    seen.emplace(path, where);
     if (const Key* key = schema.find(path)) {
       key->read(config, item.second, Location::of(origin, item.second));
     } else if (schema.is_section(path)) {
@@ -46,13 +51,25 @@ void apply_node(Config& config, const YAML::Node& map, const std::string& prefix
   }
 }
 
+// YAML does not allow tabs in indentation, and yaml-cpp's message for one ("illegal map value") does not say so.
+std::string tab_hint(const std::string& text) {
+  std::istringstream lines(text);
+  std::string line;
+  for (int number = 1; std::getline(lines, line); ++number) {
+    const size_t indent = line.find_first_not_of(" \t");
+    if (line.find('\t') < indent)
+      return " (line " + std::to_string(number) + " is indented with a tab: YAML indents with spaces only)";
+  }
+  return "";
+}
+
 void apply_document(Config& config, const std::string& text, const std::string& origin) {
   YAML::Node root;
   try {
     root = YAML::Load(text);
   } catch (const YAML::ParserException& e) {
     throw ConfigError(origin + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1) +
-                      ": YAML syntax error: " + e.msg);
+                      ": YAML syntax error: " + e.msg + tab_hint(text));
   }
   if (root.IsNull()) return;  // an empty file means all defaults
   if (!root.IsMap()) throw ConfigError(Location::of(origin, root).str() + ": expected a mapping of sections at the top level");

@@ -13,7 +13,9 @@
 #include <variant>
 
 #include "ssd/data/formats/registry.h"
+#include "ssd/loss/detection_loss.h"
 #include "ssd/lr/schedule.h"
+#include "ssd/model/registry.h"
 #include "ssd/optim/registry.h"
 #include "ssd/util/error.h"
 
@@ -35,6 +37,12 @@ Location Location::of(const std::string& origin, const YAML::Node& node) {
 }
 
 namespace {
+
+// A registry's names with "auto" first (a key whose default picks the entry that fits the rest of the config).
+std::vector<std::string> with_auto(std::vector<std::string> names) {
+  names.insert(names.begin(), "auto");
+  return names;
+}
 
 [[noreturn]] void fail(const Location& where, const std::string& path, const std::string& message) {
   throw ConfigError(where.str() + ": " + path + ": " + message);
@@ -294,9 +302,9 @@ std::vector<Key> input_keys() {
         "data::TrainAugmentation", "Minimum IoU of the crop with some object, drawn uniformly; 0 = any crop."),
     key<double>("augment.flip_prob", [](Config& c) -> auto& { return c.augment.flip_prob; }, in_range(0.0, 1.0),
         "data::TrainAugmentation", "Probability of a horizontal flip."),
-    key<std::string>("model.backbone", [](Config& c) -> auto& { return c.model.backbone; }, any<std::string>(),
-        "model::build_ssd", "Backbone from the registry (ssd-train --list-backbones): vgg16, mobilenet_v2, mobilenet_v3_large, mobilenet_v3_large_full_tail."),
-    key<std::string>("model.head", [](Config& c) -> auto& { return c.model.head; }, any<std::string>(),
+    key<std::string>("model.backbone", [](Config& c) -> auto& { return c.model.backbone; }, one_of(model::backbone_registry().names()),
+        "model::build_ssd", "Backbone from the registry (ssd-train --list-backbones)."),
+    key<std::string>("model.head", [](Config& c) -> auto& { return c.model.head; }, one_of(with_auto(model::head_registry().names())),
         "model::build_ssd", "Prediction head from the registry (--list-heads); auto = the backbone's usual head."),
     key<int64_t>("model.image_size", [](Config& c) -> auto& { return c.model.image_size; }, in_range<int64_t>(32, 4096),
         "model::build_ssd", "Square input side in pixels (vgg16: 300 or 512)."),
@@ -334,8 +342,8 @@ std::vector<Key> input_keys() {
         "model::make_priors", "Box centre within its cell, in units of the step."),
     key<bool>("model.priors.clip", [](Config& c) -> auto& { return c.model.priors.clip; }, any<bool>(),
         "model::make_priors", "Clip default-box widths and heights to the image (centres stay on the grid)."),
-    key<std::string>("loss.name", [](Config& c) -> auto& { return c.loss.name; }, any<std::string>(),
-        "loss::make_loss", "Loss from the registry (--list-losses): multibox or focal."),
+    key<std::string>("loss.name", [](Config& c) -> auto& { return c.loss.name; }, one_of(loss::loss_registry().names()),
+        "loss::make_loss", "Loss from the registry (--list-losses)."),
     key<double>("loss.neg_pos_ratio", [](Config& c) -> auto& { return c.loss.neg_pos_ratio; }, positive(),
         "loss::MultiboxLoss", "Hard negative mining: negatives kept per positive."),
     key<double>("loss.loc_weight", [](Config& c) -> auto& { return c.loss.loc_weight; }, at_least(0.0),
@@ -384,7 +392,7 @@ std::vector<Key> solver_keys() {
 std::vector<Key> schedule_keys() {
   // clang-format off
   std::vector<Key> keys = {
-    key<std::string>("schedule.name", [](Config& c) -> auto& { return c.schedule.name; }, any<std::string>(),
+    key<std::string>("schedule.name", [](Config& c) -> auto& { return c.schedule.name; }, one_of(lr::schedule_registry().names()),
         "lr::make_schedule", "Schedule from the registry (--list-schedules); docs/schedules.md has every formula."),
     key<std::string>("schedule.unit", [](Config& c) -> auto& { return c.schedule.unit; }, one_of({"iterations", "epochs"}),
         "lr::make_schedule", "Unit of the durations under schedule.* (warm-up has its own iters / epochs): iterations, or epochs x the loader length."),
@@ -419,8 +427,8 @@ std::vector<Key> run_keys() {
   std::vector<Key> keys = {
     key<std::string>("train.run_dir", [](Config& c) -> auto& { return c.train.run_dir; }, any<std::string>(),
         "engine::Trainer", "Run directory: checkpoints, train.log, metrics.csv, plots, config.yaml."),
-    key<int64_t>("train.epochs", [](Config& c) -> auto& { return c.train.epochs; }, at_least<int64_t>(1),
-        "engine::Trainer (its RunPlan)", "Passes over the training data."),
+    key<int64_t>("train.epochs", [](Config& c) -> auto& { return c.train.epochs; }, in_range<int64_t>(1, 10'000'000),
+        "engine::Trainer (its RunPlan)", "Passes over the training data (at most 10^7, so that epochs x iterations per epoch is counted exactly)."),
     key<int64_t>("train.batch_size", [](Config& c) -> auto& { return c.train.batch_size; }, at_least<int64_t>(1),
         "builder::train_loader, engine::EvaluationHook", "Images per iteration."),
     key<int64_t>("train.log_period", [](Config& c) -> auto& { return c.train.log_period; }, at_least<int64_t>(1),

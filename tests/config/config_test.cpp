@@ -68,6 +68,24 @@ TEST(Config, SyntaxErrorNamesLine) {
   EXPECT_NE(msg.find("YAML syntax error"), std::string::npos) << msg;
 }
 
+// Mistakes a campaign of hostile configs found accepted silently or reported without their place.
+TEST(Config, DuplicateKeysTabsPluginNamesAndHugeRunsAreNamed) {
+  EXPECT_EQ(thrown_message<ConfigError>([] { load_config_text("model:\n  image_size: 300\n  image_size: 512\n", "c.yaml"); }),
+            "c.yaml:3:3: model.image_size: given twice (first at line 2); merge the two into one");
+  EXPECT_EQ(thrown_message<ConfigError>([] { load_config_text("model:\n  image_size: 300\ntrain:\n  epochs: 3\nmodel:\n  width_mult: 0.5\n", "c.yaml"); }),
+            "c.yaml:5:1: model: given twice (first at line 1); merge the two into one");
+  const std::string tab = thrown_message<ConfigError>([] { load_config_text("model:\n\timage_size: 300\n", "c.yaml"); });
+  EXPECT_NE(tab.find("(line 2 is indented with a tab: YAML indents with spaces only)"), std::string::npos) << tab;
+  EXPECT_EQ(thrown_message<ConfigError>([] { load_config_text("model:\n  backbone: resnet50\n", "c.yaml"); }),
+            "c.yaml:2:13: model.backbone: value resnet50 is not allowed: expected one of vgg16, mobilenet_v2, mobilenet_v3_large, "
+            "mobilenet_v3_large_full_tail");
+  const std::string schedule = thrown_message<ConfigError>([] { load_config_text("schedule:\n  name: cosin\n", "c.yaml"); });
+  EXPECT_EQ(schedule.rfind("c.yaml:2:9: schedule.name: value cosin is not allowed: expected one of constant,", 0), 0u) << schedule;
+  EXPECT_EQ(thrown_message<ConfigError>([] { load_config_text("train:\n  epochs: 9223372036854775807\n", "c.yaml"); }),
+            "c.yaml:2:11: train.epochs: value 9223372036854775807 is not allowed: expected in [1, 10000000]");
+  EXPECT_EQ(load_config_text("model:\n  head: auto\nloss:\n  name: focal\n", "c.yaml").loss.name, "focal");
+}
+
 TEST(Config, SetOverridesAnyKey) {
   const Config c = load_config_text("model:\n  image_size: 300\n", "c.yaml",
                                     {"model.image_size=512", "model.priors.steps=[8, 16]", "data.classes=[a, b, c]",

@@ -2,7 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <sstream>
 
 #include "ssd/data/image_decode.h"
 #include "ssd/util/error.h"
@@ -26,17 +28,31 @@ std::string printable(const std::string& text) {
 
 }  // namespace
 
-void SkipReport::skip(const std::string& file, const std::string& reason) {
-  std::lock_guard<std::mutex> lock(mutex_);
-  // A file is counted once: the loader meets a bad image again every epoch.
-  if (!files_.insert(file).second) return;
-  spdlog::warn("skipping {}: {}", printable(file), printable(reason));
-  ++skipped_;
+bool SkipReport::record(Tally& tally, const std::string& reason, const std::string& key) {
+  if (!tally.seen.insert(key).second) return false;
+  ++tally.count;
   // Group by the kind of problem: the reason's words before the first ':', '(' or quote (what follows names the
   // particular file, line, class or size).
   std::string kind = reason.substr(0, reason.find_first_of(":('\""));
   kind = printable(kind.substr(0, kind.find_last_not_of(' ') + 1));
-  ++by_reason_[kind.empty() ? "other" : kind];
+  ++tally.by_kind[kind.empty() ? "other" : kind];
+  return true;
+}
+
+void SkipReport::skip(const std::string& file, const std::string& reason) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (record(samples_, reason, file)) spdlog::warn("skipping {}: {}", printable(file), printable(reason));
+}
+
+void SkipReport::skip_object(const std::string& where, const std::string& reason) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (record(objects_, reason, where + "\n" + reason))
+    spdlog::warn("{}: object left out (the rest of the image is kept): {}", printable(where), printable(reason));
+}
+
+void SkipReport::fixed(const std::string& where, const std::string& what) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (record(fixes_, what, where + "\n" + what)) spdlog::warn("{}: {}", printable(where), printable(what));
 }
 
 void SkipReport::note_empty(const std::string& file) {
@@ -46,21 +62,35 @@ void SkipReport::note_empty(const std::string& file) {
 
 size_t SkipReport::skipped() const {
   std::lock_guard<std::mutex> lock(mutex_);
-  return skipped_;
+  return samples_.count;
+}
+
+size_t SkipReport::skipped_objects() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return objects_.count;
+}
+
+size_t SkipReport::fixes() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return fixes_.count;
 }
 
 std::string SkipReport::summary() const {
   std::lock_guard<std::mutex> lock(mutex_);
   std::string out;
-  if (skipped_) {
-    out = std::to_string(skipped_) + " sample" + (skipped_ == 1 ? "" : "s") + " skipped (";
+  auto part = [&](const Tally& tally, const char* one, const char* many) {
+    if (!tally.count) return;
+    out += (out.empty() ? "" : "; ") + std::to_string(tally.count) + " " + (tally.count == 1 ? one : many) + " (";
     bool first = true;
-    for (const auto& [reason, n] : by_reason_) {
-      out += (first ? "" : ", ") + std::to_string(n) + " " + reason;
+    for (const auto& [kind, n] : tally.by_kind) {
+      out += (first ? "" : ", ") + std::to_string(n) + " " + kind;
       first = false;
     }
     out += ")";
-  }
+  };
+  part(samples_, "sample skipped", "samples skipped");
+  part(objects_, "object skipped", "objects skipped");
+  part(fixes_, "fix", "fixes");
   if (empty_) out += std::string(out.empty() ? "" : "; ") + std::to_string(empty_.load()) + " image(s) without objects kept";
   return out;
 }
@@ -93,14 +123,20 @@ size_t count_split_images(const config::SplitConfig& split, double val_fraction,
 DetectionDataset::DetectionDataset(const DatasetOptions& o) : classes_(o.classes), strict_(o.strict) {
   require_roots(o.split, o.role);
   const auto& format = format_registry().get(o.split.format, "data." + o.role + ".format");
-  const OnBadFile on_bad = [this](const std::string& file, const std::string& reason) {
+  DataIssues issues;
+  issues.bad_file = [this](const std::string& file, const std::string& reason) {
     if (strict_) throw DataError(file + ": " + reason);
     report_->skip(file, reason);
   };
+  issues.bad_object = [this](const std::string& where, const std::string& reason) {
+    if (strict_) throw DataError(where + ": " + reason);
+    report_->skip_object(where, reason);
+  };
+  issues.fixed = [this](const std::string& where, const std::string& what) { report_->fixed(where, what); };
   for (size_t r = 0; r < o.split.roots.size(); ++r) {
     const SplitSource source{o.split.roots[r], split_of(o.split, r), o.classes, o.val_fraction, o.seed};
     description_ += (description_.empty() ? "" : " + ") + o.split.format + ":" + source.root + "[" + source.split + "]";
-    for (auto& a : format.read(source, on_bad)) add(std::move(a), o, on_bad);
+    for (auto& a : format.read(source, issues)) add(std::move(a), o, issues.bad_file);
   }
   if (annotations_.empty())
     throw DataError(description_ + ": no usable samples in the " + o.role + " split" +
@@ -128,14 +164,30 @@ Sample DetectionDataset::load(size_t i) const {
     throw DataError(s.annotation.image_path + ": corrupt image (OpenCV cannot decode it)");
   }
   auto& a = s.annotation;
+  const std::string pixels = std::to_string(s.image.cols) + "x" + std::to_string(s.image.rows);
+  // The pixels are the truth: an annotation's <size> is often written by hand or by a converter.
   if (a.width > 0 && (a.width != s.image.cols || a.height != s.image.rows))
-    throw DataError(a.image_path + ": image is " + std::to_string(s.image.cols) + "x" + std::to_string(s.image.rows) +
-                    " but its annotation says " + std::to_string(a.width) + "x" + std::to_string(a.height));
+    report_->fixed(a.image_path, "size taken from the pixels: the annotation says " + std::to_string(a.width) + "x" +
+                                     std::to_string(a.height) + ", the image is " + pixels);
   a.width = s.image.cols;
   a.height = s.image.rows;
-  for (const auto& o : a.objects)
-    if (o.x2 > a.width || o.y2 > a.height)
-      throw DataError(a.image_path + ": a box reaches past the " + std::to_string(a.width) + "x" + std::to_string(a.height) + " image");
+  std::vector<Object> kept;
+  for (auto o : a.objects) {
+    const Object given = o;
+    o.x2 = std::min(o.x2, static_cast<float>(a.width)), o.y2 = std::min(o.y2, static_cast<float>(a.height));
+    o.x1 = std::min(o.x1, o.x2), o.y1 = std::min(o.y1, o.y2);
+    std::ostringstream corners;
+    corners << "(" << given.x1 << ", " << given.y1 << ", " << given.x2 << ", " << given.y2 << ")";
+    if (o.x1 >= o.x2 || o.y1 >= o.y2) {
+      if (strict_) throw DataError(a.image_path + ": box lies outside the image: " + corners.str() + " in " + pixels);
+      report_->skip_object(a.image_path, "box lies outside the image: " + corners.str() + " in " + pixels);
+      continue;
+    }
+    if (o.x2 != given.x2 || o.y2 != given.y2)
+      report_->fixed(a.image_path, "clipped to the image: " + corners.str() + " reaches past the " + pixels + " image");
+    kept.push_back(o);
+  }
+  a.objects = std::move(kept);
   return s;
 }
 

@@ -74,12 +74,47 @@ TEST(VocXml, BadInputNamesTheFileAndLine) {
   const std::string f = dir + "/b.xml";
   EXPECT_EQ(message("<annotation><object>").rfind(f + ":1: malformed XML: ", 0), 0u);
   EXPECT_EQ(message(xml(object("triangle", 1, 1, 5, 5))), f + ":2: unknown class 'triangle' (not in data.classes)");
-  EXPECT_EQ(message(xml(object("circle", 5, 1, 5, 5))),
-            f + ":2: degenerate box (xmin 5, ymin 1, xmax 5, ymax 5): expected xmin < xmax and ymin < ymax");
-  EXPECT_EQ(message(xml(object("circle", 1, 1, 51, 5))),
-            f + ":2: box (1, 1, 51, 5) lies outside the 50x40 image (VOC boxes are 1-based)");
+  EXPECT_EQ(message(xml(object("circle", 6, 1, 5, 5))),
+            f + ":2: degenerate box (xmin 6, ymin 1, xmax 5, ymax 5): expected xmin <= xmax and ymin <= ymax");
+  EXPECT_EQ(message(xml(object("circle", 51, 1, 60, 5))), f + ":2: box lies outside the image: (xmin 51, ymin 1, xmax 60, ymax 5) in 50x40");
   EXPECT_EQ(test::thrown_message<DataError>([&] { read_voc_xml(dir + "/none.xml", "x", kClasses); }),
             dir + "/none.xml: annotation file not found");
+}
+
+// With a place to report to (as the data set gives), one bad object is left out and the image kept; boxes follow the
+// devkit's 1-based inclusive rule (xmin == xmax is one pixel) and are clipped to the image with a note; an unreadable
+// <difficult> is read as 0 with a note.
+TEST(VocXml, ABadObjectIsLeftOutAndTheRestKept) {
+  const auto dir = test::temp_dir("voc_objects");
+  std::ofstream(dir + "/a.xml") << xml(object("circle", 5, 5, 5, 9) +                               // line 2: one pixel wide
+                                       object("triangle", 1, 1, 5, 5) +                              // 3: unknown class
+                                       object("square", 0, 0, 10, 10) +                              // 4: 0-based, clipped
+                                       object("square", 45, 30, 60, 40) +                            // 5: past the right edge
+                                       "<object><name>circle</name><bndbox><xmin>1</xmin><ymin>1</ymin><xmax>2</xmax>"
+                                       "<ymax>2</ymax></bndbox><bndbox><xmin>3</xmin><ymin>3</ymin><xmax>4</xmax><ymax>4</ymax>"
+                                       "</bndbox></object>\n" +                                        // 6: two boxes
+                                       "<object><name>circle</name><difficult>Unspecified</difficult><bndbox><xmin>2</xmin>"
+                                       "<ymin>2</ymin><xmax>8</xmax><ymax>8</ymax></bndbox></object>\n");  // 7
+  std::vector<std::string> bad, fixed;
+  DataIssues issues;
+  issues.bad_file = [&](const std::string& f, const std::string& r) { bad.push_back("file " + f + ": " + r); };
+  issues.bad_object = [&](const std::string& w, const std::string& r) { bad.push_back(w + ": " + r); };
+  issues.fixed = [&](const std::string& w, const std::string& r) { fixed.push_back(w + ": " + r); };
+  const auto a = read_voc_xml(dir + "/a.xml", "a.jpg", kClasses, &issues);
+  const std::string f = dir + "/a.xml";
+  ASSERT_EQ(a.objects.size(), 4u);
+  EXPECT_EQ(a.objects[0].x1, 4);
+  EXPECT_EQ(a.objects[0].x2, 5);
+  EXPECT_EQ(a.objects[1].x1, 0);
+  EXPECT_EQ(a.objects[1].y1, 0);
+  EXPECT_EQ(a.objects[2].x2, 50);
+  EXPECT_FALSE(a.objects[3].difficult);
+  EXPECT_EQ(bad, (std::vector<std::string>{f + ":3: unknown class 'triangle' (not in data.classes)",
+                                           f + ":6: several <bndbox> in one <object>: which one is meant?"}));
+  EXPECT_EQ(fixed, (std::vector<std::string>{
+                       f + ":4: clipped to the image: (xmin 0, ymin 0, xmax 10, ymax 10) reaches past the 50x40 image (VOC boxes are 1-based)",
+                       f + ":5: clipped to the image: (xmin 45, ymin 30, xmax 60, ymax 40) reaches past the 50x40 image (VOC boxes are 1-based)",
+                       f + ":7: <difficult> read as 0: 'Unspecified' is neither 0 nor 1"}));
 }
 
 TEST(Dataset, SkipsAndCountsBadSamplesUnlessStrict) {
@@ -93,12 +128,16 @@ TEST(Dataset, SkipsAndCountsBadSamplesUnlessStrict) {
                             {"noimage"}, {"corrupt"});
   config::SplitConfig split{"voc", {dir}, {"train"}};
   DetectionDataset ds(test::dataset_options(split, kClasses));
-  EXPECT_EQ(ds.size(), 3u);  // good, empty (kept as background), corrupt (found only when decoded)
-  EXPECT_EQ(ds.report().skipped(), 3u);
-  EXPECT_EQ(ds.report().empty(), 1u);
-  // The corrupt image is skipped by the loader, counted, and training goes on with the rest of the batch.
+  // good, empty (kept as background), badbox (its one object left out: kept as background), corrupt (found only when
+  // decoded); badxml and noimage skipped.
+  EXPECT_EQ(ds.size(), 4u);
+  EXPECT_EQ(ds.report().skipped(), 2u);
+  EXPECT_EQ(ds.report().skipped_objects(), 1u);
+  EXPECT_EQ(ds.report().empty(), 2u);
+  // The corrupt image is skipped by the loader, counted, and the batch goes on with the rest (no other image to
+  // refill it with).
   LoaderOptions o;
-  o.batch_size = 3;
+  o.batch_size = 4;
   o.workers = 2;
   o.shuffle = false;
   o.drop_last = false;
@@ -106,9 +145,11 @@ TEST(Dataset, SkipsAndCountsBadSamplesUnlessStrict) {
   loader.start_epoch(0);
   auto batch = loader.next();
   ASSERT_TRUE(batch);
-  EXPECT_EQ(batch->size(), 2u);
-  EXPECT_EQ(ds.report().skipped(), 4u);
-  EXPECT_NE(ds.report().summary().find("4 samples skipped"), std::string::npos) << ds.report().summary();
+  EXPECT_EQ(batch->size(), 3u);
+  EXPECT_EQ(ds.report().skipped(), 3u);
+  EXPECT_EQ(ds.report().summary(),
+            "3 samples skipped (1 corrupt image, 1 image file not found, 1 malformed XML); 1 object skipped (1 degenerate box); "
+            "2 image(s) without objects kept");
 
   auto strict = test::dataset_options(split, kClasses);
   strict.strict = true;
@@ -160,6 +201,20 @@ TEST(Dataset, TheSkipSummaryGroupsByKindAndCountsAFileOnce) {
   report.skip("c.jpg", "corrupt image (OpenCV cannot decode it)");
   EXPECT_EQ(report.skipped(), 3u);
   EXPECT_EQ(report.summary(), "3 samples skipped (1 corrupt image, 2 unknown class)");
+}
+
+// An annotation's <size> that disagrees with the decoded image: the pixels decide, boxes are clipped to them, and
+// each fix is counted once however many epochs load the image.
+TEST(Dataset, ThePixelsDecideTheImageSize) {
+  const auto dir = make_voc(test::temp_dir("pixels"), {{"wide", xml(object("circle", 40, 1, 58, 10) + object("square", 53, 1, 58, 10), 60, 40)}});
+  DetectionDataset ds(test::dataset_options({"voc", {dir}, {"train"}}, kClasses));
+  for (int epoch = 0; epoch < 2; ++epoch) {
+    const auto s = ds.load(0);
+    EXPECT_EQ(s.annotation.width, 50);
+    ASSERT_EQ(s.annotation.objects.size(), 1u);
+    EXPECT_EQ(s.annotation.objects[0].x2, 50);
+  }
+  EXPECT_EQ(ds.report().summary(), "1 object skipped (1 box lies outside the image); 2 fixes (1 clipped to the image, 1 size taken from the pixels)");
 }
 
 TEST(Dataset, MissingSplitAndRootAreNamed) {

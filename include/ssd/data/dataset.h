@@ -15,24 +15,37 @@
 
 namespace ssd::data {
 
-/// What was skipped and why; shared by the data set and the loader threads.
+/// What was skipped or fixed and why; shared by the data set and the loader threads. Each is logged and counted once
+/// (the loader meets the same image again every epoch).
 class SkipReport {
  public:
-  /// Records one bad sample and logs a warning naming the file and the reason; a file already recorded is not
-  /// counted or logged again.
+  /// Records one bad sample and logs a warning naming the file and the reason.
   void skip(const std::string& file, const std::string& reason);
+  /// Records one object left out (the rest of its image kept): where (file:line) and why.
+  void skip_object(const std::string& where, const std::string& reason);
+  /// Records a value used after a fix (a box clipped to the image, the size taken from the pixels).
+  void fixed(const std::string& where, const std::string& what);
   /// Records an image without objects (kept, as a background-only image).
   void note_empty(const std::string& file);
   size_t skipped() const;
+  size_t skipped_objects() const;
+  size_t fixes() const;
   size_t empty() const { return empty_; }
-  /// "3 samples skipped (2 corrupt image, 1 malformed XML); 1 image without objects kept" or "".
+  /// "3 samples skipped (2 corrupt image, 1 malformed XML); 2 objects skipped (2 unknown class); 1 fix (1 clipped
+  /// to the image); 1 image(s) without objects kept", the parts there are, or "".
   std::string summary() const;
 
  private:
+  /// Counts of one kind of record by the kind of problem, and what was recorded (to count each once).
+  struct Tally {
+    std::map<std::string, size_t> by_kind;
+    std::set<std::string> seen;
+    size_t count = 0;
+  };
+  /// Counts `reason` in `tally` unless `key` was recorded there before; false when it was.
+  bool record(Tally& tally, const std::string& reason, const std::string& key);
   mutable std::mutex mutex_;
-  std::map<std::string, size_t> by_reason_;
-  std::set<std::string> files_;
-  size_t skipped_ = 0;
+  Tally samples_, objects_, fixes_;
   std::atomic<size_t> empty_{0};
 };
 

@@ -159,9 +159,9 @@ CocoInstances read_coco_instances(const std::string& json_path, const std::strin
 
 DataFormat coco_format() {
   return {"coco", "COCO instances JSON: <root>/annotations/instances_<split>.json, images in <root>/<split>/",
-          [](const SplitSource& s, const OnBadFile& on_bad) {
+          [](const SplitSource& s, const DataIssues& issues) {
             const auto [json, images] = coco_paths(s.root, s.split);
-            return read_coco_instances(json, images, s.classes, on_bad).images;
+            return read_coco_instances(json, images, s.classes, issues.bad_file).images;
           },
           [](const SplitSource& s) { return count_coco_images(coco_paths(s.root, s.split).first); },
           [](const std::string& root, const std::string& split) { return !split.empty() && fs::exists(coco_paths(root, split).first); }};

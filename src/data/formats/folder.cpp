@@ -47,9 +47,9 @@ std::pair<std::string, std::string> folder_paths(const std::string& root, const 
 
 DataFormat folder_format() {
   return {"folder", "images/<stem>.jpg beside annotations/<stem>.xml (VOC XML); splits/<split>.txt, else a seeded train / val split",
-          [](const SplitSource& s, const OnBadFile& on_bad) {
+          [](const SplitSource& s, const DataIssues& issues) {
             return read_voc_annotations(folder_split_ids(s.root, s.split, s.val_fraction, s.seed),
-                                        [&](const std::string& id) { return folder_paths(s.root, id); }, s.classes, on_bad);
+                                        [&](const std::string& id) { return folder_paths(s.root, id); }, s.classes, issues);
           },
           [](const SplitSource& s) { return folder_split_ids(s.root, s.split, s.val_fraction, s.seed).size(); },
           [](const std::string& root, const std::string& split) {

@@ -2,6 +2,7 @@
 
 #include <tinyxml2.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -34,9 +35,49 @@ double number_of(const tinyxml2::XMLElement* parent, const char* name, const std
   }
 }
 
+// One <object>, clipped to the image; DataError naming its line when it cannot be used.
+Object read_object(const tinyxml2::XMLElement* obj, const Annotation& a, const std::vector<std::string>& classes, const std::string& xml_path,
+                   const DataIssues* issues) {
+  const std::string where = xml_path + ":" + std::to_string(obj->GetLineNum());
+  const std::string name = text_of(obj, "name", xml_path);
+  const auto it = std::find(classes.begin(), classes.end(), name);
+  if (it == classes.end()) throw DataError(where + ": unknown class '" + name + "' (not in data.classes)");
+  const auto* box = obj->FirstChildElement("bndbox");
+  if (!box) throw DataError(where + ": no <bndbox>");
+  if (box->NextSiblingElement("bndbox")) throw DataError(where + ": several <bndbox> in one <object>: which one is meant?");
+  const double xmin = number_of(box, "xmin", xml_path), ymin = number_of(box, "ymin", xml_path);
+  const double xmax = number_of(box, "xmax", xml_path), ymax = number_of(box, "ymax", xml_path);
+  std::ostringstream corners;
+  corners << "(xmin " << xmin << ", ymin " << ymin << ", xmax " << xmax << ", ymax " << ymax << ")";
+  // 1-based and inclusive: xmin == xmax is one pixel wide.
+  if (xmin > xmax || ymin > ymax) throw DataError(where + ": degenerate box " + corners.str() + ": expected xmin <= xmax and ymin <= ymax");
+  Object o;
+  o.x1 = static_cast<float>(xmin - 1);
+  o.y1 = static_cast<float>(ymin - 1);
+  o.x2 = static_cast<float>(xmax);
+  o.y2 = static_cast<float>(ymax);
+  o.label = (it - classes.begin()) + 1;
+  const Object given = o;
+  o.x1 = std::max(o.x1, 0.f), o.y1 = std::max(o.y1, 0.f);
+  if (a.width > 0) o.x1 = std::min(o.x1, static_cast<float>(a.width)), o.x2 = std::min(o.x2, static_cast<float>(a.width));
+  if (a.height > 0) o.y1 = std::min(o.y1, static_cast<float>(a.height)), o.y2 = std::min(o.y2, static_cast<float>(a.height));
+  const std::string size = std::to_string(a.width) + "x" + std::to_string(a.height);
+  if (o.x1 >= o.x2 || o.y1 >= o.y2) throw DataError(where + ": box lies outside the image: " + corners.str() + " in " + size);
+  if (issues && (o.x1 != given.x1 || o.y1 != given.y1 || o.x2 != given.x2 || o.y2 != given.y2))
+    issues->fixed(where, "clipped to the image: " + corners.str() + " reaches past the " + size + " image (VOC boxes are 1-based)");
+  if (const auto* d = obj->FirstChildElement("difficult"); d && d->GetText()) {
+    const std::string flag = d->GetText();
+    if (flag == "1" || flag == "true" || flag == "True") o.difficult = true;
+    else if (flag != "0" && flag != "false" && flag != "False" && issues)
+      issues->fixed(xml_path + ":" + std::to_string(d->GetLineNum()), "<difficult> read as 0: '" + flag + "' is neither 0 nor 1");
+  }
+  return o;
+}
+
 }  // namespace
 
-Annotation read_voc_xml(const std::string& xml_path, const std::string& image_path, const std::vector<std::string>& classes) {
+Annotation read_voc_xml(const std::string& xml_path, const std::string& image_path, const std::vector<std::string>& classes,
+                        const DataIssues* issues) {
   tinyxml2::XMLDocument doc;
   if (doc.LoadFile(xml_path.c_str()) != tinyxml2::XML_SUCCESS) {
     if (!fs::exists(xml_path)) throw DataError(xml_path + ": annotation file not found");
@@ -52,35 +93,14 @@ Annotation read_voc_xml(const std::string& xml_path, const std::string& image_pa
     a.height = static_cast<int>(number_of(size, "height", xml_path));
   }
   for (const auto* obj = root->FirstChildElement("object"); obj; obj = obj->NextSiblingElement("object")) {
-    const std::string where = xml_path + ":" + std::to_string(obj->GetLineNum());
-    const std::string name = text_of(obj, "name", xml_path);
-    const auto it = std::find(classes.begin(), classes.end(), name);
-    if (it == classes.end()) throw DataError(where + ": unknown class '" + name + "' (not in data.classes)");
-    const auto* box = obj->FirstChildElement("bndbox");
-    if (!box) throw DataError(where + ": <object> has no <bndbox>");
-    const double xmin = number_of(box, "xmin", xml_path), ymin = number_of(box, "ymin", xml_path);
-    const double xmax = number_of(box, "xmax", xml_path), ymax = number_of(box, "ymax", xml_path);
-    if (xmin >= xmax || ymin >= ymax) {
-      std::ostringstream os;
-      os << where << ": degenerate box (xmin " << xmin << ", ymin " << ymin << ", xmax " << xmax << ", ymax " << ymax
-         << "): expected xmin < xmax and ymin < ymax";
-      throw DataError(os.str());
+    try {
+      a.objects.push_back(read_object(obj, a, classes, xml_path, issues));
+    } catch (const DataError& e) {
+      if (!issues) throw;
+      const std::string what = e.what();  // "file:line: reason"
+      const size_t colon = what.find(": ");
+      issues->bad_object(what.substr(0, colon), colon == std::string::npos ? what : what.substr(colon + 2));
     }
-    // VOC is 1-based and inclusive: valid boxes have xmin >= 1 and xmax <= width.
-    if (xmin < 1 || ymin < 1 || (a.width > 0 && xmax > a.width) || (a.height > 0 && ymax > a.height)) {
-      std::ostringstream os;
-      os << where << ": box (" << xmin << ", " << ymin << ", " << xmax << ", " << ymax << ") lies outside the "
-         << a.width << "x" << a.height << " image (VOC boxes are 1-based)";
-      throw DataError(os.str());
-    }
-    Object o;
-    o.x1 = static_cast<float>(xmin - 1);
-    o.y1 = static_cast<float>(ymin - 1);
-    o.x2 = static_cast<float>(xmax);
-    o.y2 = static_cast<float>(ymax);
-    o.label = (it - classes.begin()) + 1;
-    if (const auto* d = obj->FirstChildElement("difficult"); d && d->GetText()) o.difficult = std::string(d->GetText()) == "1";
-    a.objects.push_back(o);
   }
   return a;
 }
@@ -117,17 +137,17 @@ std::pair<std::string, std::string> voc_paths(const std::string& root, const std
 
 std::vector<Annotation> read_voc_annotations(const std::vector<std::string>& ids,
                                              const std::function<std::pair<std::string, std::string>(const std::string&)>& paths_of,
-                                             const std::vector<std::string>& classes, const OnBadFile& on_bad) {
+                                             const std::vector<std::string>& classes, const DataIssues& issues) {
   std::vector<Annotation> out;
   for (const auto& id : ids) {
     const auto [image, xml] = paths_of(id);
     try {
-      out.push_back(read_voc_xml(xml, image, classes));
+      out.push_back(read_voc_xml(xml, image, classes, &issues));
     } catch (const DataError& e) {
       // The reader's messages start with the file they are about ("a.xml:3: ..."): that is the file to report.
       const std::string what = e.what();
       const size_t colon = what.find(": ");
-      on_bad(colon == std::string::npos ? xml : what.substr(0, colon), colon == std::string::npos ? what : what.substr(colon + 2));
+      issues.bad_file(colon == std::string::npos ? xml : what.substr(0, colon), colon == std::string::npos ? what : what.substr(colon + 2));
     }
   }
   return out;
@@ -135,9 +155,9 @@ std::vector<Annotation> read_voc_annotations(const std::vector<std::string>& ids
 
 DataFormat voc_format() {
   return {"voc", "VOCdevkit: JPEGImages/, Annotations/<id>.xml, ImageSets/Main/<split>.txt (several roots join: VOC2007 + VOC2012)",
-          [](const SplitSource& s, const OnBadFile& on_bad) {
+          [](const SplitSource& s, const DataIssues& issues) {
             return read_voc_annotations(read_voc_split(s.root, s.split), [&](const std::string& id) { return voc_paths(s.root, id); },
-                                        s.classes, on_bad);
+                                        s.classes, issues);
           },
           [](const SplitSource& s) { return read_voc_split(s.root, s.split).size(); },
           /*recognises=*/nullptr};

@@ -282,7 +282,7 @@ std::vector<Annotation> read_yolo_split(const std::string& root, const std::stri
 
 DataFormat yolo_format() {
   return {"yolo", "YOLO text (Ultralytics, Roboflow): <root>/data.yaml naming classes and splits, images/ and labels/<stem>.txt",
-          [](const SplitSource& s, const OnBadFile& on_bad) { return read_yolo_split(s.root, s.split, s.classes, on_bad); },
+          [](const SplitSource& s, const DataIssues& issues) { return read_yolo_split(s.root, s.split, s.classes, issues.bad_file); },
           [](const SplitSource& s) { return yolo_split_images(read_yolo_data_yaml(s.root), s.split).size(); },
           [](const std::string& root, const std::string&) {
             return fs::exists(fs::path(root) / "data.yaml") || fs::path(root).extension() == ".yaml";

@@ -25,12 +25,20 @@ struct SplitSource {
 /// Called for each bad file: its path and why (the data set counts it, or with data.strict stops).
 using OnBadFile = std::function<void(const std::string& file, const std::string& reason)>;
 
+/// Where a reader reports what it could not use, or used after a fix; the data set counts each kind (data.strict:
+/// a bad file or a bad object is an error).
+struct DataIssues {
+  OnBadFile bad_file;    ///< a file that cannot be used at all, and why
+  OnBadFile bad_object;  ///< one object left out, the rest of its image kept: where (file:line) and why
+  OnBadFile fixed;       ///< a value used after a fix (a box clipped to the image): where and what was done
+};
+
 struct DataFormat {
   std::string name;
   std::string description;
   /// Every image of the split that has a readable annotation, with its objects (difficult and crowd ones flagged,
-  /// not dropped). Bad annotation files go to on_bad. DataError for a missing root, split or annotation file.
-  std::function<std::vector<Annotation>(const SplitSource&, const OnBadFile&)> read;
+  /// not dropped). What cannot be used goes to `issues`. DataError for a missing root, split or annotation file.
+  std::function<std::vector<Annotation>(const SplitSource&, const DataIssues& issues)> read;
   /// How many images the split lists, without reading annotations or images (the LR preview's loader length).
   std::function<size_t(const SplitSource&)> count;
   /// True when `root` holds a split `split` in this format (ssd-eval --data / --gt without --format). Empty for voc, the

@@ -1,5 +1,7 @@
 #include "ssd/eval/detections_json.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
@@ -11,6 +13,7 @@
 
 #include "ssd/data/formats/coco.h"
 #include "ssd/util/error.h"
+#include "ssd/util/json_error.h"
 
 namespace ssd::eval {
 
@@ -56,13 +59,25 @@ std::vector<Detection> read_detections_json(const std::string& path, const std::
   if (!std::filesystem::is_regular_file(path)) throw DataError(path + ": detections file not found");
   simdjson::dom::parser parser;
   simdjson::dom::element doc;
-  if (const auto error = parser.load(path).get(doc)) throw DataError(path + ": malformed JSON (" + simdjson::error_message(error) + ")");
+  if (const auto error = parser.load(path).get(doc)) {
+    std::ifstream in(path, std::ios::binary);
+    const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+    const std::string place = util::json_syntax_error(text);
+    throw DataError(path + ": malformed JSON" + (place.empty() ? " (" + std::string(simdjson::error_message(error)) + ")" : " at " + place));
+  }
   simdjson::dom::array entries;
   if (doc.get_array().get(entries)) throw DataError(path + ": expected a JSON array of detections (COCO results format)");
   std::unordered_map<std::string_view, int64_t> label_of_name;
   for (size_t c = 0; c < names.size(); ++c) label_of_name[names[c]] = static_cast<int64_t>(c) + 1;
   std::vector<Detection> out;
   out.reserve(entries.size());
+  // A detection of a category the evaluation does not know is left out (with one warning for all of them): the rest
+  // of the file is still worth scoring.
+  size_t unknown_categories = 0;
+  std::string first_unknown;
+  auto skip = [&](const std::string& why) {
+    if (unknown_categories++ == 0) first_unknown = why;
+  };
   size_t i = 0;
   for (const simdjson::dom::element e : entries) {
     const size_t index = i++;
@@ -91,17 +106,25 @@ std::vector<Detection> read_detections_json(const std::string& path, const std::
     if (e["category_name"].get(name) == simdjson::SUCCESS) {
       if (name.get_string().get(text)) throw DataError(where() + ": category_name must be a string");
       const auto it = label_of_name.find(text);
-      if (it == label_of_name.end()) throw DataError(where() + ": unknown category_name '" + std::string(text) + "'");
+      if (it == label_of_name.end()) {
+        skip(where() + ": unknown category_name '" + std::string(text) + "'");
+        continue;
+      }
       d.label = it->second;
     } else if (category_labels) {
       const auto id = integer(field("category_id"), "category_id");
       const auto it = category_labels->find(id);
-      if (it == category_labels->end()) throw DataError(where() + ": category_id " + std::to_string(id) + " is not a category of the ground truth");
+      if (it == category_labels->end()) {
+        skip(where() + ": category_id " + std::to_string(id) + " is not a category of the ground truth");
+        continue;
+      }
       d.label = it->second;
     } else {
       d.label = integer(field("category_id"), "category_id");
-      if (d.label < 1 || d.label > static_cast<int64_t>(names.size()))
-        throw DataError(where() + ": category_id " + std::to_string(d.label) + " outside 1.." + std::to_string(names.size()));
+      if (d.label < 1 || d.label > static_cast<int64_t>(names.size())) {
+        skip(where() + ": category_id " + std::to_string(d.label) + " outside 1.." + std::to_string(names.size()));
+        continue;
+      }
     }
     simdjson::dom::array box;
     if (field("bbox").get_array().get(box) || box.size() != 4) throw DataError(where() + ": bbox must be [x, y, w, h]");
@@ -113,6 +136,8 @@ std::vector<Detection> read_detections_json(const std::string& path, const std::
     d.score = static_cast<float>(number(field("score"), "score"));
     out.push_back(std::move(d));
   }
+  if (unknown_categories)
+    spdlog::warn("{} detections of categories the evaluation does not know are not scored, such as {}", unknown_categories, first_unknown);
   return out;
 }
 

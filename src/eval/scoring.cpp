@@ -19,6 +19,29 @@ namespace ssd::eval {
 
 namespace {
 
+// Detections of images the ground truth lacks are not scored: the VOC devkit and pycocotools refuse such a file,
+// and counted as false positives they would lower every AP. A file that names none of its images is an error.
+void drop_unknown_images(ScoringInput& in, const std::string& detections_path) {
+  std::set<std::string> ids;
+  for (const auto& a : in.ground_truth) ids.insert(a.id);
+  std::vector<Detection> known;
+  known.reserve(in.detections.size());
+  std::set<std::string> unknown;
+  for (auto& d : in.detections) {
+    if (ids.count(d.image_id)) known.push_back(std::move(d));
+    else unknown.insert(d.image_id);
+  }
+  const size_t dropped = in.detections.size() - known.size();
+  if (dropped && known.empty())
+    throw DataError(detections_path + ": none of its " + std::to_string(dropped) + " detections names an image of the ground truth (its image_id '" +
+                    *unknown.begin() + "', the ground truth's '" + (ids.empty() ? std::string("(none)") : *ids.begin()) +
+                    "'): check --gt, --split, and that image_id is the image's id or file stem");
+  if (dropped)
+    spdlog::warn("{}: {} of {} detections, on {} images the ground truth lacks (such as '{}'), are not scored", detections_path, dropped,
+                 in.detections.size(), unknown.size(), *unknown.begin());
+  in.detections = std::move(known);
+}
+
 // COCO ground truth: class names from its categories (or the given ones); ids in the detections are COCO's own.
 ScoringInput read_coco(const std::string& detections_path, const GroundTruthSource& gt) {
   size_t skipped = 0;
@@ -29,6 +52,7 @@ ScoringInput read_coco(const std::string& detections_path, const GroundTruthSour
                                         });
   ScoringInput in;
   if (skipped) in.skipped = std::to_string(skipped) + " ground-truth images skipped";
+  if (coco.images.empty()) throw DataError(gt.path + ": no usable ground-truth image" + (skipped ? " (" + in.skipped + ")" : ""));
   in.classes = coco.classes;
   in.ground_truth = std::move(coco.images);
   in.detections = read_detections_json(detections_path, in.classes, &coco.label_of_category);
@@ -41,6 +65,7 @@ ScoringInput read_coco(const std::string& detections_path, const GroundTruthSour
   }
   for (auto& d : in.detections)
     if (!ids.count(d.image_id) && id_of_stem.count(d.image_id)) d.image_id = id_of_stem[d.image_id];
+  drop_unknown_images(in, detections_path);
   return in;
 }
 
@@ -61,6 +86,7 @@ ScoringInput read_scoring_input(const std::string& detections_path, const Ground
   in.ground_truth = dataset.annotations();
   in.detections = read_detections_json(detections_path, in.classes);
   in.skipped = dataset.report().summary();
+  drop_unknown_images(in, detections_path);
   return in;
 }
 

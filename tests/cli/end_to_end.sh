@@ -56,6 +56,9 @@ PY
   --metric voc07 --json-out "$work/ap_dets.json" > "$work/dets_eval.log" || fail "ssd-eval --dets"
 # grep reads a file, not a pipe: "| grep -q" stops reading at the first match, and the writer's SIGPIPE would fail the pipeline.
 grep -q "VOC07 11-point" "$work/dets_eval.log" || fail "ssd-eval --dets printed no VOC07 table"
+# The 12 training images were detected too: not in the val split, so not scored (not counted as false positives).
+grep -q "detections, on 12 images the ground truth lacks (such as '[0-9]*'), are not scored" "$work/dets_eval.log" \
+  || { cat "$work/dets_eval.log"; fail "ssd-eval --dets did not say which detections it left out"; }
 
 echo "== ssd-eval --metric all: VOC07, VOC and COCO side by side, each named"
 "$bin/ssd-eval" --dets "$work/dets.json" --gt "$work/shapes" --split val --classes circle,square,triangle,star \

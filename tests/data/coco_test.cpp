@@ -45,7 +45,7 @@ TEST(Coco, ReadsBoxesLabelsByNameCrowdAndBackgroundImages) {
           .images;
   ASSERT_EQ(annotations.size(), 2u);  // image 11 skipped: its only box is degenerate
   ASSERT_EQ(bad.size(), 1u);
-  EXPECT_NE(bad[0].find("annotations[2]: degenerate bbox"), std::string::npos) << bad[0];
+  EXPECT_NE(bad[0].find("annotations[2] (id 3): degenerate bbox"), std::string::npos) << bad[0];
   const auto& a = annotations[0];
   EXPECT_EQ(a.id, "7");  // COCO's own image id
   EXPECT_EQ(a.image_path, images + "/a.jpg");
@@ -78,7 +78,7 @@ TEST(Coco, BadFilesAreClearErrors) {
   fs::create_directories(dir + "/annotations");
   std::ofstream(dir + "/annotations/instances_val.json") << "{\"images\": [";
   auto message = test::thrown_message<DataError>([&] { read_coco_instances(dir + "/annotations/instances_val.json", dir, {"a"}, {}); });
-  EXPECT_NE(message.find("instances_val.json: malformed JSON"), std::string::npos) << message;
+  EXPECT_NE(message.find("instances_val.json: malformed JSON at line 1, column 13: "), std::string::npos) << message;
   const auto root = write_coco(dir + "/x", small_file());
   message = test::thrown_message<DataError>(
       [&] { read_coco_instances(coco_paths(root, "val").first, root, {"person"}, [](const std::string&, const std::string&) {}); });
@@ -87,6 +87,25 @@ TEST(Coco, BadFilesAreClearErrors) {
   auto strict = test::dataset_options(strict_split, {"person", "dog"});
   strict.keep_difficult = true, strict.strict = true, strict.role = "val", strict.require_images = false;
   EXPECT_THROW(DetectionDataset{strict}, DataError);
+}
+
+// What exports in the wild hold: a category that is only the others' supercategory (Roboflow's id 0) is ignored; an
+// image id given twice skips both images (whose are the boxes?); a string image id is named as such.
+TEST(Coco, ExportsInTheWild) {
+  auto j = small_file();
+  j["categories"].push_back({{"id", 0}, {"name", "animals-and-people"}, {"supercategory", "none"}});
+  j["images"].push_back({{"id", 9}, {"file_name", "b2.jpg"}, {"width", 50}, {"height", 50}});
+  j["images"].push_back({{"id", "x13"}, {"file_name", "d.jpg"}, {"width", 50}, {"height", 50}});
+  const auto root = write_coco(test::temp_dir("coco_wild"), j);
+  std::vector<std::string> bad;
+  const auto [json, images] = coco_paths(root, "val");
+  const auto read = read_coco_instances(json, images, {"person", "dog"}, [&](const std::string&, const std::string& why) { bad.push_back(why); });
+  EXPECT_FALSE(read.label_of_category.count(0));
+  ASSERT_EQ(read.images.size(), 1u);  // 7 only: 9 is given twice, 11's only box is degenerate, "x13" is no id
+  EXPECT_EQ(read.images[0].id, "7");
+  ASSERT_EQ(bad.size(), 4u);
+  EXPECT_EQ(bad[0], "images[3]: id 9 is given to two images (" + images + "/b.jpg and " + images + "/b2.jpg): both skipped");
+  EXPECT_EQ(bad[1], "images[4]: id must be an integer (COCO's image ids are), got \"x13\"");
 }
 
 TEST(Coco, TrainsOnCocoFormatData) {

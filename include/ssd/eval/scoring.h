@@ -24,7 +24,8 @@ struct GroundTruthSource {
 
 /// Reads both. With a COCO instances file, image_id and category_id in the detections are COCO's own ids; detections
 /// that name images by file stem ("000000000139", as ssd-detect writes them without --coco-categories) are matched
-/// to the image with that file name. Throws DataError / ConfigError naming the file or the option at fault.
+/// to the image with that file name. Detections of images the ground truth lacks are left out with a warning (none
+/// left: DataError). Throws DataError / ConfigError naming the file or the option at fault.
 ScoringInput read_scoring_input(const std::string& detections_path, const GroundTruthSource& ground_truth);
 
 }  // namespace ssd::eval

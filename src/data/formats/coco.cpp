@@ -1,13 +1,17 @@
 #include "ssd/data/formats/coco.h"
 
+#include <spdlog/spdlog.h>
+
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <set>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <stdexcept>
 
 #include "ssd/util/error.h"
+#include "ssd/util/json_error.h"
 
 namespace fs = std::filesystem;
 
@@ -19,12 +23,13 @@ std::pair<std::string, std::string> coco_paths(const std::string& root, const st
 
 namespace {
 nlohmann::json parse_file(const std::string& json_path) {
-  std::ifstream in(json_path);
+  std::ifstream in(json_path, std::ios::binary);
   if (!in) throw DataError(json_path + ": annotation file not found");
+  const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
   try {
-    return nlohmann::json::parse(in);
-  } catch (const nlohmann::json::parse_error& e) {
-    throw DataError(json_path + ": malformed JSON (byte " + std::to_string(e.byte) + ")");
+    return nlohmann::json::parse(text);
+  } catch (const nlohmann::json::parse_error&) {
+    throw DataError(json_path + ": malformed JSON at " + util::json_syntax_error(text));
   }
 }
 }  // namespace
@@ -111,9 +116,18 @@ CocoInstances read_coco_instances(const std::string& json_path, const std::strin
   else
     result.classes = classes;
   auto& label_of = result.label_of_category;
+  std::set<int64_t> used;  // categories that some annotation names
+  for (const auto& an : j["annotations"])
+    if (an.is_object() && an.contains("category_id") && an["category_id"].is_number_integer()) used.insert(an["category_id"].get<int64_t>());
   for (size_t i = 0; i < categories.size(); ++i) {
     const auto& [id, name] = categories[i];
     const auto it = std::find(result.classes.begin(), result.classes.end(), name);
+    if (it == result.classes.end() && !used.count(id)) {
+      // Roboflow's exports start with a category that only serves as the others' supercategory.
+      spdlog::info("{}: categories[{}]: category '{}' (id {}) has no annotations and is not in the classes: ignored", json_path, i,
+                   name, id);
+      continue;
+    }
     if (it == result.classes.end())
       throw DataError(json_path + ": categories[" + std::to_string(i) + "]: category '" + name + "' (id " + std::to_string(id) +
                       ") is not in data.classes; list the file's category names there");
@@ -122,6 +136,7 @@ CocoInstances read_coco_instances(const std::string& json_path, const std::strin
 
   std::vector<Annotation> out;
   std::map<int64_t, size_t> index_of;  // image id -> position in out
+  std::set<int64_t> duplicated;        // image ids given to more than one image
   for (size_t i = 0; i < j["images"].size(); ++i) {
     const auto& im = j["images"][i];
     const std::string path = "images[" + std::to_string(i) + "]";
@@ -129,6 +144,7 @@ CocoInstances read_coco_instances(const std::string& json_path, const std::strin
     int64_t id = 0;
     try {
       if (!im.contains("id") || !im.contains("file_name")) throw std::invalid_argument("has no id or file_name");
+      if (!im["id"].is_number_integer()) throw std::invalid_argument("id must be an integer (COCO's image ids are), got " + im["id"].dump());
       id = im["id"].get<int64_t>();
       a.id = std::to_string(id);
       a.image_path = (fs::path(image_dir) / im["file_name"].get<std::string>()).string();
@@ -138,14 +154,25 @@ CocoInstances read_coco_instances(const std::string& json_path, const std::strin
       on_bad(json_path, path + ": " + e.what());
       continue;
     }
+    if (const auto first = index_of.find(id); first != index_of.end()) {
+      // Whose are this id's annotations? Neither image can be trusted with them.
+      on_bad(json_path, path + ": id " + std::to_string(id) + " is given to two images (" + out[first->second].image_path + " and " +
+                            a.image_path + "): both skipped");
+      duplicated.insert(id);
+      continue;
+    }
     index_of[id] = out.size();
     out.push_back(std::move(a));
   }
   std::vector<std::string> problem_of(out.size());  // "" = the image is good
+  for (const int64_t id : duplicated) problem_of[index_of.at(id)] = "images: id " + std::to_string(id) + " is given to two images";
   for (size_t i = 0; i < j["annotations"].size(); ++i) {
-    const std::string path = "annotations[" + std::to_string(i) + "]";
+    const auto& an = j["annotations"][i];
+    // Named by position and, where it has one, by its id (what a person searches the file for).
+    const std::string path = "annotations[" + std::to_string(i) + "]" +
+                             (an.is_object() && an.contains("id") ? " (id " + an["id"].dump() + ")" : "");
     try {
-      add_annotation(j["annotations"][i], path, index_of, label_of, out, problem_of, json_path, on_bad);
+      add_annotation(an, path, index_of, label_of, out, problem_of, json_path, on_bad);
     } catch (const nlohmann::json::exception& e) {  // a field of the wrong type
       on_bad(json_path, path + ": " + e.what());
     }

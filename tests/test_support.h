@@ -1,9 +1,12 @@
 #pragma once
 // Helpers shared by the tests: golden files, exception text checks.
 #include <gtest/gtest.h>
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
 
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <string>
 
 namespace ssd::test {
@@ -26,6 +29,18 @@ std::string thrown_message(F&& f) {
   }
   ADD_FAILURE() << "expected an exception";
   return "";
+}
+
+/// What the default logger writes while `f` runs: for tests of what a user is told.
+template <typename F>
+std::string logged(F&& f) {
+  std::ostringstream out;
+  auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(out);
+  auto& sinks = spdlog::default_logger()->sinks();
+  sinks.push_back(sink);
+  f();
+  sinks.erase(std::find(sinks.begin(), sinks.end(), sink));
+  return out.str();
 }
 
 }  // namespace ssd::test

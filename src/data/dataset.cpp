@@ -158,12 +158,14 @@ void DetectionDataset::add(Annotation a, const DatasetOptions& o, const OnBadFil
 Sample DetectionDataset::load(size_t i) const {
   Sample s;
   s.annotation = annotations_[i];
-  s.image = read_rgb_image(s.annotation.image_path);  // everything downstream is RGB
+  bool truncated = false;
+  s.image = read_rgb_image(s.annotation.image_path, &truncated);  // everything downstream is RGB
   if (s.image.empty()) {
     if (!fs::exists(s.annotation.image_path)) throw DataError(s.annotation.image_path + ": image file not found");
     throw DataError(s.annotation.image_path + ": corrupt image (OpenCV cannot decode it)");
   }
   auto& a = s.annotation;
+  if (truncated) report_->fixed(a.image_path, "truncated JPEG: used as far as it goes (libjpeg fills the rest grey)");
   const std::string pixels = std::to_string(s.image.cols) + "x" + std::to_string(s.image.rows);
   // The pixels are the truth: an annotation's <size> is often written by hand or by a converter.
   if (a.width > 0 && (a.width != s.image.cols || a.height != s.image.rows))

@@ -9,7 +9,21 @@
 
 namespace ssd::data {
 
-cv::Mat read_bgr_image(const std::string& path) {
+namespace {
+
+// A JPEG file ends with its end-of-image marker FF D9, perhaps followed by padding or a camera's trailer. Inside the
+// compressed data an FF byte is always followed by 00 or a restart marker, so an FF D9 near the end is the real one.
+bool jpeg_cut_short(const std::vector<uchar>& bytes) {
+  if (bytes.size() < 4 || bytes[0] != 0xFF || bytes[1] != 0xD8) return false;  // not a JPEG
+  const size_t last = bytes.size() - 2, first = last > 64 * 1024 + 2 ? last - 64 * 1024 : 2;  // the last 64 KiB
+  for (size_t i = first; i <= last; ++i)
+    if (bytes[i] == 0xFF && bytes[i + 1] == 0xD9) return false;
+  return true;
+}
+
+}  // namespace
+
+cv::Mat read_bgr_image(const std::string& path, bool* truncated) {
   // The whole file in one read, into a buffer each thread keeps, then decoded from memory: cv::imread feeds
   // libjpeg through its stdio source in 4 KiB reads, which costs a few percent of the decode on small files
   // (bench/pipeline.py compares "read the file, decode" with decoding bytes already in memory).
@@ -21,12 +35,13 @@ cv::Mat read_bgr_image(const std::string& path) {
   bytes.resize(static_cast<size_t>(size));
   in.seekg(0);
   if (!in.read(reinterpret_cast<char*>(bytes.data()), size)) return {};
+  if (truncated) *truncated = jpeg_cut_short(bytes);
   // A header over the buffer: imdecode reads it in place.
   return cv::imdecode(cv::Mat(1, static_cast<int>(size), CV_8UC1, bytes.data()), cv::IMREAD_COLOR);
 }
 
-cv::Mat read_rgb_image(const std::string& path) {
-  cv::Mat image = read_bgr_image(path);
+cv::Mat read_rgb_image(const std::string& path, bool* truncated) {
+  cv::Mat image = read_bgr_image(path, truncated);
   if (!image.empty()) cv::cvtColor(image, image, cv::COLOR_BGR2RGB);  // in place: no second image to allocate
   return image;
 }

@@ -91,8 +91,10 @@ std::vector<std::vector<eval::Detection>> detect_files(LoadedModel& m, const std
     at::parallel_for(0, static_cast<int64_t>(end - begin), 1, [&](int64_t first, int64_t last) {
       for (int64_t k = first; k < last; ++k) {
         data::Sample s;
-        s.image = data::read_rgb_image(files[begin + static_cast<size_t>(k)]);
+        bool truncated = false;
+        s.image = data::read_rgb_image(files[begin + static_cast<size_t>(k)], &truncated);
         if (s.image.empty()) continue;
+        if (truncated) spdlog::warn("{}: truncated JPEG: used as far as it goes (libjpeg fills the rest grey)", files[begin + static_cast<size_t>(k)]);
         sizes[k] = {s.image.cols, s.image.rows};
         inputs[k] = data::prepare_for_eval(s, net.pixel_mean(), net.pixel_std(), static_cast<int>(net.image_size())).image;
       }

@@ -2,6 +2,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <set>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
@@ -239,9 +240,25 @@ TEST(Dataset, FolderLayoutWithSeededSplit) {
   EXPECT_EQ(folder_split_ids(dir, "val", 0.2, 7), val);  // same seed, same split
   auto folder = test::dataset_options({"folder", {dir}, {"train"}}, kClasses);
   folder.val_fraction = 0.2, folder.seed = 7;
-  DetectionDataset ds(folder);
-  EXPECT_EQ(ds.size(), 8u);
+  cv::imwrite(dir + "/images/extra.png", cv::Mat(40, 50, CV_8UC3, cv::Scalar(1, 2, 3)));  // no annotation: named
+  std::unique_ptr<DetectionDataset> ds;
+  const auto log = test::logged([&] { ds = std::make_unique<DetectionDataset>(folder); });
+  EXPECT_EQ(ds->size(), 8u);
+  EXPECT_EQ(ds->load(0).image.cols, 50);
+  EXPECT_NE(log.find("1 image(s) have no annotations/<stem>.xml and are not used (such as extra.png)"), std::string::npos) << log;
+}
+
+// A JPEG cut short decodes without an error (libjpeg fills the rest grey): it is used, and the user is told.
+TEST(Dataset, ATruncatedJpegIsUsedWithANote) {
+  const auto dir = make_voc(test::temp_dir("truncated_jpeg"), {{"cut", xml(object("circle", 2, 2, 20, 20))}});
+  cv::Mat noise(40, 50, CV_8UC3);
+  cv::randu(noise, 0, 255);
+  const std::string jpg = dir + "/JPEGImages/cut.jpg";
+  cv::imwrite(jpg, noise);
+  fs::resize_file(jpg, fs::file_size(jpg) * 7 / 10);
+  DetectionDataset ds(test::dataset_options({"voc", {dir}, {"train"}}, kClasses));
   EXPECT_EQ(ds.load(0).image.cols, 50);
+  EXPECT_EQ(ds.report().summary(), "1 fix (1 truncated JPEG)");
 }
 
 // Two VOC roots join (VOC2007 + VOC2012 trainval, the paper's 07+12): every image of both, in root order, each split

@@ -8,11 +8,12 @@
 namespace ssd::data {
 
 /// Decodes the image file at `path` as cv::imread(path, IMREAD_COLOR) would: BGR, CV_8UC3, EXIF orientation
-/// applied. Empty when the file cannot be read or decoded (the caller names the file in its error).
-cv::Mat read_bgr_image(const std::string& path);
+/// applied. Empty when the file cannot be read or decoded (the caller names the file in its error). `truncated`, when
+/// given, is set for a JPEG file cut short: libjpeg decodes what is there and fills the rest grey, without an error.
+cv::Mat read_bgr_image(const std::string& path, bool* truncated = nullptr);
 
 /// The same pixels in RGB, the order the models are trained in: the one place where channel order is decided for
 /// training, evaluation and detection (drawing and writing images stay BGR, OpenCV's order). Empty as above.
-cv::Mat read_rgb_image(const std::string& path);
+cv::Mat read_rgb_image(const std::string& path, bool* truncated = nullptr);
 
 }  // namespace ssd::data

@@ -1,11 +1,14 @@
 #include "ssd/data/formats/folder.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <random>
 
 #include "ssd/data/formats/voc.h"
+#include "ssd/data/image_files.h"
 #include "ssd/util/error.h"
 
 namespace fs = std::filesystem;
@@ -43,11 +46,26 @@ std::pair<std::string, std::string> folder_paths(const std::string& root, const 
   return {image, (fs::path(root) / "annotations" / (id + ".xml")).string()};
 }
 
+// Images that no annotation file describes are not used: say so once, so that a missing annotations/ file is found.
+void warn_about_unannotated_images(const std::string& root) {
+  const fs::path images = fs::path(root) / "images", annotations = fs::path(root) / "annotations";
+  std::error_code ec;
+  size_t count = 0;
+  std::string example;
+  for (const auto& entry : fs::directory_iterator(images, ec)) {
+    if (!is_image_file(entry.path()) || fs::exists(annotations / (entry.path().stem().string() + ".xml"))) continue;
+    if (count++ == 0) example = entry.path().filename().string();
+  }
+  if (count)
+    spdlog::warn("{}: {} image(s) have no annotations/<stem>.xml and are not used (such as {})", images.string(), count, example);
+}
+
 }  // namespace
 
 DataFormat folder_format() {
   return {"folder", "images/<stem>.jpg beside annotations/<stem>.xml (VOC XML); splits/<split>.txt, else a seeded train / val split",
           [](const SplitSource& s, const DataIssues& issues) {
+            warn_about_unannotated_images(s.root);
             return read_voc_annotations(folder_split_ids(s.root, s.split, s.val_fraction, s.seed),
                                         [&](const std::string& id) { return folder_paths(s.root, id); }, s.classes, issues);
           },

@@ -52,15 +52,18 @@ void apply_node(Config& config, const YAML::Node& map, const std::string& prefix
 }
 
 // YAML does not allow tabs in indentation, and yaml-cpp's message for one ("illegal map value") does not say so.
-std::string tab_hint(const std::string& text) {
+// The error's own line first, then the first line with text that is indented with a tab.
+std::string tab_hint(const std::string& text, int error_line) {
   std::istringstream lines(text);
   std::string line;
+  int first = 0;
   for (int number = 1; std::getline(lines, line); ++number) {
     const size_t indent = line.find_first_not_of(" \t");
-    if (line.find('\t') < indent)
-      return " (line " + std::to_string(number) + " is indented with a tab: YAML indents with spaces only)";
+    if (indent == std::string::npos || line.find('\t') > indent) continue;  // blank, or no tab before the text
+    if (number == error_line) return " (line " + std::to_string(number) + " is indented with a tab: YAML indents with spaces only)";
+    if (!first) first = number;
   }
-  return "";
+  return first ? " (line " + std::to_string(first) + " is indented with a tab: YAML indents with spaces only)" : "";
 }
 
 void apply_document(Config& config, const std::string& text, const std::string& origin) {
@@ -69,7 +72,7 @@ void apply_document(Config& config, const std::string& text, const std::string& 
     root = YAML::Load(text);
   } catch (const YAML::ParserException& e) {
     throw ConfigError(origin + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1) +
-                      ": YAML syntax error: " + e.msg + tab_hint(text));
+                      ": YAML syntax error: " + e.msg + tab_hint(text, e.mark.line + 1));
   }
   if (root.IsNull()) return;  // an empty file means all defaults
   if (!root.IsMap()) throw ConfigError(Location::of(origin, root).str() + ": expected a mapping of sections at the top level");

@@ -41,7 +41,7 @@ bool SkipReport::record(Tally& tally, const std::string& reason, const std::stri
 
 void SkipReport::skip(const std::string& file, const std::string& reason) {
   std::lock_guard<std::mutex> lock(mutex_);
-  if (record(samples_, reason, file)) spdlog::warn("skipping {}: {}", printable(file), printable(reason));
+  if (record(samples_, reason, file + "\n" + reason)) spdlog::warn("skipping {}: {}", printable(file), printable(reason));
 }
 
 void SkipReport::skip_object(const std::string& where, const std::string& reason) {

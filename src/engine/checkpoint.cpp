@@ -66,8 +66,8 @@ torch::serialize::InputArchive open_archive(const std::string& path, c10::Device
   if (format.item<int64_t>() < 1 || format.item<int64_t>() > kCheckpointFormat)
     throw CheckpointError(path + ": checkpoint format " + std::to_string(format.item<int64_t>()) + ", this build reads formats 1 to " +
                           std::to_string(kCheckpointFormat));
-  // Format 2 files are always sealed: one without its seal lost it (a damaged end, or a copy cut short and mended).
-  if (format.item<int64_t>() >= 2 && seal == Seal::kUnsealed)
+  // Format 3 files are always sealed: one without its seal lost it (a damaged end, or a copy cut short and mended).
+  if (format.item<int64_t>() >= 3 && seal == Seal::kUnsealed)
     throw CheckpointError(path + ": damaged: a format-" + std::to_string(format.item<int64_t>()) + " checkpoint without its SHA-256 seal");
   return archive;
 }

@@ -105,6 +105,8 @@ void write_sealed_file(const std::string& path, const std::function<void(const s
     write_archive(sink);
   } catch (const std::exception& e) {
     fail(e.what());
+  } catch (...) {
+    fail("the archive writer failed");
   }
   if (error) fail(std::strerror(error) + std::string(error == ENOSPC || error == EFBIG ? " (disk full or file size limit?)" : ""));
   if (tail.size() != kEndRecord || !is_end_record(tail.data(), 0)) fail("the archive does not end in a zip end record");

@@ -63,7 +63,7 @@ std::vector<Detection> read_detections_json(const std::string& path, const std::
     std::ifstream in(path, std::ios::binary);
     const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
     const std::string place = util::json_syntax_error(text);
-    throw DataError(path + ": malformed JSON" + (place.empty() ? " (" + std::string(simdjson::error_message(error)) + ")" : " at " + place));
+    throw DataError(path + ": malformed JSON" + (place.empty() ? " (" + std::string(simdjson::error_message(error)) + ")" : ": " + place));
   }
   simdjson::dom::array entries;
   if (doc.get_array().get(entries)) throw DataError(path + ": expected a JSON array of detections (COCO results format)");
@@ -121,10 +121,11 @@ std::vector<Detection> read_detections_json(const std::string& path, const std::
       d.label = it->second;
     } else {
       d.label = integer(field("category_id"), "category_id");
-      if (d.label < 1 || d.label > static_cast<int64_t>(names.size())) {
-        skip(where() + ": category_id " + std::to_string(d.label) + " outside 1.." + std::to_string(names.size()));
-        continue;
-      }
+      // Not skipped: an id outside 1..N says the whole file counts its categories otherwise (0-based ids would score
+      // every class as the next one).
+      if (d.label < 1 || d.label > static_cast<int64_t>(names.size()))
+        throw DataError(where() + ": category_id " + std::to_string(d.label) + " outside 1.." + std::to_string(names.size()) +
+                        " (category_id counts the classes from 1; give category_name, or shift 0-based ids)");
     }
     simdjson::dom::array box;
     if (field("bbox").get_array().get(box) || box.size() != 4) throw DataError(where() + ": bbox must be [x, y, w, h]");

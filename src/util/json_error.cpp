@@ -8,9 +8,9 @@
 namespace ssd::util {
 
 std::string json_syntax_error(const std::string& text) {
-  if (nlohmann::json::accept(text)) return "";
   try {
     const auto parsed = nlohmann::json::parse(text);
+    (void)parsed;
     return "";
   } catch (const nlohmann::json::parse_error& e) {
     // e.byte counts from 1 and names the character at which the parser gave up.
@@ -30,6 +30,8 @@ std::string json_syntax_error(const std::string& text) {
       reason = token.substr(0, token[0] == 'N' ? 3 : token[0] == '-' ? 9 : 8) +
                " is not JSON (Python's json.dump writes it for a float that is not finite: drop or fix that entry)";
     return "line " + std::to_string(line) + ", column " + std::to_string(column) + ": " + reason;
+  } catch (const nlohmann::json::exception& e) {  // parses, but holds what no C++ type does (a number past a double)
+    return e.what();
   }
 }
 

@@ -78,7 +78,7 @@ TEST(Coco, BadFilesAreClearErrors) {
   fs::create_directories(dir + "/annotations");
   std::ofstream(dir + "/annotations/instances_val.json") << "{\"images\": [";
   auto message = test::thrown_message<DataError>([&] { read_coco_instances(dir + "/annotations/instances_val.json", dir, {"a"}, {}); });
-  EXPECT_NE(message.find("instances_val.json: malformed JSON at line 1, column 13: "), std::string::npos) << message;
+  EXPECT_NE(message.find("instances_val.json: malformed JSON: line 1, column 13: "), std::string::npos) << message;
   const auto root = write_coco(dir + "/x", small_file());
   message = test::thrown_message<DataError>(
       [&] { read_coco_instances(coco_paths(root, "val").first, root, {"person"}, [](const std::string&, const std::string&) {}); });
@@ -106,6 +106,10 @@ TEST(Coco, ExportsInTheWild) {
   ASSERT_EQ(bad.size(), 4u);
   EXPECT_EQ(bad[0], "images[3]: id 9 is given to two images (" + images + "/b.jpg and " + images + "/b2.jpg): both skipped");
   EXPECT_EQ(bad[1], "images[4]: id must be an integer (COCO's image ids are), got \"x13\"");
+  // The data set counts each of them, though all are reported against the one JSON file.
+  auto options = test::dataset_options({"coco", {root}, {"val"}}, {"person", "dog"});
+  options.keep_difficult = true, options.role = "val", options.require_images = false;
+  EXPECT_EQ(DetectionDataset(options).report().skipped(), 4u);
 }
 
 TEST(Coco, TrainsOnCocoFormatData) {

@@ -77,7 +77,9 @@ TEST(VocXml, BadInputNamesTheFileAndLine) {
   EXPECT_EQ(message(xml(object("triangle", 1, 1, 5, 5))), f + ":2: unknown class 'triangle' (not in data.classes)");
   EXPECT_EQ(message(xml(object("circle", 6, 1, 5, 5))),
             f + ":2: degenerate box (xmin 6, ymin 1, xmax 5, ymax 5): expected xmin <= xmax and ymin <= ymax");
-  EXPECT_EQ(message(xml(object("circle", 51, 1, 60, 5))), f + ":2: box lies outside the image: (xmin 51, ymin 1, xmax 60, ymax 5) in 50x40");
+  EXPECT_EQ(message(xml(object("circle", -5, 1, 0, 5))), f + ":2: box lies outside the image: (xmin -5, ymin 1, xmax 0, ymax 5)");
+  EXPECT_EQ(message(xml("<object><name>circle</name><bndbox><xmin>nan</xmin><ymin>1</ymin><xmax>5</xmax><ymax>5</ymax></bndbox></object>")),
+            f + ":2: <xmin> is not a number: 'nan'");
   EXPECT_EQ(test::thrown_message<DataError>([&] { read_voc_xml(dir + "/none.xml", "x", kClasses); }),
             dir + "/none.xml: annotation file not found");
 }
@@ -90,7 +92,7 @@ TEST(VocXml, ABadObjectIsLeftOutAndTheRestKept) {
   std::ofstream(dir + "/a.xml") << xml(object("circle", 5, 5, 5, 9) +                               // line 2: one pixel wide
                                        object("triangle", 1, 1, 5, 5) +                              // 3: unknown class
                                        object("square", 0, 0, 10, 10) +                              // 4: 0-based, clipped
-                                       object("square", 45, 30, 60, 40) +                            // 5: past the right edge
+                                       object("square", 45, 30, 60, 40) +                            // 5: past the edge: load()
                                        "<object><name>circle</name><bndbox><xmin>1</xmin><ymin>1</ymin><xmax>2</xmax>"
                                        "<ymax>2</ymax></bndbox><bndbox><xmin>3</xmin><ymin>3</ymin><xmax>4</xmax><ymax>4</ymax>"
                                        "</bndbox></object>\n" +                                        // 6: two boxes
@@ -108,13 +110,12 @@ TEST(VocXml, ABadObjectIsLeftOutAndTheRestKept) {
   EXPECT_EQ(a.objects[0].x2, 5);
   EXPECT_EQ(a.objects[1].x1, 0);
   EXPECT_EQ(a.objects[1].y1, 0);
-  EXPECT_EQ(a.objects[2].x2, 50);
   EXPECT_FALSE(a.objects[3].difficult);
   EXPECT_EQ(bad, (std::vector<std::string>{f + ":3: unknown class 'triangle' (not in data.classes)",
                                            f + ":6: several <bndbox> in one <object>: which one is meant?"}));
+  EXPECT_EQ(a.objects[2].x2, 60);  // <size> may be wrong: clipped to the decoded pixels (Dataset.ThePixelsDecideTheImageSize)
   EXPECT_EQ(fixed, (std::vector<std::string>{
-                       f + ":4: clipped to the image: (xmin 0, ymin 0, xmax 10, ymax 10) reaches past the 50x40 image (VOC boxes are 1-based)",
-                       f + ":5: clipped to the image: (xmin 45, ymin 30, xmax 60, ymax 40) reaches past the 50x40 image (VOC boxes are 1-based)",
+                       f + ":4: clipped to the image: (xmin 0, ymin 0, xmax 10, ymax 10) starts before pixel 1 (VOC boxes are 1-based)",
                        f + ":7: <difficult> read as 0: 'Unspecified' is neither 0 nor 1"}));
 }
 
@@ -172,11 +173,11 @@ TEST(Dataset, ABadImageNeverShrinksATrainingBatch) {
   o.workers = 2;
   o.seed = 3;
   auto prepare = [](const Sample& s, std::mt19937_64&) { return prepare_for_eval(s, {0, 0, 0}, {1, 1, 1}, 32); };
-  auto epochs = [&] {
+  auto epochs = [&](int64_t first_batch) {
     DataLoader loader(ds, o, prepare);
     std::vector<std::vector<size_t>> batches;
     for (int64_t epoch = 0; epoch < 2; ++epoch) {
-      loader.start_epoch(epoch);
+      loader.start_epoch(epoch, epoch == 1 ? first_batch : 0);
       while (auto batch = loader.next()) {
         EXPECT_EQ(batch->size(), 4u) << "epoch " << epoch << " batch " << batch->index_in_epoch;
         for (size_t index : batch->indices) EXPECT_FALSE(corrupt.count(index)) << index;
@@ -185,9 +186,14 @@ TEST(Dataset, ABadImageNeverShrinksATrainingBatch) {
     }
     return batches;
   };
-  const auto first = epochs();
+  const auto first = epochs(0);
   EXPECT_EQ(first.size(), 6u);  // 14 images / 4, the last partial batch dropped, over 2 epochs
-  EXPECT_EQ(epochs(), first);
+  EXPECT_EQ(epochs(0), first);
+  // A resume inside the second epoch (its batch 1 on) gets the same batches, replacements included.
+  const auto resumed = epochs(1);
+  std::vector<std::vector<size_t>> expected(first.begin(), first.begin() + 3);  // epoch 0
+  expected.insert(expected.end(), first.begin() + 4, first.end());                // epoch 1 from its batch 1
+  EXPECT_EQ(resumed, expected);
   EXPECT_EQ(ds.report().skipped(), 3u);
   EXPECT_EQ(ds.report().summary(), "3 samples skipped (3 corrupt image)");
 }
@@ -216,6 +222,13 @@ TEST(Dataset, ThePixelsDecideTheImageSize) {
     EXPECT_EQ(s.annotation.objects[0].x2, 50);
   }
   EXPECT_EQ(ds.report().summary(), "1 object skipped (1 box lies outside the image); 2 fixes (1 clipped to the image, 1 size taken from the pixels)");
+  // A <size> smaller than the image: a box past it but inside the pixels is kept whole.
+  const auto small = make_voc(test::temp_dir("pixels_small"), {{"narrow", xml(object("circle", 30, 1, 48, 10), 40, 40)}});
+  DetectionDataset narrow(test::dataset_options({"voc", {small}, {"train"}}, kClasses));
+  const auto s = narrow.load(0);
+  ASSERT_EQ(s.annotation.objects.size(), 1u);
+  EXPECT_EQ(s.annotation.objects[0].x2, 48);
+  EXPECT_EQ(narrow.report().summary(), "1 fix (1 size taken from the pixels)");
 }
 
 TEST(Dataset, MissingSplitAndRootAreNamed) {

@@ -51,6 +51,31 @@ TEST(CheckpointFile, IsSealedAndReadsBack) {
   EXPECT_FALSE(fs::exists(temporary_checkpoint_path(path)));
 }
 
+// Format 2 (hook states, written before checkpoints were sealed) still reads; a format-3 file that lost its seal does
+// not.
+TEST(CheckpointFile, AnUnsealedFormat2FileReads) {
+  const auto dir = test::temp_dir("format2");
+  auto model = model::build_ssd(test::tiny_model(), 3);
+  torch::serialize::OutputArchive archive, model_archive;
+  archive.write("meta/format", at::tensor(int64_t{2}));
+  archive.write("meta/config", c10::IValue(std::string("{}")));
+  for (const char* key : {"state/iteration", "state/epoch", "state/batch_in_epoch", "state/total_iters"})
+    archive.write(key, at::tensor(int64_t{5}));
+  archive.write("hooks/best_model", c10::IValue(std::string("0.25 1")));
+  model->save(model_archive);
+  archive.write("model", model_archive);
+  archive.save_to(dir + "/old.pt");
+  EXPECT_EQ(check_seal(dir + "/old.pt"), Seal::kUnsealed);
+  const auto state = read_checkpoint_state(dir + "/old.pt");
+  EXPECT_EQ(state.position.iteration, 5);
+  EXPECT_EQ(state.hooks.at("best_model"), "0.25 1");
+  EXPECT_NO_THROW(load_checkpoint(dir + "/old.pt", model, nullptr));
+  archive.write("meta/format", at::tensor(int64_t{3}));
+  archive.save_to(dir + "/unsealed3.pt");
+  EXPECT_EQ(test::thrown_message<CheckpointError>([&] { read_checkpoint_state(dir + "/unsealed3.pt"); }),
+            dir + "/unsealed3.pt: damaged: a format-3 checkpoint without its SHA-256 seal");
+}
+
 // One flipped bit anywhere (the zip headers, the tensors, the config, the seal itself) is refused with the file's
 // name, never loaded and never a crash.
 TEST(CheckpointFile, AFlippedBitAnywhereIsRefused) {

@@ -144,14 +144,19 @@ TEST(DetectionsJson, BadEntriesNameTheFileAndTheEntry) {
             std::string::npos);
   // NaN is what Python's json.dump writes for a NaN score: named with its line and column.
   EXPECT_EQ(message_for("[" + ok + ",\n" + R"( {"image_id": "a", "category_id": 1, "bbox": [0, 0, 5, 5], "score": NaN}])"),
-            dir + "/d.json: malformed JSON at line 2, column 69: NaN is not JSON (Python's json.dump writes it for a float that is "
+            dir + "/d.json: malformed JSON: line 2, column 69: NaN is not JSON (Python's json.dump writes it for a float that is "
                   "not finite: drop or fix that entry)");
   EXPECT_NE(message_for(R"([{"image_id": 1.5, "category_id": 1, "bbox": [0, 0, 5, 5], "score": 1}])").find("image_id must be an integer"),
             std::string::npos);
-  // A category the evaluation does not know loses that detection only (one warning for all).
-  std::ofstream(dir + "/d.json") << "[" + ok + R"(, {"image_id": "a", "category_id": 2, "bbox": [0, 0, 5, 5], "score": 1},
-    {"image_id": "a", "category_name": "cat", "bbox": [0, 0, 5, 5], "score": 1}])";
+  // A 1-based category_id outside 1..N says the file counts otherwise: an error, not a silent shift.
+  EXPECT_NE(message_for(R"([{"image_id": "a", "category_id": 2, "bbox": [0, 0, 5, 5], "score": 1}])").find("category_id 2 outside 1..1"),
+            std::string::npos);
+  // A category name the evaluation does not know loses that detection only (one warning for all).
+  std::ofstream(dir + "/d.json") << "[" + ok + R"(, {"image_id": "a", "category_name": "cat", "bbox": [0, 0, 5, 5], "score": 1}])";
   EXPECT_EQ(read_detections_json(dir + "/d.json", {"dog"}).size(), 1u);
+  // A number no double holds: the file named, not a crash.
+  EXPECT_NE(message_for(R"([{"image_id": "a", "category_id": 1, "bbox": [0, 0, 5, 1e999], "score": 1}])").find("d.json: malformed JSON"),
+            std::string::npos);
   const auto missing = test::thrown_message<DataError>([&] { read_detections_json(dir + "/none.json", {"dog"}); });
   EXPECT_NE(missing.find("none.json: detections file not found"), std::string::npos);
 }

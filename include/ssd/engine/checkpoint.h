@@ -21,9 +21,10 @@ struct CheckpointState {
   std::map<std::string, std::string> hooks;  ///< each hook's state by hook name (engine/hook.h)
 };
 
-/// 2: hook states under hooks/<name>, and the file sealed. Format 1 (best metric, schedule, early-stopping and
-/// loss-scale state as state/* entries; no seal) still reads; its entries become the hooks' states.
-constexpr int64_t kCheckpointFormat = 2;
+/// 3: hook states under hooks/<name>, the file sealed. Format 2 (the same, unsealed) and format 1 (best metric,
+/// schedule, early-stopping and loss-scale state as state/* entries; unsealed) still read; format 1's entries become
+/// the hooks' states.
+constexpr int64_t kCheckpointFormat = 3;
 
 /// Writes model (+ optimizer when given) + state to `path` atomically. Throws CheckpointError.
 void save_checkpoint(const std::string& path, model::Ssd& model, torch::optim::Optimizer* optimizer, const CheckpointState& state);

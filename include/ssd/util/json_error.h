@@ -5,7 +5,8 @@
 
 namespace ssd::util {
 
-/// "line 3, column 17: <the parser's reason>" for a text that does not parse; "" for one that does.
+/// "line 3, column 17: <the parser's reason>" for a text that does not parse (or the parser's words for a value no C++
+/// type holds, such as 1e999); "" for one that does.
 std::string json_syntax_error(const std::string& text);
 
 }  // namespace ssd::util

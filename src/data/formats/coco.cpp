@@ -28,8 +28,8 @@ nlohmann::json parse_file(const std::string& json_path) {
   const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
   try {
     return nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error&) {
-    throw DataError(json_path + ": malformed JSON at " + util::json_syntax_error(text));
+  } catch (const nlohmann::json::exception&) {
+    throw DataError(json_path + ": malformed JSON: " + util::json_syntax_error(text));
   }
 }
 }  // namespace

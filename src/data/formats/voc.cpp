@@ -3,6 +3,7 @@
 #include <tinyxml2.h>
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -28,6 +29,7 @@ double number_of(const tinyxml2::XMLElement* parent, const char* name, const std
     size_t used = 0;
     const double v = std::stod(text, &used);
     if (used != text.size() && text.find_first_not_of(" \t\r\n", used) != std::string::npos) throw std::invalid_argument(text);
+    if (!std::isfinite(v)) throw std::invalid_argument(text);  // stod reads "nan" and "inf"
     return v;
   } catch (const std::exception&) {
     throw DataError(file + ":" + std::to_string(parent->FirstChildElement(name)->GetLineNum()) + ": <" + name +
@@ -57,14 +59,13 @@ Object read_object(const tinyxml2::XMLElement* obj, const Annotation& a, const s
   o.x2 = static_cast<float>(xmax);
   o.y2 = static_cast<float>(ymax);
   o.label = (it - classes.begin()) + 1;
-  const Object given = o;
-  o.x1 = std::max(o.x1, 0.f), o.y1 = std::max(o.y1, 0.f);
-  if (a.width > 0) o.x1 = std::min(o.x1, static_cast<float>(a.width)), o.x2 = std::min(o.x2, static_cast<float>(a.width));
-  if (a.height > 0) o.y1 = std::min(o.y1, static_cast<float>(a.height)), o.y2 = std::min(o.y2, static_cast<float>(a.height));
-  const std::string size = std::to_string(a.width) + "x" + std::to_string(a.height);
-  if (o.x1 >= o.x2 || o.y1 >= o.y2) throw DataError(where + ": box lies outside the image: " + corners.str() + " in " + size);
-  if (issues && (o.x1 != given.x1 || o.y1 != given.y1 || o.x2 != given.x2 || o.y2 != given.y2))
-    issues->fixed(where, "clipped to the image: " + corners.str() + " reaches past the " + size + " image (VOC boxes are 1-based)");
+  // Below 0 here (a 0 from a 0-based converter); past the right or bottom edge when the image is decoded
+  // (DetectionDataset::load): <size> may be wrong, the pixels are not.
+  if (o.x2 <= 0 || o.y2 <= 0) throw DataError(where + ": box lies outside the image: " + corners.str());
+  if (o.x1 < 0 || o.y1 < 0) {
+    o.x1 = std::max(o.x1, 0.f), o.y1 = std::max(o.y1, 0.f);
+    if (issues) issues->fixed(where, "clipped to the image: " + corners.str() + " starts before pixel 1 (VOC boxes are 1-based)");
+  }
   if (const auto* d = obj->FirstChildElement("difficult"); d && d->GetText()) {
     const std::string flag = d->GetText();
     if (flag == "1" || flag == "true" || flag == "True") o.difficult = true;

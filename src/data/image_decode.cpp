@@ -16,7 +16,7 @@ namespace {
 bool jpeg_cut_short(const std::vector<uchar>& bytes) {
   if (bytes.size() < 4 || bytes[0] != 0xFF || bytes[1] != 0xD8) return false;  // not a JPEG
   const size_t last = bytes.size() - 2, first = last > 64 * 1024 + 2 ? last - 64 * 1024 : 2;  // the last 64 KiB
-  for (size_t i = first; i <= last; ++i)
+  for (size_t i = last + 1; i-- > first;)  // from the end: where a whole file has it
     if (bytes[i] == 0xFF && bytes[i + 1] == 0xD9) return false;
   return true;
 }

@@ -14,6 +14,7 @@
 #include "ssd/data/formats/coco.h"
 #include "ssd/util/error.h"
 #include "ssd/util/json_error.h"
+#include "ssd/util/text_file.h"
 
 namespace ssd::eval {
 
@@ -47,9 +48,7 @@ void write_detections_json(const std::string& path, const std::vector<Detection>
                    {"bbox", {d.x1, d.y1, d.x2 - d.x1, d.y2 - d.y1}},
                    {"score", d.score}});
   }
-  std::ofstream f(path);
-  if (!f) throw DataError(path + ": cannot write");
-  f << out.dump(1) << "\n";
+  util::write_text_file(path, out.dump(1) + "\n");
 }
 
 // Results files are the largest JSON this project reads (100 detections per image: 44 MB for 5,000 images), so

@@ -13,6 +13,7 @@
 #include "ssd/util/error.h"
 #include "ssd/util/heatmap.h"
 #include "ssd/util/plot.h"
+#include "ssd/util/text_file.h"
 
 namespace fs = std::filesystem;
 
@@ -184,8 +185,7 @@ std::string write_report(const std::string& dir, const std::vector<data::Annotat
   const ConfusionMatrix cm = confusion_matrix(gt, dets, C, options.confusion_iou, options.confusion_score);
   write_plots(dir, voc, cm, names);
 
-  std::ofstream csv(fs::path(dir) / "per_class.csv");
-  if (!csv) throw DataError((fs::path(dir) / "per_class.csv").string() + ": cannot write");
+  std::ostringstream csv;
   csv << "class,gt_objects,detections,ap_voc07,ap_voc,ap_coco,ap50_coco,best_f1,best_f1_score\n";
   auto cell = [](double v) { return std::isnan(v) ? std::string() : fmt::format("{:.6f}", v); };
   std::ostringstream rows;
@@ -204,9 +204,9 @@ std::string write_report(const std::string& dir, const std::vector<data::Annotat
   std::ostringstream coco_rows;
   for (int i = 0; i < 12; ++i) coco_rows << "<tr><td>" << kStatNames[i] << "</td><td>" << ap_text(coco.stats[i]) << "</td></tr>\n";
 
+  util::write_text_file((fs::path(dir) / "per_class.csv").string(), csv.str());
   const std::string html_path = (fs::path(dir) / "report.html").string();
-  std::ofstream html(html_path);
-  if (!html) throw DataError(html_path + ": cannot write");
+  std::ostringstream html;
   html << "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>SSD evaluation: " << escape_html(options.title) << "</title>\n"
        << "<style>body{font-family:sans-serif;margin:2em;max-width:1500px}table{border-collapse:collapse;margin:1em 0}"
           "td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}td:first-child,th:first-child{text-align:left}"
@@ -231,7 +231,7 @@ std::string write_report(const std::string& dir, const std::vector<data::Annotat
        << embed_png((fs::path(dir) / "confusion_matrix.png").string()) << "\">\n";
   if (!options.config_yaml.empty()) html << "<h2>Config</h2>\n<pre>" << escape_html(options.config_yaml) << "</pre>\n";
   html << "</body></html>\n";
-  if (!html) throw DataError(html_path + ": cannot write");
+  util::write_text_file(html_path, html.str());
   return html_path;
 }
 

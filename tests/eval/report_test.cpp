@@ -2,6 +2,11 @@
 // detections JSON with COCO's own ids.
 #include <gtest/gtest.h>
 
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -126,6 +131,37 @@ TEST(DetectionsJson, CocoIdsAreWrittenAndReadBack) {
   EXPECT_EQ(back[0].label, 1);
   EXPECT_EQ(back[1].label, 2);
   EXPECT_FLOAT_EQ(back[0].x2, 11);
+}
+
+// Under a file size limit (as on a full disk) writing a results file is an error naming it; the previous file stays
+// and no temporary is left. In a child process: the limit is the process's.
+TEST(DetectionsJson, AFullDiskIsAClearErrorAndKeepsThePreviousFile) {
+  const auto dir = test::temp_dir("dets_full");
+  const std::string path = dir + "/d.json";
+  write_detections_json(path, {det("a", 1, 0.5f, 0, 0, 5, 5)}, {"dog"});
+  std::ifstream in(path);
+  const std::string before{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  std::vector<Detection> many(20000, det("a", 1, 0.5f, 0, 0, 5, 5));
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    ::signal(SIGXFSZ, SIG_IGN);
+    const rlimit limit{64 * 1024, 64 * 1024};
+    ::setrlimit(RLIMIT_FSIZE, &limit);
+    try {
+      write_detections_json(path, many, {"dog"});
+    } catch (const DataError& e) {
+      ::_exit(std::string(e.what()).rfind(path + ": cannot write: File too large", 0) == 0 ? 0 : 2);
+    }
+    ::_exit(3);
+  }
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  std::ifstream again(path);
+  EXPECT_EQ(std::string(std::istreambuf_iterator<char>(again), std::istreambuf_iterator<char>()), before);
+  EXPECT_FALSE(fs::exists(dir + "/.d.json.tmp"));
 }
 
 TEST(DetectionsJson, BadEntriesNameTheFileAndTheEntry) {

@@ -421,7 +421,7 @@ std::vector<Key> schedule_keys() {
   return keys;
 }
 
-// train.*, early_stop.*, range_test.*, postprocess.*, runtime.*: how the run goes.
+// train.*, early_stop.*, non_finite.*, range_test.*, postprocess.*, runtime.*: how the run goes.
 std::vector<Key> run_keys() {
   // clang-format off
   std::vector<Key> keys = {
@@ -460,6 +460,16 @@ std::vector<Key> run_keys() {
         "engine::EarlyStopping", "[] = none; [x] = the metric must beat x within the first patience evaluations."),
     key<bool>("early_stop.restore_best_weights", [](Config& c) -> auto& { return c.early_stop.restore_best_weights; }, any<bool>(),
         "engine::EarlyStopHook", "At an early stop, load the weights of the best validation of early_stop.monitor and write them to final.pt (last.pt keeps the last ones)."),
+    key<std::string>("non_finite.action", [](Config& c) -> auto& { return c.non_finite.action; }, one_of({"stop", "skip"}),
+        "engine::NonFiniteLossHook", "A step whose loss is NaN or infinite: stop (the run ends and names the last good checkpoint) "
+        "or skip (the step changes nothing and is counted; see restore_after)."),
+    key<int64_t>("non_finite.restore_after", [](Config& c) -> auto& { return c.non_finite.restore_after; }, at_least<int64_t>(1),
+        "engine::NonFiniteLossHook", "skip: after this many non-finite steps in a row, load the weights and optimizer state of the "
+        "newest checkpoint of the run (the run's start before its first) and multiply the LR by lr_factor."),
+    key<double>("non_finite.lr_factor", [](Config& c) -> auto& { return c.non_finite.lr_factor; }, in_range(1e-6, 1.0),
+        "engine::NonFiniteLossHook", "skip: the factor on the LR at each restore (kept for the rest of the run, resumes included)."),
+    key<int64_t>("non_finite.max_restores", [](Config& c) -> auto& { return c.non_finite.max_restores; }, at_least<int64_t>(1),
+        "engine::NonFiniteLossHook", "skip: the run stops, as with action stop, when it would restore more often than this."),
     key<double>("range_test.lr_min", [](Config& c) -> auto& { return c.range_test.lr_min; }, positive(),
         "range_test::Sweep", "Range test: first LR."),
     key<double>("range_test.lr_max", [](Config& c) -> auto& { return c.range_test.lr_max; }, positive(),

@@ -9,6 +9,7 @@
 #include <torch/version.h>
 
 #include "ssd/engine/checkpoint_file.h"
+#include "ssd/engine/finite_state.h"
 #include "ssd/util/error.h"
 
 namespace fs = std::filesystem;
@@ -22,6 +23,9 @@ at::Tensor scalar(int64_t v) { return at::tensor(v, at::kLong); }
 }  // namespace
 
 void save_checkpoint(const std::string& path, model::Ssd& model, torch::optim::Optimizer* optimizer, const CheckpointState& state) {
+  if (const auto bad = first_non_finite(model, optimizer); !bad.empty())
+    throw CheckpointError(path + ": not written: " + bad + " holds NaN or infinite values (a diverged model); the previous " +
+                          "checkpoint is kept. non_finite.action skip restores the last good state instead.");
   torch::serialize::OutputArchive archive;
   archive.write("meta/format", scalar(kCheckpointFormat));
   archive.write("meta/torch_version", c10::IValue(std::string(TORCH_VERSION)));

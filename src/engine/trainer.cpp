@@ -131,7 +131,7 @@ DefaultHooks default_hooks(const config::Config& c, builder::TrainingParts& part
                                                     c.train.eval_period);
   std::vector<int64_t> boundaries;
   for (const auto& p : control->phases()) boundaries.push_back(p.start);
-  h.all = {std::make_shared<NonFiniteLossHook>(),
+  h.all = {std::make_shared<NonFiniteLossHook>(c.non_finite, control),
            std::make_shared<LrScheduleHook>(control),
            std::make_shared<ProgressHook>(c.train.log_period, ::isatty(STDOUT_FILENO)),
            std::make_shared<LossScaleHook>(parts.precision->scaler, c.train.log_period),

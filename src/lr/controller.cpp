@@ -46,13 +46,13 @@ std::optional<double> LrController::momentum(int64_t t) const {
 
 void LrController::apply(torch::optim::Optimizer& optimizer, int64_t t) {
   const size_t n = std::min(groups_.size(), optimizer.param_groups().size());
-  for (size_t g = 0; g < n; ++g) optim::set_group_lr(optimizer, g, lr(t, g));
+  for (size_t g = 0; g < n; ++g) optim::set_group_lr(optimizer, g, lr(t, g) * lr_scale_);
   if (const auto m = momentum(t); m && set_momentum_)
     for (auto& group : optimizer.param_groups()) set_momentum_(group.options(), *m);
   if (t == 0 && lr(0) == 0.0) spdlog::info("iteration 0: the warm-up starts at LR 0, so the first step changes nothing");
   for (const auto& p : phases_)
     if (p.start == t) spdlog::info("iteration {} (epoch {:.2f}): {}; LR now {:.4g}", t, static_cast<double>(t) / iters_per_epoch_,
-                                   p.label, lr(t));
+                                   p.label, lr(t) * lr_scale_);
   const int64_t end = schedule_->end();
   if (!warned_end_ && end >= 0 && t > end && end < total_iters_) {
     warned_end_ = true;

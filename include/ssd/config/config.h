@@ -140,6 +140,14 @@ struct EarlyStopConfig {
   bool restore_best_weights = false;
 };
 
+/// non_finite.*: what a step whose loss is NaN or infinite does to the run (engine::NonFiniteLossHook).
+struct NonFiniteConfig {
+  std::string action = "stop";
+  int64_t restore_after = 5;
+  double lr_factor = 0.5;
+  int64_t max_restores = 3;
+};
+
 /// range_test.*: the LR range test (ssd-train --range-test).
 struct RangeTestConfig {
   double lr_min = 1e-7;
@@ -184,6 +192,7 @@ struct Config {
   ScheduleConfig schedule;
   TrainConfig train;
   EarlyStopConfig early_stop;
+  NonFiniteConfig non_finite;
   RangeTestConfig range_test;
   PostprocessConfig postprocess;
   RuntimeConfig runtime;

@@ -26,7 +26,8 @@ struct CheckpointState {
 /// the hooks' states.
 constexpr int64_t kCheckpointFormat = 3;
 
-/// Writes model (+ optimizer when given) + state to `path` atomically. Throws CheckpointError.
+/// Writes model (+ optimizer when given) + state to `path` atomically. Throws CheckpointError, also before writing
+/// anything when a weight or optimizer-state value is NaN or infinite.
 void save_checkpoint(const std::string& path, model::Ssd& model, torch::optim::Optimizer* optimizer, const CheckpointState& state);
 
 /// The state and config stored in a checkpoint, without touching any model. Throws CheckpointError naming

@@ -43,8 +43,12 @@ class LrController {
   double lr(int64_t t, size_t group = 0) const;
   /// Momentum / beta1 for the step at t when the schedule or the warm-up moves it, else none.
   std::optional<double> momentum(int64_t t) const;
-  /// Writes the LRs (and momentum) of step t into the optimizer and logs a phase that starts at t.
+  /// Writes the LRs (and momentum) of step t, times lr_scale(), into the optimizer and logs a phase that starts at t.
   void apply(torch::optim::Optimizer& optimizer, int64_t t);
+  /// A factor on every LR that apply() writes, on top of the schedule (the non-finite-loss guard lowers it after a
+  /// restore; its hook keeps it across resumes). lr() stays the schedule's own.
+  void set_lr_scale(double scale) { lr_scale_ = scale; }
+  double lr_scale() const { return lr_scale_; }
   /// After a validation at iteration t: feeds reduce-on-plateau and logs what it changed.
   void on_validation(const std::map<std::string, double>& metrics, int64_t t);
 
@@ -74,6 +78,7 @@ class LrController {
   std::optional<double> base_momentum_;
   std::function<void(torch::optim::OptimizerOptions&, double)> set_momentum_;
   bool warned_end_ = false;
+  double lr_scale_ = 1.0;
 };
 
 }  // namespace ssd::lr

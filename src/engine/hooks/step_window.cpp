@@ -1,6 +1,7 @@
 #include "ssd/engine/hooks/step_window.h"
 
 #include <algorithm>
+#include <limits>
 
 namespace ssd::engine {
 
@@ -13,18 +14,17 @@ void StepWindow::restart(double loader_wait_seconds) {
   start_ = std::chrono::steady_clock::now();
   wait_at_start_ = loader_wait_seconds;
   sum_loc_ = sum_conf_ = 0;
-  steps_ = images_ = 0;
+  finite_steps_ = images_ = 0;
 }
 
 void StepWindow::add(const StepLoss& step, size_t images) {
-  sum_loc_ += step.loc, sum_conf_ += step.conf;
-  ++steps_;
+  if (step.finite()) sum_loc_ += step.loc, sum_conf_ += step.conf, ++finite_steps_;
   images_ += static_cast<int64_t>(images);
 }
 
 StepWindow::Summary StepWindow::summary(double loader_wait_seconds) const {
   const double seconds = std::max(std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count(), 1e-9);
-  const double steps = static_cast<double>(std::max<int64_t>(steps_, 1));
+  const double steps = finite_steps_ > 0 ? static_cast<double>(finite_steps_) : std::numeric_limits<double>::quiet_NaN();
   return {(sum_loc_ + sum_conf_) / steps, sum_loc_ / steps, sum_conf_ / steps, static_cast<double>(images_) / seconds,
           (loader_wait_seconds - wait_at_start_) / seconds};
 }

@@ -1,11 +1,15 @@
 #include "ssd/engine/metrics_log.h"
 
+#include <spdlog/spdlog.h>
+
 #include <cmath>
 #include <fstream>
+#include <optional>
 #include <string>
 #include <sstream>
 
 #include "ssd/util/plot.h"
+#include "ssd/util/text_file.h"
 
 namespace ssd::engine {
 
@@ -13,35 +17,60 @@ namespace {
 const char* kHeader = "kind,iteration,epoch,lr,loss,loss_loc,loss_conf,img_per_s,data_wait,map_voc,map_voc07";
 }
 
-MetricsLog::MetricsLog(std::string path, bool append, int64_t keep_until) : path_(std::move(path)) {
-  std::ifstream in(path_);
-  if (append && in) {
-    std::string line;
-    std::getline(in, line);  // header
-    while (std::getline(in, line)) {
-      std::vector<std::string> f;
-      std::stringstream ss(line);
-      for (std::string cell; std::getline(ss, cell, ',');) f.push_back(cell);
-      f.resize(11);
-      auto num = [](const std::string& s) { return s.empty() ? 0.0 : std::stod(s); };
-      Row r;
-      r.kind = f[0];
-      r.iteration = num(f[1]), r.epoch = num(f[2]);
-      if (r.kind == "train") r.lr = num(f[3]), r.loss_loc = num(f[5]), r.loss_conf = num(f[6]), r.ips = num(f[7]), r.wait = num(f[8]);
-      else r.val_loss = f[4].empty() ? std::nan("") : num(f[4]), r.map_voc = num(f[9]), r.map_voc07 = num(f[10]);
-      if (r.iteration <= static_cast<double>(keep_until)) rows_.push_back(r);
+// One row of metrics.csv, or none when the line is not one.
+std::optional<MetricsLog::Row> MetricsLog::parse_row(const std::string& line) {
+  std::vector<std::string> f;
+  std::stringstream ss(line);
+  for (std::string cell; std::getline(ss, cell, ',');) f.push_back(cell);
+  if (f.size() < 9 || (f[0] != "train" && f[0] != "val")) return std::nullopt;
+  f.resize(11);
+  bool ok = true;
+  auto num = [&ok](const std::string& s) {
+    if (s.empty()) return 0.0;
+    size_t used = 0;
+    double v = 0;
+    try {
+      v = std::stod(s, &used);
+    } catch (const std::exception&) {
+      ok = false;
     }
-    in.close();
-    std::ofstream out(path_, std::ios::trunc);
-    out << kHeader << "\n";
-    out.close();
-    const auto kept = std::move(rows_);
-    rows_.clear();
-    for (const auto& r : kept) append_line(r);
-    return;
+    ok = ok && used == s.size();
+    return v;
+  };
+  Row r;
+  r.kind = f[0];
+  r.iteration = num(f[1]), r.epoch = num(f[2]);
+  if (r.kind == "train") r.lr = num(f[3]), r.loss_loc = num(f[5]), r.loss_conf = num(f[6]), r.ips = num(f[7]), r.wait = num(f[8]);
+  else r.val_loss = f[4].empty() ? std::nan("") : num(f[4]), r.map_voc = num(f[9]), r.map_voc07 = num(f[10]);
+  if (!ok) return std::nullopt;
+  return r;
+}
+
+MetricsLog::MetricsLog(std::string path, bool append, int64_t keep_until) : path_(std::move(path)) {
+  std::string text = std::string(kHeader) + "\n";
+  std::ifstream in(path_, std::ios::binary);
+  if (append && in) {
+    const std::string old((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    int64_t left_out = 0;
+    // Only lines ended by their newline count: a run stopped in the middle of a line (a kill, a full disk) wrote the
+    // rest of it never.
+    size_t begin = old.find('\n');  // after the header
+    for (size_t end; begin != std::string::npos && (end = old.find('\n', begin + 1)) != std::string::npos; begin = end) {
+      const std::string line = old.substr(begin + 1, end - begin - 1);
+      const auto r = parse_row(line);
+      if (!r) {
+        left_out += !line.empty();
+        continue;
+      }
+      if (r->iteration > static_cast<double>(keep_until)) continue;
+      rows_.push_back(*r);
+      text += line + "\n";
+    }
+    if (begin != std::string::npos && begin + 1 < old.size()) ++left_out;  // the cut-off last line
+    if (left_out > 0) spdlog::warn("{}: left out {} line(s) that are not whole rows (a run stopped while writing them)", path_, left_out);
   }
-  std::ofstream out(path_, std::ios::trunc);
-  out << kHeader << "\n";
+  // Whole or not at all: a kill while the kept rows are written back leaves the file as it was.
+  util::write_text_file(path_, text);
 }
 
 void MetricsLog::append_line(const Row& r) {

@@ -5,7 +5,6 @@
 #include <unistd.h>
 
 #include <filesystem>
-#include <fstream>
 #include <optional>
 
 #include "ssd/builder/data.h"
@@ -30,6 +29,7 @@
 #include "ssd/lr/schedules/plateau.h"
 #include "ssd/optim/param_groups.h"
 #include "ssd/runtime/runtime.h"
+#include "ssd/util/text_file.h"
 
 namespace fs = std::filesystem;
 
@@ -64,7 +64,7 @@ std::optional<CheckpointState> open_run(config::Config& c, const std::string& ch
   attach_file_log((fs::path(c.train.run_dir) / "train.log").string());
   std::optional<CheckpointState> resumed;
   if (!checkpoint_path.empty()) resumed = read_checkpoint_state(checkpoint_path);
-  std::ofstream(fs::path(c.train.run_dir) / "config.yaml") << config::to_yaml(c);
+  util::write_text_file((fs::path(c.train.run_dir) / "config.yaml").string(), config::to_yaml(c));
   return resumed;
 }
 

@@ -2,9 +2,10 @@
 
 #include <algorithm>
 #include <opencv2/core.hpp>
-#include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 #include <stdexcept>
+
+#include "ssd/util/image_file.h"
 
 namespace ssd::util {
 
@@ -71,7 +72,7 @@ void save_heatmap(const std::string& path, const Heatmap& h) {
   cv::Mat axis_up;
   cv::rotate(axis, axis_up, cv::ROTATE_90_COUNTERCLOCKWISE);
   if (axis_up.rows <= rows * cell_h) axis_up.copyTo(canvas(cv::Rect(6, top, axis_up.cols, axis_up.rows)));
-  if (!cv::imwrite(path, canvas)) throw std::runtime_error(path + ": cannot write heatmap");
+  write_image_file(path, canvas);
 }
 
 }  // namespace ssd::util

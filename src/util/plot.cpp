@@ -4,9 +4,10 @@
 #include <cmath>
 #include <cstdio>
 #include <limits>
-#include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 #include <stdexcept>
+
+#include "ssd/util/image_file.h"
 
 namespace ssd::util {
 
@@ -111,7 +112,7 @@ void save_chart(const std::string& path, const std::vector<Panel>& panels, int w
   cv::Mat canvas(panel_height * static_cast<int>(panels.size()), width, CV_8UC3, cv::Scalar(255, 255, 255));
   for (size_t i = 0; i < panels.size(); ++i)
     draw_panel(canvas, panels[i], cv::Rect(0, static_cast<int>(i) * panel_height, width, panel_height));
-  if (!cv::imwrite(path, canvas)) throw std::runtime_error(path + ": cannot write chart");
+  write_image_file(path, canvas);
 }
 
 void save_chart_grid(const std::string& path, const std::vector<Panel>& panels, int columns, int panel_width, int panel_height) {
@@ -122,7 +123,7 @@ void save_chart_grid(const std::string& path, const std::vector<Panel>& panels, 
     const int r = static_cast<int>(i) / columns, c = static_cast<int>(i) % columns;
     draw_panel(canvas, panels[i], cv::Rect(c * panel_width, r * panel_height, panel_width, panel_height));
   }
-  if (!cv::imwrite(path, canvas)) throw std::runtime_error(path + ": cannot write chart");
+  write_image_file(path, canvas);
 }
 
 }  // namespace ssd::util

@@ -4,6 +4,7 @@
 // map_voc, map_voc07; a row leaves the columns of the other kind empty (a val row's loss is the validation loss).
 #include <cmath>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -12,7 +13,8 @@ namespace ssd::engine {
 class MetricsLog {
  public:
   /// append: keep the rows already in the file up to iteration `keep_until` (a resumed run: rows written after
-  /// its checkpoint by a run that was killed are dropped, since they will be written again), else start anew.
+  /// its checkpoint by a run that was killed are dropped, since they will be written again, and so are lines that are
+  /// not whole rows, with a warning), else start anew. The file is rewritten whole or not at all (util/text_file.h).
   MetricsLog(std::string path, bool append, int64_t keep_until = 0);
   void add_train_row(int64_t iteration, int64_t epoch, double lr, double loss_loc, double loss_conf, double images_per_second,
                      double data_wait_share);
@@ -26,6 +28,7 @@ class MetricsLog {
     std::string kind;
     double iteration = 0, epoch = 0, lr = 0, loss_loc = 0, loss_conf = 0, ips = 0, wait = 0, map_voc = 0, map_voc07 = 0, val_loss = std::nan("");
   };
+  static std::optional<Row> parse_row(const std::string& line);
   void append_line(const Row& row);
   std::string path_;
   std::vector<Row> rows_;

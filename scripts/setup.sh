@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs every Debian package that the build, the tests and the demo need; with --bench also what bench/ needs
-# (Google Benchmark for ssd-micro-bench, OpenCV's Python module for the Python data pipeline).
+# (Google Benchmark for ssd-micro-bench, OpenCV's Python module for the Python data pipeline); with --sanitize what
+# scripts/sanitize.sh and scripts/fuzz.sh need (clang and its libFuzzer).
 # Idempotent: packages already present are skipped by apt-get. Needs root (or sudo).
 set -euo pipefail
 
@@ -12,9 +13,13 @@ PACKAGES=(
   libtinyxml2-dev nlohmann-json3-dev libsimdjson-dev libssl-dev
   python3-torch python3-torchvision python3-numpy
 )
-if [ "${1:-}" = "--bench" ]; then
-  PACKAGES+=(libbenchmark-dev python3-opencv)
-fi
+for option in "$@"; do
+  case "$option" in
+    --bench) PACKAGES+=(libbenchmark-dev python3-opencv) ;;
+    --sanitize) PACKAGES+=(clang libfuzzer-14-dev) ;;
+    *) echo "setup: unknown option $option (--bench, --sanitize)" >&2; exit 2 ;;
+  esac
+done
 
 missing=()
 for p in "${PACKAGES[@]}"; do

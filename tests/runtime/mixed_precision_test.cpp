@@ -187,6 +187,13 @@ class TrainStepPrecision : public ::testing::Test {
   data::Batch batch_;
 };
 
+// Every parameter's change from `start`, flattened into one vector.
+at::Tensor update(const std::vector<at::Tensor>& weights, const std::vector<at::Tensor>& start) {
+  std::vector<at::Tensor> v;
+  for (size_t i = 0; i < start.size(); ++i) v.push_back((weights[i] - start[i]).flatten());
+  return at::cat(v);
+}
+
 TEST_F(TrainStepPrecision, Bfloat16AutocastStepsLikeFloat32) {
   auto fp32 = config_;
   fp32.runtime.memory_format = "contiguous";
@@ -201,8 +208,8 @@ TEST_F(TrainStepPrecision, Bfloat16AutocastStepsLikeFloat32) {
   torch::manual_seed(5);
   auto initial = model::build_ssd(fp32.model, static_cast<int64_t>(fp32.data.classes.size()) + 1);
   const auto start = initial->parameters();
-  at::Tensor d32 = at::cat([&] { std::vector<at::Tensor> v; for (size_t i = 0; i < start.size(); ++i) v.push_back((weights32[i] - start[i]).flatten()); return v; }());
-  at::Tensor d16 = at::cat([&] { std::vector<at::Tensor> v; for (size_t i = 0; i < start.size(); ++i) v.push_back((weights16[i] - start[i]).flatten()); return v; }());
+  // (A function, not a lambda: C++17 lambdas cannot capture structured bindings.)
+  const at::Tensor d32 = update(weights32, start), d16 = update(weights16, start);
   const double cosine = (d32 * d16).sum().item<double>() / (d32.norm().item<double>() * d16.norm().item<double>());
   EXPECT_GT(cosine, 0.95);
 }

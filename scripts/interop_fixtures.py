@@ -4,7 +4,8 @@ state dicts written by torch.save in the zip format (torch >= 1.6) and in the le
 published files use (torchvision's vgg16-397923af.pth, for one), with a JSON of what each holds.
 
 Usage: interop_fixtures.py OUT_DIR
-Writes OUT_DIR/{mixed,mobilenet_v2}_{zip,legacy}.pth, checkpoint_zip.pth, foreign_zip.pth, and under the names
+Writes OUT_DIR/{mixed,mobilenet_v2}_{zip,legacy}.pth, checkpoint_zip.pth, foreign_zip.pth, expanded_zip.pth and
+huge_storage_legacy.pth (sizes declared far beyond the file's bytes), and under the names
 torchvision publishes them (legacy format, random weights): vgg16-397923af.pth (VGG16 with its classifier),
 mobilenet_v2-b0353104.pth, vgg16_features-amdegroot-88682ab5.pth (features, classifier NaN),
 ssd300_vgg16_coco-b556d3b4.pth (torchvision's SSD300 for COCO's 91 classes, zip format) with ssd300_input.png and
@@ -15,12 +16,35 @@ OUT_DIR/expected.json: {file: [[name, dtype, shape, sum (float64), first up to 4
 "ssd300_vgg16_parameters": N, "ssdlite320_parameters": N} (fc6 / fc7 subsampled
 as the SSD paper does: every 4th filter, every 3rd kernel tap of fc6, every 4th input of fc7).
 """
+import collections
+import io
 import json
 import os
+import pickle
 import sys
 
 import torch
 import torchvision
+
+
+def hostile_files(out_dir):
+    """Files that declare more than they hold: an expanded tensor (stride 0) that declares 2**40 elements over one
+    stored value, and mixed_legacy.pth with its first storage's element count raised to 2**61."""
+    torch.save({"expanded": torch.zeros(1).expand(2 ** 40)}, os.path.join(out_dir, "expanded_zip.pth"))
+    data = bytearray(open(os.path.join(out_dir, "mixed_legacy.pth"), "rb").read())
+
+    class Skip(pickle.Unpickler):  # reads past the five pickles without building tensors
+        def persistent_load(self, pid):
+            return None
+
+        def find_class(self, module, name):
+            return collections.OrderedDict if name == "OrderedDict" else (lambda *args, **kwargs: None)
+
+    stream = io.BytesIO(bytes(data))
+    for _ in range(5):  # magic number, protocol version, sys_info, the object, the storage keys
+        Skip(stream).load()
+    data[stream.tell():stream.tell() + 8] = (2 ** 61).to_bytes(8, "little")
+    open(os.path.join(out_dir, "huge_storage_legacy.pth"), "wb").write(bytes(data))
 
 
 def describe(state):
@@ -132,6 +156,7 @@ def main(out_dir):
     expected["checkpoint_zip.pth"] = describe(mixed)
     # Not a state dict: a pickled Python object the reader must refuse by name.
     torch.save({"weights": mixed, "schedule": torch.optim.lr_scheduler.StepLR}, os.path.join(out_dir, "foreign_zip.pth"))
+    hostile_files(out_dir)
     # ImageNet files under their published names, in the legacy format those were written in.
     vgg = torchvision.models.vgg16().state_dict()
     torch.save(vgg, os.path.join(out_dir, "vgg16-397923af.pth"), _use_new_zipfile_serialization=False)

@@ -1,6 +1,8 @@
 #include "ssd/data/image_decode.h"
 
+#include <algorithm>
 #include <fstream>
+#include <initializer_list>
 #include <limits>
 #include <vector>
 
@@ -21,6 +23,20 @@ bool jpeg_cut_short(const std::vector<uchar>& bytes) {
   return true;
 }
 
+// The formats the tools read (image_files.h's extensions), told by their first bytes. Any other file is refused before
+// a decoder sees it: OpenCV would otherwise try each decoder it was built with, DICOM's among them, on files that
+// may come from anywhere.
+bool known_image_format(const std::vector<uchar>& b) {
+  auto starts = [&b](std::initializer_list<uchar> sig, size_t at = 0) {
+    return b.size() >= at + sig.size() && std::equal(sig.begin(), sig.end(), b.begin() + static_cast<std::ptrdiff_t>(at));
+  };
+  return starts({0xFF, 0xD8, 0xFF}) ||                                  // JPEG
+         starts({0x89, 'P', 'N', 'G', 0x0D, 0x0A, 0x1A, 0x0A}) ||       // PNG
+         starts({'B', 'M'}) ||                                          // BMP
+         starts({'I', 'I', 0x2A, 0x00}) || starts({'M', 'M', 0x00, 0x2A}) ||  // TIFF
+         (starts({'R', 'I', 'F', 'F'}) && starts({'W', 'E', 'B', 'P'}, 8));   // WebP
+}
+
 }  // namespace
 
 cv::Mat read_bgr_image(const std::string& path, bool* truncated) {
@@ -35,9 +51,14 @@ cv::Mat read_bgr_image(const std::string& path, bool* truncated) {
   bytes.resize(static_cast<size_t>(size));
   in.seekg(0);
   if (!in.read(reinterpret_cast<char*>(bytes.data()), size)) return {};
+  if (!known_image_format(bytes)) return {};
   if (truncated) *truncated = jpeg_cut_short(bytes);
   // A header over the buffer: imdecode reads it in place.
-  return cv::imdecode(cv::Mat(1, static_cast<int>(size), CV_8UC1, bytes.data()), cv::IMREAD_COLOR);
+  try {
+    return cv::imdecode(cv::Mat(1, static_cast<int>(size), CV_8UC1, bytes.data()), cv::IMREAD_COLOR);
+  } catch (const cv::Exception&) {
+    return {};  // OpenCV's size limits throw (an image declaring more than 2^30 pixels); the caller names the file
+  }
 }
 
 cv::Mat read_rgb_image(const std::string& path, bool* truncated) {

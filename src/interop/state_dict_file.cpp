@@ -8,6 +8,7 @@
 #include <fstream>
 #include <map>
 #include <memory>
+#include <tuple>
 #include <unordered_map>
 
 #include "ssd/util/error.h"
@@ -352,11 +353,23 @@ const Value& find_state_dict(const std::string& path, const Value& root) {
 
 at::Tensor materialise(const std::string& path, const std::string& name, const PendingTensor& t, const at::Tensor& storage) {
   if (t.size.size() != t.stride.size()) throw DataError(path + ": tensor '" + name + "' has a size and a stride of different ranks");
+  for (size_t d = 0; d < t.size.size(); ++d)
+    if (t.size[d] < 0 || t.stride[d] < 0) throw DataError(path + ": tensor '" + name + "' has a negative size or stride");
   const bool empty = std::any_of(t.size.begin(), t.size.end(), [](int64_t s) { return s == 0; });
-  int64_t last = t.offset;  // the highest element a non-empty view reaches must lie inside the storage
-  for (size_t d = 0; d < t.size.size(); ++d) last += (t.size[d] - 1) * t.stride[d];
-  if (!empty && (t.offset < 0 || last >= storage.numel()))
+  // The highest element a non-empty view reaches must lie inside the storage; a file may declare sizes whose
+  // product overflows, which counts as reaching past it.
+  int64_t last = t.offset, reach = 0;
+  bool overflow = false;
+  for (size_t d = 0; d < t.size.size() && !empty; ++d)
+    overflow = overflow || __builtin_mul_overflow(t.size[d] - 1, t.stride[d], &reach) || __builtin_add_overflow(last, reach, &last);
+  if (!empty && (overflow || t.offset < 0 || last >= storage.numel()))
     throw DataError(path + ": tensor '" + name + "' reaches past its storage");
+  // A view with more elements than its storage (expanded or overlapping) would be copied out at that size: a few
+  // bytes of file could ask for any amount of memory. A state dict's tensors never are such views.
+  int64_t elements = 1;
+  for (size_t d = 0; d < t.size.size() && !empty; ++d)
+    if (__builtin_mul_overflow(elements, t.size[d], &elements) || elements > storage.numel())
+      throw DataError(path + ": tensor '" + name + "' has more elements than its storage (an expanded or overlapping view)");
   // A tensor that is its whole storage, laid out contiguously, is the storage itself (no copy of 500 MB files).
   int64_t expected_stride = 1;
   bool whole = t.offset == 0;
@@ -385,9 +398,16 @@ Ref read_zip(const std::string& path, std::map<std::string, at::Tensor>& storage
     if (storages.count(key)) continue;
     const std::string record = "data/" + key;
     if (!reader->hasRecord(record)) throw DataError(path + ": storage record " + record + " is missing");
-    const auto [data, size] = reader->getRecord(record);
+    at::DataPtr data;
+    size_t size = 0;
+    try {
+      std::tie(data, size) = reader->getRecord(record);
+    } catch (const c10::Error& e) {
+      throw DataError(path + ": storage record " + record + " does not read (" + std::string(e.what_without_backtrace()) + ")");
+    }
     auto s = at::empty({static_cast<int64_t>(size / c10::elementSize(v->tensor.dtype))}, at::TensorOptions().dtype(v->tensor.dtype));
-    std::memcpy(s.data_ptr(), data.get(), static_cast<size_t>(s.numel()) * c10::elementSize(v->tensor.dtype));
+    // An empty storage has no data pointer, and memcpy may not be handed a null one even for 0 bytes.
+    if (s.numel() > 0) std::memcpy(s.data_ptr(), data.get(), static_cast<size_t>(s.numel()) * c10::elementSize(v->tensor.dtype));
     storages[key] = s;
   }
   return root;
@@ -423,10 +443,12 @@ Ref read_legacy(const std::string& path, const std::string& bytes, std::map<std:
     const auto dtype_it = dtype_of.find(key->text);
     if (dtype_it == dtype_of.end()) throw DataError(path + ": storage " + key->text + " is listed but never used");
     const auto dtype = dtype_it->second;
+    // The declared count is checked against the bytes that are there before anything is allocated.
+    if (count < 0 || static_cast<uint64_t>(count) > (bytes.size() - pos) / c10::elementSize(dtype))
+      throw DataError(path + ": file ends inside storage " + key->text);
     const size_t n = static_cast<size_t>(count) * c10::elementSize(dtype);
-    if (count < 0 || n > bytes.size() - pos) throw DataError(path + ": file ends inside storage " + key->text);
     auto s = at::empty({count}, at::TensorOptions().dtype(dtype));
-    std::memcpy(s.data_ptr(), bytes.data() + pos, n);
+    if (n > 0) std::memcpy(s.data_ptr(), bytes.data() + pos, n);  // (an empty storage has no data pointer)
     pos += n;
     storages[key->text] = s;
   }

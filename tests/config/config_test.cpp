@@ -86,6 +86,24 @@ TEST(Config, DuplicateKeysTabsPluginNamesAndHugeRunsAreNamed) {
   EXPECT_EQ(load_config_text("model:\n  head: auto\nloss:\n  name: focal\n", "c.yaml").loss.name, "focal");
 }
 
+// YAML aliases that would expand exponentially (a "billion laughs" document) are never expanded: each value is read
+// as the type its key takes, and the first element that is not one ends the load.
+TEST(Config, AnAliasBombIsRefusedWithoutExpandingIt) {
+  std::string bomb = "[&l0 lol";
+  for (int i = 1; i <= 12; ++i) {
+    bomb += ", &l" + std::to_string(i) + " [";
+    for (int k = 0; k < 10; ++k) bomb += std::string(k ? ", " : "") + "*l" + std::to_string(i - 1);
+    bomb += "]";
+  }
+  bomb += "]";
+  const auto classes = thrown_message<ConfigError>([&] { load_config_text("data:\n  classes: " + bomb + "\n", "c.yaml"); });
+  EXPECT_EQ(classes, "c.yaml:2:22: data.classes: expected a string, got a list");
+  const auto ratios = thrown_message<ConfigError>([&] { load_config_text("model:\n  priors:\n    aspect_ratios: " + bomb + "\n", "c.yaml"); });
+  EXPECT_EQ(ratios, "c.yaml:3:21: model.priors.aspect_ratios: expected a list of numbers, got 'lol'");
+  const auto unknown = thrown_message<ConfigError>([&] { load_config_text("lol: " + bomb + "\n", "c.yaml"); });
+  EXPECT_EQ(unknown.rfind("c.yaml:1:1: lol: unknown key", 0), 0u) << unknown;
+}
+
 TEST(Config, SetOverridesAnyKey) {
   const Config c = load_config_text("model:\n  image_size: 300\n", "c.yaml",
                                     {"model.image_size=512", "model.priors.steps=[8, 16]", "data.classes=[a, b, c]",

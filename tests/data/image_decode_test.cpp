@@ -85,5 +85,30 @@ TEST(ImageDecode, MissingEmptyOrCorruptFilesGiveAnEmptyImage) {
   std::filesystem::remove_all(dir);
 }
 
+// Only the formats the tools read are decoded, told by their first bytes: a file that another of OpenCV's decoders
+// would take (a DICOM marker at byte 128 once crashed OpenCV's DICOM reader under the fuzzer,
+// fuzz/corpus/image_decode/crash-gdcm-dicm) is refused, and an image declaring more than 2^30 pixels is refused before its pixels are allocated.
+TEST(ImageDecode, OnlyTheToolsFormatsAreDecodedWithinOpenCvsPixelLimit) {
+  const auto dir = test::temp_dir("image_decode_formats");
+  for (const char* ext : {".jpg", ".png", ".bmp", ".tif", ".webp"}) {
+    cv::imwrite(dir + "/a" + ext, gradient(9, 7));
+    EXPECT_EQ(read_bgr_image(dir + "/a" + ext).size(), cv::Size(9, 7)) << ext;
+  }
+  std::vector<uchar> dicom(132, 0);
+  dicom[0] = 0xFF, dicom[1] = 0xD8, dicom[2] = 0x0C;  // not quite a JPEG
+  dicom[128] = 'D', dicom[129] = 'I', dicom[130] = 'C', dicom[131] = 'M';
+  write_bytes(dir + "/dicom.jpg", dicom);
+  EXPECT_TRUE(read_bgr_image(dir + "/dicom.jpg").empty());
+  // A BMP header declaring 40000 x 40000 pixels (1.6e9, over 2^30) over a few bytes of data.
+  std::vector<uchar> bmp;
+  cv::imencode(".bmp", gradient(4, 3), bmp);
+  const uint32_t side = 40000;
+  for (size_t at : {18u, 22u})  // width and height, little-endian
+    for (size_t i = 0; i < 4; ++i) bmp[at + i] = static_cast<uchar>(side >> (8 * i));
+  write_bytes(dir + "/huge.bmp", bmp);
+  EXPECT_TRUE(read_bgr_image(dir + "/huge.bmp").empty());
+  std::filesystem::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace ssd::data

@@ -119,6 +119,49 @@ TEST(VocXml, ABadObjectIsLeftOutAndTheRestKept) {
                        f + ":7: <difficult> read as 0: 'Unspecified' is neither 0 nor 1"}));
 }
 
+// An XML entity bomb ("billion laughs") is not expanded: the reader takes no entities but XML's own five, so the
+// object's name stays the reference it is, an unknown class.
+TEST(VocXml, AnEntityBombIsNotExpanded) {
+  const auto dir = test::temp_dir("voc_entities");
+  std::string dtd = "<?xml version=\"1.0\"?>\n<!DOCTYPE annotation [<!ENTITY lol0 \"lol\">";
+  for (int i = 1; i <= 12; ++i) {
+    dtd += "<!ENTITY lol" + std::to_string(i) + " \"";
+    for (int k = 0; k < 10; ++k) dtd += "&lol" + std::to_string(i - 1) + ";";
+    dtd += "\">";
+  }
+  std::ofstream(dir + "/a.xml") << dtd << "]>\n" << xml(object("&lol12;", 1, 1, 5, 5) + object("circle", 1, 1, 5, 5));
+  std::vector<std::string> bad;
+  DataIssues issues;
+  issues.bad_file = issues.bad_object = [&](const std::string& w, const std::string& r) { bad.push_back(w + ": " + r); };
+  issues.fixed = [](const std::string&, const std::string&) {};
+  const auto a = read_voc_xml(dir + "/a.xml", "a.jpg", kClasses, &issues);
+  EXPECT_EQ(a.objects.size(), 1u);
+  ASSERT_EQ(bad.size(), 1u);
+  EXPECT_LT(bad[0].size(), 200u) << bad[0];
+  EXPECT_NE(bad[0].find("unknown class"), std::string::npos) << bad[0];
+}
+
+// Numbers no image has (the fuzzer's find, fuzz/corpus/voc_xml/crash-huge-size.xml): a <size> of 5e118 gives way to
+// the pixels with a note, a coordinate of 1e300 leaves its object out; neither is cast (undefined behaviour).
+TEST(VocXml, NumbersBeyondAnyImageAreNamed) {
+  const auto dir = test::temp_dir("voc_huge");
+  std::ofstream(dir + "/a.xml") << "<annotation><size><width>64</width><height>5e118</height></size>\n" +
+                                       object("circle", 1, 1, 5, 5) +
+                                       "<object><name>circle</name><bndbox><xmin>1</xmin><ymin>1</ymin><xmax>1e300</xmax>"
+                                       "<ymax>9</ymax></bndbox></object>\n</annotation>\n";
+  std::vector<std::string> bad, fixed;
+  DataIssues issues;
+  issues.bad_file = issues.bad_object = [&](const std::string& w, const std::string& r) { bad.push_back(w + ": " + r); };
+  issues.fixed = [&](const std::string& w, const std::string& r) { fixed.push_back(w + ": " + r); };
+  const auto a = read_voc_xml(dir + "/a.xml", "a.jpg", kClasses, &issues);
+  EXPECT_EQ(a.width, 0);
+  EXPECT_EQ(a.objects.size(), 1u);
+  const std::string f = dir + "/a.xml";
+  EXPECT_EQ(fixed, (std::vector<std::string>{f + ":1: <size> ignored: width 64, height 5e+118 is not the size of an image; the "
+                                                  "decoded pixels decide"}));
+  EXPECT_EQ(bad, (std::vector<std::string>{f + ":3: box lies outside any image: (xmin 1, ymin 1, xmax 1e+300, ymax 9)"}));
+}
+
 TEST(Dataset, SkipsAndCountsBadSamplesUnlessStrict) {
   const auto dir = make_voc(test::temp_dir("skips"),
                             {{"good", xml(object("circle", 2, 2, 20, 20))},

@@ -115,6 +115,16 @@ TEST(Yolo, BadRowsNameTheirLineAndUnknownNamesAreAnError) {
   write_text(root + "/data.yaml", "nc: 3\nnames: [dog, person]\n");
   message = test::thrown_message<DataError>([&] { read_yolo_data_yaml(root); });
   EXPECT_NE(message.find("nc is 3 but names lists 2 classes"), std::string::npos) << message;
+  // Values of the wrong shape, as the fuzzer found them (fuzz/corpus/yolo_data_yaml/crash-scalar-document): an error
+  // that names the file, never an exception of the YAML library's own.
+  for (const auto& [text, expected] : std::vector<std::pair<std::string, std::string>>{
+           {"pat/now", "data.yaml: expected a mapping of keys"},
+           {"nc: two\nnames: [dog, person]\n", "data.yaml:1: bad conversion"},
+           {"names: [dog, person]\n? [a, b]\n: train\n", "data.yaml:2: bad conversion"}}) {
+    write_text(root + "/data.yaml", text);
+    message = test::thrown_message<DataError>([&] { read_yolo_data_yaml(root); });
+    EXPECT_NE(message.find(expected), std::string::npos) << text << " -> " << message;
+  }
 }
 
 TEST(Yolo, ListFilesRoboflowPathsAndLabelPaths) {

@@ -101,6 +101,29 @@ TEST(CheckpointFile, AFlippedBitAnywhereIsRefused) {
   }
 }
 
+// A file cut short anywhere (every length within its first and last 512 bytes, where the zip headers and the seal
+// are, and a sample between) is refused with the file's name, never loaded and never a crash.
+TEST(CheckpointFile, ATruncationAnywhereIsRefused) {
+  const auto dir = test::temp_dir("truncated_anywhere");
+  const auto path = write_tiny_checkpoint(dir + "/a.pt");
+  const auto good = bytes_of(path);
+  std::vector<size_t> lengths;
+  for (size_t n = 0; n < 512; ++n) lengths.push_back(n);
+  for (size_t n = good.size() - 512; n < good.size(); ++n) lengths.push_back(n);
+  std::mt19937_64 rng(7);
+  for (int i = 0; i < 64; ++i) lengths.push_back(std::uniform_int_distribution<size_t>(512, good.size() - 513)(rng));
+  const auto cut = dir + "/cut.pt";
+  for (const size_t n : lengths) {
+    write_bytes(cut, std::vector<char>(good.begin(), good.begin() + static_cast<std::ptrdiff_t>(n)));
+    const auto msg = test::thrown_message<CheckpointError>([&] {
+      read_checkpoint_state(cut);
+      auto model = model::build_ssd(test::tiny_model(), 3);
+      load_checkpoint(cut, model, nullptr);
+    });
+    EXPECT_EQ(msg.rfind(cut + ": ", 0), 0u) << "cut at " << n << " of " << good.size() << ": " << msg;
+  }
+}
+
 // Under a file size limit (as on a full disk) the write fails with a clear error, the previous checkpoint stays as
 // it was and no temporary file is left. Run in a child process: the limit is the process's.
 TEST(CheckpointFile, AFullDiskIsAClearErrorAndKeepsThePreviousFile) {

@@ -193,6 +193,10 @@ TEST(DetectionsJson, BadEntriesNameTheFileAndTheEntry) {
   // A number no double holds: the file named, not a crash.
   EXPECT_NE(message_for(R"([{"image_id": "a", "category_id": 1, "bbox": [0, 0, 5, 1e999], "score": 1}])").find("d.json: malformed JSON"),
             std::string::npos);
+  // A double that no float holds (as boxes and scores are kept): named, never cast (undefined behaviour).
+  EXPECT_NE(message_for(R"([{"image_id": "a", "category_id": 1, "bbox": [1e300, 0, 5, 5], "score": 1}])")
+                .find("entry [0]: bbox or score beyond the range of a float"),
+            std::string::npos);
   const auto missing = test::thrown_message<DataError>([&] { read_detections_json(dir + "/none.json", {"dog"}); });
   EXPECT_NE(missing.find("none.json: detections file not found"), std::string::npos);
 }

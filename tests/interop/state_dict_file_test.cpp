@@ -79,5 +79,17 @@ TEST_F(StateDictFile, ForeignObjectsAndOtherFilesAreClearErrors) {
   EXPECT_NE(message.find("truncated.pth: file ends"), std::string::npos) << message;
 }
 
+// A file may declare sizes far beyond its bytes; each is refused before anything of that size is allocated.
+TEST_F(StateDictFile, SizesDeclaredBeyondTheFileAreRefusedBeforeAllocating) {
+  auto message = test::thrown_message<DataError>([&] { read_state_dict(path("expanded_zip.pth")); });
+  EXPECT_NE(message.find("expanded_zip.pth: tensor 'expanded' has more elements than its storage"), std::string::npos) << message;
+  message = test::thrown_message<DataError>([&] { read_state_dict(path("huge_storage_legacy.pth")); });
+  EXPECT_NE(message.find("huge_storage_legacy.pth: file ends inside storage"), std::string::npos) << message;
+  // A zip archive whose storage record is damaged (the fuzzer's find, fuzz/corpus/state_dict/crash-corrupt-record).
+  const std::string corrupt = std::string(SSD_SOURCE_DIR) + "/fuzz/corpus/state_dict/crash-corrupt-record";
+  message = test::thrown_message<DataError>([&] { read_state_dict(corrupt); });
+  EXPECT_EQ(message.rfind(corrupt + ": ", 0), 0u) << message;
+}
+
 }  // namespace
 }  // namespace ssd::interop

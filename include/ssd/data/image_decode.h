@@ -8,7 +8,9 @@
 namespace ssd::data {
 
 /// Decodes the image file at `path` as cv::imread(path, IMREAD_COLOR) would: BGR, CV_8UC3, EXIF orientation
-/// applied. Empty when the file cannot be read or decoded (the caller names the file in its error). `truncated`, when
+/// applied. Empty when the file cannot be read or decoded (the caller names the file in its error), when its first
+/// bytes are not those of a JPEG, PNG, BMP, TIFF or WebP file (no other decoder is tried on files from elsewhere), or
+/// when it declares more than OpenCV's limit of 2^30 pixels (OPENCV_IO_MAX_IMAGE_PIXELS). `truncated`, when
 /// given, is set for a JPEG file cut short: libjpeg decodes what is there and fills the rest grey, without an error.
 cv::Mat read_bgr_image(const std::string& path, bool* truncated = nullptr);
 

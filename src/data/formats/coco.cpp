@@ -2,7 +2,10 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <cmath>
 #include <filesystem>
+#include <limits>
 #include <fstream>
 #include <map>
 #include <set>
@@ -56,6 +59,8 @@ void add_annotation(const nlohmann::json& an, const std::string& path, const std
   std::string problem;
   if (label == label_of.end()) problem = path + ": category_id " + std::to_string(an["category_id"].get<int64_t>()) + " is not in categories";
   else if (!b.is_array() || b.size() != 4) problem = path + ": bbox must be [x, y, w, h]";
+  else if (!std::all_of(b.begin(), b.end(), [](const nlohmann::json& v) { return v.is_number() && std::abs(v.get<double>()) <= (1 << 20); }))
+    problem = path + ": bbox values must be numbers within an image (at most 2^20 pixels)";
   else if (b[2].get<double>() <= 0 || b[3].get<double>() <= 0) problem = path + ": degenerate bbox (width or height <= 0)";
   else if (b[0].get<double>() < 0 || b[1].get<double>() < 0 || (a.width > 0 && b[0].get<double>() + b[2].get<double>() > a.width + 0.5) ||
            (a.height > 0 && b[1].get<double>() + b[3].get<double>() > a.height + 0.5))
@@ -72,7 +77,9 @@ void add_annotation(const nlohmann::json& an, const std::string& path, const std
   o.y2 = a.height > 0 ? std::min(b[1].get<float>() + b[3].get<float>(), static_cast<float>(a.height)) : b[1].get<float>() + b[3].get<float>();
   o.label = label->second;
   o.crowd = an.value("iscrowd", 0) != 0;
-  if (an.contains("area") && an["area"].is_number()) o.area = an["area"].get<float>();
+  // (An area beyond float's range is no object's: the box's own area is used then.)
+  if (an.contains("area") && an["area"].is_number() && std::abs(an["area"].get<double>()) <= std::numeric_limits<float>::max())
+    o.area = an["area"].get<float>();
   a.objects.push_back(o);
 }
 

@@ -37,6 +37,10 @@ double number_of(const tinyxml2::XMLElement* parent, const char* name, const std
   }
 }
 
+// Beyond this a coordinate or a side lies outside any image OpenCV decodes (its limit is 2^20 pixels a side), and
+// past float's exact integers.
+constexpr double kLargestSide = 1 << 20;
+
 // One <object>, clipped to the image; DataError naming its line when it cannot be used.
 Object read_object(const tinyxml2::XMLElement* obj, const Annotation& a, const std::vector<std::string>& classes, const std::string& xml_path,
                    const DataIssues* issues) {
@@ -51,6 +55,8 @@ Object read_object(const tinyxml2::XMLElement* obj, const Annotation& a, const s
   const double xmax = number_of(box, "xmax", xml_path), ymax = number_of(box, "ymax", xml_path);
   std::ostringstream corners;
   corners << "(xmin " << xmin << ", ymin " << ymin << ", xmax " << xmax << ", ymax " << ymax << ")";
+  for (const double v : {xmin, ymin, xmax, ymax})
+    if (std::abs(v) > kLargestSide) throw DataError(where + ": box lies outside any image: " + corners.str());
   // 1-based and inclusive: xmin == xmax is one pixel wide.
   if (xmin > xmax || ymin > ymax) throw DataError(where + ": degenerate box " + corners.str() + ": expected xmin <= xmax and ymin <= ymax");
   Object o;
@@ -90,8 +96,17 @@ Annotation read_voc_xml(const std::string& xml_path, const std::string& image_pa
   a.id = fs::path(xml_path).stem().string();
   a.image_path = image_path;
   if (const auto* size = root->FirstChildElement("size")) {
-    a.width = static_cast<int>(number_of(size, "width", xml_path));
-    a.height = static_cast<int>(number_of(size, "height", xml_path));
+    const double width = number_of(size, "width", xml_path), height = number_of(size, "height", xml_path);
+    if (width >= 0 && height >= 0 && width <= kLargestSide && height <= kLargestSide) {
+      a.width = static_cast<int>(width), a.height = static_cast<int>(height);
+    } else {
+      // The decoded pixels decide the size in the end (DetectionDataset::load); a <size> no image can have is no help.
+      const std::string what = xml_path + ":" + std::to_string(size->GetLineNum());
+      std::ostringstream why;
+      why << "<size> ignored: width " << width << ", height " << height << " is not the size of an image; the decoded pixels decide";
+      if (!issues) throw DataError(what + ": " + why.str());
+      issues->fixed(what, why.str());
+    }
   }
   for (const auto* obj = root->FirstChildElement("object"); obj; obj = obj->NextSiblingElement("object")) {
     try {

@@ -21,18 +21,9 @@ namespace fs = std::filesystem;
 
 namespace ssd::data {
 
-YoloDataYaml read_yolo_data_yaml(const std::string& root) {
-  const fs::path file = fs::is_regular_file(root) ? fs::path(root) : fs::path(root) / "data.yaml";
-  if (!fs::exists(file)) throw DataError(file.string() + ": data.yaml not found (the YOLO format names its classes there)");
-  YoloDataYaml out;
-  out.file = file.string();
-  YAML::Node doc;
-  try {
-    doc = YAML::LoadFile(out.file);
-  } catch (const YAML::Exception& e) {
-    throw DataError(out.file + ":" + std::to_string(e.mark.line + 1) + ": malformed YAML (" + e.msg + ")");
-  }
-  out.base = file.parent_path().string();
+namespace {
+
+void read_data_yaml_keys(const YAML::Node& doc, const fs::path& file, YoloDataYaml& out) {
   if (doc["path"] && doc["path"].IsScalar()) {
     const fs::path p = doc["path"].as<std::string>();
     out.base = (p.is_absolute() ? p : file.parent_path() / p).lexically_normal().string();
@@ -67,6 +58,29 @@ YoloDataYaml read_yolo_data_yaml(const std::string& root) {
     } else if (kv.second.IsSequence() && std::all_of(kv.second.begin(), kv.second.end(), [](const YAML::Node& n) { return n.IsScalar(); })) {
       for (const auto& e : kv.second) out.splits[key].push_back(e.as<std::string>());
     }
+  }
+}
+
+}  // namespace
+
+YoloDataYaml read_yolo_data_yaml(const std::string& root) {
+  const fs::path file = fs::is_regular_file(root) ? fs::path(root) : fs::path(root) / "data.yaml";
+  if (!fs::exists(file)) throw DataError(file.string() + ": data.yaml not found (the YOLO format names its classes there)");
+  YoloDataYaml out;
+  out.file = file.string();
+  YAML::Node doc;
+  try {
+    doc = YAML::LoadFile(out.file);
+  } catch (const YAML::Exception& e) {
+    throw DataError(out.file + ":" + std::to_string(e.mark.line + 1) + ": malformed YAML (" + e.msg + ")");
+  }
+  if (!doc.IsMap()) throw DataError(out.file + ": expected a mapping of keys (path, train, val, names ...)");
+  out.base = file.parent_path().string();
+  // Any value of the wrong shape (a list where a name goes, a word where nc's number goes) names the file and line.
+  try {
+    read_data_yaml_keys(doc, file, out);
+  } catch (const YAML::Exception& e) {
+    throw DataError(out.file + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);
   }
   return out;
 }

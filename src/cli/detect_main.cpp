@@ -69,28 +69,18 @@ std::optional<ssd::eval::CocoIds> coco_ids(const DetectOptions& o, const ssd::co
   return ssd::eval::coco_ids_for_classes(categories, config.data.classes);
 }
 
-// One line per image; with --output, each image annotated with its detections.
-void report_images(const DetectOptions& o, const ssd::detect::LoadedModel& loaded, const std::vector<std::string>& files,
-                   const std::vector<std::vector<ssd::eval::Detection>>& per_image, const std::vector<size_t>& undecodable) {
-  if (!o.output.empty()) fs::create_directories(o.output);
-  std::vector<bool> skip(files.size(), false);
-  for (const size_t i : undecodable) skip[i] = true;
-  for (size_t i = 0; i < files.size(); ++i) {
-    if (skip[i]) {
-      spdlog::warn("skipped {}: cannot decode image", files[i]);
-      continue;
-    }
-    size_t shown = 0;
-    for (const auto& d : per_image[i]) shown += d.score >= o.draw_thresh;
-    spdlog::info("{}: {} detections, {} with score >= {}", files[i], per_image[i].size(), shown, o.draw_thresh);
-    if (o.output.empty()) continue;
-    cv::Mat bgr = ssd::data::read_bgr_image(files[i]);
-    if (bgr.empty()) continue;
-    ssd::detect::draw_detections(bgr, per_image[i], loaded.config.data.classes, static_cast<float>(o.draw_thresh));
-    const auto out = (fs::path(o.output) / (fs::path(files[i]).stem().string() + ".jpg")).string();
-    if (!cv::imwrite(out, bgr)) throw ssd::DataError(out + ": cannot write");
-  }
-  if (!o.output.empty()) spdlog::info("annotated images in {}", o.output);
+// One line per image; with --output, the image annotated with its detections.
+void report_image(const DetectOptions& o, const ssd::detect::LoadedModel& loaded, const std::string& file,
+                  const std::vector<ssd::eval::Detection>& dets) {
+  size_t shown = 0;
+  for (const auto& d : dets) shown += d.score >= o.draw_thresh;
+  spdlog::info("{}: {} detections, {} with score >= {}", file, dets.size(), shown, o.draw_thresh);
+  if (o.output.empty()) return;
+  cv::Mat bgr = ssd::data::read_bgr_image(file);
+  if (bgr.empty()) return;
+  ssd::detect::draw_detections(bgr, dets, loaded.config.data.classes, static_cast<float>(o.draw_thresh));
+  const auto out = (fs::path(o.output) / (fs::path(file).stem().string() + ".jpg")).string();
+  if (!cv::imwrite(out, bgr)) throw ssd::DataError(out + ": cannot write");
 }
 
 int detect(const DetectOptions& o) {
@@ -102,17 +92,31 @@ int detect(const DetectOptions& o) {
   spdlog::info("{}", ssd::runtime::apply_runtime(loaded.config.runtime, &device));
   ssd::runtime::place_model(*loaded.model, loaded.config.runtime.memory_format, loaded.config.train.amp, device);
   const auto files = ssd::detect::collect_images(o.inputs);
-  std::vector<size_t> undecodable;
-  const auto per_image = ssd::detect::detect_files(loaded, files, o.batch, device, &undecodable);
-  report_images(o, loaded, files, per_image, undecodable);
+  // Each batch's detections are logged, drawn and written as they come, and then dropped: memory stays that of a
+  // batch however many images there are.
+  std::optional<ssd::eval::CocoIds> ids;
+  std::optional<ssd::eval::DetectionsJsonWriter> json;
   if (!o.json_out.empty()) {
-    std::vector<ssd::eval::Detection> all;
-    for (const auto& dets : per_image) all.insert(all.end(), dets.begin(), dets.end());
-    const auto ids = coco_ids(o, loaded.config);
-    ssd::eval::write_detections_json(o.json_out, all, loaded.config.data.classes, ids ? &*ids : nullptr);
-    spdlog::info("wrote {} detections to {}", all.size(), o.json_out);
+    ids = coco_ids(o, loaded.config);
+    json.emplace(o.json_out, loaded.config.data.classes, ids ? &*ids : nullptr);
   }
-  return undecodable.size() == files.size() ? static_cast<int>(ssd::kExitData) : 0;
+  if (!o.output.empty()) fs::create_directories(o.output);
+  size_t undecodable = 0;
+  ssd::detect::detect_files(loaded, files, o.batch, device, [&](size_t i, std::vector<ssd::eval::Detection> dets, bool decoded) {
+    if (!decoded) {
+      ++undecodable;
+      spdlog::warn("skipped {}: cannot decode image", files[i]);
+      return;
+    }
+    report_image(o, loaded, files[i], dets);
+    if (json) json->add(dets);
+  });
+  if (!o.output.empty()) spdlog::info("annotated images in {}", o.output);
+  if (json) {
+    json->commit();
+    spdlog::info("wrote {} detections to {}", json->count(), o.json_out);
+  }
+  return undecodable == files.size() ? static_cast<int>(ssd::kExitData) : 0;
 }
 
 }  // namespace

@@ -78,11 +78,10 @@ std::vector<std::string> collect_images(const std::vector<std::string>& paths) {
   return files;
 }
 
-std::vector<std::vector<eval::Detection>> detect_files(LoadedModel& m, const std::vector<std::string>& files, int64_t batch_size,
-                                                       c10::Device device, std::vector<size_t>* undecodable) {
+void detect_files(LoadedModel& m, const std::vector<std::string>& files, int64_t batch_size, c10::Device device,
+                  const OnImage& on_image) {
   torch::NoGradGuard no_grad;
   const auto& net = *m.model;
-  std::vector<std::vector<eval::Detection>> out(files.size());
   for (size_t begin = 0; begin < files.size(); begin += static_cast<size_t>(batch_size)) {
     const size_t end = std::min(files.size(), begin + static_cast<size_t>(batch_size));
     // Decoding and resizing are per image and independent: one image per thread.
@@ -101,23 +100,29 @@ std::vector<std::vector<eval::Detection>> detect_files(LoadedModel& m, const std
     });
     std::vector<at::Tensor> images;
     std::vector<size_t> which;
-    for (size_t k = 0; k < inputs.size(); ++k) {
-      if (!inputs[k].defined()) {
-        if (undecodable) undecodable->push_back(begin + k);
-        continue;
+    for (size_t k = 0; k < inputs.size(); ++k)
+      if (inputs[k].defined()) images.push_back(inputs[k]), which.push_back(k);
+    std::vector<std::vector<eval::Detection>> found(inputs.size());
+    if (!images.empty()) {
+      const auto result = m.model->forward(at::stack(images).to(device));
+      const auto dets = model::postprocess(result.loc, result.conf, net.priors(), net.box_coder(), m.config.postprocess);
+      for (size_t k = 0; k < which.size(); ++k) {
+        const size_t i = begin + which[k];
+        found[which[k]] = eval::to_pixel_detections(fs::path(files[i]).stem().string(), dets[k].boxes, dets[k].scores,
+                                                    dets[k].labels, sizes[which[k]].first, sizes[which[k]].second);
       }
-      images.push_back(inputs[k]);
-      which.push_back(k);
     }
-    if (images.empty()) continue;
-    const auto result = m.model->forward(at::stack(images).to(device));
-    const auto dets = model::postprocess(result.loc, result.conf, net.priors(), net.box_coder(), m.config.postprocess);
-    for (size_t k = 0; k < which.size(); ++k) {
-      const size_t i = begin + which[k];
-      out[i] = eval::to_pixel_detections(fs::path(files[i]).stem().string(), dets[k].boxes, dets[k].scores, dets[k].labels,
-                                         sizes[which[k]].first, sizes[which[k]].second);
-    }
+    for (size_t k = 0; k < inputs.size(); ++k) on_image(begin + k, std::move(found[k]), inputs[k].defined());
   }
+}
+
+std::vector<std::vector<eval::Detection>> detect_files(LoadedModel& m, const std::vector<std::string>& files, int64_t batch_size,
+                                                       c10::Device device, std::vector<size_t>* undecodable) {
+  std::vector<std::vector<eval::Detection>> out(files.size());
+  detect_files(m, files, batch_size, device, [&](size_t i, std::vector<eval::Detection> dets, bool decoded) {
+    if (!decoded && undecodable) undecodable->push_back(i);
+    out[i] = std::move(dets);
+  });
   return out;
 }
 

@@ -1,5 +1,6 @@
 #pragma once
 // Checkpoint -> model ready for inference -> detections on image files.
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -34,6 +35,12 @@ std::vector<std::string> collect_images(const std::vector<std::string>& paths);
 /// detections and their indices into `files` in `undecodable`.
 std::vector<std::vector<eval::Detection>> detect_files(LoadedModel& loaded, const std::vector<std::string>& files,
                                                        int64_t batch_size, c10::Device device, std::vector<size_t>* undecodable);
+
+/// The same, handed over a batch at a time and kept nowhere (ssd-detect on any number of images in bounded memory):
+/// on_image(index into files, its detections, whether it decoded) for every file, in order.
+using OnImage = std::function<void(size_t index, std::vector<eval::Detection> detections, bool decoded)>;
+void detect_files(LoadedModel& loaded, const std::vector<std::string>& files, int64_t batch_size, c10::Device device,
+                  const OnImage& on_image);
 
 /// Draws boxes with class name and score on an RGB or BGR image (colour per class).
 void draw_detections(cv::Mat& bgr, const std::vector<eval::Detection>& detections, const std::vector<std::string>& class_names,

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "ssd/eval/voc_eval.h"
+#include "ssd/util/text_file.h"
 
 namespace ssd::eval {
 
@@ -26,6 +27,23 @@ CocoIds coco_ids_for_classes(const std::string& categories_json, const std::vect
 /// label and the file stem. category_name is always written.
 void write_detections_json(const std::string& path, const std::vector<Detection>& detections,
                            const std::vector<std::string>& class_names, const CocoIds* coco_ids = nullptr);
+
+/// The same file written as the detections come (ssd-detect: a batch of images at a time), so that none of them
+/// needs to be held; whole or not at all (util::AtomicFile). `coco_ids`, when given, must outlive the writer.
+class DetectionsJsonWriter {
+ public:
+  DetectionsJsonWriter(const std::string& path, std::vector<std::string> class_names, const CocoIds* coco_ids = nullptr);
+  void add(const std::vector<Detection>& detections);
+  /// Ends the file and puts it in place.
+  void commit();
+  size_t count() const { return count_; }
+
+ private:
+  util::AtomicFile file_;
+  std::vector<std::string> names_;
+  const CocoIds* coco_ids_;
+  size_t count_ = 0;
+};
 
 /// Reads a results file. A "category_name", where present, wins over "category_id". category_ids are 1-based
 /// indices into class_names, or, with `category_labels` (COCO ground truth), COCO's own category ids mapped to

@@ -16,6 +16,7 @@
 #include "ssd/eval/detections_json.h"
 #include "ssd/eval/report.h"
 #include "ssd/util/error.h"
+#include "ssd/util/plot.h"
 #include "test_data.h"
 #include "test_support.h"
 
@@ -162,6 +163,39 @@ TEST(DetectionsJson, AFullDiskIsAClearErrorAndKeepsThePreviousFile) {
   std::ifstream again(path);
   EXPECT_EQ(std::string(std::istreambuf_iterator<char>(again), std::istreambuf_iterator<char>()), before);
   EXPECT_FALSE(fs::exists(dir + "/.d.json.tmp"));
+}
+
+// Charts (training.png, the report's plots) are written whole or not at all: under a file size limit the write is an
+// error naming the file, the previous chart stays a whole PNG and no temporary is left.
+TEST(Charts, AFullDiskKeepsThePreviousChart) {
+  const auto dir = test::temp_dir("chart_full");
+  const std::string path = dir + "/training.png";
+  util::Panel panel;
+  panel.title = "loss";
+  panel.series.push_back({"loss", {0, 1, 2, 3}, {4, 3, 2.5, 2}});
+  util::save_chart(path, {panel}, 320, 200);
+  std::ifstream in(path, std::ios::binary);
+  const std::string before{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    ::signal(SIGXFSZ, SIG_IGN);
+    const rlimit limit{4 * 1024, 4 * 1024};  // below a 2000 x 4000 chart's PNG
+    ::setrlimit(RLIMIT_FSIZE, &limit);
+    try {
+      util::save_chart(path, {panel, panel, panel, panel}, 2000, 1000);
+    } catch (const DataError& e) {
+      ::_exit(std::string(e.what()).rfind(path + ": cannot write: File too large", 0) == 0 ? 0 : 2);
+    }
+    ::_exit(3);
+  }
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  std::ifstream again(path, std::ios::binary);
+  EXPECT_EQ(std::string(std::istreambuf_iterator<char>(again), std::istreambuf_iterator<char>()), before);
+  EXPECT_FALSE(fs::exists(dir + "/.training.png.tmp"));
 }
 
 TEST(DetectionsJson, BadEntriesNameTheFileAndTheEntry) {

@@ -464,8 +464,8 @@ std::vector<Key> run_keys() {
         "engine::NonFiniteLossHook", "A step whose loss is NaN or infinite: stop (the run ends and names the last good checkpoint) "
         "or skip (the step changes nothing and is counted; see restore_after)."),
     key<int64_t>("non_finite.restore_after", [](Config& c) -> auto& { return c.non_finite.restore_after; }, at_least<int64_t>(1),
-        "engine::NonFiniteLossHook", "skip: after this many non-finite steps in a row, load the weights and optimizer state of the "
-        "newest checkpoint of the run (the run's start before its first) and multiply the LR by lr_factor."),
+        "engine::NonFiniteLossHook", "skip: after this many non-finite steps in a row, restore the weights and optimizer state of the "
+        "last epoch's end (what last.pt holds; the run's start before an epoch has ended; kept in memory) and multiply the LR by lr_factor."),
     key<double>("non_finite.lr_factor", [](Config& c) -> auto& { return c.non_finite.lr_factor; }, in_range(1e-6, 1.0),
         "engine::NonFiniteLossHook", "skip: the factor on the LR at each restore (kept for the rest of the run, resumes included)."),
     key<int64_t>("non_finite.max_restores", [](Config& c) -> auto& { return c.non_finite.max_restores; }, at_least<int64_t>(1),

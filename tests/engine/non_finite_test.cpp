@@ -166,6 +166,36 @@ TEST(NonFiniteLoss, TheRunStopsWhenRestoresDoNotHelp) {
   EXPECT_NE(msg.find("non_finite.action skip"), std::string::npos) << msg;
 }
 
+// Sets every SGD momentum buffer to NaN after step `at`: an optimizer state that went astray while the loss was finite.
+class PoisonMomentum : public Hook {
+ public:
+  explicit PoisonMomentum(int64_t at) : at_(at) {}
+  std::string name() const override { return "poison_momentum"; }
+  void after_step(TrainContext& c) override {
+    if (c.position.iteration != at_) return;
+    torch::NoGradGuard no_grad;
+    for (auto& entry : c.optimizer->state())
+      if (auto* sgd = dynamic_cast<torch::optim::SGDParamState*>(entry.second.get())) sgd->momentum_buffer().fill_(std::nan(""));
+  }
+
+ private:
+  int64_t at_;
+};
+
+// A restore to the run's start, which has no optimizer state yet, clears the optimizer's state rather than keeping
+// the diverged momentum beside the restored weights (load() alone only overwrites what the snapshot holds).
+TEST(NonFiniteLoss, ARestoreToTheStartClearsADivergedOptimizerState) {
+  const auto dir = test::temp_dir("non_finite_momentum");
+  auto c = skipping_config(dir);
+  Trainer t(c, c10::Device(c10::kCPU));
+  t.add_hook(std::make_shared<PoisonMomentum>(0));
+  t.add_hook(std::make_shared<Poison>(std::set<int64_t>{1}, std::set<int64_t>{}));  // NaN losses at steps 1 and 2
+  const auto result = t.run();
+  EXPECT_EQ(result.position.iteration, 9);
+  EXPECT_EQ(read_checkpoint_state(dir + "/run/last.pt").hooks.at("non_finite_loss"), "non_finite 2 0 1 0.5");
+  EXPECT_TRUE(all_finite(dir + "/run/last.pt", c));
+}
+
 // The optimizer's state is checked as well as the weights: an infinite momentum is refused with its key.
 TEST(NonFiniteLoss, ACheckpointRefusesANonFiniteOptimizerState) {
   const auto dir = test::temp_dir("non_finite_optimizer");

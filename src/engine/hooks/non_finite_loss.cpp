@@ -42,7 +42,8 @@ void NonFiniteLossHook::after_epoch(TrainContext& c) {
   // Before the checkpoint hook writes last.pt, which would refuse non-finite values.
   if (const auto bad = first_non_finite(c.model, c.optimizer); !bad.empty())
     restore(c, bad + " holds NaN or infinite values at the epoch's end");
-  keep_good_state(c);
+  // Not in the middle of a streak of non-finite losses: the weights may have gone astray without being NaN yet.
+  if (in_a_row_ == 0) keep_good_state(c);
 }
 
 void NonFiniteLossHook::after_train(TrainContext&) {
@@ -83,6 +84,9 @@ void NonFiniteLossHook::restore(TrainContext& c, const std::string& why) {
   torch::serialize::InputArchive archive;
   std::istringstream bytes(good_optimizer_);
   archive.load_from(bytes, c.device);
+  // load() only overwrites the entries the snapshot has: a parameter without state there (the run's start) would
+  // keep its diverged momentum.
+  c.optimizer->state().clear();
   c.optimizer->load(archive);
   ++restores_;
   in_a_row_ = 0;

@@ -304,6 +304,7 @@ class PickleMachine {
       t->tensor.storage_key = args.items[0]->text;
       t->tensor.dtype = args.items[0]->dtype;
       t->tensor.numel = args.items[0]->numel;
+      if (args.items[1]->kind != Value::Kind::Int) fail(what + " with a storage offset that is not an integer");
       t->tensor.offset = args.items[1]->integer;
       t->tensor.size = ints(*args.items[2]);
       t->tensor.stride = ints(*args.items[3]);
@@ -355,19 +356,22 @@ at::Tensor materialise(const std::string& path, const std::string& name, const P
   if (t.size.size() != t.stride.size()) throw DataError(path + ": tensor '" + name + "' has a size and a stride of different ranks");
   for (size_t d = 0; d < t.size.size(); ++d)
     if (t.size[d] < 0 || t.stride[d] < 0) throw DataError(path + ": tensor '" + name + "' has a negative size or stride");
-  const bool empty = std::any_of(t.size.begin(), t.size.end(), [](int64_t s) { return s == 0; });
+  if (t.offset < 0) throw DataError(path + ": tensor '" + name + "' has a negative storage offset");
+  // An empty tensor holds nothing of its storage (whatever its other sizes, which may be anything).
+  if (std::any_of(t.size.begin(), t.size.end(), [](int64_t s) { return s == 0; }))
+    return at::empty(t.size, at::TensorOptions().dtype(storage.scalar_type()));
   // The highest element a non-empty view reaches must lie inside the storage; a file may declare sizes whose
   // product overflows, which counts as reaching past it.
   int64_t last = t.offset, reach = 0;
   bool overflow = false;
-  for (size_t d = 0; d < t.size.size() && !empty; ++d)
+  for (size_t d = 0; d < t.size.size(); ++d)
     overflow = overflow || __builtin_mul_overflow(t.size[d] - 1, t.stride[d], &reach) || __builtin_add_overflow(last, reach, &last);
-  if (!empty && (overflow || t.offset < 0 || last >= storage.numel()))
+  if (overflow || last >= storage.numel())
     throw DataError(path + ": tensor '" + name + "' reaches past its storage");
   // A view with more elements than its storage (expanded or overlapping) would be copied out at that size: a few
   // bytes of file could ask for any amount of memory. A state dict's tensors never are such views.
   int64_t elements = 1;
-  for (size_t d = 0; d < t.size.size() && !empty; ++d)
+  for (size_t d = 0; d < t.size.size(); ++d)
     if (__builtin_mul_overflow(elements, t.size[d], &elements) || elements > storage.numel())
       throw DataError(path + ": tensor '" + name + "' has more elements than its storage (an expanded or overlapping view)");
   // A tensor that is its whole storage, laid out contiguously, is the storage itself (no copy of 500 MB files).
@@ -472,7 +476,11 @@ std::vector<std::pair<std::string, at::Tensor>> read_state_dict(const std::strin
     if (v->kind != Value::Kind::Tensor) throw DataError(path + ": '" + k->text + "' is not a tensor");
     const auto it = storages.find(v->tensor.storage_key);
     if (it == storages.end()) throw DataError(path + ": '" + k->text + "' refers to a storage the file does not hold");
-    out.emplace_back(k->text, materialise(path, k->text, v->tensor, it->second));
+    try {
+      out.emplace_back(k->text, materialise(path, k->text, v->tensor, it->second));
+    } catch (const c10::Error& e) {  // sizes LibTorch itself refuses (an empty tensor's other sizes overflowing, say)
+      throw DataError(path + ": tensor '" + k->text + "' cannot be built: " + e.what_without_backtrace());
+    }
   }
   return out;
 }

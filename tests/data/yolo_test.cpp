@@ -93,20 +93,22 @@ TEST(Yolo, SizesAreCachedAndAChangedImageIsReadAgain) {
 TEST(Yolo, BadRowsNameTheirLineAndUnknownNamesAreAnError) {
   const auto root = test::temp_dir("yolo_bad");
   write_text(root + "/data.yaml", "names: [dog, person]\n");  // no split keys: images/<split>/ is the default
-  for (const char* stem : {"a", "b", "c", "d"}) write_image(root + "/images/val/" + std::string(stem) + ".jpg", 64, 64);
+  for (const char* stem : {"a", "b", "c", "d", "e"}) write_image(root + "/images/val/" + std::string(stem) + ".jpg", 64, 64);
   write_text(root + "/labels/val/a.txt", "0 0.5 0.5 0.2\n");
   write_text(root + "/labels/val/b.txt", "0 0.5 0.5 0.2 0.2\n7 0.5 0.5 0.2 0.2\n");
   write_text(root + "/labels/val/c.txt", "0 0.5 zero 0.2 0.2\n");
   write_text(root + "/labels/val/d.txt", "1 0.5 0.5 0 0.2\n");
+  write_text(root + "/labels/val/e.txt", "1 0.5 nan 0.2 0.2\n");  // std::stod reads it; no box may come of it
   std::vector<std::string> bad;
   const auto annotations = read_yolo_split(root, "val", {"dog", "person"},
                                            [&](const std::string& f, const std::string& why) { bad.push_back(fs::path(f).filename().string() + ": " + why); });
   EXPECT_TRUE(annotations.empty());
-  ASSERT_EQ(bad.size(), 4u);
+  ASSERT_EQ(bad.size(), 5u);
   EXPECT_EQ(bad[0], "a.txt: line 1: expected 'class cx cy w h', got 4 values");
   EXPECT_EQ(bad[1], "b.txt: line 2: class 7 is not an index into data.yaml's 2 names");
   EXPECT_EQ(bad[2], "c.txt: line 1: 'zero' is not a number");
   EXPECT_EQ(bad[3], "d.txt: line 1: degenerate box (width or height 0)");
+  EXPECT_EQ(bad[4], "e.txt: line 1: coordinates must be normalised to [0, 1]");
   auto ignore = [](const std::string&, const std::string&) {};
   auto message = test::thrown_message<DataError>([&] { read_yolo_split(root, "val", {"dog"}, ignore); });
   EXPECT_NE(message.find("data.yaml: class 'person' is not in data.classes"), std::string::npos) << message;

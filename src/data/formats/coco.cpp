@@ -40,12 +40,25 @@ nlohmann::json parse_file(const std::string& json_path) {
 namespace {
 
 // One entry of "annotations": appended to its image, or the image marked bad (problem_of: its first reason).
+// An image's width or height: 0 when absent (the pixels decide), else a number of pixels an image can have.
+int image_side(const nlohmann::json& image, const char* key) {
+  if (!image.contains(key)) return 0;
+  const auto& v = image[key];
+  if (!v.is_number() || !(v.get<double>() >= 0 && v.get<double>() <= (1 << 20)))
+    throw std::invalid_argument(std::string(key) + " must be a number of pixels (0 to 2^20), got " + v.dump());
+  return static_cast<int>(v.get<double>());
+}
+
 void add_annotation(const nlohmann::json& an, const std::string& path, const std::map<int64_t, size_t>& index_of,
                     const std::map<int64_t, int64_t>& label_of, std::vector<Annotation>& out,
                     std::vector<std::string>& problem_of, const std::string& json_path,
                     const std::function<void(const std::string&, const std::string&)>& on_bad) {
   if (!an.contains("image_id") || !an.contains("category_id") || !an.contains("bbox")) {
     on_bad(json_path, path + " needs image_id, category_id and bbox");
+    return;
+  }
+  if (!an["image_id"].is_number_integer() || !an["category_id"].is_number_integer()) {
+    on_bad(json_path, path + ": image_id and category_id must be integers, got " + an["image_id"].dump() + " and " + an["category_id"].dump());
     return;
   }
   const auto image = index_of.find(an["image_id"].get<int64_t>());
@@ -76,7 +89,7 @@ void add_annotation(const nlohmann::json& an, const std::string& path, const std
   o.x2 = a.width > 0 ? std::min(b[0].get<float>() + b[2].get<float>(), static_cast<float>(a.width)) : b[0].get<float>() + b[2].get<float>();
   o.y2 = a.height > 0 ? std::min(b[1].get<float>() + b[3].get<float>(), static_cast<float>(a.height)) : b[1].get<float>() + b[3].get<float>();
   o.label = label->second;
-  o.crowd = an.value("iscrowd", 0) != 0;
+  o.crowd = an.contains("iscrowd") && an["iscrowd"].is_number() && an["iscrowd"].get<double>() != 0;
   // (An area beyond float's range is no object's: the box's own area is used then.)
   if (an.contains("area") && an["area"].is_number() && std::abs(an["area"].get<double>()) <= std::numeric_limits<float>::max())
     o.area = an["area"].get<float>();
@@ -155,8 +168,8 @@ CocoInstances read_coco_instances(const std::string& json_path, const std::strin
       id = im["id"].get<int64_t>();
       a.id = std::to_string(id);
       a.image_path = (fs::path(image_dir) / im["file_name"].get<std::string>()).string();
-      a.width = im.value("width", 0);
-      a.height = im.value("height", 0);
+      a.width = image_side(im, "width");
+      a.height = image_side(im, "height");
     } catch (const std::exception& e) {  // missing fields, or of the wrong type
       on_bad(json_path, path + ": " + e.what());
       continue;

@@ -233,7 +233,7 @@ std::string parse_label_file(const std::string& path, const ImageSize& size, con
     if (v[0] != std::floor(v[0]) || v[0] < 0 || v[0] >= static_cast<double>(label_of.size()))
       return at + "class " + fmt::format("{:g}", v[0]) + " is not an index into data.yaml's " + std::to_string(label_of.size()) + " names";
     for (size_t k = 1; k < v.size(); ++k)
-      if (v[k] < 0 || v[k] > 1 + 1e-6) return at + "coordinates must be normalised to [0, 1]";
+      if (!(v[k] >= 0 && v[k] <= 1 + 1e-6)) return at + "coordinates must be normalised to [0, 1]";  // NaN too
     double x1, y1, x2, y2;
     if (v.size() == 5) {
       x1 = v[1] - v[3] / 2, x2 = v[1] + v[3] / 2, y1 = v[2] - v[4] / 2, y2 = v[2] + v[4] / 2;

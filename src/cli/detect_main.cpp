@@ -94,13 +94,13 @@ int detect(const DetectOptions& o) {
   const auto files = ssd::detect::collect_images(o.inputs);
   // Each batch's detections are logged, drawn and written as they come, and then dropped: memory stays that of a
   // batch however many images there are.
+  if (!o.output.empty()) fs::create_directories(o.output);  // first: --json-out may lie in it
   std::optional<ssd::eval::CocoIds> ids;
   std::optional<ssd::eval::DetectionsJsonWriter> json;
   if (!o.json_out.empty()) {
     ids = coco_ids(o, loaded.config);
     json.emplace(o.json_out, loaded.config.data.classes, ids ? &*ids : nullptr);
   }
-  if (!o.output.empty()) fs::create_directories(o.output);
   size_t undecodable = 0;
   ssd::detect::detect_files(loaded, files, o.batch, device, [&](size_t i, std::vector<ssd::eval::Detection> dets, bool decoded) {
     if (!decoded) {

@@ -4,7 +4,6 @@
 
 #include <cmath>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
@@ -20,6 +19,7 @@
 #include "ssd/config/load.h"
 #include "ssd/runtime/runtime.h"
 #include "ssd/util/error.h"
+#include "ssd/util/text_file.h"
 
 namespace fs = std::filesystem;
 
@@ -174,9 +174,7 @@ int evaluate(EvalOptions& o) {
   }
   if (!in.skipped.empty()) spdlog::warn("{}", in.skipped);
   if (!o.json_out.empty()) {
-    std::ofstream f(o.json_out);
-    if (!f) throw ssd::DataError(o.json_out + ": cannot write");
-    f << json.dump(2) << "\n";
+    ssd::util::write_text_file(o.json_out, json.dump(2) + "\n");
     spdlog::info("wrote {}", o.json_out);
   }
   return 0;

@@ -2,12 +2,12 @@
 #include <spdlog/spdlog.h>
 
 #include <filesystem>
-#include <fstream>
 
 #include "cli/common.h"
 #include "ssd/detect/detector.h"
 #include "ssd/interop/torchvision_ssd.h"
 #include "ssd/util/error.h"
+#include "ssd/util/text_file.h"
 
 namespace fs = std::filesystem;
 
@@ -35,9 +35,8 @@ int main(int argc, char** argv) {
     if (!fs::path(out).parent_path().empty()) fs::create_directories(fs::path(out).parent_path());
     ssd::interop::export_torchvision_ssd(*loaded.model, out);
     const auto script = fs::path(out).replace_extension(".py").string();
-    std::ofstream py(script);
-    py << ssd::interop::torchvision_loader_script(*loaded.model, loaded.config.postprocess, loaded.config.data.classes, out);
-    if (!py.flush()) throw ssd::DataError(script + ": cannot write");
+    ssd::util::write_text_file(script, ssd::interop::torchvision_loader_script(*loaded.model, loaded.config.postprocess,
+                                                                              loaded.config.data.classes, out));
     spdlog::info("wrote {} ({} parameters under torchvision's names) and {}, which builds torchvision's SSD around it", out,
                  loaded.model->parameter_count(), script);
     return 0;

@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
 #include <iostream>
 
 #include "cli/common.h"
@@ -21,6 +20,7 @@
 #include "ssd/runtime/mixed_precision.h"
 #include "ssd/runtime/runtime.h"
 #include "ssd/util/error.h"
+#include "ssd/util/text_file.h"
 
 namespace {
 
@@ -124,10 +124,8 @@ int run_range_test(const Config& config, c10::Device device, const TrainOptions&
   for (const auto& n : notes) std::cout << "  " << n << "\n";
   std::cout << "wrote " << report.csv_path << " and " << report.png_path << "\n";
   if (!o.write_config.empty()) {
-    std::ofstream out(o.write_config);
-    if (!out) throw ssd::ConfigError(o.write_config + ": cannot write (--write-config)");
-    out << "# ssd-train --range-test: solver.lr set to the range test's recommendation (" << report.recommended.rule << ")\n"
-        << ssd::config::to_yaml(tuned);
+    ssd::util::write_text_file(o.write_config, "# ssd-train --range-test: solver.lr set to the range test's recommendation (" +
+                                                  report.recommended.rule + ")\n" + ssd::config::to_yaml(tuned));
     std::cout << "wrote " << o.write_config << "; train with: ssd-train --config " << o.write_config << "\n";
   }
   return 0;

@@ -1,12 +1,13 @@
 #include "ssd/eval/confusion_matrix.h"
 
 #include <algorithm>
-#include <fstream>
+#include <sstream>
 #include <tuple>
 
 #include "ssd/ops/box_overlap.h"
 #include "ssd/util/csv.h"
 #include "ssd/util/error.h"
+#include "ssd/util/text_file.h"
 
 namespace ssd::eval {
 
@@ -56,8 +57,7 @@ ConfusionMatrix confusion_matrix(const std::vector<data::Annotation>& gt, const 
 }
 
 void write_confusion_csv(const std::string& path, const ConfusionMatrix& m, const std::vector<std::string>& names) {
-  std::ofstream out(path);
-  if (!out) throw DataError(path + ": cannot write");
+  std::ostringstream out;
   out << "true\\predicted";
   for (const auto& n : names) out << "," << util::csv_quoted(n);
   out << ",background\n";
@@ -66,6 +66,7 @@ void write_confusion_csv(const std::string& path, const ConfusionMatrix& m, cons
     for (int64_t v : m.counts[r]) out << "," << v;
     out << "\n";
   }
+  util::write_text_file(path, out.str());
 }
 
 }  // namespace ssd::eval

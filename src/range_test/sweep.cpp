@@ -3,10 +3,10 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <fstream>
 #include <stdexcept>
 
 #include "ssd/util/plot.h"
+#include "ssd/util/text_file.h"
 
 namespace ssd::range_test {
 
@@ -110,14 +110,13 @@ Suggestions suggest_lrs(const RangeTestResult& r) {
 }
 
 void write_range_test_csv(const RangeTestResult& r, const std::string& path) {
-  std::ofstream out(path);
-  if (!out) throw std::runtime_error(path + ": cannot write");
-  out << "lr,loss,smoothed\n";
+  std::string text = "lr,loss,smoothed\n";
   char line[128];
   for (size_t i = 0; i < r.lrs.size(); ++i) {
     std::snprintf(line, sizeof(line), "%.6g,%.6g,%.6g\n", r.lrs[i], r.losses[i], r.smoothed[i]);
-    out << line;
+    text += line;
   }
+  util::write_text_file(path, text);
 }
 
 void write_range_test_png(const RangeTestResult& r, const Suggestions& s, const std::string& path) {

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <limits>
 #include <nlohmann/json.hpp>
 
@@ -16,6 +17,7 @@
 #include "ssd/util/csv.h"
 #include "ssd/util/error.h"
 #include "ssd/util/plot.h"
+#include "ssd/util/text_file.h"
 
 namespace fs = std::filesystem;
 
@@ -36,9 +38,7 @@ void save_state(const std::string& path, const std::vector<Trial>& trials) {
     for (const auto& r : t.results) jt["results"].push_back({r.epochs, std::isfinite(r.metric) ? nlohmann::json(r.metric) : nlohmann::json()});
     j["trials"].push_back(jt);
   }
-  const std::string tmp = path + ".tmp";
-  std::ofstream(tmp) << j.dump(1) << "\n";
-  fs::rename(tmp, path);
+  util::write_text_file(path, j.dump(1) + "\n");
 }
 
 std::vector<Trial> load_state(const std::string& path) {
@@ -193,7 +193,7 @@ void write_leaderboard(const config::Config& base, const SearchSpace& space, con
     return ranks_below(fc.metric, fa.metric, space.maximise());
   });
   result.leaderboard_csv = (fs::path(out) / "leaderboard.csv").string();
-  std::ofstream csv(result.leaderboard_csv);
+  std::ostringstream csv;
   csv << "rank,trial,bracket,epochs," << space.monitor;
   for (const auto& d : space.params) csv << "," << d.key;
   csv << ",run_dir,failure\n";
@@ -204,6 +204,7 @@ void write_leaderboard(const config::Config& base, const SearchSpace& space, con
     for (const auto& [k, v] : t.params) csv << "," << v;
     csv << "," << t.run_dir << "," << util::csv_quoted(t.failure) << "\n";
   }
+  util::write_text_file(result.leaderboard_csv, csv.str());
   util::Panel panel;
   panel.title = space.monitor + " per trial against its training budget (successive halving)";
   panel.x_label = "epochs";
@@ -220,9 +221,11 @@ void write_leaderboard(const config::Config& base, const SearchSpace& space, con
   std::vector<std::string> overrides;
   for (const auto& [k, v] : best.params) overrides.push_back(k + "=" + v);
   const auto config = config::load_config_text(config::to_yaml(base), "tuner best", overrides);
-  std::ofstream(result.best_config) << "# ssd-tune: best trial " << best.id << " (" << space.monitor << " " << final_of(best).metric << " at "
-                                    << whole_epochs(final_of(best).epochs) << " epochs)\n"
-                                    << config::to_yaml(config);
+  std::ostringstream best_yaml;
+  best_yaml << "# ssd-tune: best trial " << best.id << " (" << space.monitor << " " << final_of(best).metric << " at "
+            << whole_epochs(final_of(best).epochs) << " epochs)\n"
+            << config::to_yaml(config);
+  util::write_text_file(result.best_config, best_yaml.str());
 }
 
 }  // namespace

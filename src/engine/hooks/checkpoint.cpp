@@ -11,12 +11,15 @@ namespace ssd::engine {
 std::vector<std::string> remove_stale_temporaries(const std::string& run_dir) {
   std::vector<std::string> removed;
   std::error_code ec;
-  for (const auto& entry : fs::directory_iterator(run_dir, ec)) {
-    const std::string name = entry.path().filename().string();
-    // engine/checkpoint_file.h's temporary_checkpoint_path: ".<name>.tmp" beside the checkpoint it was to become.
-    if (name.size() > 5 && name.front() == '.' && name.compare(name.size() - 4, 4, ".tmp") == 0 && entry.is_regular_file()) {
-      fs::remove(entry.path(), ec);
-      removed.push_back(name);
+  // ".<name>.tmp" beside the file it was to become (engine/checkpoint_file.h, util/text_file.h): in the run directory
+  // and in its report folder.
+  for (const auto& folder : {fs::path(run_dir), fs::path(run_dir) / "report"}) {
+    for (const auto& entry : fs::directory_iterator(folder, ec)) {
+      const std::string name = entry.path().filename().string();
+      if (name.size() > 5 && name.front() == '.' && name.compare(name.size() - 4, 4, ".tmp") == 0 && entry.is_regular_file()) {
+        fs::remove(entry.path(), ec);
+        removed.push_back(folder == fs::path(run_dir) ? name : "report/" + name);
+      }
     }
   }
   return removed;

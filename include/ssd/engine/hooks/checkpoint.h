@@ -20,7 +20,7 @@ class CheckpointHook : public Hook {
   std::string run_dir_, last_path_;
 };
 
-/// Removes the ".<name>.tmp" files a killed checkpoint write left in `run_dir`; returns their names.
+/// Removes the ".<name>.tmp" files that killed writes left in `run_dir` and its report folder; returns their names.
 std::vector<std::string> remove_stale_temporaries(const std::string& run_dir);
 
 }  // namespace ssd::engine

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <string>
 
@@ -18,8 +19,12 @@ namespace ssd::fuzz {
 /// A folder of this process's own, made once.
 inline const std::string& scratch_dir() {
   static const std::string dir = [] {
-    std::string pattern = "/tmp/ssd_fuzz_XXXXXX";
+    static std::string pattern = "/tmp/ssd_fuzz_XXXXXX";
     if (!::mkdtemp(pattern.data())) std::abort();
+    std::atexit([] {
+      std::error_code ec;
+      std::filesystem::remove_all(pattern, ec);
+    });
     spdlog::set_level(spdlog::level::off);  // the readers' warnings would flood the fuzzer's output
     return pattern;
   }();

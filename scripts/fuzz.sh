@@ -9,6 +9,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-30}
+case "$seconds" in
+  ''|*[!0-9]*) echo "fuzz.sh: the first argument is the seconds per target, got '$seconds'" >&2; exit 2 ;;
+esac
 shift || true
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(voc_xml coco_json yolo_labels yolo_data_yaml config_yaml detections_json state_dict image_decode)
@@ -17,7 +20,9 @@ bash scripts/sanitize.sh --configure-only
 cmake --build build-sanitize --parallel "$(nproc)" --target $(printf 'fuzz_%s ' "${targets[@]}")
 
 # detect_leaks=0: LibTorch and OpenMP keep allocations for the process's life, which LeakSanitizer would report.
-export ASAN_OPTIONS=detect_leaks=0:allocator_may_return_null=1
+# allocator_may_return_null: an allocation too large to make fails as it would without the sanitizer (LibTorch then
+# throws), rather than ending the run.
+export ASAN_OPTIONS=detect_leaks=0:detect_odr_violation=0:allocator_may_return_null=1
 export UBSAN_OPTIONS=print_stacktrace=1
 mkdir -p build-sanitize/findings
 summary=()
@@ -25,8 +30,10 @@ failed=0
 for t in "${targets[@]}"; do
   mkdir -p "build-sanitize/corpus/$t"
   log="build-sanitize/findings/$t.log"
-  # -rss_limit_mb: an input that makes a reader allocate without bound is a finding; -timeout: so is a hang.
-  if ./build-sanitize/fuzz/fuzz_"$t" -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=20 -print_final_stats=1 \
+  # -rss_limit_mb: an input that makes a reader use memory without bound is a finding; -timeout: so is a hang.
+  # -malloc_limit_mb is raised past it: a file may declare a size that a library allocates before it finds the data
+  # missing (OpenCV up to 2^30 pixels, LibTorch's zip records), which costs address space, not memory.
+  if ./build-sanitize/fuzz/fuzz_"$t" -max_total_time="$seconds" -rss_limit_mb=2048 -malloc_limit_mb=1048576 -timeout=20 -print_final_stats=1 \
        -artifact_prefix="build-sanitize/findings/$t-" "build-sanitize/corpus/$t" "fuzz/corpus/$t" > "$log" 2>&1; then
     status=ok
   else

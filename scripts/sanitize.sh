@@ -15,11 +15,12 @@ if [ ! -f build-sanitize/CMakeCache.txt ]; then
     -DSSD_BUILD_FUZZ=ON -DSSD_BUILD_TESTS=ON
 fi
 [ "${1:-}" = "--configure-only" ] && exit 0
+# detect_leaks=0: LibTorch and OpenMP keep allocations for the process's life, which LeakSanitizer would report.
+# Exported before the build, which runs the test binary to list its tests.
+export ASAN_OPTIONS=detect_leaks=0:detect_odr_violation=0
+export UBSAN_OPTIONS=print_stacktrace=1
 start=$(date +%s)
 cmake --build build-sanitize --parallel "$(nproc)" --target ssd_tests ssd-train ssd-eval ssd-detect ssd-export ssd-shapes ssd-tune
 built=$(date +%s)
-# detect_leaks=0: LibTorch and OpenMP keep allocations for the process's life, which LeakSanitizer would report.
-export ASAN_OPTIONS=detect_leaks=0:detect_odr_violation=0
-export UBSAN_OPTIONS=print_stacktrace=1
 (cd build-sanitize && ctest --output-on-failure --parallel "$(nproc)" "$@")
 echo "sanitizer build $(( (built - start) / 60 )) min $(( (built - start) % 60 )) s, tests $(( ($(date +%s) - built) / 60 )) min $(( ($(date +%s) - built) % 60 )) s"

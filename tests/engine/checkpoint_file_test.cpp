@@ -2,11 +2,6 @@
 // limit is a clear error that leaves the previous file whole and no temporary behind.
 #include <gtest/gtest.h>
 
-#include <signal.h>
-#include <sys/resource.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -133,28 +128,10 @@ TEST(CheckpointFile, AFullDiskIsAClearErrorAndKeepsThePreviousFile) {
   auto model = model::build_ssd(test::tiny_model(), 3);  // built before the fork: the child only writes
   CheckpointState state;
   state.position.iteration = 4;
-  const pid_t child = ::fork();
-  ASSERT_GE(child, 0);
-  if (child == 0) {
-    ::signal(SIGXFSZ, SIG_IGN);  // as the tools do (cli/common.cpp)
-    const rlimit limit{static_cast<rlim_t>(before.size() / 2), static_cast<rlim_t>(before.size() / 2)};
-    ::setrlimit(RLIMIT_FSIZE, &limit);
-    try {
-      save_checkpoint(path, model, nullptr, state);
-    } catch (const CheckpointError& e) {
-      const std::string msg = e.what();
-      const bool named = msg.rfind(path + ": cannot write checkpoint: File too large", 0) == 0;
-      const bool kept = msg.find("the previous file is kept") != std::string::npos;
-      ::_exit(named && kept ? 0 : 2);
-    } catch (...) {
-      ::_exit(3);
-    }
-    ::_exit(4);
-  }
-  int status = 0;
-  ::waitpid(child, &status, 0);
-  ASSERT_TRUE(WIFEXITED(status)) << "the child died of signal " << WTERMSIG(status);
-  EXPECT_EQ(WEXITSTATUS(status), 0);
+  const auto msg =
+      test::message_under_file_size_limit<CheckpointError>(before.size() / 2, [&] { save_checkpoint(path, model, nullptr, state); });
+  EXPECT_EQ(msg.rfind(path + ": cannot write checkpoint: File too large", 0), 0u) << msg;
+  EXPECT_NE(msg.find("the previous file is kept"), std::string::npos) << msg;
   EXPECT_EQ(bytes_of(path), before);
   EXPECT_FALSE(fs::exists(temporary_checkpoint_path(path)));
   EXPECT_EQ(read_checkpoint_state(path).position.iteration, 3);

@@ -2,11 +2,6 @@
 // detections JSON with COCO's own ids.
 #include <gtest/gtest.h>
 
-#include <signal.h>
-#include <sys/resource.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -143,23 +138,9 @@ TEST(DetectionsJson, AFullDiskIsAClearErrorAndKeepsThePreviousFile) {
   std::ifstream in(path);
   const std::string before{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
   std::vector<Detection> many(20000, det("a", 1, 0.5f, 0, 0, 5, 5));
-  const pid_t child = ::fork();
-  ASSERT_GE(child, 0);
-  if (child == 0) {
-    ::signal(SIGXFSZ, SIG_IGN);
-    const rlimit limit{64 * 1024, 64 * 1024};
-    ::setrlimit(RLIMIT_FSIZE, &limit);
-    try {
-      write_detections_json(path, many, {"dog"});
-    } catch (const DataError& e) {
-      ::_exit(std::string(e.what()).rfind(path + ": cannot write: File too large", 0) == 0 ? 0 : 2);
-    }
-    ::_exit(3);
-  }
-  int status = 0;
-  ::waitpid(child, &status, 0);
-  ASSERT_TRUE(WIFEXITED(status));
-  EXPECT_EQ(WEXITSTATUS(status), 0);
+  const auto message =
+      test::message_under_file_size_limit<DataError>(64 * 1024, [&] { write_detections_json(path, many, {"dog"}); });
+  EXPECT_EQ(message.rfind(path + ": cannot write: File too large", 0), 0u) << message;
   std::ifstream again(path);
   EXPECT_EQ(std::string(std::istreambuf_iterator<char>(again), std::istreambuf_iterator<char>()), before);
   EXPECT_FALSE(fs::exists(dir + "/.d.json.tmp"));
@@ -176,23 +157,10 @@ TEST(Charts, AFullDiskKeepsThePreviousChart) {
   util::save_chart(path, {panel}, 320, 200);
   std::ifstream in(path, std::ios::binary);
   const std::string before{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-  const pid_t child = ::fork();
-  ASSERT_GE(child, 0);
-  if (child == 0) {
-    ::signal(SIGXFSZ, SIG_IGN);
-    const rlimit limit{4 * 1024, 4 * 1024};  // below a 2000 x 4000 chart's PNG
-    ::setrlimit(RLIMIT_FSIZE, &limit);
-    try {
-      util::save_chart(path, {panel, panel, panel, panel}, 2000, 1000);
-    } catch (const DataError& e) {
-      ::_exit(std::string(e.what()).rfind(path + ": cannot write: File too large", 0) == 0 ? 0 : 2);
-    }
-    ::_exit(3);
-  }
-  int status = 0;
-  ::waitpid(child, &status, 0);
-  ASSERT_TRUE(WIFEXITED(status));
-  EXPECT_EQ(WEXITSTATUS(status), 0);
+  // 4 KiB: below a 2000 x 4000 chart's PNG.
+  const auto message = test::message_under_file_size_limit<DataError>(
+      4 * 1024, [&] { util::save_chart(path, {panel, panel, panel, panel}, 2000, 1000); });
+  EXPECT_EQ(message.rfind(path + ": cannot write: File too large", 0), 0u) << message;
   std::ifstream again(path, std::ios::binary);
   EXPECT_EQ(std::string(std::istreambuf_iterator<char>(again), std::istreambuf_iterator<char>()), before);
   EXPECT_FALSE(fs::exists(dir + "/.training.png.tmp"));

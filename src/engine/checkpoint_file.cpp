@@ -1,18 +1,15 @@
 #include "ssd/engine/checkpoint_file.h"
 
-#include <fcntl.h>
 #include <openssl/evp.h>
-#include <unistd.h>
 
 #include <array>
-#include <cerrno>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <memory>
 #include <vector>
 
 #include "ssd/util/error.h"
+#include "ssd/util/text_file.h"
 
 namespace fs = std::filesystem;
 
@@ -48,87 +45,56 @@ bool is_end_record(const unsigned char* record, size_t comment_length) {
          record[21] == (comment_length >> 8);
 }
 
-bool write_all(int fd, const void* data, size_t size) {
-  const auto* p = static_cast<const char*>(data);
-  while (size > 0) {
-    const ssize_t n = ::write(fd, p, size);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    p += n, size -= static_cast<size_t>(n);
-  }
-  return true;
-}
-
-void fsync_directory(const fs::path& folder) {
-  const int fd = ::open(folder.empty() ? "." : folder.c_str(), O_RDONLY | O_DIRECTORY);
-  if (fd < 0) return;  // best effort: some file systems do not allow opening directories
-  ::fsync(fd);
-  ::close(fd);
-}
-
 }  // namespace
 
-std::string temporary_checkpoint_path(const std::string& path) {
-  const fs::path target(path);
-  return (target.parent_path() / ("." + target.filename().string() + ".tmp")).string();
-}
+std::string temporary_checkpoint_path(const std::string& path) { return util::AtomicFile::temporary_path(path); }
 
 void write_sealed_file(const std::string& path, const std::function<void(const std::function<size_t(const void*, size_t)>&)>& write_archive) {
-  const std::string tmp = temporary_checkpoint_path(path);
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) throw CheckpointError(path + ": cannot write checkpoint: cannot create " + tmp + ": " + std::strerror(errno));
-  auto fail = [&](const std::string& reason) {
-    ::close(fd);
-    ::unlink(tmp.c_str());
+  const auto fail = [&](const std::string& reason) {
     std::error_code ec;
     const bool kept = fs::exists(path, ec);
-    throw CheckpointError(path + ": cannot write checkpoint: " + reason + (kept ? " (the previous file is kept as it was)" : ""));
-  };
-
-  Sha256 sha;
-  int error = 0;
-  uint64_t size = 0;
-  std::vector<unsigned char> tail;  // the last kEndRecord bytes written
-  // Every byte is taken (the count returned is the count given): LibTorch's writer would throw from its destructor on a
-  // short write and end the process. A failed write is remembered and reported after it returns.
-  const auto sink = [&](const void* data, size_t n) -> size_t {
-    if (error) return n;
-    const auto* bytes = static_cast<const unsigned char*>(data);
-    sha.update(data, n);
-    tail.insert(tail.end(), n >= kEndRecord ? bytes + n - kEndRecord : bytes, bytes + n);
-    if (tail.size() > kEndRecord) tail.erase(tail.begin(), tail.end() - kEndRecord);
-    if (!write_all(fd, data, n)) error = errno ? errno : EIO;
-    size += n;
-    return n;
+    return CheckpointError(path + ": cannot write checkpoint: " + reason + (kept ? " (the previous file is kept as it was)" : ""));
   };
   try {
-    write_archive(sink);
-  } catch (const std::exception& e) {
-    fail(e.what());
-  } catch (...) {
-    fail("the archive writer failed");
-  }
-  if (error) fail(std::strerror(error) + std::string(error == ENOSPC || error == EFBIG ? " (disk full or file size limit?)" : ""));
-  if (tail.size() != kEndRecord || !is_end_record(tail.data(), 0)) fail("the archive does not end in a zip end record");
+    util::AtomicFile file(path);
+    Sha256 sha;
+    uint64_t size = 0;
+    std::vector<unsigned char> tail;  // the last kEndRecord bytes written
+    std::string failed;               // the first write's failure
+    // Every byte is taken (the count returned is the count given): LibTorch's writer would throw from its destructor on
+    // a short write and end the process. A failed write is remembered and reported after it returns.
+    const auto sink = [&](const void* data, size_t n) -> size_t {
+      if (!failed.empty()) return n;
+      const auto* bytes = static_cast<const unsigned char*>(data);
+      sha.update(data, n);
+      tail.insert(tail.end(), n >= kEndRecord ? bytes + n - kEndRecord : bytes, bytes + n);
+      if (tail.size() > kEndRecord) tail.erase(tail.begin(), tail.end() - kEndRecord);
+      try {
+        file.append(data, n);
+      } catch (const util::WriteError& e) {
+        failed = e.reason();
+      }
+      size += n;
+      return n;
+    };
+    try {
+      write_archive(sink);
+    } catch (const std::exception& e) {
+      throw fail(e.what());
+    } catch (...) {
+      throw fail("the archive writer failed");
+    }
+    if (!failed.empty()) throw fail(failed);
+    if (tail.size() != kEndRecord || !is_end_record(tail.data(), 0)) throw fail("the archive does not end in a zip end record");
 
-  const std::string seal = kSealPrefix + sha.hex();
-  const unsigned char length[2] = {static_cast<unsigned char>(seal.size() & 0xff), static_cast<unsigned char>(seal.size() >> 8)};
-  if (::pwrite(fd, length, 2, static_cast<off_t>(size - 2)) != 2 || !write_all(fd, seal.data(), seal.size()))
-    fail(std::strerror(errno));
-  if (::fsync(fd) != 0) fail(std::strerror(errno));  // a delayed allocation that fails (a full disk) is reported here
-  if (::close(fd) != 0) {
-    const int e = errno;
-    ::unlink(tmp.c_str());
-    throw CheckpointError(path + ": cannot write checkpoint: " + std::strerror(e));
+    const std::string seal = kSealPrefix + sha.hex();
+    const unsigned char length[2] = {static_cast<unsigned char>(seal.size() & 0xff), static_cast<unsigned char>(seal.size() >> 8)};
+    file.overwrite(size - 2, length, 2);
+    file.append(seal);
+    file.commit();
+  } catch (const util::WriteError& e) {
+    throw fail(e.reason());
   }
-  std::error_code ec;
-  fs::rename(tmp, path, ec);  // atomic on POSIX: readers see the old file or the new one, never a mix
-  if (ec) {
-    const std::string reason = ec.message();
-    fs::remove(tmp, ec);
-    throw CheckpointError(path + ": cannot move the new checkpoint into place: " + reason);
-  }
-  fsync_directory(fs::path(path).parent_path());
 }
 
 Seal check_seal(const std::string& path) {

@@ -7,7 +7,6 @@
 
 #include <cmath>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <optional>
 #include <regex>
@@ -17,6 +16,7 @@
 #include "ssd/model/registry.h"
 #include "ssd/interop/state_dict_file.h"
 #include "ssd/util/error.h"
+#include "ssd/util/text_file.h"
 
 namespace fs = std::filesystem;
 
@@ -163,23 +163,10 @@ void export_torchvision_ssd(model::SsdImpl& model, const std::string& path) {
   c10::Dict<std::string, at::Tensor> state;
   for (const auto& [tv, slot] : shared_tensors(model, detector)) state.insert(tv, slot.tensor.detach().to(at::kCPU).contiguous().clone());
   const std::vector<char> bytes = torch::jit::pickle_save(c10::IValue(state));
-  // Written beside the target and renamed over it, so that a failed write never leaves half a file under its name.
-  const std::string temporary = path + ".partial";
-  std::error_code error;
-  {
-    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    if (!out.flush()) {
-      fs::remove(temporary, error);
-      throw DataError(path + ": cannot write the exported weights");
-    }
-  }
-  fs::rename(temporary, path, error);
-  if (error) {
-    const std::string reason = error.message();
-    fs::remove(temporary, error);
-    throw DataError(path + ": cannot write the exported weights (" + reason + ")");
-  }
+  // Whole or not at all: a failed write never leaves half a file under its name.
+  util::AtomicFile out(path);
+  out.append(bytes.data(), bytes.size());
+  out.commit();
 }
 
 std::string torchvision_loader_script(const model::SsdImpl& model, const config::PostprocessConfig& p,

@@ -1,11 +1,11 @@
 #include "ssd/lr/preview.h"
 
 #include <cstdio>
-#include <fstream>
+#include <sstream>
 #include <set>
-#include <stdexcept>
 
 #include "ssd/util/plot.h"
+#include "ssd/util/text_file.h"
 
 namespace ssd::lr {
 
@@ -21,8 +21,7 @@ void write_lr_preview(const LrController& control, const std::vector<std::string
   const bool has_momentum = control.momentum(0).has_value();
   const size_t groups = std::max<size_t>(group_names.size(), 1);
   if (ends_with(path, ".csv")) {
-    std::ofstream out(path);
-    if (!out) throw std::runtime_error(path + ": cannot write");
+    std::ostringstream out;
     out << "iteration,epoch";
     for (size_t g = 0; g < groups; ++g) out << ",lr" << (g == 0 ? "" : "_" + group_names[g]);
     if (has_momentum) out << ",momentum";
@@ -41,6 +40,7 @@ void write_lr_preview(const LrController& control, const std::vector<std::string
       }
       out << "\n";
     }
+    util::write_text_file(path, out.str());
     return;
   }
   // At most ~3000 points, plus both sides of every phase boundary so that steps stay steps.

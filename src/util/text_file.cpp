@@ -7,17 +7,29 @@
 #include <cstring>
 #include <filesystem>
 
-#include "ssd/util/error.h"
-
 namespace fs = std::filesystem;
 
 namespace ssd::util {
 
-AtomicFile::AtomicFile(std::string path) : path_(std::move(path)) {
-  const fs::path target(path_);
-  tmp_ = (target.parent_path() / ("." + target.filename().string() + ".tmp")).string();
+namespace {
+
+void fsync_directory(const fs::path& folder) {
+  const int fd = ::open(folder.empty() ? "." : folder.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return;  // best effort: some file systems do not allow opening directories
+  ::fsync(fd);
+  ::close(fd);
+}
+
+}  // namespace
+
+std::string AtomicFile::temporary_path(const std::string& path) {
+  const fs::path target(path);
+  return (target.parent_path() / ("." + target.filename().string() + ".tmp")).string();
+}
+
+AtomicFile::AtomicFile(std::string path) : path_(std::move(path)), tmp_(temporary_path(path_)) {
   fd_ = ::open(tmp_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd_ < 0) throw DataError(path_ + ": cannot write: " + std::strerror(errno));
+  if (fd_ < 0) throw WriteError(path_, "cannot create " + tmp_ + ": " + std::strerror(errno));
 }
 
 AtomicFile::~AtomicFile() {
@@ -27,34 +39,42 @@ AtomicFile::~AtomicFile() {
   fs::remove(tmp_, ec);
 }
 
-void AtomicFile::fail(int error, const char* what) {
+void AtomicFile::fail(int error, const std::string& what) {
   if (fd_ >= 0) ::close(fd_);
   fd_ = -1;
   std::error_code ec;
   fs::remove(tmp_, ec);
-  throw DataError(path_ + ": cannot write: " + (error ? std::strerror(error) : what) +
-                  (error == ENOSPC || error == EFBIG ? " (disk full or file size limit?)" : ""));
+  throw WriteError(path_, error ? std::string(std::strerror(error)) + (error == ENOSPC || error == EFBIG ? " (disk full or file size limit?)" : "")
+                                : what);
 }
 
-void AtomicFile::append(const std::string& text) {
-  const char* p = text.data();
-  size_t left = text.size();
-  while (left > 0) {
-    const ssize_t n = ::write(fd_, p, left);
+void AtomicFile::append(const void* data, size_t size) {
+  if (fd_ < 0) fail(0, "the file was already closed");
+  const auto* p = static_cast<const char*>(data);
+  while (size > 0) {
+    const ssize_t n = ::write(fd_, p, size);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) fail(n < 0 ? errno : EIO, "");
-    p += n, left -= static_cast<size_t>(n);
+    p += n, size -= static_cast<size_t>(n);
   }
 }
 
+void AtomicFile::overwrite(uint64_t offset, const void* data, size_t size) {
+  if (fd_ < 0) fail(0, "the file was already closed");
+  const ssize_t n = ::pwrite(fd_, data, size, static_cast<off_t>(offset));
+  if (n != static_cast<ssize_t>(size)) fail(n < 0 ? errno : EIO, "");
+}
+
 void AtomicFile::commit() {
-  if (::fsync(fd_) != 0) fail(errno, "");
+  if (fd_ < 0) fail(0, "the file was already closed");
+  if (::fsync(fd_) != 0) fail(errno, "");  // a delayed allocation that fails (a full disk) is reported here
   const int closed = ::close(fd_);
   fd_ = -1;
   if (closed != 0) fail(errno, "");
   std::error_code ec;
-  fs::rename(tmp_, path_, ec);
-  if (ec) fail(0, "cannot move the new file into place");
+  fs::rename(tmp_, path_, ec);  // atomic on POSIX: readers see the old file or the new one, never a mix
+  if (ec) fail(0, "cannot move the new file into place: " + ec.message());
+  fsync_directory(fs::path(path_).parent_path());
 }
 
 void write_text_file(const std::string& path, const std::string& text) {

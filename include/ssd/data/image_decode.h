@@ -7,6 +7,10 @@
 
 namespace ssd::data {
 
+/// The longest side, in pixels, of an image OpenCV decodes. Annotation readers refuse a declared side or a coordinate
+/// beyond it: such a box lies outside any image the product can read, and past float's exact integers.
+constexpr double kLargestImageSide = 1 << 20;
+
 /// Decodes the image file at `path` as cv::imread(path, IMREAD_COLOR) would: BGR, CV_8UC3, EXIF orientation
 /// applied. Empty when the file cannot be read or decoded (the caller names the file in its error), when its first
 /// bytes are not those of a JPEG, PNG, BMP, TIFF or WebP file (no other decoder is tried on files from elsewhere), or

@@ -13,6 +13,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "ssd/data/image_decode.h"
 #include "ssd/util/error.h"
 #include "ssd/util/json_error.h"
 
@@ -44,7 +45,7 @@ namespace {
 int image_side(const nlohmann::json& image, const char* key) {
   if (!image.contains(key)) return 0;
   const auto& v = image[key];
-  if (!v.is_number() || !(v.get<double>() >= 0 && v.get<double>() <= (1 << 20)))
+  if (!v.is_number() || !(v.get<double>() >= 0 && v.get<double>() <= kLargestImageSide))
     throw std::invalid_argument(std::string(key) + " must be a number of pixels (0 to 2^20), got " + v.dump());
   return static_cast<int>(v.get<double>());
 }
@@ -72,7 +73,7 @@ void add_annotation(const nlohmann::json& an, const std::string& path, const std
   std::string problem;
   if (label == label_of.end()) problem = path + ": category_id " + std::to_string(an["category_id"].get<int64_t>()) + " is not in categories";
   else if (!b.is_array() || b.size() != 4) problem = path + ": bbox must be [x, y, w, h]";
-  else if (!std::all_of(b.begin(), b.end(), [](const nlohmann::json& v) { return v.is_number() && std::abs(v.get<double>()) <= (1 << 20); }))
+  else if (!std::all_of(b.begin(), b.end(), [](const nlohmann::json& v) { return v.is_number() && std::abs(v.get<double>()) <= kLargestImageSide; }))
     problem = path + ": bbox values must be numbers within an image (at most 2^20 pixels)";
   else if (b[2].get<double>() <= 0 || b[3].get<double>() <= 0) problem = path + ": degenerate bbox (width or height <= 0)";
   else if (b[0].get<double>() < 0 || b[1].get<double>() < 0 || (a.width > 0 && b[0].get<double>() + b[2].get<double>() > a.width + 0.5) ||

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "ssd/data/image_decode.h"
 #include "ssd/util/error.h"
 
 namespace fs = std::filesystem;
@@ -37,10 +38,6 @@ double number_of(const tinyxml2::XMLElement* parent, const char* name, const std
   }
 }
 
-// Beyond this a coordinate or a side lies outside any image OpenCV decodes (its limit is 2^20 pixels a side), and
-// past float's exact integers.
-constexpr double kLargestSide = 1 << 20;
-
 // One <object>, clipped to the image; DataError naming its line when it cannot be used.
 Object read_object(const tinyxml2::XMLElement* obj, const Annotation& a, const std::vector<std::string>& classes, const std::string& xml_path,
                    const DataIssues* issues) {
@@ -56,7 +53,7 @@ Object read_object(const tinyxml2::XMLElement* obj, const Annotation& a, const s
   std::ostringstream corners;
   corners << "(xmin " << xmin << ", ymin " << ymin << ", xmax " << xmax << ", ymax " << ymax << ")";
   for (const double v : {xmin, ymin, xmax, ymax})
-    if (std::abs(v) > kLargestSide) throw DataError(where + ": box lies outside any image: " + corners.str());
+    if (std::abs(v) > kLargestImageSide) throw DataError(where + ": box lies outside any image: " + corners.str());
   // 1-based and inclusive: xmin == xmax is one pixel wide.
   if (xmin > xmax || ymin > ymax) throw DataError(where + ": degenerate box " + corners.str() + ": expected xmin <= xmax and ymin <= ymax");
   Object o;
@@ -97,7 +94,7 @@ Annotation read_voc_xml(const std::string& xml_path, const std::string& image_pa
   a.image_path = image_path;
   if (const auto* size = root->FirstChildElement("size")) {
     const double width = number_of(size, "width", xml_path), height = number_of(size, "height", xml_path);
-    if (width >= 0 && height >= 0 && width <= kLargestSide && height <= kLargestSide) {
+    if (width >= 0 && height >= 0 && width <= kLargestImageSide && height <= kLargestImageSide) {
       a.width = static_cast<int>(width), a.height = static_cast<int>(height);
     } else {
       // The decoded pixels decide the size in the end (DetectionDataset::load); a <size> no image can have is no help.

@@ -28,9 +28,14 @@ std::unique_ptr<data::DetectionDataset> val_set(const config::Config& c) {
 }
 
 std::unique_ptr<data::DataLoader> train_loader(const config::Config& c, const data::DetectionDataset& dataset, const model::SsdImpl& model,
-                                               c10::Device device, uint64_t seed) {
+                                               c10::Device device, uint64_t seed, int rank, int world_size) {
+  if (c.train.batch_size % world_size != 0)
+    throw ConfigError("train.batch_size: " + std::to_string(c.train.batch_size) + " is the whole batch of a step and must split evenly among the " +
+                      std::to_string(world_size) + " processes of the run (each takes batch_size / processes images)");
   data::LoaderOptions options;
   options.batch_size = c.train.batch_size;
+  options.rank = rank;
+  options.world_size = world_size;
   options.workers = c.data.workers;
   options.seed = seed;
   options.pin_memory = device.is_cuda();  // page-locked batches: the copy to the GPU overlaps compute

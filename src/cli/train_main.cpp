@@ -11,6 +11,9 @@
 #include "ssd/builder/solver.h"
 #include "ssd/config/load.h"
 #include "ssd/data/dataset.h"
+#include "ssd/distributed/connect.h"
+#include "ssd/distributed/launch_env.h"
+#include "ssd/distributed/supervisor.h"
 #include "ssd/engine/checkpoint.h"
 #include "ssd/engine/loop.h"
 #include "ssd/engine/trainer.h"
@@ -33,6 +36,7 @@ struct TrainOptions {
   std::string resume, plot_lr, write_config;
   int64_t iters_per_epoch = 0;
   int range_test_repeats = 1;
+  int nproc = 1;
 };
 
 void add_train_options(CLI::App& app, TrainOptions& o) {
@@ -52,6 +56,11 @@ void add_train_options(CLI::App& app, TrainOptions& o) {
       ->check(CLI::Range(1, 20));
   app.add_option("--write-config", o.write_config, "With --range-test: write the config with the recommended LR0 to this YAML file");
   app.add_flag("--list-params", o.list_params, "List the model's parameter names (for solver.groups patterns) and exit");
+  app.add_option("--nproc", o.nproc,
+                 "Train as N processes on this machine (data-parallel, torch's c10d with Gloo on CPU, NCCL on CUDA): each takes "
+                 "train.batch_size / N images of every batch and its share of the cores (or GPU N); the result equals one "
+                 "process's. For several machines launch with torchrun or srun instead (docs/distributed.md)")
+      ->check(CLI::Range(1, 1024));
   app.add_option("--resume", o.resume,
                  "Continue a run from a checkpoint or run directory (its last.pt, or when that is damaged the newest "
                  "checkpoint in it that reads); the run's own config is used, with --set applied on top");
@@ -139,9 +148,10 @@ int dry_run(const Config& config, c10::Device device, const std::string& runtime
   return 0;
 }
 
-int train(const Config& config, c10::Device device, const std::string& resume) {
+int train(const Config& config, c10::Device device, const std::string& resume,
+          std::shared_ptr<const ssd::distributed::Communicator> communicator) {
   ssd::engine::install_stop_signal_handlers();
-  ssd::engine::Trainer trainer(config, device, resume);
+  ssd::engine::Trainer trainer(config, device, resume, std::move(communicator));
   const auto result = trainer.run();
   return result.interrupted ? static_cast<int>(ssd::kExitInterrupted) : 0;
 }
@@ -160,6 +170,7 @@ int main(int argc, char** argv) {
       "  ssd-train --config C --set model.image_size=512 --device cpu     # override keys from the command line\n"
       "  ssd-train --config C --plot-lr lr.png                           # preview the LR schedule (or lr.csv)\n"
       "  ssd-train --config C --range-test --write-config tuned.yaml      # LR range test, config with its LR0\n"
+      "  ssd-train --config C --nproc 2                                  # two processes, one batch split between them\n"
       "  ssd-train --list-schedules                                      # every schedule (docs/schedules.md)\n\n"
       "The run directory receives train.log, metrics.csv, training.png, config.yaml, last.pt and best.pt.\n"
       "Ctrl-C (SIGINT) or SIGTERM writes last.pt and exits; --resume continues from it.",
@@ -168,16 +179,38 @@ int main(int argc, char** argv) {
   add_train_options(app, o);
   return ssd::cli::run_tool("ssd-train", app, argc, argv, [&] {
     if (ssd::cli::handle_reference_flags(o.common)) return 0;
+    // Under --nproc, torchrun or srun: this process's place in the run.
+    const auto launch = ssd::distributed::read_launch_env();
+    const bool distributed = launch && launch->world_size > 1;
+    if (distributed && launch->rank != 0) {
+      // One voice on the console: the other ranks say only what goes wrong, with their rank.
+      spdlog::set_pattern("[%H:%M:%S] rank " + std::to_string(launch->rank) + " %^%l%$ %v");
+      spdlog::set_level(spdlog::level::warn);
+    }
     const std::string checkpoint = o.resume.empty() ? "" : ssd::engine::resume_checkpoint(o.resume);
     const Config config = load_train_config(o, checkpoint);
     if (ssd::cli::handle_print_config(o.common, config)) return 0;
     if (!o.plot_lr.empty()) return preview_schedule(config, o.plot_lr, o.iters_per_epoch);
     if (o.list_params) return list_params(config);
+    if (o.nproc > 1 || distributed) {
+      if (o.dry_run || o.range_test)
+        throw ssd::ConfigError(std::string(o.dry_run ? "--dry-run" : "--range-test") + " runs in one process: drop --nproc (or torchrun)");
+      if (config.train.batch_size % std::max(o.nproc, launch ? launch->world_size : 1) != 0)
+        throw ssd::ConfigError("train.batch_size: " + std::to_string(config.train.batch_size) + " is the whole batch of a step and must split "
+                               "evenly among the " + std::to_string(std::max(o.nproc, launch ? launch->world_size : 1)) + " processes");
+    }
+    if (o.nproc > 1) {
+      if (launch)
+        throw ssd::ConfigError("--nproc starts the processes itself; under torchrun or srun (" + launch->source + ") leave it out");
+      return ssd::distributed::supervise(o.nproc, fs::read_symlink("/proc/self/exe").string(), ssd::distributed::without_nproc(argc, argv));
+    }
+    if (launch) ssd::runtime::set_processes_on_machine(launch->local_world_size);
     c10::Device device(c10::kCPU);
-    const std::string runtime = ssd::runtime::apply_runtime(config.runtime, &device);
+    const std::string runtime = ssd::runtime::apply_runtime(config.runtime, &device, launch ? launch->local_rank : 0);
     if (o.dry_run) return dry_run(config, device, runtime);
     spdlog::info("{}", runtime);
     if (o.range_test) return run_range_test(config, device, o);
-    return train(config, device, checkpoint);
+    const auto communicator = distributed ? ssd::distributed::connect(*launch, config.distributed, device) : ssd::distributed::alone();
+    return train(config, device, checkpoint, communicator);
   });
 }

@@ -506,6 +506,15 @@ std::vector<Key> run_keys() {
         "with train.amp, else contiguous), channels_last or contiguous."),
     key<bool>("runtime.cudnn_benchmark", [](Config& c) -> auto& { return c.runtime.cudnn_benchmark; }, any<bool>(),
         "runtime::apply_runtime", "CUDA: time cuDNN's convolution algorithms once per input shape and keep the fastest."),
+    key<std::string>("distributed.backend", [](Config& c) -> auto& { return c.distributed.backend; }, one_of({"auto", "gloo", "nccl"}),
+        "distributed::connect", "Collectives of a run launched as several processes (ssd-train --nproc, torchrun, Slurm): auto "
+        "(nccl on CUDA, gloo on CPU), gloo or nccl. One process ignores it."),
+    key<double>("distributed.timeout_s", [](Config& c) -> auto& { return c.distributed.timeout_s; }, in_range(1.0, 604800.0),
+        "distributed::connect", "Seconds a process waits at a collective (and at the rendezvous) before it fails, naming the "
+        "operation: a peer that hung. A peer that dies fails the others at once."),
+    key<double>("distributed.bucket_mb", [](Config& c) -> auto& { return c.distributed.bucket_mb; }, in_range(0.0, 4096.0),
+        "distributed::GradientBuckets", "Gradients are summed across processes in flat buckets of about this many MiB, one "
+        "all-reduce each; 0 = one per parameter."),
   };
   // clang-format on
   return keys;

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <opencv2/core/utility.hpp>
 
+#include "ssd/runtime/runtime.h"
 #include "ssd/util/check.h"
 #include "ssd/util/error.h"
 
@@ -13,10 +14,13 @@ namespace ssd::data {
 DataLoader::DataLoader(const DetectionDataset& dataset, LoaderOptions options, PrepareFn prepare)
     : dataset_(dataset), options_(options), prepare_(std::move(prepare)) {
   SSD_CHECK(options_.batch_size >= 1, "DataLoader: expected batch_size >= 1, got ", options_.batch_size);
+  SSD_CHECK(options_.world_size >= 1 && options_.rank >= 0 && options_.rank < options_.world_size, "DataLoader: rank ", options_.rank,
+            " of ", options_.world_size);
+  SSD_CHECK(options_.batch_stride >= 1 && options_.first_batch >= 0, "DataLoader: batch_stride ", options_.batch_stride);
   // The loader parallelises over images; OpenCV's own thread pool inside each worker would only add
   // contention for the same cores (measured: 40% system time from spinning threads).
   cv::setNumThreads(1);
-  workers_ = options_.workers > 0 ? options_.workers : std::max<int64_t>(1, std::thread::hardware_concurrency());
+  workers_ = options_.workers > 0 ? options_.workers : runtime::cores_for_process();
   if (options_.prefetch <= 0) options_.prefetch = 2 * workers_;
 }
 
@@ -52,7 +56,9 @@ void DataLoader::start_epoch(int64_t epoch, int64_t first_batch) {
   error_ = nullptr;
   stopping_ = false;
   end_ = batches_per_epoch();
-  next_to_make_ = next_to_deliver_ = std::min(first_batch, end_);
+  // The first of this process's batches at or after first_batch.
+  const int64_t stride = options_.batch_stride, from = std::max(first_batch, options_.first_batch);
+  next_to_make_ = next_to_deliver_ = std::min(from + (stride - (from - options_.first_batch) % stride) % stride, end_);
   for (int64_t i = 0; i < workers_; ++i) threads_.emplace_back([this] { work(); });
 }
 
@@ -82,7 +88,8 @@ Batch DataLoader::make_batch(int64_t k) {
   };
   const size_t begin = static_cast<size_t>(k * options_.batch_size);
   const size_t end = std::min(order_.size(), begin + static_cast<size_t>(options_.batch_size));
-  for (size_t j = begin; j < end; ++j) {
+  const auto share = static_cast<size_t>(options_.rank), stride = static_cast<size_t>(options_.world_size);
+  for (size_t j = begin + share; j < end; j += stride) {
     const uint64_t index = order_[j];
     // Stream 1: the augmentation of one sample in its own place.
     std::seed_seq seq{uint64_t{1}, options_.seed & 0xffffffffu, options_.seed >> 32, static_cast<uint64_t>(epoch_), index};
@@ -92,9 +99,10 @@ Batch DataLoader::make_batch(int64_t k) {
     // A sample that failed is replaced by the next ones of the epoch's order after this batch (wrapping round), so
     // the batch keeps its size: the same replacements on every run and resume, whatever the workers' timing. A few
     // tries per place, so that a data set of mostly bad files is not decoded over and over.
-    const size_t wanted = end - begin, n = order_.size(), tries = std::max<size_t>(16, 4 * wanted);
-    for (size_t step = 0; batch.indices.size() < wanted && step + wanted < n && step < tries; ++step) {
-      const uint64_t index = order_[(end + step) % n];
+    const size_t wanted = begin + share < end ? (end - begin - share + stride - 1) / stride : 0, n = order_.size(),
+                 tries = std::max<size_t>(16, 4 * wanted);
+    for (size_t step = 0; batch.indices.size() < wanted && share + step * stride + (end - begin) < n && step < tries; ++step) {
+      const uint64_t index = order_[(end + share + step * stride) % n];
       // Stream 2: a replacement's augmentation, not the copy it gets in its own place.
       std::seed_seq seq{uint64_t{2}, options_.seed & 0xffffffffu, options_.seed >> 32, static_cast<uint64_t>(epoch_), index,
                         static_cast<uint64_t>(k)};
@@ -111,9 +119,12 @@ void DataLoader::work() {
     {
       std::unique_lock<std::mutex> lock(mutex_);
       // Bounded queue: no more than `prefetch` batches ahead of the consumer.
-      cv_.wait(lock, [&] { return stopping_ || next_to_make_ >= end_ || next_to_make_ < next_to_deliver_ + options_.prefetch; });
+      cv_.wait(lock, [&] {
+        return stopping_ || next_to_make_ >= end_ || next_to_make_ < next_to_deliver_ + options_.prefetch * options_.batch_stride;
+      });
       if (stopping_ || next_to_make_ >= end_) return;
-      k = next_to_make_++;
+      k = next_to_make_;
+      next_to_make_ += options_.batch_stride;
     }
     Batch batch;
     std::exception_ptr error;
@@ -139,7 +150,8 @@ std::optional<Batch> DataLoader::next() {
   wait_seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (error_) std::rethrow_exception(error_);
   Batch batch = std::move(ready_.at(next_to_deliver_));
-  ready_.erase(next_to_deliver_++);
+  ready_.erase(next_to_deliver_);
+  next_to_deliver_ += options_.batch_stride;
   lock.unlock();
   cv_.notify_all();
   // Stacking uses ATen's parallel copy: done here, on the training thread, so that loader threads never

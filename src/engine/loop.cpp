@@ -38,7 +38,9 @@ void TrainLoop::run() {
   for_each_hook([&](Hook& h) { h.before_train(context_); });
   while (!context_.ending()) {
     run_epoch();
+    share_batch_norm_statistics();
     for_each_hook([&](Hook& h) { h.after_epoch(context_); });
+    agree_on_stop(/*signal=*/false);
   }
   for_each_hook([&](Hook& h) { h.after_train(context_); });
 }
@@ -58,11 +60,33 @@ void TrainLoop::run_epoch() {
     for_each_hook([&](Hook& h) { h.after_step(context_); });
     context_.batch = nullptr;
     ++at.iteration;
-    context_.interrupted = context_.stops_on_signal && stop_requested();
+    agree_on_stop(context_.stops_on_signal && stop_requested());
   }
   context_.epoch_finished = at.batch_in_epoch >= context_.plan.iters_per_epoch;
   if (context_.epoch_finished) ++at.epoch, at.batch_in_epoch = 0;
   loader.stop();  // no batches of the next epoch are prepared while the epoch's hooks run (evaluation)
+}
+
+void TrainLoop::agree_on_stop(bool signal) {
+  const auto& communicator = context_.communicator;
+  if (!communicator || communicator->alone()) {
+    context_.interrupted = context_.interrupted || signal;
+    return;
+  }
+  // A signal may reach one process only, or the processes a step apart; a hook's request (early stopping) is taken
+  // in rank 0 alone. Each process stops when any one asks, after the same step.
+  const auto asked = communicator->sum(std::vector<double>{signal ? 1.0 : 0.0, context_.stop_reason.empty() ? 0.0 : 1.0}, "the stop decision");
+  context_.interrupted = context_.interrupted || asked[0] > 0;
+  if (asked[1] > 0) context_.request_stop("rank 0 ended the run");
+}
+
+void TrainLoop::share_batch_norm_statistics() {
+  const auto& communicator = context_.communicator;
+  if (!communicator || communicator->alone()) return;
+  // Each process's BatchNorm layers saw only its share of each batch: rank 0's running statistics (what its
+  // checkpoint holds) become every process's, so that evaluation and a later resume agree.
+  auto buffers = context_.model->buffers();
+  if (!buffers.empty()) communicator->broadcast(buffers, "the BatchNorm statistics");
 }
 
 void TrainLoop::restore(const LoopPosition& position, const std::map<std::string, std::string>& hook_states) {

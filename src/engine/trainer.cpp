@@ -11,6 +11,8 @@
 #include "ssd/builder/solver.h"
 #include "ssd/builder/training.h"
 #include "ssd/config/load.h"
+#include "ssd/distributed/connect.h"
+#include "ssd/distributed/gradient_buckets.h"
 #include "ssd/engine/checkpoint.h"
 #include "ssd/engine/hooks/best_model.h"
 #include "ssd/engine/hooks/checkpoint.h"
@@ -35,8 +37,12 @@ namespace fs = std::filesystem;
 
 namespace ssd::engine {
 
-Trainer::Trainer(config::Config config, c10::Device device, std::string resume_from)
-    : config_(std::move(config)), device_(device), resume_from_(std::move(resume_from)) {}
+Trainer::Trainer(config::Config config, c10::Device device, std::string resume_from,
+                 std::shared_ptr<const distributed::Communicator> communicator)
+    : config_(std::move(config)),
+      device_(device),
+      resume_from_(std::move(resume_from)),
+      communicator_(communicator ? std::move(communicator) : distributed::alone()) {}
 
 void Trainer::add_hook(std::shared_ptr<Hook> hook) { extra_hooks_.push_back(std::move(hook)); }
 
@@ -56,16 +62,39 @@ void attach_file_log(const std::string& path) {
   logger->flush_on(spdlog::level::info);
 }
 
-// The run directory with its log and config.yaml; for a resume, the checkpoint's state.
-std::optional<CheckpointState> open_run(config::Config& c, const std::string& checkpoint_path) {
+// The run directory with its log and config.yaml (rank 0 alone writes it); for a resume, the checkpoint's state.
+std::optional<CheckpointState> open_run(config::Config& c, const std::string& checkpoint_path, bool writes_run_dir) {
   // A new run takes the input normalisation of its weights file (a resumed run keeps its saved config).
   if (checkpoint_path.empty()) interop::adopt_file_normalisation(c.model);
-  fs::create_directories(c.train.run_dir);
-  attach_file_log((fs::path(c.train.run_dir) / "train.log").string());
+  if (writes_run_dir) {
+    fs::create_directories(c.train.run_dir);
+    attach_file_log((fs::path(c.train.run_dir) / "train.log").string());
+  }
   std::optional<CheckpointState> resumed;
   if (!checkpoint_path.empty()) resumed = read_checkpoint_state(checkpoint_path);
-  util::write_text_file((fs::path(c.train.run_dir) / "config.yaml").string(), config::to_yaml(c));
+  if (writes_run_dir) util::write_text_file((fs::path(c.train.run_dir) / "config.yaml").string(), config::to_yaml(c));
   return resumed;
+}
+
+// Every process of a distributed run must train the same thing: a config that differs (a --set given to one process)
+// would fail later in a collective, or silently.
+void check_same_config(const distributed::Communicator& communicator, const std::string& config_yaml) {
+  if (communicator.alone()) return;
+  const auto all = communicator.gather_bytes(config_yaml, "the comparison of the processes' configs");
+  for (size_t r = 1; r < all.size(); ++r)
+    if (all[r] != all[0])
+      throw ConfigError("rank " + std::to_string(r) + " runs another config than rank 0: every process of a distributed run needs the "
+                        "same --config, --set and --resume");
+}
+
+// The same starting weights in every process: rank 0's (a model built from the same seed is the same anyway; this
+// also covers initialisations that are not deterministic).
+void share_weights(const distributed::Communicator& communicator, model::Ssd& model) {
+  if (communicator.alone()) return;
+  auto tensors = model->parameters();
+  for (const auto& b : model->buffers()) tensors.push_back(b);
+  torch::NoGradGuard no_grad;
+  communicator.broadcast(tensors, "the initial weights");
 }
 
 RunPlan plan_of(const config::TrainConfig& t, int64_t iters_per_epoch) {
@@ -79,11 +108,14 @@ RunPlan plan_of(const config::TrainConfig& t, int64_t iters_per_epoch) {
 
 // What shapes the run, once at its start: the model, the run's length, the optimizer, precision, the schedule.
 void log_run(const config::Config& c, const builder::TrainingParts& parts, const RunPlan& plan, int64_t workers,
-             const lr::LrController& control) {
+             const lr::LrController& control, int world_size, size_t buckets, const std::string& backend) {
   const std::string summary = parts.model->summary();
   spdlog::info("{}", summary.substr(0, summary.size() - 1));  // without its final newline
   spdlog::info("run: {} epochs x {} iterations = {} iterations, batch {}, {} loader workers", plan.epochs, plan.iters_per_epoch,
                plan.total_iters, c.train.batch_size, workers);
+  if (world_size > 1)
+    spdlog::info("distributed: {} processes, {} images of each batch per process, gradients summed in {} bucket(s) ({})", world_size,
+                 c.train.batch_size / world_size, buckets, backend);
   spdlog::info("optimizer: {}; parameter groups: {}", c.solver.optimizer, optim::describe_groups(parts.groups));
   spdlog::info("precision: {}; memory format: {}", parts.precision->describe(), runtime::memory_format_name(parts.model->memory_format()));
   for (const auto& line : control.summary()) spdlog::info("{}", line);
@@ -119,16 +151,19 @@ struct DefaultHooks {
 //   evaluation                   validates and hands the result to every hook above
 //   periodic checkpoint          epoch_N.pt: a copy of last.pt once the epoch's validation is in it
 //   plot                         training.png last, from every row the epoch wrote
-DefaultHooks default_hooks(const config::Config& c, builder::TrainingParts& parts, std::shared_ptr<lr::LrController> control) {
+DefaultHooks default_hooks(const config::Config& c, builder::TrainingParts& parts, std::shared_ptr<lr::LrController> control,
+                           const std::shared_ptr<const distributed::Communicator>& communicator) {
   const auto& run_dir = c.train.run_dir;
   auto in_run = [&](const char* file) { return (fs::path(run_dir) / file).string(); };
   DefaultHooks h;
   auto metrics = std::make_shared<MetricsLogHook>(in_run("metrics.csv"), c.train.log_period);
   h.best = std::make_shared<BestModelHook>(run_dir, c.data.classes, config::to_yaml(c),
                                            parts.val_set ? parts.val_set->description() : std::string());
-  if (parts.val_set)
-    h.evaluation = std::make_shared<EvaluationHook>(*parts.val_set, builder::eval_options(c, c.train.batch_size, /*with_loss=*/true),
-                                                    c.train.eval_period);
+  if (parts.val_set) {
+    auto options = builder::eval_options(c, c.train.batch_size, /*with_loss=*/true);
+    options.communicator = communicator;
+    h.evaluation = std::make_shared<EvaluationHook>(*parts.val_set, std::move(options), c.train.eval_period);
+  }
   std::vector<int64_t> boundaries;
   for (const auto& p : control->phases()) boundaries.push_back(p.start);
   h.all = {std::make_shared<NonFiniteLossHook>(c.non_finite, control),
@@ -148,32 +183,43 @@ DefaultHooks default_hooks(const config::Config& c, builder::TrainingParts& part
 }  // namespace
 
 TrainResult Trainer::run() {
+  const auto& communicator = *communicator_;
+  const int rank = communicator.rank(), world_size = communicator.world_size();
   const std::string checkpoint_path = resume_from_.empty() ? "" : resolve_checkpoint_path(resume_from_);
-  const auto resumed = open_run(config_, checkpoint_path);
+  const auto resumed = open_run(config_, checkpoint_path, /*writes_run_dir=*/rank == 0);
   const auto& c = config_;
+  check_same_config(communicator, config::to_yaml(c));
   auto parts = builder::training(c, device_, {/*new_run=*/!resumed, /*with_val=*/true, /*split_biases=*/c.schedule.warmup.bias_lr > 0});
   if (resumed) {
     load_checkpoint(checkpoint_path, parts.model, parts.optimizer.get());
     runtime::place_model(*parts.model, c.runtime.memory_format, c.train.amp, device_);  // the loaded weights bring their stored layout
     spdlog::info("resumed from {} at iteration {} (epoch {}, batch {})", checkpoint_path, resumed->position.iteration,
                  resumed->position.epoch + 1, resumed->position.batch_in_epoch);
+  } else {
+    share_weights(communicator, parts.model);
   }
-  auto loader = builder::train_loader(c, *parts.train_set, *parts.model, device_, static_cast<uint64_t>(c.runtime.seed));
+  auto loader = builder::train_loader(c, *parts.train_set, *parts.model, device_, static_cast<uint64_t>(c.runtime.seed), rank, world_size);
   const RunPlan plan = plan_of(c.train, loader->batches_per_epoch());
-  // Global batch = this process's batch (one rank, no gradient accumulation yet).
+  // The LR rules see the whole batch, however many processes share it.
   std::shared_ptr<lr::LrController> control =
       builder::lr_controller(c, plan.iters_per_epoch, plan.total_iters, c.train.batch_size, builder::group_infos(parts.groups));
-  log_run(c, parts, plan, loader->workers(), *control);
+  std::vector<at::Tensor> trained;
+  for (const auto& p : parts.model->parameters())
+    if (p.requires_grad()) trained.push_back(p);
+  distributed::GradientBuckets gradients(trained, c.distributed.bucket_mb, communicator_);
+  log_run(c, parts, plan, loader->workers(), *control, world_size, gradients.bucket_count(), communicator.backend());
   warn_about_validation(c, parts.val_set && c.train.eval_period > 0, *control);
 
-  auto hooks = default_hooks(c, parts, control);
+  auto hooks = default_hooks(c, parts, control, communicator_);
   hooks.all.insert(hooks.all.end(), extra_hooks_.begin(), extra_hooks_.end());
   TrainContext context;
   context.model = parts.model, context.optimizer = parts.optimizer.get(), context.loader = loader.get();
   context.device = device_, context.run_dir = c.train.run_dir, context.plan = plan;
+  context.rank = rank, context.world_size = world_size, context.communicator = communicator_;
   const double clip = c.solver.clip_grad_norm;
-  const auto step = [&parts, clip, device = device_](const data::Batch& batch) {
-    return train_step(parts.model, *parts.optimizer, batch, *parts.loss, clip, device, *parts.precision);
+  const DataParallel parallel{communicator_.get(), &gradients};
+  const auto step = [&parts, clip, device = device_, &parallel](const data::Batch& batch) {
+    return train_step(parts.model, *parts.optimizer, batch, *parts.loss, clip, device, *parts.precision, &parallel);
   };
   TrainLoop loop(context, step, hooks.all);
   const std::string config_yaml = config::to_yaml(c);
@@ -190,6 +236,8 @@ TrainResult Trainer::run() {
                    resumed->total_iters, plan.total_iters, c.train.epochs, resumed->position.iteration);
   }
   loop.run();
+  // Rank 0 writes the run's last files while the others wait here, so that no process leaves before the run is whole.
+  communicator.barrier("the end of the run", std::chrono::milliseconds(static_cast<int64_t>(c.distributed.timeout_s * 1000)));
 
   TrainResult result;
   result.position = loop.context().position;

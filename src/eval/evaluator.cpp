@@ -4,6 +4,9 @@
 #include <cmath>
 #include <torch/csrc/autograd/grad_mode.h>
 
+#include <cstring>
+#include <map>
+
 #include "ssd/data/loader.h"
 #include "ssd/loss/detection_loss.h"
 #include "ssd/model/matcher.h"
@@ -25,6 +28,81 @@ std::vector<Detection> to_pixel_detections(const std::string& image_id, const at
   return out;
 }
 
+namespace {
+
+// What one batch gave, in a form that crosses processes: its images (data set indices) and their detections.
+struct BatchResult {
+  int64_t batch = 0;
+  double loss = 0;  ///< the batch's loss times its images
+  int64_t loss_images = 0;
+  std::vector<uint64_t> images;
+  std::vector<std::vector<Detection>> detections;  ///< per image, image_id left empty
+};
+
+class Bytes {
+ public:
+  template <typename T>
+  void put(const T& v) {
+    out_.append(reinterpret_cast<const char*>(&v), sizeof(T));
+  }
+  std::string& text() { return out_; }
+
+ private:
+  std::string out_;
+};
+
+class Reader {
+ public:
+  explicit Reader(const std::string& in) : in_(in) {}
+  template <typename T>
+  T get() {
+    T v;
+    if (at_ + sizeof(T) > in_.size()) throw std::runtime_error("distributed evaluation: a process sent a short result");
+    std::memcpy(&v, in_.data() + at_, sizeof(T));
+    at_ += sizeof(T);
+    return v;
+  }
+  bool done() const { return at_ == in_.size(); }
+
+ private:
+  const std::string& in_;
+  size_t at_ = 0;
+};
+
+std::string encode(const std::vector<BatchResult>& results) {
+  Bytes b;
+  for (const auto& r : results) {
+    b.put(r.batch), b.put(r.loss), b.put(r.loss_images), b.put(static_cast<uint64_t>(r.images.size()));
+    for (size_t i = 0; i < r.images.size(); ++i) {
+      b.put(r.images[i]), b.put(static_cast<uint64_t>(r.detections[i].size()));
+      for (const auto& d : r.detections[i]) b.put(d.label), b.put(d.score), b.put(d.x1), b.put(d.y1), b.put(d.x2), b.put(d.y2);
+    }
+  }
+  return std::move(b.text());
+}
+
+void decode(const std::string& bytes, std::map<int64_t, BatchResult>& out) {
+  Reader in(bytes);
+  while (!in.done()) {
+    BatchResult r;
+    r.batch = in.get<int64_t>(), r.loss = in.get<double>(), r.loss_images = in.get<int64_t>();
+    const auto images = in.get<uint64_t>();
+    for (uint64_t i = 0; i < images; ++i) {
+      r.images.push_back(in.get<uint64_t>());
+      std::vector<Detection> dets(in.get<uint64_t>());
+      for (auto& d : dets) {
+        d.label = in.get<int64_t>(), d.score = in.get<float>();
+        d.x1 = in.get<float>(), d.y1 = in.get<float>(), d.x2 = in.get<float>(), d.y2 = in.get<float>();
+      }
+      r.detections.push_back(std::move(dets));
+    }
+    const int64_t k = r.batch;
+    out[k] = std::move(r);
+  }
+}
+
+}  // namespace
+
 std::vector<Detection> predict(model::Ssd& model, const data::DetectionDataset& dataset, const EvalOptions& options, c10::Device device,
                                std::vector<data::Annotation>* evaluated, double* mean_loss) {
   torch::NoGradGuard no_grad;
@@ -39,31 +117,54 @@ std::vector<Detection> predict(model::Ssd& model, const data::DetectionDataset& 
   loader_options.pin_memory = device.is_cuda();
   const int size = static_cast<int>(model->image_size());
   const auto mean = model->pixel_mean(), stddev = model->pixel_std();
+  const auto* communicator = options.communicator && !options.communicator->alone() ? options.communicator.get() : nullptr;
+  if (communicator) loader_options.first_batch = communicator->rank(), loader_options.batch_stride = communicator->world_size();
   data::DataLoader loader(dataset, loader_options,
                           [&](const data::Sample& s, std::mt19937_64&) { return data::prepare_for_eval(s, mean, stddev, size); });
-  std::vector<Detection> all;
   const auto loss_fn = mean_loss && options.loss ? loss::make_loss(*options.loss) : nullptr;
-  double loss_sum = 0;
-  int64_t loss_images = 0;
+  std::vector<BatchResult> results;
   loader.start_epoch(0);
   while (auto batch = loader.next()) {
     if (batch->size() == 0) continue;
+    BatchResult r;
+    r.batch = batch->index_in_epoch;
     const auto out = model->forward(batch->images.to(device, /*non_blocking=*/true));
     if (loss_fn) {
       const auto targets = model->assign_targets(batch->boxes, batch->labels);
-      loss_sum += loss::total((*loss_fn)(out, targets)).item<double>() * static_cast<double>(batch->size());
-      loss_images += static_cast<int64_t>(batch->size());
+      r.loss = loss::total((*loss_fn)(out, targets)).item<double>() * static_cast<double>(batch->size());
+      r.loss_images = static_cast<int64_t>(batch->size());
     }
     const auto dets = model::postprocess(out.loc, out.conf, model->priors(), model->box_coder(), options.postprocess);
     for (size_t i = 0; i < batch->size(); ++i) {
-      const auto& a = dataset.annotation(batch->indices[i]);
-      if (evaluated) evaluated->push_back(a);
-      auto d = to_pixel_detections(a.id, dets[i].boxes, dets[i].scores, dets[i].labels, batch->sizes[i].first,
-                                   batch->sizes[i].second);
-      all.insert(all.end(), d.begin(), d.end());
+      r.images.push_back(batch->indices[i]);
+      r.detections.push_back(to_pixel_detections("", dets[i].boxes, dets[i].scores, dets[i].labels, batch->sizes[i].first,
+                                                 batch->sizes[i].second));
     }
+    results.push_back(std::move(r));
   }
   if (was_training) model->train();
+  if (communicator) {
+    // Every process's batches, back in the order one process runs them: the same detections, ground truth and loss sum.
+    std::map<int64_t, BatchResult> by_batch;
+    for (const auto& bytes : communicator->gather_bytes(encode(results), "the evaluation's results")) decode(bytes, by_batch);
+    results.clear();
+    for (auto& [k, r] : by_batch) results.push_back(std::move(r));
+  }
+  std::vector<Detection> all;
+  double loss_sum = 0;
+  int64_t loss_images = 0;
+  for (auto& r : results) {
+    loss_sum += r.loss;
+    loss_images += r.loss_images;
+    for (size_t i = 0; i < r.images.size(); ++i) {
+      const auto& a = dataset.annotation(r.images[i]);
+      if (evaluated) evaluated->push_back(a);
+      for (auto& d : r.detections[i]) {
+        d.image_id = a.id;
+        all.push_back(std::move(d));
+      }
+    }
+  }
   if (mean_loss) *mean_loss = loss_images > 0 ? loss_sum / static_cast<double>(loss_images) : std::nan("");
   return all;
 }

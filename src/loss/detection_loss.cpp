@@ -13,6 +13,10 @@ at::Tensor total(const LossTerms& terms) {
   return sum;
 }
 
+at::Tensor DetectionLoss::positive_count(const model::Targets& targets) { return (targets.labels > 0).sum().to(at::kFloat); }
+
+at::Tensor DetectionLoss::normaliser(const at::Tensor& count) { return count.clamp_min(1); }
+
 const util::Registry<util::Plugin<LossFactory>>& loss_registry() {
   static const util::Registry<util::Plugin<LossFactory>> registry(
       "loss", "loss.name",

@@ -6,9 +6,8 @@
 
 namespace ssd::loss {
 
-LossTerms FocalLoss::operator()(const model::HeadOutput& out, const model::Targets& t) const {
+LossTerms FocalLoss::terms(const model::HeadOutput& out, const model::Targets& t, const at::Tensor& n) const {
   const auto positive = t.labels > 0;
-  const auto n = detail::normaliser(positive);
   const auto log_p = at::log_softmax(out.conf, -1).gather(-1, t.labels.unsqueeze(-1)).squeeze(-1);  // [B, P]
   const auto p = log_p.exp();
   const auto alpha_t = at::where(positive, at::full_like(p, alpha_), at::full_like(p, 1.0 - alpha_));

@@ -8,10 +8,9 @@
 
 namespace ssd::loss {
 
-LossTerms MultiboxLoss::operator()(const model::HeadOutput& out, const model::Targets& t) const {
+LossTerms MultiboxLoss::terms(const model::HeadOutput& out, const model::Targets& t, const at::Tensor& n) const {
   const int64_t B = out.conf.size(0), P = out.conf.size(1), C = out.conf.size(2);
   const auto positive = t.labels > 0;  // [B, P]
-  const auto n = detail::normaliser(positive);
 
   const auto ce = at::cross_entropy_loss(out.conf.reshape({B * P, C}), t.labels.reshape({B * P}), {},
                                          at::Reduction::None)

@@ -27,8 +27,16 @@ c10::Device resolve_device(const std::string& name) {
   return device;
 }
 
+namespace {
+int g_processes_on_machine = 1;
+}  // namespace
+
+void set_processes_on_machine(int processes) { g_processes_on_machine = std::max(1, processes); }
+
+int cores_for_process() { return std::max(1, static_cast<int>(std::max(1u, std::thread::hardware_concurrency())) / g_processes_on_machine); }
+
 int configure_threads(int64_t threads) {
-  const int n = threads > 0 ? static_cast<int>(threads) : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const int n = threads > 0 ? static_cast<int>(threads) : cores_for_process();
   at::set_num_threads(n);
   return at::get_num_threads();
 }
@@ -54,9 +62,11 @@ void place_model(model::SsdImpl& model, const std::string& memory_format, bool a
   model.set_memory_format(resolve_memory_format(memory_format, device, amp));
 }
 
-std::string apply_runtime(const config::RuntimeConfig& c, c10::Device* device_out) {
+std::string apply_runtime(const config::RuntimeConfig& c, c10::Device* device_out, int local_rank) {
   use_cpu_allocator(c.allocator);
-  const auto device = resolve_device(c.device);
+  auto device = resolve_device(c.device);
+  // One GPU per process of a distributed run, unless the config names one.
+  if (device.is_cuda() && local_rank > 0 && (c.device == "auto" || c.device == "cuda")) device = resolve_device("cuda:" + std::to_string(local_rank));
   // A no-op without CUDA; with it, SSD's fixed input shapes make the one-off timing worth it.
   at::globalContext().setBenchmarkCuDNN(c.cudnn_benchmark);
   const int threads = configure_threads(c.threads);

@@ -26,9 +26,11 @@ std::unique_ptr<data::DetectionDataset> train_set(const config::Config& config);
 std::unique_ptr<data::DetectionDataset> val_set(const config::Config& config);
 
 /// The training loader over `dataset`: batches of train.batch_size shuffled with `seed`, each image augmented
-/// (augment.*) into the model's input. ConfigError naming train.batch_size when one batch is more than the set holds.
+/// (augment.*) into the model's input. ConfigError naming train.batch_size when one batch is more than the set holds,
+/// or when it does not split evenly among `world_size` processes (then this process loads the share of `rank`).
 std::unique_ptr<data::DataLoader> train_loader(const config::Config& config, const data::DetectionDataset& dataset,
-                                               const model::SsdImpl& model, c10::Device device, uint64_t seed);
+                                               const model::SsdImpl& model, c10::Device device, uint64_t seed, int rank = 0,
+                                               int world_size = 1);
 
 /// How evaluation runs: batches of batch_size, data.workers, postprocess.*, and loss.* when with_loss.
 eval::EvalOptions eval_options(const config::Config& config, int64_t batch_size, bool with_loss);

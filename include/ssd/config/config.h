@@ -183,6 +183,14 @@ struct RuntimeConfig {
   bool cudnn_benchmark = true;
 };
 
+/// distributed.*: data-parallel training across processes (distributed/; docs/distributed.md). The processes, their
+/// ranks and the address they meet at come from the launcher (ssd-train --nproc, torchrun, Slurm), not from here.
+struct DistributedConfig {
+  std::string backend = "auto";  ///< auto (nccl on CUDA, gloo on CPU), gloo or nccl
+  double timeout_s = 1800;       ///< a collective that waits longer fails (a peer hung); torch's default, 30 minutes
+  double bucket_mb = 25;         ///< gradients are all-reduced in flat buckets of about this size (torch DDP's default)
+};
+
 struct Config {
   DataConfig data;
   AugmentConfig augment;
@@ -196,6 +204,7 @@ struct Config {
   RangeTestConfig range_test;
   PostprocessConfig postprocess;
   RuntimeConfig runtime;
+  DistributedConfig distributed;
 };
 
 }  // namespace ssd::config

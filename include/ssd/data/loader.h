@@ -2,7 +2,8 @@
 // Batches from a data set, prepared by worker threads into a bounded queue, delivered in a fixed order.
 // Determinism: the epoch's order is a permutation seeded by (seed, epoch) and every sample's augmentation
 // draws from a generator seeded by (seed, epoch, index), so a batch is the same whichever thread made it,
-// and a run resumed at batch k of an epoch sees exactly the batches it would have seen.
+// and a run resumed at batch k of an epoch sees exactly the batches it would have seen. In distributed training
+// each process loads its share of every batch (LoaderOptions::rank).
 #include <condition_variable>
 #include <exception>
 #include <functional>
@@ -23,7 +24,7 @@ namespace ssd::data {
 
 struct LoaderOptions {
   int64_t batch_size = 32;
-  int64_t workers = 0;      ///< 0 = every core
+  int64_t workers = 0;      ///< 0 = every core (this process's share of them: runtime::cores_for_process)
   bool shuffle = true;
   bool drop_last = true;    ///< training drops the last incomplete batch; evaluation keeps it
   uint64_t seed = 1;
@@ -34,6 +35,16 @@ struct LoaderOptions {
   /// A sample that fails to load is replaced by the next good one of the epoch's order, so that a bad image never
   /// shrinks a training batch (a batch of one stops batch norm). Evaluation turns it off: each image counts once.
   bool refill = true;
+  /// Distributed training: this process's share of every batch. batch_size stays the whole batch; the process of
+  /// rank r takes the places r, r + world_size, ... of each batch in the epoch's order, so that the shares together
+  /// are the batch one process would load. A failed sample is replaced from after the batch at the places
+  /// r, r + world_size, ... too (no two processes take the same replacement).
+  int rank = 0;
+  int world_size = 1;
+  /// Distributed evaluation: this process delivers only the batches first_batch, first_batch + batch_stride, ... of
+  /// each epoch (whole batches, the same as one process would make), and the processes gather the results.
+  int64_t first_batch = 0;
+  int64_t batch_stride = 1;
 };
 
 using PrepareFn = std::function<Prepared(const Sample&, std::mt19937_64&)>;

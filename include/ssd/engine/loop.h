@@ -39,6 +39,9 @@ class TrainLoop {
 
  private:
   void run_epoch();
+  /// After every step and epoch: whether to stop, the same in every process of a distributed run.
+  void agree_on_stop(bool signal);
+  void share_batch_norm_statistics();
   template <typename Call>
   void for_each_hook(const Call& call);
 

@@ -11,6 +11,7 @@
 
 #include "ssd/data/batch.h"
 #include "ssd/data/loader.h"
+#include "ssd/distributed/communicator.h"
 #include "ssd/engine/train_step.h"
 #include "ssd/model/ssd.h"
 
@@ -51,6 +52,10 @@ struct TrainContext {
   LoopPosition position;
   int rank = 0;        ///< this process's rank in a distributed run; 0 alone
   int world_size = 1;
+  /// The other processes of a distributed run (null or alone(): none). The loop agrees with them after every step on
+  /// a stop (a signal in any process, a hook's request) and hands every process rank 0's BatchNorm statistics before
+  /// each epoch's hooks (evaluation, checkpoints).
+  std::shared_ptr<const distributed::Communicator> communicator;
 
   const data::Batch* batch = nullptr;  ///< the step's batch (before_step, after_step)
   StepLoss step;                       ///< the step's loss terms (after_step)

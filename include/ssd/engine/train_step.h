@@ -6,6 +6,8 @@
 #include <torch/optim/optimizer.h>
 
 #include "ssd/data/batch.h"
+#include "ssd/distributed/communicator.h"
+#include "ssd/distributed/gradient_buckets.h"
 #include "ssd/loss/detection_loss.h"
 #include "ssd/model/ssd.h"
 #include "ssd/runtime/mixed_precision.h"
@@ -20,8 +22,17 @@ struct StepLoss {
   bool skipped = false;
 };
 
-/// clip_grad_norm: the global gradient L2 norm is clipped to it; 0 = off.
+/// A step whose batch is split across processes (distributed training): each process holds its share of the batch.
+/// The share's loss is divided by the whole batch's N (summed over the processes), the gradients are summed, and the
+/// loss terms reported are the whole batch's: every process takes the step one process would take on the whole batch,
+/// and decides alike about a non-finite loss.
+struct DataParallel {
+  const distributed::Communicator* communicator = nullptr;
+  distributed::GradientBuckets* gradients = nullptr;
+};
+
+/// clip_grad_norm: the global gradient L2 norm is clipped to it; 0 = off. `parallel`: null in a process alone.
 StepLoss train_step(model::Ssd& model, torch::optim::Optimizer& optimizer, const data::Batch& batch, const loss::DetectionLoss& loss_fn,
-                    double clip_grad_norm, c10::Device device, runtime::MixedPrecision& precision);
+                    double clip_grad_norm, c10::Device device, runtime::MixedPrecision& precision, const DataParallel* parallel = nullptr);
 
 }  // namespace ssd::engine

@@ -1,7 +1,8 @@
 #pragma once
 // A training run: the builder layer makes its parts from the config (builder/), default_hooks() its hooks, and the
 // loop (engine/loop.h) runs it; a resumed run first gets its position, weights, optimizer and every hook's state
-// back from the checkpoint.
+// back from the checkpoint. In a distributed run (docs/distributed.md) every process runs one: each trains on its
+// share of every batch (train.batch_size is the whole batch) and the step sums their gradients.
 #include <map>
 #include <memory>
 #include <string>
@@ -10,6 +11,7 @@
 #include <c10/core/Device.h>
 
 #include "ssd/config/config.h"
+#include "ssd/distributed/communicator.h"
 #include "ssd/engine/hook.h"
 
 namespace ssd::engine {
@@ -24,8 +26,11 @@ struct TrainResult {
 
 class Trainer {
  public:
-  /// resume_from: a checkpoint or run directory to continue exactly, or "" for a new run.
-  Trainer(config::Config config, c10::Device device, std::string resume_from = "");
+  /// resume_from: a checkpoint or run directory to continue exactly, or "" for a new run. `communicator`: the other
+  /// processes of a distributed run (null: this one alone); every process runs a Trainer with the same config and the
+  /// same resume_from (a file each of them can read), rank 0 alone writes the run directory.
+  Trainer(config::Config config, c10::Device device, std::string resume_from = "",
+          std::shared_ptr<const distributed::Communicator> communicator = nullptr);
   /// A hook of the caller's, run after the default ones (the tuner's), sharing their checkpoints.
   void add_hook(std::shared_ptr<Hook> hook);
   TrainResult run();
@@ -34,6 +39,7 @@ class Trainer {
   config::Config config_;
   c10::Device device_;
   std::string resume_from_;
+  std::shared_ptr<const distributed::Communicator> communicator_;
   std::vector<std::shared_ptr<Hook>> extra_hooks_;
 };
 

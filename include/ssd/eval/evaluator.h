@@ -8,6 +8,7 @@
 
 #include "ssd/config/config.h"
 #include "ssd/data/dataset.h"
+#include "ssd/distributed/communicator.h"
 #include "ssd/eval/voc_eval.h"
 #include "ssd/model/ssd.h"
 
@@ -19,6 +20,9 @@ struct EvalOptions {
   int64_t workers = 0;                     ///< data.workers
   config::PostprocessConfig postprocess;   ///< postprocess.*
   std::optional<config::LossConfig> loss;  ///< set: the validation loss is computed too (loss.*)
+  /// Distributed training: the processes share the batches (rank r runs batches r, r + W, ...) and gather the results,
+  /// so that every process receives exactly what one process would compute alone. Null: this process alone.
+  std::shared_ptr<const distributed::Communicator> communicator;
 };
 
 /// Detections of the model (in eval mode, no gradients) on every image of the data set, in original pixels; the
@@ -26,7 +30,8 @@ struct EvalOptions {
 /// and counted in the data set's report; `evaluated` (when given) receives the annotations of the images that were
 /// actually run, which is what the metrics must score. mean_loss (when given, with options.loss) receives the
 /// training loss over the images, averaged per batch image (the validation loss that reduce-on-plateau and early
-/// stopping can monitor; difficult objects count as objects).
+/// stopping can monitor; difficult objects count as objects). With options.communicator, a collective: every process
+/// calls it and receives the whole result.
 std::vector<Detection> predict(model::Ssd& model, const data::DetectionDataset& dataset, const EvalOptions& options, c10::Device device,
                                std::vector<data::Annotation>* evaluated = nullptr, double* mean_loss = nullptr);
 

@@ -25,7 +25,18 @@ at::Tensor total(const LossTerms& terms);
 class DetectionLoss {
  public:
   virtual ~DetectionLoss() = default;
-  virtual LossTerms operator()(const model::HeadOutput& output, const model::Targets& targets) const = 0;
+  /// The terms of a batch, normalised by its own N.
+  LossTerms operator()(const model::HeadOutput& output, const model::Targets& targets) const {
+    return terms(output, targets, normaliser(positive_count(targets)));
+  }
+  /// The terms normalised by `n`. A process's share of a batch split across processes (distributed training) passes
+  /// the whole batch's N, so that the shares' terms add up to the batch's.
+  virtual LossTerms terms(const model::HeadOutput& output, const model::Targets& targets, const at::Tensor& n) const = 0;
+
+  /// The number of positive default boxes in `targets`, as a float scalar tensor on their device.
+  static at::Tensor positive_count(const model::Targets& targets);
+  /// N = max(1, count).
+  static at::Tensor normaliser(const at::Tensor& count);
 };
 
 using LossFactory = std::function<std::unique_ptr<DetectionLoss>(const config::LossConfig&)>;

@@ -9,7 +9,7 @@ namespace ssd::loss {
 class FocalLoss : public DetectionLoss {
  public:
   FocalLoss(double alpha, double gamma, double loc_weight) : alpha_(alpha), gamma_(gamma), loc_weight_(loc_weight) {}
-  LossTerms operator()(const model::HeadOutput& output, const model::Targets& targets) const override;
+  LossTerms terms(const model::HeadOutput& output, const model::Targets& targets, const at::Tensor& n) const override;
 
  private:
   double alpha_;

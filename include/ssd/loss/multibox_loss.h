@@ -9,7 +9,7 @@ namespace ssd::loss {
 class MultiboxLoss : public DetectionLoss {
  public:
   MultiboxLoss(double neg_pos_ratio, double loc_weight) : neg_pos_ratio_(neg_pos_ratio), loc_weight_(loc_weight) {}
-  LossTerms operator()(const model::HeadOutput& output, const model::Targets& targets) const override;
+  LossTerms terms(const model::HeadOutput& output, const model::Targets& targets, const at::Tensor& n) const override;
 
  private:
   double neg_pos_ratio_;

@@ -13,7 +13,7 @@ void MetricsLogHook::before_train(TrainContext& c) {
 }
 
 void MetricsLogHook::after_step(TrainContext& c) {
-  window_.add(c.step, c.batch->size());
+  window_.add(c.step, c.batch->size() * static_cast<size_t>(c.world_size));  // every process holds its share of the batch
   if (!ends_log_window(c, log_period_)) return;
   const double wait = c.loader->wait_seconds();
   const auto w = window_.summary(wait);

@@ -25,7 +25,7 @@ void ProgressHook::before_train(TrainContext& c) {
 }
 
 void ProgressHook::after_step(TrainContext& c) {
-  window_.add(c.step, c.batch->size());
+  window_.add(c.step, c.batch->size() * static_cast<size_t>(c.world_size));  // every process holds its share of the batch
   const bool log_now = ends_log_window(c, log_period_);
   if (!log_now && !tty_) return;
   const int64_t done = c.position.iteration + 1;

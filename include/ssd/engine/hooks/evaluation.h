@@ -18,6 +18,9 @@ class EvaluationHook : public Hook {
   /// val_set: the data set to validate on (kept by the caller); eval_period: train.eval_period (0 = only at the end).
   EvaluationHook(const data::DetectionDataset& val_set, eval::EvalOptions options, int64_t eval_period);
   std::string name() const override { return "evaluation"; }
+  /// Every process evaluates its share of the validation set and receives the whole result (eval::predict), so that
+  /// the hooks of every process hear of the validation (the LR schedule's plateau reduction).
+  bool every_rank() const override { return true; }
   void before_train(TrainContext& context) override;
   void after_epoch(TrainContext& context) override;
   std::string state() const override { return std::to_string(validated_at_); }

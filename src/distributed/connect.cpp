@@ -1,0 +1,115 @@
+#include "ssd/distributed/connect.h"
+
+#include <spdlog/spdlog.h>
+#include <torch/csrc/distributed/c10d/PrefixStore.hpp>
+#include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
+#include <torch/csrc/distributed/c10d/TCPStore.hpp>
+#ifdef USE_C10D_NCCL
+#include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
+#endif
+
+#include <algorithm>
+#include <thread>
+
+#include "group.h"
+#include "ssd/util/error.h"
+
+namespace ssd::distributed {
+
+namespace {
+
+std::string backend_for(const std::string& configured, c10::Device device) {
+  const std::string backend = configured == "auto" ? (device.is_cuda() ? "nccl" : "gloo") : configured;
+#ifndef USE_C10D_NCCL
+  if (backend == "nccl")
+    throw ConfigError("distributed.backend: nccl is not in this LibTorch (it comes with LibTorch's CUDA builds); use gloo" +
+                      std::string(device.is_cuda() ? " (slower on CUDA tensors)" : ""));
+#endif
+  if (backend == "nccl" && !device.is_cuda()) throw ConfigError("distributed.backend: nccl needs runtime.device cuda; the run is on " + device.str());
+  return backend;
+}
+
+// The store the processes meet at: torchrun's own (its agent hosts it), else one that rank 0 hosts.
+c10::intrusive_ptr<c10d::Store> open_store(const LaunchEnv& env, std::chrono::milliseconds timeout) {
+  c10d::TCPStoreOptions options;
+  options.port = static_cast<uint16_t>(env.master_port);
+  options.timeout = timeout;
+  if (env.agent_store) {
+    options.isServer = false;
+    options.waitWorkers = false;
+    auto store = c10::make_intrusive<c10d::TCPStore>(env.master_addr, options);
+    return c10::make_intrusive<c10d::PrefixStore>("/worker/attempt_" + std::to_string(env.restart_count), store);
+  }
+  options.isServer = env.rank == 0;
+  options.numWorkers = static_cast<size_t>(env.world_size);
+  options.waitWorkers = true;
+  return c10::make_intrusive<c10d::TCPStore>(env.master_addr, options);
+}
+
+c10::intrusive_ptr<Collectives> gloo_group(const c10::intrusive_ptr<c10d::Store>& store, const LaunchEnv& env,
+                                           std::chrono::milliseconds timeout) {
+  auto options = c10d::ProcessGroupGloo::Options::create(timeout);
+  if (env.gloo_interfaces.empty()) {
+    options->devices.push_back(c10d::ProcessGroupGloo::createDefaultDevice());
+  } else {
+    for (const auto& name : env.gloo_interfaces) {
+      try {
+        options->devices.push_back(c10d::ProcessGroupGloo::createDeviceForInterface(name));
+      } catch (const std::exception& e) {
+        throw ConfigError("GLOO_SOCKET_IFNAME: cannot use the network interface '" + name + "': " + reason_of(e));
+      }
+    }
+  }
+  options->threads = 2;
+  return c10::make_intrusive<c10d::ProcessGroupGloo>(store, env.rank, env.world_size, options);
+}
+
+#ifdef USE_C10D_NCCL
+c10::intrusive_ptr<Collectives> nccl_group(const c10::intrusive_ptr<c10d::Store>& store, const LaunchEnv& env,
+                                           std::chrono::milliseconds timeout) {
+  auto options = c10d::ProcessGroupNCCL::Options::create();
+  options->timeout = timeout;
+  return c10::make_intrusive<c10d::ProcessGroupNCCL>(store, env.rank, env.world_size, options);
+}
+#endif
+
+}  // namespace
+
+std::shared_ptr<Communicator> alone() { return std::make_shared<Communicator>(); }
+
+int threads_per_process(int local_world_size) {
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  return std::max(1, cores / std::max(1, local_world_size));
+}
+
+std::shared_ptr<Communicator> connect(const LaunchEnv& env, const config::DistributedConfig& config, c10::Device device) {
+  if (env.world_size <= 1) return alone();
+  const std::string backend = backend_for(config.backend, device);
+  const auto timeout = std::chrono::milliseconds(static_cast<int64_t>(config.timeout_s * 1000));
+  const std::string where = env.master_addr + ":" + std::to_string(env.master_port);
+  spdlog::info("rank {} of {} ({}): meeting the other processes at {} ({}, waiting at most {} s: distributed.timeout_s)", env.rank,
+               env.world_size, env.source, where, backend, config.timeout_s);
+  auto group = std::make_shared<Communicator::Group>();
+  try {
+    group->store = c10::make_intrusive<c10d::PrefixStore>("ssd", open_store(env, timeout));
+  } catch (const std::exception& e) {
+    throw std::runtime_error("rank " + std::to_string(env.rank) + ": cannot meet the other processes at " + where +
+                             " (MASTER_ADDR, MASTER_PORT): " + reason_of(e));
+  }
+  try {
+#ifdef USE_C10D_NCCL
+    group->collectives = backend == "nccl" ? nccl_group(group->store, env, timeout) : gloo_group(group->store, env, timeout);
+#else
+    group->collectives = gloo_group(group->store, env, timeout);
+#endif
+  } catch (const ConfigError&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw std::runtime_error("rank " + std::to_string(env.rank) + ": cannot connect the " + backend + " process group through " + where +
+                             ": " + reason_of(e));
+  }
+  const c10::Device collective_device = backend == "nccl" ? device : c10::Device(c10::kCPU);
+  return std::make_shared<Communicator>(group, env.rank, env.world_size, backend, collective_device);
+}
+
+}  // namespace ssd::distributed

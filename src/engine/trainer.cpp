@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <optional>
 
@@ -218,8 +219,12 @@ TrainResult Trainer::run() {
   context.rank = rank, context.world_size = world_size, context.communicator = communicator_;
   const double clip = c.solver.clip_grad_norm;
   const DataParallel parallel{communicator_.get(), &gradients};
-  const auto step = [&parts, clip, device = device_, &parallel](const data::Batch& batch) {
-    return train_step(parts.model, *parts.optimizer, batch, *parts.loss, clip, device, *parts.precision, &parallel);
+  double step_seconds = 0;  // for the share of communication in a distributed run's steps
+  const auto step = [&parts, clip, device = device_, &parallel, &step_seconds](const data::Batch& batch) {
+    const auto start = std::chrono::steady_clock::now();
+    auto loss = train_step(parts.model, *parts.optimizer, batch, *parts.loss, clip, device, *parts.precision, &parallel);
+    step_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return loss;
   };
   TrainLoop loop(context, step, hooks.all);
   const std::string config_yaml = config::to_yaml(c);
@@ -236,6 +241,10 @@ TrainResult Trainer::run() {
                    resumed->total_iters, plan.total_iters, c.train.epochs, resumed->position.iteration);
   }
   loop.run();
+  if (world_size > 1 && step_seconds > 0)
+    spdlog::info("distributed: summing gradients took {:.2f} s of the {:.2f} s of training steps ({:.1f}%; {} bucket(s), "
+                 "distributed.bucket_mb {})", gradients.seconds(), step_seconds, 100 * gradients.seconds() / step_seconds,
+                 gradients.bucket_count(), c.distributed.bucket_mb);
   // Rank 0 writes the run's last files while the others wait here, so that no process leaves before the run is whole.
   communicator.barrier("the end of the run", std::chrono::milliseconds(static_cast<int64_t>(c.distributed.timeout_s * 1000)));
 

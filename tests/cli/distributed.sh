@@ -95,6 +95,17 @@ kill_rank_one() {
   return 0
 }
 
+echo "== SIGINT to --nproc: forwarded once, every rank stops after the same step, writes last.pt, exits 130"
+"$bin/ssd-train" --config "$work/tiny.yaml" --set train.run_dir="$work/stopped" --set train.epochs=400 --nproc 2 > "$work/stopped.log" 2>&1 &
+launcher=$!
+for _ in $(seq 600); do [ -s "$work/stopped/last.pt" ] && break; sleep 0.1; done
+kill -INT "$launcher"
+status=0
+wait "$launcher" || status=$?
+[ "$status" = 130 ] || { cat "$work/stopped.log"; fail "--nproc exited $status after SIGINT, not 130"; }
+grep -q "interrupted at iteration .*: wrote .*/stopped/last.pt" "$work/stopped.log" || { cat "$work/stopped.log"; fail "no last.pt on SIGINT"; }
+train "$work/stopped2.log" --resume "$work/stopped" --set train.epochs=2 --set train.max_iters=0
+
 echo "== a rank killed mid-run under --nproc: every rank stops, the failure names the rank, last.pt stays good"
 "$bin/ssd-train" --config "$work/tiny.yaml" --set train.run_dir="$work/killed" --set train.epochs=400 --set distributed.timeout_s=30 \
   --nproc 2 > "$work/killed.log" 2>&1 &

@@ -5,9 +5,11 @@ gradients across the processes, with distributed.bucket_mb swept.
 Both sides train the same config on the same generated shapes data (ssd-shapes) with the same whole batch; one
 process uses runtime.threads = all cores, --nproc N gives each rank its share of them (cores / N). Images per second
 are the training rows of metrics.csv after the first log window (warm-up of the allocator and oneDNN excluded); the
-communication share is what ssd-train --nproc logs at the end ("summing gradients took ...").
+communication share is what ssd-train --nproc logs at the end ("waiting for gradient sums after backward took ..."):
+without overlap the whole gradient sum, with distributed.overlap the part that backward did not hide.
 
 Usage: /usr/bin/python3 bench/distributed.py [--model mobilenet_v2] [--iters 24] [--buckets 0,1,5,25,100]
+                                            [--overlap-buckets 1,5,25]
 writes docs/benchmarks/distributed.md and .json (--out). Needs the normal build (bash scripts/build.sh).
 """
 import argparse
@@ -47,6 +49,7 @@ def main():
     ap.add_argument("--batch", type=int, default=8, help="train.batch_size, the whole batch")
     ap.add_argument("--iters", type=int, default=24, help="training iterations per case")
     ap.add_argument("--buckets", default="0,1,5,25,100", help="distributed.bucket_mb values for the N-process runs")
+    ap.add_argument("--overlap-buckets", default="1,5,25", help="distributed.bucket_mb values run again with distributed.overlap")
     ap.add_argument("--out", default=os.path.join(ROOT, "docs", "benchmarks", "distributed"))
     a = ap.parse_args()
     cores = os.cpu_count()
@@ -65,15 +68,16 @@ train: {{batch_size: {a.batch}, epochs: 100, max_iters: {a.iters}, log_period: {
 """)
     cases = []
 
-    def case(name, processes, bucket_mb=None):
-        run_dir = os.path.join(work, name)
+    def case(name, processes, bucket_mb=None, overlap=False):
+        run_dir = os.path.join(work, name.replace(" ", "_").replace(",", ""))
         cmd = [os.path.join(BUILD, "ssd-train"), "--config", config, "--set", f"train.run_dir={run_dir}"]
         if processes > 1:
-            cmd += ["--nproc", str(processes), "--set", f"distributed.bucket_mb={bucket_mb}"]
+            cmd += ["--nproc", str(processes), "--set", f"distributed.bucket_mb={bucket_mb}",
+                    "--set", f"distributed.overlap={'true' if overlap else 'false'}"]
         out = run(cmd)
-        share = re.search(r"summing gradients took ([0-9.]+) s of the ([0-9.]+) s of training steps \(([0-9.]+)%; (\d+) bucket", out)
+        share = re.search(r"gradient sums after backward took ([0-9.]+) s of the ([0-9.]+) s of training steps \(([0-9.]+)%; (\d+) bucket", out)
         cases.append({"case": name, "processes": processes, "threads_per_process": max(1, cores // processes),
-                      "bucket_mb": bucket_mb, "images_per_second": images_per_second(run_dir),
+                      "bucket_mb": bucket_mb, "overlap": overlap, "images_per_second": images_per_second(run_dir),
                       "communication_share": float(share.group(3)) / 100 if share else None,
                       "buckets": int(share.group(4)) if share else None})
         print(cases[-1], flush=True)
@@ -81,6 +85,8 @@ train: {{batch_size: {a.batch}, epochs: 100, max_iters: {a.iters}, log_period: {
     case(f"1 process x {cores} threads", 1)
     for mb in [float(x) for x in a.buckets.split(",")]:
         case(f"{cores} processes x 1 thread, bucket_mb {mb:g}", cores, mb)
+    for mb in [float(x) for x in a.overlap_buckets.split(",") if x]:
+        case(f"{cores} processes x 1 thread, bucket_mb {mb:g}, overlap", cores, mb, overlap=True)
     base = cases[0]["images_per_second"]
     result = {"machine": cpu_name(), "cores": cores, "model": a.model, "width_mult": a.width, "batch": a.batch, "iters": a.iters,
               "cases": cases}
@@ -91,16 +97,16 @@ train: {{batch_size: {a.batch}, epochs: 100, max_iters: {a.iters}, log_period: {
              f"`/usr/bin/python3 bench/distributed.py --model {a.model} --iters {a.iters}` on {cpu_name()} ({cores} cores): "
              f"SSD {a.model} (width {a.width:g}) at 300 px, whole batch {a.batch}, {a.iters} iterations per case, "
              "Gloo over the loopback interface. Images per second: median of the training log windows after the first. "
-             "Communication: the share of the training steps spent summing gradients (copies into the buckets, all-reduce, copies "
-             "back), as ssd-train logs it.",
+             "Communication: the share of the training steps spent waiting for the gradient sums after backward (copies into the "
+             "buckets, all-reduce, copies back; with overlap, what backward did not hide), as ssd-train logs it.",
              "",
              "| case | images/s | ratio to 1 process | buckets | communication share of a step |",
              "|---|---|---|---|---|"]
     for c in cases:
         share = "" if c["communication_share"] is None else f"{100 * c['communication_share']:.1f}%"
         lines.append(f"| {c['case']} | {c['images_per_second']:.2f} | {c['images_per_second'] / base:.2f} | {c['buckets'] or ''} | {share} |")
-    lines += ["", "Gradients are summed after the backward pass (no overlap with it yet): the communication share is time the "
-              "step waits."]
+    lines += ["", "Without overlap the gradients are summed after the backward pass; with `distributed.overlap` each bucket's "
+              "sum starts from gradient hooks as soon as backward has filled it."]
     with open(a.out + ".md", "w") as f:
         f.write("\n".join(lines) + "\n")
     print("wrote", a.out + ".md")

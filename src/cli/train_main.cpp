@@ -179,6 +179,11 @@ int main(int argc, char** argv) {
   add_train_options(app, o);
   return ssd::cli::run_tool("ssd-train", app, argc, argv, [&] {
     if (ssd::cli::handle_reference_flags(o.common)) return 0;
+    const std::string checkpoint = o.resume.empty() ? "" : ssd::engine::resume_checkpoint(o.resume);
+    const Config config = load_train_config(o, checkpoint);
+    if (ssd::cli::handle_print_config(o.common, config)) return 0;
+    if (!o.plot_lr.empty()) return preview_schedule(config, o.plot_lr, o.iters_per_epoch);
+    if (o.list_params) return list_params(config);
     // Under --nproc, torchrun or srun: this process's place in the run.
     const auto launch = ssd::distributed::read_launch_env();
     const bool distributed = launch && launch->world_size > 1;
@@ -187,11 +192,6 @@ int main(int argc, char** argv) {
       spdlog::set_pattern("[%H:%M:%S] rank " + std::to_string(launch->rank) + " %^%l%$ %v");
       spdlog::set_level(spdlog::level::warn);
     }
-    const std::string checkpoint = o.resume.empty() ? "" : ssd::engine::resume_checkpoint(o.resume);
-    const Config config = load_train_config(o, checkpoint);
-    if (ssd::cli::handle_print_config(o.common, config)) return 0;
-    if (!o.plot_lr.empty()) return preview_schedule(config, o.plot_lr, o.iters_per_epoch);
-    if (o.list_params) return list_params(config);
     if (o.nproc > 1 || distributed) {
       if (o.dry_run || o.range_test)
         throw ssd::ConfigError(std::string(o.dry_run ? "--dry-run" : "--range-test") + " runs in one process: drop --nproc (or torchrun)");

@@ -510,11 +510,18 @@ std::vector<Key> run_keys() {
         "distributed::connect", "Collectives of a run launched as several processes (ssd-train --nproc, torchrun, Slurm): auto "
         "(nccl on CUDA, gloo on CPU), gloo or nccl. One process ignores it."),
     key<double>("distributed.timeout_s", [](Config& c) -> auto& { return c.distributed.timeout_s; }, in_range(1.0, 604800.0),
-        "distributed::connect", "Seconds a process waits at a collective (and at the rendezvous) before it fails, naming the "
-        "operation: a peer that hung. A peer that dies fails the others at once."),
+        "distributed::connect", "Seconds a process waits at a collective before it fails, naming the operation: a peer that "
+        "hung. A peer that dies fails the others at once."),
+    key<double>("distributed.rendezvous_timeout_s", [](Config& c) -> auto& { return c.distributed.rendezvous_timeout_s; },
+        in_range(1.0, 604800.0), "distributed::connect", "Seconds the processes have to meet at MASTER_ADDR:MASTER_PORT at the "
+        "start (they may start minutes apart on a cluster); past it the rendezvous fails, naming the address."),
     key<double>("distributed.bucket_mb", [](Config& c) -> auto& { return c.distributed.bucket_mb; }, in_range(0.0, 4096.0),
         "distributed::GradientBuckets", "Gradients are summed across processes in flat buckets of about this many MiB, one "
         "all-reduce each; 0 = one per parameter."),
+    key<bool>("distributed.overlap", [](Config& c) -> auto& { return c.distributed.overlap; }, any<bool>(),
+        "distributed::GradientBuckets", "Start each bucket's all-reduce from gradient hooks as soon as backward has filled it, "
+        "overlapping communication with the rest of the backward pass (bench/distributed.py measures it); false = all "
+        "buckets after backward."),
   };
   // clang-format on
   return keys;

@@ -35,6 +35,24 @@ void Communicator::sum(std::vector<at::Tensor>& tensors, const std::string& what
   }
 }
 
+std::function<void()> Communicator::start_sum(at::Tensor tensor, const std::string& what) const {
+  if (alone()) return [] {};
+  c10::intrusive_ptr<c10d::Work> work;
+  try {
+    std::vector<at::Tensor> one{std::move(tensor)};
+    work = group_->collectives->allreduce(one);
+  } catch (const std::exception& e) {
+    fail(what, reason_of(e));
+  }
+  return [this, work, what] {
+    try {
+      work->wait();
+    } catch (const std::exception& e) {
+      fail(what, reason_of(e));
+    }
+  };
+}
+
 std::vector<double> Communicator::sum(const std::vector<double>& values, const std::string& what) const {
   if (alone() || values.empty()) return values;
   std::vector<at::Tensor> t{at::tensor(values, at::TensorOptions().dtype(at::kDouble)).to(device_)};

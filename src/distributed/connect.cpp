@@ -86,17 +86,20 @@ std::shared_ptr<Communicator> connect(const LaunchEnv& env, const config::Distri
   if (env.world_size <= 1) return alone();
   const std::string backend = backend_for(config.backend, device);
   const auto timeout = std::chrono::milliseconds(static_cast<int64_t>(config.timeout_s * 1000));
+  const auto meeting = std::chrono::milliseconds(static_cast<int64_t>(config.rendezvous_timeout_s * 1000));
   const std::string where = env.master_addr + ":" + std::to_string(env.master_port);
-  spdlog::info("rank {} of {} ({}): meeting the other processes at {} ({}, waiting at most {} s: distributed.timeout_s)", env.rank,
-               env.world_size, env.source, where, backend, config.timeout_s);
+  spdlog::info("rank {} of {} ({}): meeting the other processes at {} ({}, waiting at most {} s: distributed.rendezvous_timeout_s)",
+               env.rank, env.world_size, env.source, where, backend, config.rendezvous_timeout_s);
   auto group = std::make_shared<Communicator::Group>();
   try {
-    group->store = c10::make_intrusive<c10d::PrefixStore>("ssd", open_store(env, timeout));
+    group->store = c10::make_intrusive<c10d::PrefixStore>("ssd", open_store(env, meeting));
   } catch (const std::exception& e) {
     throw std::runtime_error("rank " + std::to_string(env.rank) + ": cannot meet the other processes at " + where +
                              " (MASTER_ADDR, MASTER_PORT): " + reason_of(e));
   }
   try {
+    // The process group's own rendezvous (its address exchange) waits for every process too.
+    group->store->setTimeout(meeting);
 #ifdef USE_C10D_NCCL
     group->collectives = backend == "nccl" ? nccl_group(group->store, env, timeout) : gloo_group(group->store, env, timeout);
 #else
@@ -108,6 +111,7 @@ std::shared_ptr<Communicator> connect(const LaunchEnv& env, const config::Distri
     throw std::runtime_error("rank " + std::to_string(env.rank) + ": cannot connect the " + backend + " process group through " + where +
                              ": " + reason_of(e));
   }
+  group->store->setTimeout(timeout);
   const c10::Device collective_device = backend == "nccl" ? device : c10::Device(c10::kCPU);
   return std::make_shared<Communicator>(group, env.rank, env.world_size, backend, collective_device);
 }

@@ -40,6 +40,20 @@ std::vector<std::string> split_commas(const std::string& text) {
 
 constexpr int kMostRanks = 1 << 20;
 
+// Slurm's tasks per node, "4" or "4(x2),3" (two nodes of 4, then one of 3): the count of node `node`; 1 when the text
+// does not say.
+int tasks_on_node(const std::string& text, int node) {
+  int index = 0;
+  for (const auto& part : split_commas(text)) {
+    const int count = std::atoi(part.c_str());
+    const auto x = part.find("(x");
+    const int repeat = x == std::string::npos ? 1 : std::atoi(part.c_str() + x + 2);
+    if (node < index + std::max(repeat, 1)) return std::max(count, 1);
+    index += std::max(repeat, 1);
+  }
+  return 1;
+}
+
 }  // namespace
 
 std::optional<LaunchEnv> read_launch_env(const GetEnv& getenv) {
@@ -54,14 +68,18 @@ std::optional<LaunchEnv> read_launch_env(const GetEnv& getenv) {
     e.local_rank = value_of(getenv, "LOCAL_RANK") ? integer_of(getenv, "LOCAL_RANK", e.source, 0, kMostRanks) : 0;
     e.local_world_size = value_of(getenv, "LOCAL_WORLD_SIZE") ? integer_of(getenv, "LOCAL_WORLD_SIZE", e.source, 1, kMostRanks) : 1;
   } else {
-    if (!value_of(getenv, "SLURM_NTASKS")) return std::nullopt;
+    // srun sets SLURM_STEP_NUM_TASKS for the processes of a job step; a batch script itself (one process, with the
+    // job's SLURM_NTASKS) has none and runs alone.
+    if (!value_of(getenv, "SLURM_STEP_NUM_TASKS")) return std::nullopt;
     e.source = "Slurm environment";
-    e.world_size = integer_of(getenv, "SLURM_NTASKS", e.source, 1, kMostRanks);
+    e.world_size = integer_of(getenv, "SLURM_STEP_NUM_TASKS", e.source, 1, kMostRanks);
     if (e.world_size == 1) return std::nullopt;  // one task: a job step that runs alone
     e.rank = integer_of(getenv, "SLURM_PROCID", e.source, 0, e.world_size - 1);
     e.local_rank = value_of(getenv, "SLURM_LOCALID") ? integer_of(getenv, "SLURM_LOCALID", e.source, 0, kMostRanks) : 0;
-    // SLURM_NTASKS_PER_NODE is set with --ntasks-per-node; "2(x3)" forms (uneven nodes) count by their first number.
-    if (const auto per_node = value_of(getenv, "SLURM_NTASKS_PER_NODE")) e.local_world_size = std::max(1, std::atoi(per_node->c_str()));
+    const int node = value_of(getenv, "SLURM_NODEID") ? integer_of(getenv, "SLURM_NODEID", e.source, 0, kMostRanks) : 0;
+    if (const auto per_node = value_of(getenv, "SLURM_STEP_TASKS_PER_NODE")) e.local_world_size = tasks_on_node(*per_node, node);
+    // At least as many as the local rank says are here (the variable may be missing or describe another step).
+    e.local_world_size = std::max(e.local_world_size, e.local_rank + 1);
   }
   if (e.local_rank >= e.local_world_size)
     throw ConfigError(e.source + ": the local rank " + std::to_string(e.local_rank) + " is not below the " +

@@ -38,6 +38,10 @@ std::vector<std::string> rank_environment(int rank, int processes, int port) {
     if (!launch.count(entry.substr(0, entry.find('=')))) env.push_back(entry);
   }
   for (const auto& [name, value] : launch) env.push_back(name + "=" + value);
+  // As torchrun does: NCCL then fails a collective whose peer died instead of waiting for ever (both spellings: the
+  // variable was renamed in PyTorch 2.2).
+  for (const char* name : {"NCCL_ASYNC_ERROR_HANDLING", "TORCH_NCCL_ASYNC_ERROR_HANDLING"})
+    if (getenv(name) == nullptr) env.push_back(std::string(name) + "=1");
   return env;
 }
 
@@ -134,7 +138,7 @@ int supervise(int processes, const std::string& program, const std::vector<std::
       rank_of.erase(pid);
       const int code = exit_code_of(status);
       if (forwarded && code == kInterrupted) {
-        result = kInterrupted;
+        if (!failed) result = kInterrupted;
       } else if (code != 0 && !failed) {
         failed = true;
         result = code;

@@ -36,6 +36,7 @@ void TrainLoop::for_each_hook(const Call& call) {
 
 void TrainLoop::run() {
   for_each_hook([&](Hook& h) { h.before_train(context_); });
+  agree_on_stop(/*signal=*/false);  // a resume's catch-up validation may have ended the run in rank 0 (early stopping)
   while (!context_.ending()) {
     run_epoch();
     share_batch_norm_statistics();
@@ -53,7 +54,9 @@ void TrainLoop::run_epoch() {
     const auto batch = loader.next();
     if (!batch) break;  // the epoch's end
     ++at.batch_in_epoch;
-    if (batch->size() == 0) continue;  // every sample of this batch failed to load (counted in the data set's report)
+    // Every sample of this batch failed to load (counted in the data set's report): no step. In a distributed run a
+    // process's share may be empty alone; then no process steps, so that they stay in step with each other.
+    if (any_process(batch->size() == 0, "the check for an empty batch")) continue;
     context_.batch = &*batch;
     for_each_hook([&](Hook& h) { h.before_step(context_); });
     context_.step = step_(*batch);
@@ -65,6 +68,11 @@ void TrainLoop::run_epoch() {
   context_.epoch_finished = at.batch_in_epoch >= context_.plan.iters_per_epoch;
   if (context_.epoch_finished) ++at.epoch, at.batch_in_epoch = 0;
   loader.stop();  // no batches of the next epoch are prepared while the epoch's hooks run (evaluation)
+}
+
+bool TrainLoop::any_process(bool flag, const std::string& what) const {
+  const auto& communicator = context_.communicator;
+  return communicator && !communicator->alone() ? communicator->any(flag, what) : flag;
 }
 
 void TrainLoop::agree_on_stop(bool signal) {

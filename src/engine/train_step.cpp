@@ -41,6 +41,7 @@ StepLoss train_step(model::Ssd& model, torch::optim::Optimizer& optimizer, const
   for (auto& group : optimizer.param_groups())
     for (auto& p : group.params()) p.mutable_grad().reset();
   auto& scaler = precision.scaler;
+  if (split) parallel->gradients->begin_step();
   scaler.scale_loss(loss).backward();
   if (split) parallel->gradients->sum_gradients();
   // Clipping sees the true gradients: unscaled first.

@@ -207,7 +207,7 @@ TrainResult Trainer::run() {
   std::vector<at::Tensor> trained;
   for (const auto& p : parts.model->parameters())
     if (p.requires_grad()) trained.push_back(p);
-  distributed::GradientBuckets gradients(trained, c.distributed.bucket_mb, communicator_);
+  distributed::GradientBuckets gradients(trained, c.distributed.bucket_mb, communicator_, c.distributed.overlap);
   log_run(c, parts, plan, loader->workers(), *control, world_size, gradients.bucket_count(), communicator.backend());
   warn_about_validation(c, parts.val_set && c.train.eval_period > 0, *control);
 
@@ -242,9 +242,9 @@ TrainResult Trainer::run() {
   }
   loop.run();
   if (world_size > 1 && step_seconds > 0)
-    spdlog::info("distributed: summing gradients took {:.2f} s of the {:.2f} s of training steps ({:.1f}%; {} bucket(s), "
-                 "distributed.bucket_mb {})", gradients.seconds(), step_seconds, 100 * gradients.seconds() / step_seconds,
-                 gradients.bucket_count(), c.distributed.bucket_mb);
+    spdlog::info("distributed: waiting for gradient sums after backward took {:.2f} s of the {:.2f} s of training steps ({:.1f}%; "
+                 "{} bucket(s), distributed.bucket_mb {}, overlap {})", gradients.seconds(), step_seconds,
+                 100 * gradients.seconds() / step_seconds, gradients.bucket_count(), c.distributed.bucket_mb, c.distributed.overlap);
   // Rank 0 writes the run's last files while the others wait here, so that no process leaves before the run is whole.
   communicator.barrier("the end of the run", std::chrono::milliseconds(static_cast<int64_t>(c.distributed.timeout_s * 1000)));
 

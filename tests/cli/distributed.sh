@@ -55,6 +55,10 @@ grep -q "rank 1" "$work/two.log" && { cat "$work/two.log"; fail "rank 1 printed 
 same_weights "$work/one/last.pt" "$work/two/last.pt" || fail "--nproc 2 trained other weights than one process"
 [ -s "$work/two/best.pt" ] && [ -s "$work/two/report/report.html" ] || fail "--nproc 2 wrote no best.pt or report"
 [ "$(grep -c '^val,' "$work/two/metrics.csv")" = 2 ] || fail "--nproc 2 did not validate after each epoch"
+train "$work/overlap.log" --config "$work/tiny.yaml" --set train.run_dir="$work/overlap" --set distributed.overlap=true \
+  --set distributed.bucket_mb=0.05 --nproc 2
+grep -q "overlap true" "$work/overlap.log" || { cat "$work/overlap.log"; fail "no overlap in the summary"; }
+same_weights "$work/one/last.pt" "$work/overlap/last.pt" || fail "--nproc 2 with distributed.overlap trained other weights"
 
 echo "== 2 processes, then resumed with 1 (and the reverse), equal the uninterrupted run"
 train "$work/a1.log" --config "$work/tiny.yaml" --set train.run_dir="$work/two_one" --set train.max_iters=3 --nproc 2
@@ -138,7 +142,7 @@ expect_error() {  # expect_error CODE PATTERN ENV... -- ARGS...: ssd-train fails
 expect_error 3 "WORLD_SIZE is set but RANK is not" WORLD_SIZE=2 -- --config "$work/tiny.yaml" --set train.run_dir="$work/e1"
 expect_error 3 "must split" PATH="$PATH" -- --config "$work/tiny.yaml" --set train.run_dir="$work/e2" --nproc 3
 expect_error 1 "rank 1: cannot .* 10.255.255.1:29599" RANK=1 WORLD_SIZE=2 MASTER_ADDR=10.255.255.1 MASTER_PORT=29599 \
-  -- --config "$work/tiny.yaml" --set train.run_dir="$work/e3" --set distributed.timeout_s=3
+  -- --config "$work/tiny.yaml" --set train.run_dir="$work/e3" --set distributed.rendezvous_timeout_s=3
 expect_error 3 "--nproc starts the processes itself" RANK=0 WORLD_SIZE=2 MASTER_ADDR=127.0.0.1 MASTER_PORT=29599 \
   -- --config "$work/tiny.yaml" --set train.run_dir="$work/e4" --nproc 2
 

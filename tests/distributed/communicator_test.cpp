@@ -118,6 +118,36 @@ TEST(GradientBuckets, SumsEveryGradientAcrossRanksWhateverTheBucketSize) {
   }
 }
 
+// distributed.overlap: the hooks fill the buckets during backward and start their sums; the result is the same.
+TEST(GradientBuckets, OverlapFromGradientHooksGivesTheSameSums) {
+  for (const double bucket_mb : {0.0, 0.0001, 25.0}) {
+    const auto grads = on_two_ranks<std::vector<at::Tensor>>([bucket_mb](distributed::Communicator& c) {
+      std::vector<at::Tensor> parameters;
+      for (int64_t n : {7, 300, 1, 64}) parameters.push_back(at::ones({n}).requires_grad_());
+      distributed::GradientBuckets buckets(parameters, bucket_mb, std::shared_ptr<const distributed::Communicator>(&c, [](auto*) {}),
+                                           /*overlap=*/true);
+      for (int step = 0; step < 2; ++step) {  // the second step starts from fresh buckets
+        for (auto& p : parameters) p.mutable_grad().reset();
+        at::Tensor loss = at::zeros({});
+        for (size_t i = 0; i < parameters.size(); ++i)
+          if (!(c.rank() == 1 && i == 2))  // rank 1's backward does not reach parameter 2
+            loss = loss + (parameters[i] * (static_cast<double>(c.rank() + 1) * static_cast<double>(i + 1))).sum();
+        buckets.begin_step();
+        loss.backward();
+        buckets.sum_gradients();
+      }
+      std::vector<at::Tensor> out;
+      for (const auto& p : parameters) out.push_back(p.grad().clone());
+      return out;
+    });
+    for (size_t i = 0; i < grads[0].size(); ++i) {
+      const double expected = i == 2 ? 3.0 : 3.0 * static_cast<double>(i + 1);  // rank 0: (i + 1), rank 1: 2 (i + 1)
+      for (const auto& rank : grads)
+        EXPECT_TRUE(at::equal(rank[i], at::full_like(rank[i], expected))) << "bucket_mb " << bucket_mb << ", parameter " << i;
+    }
+  }
+}
+
 TEST(Communicator, ADeadPeerFailsTheOthersAtOnceNamingTheOperation) {
   const auto messages = on_two_ranks<std::string>([](distributed::Communicator& c) -> std::string {
     if (c.rank() == 1) return "";  // leaves: its process group closes, as a dying process's does

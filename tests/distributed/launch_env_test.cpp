@@ -24,7 +24,9 @@ distributed::GetEnv env_of(std::map<std::string, std::string> vars) {
 
 TEST(LaunchEnv, NoLauncherMeansOneProcess) {
   EXPECT_FALSE(read_launch_env(env_of({})).has_value());
-  EXPECT_FALSE(read_launch_env(env_of({{"SLURM_NTASKS", "1"}, {"SLURM_PROCID", "0"}})).has_value());
+  EXPECT_FALSE(read_launch_env(env_of({{"SLURM_STEP_NUM_TASKS", "1"}, {"SLURM_PROCID", "0"}})).has_value());
+  // A batch script of a job with 4 tasks, run without srun: one process.
+  EXPECT_FALSE(read_launch_env(env_of({{"SLURM_NTASKS", "4"}, {"SLURM_PROCID", "0"}, {"SLURM_TASKS_PER_NODE", "4"}})).has_value());
 }
 
 TEST(LaunchEnv, TorchrunStaticRendezvous) {
@@ -52,14 +54,15 @@ TEST(LaunchEnv, KubeflowSetsNoLocalRank) {
 }
 
 TEST(LaunchEnv, SlurmWhenRankIsNotSet) {
-  const auto e = read_launch_env(env_of({{"SLURM_NTASKS", "8"}, {"SLURM_PROCID", "5"}, {"SLURM_LOCALID", "1"},
-                                         {"SLURM_NTASKS_PER_NODE", "4(x2)"}, {"MASTER_ADDR", "node01"}, {"MASTER_PORT", "29500"}}));
+  const auto e = read_launch_env(env_of({{"SLURM_NTASKS", "12"}, {"SLURM_STEP_NUM_TASKS", "10"}, {"SLURM_PROCID", "7"}, {"SLURM_LOCALID", "1"},
+                                         {"SLURM_NODEID", "2"}, {"SLURM_STEP_TASKS_PER_NODE", "3(x2),4"}, {"MASTER_ADDR", "node01"},
+                                         {"MASTER_PORT", "29500"}}));
   ASSERT_TRUE(e.has_value());
   EXPECT_EQ(e->source, "Slurm environment");
-  EXPECT_EQ(e->rank, 5);
-  EXPECT_EQ(e->world_size, 8);
+  EXPECT_EQ(e->rank, 7);
+  EXPECT_EQ(e->world_size, 10);  // the step's tasks, not the job's
   EXPECT_EQ(e->local_rank, 1);
-  EXPECT_EQ(e->local_world_size, 4);
+  EXPECT_EQ(e->local_world_size, 4);  // node 2: after two nodes of 3
 }
 
 TEST(LaunchEnv, SettingsThatCannotWorkAreNamed) {

@@ -188,7 +188,9 @@ struct RuntimeConfig {
 struct DistributedConfig {
   std::string backend = "auto";  ///< auto (nccl on CUDA, gloo on CPU), gloo or nccl
   double timeout_s = 1800;       ///< a collective that waits longer fails (a peer hung); torch's default, 30 minutes
+  double rendezvous_timeout_s = 900;  ///< the processes must all have met by then (torchrun's join timeout)
   double bucket_mb = 25;         ///< gradients are all-reduced in flat buckets of about this size (torch DDP's default)
+  bool overlap = false;          ///< start each bucket's all-reduce from gradient hooks, during the backward pass
 };
 
 struct Config {

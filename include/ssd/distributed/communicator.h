@@ -7,6 +7,7 @@
 // distributed.timeout_s. A collective that fails (a peer died: at once; a peer hung: after the timeout) throws
 // std::runtime_error naming this rank and the operation.
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -35,6 +36,9 @@ class Communicator {
 
   /// Sums the tensors over every process, in place. `what` names the operation in errors ("gradients").
   void sum(std::vector<at::Tensor>& tensors, const std::string& what) const;
+  /// Starts summing `tensor` over every process, in place, and returns at once; the returned function waits for the
+  /// sum (and throws as sum() does). Sums started in the same order in every process.
+  std::function<void()> start_sum(at::Tensor tensor, const std::string& what) const;
   /// The sum over every process of each number.
   std::vector<double> sum(const std::vector<double>& values, const std::string& what) const;
   /// True when `flag` is true in any process.

@@ -12,7 +12,7 @@
 
 namespace ssd::distributed {
 
-/// Connects to the other processes: waits at most distributed.timeout_s for all of them. Throws ConfigError for a
+/// Connects to the other processes: waits at most distributed.rendezvous_timeout_s for all of them. Throws ConfigError for a
 /// backend this LibTorch lacks (NCCL without CUDA) and std::runtime_error naming the address when the rendezvous fails.
 std::shared_ptr<Communicator> connect(const LaunchEnv& env, const config::DistributedConfig& config, c10::Device device);
 

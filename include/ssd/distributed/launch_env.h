@@ -4,8 +4,9 @@
 //     RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT; LOCAL_RANK, LOCAL_WORLD_SIZE (PyTorchJob sets neither: 0 and 1);
 //     TORCHELASTIC_USE_AGENT_STORE=True: the launcher hosts the store and every rank connects to it as a client,
 //     under the prefix torch uses, /worker/attempt_<TORCHELASTIC_RESTART_COUNT>
-//   Slurm (srun), when RANK is not set: SLURM_PROCID, SLURM_NTASKS, SLURM_LOCALID, SLURM_NTASKS_PER_NODE; MASTER_ADDR
-//     and MASTER_PORT are still needed (the first host of SLURM_JOB_NODELIST, for example; see docs/distributed.md)
+//   Slurm (srun), when RANK is not set: SLURM_PROCID, SLURM_STEP_NUM_TASKS (srun's tasks; a batch script without srun
+//     runs alone), SLURM_LOCALID, SLURM_STEP_TASKS_PER_NODE; MASTER_ADDR and MASTER_PORT are still needed (the first
+//     host of SLURM_JOB_NODELIST, for example; see docs/distributed.md)
 // GLOO_SOCKET_IFNAME names the network interfaces Gloo uses (comma-separated), as in PyTorch.
 #include <cstdint>
 #include <functional>
@@ -30,7 +31,7 @@ struct LaunchEnv {
 
 using GetEnv = std::function<const char*(const char*)>;
 
-/// The launch environment, or nullopt when the process runs alone (no RANK / WORLD_SIZE nor SLURM_NTASKS > 1).
+/// The launch environment, or nullopt when the process runs alone (no RANK / WORLD_SIZE nor SLURM_STEP_NUM_TASKS > 1).
 /// Throws ConfigError naming the variable for settings that cannot work: WORLD_SIZE without RANK, a rank outside the
 /// world, a missing MASTER_ADDR or MASTER_PORT, a value that is not a number. `getenv` is for tests.
 std::optional<LaunchEnv> read_launch_env(const GetEnv& getenv = ::getenv);

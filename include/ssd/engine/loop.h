@@ -41,6 +41,8 @@ class TrainLoop {
   void run_epoch();
   /// After every step and epoch: whether to stop, the same in every process of a distributed run.
   void agree_on_stop(bool signal);
+  /// `flag` in this process, or in any process of a distributed run.
+  bool any_process(bool flag, const std::string& what) const;
   void share_batch_norm_statistics();
   template <typename Call>
   void for_each_hook(const Call& call);

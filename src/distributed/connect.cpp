@@ -4,7 +4,10 @@
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
-#ifdef USE_C10D_NCCL
+// NCCL: in LibTorch's CUDA builds; its header needs nccl.h, which a LibTorch unpacked from a PyTorch wheel may lack
+// (then NCCL is reported as missing, and Gloo still works on CUDA tensors).
+#if defined(USE_C10D_NCCL) && __has_include(<nccl.h>)
+#define SSD_WITH_NCCL 1
 #include <torch/csrc/distributed/c10d/ProcessGroupNCCL.hpp>
 #endif
 
@@ -20,9 +23,9 @@ namespace {
 
 std::string backend_for(const std::string& configured, c10::Device device) {
   const std::string backend = configured == "auto" ? (device.is_cuda() ? "nccl" : "gloo") : configured;
-#ifndef USE_C10D_NCCL
+#ifndef SSD_WITH_NCCL
   if (backend == "nccl")
-    throw ConfigError("distributed.backend: nccl is not in this LibTorch (it comes with LibTorch's CUDA builds); use gloo" +
+    throw ConfigError("distributed.backend: nccl is not in this build (it needs a LibTorch built with CUDA, and nccl.h); use gloo" +
                       std::string(device.is_cuda() ? " (slower on CUDA tensors)" : ""));
 #endif
   if (backend == "nccl" && !device.is_cuda()) throw ConfigError("distributed.backend: nccl needs runtime.device cuda; the run is on " + device.str());
@@ -64,7 +67,7 @@ c10::intrusive_ptr<Collectives> gloo_group(const c10::intrusive_ptr<c10d::Store>
   return c10::make_intrusive<c10d::ProcessGroupGloo>(store, env.rank, env.world_size, options);
 }
 
-#ifdef USE_C10D_NCCL
+#ifdef SSD_WITH_NCCL
 c10::intrusive_ptr<Collectives> nccl_group(const c10::intrusive_ptr<c10d::Store>& store, const LaunchEnv& env,
                                            std::chrono::milliseconds timeout) {
   auto options = c10d::ProcessGroupNCCL::Options::create();
@@ -100,7 +103,7 @@ std::shared_ptr<Communicator> connect(const LaunchEnv& env, const config::Distri
   try {
     // The process group's own rendezvous (its address exchange) waits for every process too.
     group->store->setTimeout(meeting);
-#ifdef USE_C10D_NCCL
+#ifdef SSD_WITH_NCCL
     group->collectives = backend == "nccl" ? nccl_group(group->store, env, timeout) : gloo_group(group->store, env, timeout);
 #else
     group->collectives = gloo_group(group->store, env, timeout);

@@ -8,7 +8,7 @@ are the training rows of metrics.csv after the first log window (warm-up of the 
 communication share is what ssd-train --nproc logs at the end ("waiting for gradient sums after backward took ..."):
 without overlap the whole gradient sum, with distributed.overlap the part that backward did not hide.
 
-Usage: /usr/bin/python3 bench/distributed.py [--model mobilenet_v2] [--iters 24] [--buckets 0,1,5,25,100]
+Usage: /usr/bin/python3 bench/distributed.py [--model mobilenet_v2] [--iters 24] [--repeats 2] [--buckets 0,1,5,25,100]
                                             [--overlap-buckets 1,5,25]
 writes docs/benchmarks/distributed.md and .json (--out). Needs the normal build (bash scripts/build.sh).
 """
@@ -16,6 +16,7 @@ import argparse
 import json
 import os
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -48,6 +49,7 @@ def main():
     ap.add_argument("--width", type=float, default=1.0, help="model.width_mult")
     ap.add_argument("--batch", type=int, default=8, help="train.batch_size, the whole batch")
     ap.add_argument("--iters", type=int, default=24, help="training iterations per case")
+    ap.add_argument("--repeats", type=int, default=2, help="runs of each case (their range is the spread reported)")
     ap.add_argument("--buckets", default="0,1,5,25,100", help="distributed.bucket_mb values for the N-process runs")
     ap.add_argument("--overlap-buckets", default="1,5,25", help="distributed.bucket_mb values run again with distributed.overlap")
     ap.add_argument("--out", default=os.path.join(ROOT, "docs", "benchmarks", "distributed"))
@@ -74,11 +76,19 @@ train: {{batch_size: {a.batch}, epochs: 100, max_iters: {a.iters}, log_period: {
         if processes > 1:
             cmd += ["--nproc", str(processes), "--set", f"distributed.bucket_mb={bucket_mb}",
                     "--set", f"distributed.overlap={'true' if overlap else 'false'}"]
-        out = run(cmd)
+        speeds, shares = [], []
+        for repeat in range(a.repeats):
+            shutil.rmtree(run_dir, ignore_errors=True)
+            out = run(cmd)
+            speeds.append(images_per_second(run_dir))
+            found = re.search(r"after backward took [0-9.]+ s of the [0-9.]+ s of training steps \(([0-9.]+)%", out)
+            if found:
+                shares.append(float(found.group(1)) / 100)
         share = re.search(r"gradient sums after backward took ([0-9.]+) s of the ([0-9.]+) s of training steps \(([0-9.]+)%; (\d+) bucket", out)
         cases.append({"case": name, "processes": processes, "threads_per_process": max(1, cores // processes),
-                      "bucket_mb": bucket_mb, "overlap": overlap, "images_per_second": images_per_second(run_dir),
-                      "communication_share": float(share.group(3)) / 100 if share else None,
+                      "bucket_mb": bucket_mb, "overlap": overlap, "images_per_second": statistics.median(speeds),
+                      "images_per_second_runs": speeds,
+                      "communication_share": statistics.median(shares) if shares else None,
                       "buckets": int(share.group(4)) if share else None})
         print(cases[-1], flush=True)
 
@@ -94,17 +104,21 @@ train: {{batch_size: {a.batch}, epochs: 100, max_iters: {a.iters}, log_period: {
         json.dump(result, f, indent=1)
     lines = [f"# Data-parallel training on one machine",
              "",
-             f"`/usr/bin/python3 bench/distributed.py --model {a.model} --iters {a.iters}` on {cpu_name()} ({cores} cores): "
+             f"`/usr/bin/python3 bench/distributed.py --model {a.model} --iters {a.iters} --repeats {a.repeats}` on {cpu_name()} ({cores} cores): "
              f"SSD {a.model} (width {a.width:g}) at 300 px, whole batch {a.batch}, {a.iters} iterations per case, "
              "Gloo over the loopback interface. Images per second: median of the training log windows after the first. "
              "Communication: the share of the training steps spent waiting for the gradient sums after backward (copies into the "
              "buckets, all-reduce, copies back; with overlap, what backward did not hide), as ssd-train logs it.",
              "",
-             "| case | images/s | ratio to 1 process | buckets | communication share of a step |",
+             f"Each case ran {a.repeats} times: the median, and the range of the runs.",
+             "",
+             "| case | images/s (range) | ratio to 1 process | buckets | communication share of a step |",
              "|---|---|---|---|---|"]
     for c in cases:
         share = "" if c["communication_share"] is None else f"{100 * c['communication_share']:.1f}%"
-        lines.append(f"| {c['case']} | {c['images_per_second']:.2f} | {c['images_per_second'] / base:.2f} | {c['buckets'] or ''} | {share} |")
+        runs = c["images_per_second_runs"]
+        lines.append(f"| {c['case']} | {c['images_per_second']:.2f} ({min(runs):.1f} to {max(runs):.1f}) | "
+                     f"{c['images_per_second'] / base:.2f} | {c['buckets'] or ''} | {share} |")
     lines += ["", "Without overlap the gradients are summed after the backward pass; with `distributed.overlap` each bucket's "
               "sum starts from gradient hooks as soon as backward has filled it."]
     with open(a.out + ".md", "w") as f:

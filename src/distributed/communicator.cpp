@@ -13,10 +13,16 @@ namespace ssd::distributed {
 Communicator::Communicator(std::shared_ptr<Group> group, int rank, int world_size, std::string backend, c10::Device device)
     : group_(std::move(group)), rank_(rank), world_size_(world_size), backend_(std::move(backend)), device_(device) {}
 
-void Communicator::fail(const std::string& what, const std::string& reason) const {
-  throw std::runtime_error("rank " + std::to_string(rank_) + " of " + std::to_string(world_size_) + ": " + what + " across processes failed: " +
-                           reason + " (another process of the run died or stopped answering; its own log says why)");
+namespace {
+
+std::runtime_error failure(int rank, int world_size, const std::string& what, const std::string& reason) {
+  return std::runtime_error("rank " + std::to_string(rank) + " of " + std::to_string(world_size) + ": " + what + " across processes failed: " +
+                            reason + " (another process of the run died or stopped answering; its own log says why)");
 }
+
+}  // namespace
+
+void Communicator::fail(const std::string& what, const std::string& reason) const { throw failure(rank_, world_size_, what, reason); }
 
 // Runs one c10d collective and waits for it, turning its failure into one message.
 #define SSD_COLLECTIVE(what, call)              \
@@ -44,11 +50,12 @@ std::function<void()> Communicator::start_sum(at::Tensor tensor, const std::stri
   } catch (const std::exception& e) {
     fail(what, reason_of(e));
   }
-  return [this, work, what] {
+  // By value: the wait may outlive this Communicator object (the group itself is kept alive by `group`).
+  return [group = group_, work, what, rank = rank_, world_size = world_size_] {
     try {
       work->wait();
     } catch (const std::exception& e) {
-      fail(what, reason_of(e));
+      throw failure(rank, world_size, what, reason_of(e));
     }
   };
 }

@@ -22,14 +22,21 @@ namespace ssd::distributed {
 namespace {
 
 std::string backend_for(const std::string& configured, c10::Device device) {
-  const std::string backend = configured == "auto" ? (device.is_cuda() ? "nccl" : "gloo") : configured;
-#ifndef SSD_WITH_NCCL
-  if (backend == "nccl")
-    throw ConfigError("distributed.backend: nccl is not in this build (it needs a LibTorch built with CUDA, and nccl.h); use gloo" +
-                      std::string(device.is_cuda() ? " (slower on CUDA tensors)" : ""));
+#ifdef SSD_WITH_NCCL
+  const bool have_nccl = true;
+#else
+  const bool have_nccl = false;
 #endif
-  if (backend == "nccl" && !device.is_cuda()) throw ConfigError("distributed.backend: nccl needs runtime.device cuda; the run is on " + device.str());
-  return backend;
+  if (configured == "auto") {
+    if (device.is_cuda() && !have_nccl)
+      spdlog::warn("distributed.backend auto: this build has no NCCL (it needs a LibTorch built with CUDA, and nccl.h): Gloo on CUDA "
+                   "tensors instead, slower");
+    return device.is_cuda() && have_nccl ? "nccl" : "gloo";
+  }
+  if (configured == "nccl" && !have_nccl)
+    throw ConfigError("distributed.backend: nccl is not in this build (it needs a LibTorch built with CUDA, and nccl.h); use gloo");
+  if (configured == "nccl" && !device.is_cuda()) throw ConfigError("distributed.backend: nccl needs runtime.device cuda; the run is on " + device.str());
+  return configured;
 }
 
 // The store the processes meet at: torchrun's own (its agent hosts it), else one that rank 0 hosts.

@@ -3,6 +3,7 @@
 #include <ATen/ATen.h>
 
 #include <chrono>
+#include <stdexcept>
 
 namespace ssd::distributed {
 
@@ -65,7 +66,9 @@ void GradientBuckets::on_gradient(size_t parameter, const at::Tensor& grad) {
   if (!in_step_) return;  // a backward pass that is not a training step's
   const auto [k, member] = place_[parameter];
   auto& b = buckets_[k];
-  if (present_[k][member]) return;  // a second gradient for the same parameter: sum_gradients takes .grad instead
+  // The engine sums a leaf's gradients before its hook: a second call in one backward pass would mean a second pass
+  // (or gradients not cleared), whose sum the bucket, started already, could not hold.
+  if (present_[k][member]) throw std::logic_error("GradientBuckets: a second gradient for one parameter in one step");
   at::NoGradGuard no_grad;
   fill(b, member, &grad);
   present_[k][member] = true;
@@ -85,7 +88,7 @@ void GradientBuckets::sum_gradients() {
   if (communicator_->alone()) return;
   const auto start = std::chrono::steady_clock::now();
   at::NoGradGuard no_grad;
-  if (!overlap_) begin_step();
+  if (!overlap_ || !in_step_) begin_step();
   for (size_t k = 0; k < buckets_.size(); ++k) {
     auto& b = buckets_[k];
     if (b.wait) continue;  // started by the hooks

@@ -68,7 +68,9 @@ std::string apply_runtime(const config::RuntimeConfig& c, c10::Device* device_ou
   use_cpu_allocator(c.allocator);
   auto device = resolve_device(c.device);
   // One GPU per process of a distributed run, unless the config names one.
-  if (device.is_cuda() && local_rank > 0 && (c.device == "auto" || c.device == "cuda")) device = resolve_device("cuda:" + std::to_string(local_rank));
+  // (When each process sees one GPU only, as with Slurm's --gpus-per-task, that one.)
+  if (device.is_cuda() && local_rank > 0 && (c.device == "auto" || c.device == "cuda") && local_rank < static_cast<int>(torch::cuda::device_count()))
+    device = resolve_device("cuda:" + std::to_string(local_rank));
   // The current device too: pinned memory, NCCL and cuDNN's handles would otherwise open a context on GPU 0 in every process.
   if (device.is_cuda() && device.has_index()) c10::impl::VirtualGuardImpl(device.type()).setDevice(device);
   // A no-op without CUDA; with it, SSD's fixed input shapes make the one-off timing worth it.

@@ -508,7 +508,7 @@ std::vector<Key> run_keys() {
         "runtime::apply_runtime", "CUDA: time cuDNN's convolution algorithms once per input shape and keep the fastest."),
     key<std::string>("distributed.backend", [](Config& c) -> auto& { return c.distributed.backend; }, one_of({"auto", "gloo", "nccl"}),
         "distributed::connect", "Collectives of a run launched as several processes (ssd-train --nproc, torchrun, Slurm): auto "
-        "(nccl on CUDA, gloo on CPU), gloo or nccl. One process ignores it."),
+        "(nccl on CUDA, gloo on CPU and on CUDA in a build without NCCL), gloo or nccl. One process ignores it."),
     key<double>("distributed.timeout_s", [](Config& c) -> auto& { return c.distributed.timeout_s; }, in_range(1.0, 604800.0),
         "distributed::connect", "Seconds a process waits at a collective before it fails, naming the operation: a peer that "
         "hung. A peer that dies fails the others at once."),

@@ -28,6 +28,7 @@ namespace {
 struct EvalOptions {
   ssd::cli::CommonOptions common;
   std::string checkpoint, data_root, split, format, dets_path, gt_root, classes_text, metric = "voc07", json_out, report_dir;
+  std::string voc07_ticks = "arange";
   int64_t batch = 8;
   bool no_report = false;
   double conf_iou = 0.5, conf_score = 0.25;
@@ -48,6 +49,12 @@ void add_eval_options(CLI::App& app, EvalOptions& o) {
   app.add_option("--classes", o.classes_text, "Class names for --dets, comma-separated (default: the 20 VOC classes)");
   app.add_option("--metric", o.metric, "voc07 (11-point), voc (all-point), coco (AP@[.5:.95]) or all")
       ->check(CLI::IsMember({"voc07", "voc", "coco", "all"}))
+      ->capture_default_str();
+  app.add_option("--voc07-ticks", o.voc07_ticks,
+                 "Recall ticks of the VOC07 11-point AP: arange = numpy.arange(0, 1.1, 0.1), as voc_eval.py (ssd.pytorch, "
+                 "detectron2, mmdetection) takes them, where 0.3, 0.6 and 0.7 lie one bit above the tenths, so a recall of "
+                 "exactly 0.3 misses that tick; exact = the exact tenths")
+      ->check(CLI::IsMember({"arange", "exact"}))
       ->capture_default_str();
   app.add_option("--json-out", o.json_out,
                  "Write {\"metric\", \"mAP\", \"per_class\"} to this file (coco adds \"stats\": the 12 COCOeval numbers; "
@@ -163,7 +170,8 @@ int evaluate(EvalOptions& o) {
   const auto classes = static_cast<int64_t>(in.classes.size());
   auto wanted = [&](const char* m) { return !o.no_report || o.metric == m || o.metric == "all"; };
   ssd::eval::AllMetrics metrics;
-  if (wanted("voc07")) metrics.voc07 = ssd::eval::evaluate_voc(in.ground_truth, in.detections, classes, true);
+  const auto ticks = o.voc07_ticks == "exact" ? ssd::eval::Voc07Ticks::kExactTenths : ssd::eval::Voc07Ticks::kArange;
+  if (wanted("voc07")) metrics.voc07 = ssd::eval::evaluate_voc(in.ground_truth, in.detections, classes, true, 0.5, ticks);
   if (wanted("voc")) metrics.voc = ssd::eval::evaluate_voc(in.ground_truth, in.detections, classes, false);
   if (wanted("coco")) metrics.coco = ssd::eval::evaluate_coco(in.ground_truth, in.detections, classes);
   const auto json = print_metrics(o, metrics, in.classes);

@@ -26,15 +26,18 @@ const double kAreaRange[kAreas][2] = {{0, 1e10}, {0, 32 * 32}, {32 * 32, 96 * 96
 double threshold(int t) { return t == kThresholds - 1 ? 0.95 : t * ((0.95 - 0.5) / (kThresholds - 1)) + 0.5; }
 double recall_point(int r) { return r == kRecallPoints - 1 ? 1.0 : r * (1.0 / (kRecallPoints - 1)); }
 
+// `area` decides the area range. For the IoU pycocotools takes a box's area as w * h of its bbox: a detection's is
+// that same area (the results file's w * h), an object's `box_area` (its area field is a segment's, not the box's).
 struct Box {
-  double x1, y1, x2, y2, area;
+  double x1, y1, x2, y2, area, box_area;
   bool crowd = false, ignore = false;
 };
 
 double overlap(const Box& d, const Box& g) {
-  const auto a = ops::corners_of<double>(d), b = ops::corners_of<double>(g);
+  const double inter = ops::intersection(ops::corners_of<double>(d), ops::corners_of<double>(g));
   // Against a crowd region: over the detection's own area (pycocotools' iscrowd IoU).
-  return g.crowd ? ops::intersection_over_first(a, b) : ops::iou(a, b);
+  const double uni = g.crowd ? d.box_area : d.box_area + g.box_area - inter;
+  return inter > 0 && uni > 0 ? inter / uni : 0.0;
 }
 
 // One detection of one class in one area range, as accumulate() needs it: its score, its rank among its image's
@@ -154,7 +157,7 @@ Problem index_problem(const std::vector<data::Annotation>& ground_truth, const s
       if (o.label < 1 || o.label > num_classes) continue;
       const double box_area = static_cast<double>(o.x2 - o.x1) * static_cast<double>(o.y2 - o.y1);
       p.gts[static_cast<size_t>(o.label - 1)].push_back(
-          {image_index.at(a.id), {o.x1, o.y1, o.x2, o.y2, o.area >= 0 ? o.area : box_area, o.crowd, o.crowd || o.difficult}});
+          {image_index.at(a.id), {o.x1, o.y1, o.x2, o.y2, o.area >= 0 ? o.area : box_area, box_area, o.crowd, o.crowd || o.difficult}});
       if (!o.crowd && !o.difficult) ++p.num_gt[static_cast<size_t>(o.label - 1)];
     }
   p.image_of.resize(detections.size());
@@ -191,7 +194,8 @@ ClassCurves evaluate_class(Problem& p, size_t k) {
     for (; d < mine.size() && image_of[mine[d]] == image; ++d) {
       if (boxes.size() == static_cast<size_t>(kMaxDets[2])) continue;  // the 100 best per image and class
       const auto& x = detections[mine[d]];
-      boxes.push_back({x.x1, x.y1, x.x2, x.y2, static_cast<double>(x.x2 - x.x1) * static_cast<double>(x.y2 - x.y1)});
+      const double area = coco_area(x);
+      boxes.push_back({x.x1, x.y1, x.x2, x.y2, area, area});
       scores.push_back(x.score);
     }
     for (; g < objects.size() && objects[g].first == image; ++g) gt_boxes.push_back(objects[g].second);

@@ -155,14 +155,10 @@ std::vector<Detection> read_detections_json(const std::string& path, const std::
     size_t k = 0;
     for (const simdjson::dom::element v : box) b[k++] = number(v, "bbox");
     const double score = number(field("score"), "score");
-    // Held as float: a value beyond float's range (1e300) is no box or score of any image.
-    constexpr double kFloatMax = std::numeric_limits<float>::max();
-    if (std::abs(b[0] + b[2]) > kFloatMax || std::abs(b[1] + b[3]) > kFloatMax || std::abs(b[0]) > kFloatMax ||
-        std::abs(b[1]) > kFloatMax || std::abs(score) > kFloatMax)
-      throw DataError(where() + ": bbox or score beyond the range of a float (" + std::to_string(kFloatMax) + ")");
-    d.x1 = static_cast<float>(b[0]), d.y1 = static_cast<float>(b[1]);
-    d.x2 = static_cast<float>(b[0] + b[2]), d.y2 = static_cast<float>(b[1] + b[3]);
-    d.score = static_cast<float>(score);
+    // Held in double, as pycocotools holds them; a box whose corners or area overflow a double is no box of any image.
+    if (!std::isfinite(b[0] + b[2]) || !std::isfinite(b[1] + b[3]) || !std::isfinite(b[2] * b[3]))
+      throw DataError(where() + ": bbox beyond the range of a double");
+    d = detection_from_xywh(std::move(d.image_id), d.label, score, b[0], b[1], b[2], b[3]);
     out.push_back(std::move(d));
   }
   if (unknown_categories)

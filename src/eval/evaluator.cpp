@@ -22,8 +22,11 @@ std::vector<Detection> to_pixel_detections(const std::string& image_id, const at
   std::vector<Detection> out;
   for (int64_t i = 0; i < b.size(0); ++i) {
     const float* r = b.data_ptr<float>() + 4 * i;
-    out.push_back({image_id, l.data_ptr<int64_t>()[i], s.data_ptr<float>()[i], r[0] * width, r[1] * height, r[2] * width,
-                   r[3] * height});
+    // The corners in the model's float, then the bbox [x, y, w, h] exactly as ssd-detect writes it: scored from here
+    // or from that file, a detection has the same corners and area to the last bit.
+    const float x1 = r[0] * static_cast<float>(width), y1 = r[1] * static_cast<float>(height);
+    const float x2 = r[2] * static_cast<float>(width), y2 = r[3] * static_cast<float>(height);
+    out.push_back(detection_from_xywh(image_id, l.data_ptr<int64_t>()[i], s.data_ptr<float>()[i], x1, y1, x2 - x1, y2 - y1));
   }
   return out;
 }
@@ -75,7 +78,8 @@ std::string encode(const std::vector<BatchResult>& results) {
     b.put(r.batch), b.put(r.loss), b.put(r.loss_images), b.put(static_cast<uint64_t>(r.images.size()));
     for (size_t i = 0; i < r.images.size(); ++i) {
       b.put(r.images[i]), b.put(static_cast<uint64_t>(r.detections[i].size()));
-      for (const auto& d : r.detections[i]) b.put(d.label), b.put(d.score), b.put(d.x1), b.put(d.y1), b.put(d.x2), b.put(d.y2);
+      for (const auto& d : r.detections[i])
+        b.put(d.label), b.put(d.score), b.put(d.x1), b.put(d.y1), b.put(d.x2), b.put(d.y2), b.put(d.area);
     }
   }
   return std::move(b.text());
@@ -91,8 +95,8 @@ void decode(const std::string& bytes, std::map<int64_t, BatchResult>& out) {
       r.images.push_back(in.get<uint64_t>());
       std::vector<Detection> dets(in.get<uint64_t>());
       for (auto& d : dets) {
-        d.label = in.get<int64_t>(), d.score = in.get<float>();
-        d.x1 = in.get<float>(), d.y1 = in.get<float>(), d.x2 = in.get<float>(), d.y2 = in.get<float>();
+        d.label = in.get<int64_t>(), d.score = in.get<double>();
+        d.x1 = in.get<double>(), d.y1 = in.get<double>(), d.x2 = in.get<double>(), d.y2 = in.get<double>(), d.area = in.get<double>();
       }
       r.detections.push_back(std::move(dets));
     }

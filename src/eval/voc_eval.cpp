@@ -12,11 +12,24 @@
 
 namespace ssd::eval {
 
-double average_precision(const std::vector<double>& rec, const std::vector<double>& prec, bool use_07) {
+Detection detection_from_xywh(std::string image_id, int64_t label, double score, double x, double y, double w, double h) {
+  Detection d;
+  d.image_id = std::move(image_id);
+  d.label = label;
+  d.score = score;
+  d.x1 = x, d.y1 = y, d.x2 = x + w, d.y2 = y + h;
+  d.area = w * h;
+  return d;
+}
+
+double coco_area(const Detection& d) { return d.area >= 0 ? d.area : (d.x2 - d.x1) * (d.y2 - d.y1); }
+
+double average_precision(const std::vector<double>& rec, const std::vector<double>& prec, bool use_07, Voc07Ticks ticks) {
   if (use_07) {
     double ap = 0;
     for (int i = 0; i <= 10; ++i) {
-      const double t = i / 10.0;
+      // numpy.arange computes start + i * step: 3 * 0.1 is 0.30000000000000004, not the double nearest 0.3.
+      const double t = ticks == Voc07Ticks::kArange ? i * 0.1 : i / 10.0;
       double p = 0;
       for (size_t k = 0; k < rec.size(); ++k)
         if (rec[k] >= t) p = std::max(p, prec[k]);
@@ -47,7 +60,7 @@ std::unordered_map<std::string, size_t> index_ground_truth(const std::vector<dat
 }
 
 VocResult evaluate_voc(const std::vector<data::Annotation>& gt, const std::vector<Detection>& dets, int64_t num_classes,
-                       bool use_07, double iou_threshold) {
+                       bool use_07, double iou_threshold, Voc07Ticks ticks) {
   VocResult r;
   r.metric = use_07 ? "voc07" : "voc";
   const auto image_index = index_ground_truth(gt);
@@ -107,7 +120,7 @@ VocResult evaluate_voc(const std::vector<data::Annotation>& gt, const std::vecto
       rec[k] = npos > 0 ? tp[k] / npos : 0;
       prec[k] = tp[k] / std::max(tp[k] + fp[k], std::numeric_limits<double>::min());
     }
-    const double ap = npos > 0 ? average_precision(rec, prec, use_07) : std::nan("");
+    const double ap = npos > 0 ? average_precision(rec, prec, use_07, ticks) : std::nan("");
     r.ap.push_back(ap);
     r.num_gt.push_back(npos);
     r.num_det.push_back(static_cast<int64_t>(mine.size()));

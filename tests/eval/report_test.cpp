@@ -2,13 +2,18 @@
 // detections JSON with COCO's own ids.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include <torch/torch.h>
+
+#include "ssd/eval/coco_eval.h"
 #include "ssd/eval/confusion_matrix.h"
 #include "ssd/eval/detections_json.h"
+#include "ssd/eval/evaluator.h"
 #include "ssd/eval/report.h"
 #include "ssd/util/error.h"
 #include "ssd/util/plot.h"
@@ -129,6 +134,36 @@ TEST(DetectionsJson, CocoIdsAreWrittenAndReadBack) {
   EXPECT_FLOAT_EQ(back[0].x2, 11);
 }
 
+// A model's detections score the same from memory (ssd-eval --checkpoint, training's validation) as from the file
+// ssd-detect writes of them (ssd-eval --dets, pycocotools): the same corners, area and score to the last bit.
+TEST(DetectionsJson, AModelsDetectionsAreTheSameFromMemoryAndFromTheFile) {
+  torch::manual_seed(3);
+  const auto xy = torch::rand({300, 2}) * 0.6, wh = torch::rand({300, 2}) * 0.4;
+  const auto boxes = torch::cat({xy, xy + wh}, 1), scores = torch::rand({300}), labels = torch::randint(1, 3, {300}, torch::kLong);
+  const auto mine = to_pixel_detections("img", boxes, scores, labels, 500, 375);
+  const auto dir = test::temp_dir("dets_round_trip");
+  write_detections_json(dir + "/d.json", mine, {"dog", "cat"});
+  const auto back = read_detections_json(dir + "/d.json", {"dog", "cat"});
+  ASSERT_EQ(back.size(), mine.size());
+  int corner_moved = 0;  // the model's float x2 is not x + w: the case that needs the bbox's own corners
+  for (size_t i = 0; i < mine.size(); ++i) {
+    EXPECT_EQ(back[i].x1, mine[i].x1);
+    EXPECT_EQ(back[i].y1, mine[i].y1);
+    EXPECT_EQ(back[i].x2, mine[i].x2);
+    EXPECT_EQ(back[i].y2, mine[i].y2);
+    EXPECT_EQ(back[i].area, mine[i].area);
+    EXPECT_EQ(back[i].score, mine[i].score);
+    EXPECT_EQ(back[i].label, mine[i].label);
+    corner_moved += mine[i].x2 != static_cast<double>(boxes[static_cast<int64_t>(i)][2].item<float>() * 500.0f);
+  }
+  EXPECT_GT(corner_moved, 0);
+  data::Annotation gt = image("img", {box(10, 10, 200, 150, 1), box(250, 100, 480, 370, 2), box(40, 200, 100, 260, 1)});
+  const auto from_memory = evaluate_coco({gt}, mine, 2), from_file = evaluate_coco({gt}, back, 2);
+  for (size_t k = 0; k < from_memory.stats.size(); ++k)  // equal to the bit, or both NaN (no small object here)
+    EXPECT_TRUE(from_memory.stats[k] == from_file.stats[k] || (std::isnan(from_memory.stats[k]) && std::isnan(from_file.stats[k]))) << k;
+  EXPECT_EQ(evaluate_voc({gt}, mine, 2, true).map, evaluate_voc({gt}, back, 2, true).map);
+}
+
 // Under a file size limit (as on a full disk) writing a results file is an error naming it; the previous file stays
 // and no temporary is left. In a child process: the limit is the process's.
 TEST(DetectionsJson, AFullDiskIsAClearErrorAndKeepsThePreviousFile) {
@@ -195,9 +230,12 @@ TEST(DetectionsJson, BadEntriesNameTheFileAndTheEntry) {
   // A number no double holds: the file named, not a crash.
   EXPECT_NE(message_for(R"([{"image_id": "a", "category_id": 1, "bbox": [0, 0, 5, 1e999], "score": 1}])").find("d.json: malformed JSON"),
             std::string::npos);
-  // A double that no float holds (as boxes and scores are kept): named, never cast (undefined behaviour).
-  EXPECT_NE(message_for(R"([{"image_id": "a", "category_id": 1, "bbox": [1e300, 0, 5, 5], "score": 1}])")
-                .find("entry [0]: bbox or score beyond the range of a float"),
+  // Corners or an area that overflow a double: named, not an infinite box.
+  EXPECT_NE(message_for(R"([{"image_id": "a", "category_id": 1, "bbox": [1.5e308, 0, 1.5e308, 5], "score": 1}])")
+                .find("entry [0]: bbox beyond the range of a double"),
+            std::string::npos);
+  EXPECT_NE(message_for(R"([{"image_id": "a", "category_id": 1, "bbox": [0, 0, 1e200, 1e200], "score": 1}])")
+                .find("entry [0]: bbox beyond the range of a double"),
             std::string::npos);
   const auto missing = test::thrown_message<DataError>([&] { read_detections_json(dir + "/none.json", {"dog"}); });
   EXPECT_NE(missing.find("none.json: detections file not found"), std::string::npos);

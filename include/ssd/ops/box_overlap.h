@@ -38,12 +38,4 @@ T iou(const Corners<T>& a, const Corners<T>& b) {
   return uni > 0 ? inter / uni : T(0);
 }
 
-/// Intersection over a's own area: COCO's overlap of a detection with a crowd region (pycocotools' iscrowd IoU);
-/// 0 for a degenerate a.
-template <typename T>
-T intersection_over_first(const Corners<T>& a, const Corners<T>& b) {
-  const T own = area(a);
-  return own > 0 ? intersection(a, b) / own : T(0);
-}
-
 }  // namespace ssd::ops

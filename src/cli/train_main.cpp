@@ -22,6 +22,7 @@
 #include "ssd/range_test/runner.h"
 #include "ssd/runtime/mixed_precision.h"
 #include "ssd/runtime/runtime.h"
+#include "ssd/tune/lr_race.h"
 #include "ssd/util/error.h"
 #include "ssd/util/text_file.h"
 
@@ -32,7 +33,7 @@ using ssd::config::Config;
 
 struct TrainOptions {
   ssd::cli::CommonOptions common;
-  bool dry_run = false, range_test = false, list_params = false;
+  bool dry_run = false, range_test = false, race = false, list_params = false;
   std::string resume, plot_lr, write_config;
   int64_t iters_per_epoch = 0;
   int range_test_repeats = 1;
@@ -47,10 +48,16 @@ void add_train_options(CLI::App& app, TrainOptions& o) {
                  "Write the LR (and momentum where it moves) of every iteration to FILE.png or FILE.csv from the config alone "
                  "(no model, no images; the loader length comes from the split files) and exit");
   app.add_option("--iters-per-epoch", o.iters_per_epoch, "With --plot-lr: iterations per epoch to assume instead of counting the split");
-  app.add_flag("--range-test,--find-lr", o.range_test,
-               "LR range test (range_test.*): one step per LR from lr_min to lr_max on the training data, then suggestions; "
-               "writes <run_dir>/lr_find.csv and lr_find.png; the weights are restored afterwards")
-      ->excludes(dry);
+  auto* range_test = app.add_flag("--range-test,--find-lr", o.range_test,
+                                  "LR range test (range_test.*): one step per LR from lr_min to lr_max on the training data, then "
+                                  "suggestions; writes <run_dir>/lr_find.csv and lr_find.png; the weights are restored afterwards");
+  range_test->excludes(dry);
+  app.add_flag("--race", o.race,
+               "With --range-test: when the rules' picks disagree by more than 3x, race them (and midpoints) in short trainings "
+               "on the config's data, successive halving on val/mAP, and recommend the winner (range_test.race=disagree; "
+               "range_test.race_epochs, race_eta); writes <run_dir>/lr_race.csv and lr_race.png; Ctrl-C and the same "
+               "command resume it")
+      ->needs(range_test);
   app.add_option("--range-test-repeats,--find-lr-repeats", o.range_test_repeats,
                  "With --range-test: sweeps with different seeds; reports the median and spread")
       ->check(CLI::Range(1, 20));
@@ -123,18 +130,43 @@ int list_params(const Config& config) {
   return 0;
 }
 
-int run_range_test(const Config& config, c10::Device device, const TrainOptions& o) {
+int run_range_test(Config config, c10::Device device, const TrainOptions& o) {
+  if (o.race && config.range_test.race == "never") config.range_test.race = "disagree";
   const auto report = ssd::range_test::run(config, device, o.range_test_repeats);
   std::cout << "LR range test suggestions:\n";
   for (const auto& line : report.lines) std::cout << line << "\n";
-  std::cout << "recommended: " << report.recommended.rule << " = " << report.recommended.lr << " (" << report.reason << ")\n";
+  auto recommended = report.recommended;
+  std::string reason = report.reason;
+  std::vector<std::string> written{report.csv_path, report.png_path};
+  if (ssd::tune::race_wanted(config.range_test, report.picks)) {
+    std::cout << "the rules disagree by " << fmt::format("{:.1f}", ssd::tune::disagreement(report.picks)) << "x: racing them\n"
+              << std::flush;
+    ssd::engine::install_stop_signal_handlers();  // Ctrl-C during the race: each candidate keeps its checkpoint
+    const auto race = ssd::tune::race_lr(config, ssd::tune::race_candidates(report.picks), device);
+    if (race.interrupted) {
+      std::cout << "the race was interrupted; the same command resumes it\n";
+      return static_cast<int>(ssd::kExitInterrupted);
+    }
+    std::cout << "LR race (successive halving on val/mAP, * the winner):\n";
+    for (const auto& line : race.lines) std::cout << line << "\n";
+    const auto& winner = race.candidates[race.winner];
+    recommended = {"race", winner.lr, -1};
+    reason = fmt::format("won the race, picked by {}; without a race the rules would give {} = {:.3g}", winner.rule,
+                         report.recommended.rule, report.recommended.lr);
+    written.push_back(race.csv_path), written.push_back(race.png_path);
+  } else if (o.race) {
+    std::cout << "the rules agree within 3x: no race\n";
+  }
+  std::cout << "recommended: " << recommended.rule << " = " << recommended.lr << " (" << reason << ")\n";
   std::vector<std::string> notes;
-  const auto tuned = ssd::range_test::apply_suggestion(config, report.recommended.lr, &notes);
+  const auto tuned = ssd::range_test::apply_suggestion(config, recommended.lr, &notes);
   for (const auto& n : notes) std::cout << "  " << n << "\n";
-  std::cout << "wrote " << report.csv_path << " and " << report.png_path << "\n";
+  std::cout << "wrote";
+  for (size_t i = 0; i < written.size(); ++i) std::cout << (i == 0 ? " " : i + 1 == written.size() ? " and " : ", ") << written[i];
+  std::cout << "\n";
   if (!o.write_config.empty()) {
     ssd::util::write_text_file(o.write_config, "# ssd-train --range-test: solver.lr set to the range test's recommendation (" +
-                                                  report.recommended.rule + ")\n" + ssd::config::to_yaml(tuned));
+                                                  recommended.rule + ")\n" + ssd::config::to_yaml(tuned));
     std::cout << "wrote " << o.write_config << "; train with: ssd-train --config " << o.write_config << "\n";
   }
   return 0;
@@ -170,6 +202,7 @@ int main(int argc, char** argv) {
       "  ssd-train --config C --set model.image_size=512 --device cpu     # override keys from the command line\n"
       "  ssd-train --config C --plot-lr lr.png                           # preview the LR schedule (or lr.csv)\n"
       "  ssd-train --config C --range-test --write-config tuned.yaml      # LR range test, config with its LR0\n"
+      "  ssd-train --config C --range-test --race                         # ... the rules' picks raced when they disagree\n"
       "  ssd-train --config C --nproc 2                                  # two processes, one batch split between them\n"
       "  ssd-train --list-schedules                                      # every schedule (docs/schedules.md)\n\n"
       "The run directory receives train.log, metrics.csv, training.png, config.yaml, last.pt and best.pt.\n"

@@ -482,6 +482,16 @@ std::vector<Key> run_keys() {
         "range_test::Sweep", "Range test: smoothing of the loss (moving average with bias correction)."),
     key<double>("range_test.diverge_factor", [](Config& c) -> auto& { return c.range_test.diverge_factor; }, positive(),
         "range_test::Sweep", "Range test: stop when the smoothed loss exceeds this times its minimum."),
+    key<std::string>("range_test.race", [](Config& c) -> auto& { return c.range_test.race; }, one_of({"never", "disagree", "always"}),
+        "tune::race_lr", "Range test: race the rules' picks (and midpoints between far-apart ones) in short trainings on the "
+        "config's data, successive halving on val/mAP, and recommend the winner: never, disagree (when the picks differ by more "
+        "than 3x; ssd-train --race) or always."),
+    key<double>("range_test.race_epochs", [](Config& c) -> auto& { return c.range_test.race_epochs; }, at_least(0.0),
+        "tune::race_lr", "Range test race: the last rung's training budget in epochs (the finalists train this long); 0 = a "
+        "quarter of train.epochs."),
+    key<double>("range_test.race_eta", [](Config& c) -> auto& { return c.range_test.race_eta; }, in_range(1.5, 10.0),
+        "tune::race_lr", "Range test race: each rung keeps the better 1 / race_eta of the candidates and trains them race_eta "
+        "times longer."),
     key<double>("postprocess.score_threshold", [](Config& c) -> auto& { return c.postprocess.score_threshold; }, in_range(0.0, 1.0),
         "model::postprocess", "Class scores below this are dropped before NMS."),
     key<double>("postprocess.nms_iou", [](Config& c) -> auto& { return c.postprocess.nms_iou; }, in_range(0.0, 1.0),

@@ -129,7 +129,8 @@ void summarise(Report& report) {
                     *lo, *hi);
     else std::snprintf(buf, sizeof(buf), "  %-11s %.3g", rule.c_str(), values.front());
     report.lines.push_back(buf);
-    if (rule == first.recommended.rule) report.recommended = {rule, median(values), -1};
+    report.picks.push_back({rule, median(values), -1});
+    if (rule == first.recommended.rule) report.recommended = report.picks.back();
   }
   report.reason = first.reason;
 }

@@ -26,7 +26,7 @@ bool Sweep::done() const { return ended_ || result_.lrs.size() >= lrs_.size(); }
 
 double Sweep::next_lr() const { return lrs_.at(result_.lrs.size()); }
 
-void Sweep::record(double loss) {
+void Sweep::record(double loss, double loc, double conf) {
   const size_t i = result_.lrs.size();
   const double lr = lrs_.at(i);
   char buf[160];
@@ -36,9 +36,15 @@ void Sweep::record(double loss) {
     ended_ = true;
     return;  // that point is not recorded
   }
-  avg_ = config_.beta * avg_ + (1.0 - config_.beta) * loss;
-  const double smooth = avg_ / (1.0 - std::pow(config_.beta, static_cast<double>(i + 1)));
+  const double bias = 1.0 - std::pow(config_.beta, static_cast<double>(i + 1));
+  const auto smoothed = [&](double& avg, double value) {
+    avg = config_.beta * avg + (1.0 - config_.beta) * value;
+    return avg / bias;
+  };
+  const double smooth = smoothed(avg_, loss);
   result_.lrs.push_back(lr), result_.losses.push_back(loss), result_.smoothed.push_back(smooth);
+  result_.loc.push_back(loc), result_.conf.push_back(conf);
+  result_.loc_smoothed.push_back(smoothed(avg_loc_, loc)), result_.conf_smoothed.push_back(smoothed(avg_conf_, conf));
   best_ = std::min(best_, smooth);
   if (smooth > config_.diverge_factor * best_) {
     std::snprintf(buf, sizeof(buf), "diverged at lr %.3g (step %zu): smoothed loss %.4g > %g x its minimum %.4g", lr, i, smooth,
@@ -109,15 +115,41 @@ Suggestions suggest_lrs(const RangeTestResult& r) {
   return s;
 }
 
+namespace {
+
+bool has_terms(const RangeTestResult& r) {
+  return std::any_of(r.loc.begin(), r.loc.end(), [](double x) { return std::isfinite(x); });
+}
+
+}  // namespace
+
 void write_range_test_csv(const RangeTestResult& r, const std::string& path) {
-  std::string text = "lr,loss,smoothed\n";
-  char line[128];
+  const bool terms = has_terms(r);
+  std::string text = terms ? "lr,loss,smoothed,loc,conf,loc_smoothed,conf_smoothed\n" : "lr,loss,smoothed\n";
+  char line[256];
   for (size_t i = 0; i < r.lrs.size(); ++i) {
-    std::snprintf(line, sizeof(line), "%.6g,%.6g,%.6g\n", r.lrs[i], r.losses[i], r.smoothed[i]);
+    if (terms)
+      std::snprintf(line, sizeof(line), "%.6g,%.6g,%.6g,%.6g,%.6g,%.6g,%.6g\n", r.lrs[i], r.losses[i], r.smoothed[i], r.loc[i], r.conf[i],
+                    r.loc_smoothed[i], r.conf_smoothed[i]);
+    else std::snprintf(line, sizeof(line), "%.6g,%.6g,%.6g\n", r.lrs[i], r.losses[i], r.smoothed[i]);
     text += line;
   }
   util::write_text_file(path, text);
 }
+
+namespace {
+
+// The divergence at the end would flatten everything else: y from below the minimum to above the start.
+void limit_to_descent(util::Panel& p, const std::vector<double>& smoothed, const std::vector<double>& raw) {
+  const auto lowest_at = std::min_element(smoothed.begin(), smoothed.end()) - smoothed.begin();
+  const double lowest = std::min(smoothed[lowest_at], *std::min_element(raw.begin(), raw.begin() + lowest_at + 1));
+  const double start = *std::max_element(smoothed.begin(), smoothed.begin() + std::min<size_t>(smoothed.size(), 10));
+  p.y_min = lowest - 0.1 * (start - lowest);
+  p.y_max = start + 0.5 * (start - lowest);
+  if (!(p.y_max > p.y_min)) p.y_min = p.y_max = NAN;
+}
+
+}  // namespace
 
 void write_range_test_png(const RangeTestResult& r, const Suggestions& s, const std::string& path) {
   util::Panel p;
@@ -125,20 +157,30 @@ void write_range_test_png(const RangeTestResult& r, const Suggestions& s, const 
   p.x_label = "learning rate (log scale)";
   p.log_x = true;
   p.series = {{"smoothed loss", r.lrs, r.smoothed}, {"loss", r.lrs, r.losses}};
-  // The divergence at the end would flatten everything else: show from below the minimum to above the start.
-  const auto lowest_at = std::min_element(r.smoothed.begin(), r.smoothed.end()) - r.smoothed.begin();
-  const double lowest = std::min(r.smoothed[lowest_at], *std::min_element(r.losses.begin(), r.losses.begin() + lowest_at + 1));
-  const double start = *std::max_element(r.smoothed.begin(), r.smoothed.begin() + std::min<size_t>(r.smoothed.size(), 10));
-  p.y_min = lowest - 0.1 * (start - lowest);
-  p.y_max = start + 0.5 * (start - lowest);
-  if (!(p.y_max > p.y_min)) p.y_min = p.y_max = NAN;
+  limit_to_descent(p, r.smoothed, r.losses);
   for (const auto& x : s.all) {
     char buf[64];
     std::snprintf(buf, sizeof(buf), "%s%s %.2g", x.rule.c_str(), x.rule == s.recommended.rule ? " *" : "", x.lr);
     p.markers_x.push_back(x.lr);
     p.marker_labels.push_back(buf);
   }
-  util::save_chart(path, {p}, 900, 420);
+  std::vector<util::Panel> panels{p};
+  if (has_terms(r)) {
+    util::Panel terms;
+    terms.title = "the loss's terms, smoothed: localisation (box regression) and classification";
+    terms.x_label = p.x_label;
+    terms.log_x = true;
+    terms.series = {{"loc (smoothed)", r.lrs, r.loc_smoothed}, {"conf (smoothed)", r.lrs, r.conf_smoothed}};
+    terms.markers_x = p.markers_x;
+    // Both terms on one axis: from below the lower minimum to above the higher start.
+    util::Panel loc = terms, conf = terms;
+    limit_to_descent(loc, r.loc_smoothed, r.loc);
+    limit_to_descent(conf, r.conf_smoothed, r.conf);
+    terms.y_min = std::min(loc.y_min, conf.y_min), terms.y_max = std::max(loc.y_max, conf.y_max);
+    if (!(terms.y_max > terms.y_min)) terms.y_min = terms.y_max = NAN;
+    panels.push_back(terms);
+  }
+  util::save_chart(path, panels, 900, panels.size() == 1 ? 420 : 340);
 }
 
 }  // namespace ssd::range_test

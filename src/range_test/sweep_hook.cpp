@@ -14,7 +14,8 @@ void SweepHook::before_step(engine::TrainContext& c) {
 }
 
 void SweepHook::after_step(engine::TrainContext& c) {
-  sweep_.record(c.step.finite() ? c.step.total : std::nan(""));
+  if (c.step.finite()) sweep_.record(c.step.total, c.step.loc, c.step.conf);
+  else sweep_.record(std::nan(""));
   if (sweep_.done()) c.request_stop(sweep_.result().stop_reason.empty() ? "the sweep's last LR" : sweep_.result().stop_reason);
 }
 

@@ -13,6 +13,7 @@
 #include "ssd/config/load.h"
 #include "ssd/engine/trainer.h"
 #include "ssd/range_test/runner.h"
+#include "ssd/tune/lr_race.h"
 #include "ssd/tune/rung_hook.h"
 #include "ssd/util/csv.h"
 #include "ssd/util/error.h"
@@ -26,6 +27,12 @@ namespace ssd::tune {
 namespace {
 
 int64_t whole_epochs(double e) { return std::max<int64_t>(1, std::llround(e)); }
+
+std::string describe(const std::vector<std::pair<std::string, std::string>>& params) {
+  std::string text;
+  for (const auto& [key, value] : params) text += (text.empty() ? "" : ", ") + key + "=" + value;
+  return text;
+}
 
 // The tuner's memory: trials, their parameters and every rung result. Rewritten atomically after each trial.
 void save_state(const std::string& path, const std::vector<Trial>& trials) {
@@ -97,9 +104,15 @@ void lr_interval_from_range_test(const config::Config& base, SearchSpace& space,
     auto probe = base;
     probe.train.run_dir = (fs::path(out) / "range_test").string();
     const auto report = range_test::run(probe, device, 1);
-    d.kind = "loguniform", d.lo = report.recommended.lr / 10, d.hi = report.recommended.lr * 3;
-    spdlog::info("tuner: solver.lr interval from the range test ({} {:.3g}): loguniform({:.3g}, {:.3g})", report.recommended.rule,
-                 report.recommended.lr, d.lo, d.hi);
+    auto centre = report.recommended;
+    // With range_test.race set, the picks are raced as ssd-train --range-test --race races them.
+    if (race_wanted(probe.range_test, report.picks)) {
+      const auto race = race_lr(probe, race_candidates(report.picks), device);
+      if (race.interrupted) throw std::runtime_error("tuner: the range test's race was interrupted before the tuning began");
+      centre = {"race", race.candidates[race.winner].lr, -1};
+    }
+    d.kind = "loguniform", d.lo = centre.lr / 10, d.hi = centre.lr * 3;
+    spdlog::info("tuner: solver.lr interval from the range test ({} {:.3g}): loguniform({:.3g}, {:.3g})", centre.rule, centre.lr, d.lo, d.hi);
   }
 }
 
@@ -117,15 +130,12 @@ Trial draw_trial(const SearchSpace& space, int64_t id, int64_t bracket, const st
 
 // Trains trial t up to `budget` epochs (continuing its own checkpoint) and records its metric there. False when the
 // run was interrupted (SIGINT / SIGTERM).
-bool run_trial(const config::Config& base, const SearchSpace& space, Trial& t, double budget, c10::Device device) {
+bool run_trial(const config::Config& base, const SearchSpace& space, Trial& t, double budget, c10::Device device,
+               const TrialRunner& runner) {
   const auto config = trial_config(base, t, budget);
-  const bool has_checkpoint = fs::exists(fs::path(t.run_dir) / "last.pt");
-  auto rung = std::make_shared<RungHook>(space.monitor);
-  engine::TrainResult run;
+  TrialRun run;
   try {
-    engine::Trainer trainer(config, device, has_checkpoint ? t.run_dir : "");
-    trainer.add_hook(rung);
-    run = trainer.run();
+    run = runner(config, space.monitor, device);
   } catch (const ConfigError&) {
     throw;  // bad config, data or checkpoint: the user's to fix, for every trial alike
   } catch (const DataError&) {
@@ -137,10 +147,8 @@ bool run_trial(const config::Config& base, const SearchSpace& space, Trial& t, d
     spdlog::warn("tuner: trial {} failed: {}", t.id, t.failure);
   }
   if (run.interrupted) return false;  // the trial wrote last.pt; the same command continues
-  t.results.push_back({budget, t.failure.empty() ? rung->metric() : NAN});
-  std::string params;
-  for (const auto& [key, v] : t.params) params += " " + key + "=" + v;
-  spdlog::info("tuner: trial {} ({}) at {} epochs: {} {:.4f}", t.id, params.substr(1), whole_epochs(budget), space.monitor,
+  t.results.push_back({budget, t.failure.empty() ? run.metric : NAN});
+  spdlog::info("tuner: trial {} ({}) at {} epochs: {} {:.4f}", t.id, describe(t.params), whole_epochs(budget), space.monitor,
                t.results.back().metric);
   return true;
 }
@@ -160,7 +168,8 @@ double metric_at(const Trial& t, double budget) {
 
 // Runs one bracket's rungs over `alive` (trial indices); false when interrupted.
 bool run_bracket(const config::Config& base, const SearchSpace& space, const Bracket& plan, size_t b, size_t brackets,
-                 std::vector<Trial>& trials, std::vector<size_t> alive, const std::string& state_path, c10::Device device) {
+                 std::vector<Trial>& trials, std::vector<size_t> alive, const std::string& state_path, c10::Device device,
+                 const TrialRunner& runner) {
   for (int64_t k = 0; k < plan.rungs && !alive.empty(); ++k) {
     const double budget = plan.first_budget * std::pow(space.eta, static_cast<double>(k));
     spdlog::info("tuner: bracket {}/{}, rung {}/{}: {} trials x {} epochs", b + 1, brackets, k + 1, plan.rungs, alive.size(),
@@ -169,7 +178,7 @@ bool run_bracket(const config::Config& base, const SearchSpace& space, const Bra
       auto& t = trials[idx];
       const bool done = std::any_of(t.results.begin(), t.results.end(), [&](const RungResult& x) { return whole_epochs(x.epochs) == whole_epochs(budget); });
       if (done || !t.failure.empty()) continue;  // done before a resume, or failed
-      const bool finished = run_trial(base, space, t, budget, device);
+      const bool finished = run_trial(base, space, t, budget, device, runner);
       save_state(state_path, trials);
       if (!finished) return false;
     }
@@ -230,7 +239,18 @@ void write_leaderboard(const config::Config& base, const SearchSpace& space, con
 
 }  // namespace
 
-TuneResult tune(const config::Config& base, const SearchSpace& input_space, const std::string& out, c10::Device device) {
+TrialRun train_trial(const config::Config& config, const std::string& monitor, c10::Device device) {
+  const bool has_checkpoint = fs::exists(fs::path(config.train.run_dir) / "last.pt");
+  auto rung = std::make_shared<RungHook>(monitor);
+  engine::Trainer trainer(config, device, has_checkpoint ? config.train.run_dir : "");
+  trainer.add_hook(rung);
+  const auto run = trainer.run();
+  return {rung->metric(), run.interrupted};
+}
+
+TuneResult tune(const config::Config& base, const SearchSpace& input_space, const std::string& out, c10::Device device,
+                const TrialRunner& given_runner) {
+  const TrialRunner runner = given_runner ? given_runner : TrialRunner(train_trial);
   fs::create_directories(out);
   SearchSpace space = input_space;
   const std::string state_path = (fs::path(out) / "tuner.json").string();
@@ -250,9 +270,13 @@ TuneResult tune(const config::Config& base, const SearchSpace& input_space, cons
     for (int64_t i = 0; i < brackets[b].trials; ++i) {
       Trial fresh = draw_trial(space, next_id++, static_cast<int64_t>(b), out, rng);
       if (static_cast<size_t>(fresh.id) >= trials.size()) trials.push_back(fresh);
+      else if (trials[static_cast<size_t>(fresh.id)].params != fresh.params)
+        throw ConfigError(state_path + ": trial " + std::to_string(fresh.id) + " was drawn with other parameters than this search "
+                          "space and seed give (" + describe(trials[static_cast<size_t>(fresh.id)].params) + ", now " +
+                          describe(fresh.params) + "); remove " + out + " to start over, or tune into another folder");
       alive.push_back(static_cast<size_t>(fresh.id));
     }
-    if (!run_bracket(base, space, brackets[b], b, brackets.size(), trials, alive, state_path, device)) {
+    if (!run_bracket(base, space, brackets[b], b, brackets.size(), trials, alive, state_path, device, runner)) {
       result.trials = trials;
       result.interrupted = true;
       return result;

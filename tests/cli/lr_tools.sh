@@ -42,6 +42,21 @@ grep -q "lr: " "$work/tuned_print.yaml" || fail "written config has no lr"
   || { cat "$work/alias.log"; fail "lr_finder.* alias"; }
 grep -A3 "^range_test:" "$work/alias.yaml" | grep -q "iters: 25" || fail "lr_finder.iters did not set range_test.iters"
 
+echo "== --range-test --race: the picks raced on the tiny data (always, so that it races whatever the rules say)"
+"$bin/ssd-train" --config "$work/tiny.yaml" --set train.run_dir="$work/race" --range-test --race --set range_test.race=always \
+  --set range_test.race_epochs=2 --write-config "$work/raced.yaml" > "$work/race.log" 2>&1 || { cat "$work/race.log"; fail "--race"; }
+grep -q "LR race (successive halving on val/mAP" "$work/race.log" || { cat "$work/race.log"; fail "no race table"; }
+grep -q "recommended: race = " "$work/race.log" || fail "the recommendation is not the race's"
+for f in lr_find.csv lr_find.png lr_race.csv lr_race.png lr_race/tuner.json; do [ -s "$work/race/$f" ] || fail "missing race/$f"; done
+head -n 1 "$work/race/lr_find.csv" | grep -q "^lr,loss,smoothed,loc,conf,loc_smoothed,conf_smoothed$" || fail "no loc / conf curves in lr_find.csv"
+grep -q "(race)" "$work/raced.yaml" || fail "the written config does not name the race"
+# The same command again resumes the race: no candidate trains again.
+"$bin/ssd-train" --config "$work/tiny.yaml" --set train.run_dir="$work/race" --range-test --race --set range_test.race=always \
+  --set range_test.race_epochs=2 > "$work/race2.log" 2>&1 || { cat "$work/race2.log"; fail "--race again"; }
+grep -q "tuner: resuming" "$work/race2.log" || fail "the race did not resume"
+grep -q "iter 1/" "$work/race2.log" && fail "a candidate trained again on resume"
+"$bin/ssd-train" --config "$work/tiny.yaml" --race 2> "$work/race_alone.log" && fail "--race without --range-test was accepted"
+
 echo "== plateau and early stopping on validation loss"
 "$bin/ssd-train" --config "$work/tiny.yaml" --set train.run_dir="$work/plateau" --set schedule.name=plateau \
   --set schedule.plateau.patience=0 --set schedule.plateau.threshold=10 --set schedule.plateau.threshold_mode=abs \

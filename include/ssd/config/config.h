@@ -156,6 +156,9 @@ struct RangeTestConfig {
   std::string sweep = "exp";
   double beta = 0.98;
   double diverge_factor = 4.0;
+  std::string race = "never";  ///< never, disagree (the rules' picks differ by more than 3x) or always (tune/lr_race.h)
+  double race_epochs = 0;      ///< the race's last rung, in epochs; 0 = a quarter of train.epochs
+  double race_eta = 2;         ///< each rung keeps the better 1 / race_eta of the candidates
 };
 
 /// train.*: the run.

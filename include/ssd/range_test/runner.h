@@ -19,6 +19,7 @@ namespace ssd::range_test {
 struct Report {
   std::vector<RangeTestResult> sweeps;   ///< one per repeat (seeds runtime.seed, +1, ...)
   std::vector<Suggestions> suggestions;  ///< one per sweep
+  std::vector<Suggestion> picks;         ///< each rule that found something: its median LR over the repeats
   Suggestion recommended;                ///< the recommended rule, median LR over the repeats
   std::string reason;
   std::vector<std::string> lines;        ///< the printed report

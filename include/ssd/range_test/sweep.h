@@ -17,25 +17,29 @@ std::vector<double> sweep_lrs(const config::RangeTestConfig& config);
 
 struct RangeTestResult {
   std::vector<double> lrs, losses, smoothed;  ///< one entry per step taken
+  /// The localisation and classification terms of each step's loss, raw and smoothed alike (they react to the LR
+  /// differently: the box regression usually diverges first); NaN where the step gave only a total.
+  std::vector<double> loc, conf, loc_smoothed, conf_smoothed;
   std::string stop_reason;                    ///< "" when the sweep ran to the end
 };
 
 /// The sweep, one step at a time: the LR of the next step, and the loss it gave. Smoothing
 /// avg_i = beta avg_{i-1} + (1 - beta) loss_i, smooth_i = avg_i / (1 - beta^(i+1)); it ends after the last LR, when
 /// smooth_i exceeds diverge_factor x min(smooth_0..i), or at a loss that is not finite (that point is not recorded).
+/// The loss's two terms are smoothed the same way; only the total decides.
 class Sweep {
  public:
   explicit Sweep(const config::RangeTestConfig& config);
   bool done() const;
   double next_lr() const;  ///< only while !done()
-  void record(double loss);
+  void record(double loss, double loc = NAN, double conf = NAN);
   const RangeTestResult& result() const { return result_; }
 
  private:
   config::RangeTestConfig config_;
   std::vector<double> lrs_;
   RangeTestResult result_;
-  double avg_ = 0, best_ = INFINITY;
+  double avg_ = 0, avg_loc_ = 0, avg_conf_ = 0, best_ = INFINITY;
   bool ended_ = false;
 };
 
@@ -60,7 +64,8 @@ struct Suggestions {
 /// along the longest strictly decreasing subsequence. Throws std::runtime_error when the sweep is too short.
 Suggestions suggest_lrs(const RangeTestResult& result);
 
-/// CSV (lr, loss, smoothed) and PNG (smoothed and raw loss against LR on a log axis, suggestions marked).
+/// CSV (lr, loss, smoothed, then loc, conf and their smoothed curves when the steps gave them) and PNG (smoothed and
+/// raw loss against LR on a log axis, suggestions marked; below, the smoothed loc and conf terms).
 void write_range_test_csv(const RangeTestResult& result, const std::string& path);
 void write_range_test_png(const RangeTestResult& result, const Suggestions& suggestions, const std::string& path);
 

@@ -3,6 +3,8 @@
 // trial is a real, shortened training run in its own directory; at each rung the better 1/eta continue from
 // their own checkpoints (the run is extended, fraction-based schedules follow the new length), the rest stop.
 // The tuner's state (tuner.json) is written after every trial, so an interrupted tuning resumes where it was.
+#include <cmath>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -46,8 +48,25 @@ struct Bracket {
 /// one bracket of plain successive halving.
 std::vector<Bracket> plan_brackets(const SearchSpace& space);
 
-/// Runs (or resumes, when <out>/tuner.json exists) the tuning of `base` over `space`, in `out`.
-TuneResult tune(const config::Config& base, const SearchSpace& space, const std::string& out, c10::Device device);
+/// What training one trial to its budget gave.
+struct TrialRun {
+  double metric = NAN;       ///< the monitored metric at the run's last validation; NaN: none
+  bool interrupted = false;  ///< stopped by SIGINT / SIGTERM (the run wrote its checkpoint)
+};
+
+/// Trains a trial's config (its parameters, train.run_dir and train.epochs set) to its end, continuing the checkpoint in
+/// its run directory when there is one, and reports `monitor`. Throws as the Trainer does: ConfigError, DataError and
+/// CheckpointError end the tuning, any other std::runtime_error (a diverged loss) fails that trial only.
+using TrialRunner = std::function<TrialRun(const config::Config& config, const std::string& monitor, c10::Device device)>;
+
+/// The runner of real trials: engine::Trainer with a tune/rung_hook.h.
+TrialRun train_trial(const config::Config& config, const std::string& monitor, c10::Device device);
+
+/// Runs (or resumes, when <out>/tuner.json exists) the tuning of `base` over `space`, in `out`. A resumed tuning whose
+/// trials were drawn with other parameters (another space or seed) is a ConfigError. `runner` trains each trial
+/// (train_trial when empty).
+TuneResult tune(const config::Config& base, const SearchSpace& space, const std::string& out, c10::Device device,
+                const TrialRunner& runner = {});
 
 /// The config of a trial: base with its parameters, run directory and epochs.
 config::Config trial_config(const config::Config& base, const Trial& trial, double epochs);

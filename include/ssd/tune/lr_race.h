@@ -1,0 +1,53 @@
+#pragma once
+// The range test's recommendation settled by evidence (ssd-train --range-test --race; range_test.race). The three rules
+// can disagree by an order of magnitude, and which one is right depends on the data, the model and the optimizer. So
+// when they disagree, every candidate LR is trained briefly on the config's own data and the candidates are cut by
+// successive halving on val/mAP: the tuner (tune/tuner.h) with solver.lr on a grid of the candidates. The winner is the
+// recommendation, printed with the figures that decided it.
+#include <string>
+#include <vector>
+
+#include <c10/core/Device.h>
+
+#include "ssd/config/config.h"
+#include "ssd/range_test/sweep.h"
+#include "ssd/tune/tuner.h"
+
+namespace ssd::tune {
+
+struct RaceCandidate {
+  std::string rule;  ///< the rules that picked it ("steepest", "minimum/10 = valley", ...), or "midpoint"
+  double lr = 0;
+};
+
+/// The picks in ascending LR (picks within 1% of each other are one candidate, their rules joined), and between two
+/// neighbours more than `max_gap` apart their geometric midpoints, so that no two neighbours lie further apart.
+std::vector<RaceCandidate> race_candidates(const std::vector<range_test::Suggestion>& picks, double max_gap = 3.0);
+
+/// The largest pick over the smallest (1 for fewer than two).
+double disagreement(const std::vector<range_test::Suggestion>& picks);
+
+/// Whether range_test.race asks to race these picks: never; disagree, when they differ by more than 3x; always.
+bool race_wanted(const config::RangeTestConfig& config, const std::vector<range_test::Suggestion>& picks);
+
+struct RaceResult {
+  std::vector<RaceCandidate> candidates;
+  TuneResult tuning;                ///< trial i is candidate i
+  size_t winner = 0;                ///< index into candidates
+  std::vector<std::string> lines;   ///< the table of the race, as printed
+  std::string csv_path, png_path;   ///< <run_dir>/lr_race.csv and lr_race.png
+  bool interrupted = false;         ///< SIGINT / SIGTERM: the same command resumes the race
+};
+
+/// The race's rungs: the last one trains range_test.race_epochs (0: a quarter of train.epochs), each one before it
+/// race_eta times shorter, as many as halve the candidates down to the last pair.
+SearchSpace race_space(const config::Config& config, const std::vector<RaceCandidate>& candidates);
+
+/// Races the candidates in <run_dir>/lr_race (resumable: the tuner's state and each candidate's checkpoints are there),
+/// each trained with the config as given and the candidate's LR applied as the range test applies its recommendation
+/// (range_test::apply_suggestion). ConfigError when the config has no validation data to decide on. `runner` trains
+/// each candidate (train_trial when empty).
+RaceResult race_lr(const config::Config& config, const std::vector<RaceCandidate>& candidates, c10::Device device,
+                   const TrialRunner& runner = {});
+
+}  // namespace ssd::tune

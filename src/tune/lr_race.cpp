@@ -1,0 +1,182 @@
+#include "ssd/tune/lr_race.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <map>
+#include <sstream>
+
+#include "ssd/range_test/runner.h"
+#include "ssd/util/error.h"
+#include "ssd/util/plot.h"
+#include "ssd/util/text_file.h"
+
+namespace fs = std::filesystem;
+
+namespace ssd::tune {
+
+namespace {
+
+constexpr double kDisagreement = 3.0;  // the factor above which the rules are said to disagree (SPEC-LR.md)
+constexpr const char* kMonitor = "val/mAP";
+
+int64_t whole_epochs(double e) { return std::max<int64_t>(1, std::llround(e)); }
+
+}  // namespace
+
+std::vector<RaceCandidate> race_candidates(const std::vector<range_test::Suggestion>& picks, double max_gap) {
+  std::vector<RaceCandidate> sorted;
+  for (const auto& p : picks) sorted.push_back({p.rule, p.lr});
+  std::stable_sort(sorted.begin(), sorted.end(), [](const RaceCandidate& a, const RaceCandidate& b) { return a.lr < b.lr; });
+  std::vector<RaceCandidate> joined;
+  for (const auto& c : sorted) {
+    if (!joined.empty() && c.lr <= joined.back().lr * 1.01) joined.back().rule += " = " + c.rule;
+    else joined.push_back(c);
+  }
+  std::vector<RaceCandidate> out;
+  for (size_t i = 0; i < joined.size(); ++i) {
+    if (i > 0) {
+      // Between neighbours further apart than max_gap: the fewest geometric steps that are each at most max_gap.
+      const double ratio = joined[i].lr / joined[i - 1].lr;
+      const auto steps = static_cast<int>(std::ceil(std::log(ratio) / std::log(max_gap) - 1e-9));
+      for (int k = 1; k < steps; ++k)
+        out.push_back({"midpoint", joined[i - 1].lr * std::pow(ratio, static_cast<double>(k) / steps)});
+    }
+    out.push_back(joined[i]);
+  }
+  return out;
+}
+
+double disagreement(const std::vector<range_test::Suggestion>& picks) {
+  if (picks.size() < 2) return 1.0;
+  const auto [lo, hi] = std::minmax_element(picks.begin(), picks.end(), [](const auto& a, const auto& b) { return a.lr < b.lr; });
+  return hi->lr / lo->lr;
+}
+
+bool race_wanted(const config::RangeTestConfig& config, const std::vector<range_test::Suggestion>& picks) {
+  if (config.race == "always") return !picks.empty();
+  return config.race == "disagree" && disagreement(picks) > kDisagreement;
+}
+
+SearchSpace race_space(const config::Config& config, const std::vector<RaceCandidate>& candidates) {
+  SearchSpace space;
+  space.method = "successive_halving";
+  space.trials = static_cast<int64_t>(candidates.size());
+  space.eta = config.range_test.race_eta;
+  space.max_epochs = config.range_test.race_epochs > 0 ? config.range_test.race_epochs
+                                                        : std::max(1.0, static_cast<double>(config.train.epochs) / 4);
+  // Rungs while at least two candidates are left to compare: the winner of the last pair is not trained further.
+  const auto rungs = std::max(1, static_cast<int>(std::floor(std::log(static_cast<double>(candidates.size())) / std::log(space.eta) + 1e-9)));
+  space.min_epochs = space.max_epochs / std::pow(space.eta, rungs - 1);
+  space.monitor = kMonitor;
+  space.seed = config.runtime.seed;
+  Distribution lr;
+  lr.key = "solver.lr";
+  lr.kind = "grid";
+  for (const auto& c : candidates) lr.choices.push_back(fmt::format("{}", c.lr));  // the shortest text of the same double
+  space.params = {lr};
+  return space;
+}
+
+namespace {
+
+double metric_at(const Trial& t, int64_t epochs) {
+  for (const auto& r : t.results)
+    if (whole_epochs(r.epochs) == epochs) return r.metric;
+  return NAN;
+}
+
+void write_race_files(const RaceResult& race, const std::vector<int64_t>& budgets) {
+  std::ostringstream csv;
+  csv << "candidate,rule,lr,epochs," << kMonitor << ",winner\n";
+  for (size_t i = 0; i < race.candidates.size(); ++i)
+    for (const auto& r : race.tuning.trials[i].results)
+      csv << i << "," << race.candidates[i].rule << "," << fmt::format("{}", race.candidates[i].lr) << "," << whole_epochs(r.epochs) << ","
+          << (std::isfinite(r.metric) ? fmt::format("{}", r.metric) : "") << "," << (i == race.winner ? 1 : 0) << "\n";
+  util::write_text_file(race.csv_path, csv.str());
+
+  // Above: the metric against the LR, one line per rung (the shape of the LR's effect as the budget grows); below:
+  // each candidate's metric against its training budget.
+  util::Panel by_lr;
+  by_lr.title = std::string(kMonitor) + " against LR at each rung of the race (winner marked)";
+  by_lr.x_label = "learning rate (log scale)";
+  by_lr.log_x = true;
+  for (const int64_t epochs : budgets) {
+    util::Series s{std::to_string(epochs) + (epochs == 1 ? " epoch" : " epochs"), {}, {}};
+    for (size_t i = 0; i < race.candidates.size(); ++i) {
+      const double m = metric_at(race.tuning.trials[i], epochs);
+      if (!std::isnan(m)) s.x.push_back(race.candidates[i].lr), s.y.push_back(m);
+    }
+    by_lr.series.push_back(s);
+  }
+  by_lr.markers_x = {race.candidates[race.winner].lr};
+  by_lr.marker_labels = {fmt::format("winner {:.2g}", race.candidates[race.winner].lr)};
+  util::Panel by_epochs;
+  by_epochs.title = std::string(kMonitor) + " per candidate against its training budget";
+  by_epochs.x_label = "epochs";
+  for (size_t i = 0; i < race.candidates.size(); ++i) {
+    util::Series s{fmt::format("{:.3g} ({})", race.candidates[i].lr, race.candidates[i].rule), {}, {}};
+    for (const auto& r : race.tuning.trials[i].results) s.x.push_back(static_cast<double>(whole_epochs(r.epochs))), s.y.push_back(r.metric);
+    by_epochs.series.push_back(s);
+  }
+  util::save_chart(race.png_path, {by_lr, by_epochs}, 900, 320);
+}
+
+}  // namespace
+
+RaceResult race_lr(const config::Config& config, const std::vector<RaceCandidate>& candidates, c10::Device device,
+                   const TrialRunner& given_runner) {
+  if (config.data.val.roots.empty())
+    throw ConfigError("range_test.race: the race ranks the candidate LRs by val/mAP on the validation data, and the config has "
+                      "none (data.val.roots); give one, or set range_test.race=never");
+  if (candidates.size() < 2) throw ConfigError("range_test.race: " + std::to_string(candidates.size()) + " candidate LR, nothing to race");
+  RaceResult race;
+  race.candidates = candidates;
+  const auto space = race_space(config, candidates);
+  const auto out = (fs::path(config.train.run_dir) / "lr_race").string();
+  std::string listed;
+  for (const auto& c : candidates) listed += fmt::format("{}{:.3g} ({})", listed.empty() ? "" : ", ", c.lr, c.rule);
+  const auto plan = plan_brackets(space).front();
+  spdlog::info("LR race: {} candidates ({}), {} rungs from {} to {} epochs keeping 1/{:g} each, in {}", candidates.size(), listed,
+               plan.rungs, whole_epochs(space.min_epochs), whole_epochs(space.max_epochs), space.eta, out);
+  // Each candidate trains as the range test's recommendation would: solver.lr, and a cyclic or one-cycle peak with it.
+  const TrialRunner inner = given_runner ? given_runner : TrialRunner(train_trial);
+  const TrialRunner runner = [&](const config::Config& trial, const std::string& monitor, c10::Device where) {
+    return inner(range_test::apply_suggestion(trial, trial.solver.lr), monitor, where);
+  };
+  race.tuning = tune(config, space, out, device, runner);
+  if (race.tuning.interrupted) {
+    race.interrupted = true;
+    return race;
+  }
+  race.winner = race.tuning.ranking.front();
+
+  // The table: one row per candidate, one column per rung; "cut" where a candidate went no further.
+  std::vector<int64_t> budgets;
+  for (const auto& t : race.tuning.trials)
+    for (const auto& r : t.results) budgets.push_back(whole_epochs(r.epochs));
+  std::sort(budgets.begin(), budgets.end());
+  budgets.erase(std::unique(budgets.begin(), budgets.end()), budgets.end());
+  std::string header = fmt::format("  {:>9}  {:<24}", "LR", "picked by");
+  for (const int64_t e : budgets) header += fmt::format(" {:>12}", fmt::format("{} @ {} ep", kMonitor, e));
+  race.lines.push_back(header);
+  for (size_t i = 0; i < candidates.size(); ++i) {
+    const auto& t = race.tuning.trials[i];
+    std::string row = fmt::format("{} {:>9.3g}  {:<24}", i == race.winner ? "*" : " ", candidates[i].lr, candidates[i].rule);
+    for (const int64_t e : budgets) {
+      const double m = metric_at(t, e);
+      const bool reached = std::any_of(t.results.begin(), t.results.end(), [&](const RungResult& r) { return whole_epochs(r.epochs) == e; });
+      row += fmt::format(" {:>12}", !reached ? (t.failure.empty() ? "cut" : "failed") : std::isnan(m) ? "n/a" : fmt::format("{:.4f}", m));
+    }
+    race.lines.push_back(row);
+  }
+  race.csv_path = (fs::path(config.train.run_dir) / "lr_race.csv").string();
+  race.png_path = (fs::path(config.train.run_dir) / "lr_race.png").string();
+  write_race_files(race, budgets);
+  return race;
+}
+
+}  // namespace ssd::tune

@@ -1,0 +1,125 @@
+// The range test's race: its candidates, and successive halving over them on a synthetic problem whose best LR is
+// known and where the fixed rules disagree (the fixed preference, valley, is the worst of them there).
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+
+#include "ssd/tune/lr_race.h"
+#include "ssd/util/error.h"
+#include "test_data.h"
+#include "test_support.h"
+
+namespace ssd::tune {
+namespace {
+
+// The picks of the case that motivated the race: valley 3.6e-4, steepest 2.8e-3, minimum/10 6.6e-3 (18x apart).
+std::vector<range_test::Suggestion> disagreeing_picks() {
+  return {{"steepest", 2.8e-3, -1}, {"minimum/10", 6.6e-3, -1}, {"valley", 3.6e-4, -1}};
+}
+
+TEST(LrRace, CandidatesAreThePicksInOrderWithMidpointsAcrossWideGaps) {
+  const auto c = race_candidates(disagreeing_picks());
+  // 3.6e-4 -> 2.8e-3 is 7.8x: one midpoint (two steps of 2.8x); 2.8e-3 -> 6.6e-3 is 2.4x: none.
+  ASSERT_EQ(c.size(), 4u);
+  EXPECT_EQ(c[0].rule, "valley");
+  EXPECT_DOUBLE_EQ(c[0].lr, 3.6e-4);
+  EXPECT_EQ(c[1].rule, "midpoint");
+  EXPECT_NEAR(c[1].lr, std::sqrt(3.6e-4 * 2.8e-3), 1e-15);
+  EXPECT_EQ(c[2].rule, "steepest");
+  EXPECT_EQ(c[3].rule, "minimum/10");
+  // 100x apart: 5 steps of 2.5x (4 steps would be 3.16x each, over 3x), so four midpoints; picks within 1% are one
+  // candidate.
+  const auto wide = race_candidates({{"steepest", 1e-2, -1}, {"valley", 1e-4, -1}, {"minimum/10", 1.005e-4, -1}});
+  ASSERT_EQ(wide.size(), 6u);
+  EXPECT_EQ(wide[0].rule, "valley = minimum/10");
+  for (size_t i = 1; i < wide.size(); ++i) EXPECT_NEAR(wide[i].lr / wide[i - 1].lr, std::pow(1e-2 / 1e-4, 0.2), 1e-9);
+}
+
+TEST(LrRace, RacesOnlyWhenAskedAndTheRulesDisagree) {
+  config::RangeTestConfig c;
+  const auto agreeing = std::vector<range_test::Suggestion>{{"steepest", 1e-3, -1}, {"valley", 2e-3, -1}};
+  EXPECT_FALSE(race_wanted(c, disagreeing_picks()));  // the default: never
+  c.race = "disagree";
+  EXPECT_TRUE(race_wanted(c, disagreeing_picks()));
+  EXPECT_FALSE(race_wanted(c, agreeing));
+  c.race = "always";
+  EXPECT_TRUE(race_wanted(c, agreeing));
+  EXPECT_NEAR(disagreement(disagreeing_picks()), 6.6e-3 / 3.6e-4, 1e-12);
+}
+
+// val/mAP of a training at `lr` for `epochs`: it grows with the epochs and peaks at lr = 2.5e-3 (log-normal in lr).
+double synthetic_map(double lr, double epochs) {
+  const double distance = std::log10(lr / 2.5e-3);
+  return (1 - std::exp(-epochs / 3)) * std::exp(-distance * distance);
+}
+
+config::Config race_config(const std::string& dir) {
+  config::Config c;
+  c.train.run_dir = dir;
+  c.train.epochs = 16;
+  c.data.val.roots = {dir + "/val"};  // the synthetic runner reads no data; the race only checks that there is some
+  c.range_test.race = "disagree";
+  return c;
+}
+
+TEST(LrRace, TheWinnerIsTheKnownBestWithTheFiguresThatDecidedIt) {
+  const auto dir = test::temp_dir("lr_race");
+  std::vector<std::pair<double, int64_t>> trained;  // (lr, epochs) of every run the race asked for
+  const TrialRunner runner = [&](const config::Config& c, const std::string& monitor, c10::Device) {
+    EXPECT_EQ(monitor, "val/mAP");
+    trained.emplace_back(c.solver.lr, c.train.epochs);
+    return TrialRun{synthetic_map(c.solver.lr, static_cast<double>(c.train.epochs)), false};
+  };
+  const auto config = race_config(dir);
+  const auto race = race_lr(config, race_candidates(disagreeing_picks()), c10::Device(c10::kCPU), runner);
+  ASSERT_FALSE(race.interrupted);
+  // The known best, 2.5e-3, is nearest steepest's 2.8e-3; valley's 3.6e-4, the fixed rule's pick, is the farthest.
+  EXPECT_EQ(race.candidates[race.winner].rule, "steepest");
+  // Four candidates, eta 2, race_epochs 0 = 16 / 4: a rung of 2 epochs for all four, then 4 epochs for the better two.
+  ASSERT_EQ(trained.size(), 6u);
+  for (size_t i = 0; i < 4; ++i) EXPECT_EQ(trained[i].second, 2);
+  EXPECT_EQ(trained[4].second, 4);
+  EXPECT_EQ(trained[5].second, 4);
+  // The finalists, best first: steepest (0.998 of the peak) and the midpoint 1.0e-3 (0.855), not minimum/10 (0.843).
+  EXPECT_DOUBLE_EQ(trained[4].first, 2.8e-3);
+  EXPECT_NEAR(trained[5].first, std::sqrt(3.6e-4 * 2.8e-3), 1e-12);
+  // The table names every candidate, its rule and its figure at each rung; the loser of rung 1 reads "cut".
+  ASSERT_EQ(race.lines.size(), 5u);
+  EXPECT_NE(race.lines[0].find("val/mAP @ 2 ep"), std::string::npos);
+  EXPECT_NE(race.lines[0].find("val/mAP @ 4 ep"), std::string::npos);
+  EXPECT_EQ(race.lines[3].rfind("*", 0), 0u) << race.lines[3];  // steepest's row, marked the winner
+  EXPECT_NE(race.lines[1].find("valley"), std::string::npos);
+  EXPECT_NE(race.lines[1].find("cut"), std::string::npos);
+  EXPECT_TRUE(std::filesystem::exists(race.csv_path));
+  EXPECT_TRUE(std::filesystem::exists(race.png_path));
+  std::ifstream csv(race.csv_path);
+  std::string header;
+  std::getline(csv, header);
+  EXPECT_EQ(header, "candidate,rule,lr,epochs,val/mAP,winner");
+
+  // The same race again resumes it: nothing is trained twice, the same winner.
+  trained.clear();
+  const auto again = race_lr(config, race_candidates(disagreeing_picks()), c10::Device(c10::kCPU), runner);
+  EXPECT_TRUE(trained.empty());
+  EXPECT_EQ(again.winner, race.winner);
+  // Other candidates in the same folder are not mistaken for this race.
+  EXPECT_THROW(race_lr(config, race_candidates({{"steepest", 1e-2, -1}, {"valley", 1e-4, -1}}), c10::Device(c10::kCPU), runner),
+               ConfigError);
+}
+
+TEST(LrRace, NeedsValidationDataToDecideOn) {
+  auto config = race_config(test::temp_dir("lr_race_no_val"));
+  config.data.val.roots.clear();
+  const TrialRunner never = [](const config::Config&, const std::string&, c10::Device) -> TrialRun {
+    ADD_FAILURE() << "nothing may train without validation data";
+    return {};
+  };
+  const auto message = test::thrown_message<ConfigError>(
+      [&] { race_lr(config, race_candidates(disagreeing_picks()), c10::Device(c10::kCPU), never); });
+  EXPECT_NE(message.find("data.val.roots"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace ssd::tune

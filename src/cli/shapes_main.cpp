@@ -16,6 +16,9 @@ int main(int argc, char** argv) {
   app.add_option("--min-size", o.min_size, "Smallest object side in pixels")->capture_default_str();
   app.add_option("--max-size", o.max_size, "Largest object side in pixels")->capture_default_str();
   app.add_option("--max-objects", o.max_objects, "Most objects per image")->capture_default_str();
+  app.add_option("--class-weights", o.class_weights,
+                 "Relative frequency of circle, square, triangle and star, e.g. 8,4,2,1 for an imbalanced set (default: equal)")
+      ->delimiter(',');
   app.add_option("--seed", o.seed, "Random seed (same seed, same data set)")->capture_default_str();
   return ssd::cli::run_tool("ssd-shapes", app, argc, argv, [&] {
     const auto objects = ssd::data::generate_shapes(o);

@@ -121,9 +121,28 @@ void write_xml(const std::string& path, const std::string& filename, int size, c
   out << p.CStr();
 }
 
+// The class of a uniform draw x in [0, 1): equal shares, or shares by weight (one draw either way, so a data set made
+// without weights is the same as before they existed).
+int draw_label(double x, const std::vector<double>& weights) {
+  if (weights.empty()) return static_cast<int>(x * 4) % 4;
+  double total = 0;
+  for (const double w : weights) total += w;
+  double upto = 0;
+  for (size_t k = 0; k + 1 < weights.size(); ++k)
+    if (x * total < (upto += weights[k])) return static_cast<int>(k);
+  return static_cast<int>(weights.size()) - 1;
+}
+
 }  // namespace
 
 int64_t generate_shapes(const ShapesOptions& o) {
+  if (!o.class_weights.empty()) {
+    if (o.class_weights.size() != shapes_classes().size())
+      throw ConfigError("--class-weights: " + std::to_string(o.class_weights.size()) + " weights for the " +
+                        std::to_string(shapes_classes().size()) + " classes (circle, square, triangle, star)");
+    for (const double w : o.class_weights)
+      if (!(w > 0)) throw ConfigError("--class-weights: every weight must be positive, got " + std::to_string(w));
+  }
   const fs::path root(o.root);
   for (const char* d : {"JPEGImages", "Annotations", "ImageSets/Main"}) fs::create_directories(root / d);
   std::mt19937_64 rng(o.seed);
@@ -148,7 +167,7 @@ int64_t generate_shapes(const ShapesOptions& o) {
       bool ok = true;
       for (const auto& p : placed) ok = ok && overlap(p.box, r) < 0.4;
       if (!ok) continue;
-      const int label = static_cast<int>(u(rng) * 4) % 4;
+      const int label = draw_label(u(rng), o.class_weights);
       cv::Scalar color(u(rng) * 255, u(rng) * 255, u(rng) * 255);
       // Keep the shape visible against its background: push its colour away from the local mean.
       const cv::Scalar local = cv::mean(img(r));

@@ -15,6 +15,8 @@ struct ShapesOptions {
   int image_size = 256;          ///< square image side in pixels
   int min_objects = 1, max_objects = 6;
   int min_size = 10, max_size = 120;  ///< object side in pixels
+  /// Relative frequency of each class, in shapes_classes() order (an imbalanced set: {8, 4, 2, 1}); empty: equal.
+  std::vector<double> class_weights;
   uint64_t seed = 0;
 };
 

@@ -1,0 +1,216 @@
+#!/usr/bin/python3
+"""The LR range test's rules and its race against a grid of LR0: which pick to trust.
+
+For each case (a generated data set x an optimizer x a model), on the case's own data:
+  1. the range test with the race (ssd-train --range-test --race --set range_test.race=always): the three rules' picks
+     (steepest, minimum/10, valley) and the race's winner;
+  2. a grid of LR0 in half-decades, each trained for the same epochs, extended by one point past an edge while the best
+     sits on it, so that the grid's best is bracketed;
+  3. a training at each pick that is not a grid point;
+and per pick its ratio to the grid's best LR0 and the VOC all-point mAP it loses against it. The goal: the race's pick
+within 2x of the grid's best in every case. The fixed rule that comes closest over the cases is named.
+
+Data sets (ssd-shapes, --train / --val images, 256 px): shapes (the demo's: 1 to 6 objects of 10 to 120 px), small
+(2 to 12 objects of 6 to 24 px) and large_imbalanced (1 or 2 objects of 64 to 200 px, classes 8 : 4 : 2 : 1).
+Optimizers: sgd (momentum 0.9) and adamw. Models: ssdlite (configs/shapes.yaml's SSD-Lite MobileNetV2 x0.5 at 256 px)
+and ssd300 (SSD300 VGG16 at width 0.25, its own default boxes, so that it fits a CPU).
+
+Every training's result is kept under --work (default bench/.lr_rules/, results.json per case), so the same command
+continues an interrupted benchmark where it stopped; --cases picks cases (e.g. shapes/adamw/ssdlite).
+
+Usage: /usr/bin/python3 bench/lr_rules.py [--epochs 12] [--train 400] [--val 100] [--cases A/B/C,...] [--out PAGE]
+writes docs/benchmarks/lr_rules.md and .json. Needs the normal build (bash scripts/build.sh).
+"""
+import argparse
+import json
+import math
+import os
+import re
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+sys.path.insert(0, HERE)
+from common import cpu_name, write_page  # noqa: E402
+
+BUILD = os.path.join(ROOT, "build")
+DATA_SETS = {
+    "shapes": ["--min-size", "10", "--max-size", "120", "--max-objects", "6"],
+    "small": ["--min-size", "6", "--max-size", "24", "--max-objects", "12"],
+    "large_imbalanced": ["--min-size", "64", "--max-size", "200", "--max-objects", "2", "--class-weights", "8,4,2,1"],
+}
+OPTIMIZERS = {
+    "sgd": ["solver.optimizer=sgd", "solver.momentum=0.9", "solver.weight_decay=0.0005"],
+    "adamw": ["solver.optimizer=adamw", "solver.weight_decay=0.0001"],
+}
+MODELS = {
+    "ssdlite": [],  # configs/shapes.yaml's own
+    "ssd300": ["model.backbone=vgg16", "model.width_mult=0.25", "model.image_size=300", "model.priors.preset=ssd300",
+               "train.batch_size=8"],
+}
+# The first grid per optimizer, in half-decades; extended past an edge while the best lies on it.
+GRIDS = {"sgd": [1e-3, 3e-3, 1e-2, 3e-2, 1e-1], "adamw": [1e-4, 3e-4, 1e-3, 3e-3, 1e-2]}
+RULES = ["steepest", "minimum/10", "valley"]
+
+
+def run(cmd, log):
+    with open(log, "w") as f:
+        proc = subprocess.run(cmd, stdout=f, stderr=subprocess.STDOUT, text=True)
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}); see {log}")
+    return open(log).read()
+
+
+def data_set(work, name, args):
+    root = os.path.join(work, "data", name)
+    if not os.path.exists(os.path.join(root, "ImageSets", "Main", "val.txt")):
+        subprocess.run([os.path.join(BUILD, "ssd-shapes"), "--out", root, "--train", str(args.train), "--val", str(args.val),
+                        "--size", "256", "--seed", "7"] + DATA_SETS[name], check=True, stdout=subprocess.DEVNULL)
+    return root
+
+
+def overrides(root, optimizer, model, epochs):
+    sets = [f"data.train.roots=[{root}]", f"data.val.roots=[{root}]", f"train.epochs={epochs}", "train.eval_period=0",
+            "train.log_period=1000"] + OPTIMIZERS[optimizer] + MODELS[model]
+    return [x for s in sets for x in ("--set", s)]
+
+
+def final_map(run_dir):
+    rows = [line.split(",") for line in open(os.path.join(run_dir, "metrics.csv")).read().splitlines()[1:]]
+    vals = [float(r[9]) for r in rows if r[0] == "val"]
+    return vals[-1] if vals else float("nan")
+
+
+def train_at(case_dir, sets, lr, results):
+    """VOC all-point mAP of a training at LR0 lr (cached in results by the LR's text)."""
+    key = f"{lr:.6g}"
+    if key not in results["trained"]:
+        run_dir = os.path.join(case_dir, "lr_" + key)
+        start = time.time()
+        run([os.path.join(BUILD, "ssd-train"), "--config", os.path.join(ROOT, "configs", "shapes.yaml")] + sets +
+            ["--set", f"solver.lr={lr!r}", "--set", f"train.run_dir={run_dir}"], os.path.join(case_dir, f"train_{key}.log"))
+        results["trained"][key] = {"lr": lr, "map": final_map(run_dir), "seconds": time.time() - start}
+    return results["trained"][key]["map"]
+
+
+def range_test_and_race(case_dir, sets, results):
+    if "picks" not in results:
+        log = run([os.path.join(BUILD, "ssd-train"), "--config", os.path.join(ROOT, "configs", "shapes.yaml")] + sets +
+                  ["--set", f"train.run_dir={os.path.join(case_dir, 'range_test')}", "--range-test", "--race",
+                   "--set", "range_test.race=always"], os.path.join(case_dir, "range_test.log"))
+        picks = {}
+        for rule in RULES:
+            m = re.search(r"^  " + re.escape(rule) + r"\s+([0-9.e+-]+)", log, re.M)
+            if m:
+                picks[rule] = float(m.group(1))
+        m = re.search(r"^recommended: race = ([0-9.e+-]+) \(won the race, picked by ([^;]+);", log, re.M)
+        if not m:
+            raise SystemExit(f"no race result in {os.path.join(case_dir, 'range_test.log')}")
+        picks["race"] = float(m.group(1))
+        results["picks"] = picks
+        results["race_winner_rule"] = m.group(2)
+        results["race_table"] = log[log.index("LR race ("):log.index("recommended: ")].rstrip().splitlines()
+    return results["picks"]
+
+
+def run_case(work, name, args):
+    data, optimizer, model = name.split("/")
+    case_dir = os.path.join(work, name.replace("/", "_"))
+    os.makedirs(case_dir, exist_ok=True)
+    state = os.path.join(case_dir, "results.json")
+    results = json.load(open(state)) if os.path.exists(state) else {"trained": {}}
+
+    def save():
+        json.dump(results, open(state, "w"), indent=1)
+
+    sets = overrides(data_set(work, data, args), optimizer, model, args.epochs)
+    picks = range_test_and_race(case_dir, sets, results)
+    save()
+    grid = list(GRIDS[optimizer])
+    while True:
+        for lr in grid:
+            train_at(case_dir, sets, lr, results)
+            save()
+        maps = [results["trained"][f"{lr:.6g}"]["map"] for lr in grid]
+        best = max(range(len(grid)), key=lambda i: maps[i])
+        if best == 0 and grid[0] > 1e-6:
+            grid.insert(0, grid[0] / math.sqrt(10))
+        elif best == len(grid) - 1 and grid[-1] < 1.0:
+            grid.append(grid[-1] * math.sqrt(10))
+        else:
+            break
+    for lr in picks.values():
+        train_at(case_dir, sets, lr, results)
+        save()
+    grid_best = grid[best]
+    best_map = results["trained"][f"{grid_best:.6g}"]["map"]
+    rows = {}
+    for rule, lr in picks.items():
+        rows[rule] = {"lr": lr, "ratio": lr / grid_best, "map": results["trained"][f"{lr:.6g}"]["map"],
+                      "lost": best_map - results["trained"][f"{lr:.6g}"]["map"]}
+    return {"case": name, "grid": [[lr, results["trained"][f"{lr:.6g}"]["map"]] for lr in grid], "grid_best": grid_best,
+            "grid_best_map": best_map, "picks": rows, "race_winner_rule": results["race_winner_rule"],
+            "race_table": results["race_table"]}
+
+
+def fmt_ratio(r):
+    return f"{r:.2f}x" if r >= 1 else f"1/{1 / r:.2f}x"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--epochs", type=int, default=12, help="train.epochs of every grid point and pick")
+    ap.add_argument("--train", type=int, default=400, help="training images per data set")
+    ap.add_argument("--val", type=int, default=100, help="validation images per data set")
+    ap.add_argument("--cases", default="", help="comma-separated data/optimizer/model (default: all 12)")
+    ap.add_argument("--work", default=os.path.join(HERE, ".lr_rules"), help="where runs and results are kept")
+    ap.add_argument("--out", default=os.path.join(ROOT, "docs", "benchmarks", "lr_rules.md"))
+    args = ap.parse_args()
+    cases = args.cases.split(",") if args.cases else [f"{d}/{o}/{m}" for m in MODELS for d in DATA_SETS for o in OPTIMIZERS]
+    figures = [run_case(args.work, c, args) for c in cases]
+
+    lines = ["# The range test's picks against a grid of LR0", "",
+             f"Regenerate with `/usr/bin/python3 bench/lr_rules.py --epochs {args.epochs} --train {args.train} --val {args.val}"
+             + (f" --cases {args.cases}" if args.cases else "") + "` (resumable: the same command continues).", "",
+             f"Machine: {cpu_name()}, {os.cpu_count()} logical cores. Every training: {args.epochs} epochs on {args.train} "
+             f"generated images, VOC all-point mAP on {args.val} others; the race with its defaults (`range_test.race_epochs` "
+             "a quarter of the epochs, `race_eta` 2).", "",
+             "Per case: the grid's best LR0 and its mAP; for each pick its LR0 as a ratio to the grid's best and the mAP it "
+             "loses against it (trained at that LR0 for the same epochs).", "",
+             "| case | grid best | mAP | " + " | ".join(RULES + ["race"]) + " |",
+             "|---|---|---|" + "---|" * (len(RULES) + 1)]
+    for f in figures:
+        cells = []
+        for rule in RULES + ["race"]:
+            p = f["picks"].get(rule)
+            cells.append("n/a" if p is None else f"{p['lr']:.3g} ({fmt_ratio(p['ratio'])}, {p['lost']:+.3f})".replace("+-", "-"))
+        lines.append(f"| {f['case']} | {f['grid_best']:.3g} | {f['grid_best_map']:.3f} | " + " | ".join(cells) + " |")
+    lines += ["", "Each cell: the pick, its ratio to the grid's best, and the mAP lost against the grid's best (negative: "
+              "the pick did better than every grid point).", ""]
+    within = [abs(math.log(f["picks"]["race"]["ratio"])) <= math.log(2) for f in figures]
+    lines.append(f"**The race's pick is within 2x of the grid's best in {sum(within)} of {len(figures)} cases.**")
+    closeness = {}
+    for rule in RULES:
+        logs = [abs(math.log(f["picks"][rule]["ratio"])) for f in figures if rule in f["picks"]]
+        if logs:
+            closeness[rule] = sorted(logs)[len(logs) // 2]
+    if closeness:
+        closest = min(closeness, key=closeness.get)
+        lines.append("")
+        lines.append("Median distance to the grid's best, per fixed rule: " +
+                     ", ".join(f"{r} {math.exp(v):.2f}x" for r, v in closeness.items()) + f"; the closest: **{closest}**.")
+    lines += ["", "## The grids and the races", ""]
+    for f in figures:
+        lines.append(f"### {f['case']}")
+        lines.append("")
+        lines.append("| LR0 | " + " | ".join(f"{lr:.3g}" for lr, _ in f["grid"]) + " |")
+        lines.append("|---|" + "---|" * len(f["grid"]))
+        lines.append("| mAP | " + " | ".join(f"{m:.3f}" for _, m in f["grid"]) + " |")
+        lines += ["", "```"] + f["race_table"] + ["```", ""]
+    write_page(args.out, lines, figures)
+
+
+if __name__ == "__main__":
+    main()

@@ -22,10 +22,11 @@ std::vector<Detection> to_pixel_detections(const std::string& image_id, const at
   std::vector<Detection> out;
   for (int64_t i = 0; i < b.size(0); ++i) {
     const float* r = b.data_ptr<float>() + 4 * i;
-    // The corners in the model's float, then the bbox [x, y, w, h] exactly as ssd-detect writes it: scored from here
-    // or from that file, a detection has the same corners and area to the last bit.
-    const float x1 = r[0] * static_cast<float>(width), y1 = r[1] * static_cast<float>(height);
-    const float x2 = r[2] * static_cast<float>(width), y2 = r[3] * static_cast<float>(height);
+    // The corners in the model's float; the bbox [x, y, w, h] that ssd-detect writes takes w = x2 - x1 in double, where
+    // it is exact, so x + w gives back x2: scored from here or from that file, a detection has the model's corners and
+    // the same area to the last bit.
+    const double x1 = r[0] * static_cast<float>(width), y1 = r[1] * static_cast<float>(height);
+    const double x2 = r[2] * static_cast<float>(width), y2 = r[3] * static_cast<float>(height);
     out.push_back(detection_from_xywh(image_id, l.data_ptr<int64_t>()[i], s.data_ptr<float>()[i], x1, y1, x2 - x1, y2 - y1));
   }
   return out;

@@ -16,7 +16,7 @@ struct Object {
   int64_t label = 0;                     ///< 1-based index into the class list (0 is background)
   bool difficult = false;                ///< VOC "difficult": ignored by the VOC metrics (and by the COCO metric)
   bool crowd = false;                    ///< COCO "iscrowd": not trained on; a crowd region in the COCO metric
-  float area = -1;                       ///< COCO's annotated area (segment area); < 0 = the box's area
+  double area = -1;                      ///< COCO's annotated area (segment area), as the file gives it; < 0 = the box's area
 };
 
 /// What an annotation file says about one image, without decoding the image.

@@ -91,9 +91,8 @@ void add_annotation(const nlohmann::json& an, const std::string& path, const std
   o.y2 = a.height > 0 ? std::min(b[1].get<float>() + b[3].get<float>(), static_cast<float>(a.height)) : b[1].get<float>() + b[3].get<float>();
   o.label = label->second;
   o.crowd = an.contains("iscrowd") && an["iscrowd"].is_number() && an["iscrowd"].get<double>() != 0;
-  // (An area beyond float's range is no object's: the box's own area is used then.)
-  if (an.contains("area") && an["area"].is_number() && std::abs(an["area"].get<double>()) <= std::numeric_limits<float>::max())
-    o.area = an["area"].get<float>();
+  // The area in double, as pycocotools reads it (a segment's area exactly on 32^2 or 96^2 stays there).
+  if (an.contains("area") && an["area"].is_number() && std::isfinite(an["area"].get<double>())) o.area = an["area"].get<double>();
   a.objects.push_back(o);
 }
 

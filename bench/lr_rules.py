@@ -10,15 +10,17 @@ For each case (a generated data set x an optimizer x a model), on the case's own
 and per pick its ratio to the grid's best LR0 and the VOC all-point mAP it loses against it. The goal: the race's pick
 within 2x of the grid's best in every case. The fixed rule that comes closest over the cases is named.
 
-Data sets (ssd-shapes, --train / --val images, 256 px): shapes (the demo's: 1 to 6 objects of 10 to 120 px), small
-(2 to 12 objects of 6 to 24 px) and large_imbalanced (1 or 2 objects of 64 to 200 px, classes 8 : 4 : 2 : 1).
-Optimizers: sgd (momentum 0.9) and adamw. Models: ssdlite (configs/shapes.yaml's SSD-Lite MobileNetV2 x0.5 at 256 px)
-and ssd300 (SSD300 VGG16 at width 0.25, its own default boxes, so that it fits a CPU).
+Data sets (ssd-shapes, --train / --val images of --size pixels, object sides given for 256 and scaled): shapes (the
+demo's: 1 to 6 objects of 10 to 120 px), small (1 to 12 objects of 6 to 24 px) and large_imbalanced (1 or 2 objects of
+64 to 200 px, classes 8 : 4 : 2 : 1). Optimizers: sgd (momentum 0.9) and adamw. Models: ssdlite (configs/shapes.yaml's
+SSD-Lite MobileNetV2 x0.5, at --size) and ssd300 (SSD300 VGG16 at width 0.25, its own default boxes, so that it fits a
+CPU). The trainings must be long enough that the grid's mAPs differ by more than their noise: a grid whose best mAP is
+near zero says nothing about the rules.
 
 Every training's result is kept under --work (default bench/.lr_rules/, results.json per case), so the same command
 continues an interrupted benchmark where it stopped; --cases picks cases (e.g. shapes/adamw/ssdlite).
 
-Usage: /usr/bin/python3 bench/lr_rules.py [--epochs 12] [--train 400] [--val 100] [--cases A/B/C,...] [--out PAGE]
+Usage: /usr/bin/python3 bench/lr_rules.py [--epochs 30] [--train 800] [--val 200] [--size 160] [--cases A/B/C,...] [--out PAGE]
 writes docs/benchmarks/lr_rules.md and .json. Needs the normal build (bash scripts/build.sh).
 """
 import argparse
@@ -36,10 +38,11 @@ sys.path.insert(0, HERE)
 from common import cpu_name, write_page  # noqa: E402
 
 BUILD = os.path.join(ROOT, "build")
+# Object sides in pixels of a 256-pixel image, scaled to --size.
 DATA_SETS = {
-    "shapes": ["--min-size", "10", "--max-size", "120", "--max-objects", "6"],
-    "small": ["--min-size", "6", "--max-size", "24", "--max-objects", "12"],
-    "large_imbalanced": ["--min-size", "64", "--max-size", "200", "--max-objects", "2", "--class-weights", "8,4,2,1"],
+    "shapes": {"min": 10, "max": 120, "objects": 6},
+    "small": {"min": 6, "max": 24, "objects": 12},
+    "large_imbalanced": {"min": 64, "max": 200, "objects": 2, "weights": "8,4,2,1"},
 }
 OPTIMIZERS = {
     "sgd": ["solver.optimizer=sgd", "solver.momentum=0.9", "solver.weight_decay=0.0005"],
@@ -64,16 +67,21 @@ def run(cmd, log):
 
 
 def data_set(work, name, args):
-    root = os.path.join(work, "data", name)
+    root = os.path.join(work, "data", f"{name}_{args.size}")
+    d, scale = DATA_SETS[name], args.size / 256
     if not os.path.exists(os.path.join(root, "ImageSets", "Main", "val.txt")):
         subprocess.run([os.path.join(BUILD, "ssd-shapes"), "--out", root, "--train", str(args.train), "--val", str(args.val),
-                        "--size", "256", "--seed", "7"] + DATA_SETS[name], check=True, stdout=subprocess.DEVNULL)
+                        "--size", str(args.size), "--seed", "7", "--min-size", str(max(4, round(d["min"] * scale))),
+                        "--max-size", str(round(d["max"] * scale)), "--max-objects", str(d["objects"])] +
+                       (["--class-weights", d["weights"]] if "weights" in d else []), check=True, stdout=subprocess.DEVNULL)
     return root
 
 
-def overrides(root, optimizer, model, epochs):
-    sets = [f"data.train.roots=[{root}]", f"data.val.roots=[{root}]", f"train.epochs={epochs}", "train.eval_period=0",
+def overrides(root, optimizer, model, args):
+    sets = [f"data.train.roots=[{root}]", f"data.val.roots=[{root}]", f"train.epochs={args.epochs}", "train.eval_period=0",
             "train.log_period=1000"] + OPTIMIZERS[optimizer] + MODELS[model]
+    if model == "ssdlite":
+        sets.append(f"model.image_size={args.size}")
     return [x for s in sets for x in ("--set", s)]
 
 
@@ -125,7 +133,7 @@ def run_case(work, name, args):
     def save():
         json.dump(results, open(state, "w"), indent=1)
 
-    sets = overrides(data_set(work, data, args), optimizer, model, args.epochs)
+    sets = overrides(data_set(work, data, args), optimizer, model, args)
     picks = range_test_and_race(case_dir, sets, results)
     save()
     grid = list(GRIDS[optimizer])
@@ -161,9 +169,10 @@ def fmt_ratio(r):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--epochs", type=int, default=12, help="train.epochs of every grid point and pick")
-    ap.add_argument("--train", type=int, default=400, help="training images per data set")
-    ap.add_argument("--val", type=int, default=100, help="validation images per data set")
+    ap.add_argument("--epochs", type=int, default=30, help="train.epochs of every grid point and pick")
+    ap.add_argument("--train", type=int, default=800, help="training images per data set")
+    ap.add_argument("--val", type=int, default=200, help="validation images per data set")
+    ap.add_argument("--size", type=int, default=160, help="image side of the data sets and of the SSD-Lite model")
     ap.add_argument("--cases", default="", help="comma-separated data/optimizer/model (default: all 12)")
     ap.add_argument("--work", default=os.path.join(HERE, ".lr_rules"), help="where runs and results are kept")
     ap.add_argument("--out", default=os.path.join(ROOT, "docs", "benchmarks", "lr_rules.md"))
@@ -172,11 +181,12 @@ def main():
     figures = [run_case(args.work, c, args) for c in cases]
 
     lines = ["# The range test's picks against a grid of LR0", "",
-             f"Regenerate with `/usr/bin/python3 bench/lr_rules.py --epochs {args.epochs} --train {args.train} --val {args.val}"
+             f"Regenerate with `/usr/bin/python3 bench/lr_rules.py --epochs {args.epochs} --train {args.train} --val {args.val} "
+             f"--size {args.size}"
              + (f" --cases {args.cases}" if args.cases else "") + "` (resumable: the same command continues).", "",
              f"Machine: {cpu_name()}, {os.cpu_count()} logical cores. Every training: {args.epochs} epochs on {args.train} "
-             f"generated images, VOC all-point mAP on {args.val} others; the race with its defaults (`range_test.race_epochs` "
-             "a quarter of the epochs, `race_eta` 2).", "",
+             f"generated {args.size}-pixel images, VOC all-point mAP on {args.val} others; the race with its defaults "
+             "(`range_test.race_epochs` a quarter of the epochs, `race_eta` 2, ranked by `val/loss`).", "",
              "Per case: the grid's best LR0 and its mAP; for each pick its LR0 as a ratio to the grid's best and the mAP it "
              "loses against it (trained at that LR0 for the same epochs).", "",
              "| case | grid best | mAP | " + " | ".join(RULES + ["race"]) + " |",

@@ -142,17 +142,21 @@ int run_range_test(Config config, c10::Device device, const TrainOptions& o) {
     std::cout << "the rules disagree by " << fmt::format("{:.1f}", ssd::tune::disagreement(report.picks)) << "x: racing them\n"
               << std::flush;
     ssd::engine::install_stop_signal_handlers();  // Ctrl-C during the race: each candidate keeps its checkpoint
-    const auto race = ssd::tune::race_lr(config, ssd::tune::race_candidates(report.picks), device);
+    const auto race = ssd::tune::race_lr(config, ssd::tune::race_candidates(report.picks), device, report.iters_per_epoch);
     if (race.interrupted) {
       std::cout << "the race was interrupted; the same command resumes it\n";
       return static_cast<int>(ssd::kExitInterrupted);
     }
-    std::cout << "LR race (successive halving on val/mAP, * the winner):\n";
+    std::cout << "LR race (successive halving on " << race.monitor << ", * the winner):\n";
     for (const auto& line : race.lines) std::cout << line << "\n";
     const auto& winner = race.candidates[race.winner];
-    recommended = {"race", winner.lr, -1};
-    reason = fmt::format("won the race, picked by {}; without a race the rules would give {} = {:.3g}", winner.rule,
-                         report.recommended.rule, report.recommended.lr);
+    if (race.decided) {
+      recommended = {"race", winner.lr, -1};
+      reason = fmt::format("won the race, picked by {}; without a race the rules would give {} = {:.3g}", winner.rule,
+                           report.recommended.rule, report.recommended.lr);
+    } else {
+      spdlog::warn("LR race: no candidate gave a finite {} (each diverged or failed): the recommendation is the rules' own", race.monitor);
+    }
     written.push_back(race.csv_path), written.push_back(race.png_path);
   } else if (o.race) {
     std::cout << "the rules agree within 3x: no race\n";

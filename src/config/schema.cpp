@@ -439,6 +439,9 @@ std::vector<Key> run_keys() {
         "engine::PeriodicCheckpointHook", "Epochs between numbered checkpoints (last.pt is written every epoch); 0 = none."),
     key<int64_t>("train.max_iters", [](Config& c) -> auto& { return c.train.max_iters; }, at_least<int64_t>(0),
         "engine::Trainer (its RunPlan)", "Stop after this many iterations in total; 0 = all epochs."),
+    key<int64_t>("train.stop_epoch", [](Config& c) -> auto& { return c.train.stop_epoch; }, at_least<int64_t>(0),
+        "engine::Trainer (its RunPlan)", "Stop at the end of this epoch, the schedules still planned over train.epochs (a part of the "
+        "planned run, as the tuner's rungs and the range test's race train it; --resume with a later stop_epoch goes on); 0 = all epochs."),
     key<std::string>("train.lr_scaling", [](Config& c) -> auto& { return c.train.lr_scaling; }, one_of({"none", "linear", "sqrt"}),
         "lr::scaled_base_lr", "Scale LR0 with the global batch B: linear LR0 x B / reference_batch, sqrt LR0 x sqrt(B / reference_batch)."),
     key<int64_t>("train.reference_batch", [](Config& c) -> auto& { return c.train.reference_batch; }, at_least<int64_t>(1),
@@ -492,6 +495,10 @@ std::vector<Key> run_keys() {
     key<double>("range_test.race_eta", [](Config& c) -> auto& { return c.range_test.race_eta; }, in_range(1.5, 10.0),
         "tune::race_lr", "Range test race: each rung keeps the better 1 / race_eta of the candidates and trains them race_eta "
         "times longer."),
+    key<std::string>("range_test.race_monitor", [](Config& c) -> auto& { return c.range_test.race_monitor; },
+        one_of({"val/loss", "val/mAP"}), "tune::race_lr",
+        "Range test race: what ranks the candidates at each rung. val/loss: after the race's few epochs every candidate's mAP is "
+        "still near zero, and the loss already separates them; val/mAP: the metric itself, for long races."),
     key<double>("postprocess.score_threshold", [](Config& c) -> auto& { return c.postprocess.score_threshold; }, in_range(0.0, 1.0),
         "model::postprocess", "Class scores below this are dropped before NMS."),
     key<double>("postprocess.nms_iou", [](Config& c) -> auto& { return c.postprocess.nms_iou; }, in_range(0.0, 1.0),

@@ -104,6 +104,7 @@ RunPlan plan_of(const config::TrainConfig& t, int64_t iters_per_epoch) {
   plan.epochs = t.epochs;
   plan.total_iters = iters_per_epoch * t.epochs;
   plan.stop_at = t.max_iters > 0 ? std::min(t.max_iters, plan.total_iters) : plan.total_iters;
+  if (t.stop_epoch > 0) plan.stop_at = std::min(plan.stop_at, iters_per_epoch * t.stop_epoch);
   return plan;
 }
 

@@ -92,8 +92,9 @@ namespace {
 // One sweep through the training loop, from the model's and the optimizer's present state.
 RangeTestResult sweep_once(const config::Config& c, model::Ssd& model, torch::optim::Optimizer& optimizer,
                            const std::vector<optim::ParamGroup>& groups, const data::DetectionDataset& train_set, c10::Device device,
-                           uint64_t seed) {
+                           uint64_t seed, int64_t* iters_per_epoch) {
   auto loader = builder::train_loader(c, train_set, *model, device, seed);
+  *iters_per_epoch = loader->batches_per_epoch();
   runtime::MixedPrecision precision(c.train, device);  // each sweep starts from the same loss scale, as from the same weights
   const auto loss_fn = loss::make_loss(c.loss);
   std::vector<double> lr_mults;
@@ -150,7 +151,8 @@ Report run(const config::Config& c, model::Ssd& model, torch::optim::Optimizer& 
   Report report;
   for (int k = 0; k < std::max(repeats, 1); ++k) {
     restore(before, model, optimizer);
-    report.sweeps.push_back(sweep_once(c, model, optimizer, groups, train_set, device, static_cast<uint64_t>(c.runtime.seed) + k));
+    report.sweeps.push_back(
+        sweep_once(c, model, optimizer, groups, train_set, device, static_cast<uint64_t>(c.runtime.seed) + k, &report.iters_per_epoch));
     const auto& sweep = report.sweeps.back();
     if (sweep.lrs.empty())
       throw std::runtime_error("LR range test: the loss was not finite at the first LR (" + sweep.stop_reason +

@@ -6,9 +6,12 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "ssd/lr/schedule.h"
 #include "ssd/range_test/runner.h"
 #include "ssd/util/error.h"
 #include "ssd/util/plot.h"
@@ -21,9 +24,6 @@ namespace ssd::tune {
 namespace {
 
 constexpr double kDisagreement = 3.0;  // the factor above which the rules are said to disagree (SPEC-LR.md)
-constexpr const char* kMonitor = "val/mAP";
-
-int64_t whole_epochs(double e) { return std::max<int64_t>(1, std::llround(e)); }
 
 }  // namespace
 
@@ -57,21 +57,36 @@ double disagreement(const std::vector<range_test::Suggestion>& picks) {
 }
 
 bool race_wanted(const config::RangeTestConfig& config, const std::vector<range_test::Suggestion>& picks) {
-  if (config.race == "always") return !picks.empty();
+  if (race_candidates(picks).size() < 2) return false;  // one LR (or picks within 1%): nothing to race
+  if (config.race == "always") return true;
   return config.race == "disagree" && disagreement(picks) > kDisagreement;
 }
 
-SearchSpace race_space(const config::Config& config, const std::vector<RaceCandidate>& candidates) {
+SearchSpace race_space(const config::Config& config, const std::vector<RaceCandidate>& candidates, int64_t iters_per_epoch) {
   SearchSpace space;
   space.method = "successive_halving";
   space.trials = static_cast<int64_t>(candidates.size());
   space.eta = config.range_test.race_eta;
+  space.schedule_epochs = static_cast<double>(config.train.epochs);
   space.max_epochs = config.range_test.race_epochs > 0 ? config.range_test.race_epochs
                                                         : std::max(1.0, static_cast<double>(config.train.epochs) / 4);
-  // Rungs while at least two candidates are left to compare: the winner of the last pair is not trained further.
-  const auto rungs = std::max(1, static_cast<int>(std::floor(std::log(static_cast<double>(candidates.size())) / std::log(space.eta) + 1e-9)));
-  space.min_epochs = space.max_epochs / std::pow(space.eta, rungs - 1);
-  space.monitor = kMonitor;
+  // Rungs while at least two candidates are left to compare (the winner of the last pair is not trained further), and
+  // none shorter than an epoch.
+  auto rungs = std::max(1, static_cast<int>(std::floor(std::log(static_cast<double>(candidates.size())) / std::log(space.eta) + 1e-9)));
+  rungs = std::max(1, std::min(rungs, 1 + static_cast<int>(std::floor(std::log(space.max_epochs) / std::log(space.eta) + 1e-9))));
+  const double span = std::pow(space.eta, rungs - 1);
+  space.min_epochs = space.max_epochs / span;
+  if (iters_per_epoch > 0) {
+    const double warmup = static_cast<double>(lr::warmup_iters(config.schedule, iters_per_epoch)) / static_cast<double>(iters_per_epoch);
+    const double first = std::ceil(warmup) + 1;
+    if (space.min_epochs < first) {
+      space.max_epochs = std::min(first * span, std::max(space.max_epochs, static_cast<double>(config.train.epochs)));
+      space.min_epochs = std::min(first, space.max_epochs);
+      spdlog::info("LR race: the first rung lengthened to {:g} epochs, one past the warm-up's {:.3g}: no candidate is judged before "
+                   "its LR has reached LR0", space.min_epochs, warmup);
+    }
+  }
+  space.monitor = config.range_test.race_monitor;
   space.seed = config.runtime.seed;
   Distribution lr;
   lr.key = "solver.lr";
@@ -91,7 +106,7 @@ double metric_at(const Trial& t, int64_t epochs) {
 
 void write_race_files(const RaceResult& race, const std::vector<int64_t>& budgets) {
   std::ostringstream csv;
-  csv << "candidate,rule,lr,epochs," << kMonitor << ",winner\n";
+  csv << "candidate,rule,lr,epochs," << race.monitor << ",winner\n";
   for (size_t i = 0; i < race.candidates.size(); ++i)
     for (const auto& r : race.tuning.trials[i].results)
       csv << i << "," << race.candidates[i].rule << "," << fmt::format("{}", race.candidates[i].lr) << "," << whole_epochs(r.epochs) << ","
@@ -101,7 +116,7 @@ void write_race_files(const RaceResult& race, const std::vector<int64_t>& budget
   // Above: the metric against the LR, one line per rung (the shape of the LR's effect as the budget grows); below:
   // each candidate's metric against its training budget.
   util::Panel by_lr;
-  by_lr.title = std::string(kMonitor) + " against LR at each rung of the race (winner marked)";
+  by_lr.title = std::string(race.monitor) + " against LR at each rung of the race (winner marked)";
   by_lr.x_label = "learning rate (log scale)";
   by_lr.log_x = true;
   for (const int64_t epochs : budgets) {
@@ -115,7 +130,7 @@ void write_race_files(const RaceResult& race, const std::vector<int64_t>& budget
   by_lr.markers_x = {race.candidates[race.winner].lr};
   by_lr.marker_labels = {fmt::format("winner {:.2g}", race.candidates[race.winner].lr)};
   util::Panel by_epochs;
-  by_epochs.title = std::string(kMonitor) + " per candidate against its training budget";
+  by_epochs.title = std::string(race.monitor) + " per candidate against its training budget";
   by_epochs.x_label = "epochs";
   for (size_t i = 0; i < race.candidates.size(); ++i) {
     util::Series s{fmt::format("{:.3g} ({})", race.candidates[i].lr, race.candidates[i].rule), {}, {}};
@@ -125,23 +140,60 @@ void write_race_files(const RaceResult& race, const std::vector<int64_t>& budget
   util::save_chart(race.png_path, {by_lr, by_epochs}, 900, 320);
 }
 
+// The candidates of the race in `out`: those it was started with (candidates.json), so that the same command resumes it
+// even when the range test's picks moved in their last digits; a race of other candidates or budgets is an error.
+std::vector<RaceCandidate> resumed_candidates(const std::string& out, const std::vector<RaceCandidate>& candidates, const SearchSpace& space) {
+  const auto path = (fs::path(out) / "candidates.json").string();
+  nlohmann::json now{{"min_epochs", space.min_epochs}, {"max_epochs", space.max_epochs}, {"schedule_epochs", space.schedule_epochs},
+                     {"eta", space.eta}, {"monitor", space.monitor}, {"candidates", nlohmann::json::array()}};
+  for (const auto& c : candidates) now["candidates"].push_back({{"rule", c.rule}, {"lr", c.lr}});
+  if (!fs::exists(path)) {
+    fs::create_directories(out);
+    util::write_text_file(path, now.dump(1) + "\n");
+    return candidates;
+  }
+  nlohmann::json before;
+  try {
+    std::ifstream in(path);
+    before = nlohmann::json::parse(in);
+  } catch (const std::exception& e) {
+    throw ConfigError(path + ": not a readable race (" + std::string(e.what()) + "); remove " + out + " to race again");
+  }
+  bool same = before.value("candidates", nlohmann::json::array()).size() == candidates.size();
+  for (const char* key : {"min_epochs", "max_epochs", "schedule_epochs", "eta"}) same = same && before.value(key, -1.0) == now[key].get<double>();
+  same = same && before.value("monitor", "") == space.monitor;
+  std::vector<RaceCandidate> stored;
+  for (size_t i = 0; same && i < candidates.size(); ++i) {
+    const auto& c = before["candidates"][i];
+    stored.push_back({c.value("rule", ""), c.value("lr", 0.0)});
+    same = stored.back().lr > 0 && std::abs(std::log(stored.back().lr / candidates[i].lr)) < std::log(1.01);
+  }
+  if (!same)
+    throw ConfigError(out + " holds a race of other candidates or budgets (" + before.dump() + "; now " + now.dump() +
+                      "): remove it to race these, or give another train.run_dir");
+  spdlog::info("LR race: resuming the race in {}", out);
+  return stored;
+}
+
 }  // namespace
 
 RaceResult race_lr(const config::Config& config, const std::vector<RaceCandidate>& candidates, c10::Device device,
-                   const TrialRunner& given_runner) {
+                   int64_t iters_per_epoch, const TrialRunner& given_runner) {
   if (config.data.val.roots.empty())
-    throw ConfigError("range_test.race: the race ranks the candidate LRs by val/mAP on the validation data, and the config has "
-                      "none (data.val.roots); give one, or set range_test.race=never");
+    throw ConfigError("range_test.race: the race ranks the candidate LRs by " + config.range_test.race_monitor + " on the validation "
+                      "data, and the config has none (data.val.roots); give one, or set range_test.race=never");
   if (candidates.size() < 2) throw ConfigError("range_test.race: " + std::to_string(candidates.size()) + " candidate LR, nothing to race");
   RaceResult race;
-  race.candidates = candidates;
-  const auto space = race_space(config, candidates);
   const auto out = (fs::path(config.train.run_dir) / "lr_race").string();
+  race.candidates = resumed_candidates(out, candidates, race_space(config, candidates, iters_per_epoch));
+  const auto space = race_space(config, race.candidates, iters_per_epoch);
+  race.monitor = space.monitor;
   std::string listed;
   for (const auto& c : candidates) listed += fmt::format("{}{:.3g} ({})", listed.empty() ? "" : ", ", c.lr, c.rule);
   const auto plan = plan_brackets(space).front();
-  spdlog::info("LR race: {} candidates ({}), {} rungs from {} to {} epochs keeping 1/{:g} each, in {}", candidates.size(), listed,
-               plan.rungs, whole_epochs(space.min_epochs), whole_epochs(space.max_epochs), space.eta, out);
+  spdlog::info("LR race: {} candidates ({}), {} rungs from {} to {} epochs keeping 1/{:g} each by {}, each the start of a {}-epoch "
+               "run, in {}", candidates.size(), listed, plan.rungs, whole_epochs(space.min_epochs), whole_epochs(space.max_epochs), space.eta,
+               space.monitor, config.train.epochs, out);
   // Each candidate trains as the range test's recommendation would: solver.lr, and a cyclic or one-cycle peak with it.
   const TrialRunner inner = given_runner ? given_runner : TrialRunner(train_trial);
   const TrialRunner runner = [&](const config::Config& trial, const std::string& monitor, c10::Device where) {
@@ -152,7 +204,12 @@ RaceResult race_lr(const config::Config& config, const std::vector<RaceCandidate
     race.interrupted = true;
     return race;
   }
+  if (race.tuning.trials.size() != race.candidates.size())
+    throw ConfigError(out + "/tuner.json: " + std::to_string(race.tuning.trials.size()) + " trials for " + std::to_string(race.candidates.size()) +
+                      " candidates; remove " + out + " to race again");
   race.winner = race.tuning.ranking.front();
+  const auto& won = race.tuning.trials[race.winner].results;
+  race.decided = !won.empty() && std::isfinite(won.back().metric);
 
   // The table: one row per candidate, one column per rung; "cut" where a candidate went no further.
   std::vector<int64_t> budgets;
@@ -161,7 +218,7 @@ RaceResult race_lr(const config::Config& config, const std::vector<RaceCandidate
   std::sort(budgets.begin(), budgets.end());
   budgets.erase(std::unique(budgets.begin(), budgets.end()), budgets.end());
   std::string header = fmt::format("  {:>9}  {:<24}", "LR", "picked by");
-  for (const int64_t e : budgets) header += fmt::format(" {:>12}", fmt::format("{} @ {} ep", kMonitor, e));
+  for (const int64_t e : budgets) header += fmt::format(" {:>16}", fmt::format("{} @ {} ep", race.monitor, e));
   race.lines.push_back(header);
   for (size_t i = 0; i < candidates.size(); ++i) {
     const auto& t = race.tuning.trials[i];
@@ -169,7 +226,10 @@ RaceResult race_lr(const config::Config& config, const std::vector<RaceCandidate
     for (const int64_t e : budgets) {
       const double m = metric_at(t, e);
       const bool reached = std::any_of(t.results.begin(), t.results.end(), [&](const RungResult& r) { return whole_epochs(r.epochs) == e; });
-      row += fmt::format(" {:>12}", !reached ? (t.failure.empty() ? "cut" : "failed") : std::isnan(m) ? "n/a" : fmt::format("{:.4f}", m));
+      row += fmt::format(" {:>16}", !reached         ? "cut"
+                                    : !std::isnan(m) ? fmt::format("{:.4f}", m)
+                                    : t.failure.empty() ? "n/a"
+                                                        : "failed");
     }
     race.lines.push_back(row);
   }

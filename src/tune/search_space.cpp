@@ -93,8 +93,8 @@ SearchSpace load_search_space(const std::string& path) {
   }
   if (!root.IsMap()) throw ConfigError(path + ": a search space is a mapping with a 'space' section");
   SearchSpace s;
-  const std::vector<std::string> known = {"method", "trials", "min_epochs", "max_epochs", "eta", "monitor", "mode", "seed",
-                                          "lr_from_range_test", "space"};
+  const std::vector<std::string> known = {"method", "trials", "min_epochs", "max_epochs", "schedule_epochs", "eta", "monitor", "mode",
+                                          "seed", "lr_from_range_test", "space"};
   for (const auto& entry : root) {
     const auto name = entry.first.as<std::string>();
     const auto at = where(path, entry.first);
@@ -104,6 +104,7 @@ SearchSpace load_search_space(const std::string& path) {
       else if (name == "trials") s.trials = v.as<int64_t>();
       else if (name == "min_epochs") s.min_epochs = v.as<double>();
       else if (name == "max_epochs") s.max_epochs = v.as<double>();
+      else if (name == "schedule_epochs") s.schedule_epochs = v.as<double>();
       else if (name == "eta") s.eta = v.as<double>();
       else if (name == "monitor") s.monitor = v.as<std::string>();
       else if (name == "mode") s.mode = v.as<std::string>();
@@ -133,6 +134,9 @@ SearchSpace load_search_space(const std::string& path) {
   if (s.mode != "auto" && s.mode != "min" && s.mode != "max") throw ConfigError(path + ": mode: expected auto, min or max");
   if (s.trials < 1 || s.eta <= 1 || s.min_epochs <= 0 || s.max_epochs < s.min_epochs)
     throw ConfigError(path + ": need trials >= 1, eta > 1 and 0 < min_epochs <= max_epochs");
+  if (s.schedule_epochs != 0 && s.schedule_epochs < s.max_epochs)
+    throw ConfigError(path + ": schedule_epochs: the planned run (" + std::to_string(s.schedule_epochs) + " epochs) must be at least "
+                      "max_epochs (" + std::to_string(s.max_epochs) + "), or 0 for max_epochs");
   if (s.params.empty()) throw ConfigError(path + ": space: no keys to search");
   return s;
 }

@@ -26,8 +26,6 @@ namespace ssd::tune {
 
 namespace {
 
-int64_t whole_epochs(double e) { return std::max<int64_t>(1, std::llround(e)); }
-
 std::string describe(const std::vector<std::pair<std::string, std::string>>& params) {
   std::string text;
   for (const auto& [key, value] : params) text += (text.empty() ? "" : ", ") + key + "=" + value;
@@ -69,11 +67,14 @@ std::vector<Trial> load_state(const std::string& path) {
 
 }  // namespace
 
-config::Config trial_config(const config::Config& base, const Trial& trial, double epochs) {
+int64_t whole_epochs(double epochs) { return std::max<int64_t>(1, std::llround(epochs)); }
+
+config::Config trial_config(const config::Config& base, const Trial& trial, double budget, double schedule_epochs) {
   std::vector<std::string> overrides;
   for (const auto& [k, v] : trial.params) overrides.push_back(k + "=" + v);
   overrides.push_back("train.run_dir=" + trial.run_dir);
-  overrides.push_back("train.epochs=" + std::to_string(whole_epochs(epochs)));
+  overrides.push_back("train.epochs=" + std::to_string(std::max(whole_epochs(schedule_epochs), whole_epochs(budget))));
+  overrides.push_back("train.stop_epoch=" + std::to_string(whole_epochs(budget)));
   overrides.push_back("train.eval_period=0");        // one validation, at the end of the rung
   overrides.push_back("early_stop.patience=0");      // the tuner decides who stops
   return config::load_config_text(config::to_yaml(base), "tuner trial " + std::to_string(trial.id), overrides);
@@ -97,8 +98,9 @@ std::vector<Bracket> plan_brackets(const SearchSpace& space) {
 
 namespace {
 
-// solver.lr's interval from a range test on the base config, when the space asks for it.
-void lr_interval_from_range_test(const config::Config& base, SearchSpace& space, const std::string& out, c10::Device device) {
+// solver.lr's interval from a range test on the base config, when the space asks for it. False when its race was
+// interrupted (SIGINT / SIGTERM; the same command resumes it).
+bool lr_interval_from_range_test(const config::Config& base, SearchSpace& space, const std::string& out, c10::Device device) {
   for (auto& d : space.params) {
     if (d.key != "solver.lr") continue;
     auto probe = base;
@@ -107,13 +109,14 @@ void lr_interval_from_range_test(const config::Config& base, SearchSpace& space,
     auto centre = report.recommended;
     // With range_test.race set, the picks are raced as ssd-train --range-test --race races them.
     if (race_wanted(probe.range_test, report.picks)) {
-      const auto race = race_lr(probe, race_candidates(report.picks), device);
-      if (race.interrupted) throw std::runtime_error("tuner: the range test's race was interrupted before the tuning began");
-      centre = {"race", race.candidates[race.winner].lr, -1};
+      const auto race = race_lr(probe, race_candidates(report.picks), device, report.iters_per_epoch);
+      if (race.interrupted) return false;
+      if (race.decided) centre = {"race", race.candidates[race.winner].lr, -1};
     }
     d.kind = "loguniform", d.lo = centre.lr / 10, d.hi = centre.lr * 3;
     spdlog::info("tuner: solver.lr interval from the range test ({} {:.3g}): loguniform({:.3g}, {:.3g})", centre.rule, centre.lr, d.lo, d.hi);
   }
+  return true;
 }
 
 // Trial `id` of bracket b, its parameters drawn (also when resuming: the same stream gives the same trials).
@@ -132,7 +135,7 @@ Trial draw_trial(const SearchSpace& space, int64_t id, int64_t bracket, const st
 // run was interrupted (SIGINT / SIGTERM).
 bool run_trial(const config::Config& base, const SearchSpace& space, Trial& t, double budget, c10::Device device,
                const TrialRunner& runner) {
-  const auto config = trial_config(base, t, budget);
+  const auto config = trial_config(base, t, budget, space.schedule_epochs > 0 ? space.schedule_epochs : space.max_epochs);
   TrialRun run;
   try {
     run = runner(config, space.monitor, device);
@@ -255,7 +258,11 @@ TuneResult tune(const config::Config& base, const SearchSpace& input_space, cons
   SearchSpace space = input_space;
   const std::string state_path = (fs::path(out) / "tuner.json").string();
   const bool resuming = fs::exists(state_path);
-  if (space.lr_from_range_test && !resuming) lr_interval_from_range_test(base, space, out, device);
+  if (space.lr_from_range_test && !resuming && !lr_interval_from_range_test(base, space, out, device)) {
+    TuneResult interrupted;
+    interrupted.interrupted = true;
+    return interrupted;
+  }
   const auto brackets = plan_brackets(space);
   std::vector<Trial> trials;
   if (resuming) {
@@ -270,7 +277,8 @@ TuneResult tune(const config::Config& base, const SearchSpace& input_space, cons
     for (int64_t i = 0; i < brackets[b].trials; ++i) {
       Trial fresh = draw_trial(space, next_id++, static_cast<int64_t>(b), out, rng);
       if (static_cast<size_t>(fresh.id) >= trials.size()) trials.push_back(fresh);
-      else if (trials[static_cast<size_t>(fresh.id)].params != fresh.params)
+      // (solver.lr's interval from a range test is not recomputed on a resume: the stored draws stand for it.)
+      else if (!space.lr_from_range_test && trials[static_cast<size_t>(fresh.id)].params != fresh.params)
         throw ConfigError(state_path + ": trial " + std::to_string(fresh.id) + " was drawn with other parameters than this search "
                           "space and seed give (" + describe(trials[static_cast<size_t>(fresh.id)].params) + ", now " +
                           describe(fresh.params) + "); remove " + out + " to start over, or tune into another folder");

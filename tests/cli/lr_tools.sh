@@ -45,7 +45,7 @@ grep -A3 "^range_test:" "$work/alias.yaml" | grep -q "iters: 25" || fail "lr_fin
 echo "== --range-test --race: the picks raced on the tiny data (always, so that it races whatever the rules say)"
 "$bin/ssd-train" --config "$work/tiny.yaml" --set train.run_dir="$work/race" --range-test --race --set range_test.race=always \
   --set range_test.race_epochs=2 --write-config "$work/raced.yaml" > "$work/race.log" 2>&1 || { cat "$work/race.log"; fail "--race"; }
-grep -q "LR race (successive halving on val/mAP" "$work/race.log" || { cat "$work/race.log"; fail "no race table"; }
+grep -q "LR race (successive halving on val/loss" "$work/race.log" || { cat "$work/race.log"; fail "no race table"; }
 grep -q "recommended: race = " "$work/race.log" || fail "the recommendation is not the race's"
 for f in lr_find.csv lr_find.png lr_race.csv lr_race.png lr_race/tuner.json; do [ -s "$work/race/$f" ] || fail "missing race/$f"; done
 head -n 1 "$work/race/lr_find.csv" | grep -q "^lr,loss,smoothed,loc,conf,loc_smoothed,conf_smoothed$" || fail "no loc / conf curves in lr_find.csv"

@@ -61,6 +61,7 @@ config::Config race_config(const std::string& dir) {
   c.train.epochs = 16;
   c.data.val.roots = {dir + "/val"};  // the synthetic runner reads no data; the race only checks that there is some
   c.range_test.race = "disagree";
+  c.range_test.race_monitor = "val/mAP";
   return c;
 }
 
@@ -69,11 +70,12 @@ TEST(LrRace, TheWinnerIsTheKnownBestWithTheFiguresThatDecidedIt) {
   std::vector<std::pair<double, int64_t>> trained;  // (lr, epochs) of every run the race asked for
   const TrialRunner runner = [&](const config::Config& c, const std::string& monitor, c10::Device) {
     EXPECT_EQ(monitor, "val/mAP");
-    trained.emplace_back(c.solver.lr, c.train.epochs);
-    return TrialRun{synthetic_map(c.solver.lr, static_cast<double>(c.train.epochs)), false};
+    EXPECT_EQ(c.train.epochs, 16);  // every rung is the start of the planned run, not a compressed one
+    trained.emplace_back(c.solver.lr, c.train.stop_epoch);
+    return TrialRun{synthetic_map(c.solver.lr, static_cast<double>(c.train.stop_epoch)), false};
   };
   const auto config = race_config(dir);
-  const auto race = race_lr(config, race_candidates(disagreeing_picks()), c10::Device(c10::kCPU), runner);
+  const auto race = race_lr(config, race_candidates(disagreeing_picks()), c10::Device(c10::kCPU), 0, runner);
   ASSERT_FALSE(race.interrupted);
   // The known best, 2.5e-3, is nearest steepest's 2.8e-3; valley's 3.6e-4, the fixed rule's pick, is the farthest.
   EXPECT_EQ(race.candidates[race.winner].rule, "steepest");
@@ -82,7 +84,7 @@ TEST(LrRace, TheWinnerIsTheKnownBestWithTheFiguresThatDecidedIt) {
   for (size_t i = 0; i < 4; ++i) EXPECT_EQ(trained[i].second, 2);
   EXPECT_EQ(trained[4].second, 4);
   EXPECT_EQ(trained[5].second, 4);
-  // The finalists, best first: steepest (0.998 of the peak) and the midpoint 1.0e-3 (0.855), not minimum/10 (0.843).
+  // The finalists, best first: steepest (0.998 of the peak) and the midpoint 1.0e-3 (0.855), not minimum/10 (0.837).
   EXPECT_DOUBLE_EQ(trained[4].first, 2.8e-3);
   EXPECT_NEAR(trained[5].first, std::sqrt(3.6e-4 * 2.8e-3), 1e-12);
   // The table names every candidate, its rule and its figure at each rung; the loser of rung 1 reads "cut".
@@ -101,12 +103,59 @@ TEST(LrRace, TheWinnerIsTheKnownBestWithTheFiguresThatDecidedIt) {
 
   // The same race again resumes it: nothing is trained twice, the same winner.
   trained.clear();
-  const auto again = race_lr(config, race_candidates(disagreeing_picks()), c10::Device(c10::kCPU), runner);
+  const auto again = race_lr(config, race_candidates(disagreeing_picks()), c10::Device(c10::kCPU), 0, runner);
   EXPECT_TRUE(trained.empty());
   EXPECT_EQ(again.winner, race.winner);
+  // The range test's picks moved in their last digits (another machine's kernels): the stored race goes on.
+  auto moved = disagreeing_picks();
+  for (auto& p : moved) p.lr *= 1.001;
+  const auto resumed = race_lr(config, race_candidates(moved), c10::Device(c10::kCPU), 0, runner);
+  EXPECT_TRUE(trained.empty());
+  EXPECT_EQ(resumed.candidates[resumed.winner].lr, 2.8e-3);
   // Other candidates in the same folder are not mistaken for this race.
-  EXPECT_THROW(race_lr(config, race_candidates({{"steepest", 1e-2, -1}, {"valley", 1e-4, -1}}), c10::Device(c10::kCPU), runner),
+  EXPECT_THROW(race_lr(config, race_candidates({{"steepest", 1e-2, -1}, {"valley", 1e-4, -1}}), c10::Device(c10::kCPU), 0, runner),
                ConfigError);
+}
+
+// Ranked by validation loss (the default: at a race's budgets every mAP is still near zero), lower is better: the same
+// problem as a loss falling towards its floor with the training, lowest near the best LR.
+TEST(LrRace, RankedByValidationLossTheLowestWins) {
+  auto config = race_config(test::temp_dir("lr_race_loss"));
+  config.range_test.race_monitor = "val/loss";
+  const TrialRunner runner = [&](const config::Config& c, const std::string& monitor, c10::Device) {
+    EXPECT_EQ(monitor, "val/loss");
+    return TrialRun{10 * (1 - synthetic_map(c.solver.lr, static_cast<double>(c.train.stop_epoch))), false};
+  };
+  const auto race = race_lr(config, race_candidates(disagreeing_picks()), c10::Device(c10::kCPU), 0, runner);
+  EXPECT_EQ(race.candidates[race.winner].rule, "steepest");
+  EXPECT_EQ(race.monitor, "val/loss");
+  EXPECT_NE(race.lines[0].find("val/loss @ 2 ep"), std::string::npos);
+}
+
+// A rung that would end inside the warm-up is lengthened: warm-up 500 iterations at 100 per epoch is 5 epochs, so the
+// first rung ends at 6 and the last at 12 (not 2 and 4); without the data's length nothing is changed.
+TEST(LrRace, NoCandidateIsJudgedBeforeItsWarmUpEnds) {
+  auto config = race_config(test::temp_dir("lr_race_warmup"));
+  config.schedule.warmup.iters = 500;
+  const auto candidates = race_candidates(disagreeing_picks());
+  const auto space = race_space(config, candidates, 100);
+  EXPECT_DOUBLE_EQ(space.min_epochs, 6);
+  EXPECT_DOUBLE_EQ(space.max_epochs, 12);
+  EXPECT_DOUBLE_EQ(space.schedule_epochs, 16);
+  const auto unknown = race_space(config, candidates, 0);
+  EXPECT_DOUBLE_EQ(unknown.min_epochs, 2);
+  EXPECT_DOUBLE_EQ(unknown.max_epochs, 4);
+}
+
+// Every candidate diverged: the race decides nothing (and ssd-train falls back to the rules' recommendation).
+TEST(LrRace, ARaceWhereEveryCandidateFailedDecidesNothing) {
+  const auto config = race_config(test::temp_dir("lr_race_failed"));
+  const TrialRunner diverging = [](const config::Config&, const std::string&, c10::Device) -> TrialRun {
+    throw std::runtime_error("the loss is not finite");
+  };
+  const auto race = race_lr(config, race_candidates(disagreeing_picks()), c10::Device(c10::kCPU), 0, diverging);
+  EXPECT_FALSE(race.decided);
+  EXPECT_NE(race.lines[1].find("failed"), std::string::npos) << race.lines[1];
 }
 
 TEST(LrRace, NeedsValidationDataToDecideOn) {
@@ -117,7 +166,7 @@ TEST(LrRace, NeedsValidationDataToDecideOn) {
     return {};
   };
   const auto message = test::thrown_message<ConfigError>(
-      [&] { race_lr(config, race_candidates(disagreeing_picks()), c10::Device(c10::kCPU), never); });
+      [&] { race_lr(config, race_candidates(disagreeing_picks()), c10::Device(c10::kCPU), 0, never); });
   EXPECT_NE(message.find("data.val.roots"), std::string::npos);
 }
 

@@ -159,6 +159,7 @@ struct RangeTestConfig {
   std::string race = "never";  ///< never, disagree (the rules' picks differ by more than 3x) or always (tune/lr_race.h)
   double race_epochs = 0;      ///< the race's last rung, in epochs; 0 = a quarter of train.epochs
   double race_eta = 2;         ///< each rung keeps the better 1 / race_eta of the candidates
+  std::string race_monitor = "val/loss";  ///< what the race ranks by: val/loss or val/mAP
 };
 
 /// train.*: the run.
@@ -170,6 +171,7 @@ struct TrainConfig {
   int64_t eval_period = 1;
   int64_t checkpoint_period = 0;
   int64_t max_iters = 0;
+  int64_t stop_epoch = 0;  ///< stop at the end of this epoch, the schedules still planned over `epochs`; 0 = off
   std::string lr_scaling = "none";
   int64_t reference_batch = 32;
   bool amp = false;

@@ -22,6 +22,7 @@ struct Report {
   std::vector<Suggestion> picks;         ///< each rule that found something: its median LR over the repeats
   Suggestion recommended;                ///< the recommended rule, median LR over the repeats
   std::string reason;
+  int64_t iters_per_epoch = 0;           ///< the training data's batches per epoch (the race plans its rungs with it)
   std::vector<std::string> lines;        ///< the printed report
   std::string csv_path, png_path;
 };

@@ -2,8 +2,8 @@
 // The range test's recommendation settled by evidence (ssd-train --range-test --race; range_test.race). The three rules
 // can disagree by an order of magnitude, and which one is right depends on the data, the model and the optimizer. So
 // when they disagree, every candidate LR is trained briefly on the config's own data and the candidates are cut by
-// successive halving on val/mAP: the tuner (tune/tuner.h) with solver.lr on a grid of the candidates. The winner is the
-// recommendation, printed with the figures that decided it.
+// successive halving on range_test.race_monitor: the tuner (tune/tuner.h) with solver.lr on a grid of the candidates.
+// The winner is the recommendation, printed with the figures that decided it.
 #include <string>
 #include <vector>
 
@@ -32,22 +32,28 @@ bool race_wanted(const config::RangeTestConfig& config, const std::vector<range_
 
 struct RaceResult {
   std::vector<RaceCandidate> candidates;
+  std::string monitor;              ///< what ranked them (range_test.race_monitor)
   TuneResult tuning;                ///< trial i is candidate i
   size_t winner = 0;                ///< index into candidates
+  bool decided = false;             ///< the winner has a finite figure (false: every candidate failed)
   std::vector<std::string> lines;   ///< the table of the race, as printed
   std::string csv_path, png_path;   ///< <run_dir>/lr_race.csv and lr_race.png
   bool interrupted = false;         ///< SIGINT / SIGTERM: the same command resumes the race
 };
 
 /// The race's rungs: the last one trains range_test.race_epochs (0: a quarter of train.epochs), each one before it
-/// race_eta times shorter, as many as halve the candidates down to the last pair.
-SearchSpace race_space(const config::Config& config, const std::vector<RaceCandidate>& candidates);
+/// race_eta times shorter, as many as halve the candidates down to the last pair. Every candidate's schedule is planned
+/// over train.epochs, the run the winner is for, and a rung trains its first part (no schedule compressed into a rung);
+/// with iters_per_epoch known, the first rung is lengthened to end at least an epoch after the warm-up, so that no
+/// candidate is judged before its LR has reached LR0 (the later rungs with it, up to train.epochs).
+SearchSpace race_space(const config::Config& config, const std::vector<RaceCandidate>& candidates, int64_t iters_per_epoch = 0);
 
 /// Races the candidates in <run_dir>/lr_race (resumable: the tuner's state and each candidate's checkpoints are there),
 /// each trained with the config as given and the candidate's LR applied as the range test applies its recommendation
-/// (range_test::apply_suggestion). ConfigError when the config has no validation data to decide on. `runner` trains
-/// each candidate (train_trial when empty).
+/// (range_test::apply_suggestion). ConfigError when the config has no validation data to decide on. iters_per_epoch:
+/// the training data's batches per epoch (0: unknown), for race_space. `runner` trains each candidate (train_trial when
+/// empty).
 RaceResult race_lr(const config::Config& config, const std::vector<RaceCandidate>& candidates, c10::Device device,
-                   const TrialRunner& runner = {});
+                   int64_t iters_per_epoch = 0, const TrialRunner& runner = {});
 
 }  // namespace ssd::tune

@@ -1,5 +1,6 @@
 #pragma once
-// The tuner's search space file (ssd-tune --space S.yaml): the method, its budgets, the metric, and one
+// The tuner's search space file (ssd-tune --space S.yaml): the method, its budgets (schedule_epochs: the run each
+// trial's schedule is planned for, which the rungs train the first part of), the metric, and one
 // distribution per config key: loguniform(lo, hi), uniform(lo, hi), int(lo, hi), choice([a, b, ...]) (drawn at
 // random), grid([a, b, ...]) (trial i takes entry i mod n: every value is tried).
 #include <cstdint>
@@ -25,6 +26,10 @@ struct SearchSpace {
   double min_epochs = 1;        ///< r: the first rung's budget
   double max_epochs = 9;        ///< R: the largest budget (hyperband's R; successive halving stops there)
   double eta = 3;               ///< keep the best 1/eta at each rung
+  /// The run every trial's schedule is planned for, in epochs; 0 = max_epochs. A rung trains the first part of that
+  /// run and stops (train.stop_epoch): its warm-up and decays fall where they will in the real run, instead of a whole
+  /// schedule compressed into the rung.
+  double schedule_epochs = 0;
   std::string monitor = "val/mAP";
   std::string mode = "auto";    ///< auto: max for val/mAP, min for val/loss
   int64_t seed = 0;

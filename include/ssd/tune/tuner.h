@@ -68,7 +68,11 @@ TrialRun train_trial(const config::Config& config, const std::string& monitor, c
 TuneResult tune(const config::Config& base, const SearchSpace& space, const std::string& out, c10::Device device,
                 const TrialRunner& runner = {});
 
-/// The config of a trial: base with its parameters, run directory and epochs.
-config::Config trial_config(const config::Config& base, const Trial& trial, double epochs);
+/// A budget in whole epochs, as trials train it (at least 1).
+int64_t whole_epochs(double epochs);
+
+/// The config of a trial at a rung of `budget` epochs: base with its parameters and run directory, its schedule planned
+/// over `schedule_epochs` (train.epochs) and the run stopped at the rung's end (train.stop_epoch).
+config::Config trial_config(const config::Config& base, const Trial& trial, double budget, double schedule_epochs);
 
 }  // namespace ssd::tune

@@ -22,6 +22,8 @@ int main(int argc, char** argv) {
       "  trials: 9                      # successive halving: trials started\n"
       "  min_epochs: 1                  # first rung's budget; x eta per rung\n"
       "  max_epochs: 9                  # the largest budget (Hyperband's R)\n"
+      "  schedule_epochs: 0             # the run every trial's schedule is planned for (0 = max_epochs);\n"
+      "                                 # a rung trains its first part, not a compressed schedule\n"
       "  eta: 3\n"
       "  monitor: val/mAP               # or val/loss\n"
       "  seed: 0\n"

@@ -1,7 +1,9 @@
 #pragma once
 // ssd-tune: successive halving (Li et al. 2017, and Hyperband's brackets of it) over a search space. Every
 // trial is a real, shortened training run in its own directory; at each rung the better 1/eta continue from
-// their own checkpoints (the run is extended, fraction-based schedules follow the new length), the rest stop.
+// their own checkpoints, the rest stop. Every trial's schedule is planned over the whole run (schedule_epochs) and a
+// rung trains its first part (train.stop_epoch): a short rung sees the warm-up and LR0 of the real run, not a whole
+// schedule compressed into it.
 // The tuner's state (tuner.json) is written after every trial, so an interrupted tuning resumes where it was.
 #include <cmath>
 #include <functional>

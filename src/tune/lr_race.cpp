@@ -25,6 +25,15 @@ namespace {
 
 constexpr double kDisagreement = 3.0;  // the factor above which the rules are said to disagree (SPEC-LR.md)
 
+// solver.lr on a grid of the candidates: trial i trains candidate i.
+Distribution lr_grid(const std::vector<RaceCandidate>& candidates) {
+  Distribution lr;
+  lr.key = "solver.lr";
+  lr.kind = "grid";
+  for (const auto& c : candidates) lr.choices.push_back(fmt::format("{}", c.lr));  // the shortest text of the same double
+  return lr;
+}
+
 }  // namespace
 
 std::vector<RaceCandidate> race_candidates(const std::vector<range_test::Suggestion>& picks, double max_gap) {
@@ -88,11 +97,7 @@ SearchSpace race_space(const config::Config& config, const std::vector<RaceCandi
   }
   space.monitor = config.range_test.race_monitor;
   space.seed = config.runtime.seed;
-  Distribution lr;
-  lr.key = "solver.lr";
-  lr.kind = "grid";
-  for (const auto& c : candidates) lr.choices.push_back(fmt::format("{}", c.lr));  // the shortest text of the same double
-  space.params = {lr};
+  space.params = {lr_grid(candidates)};
   return space;
 }
 
@@ -185,8 +190,9 @@ RaceResult race_lr(const config::Config& config, const std::vector<RaceCandidate
   if (candidates.size() < 2) throw ConfigError("range_test.race: " + std::to_string(candidates.size()) + " candidate LR, nothing to race");
   RaceResult race;
   const auto out = (fs::path(config.train.run_dir) / "lr_race").string();
-  race.candidates = resumed_candidates(out, candidates, race_space(config, candidates, iters_per_epoch));
-  const auto space = race_space(config, race.candidates, iters_per_epoch);
+  auto space = race_space(config, candidates, iters_per_epoch);
+  race.candidates = resumed_candidates(out, candidates, space);
+  space.params = {lr_grid(race.candidates)};
   race.monitor = space.monitor;
   std::string listed;
   for (const auto& c : candidates) listed += fmt::format("{}{:.3g} ({})", listed.empty() ? "" : ", ", c.lr, c.rule);

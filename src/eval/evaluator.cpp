@@ -40,6 +40,7 @@ struct BatchResult {
   double loss = 0;  ///< the batch's loss times its images
   int64_t loss_images = 0;
   std::vector<uint64_t> images;
+  std::vector<double> image_loss;  ///< per image, its share of `loss` (empty without the loss)
   std::vector<std::vector<Detection>> detections;  ///< per image, image_id left empty
 };
 
@@ -78,7 +79,8 @@ std::string encode(const std::vector<BatchResult>& results) {
   for (const auto& r : results) {
     b.put(r.batch), b.put(r.loss), b.put(r.loss_images), b.put(static_cast<uint64_t>(r.images.size()));
     for (size_t i = 0; i < r.images.size(); ++i) {
-      b.put(r.images[i]), b.put(static_cast<uint64_t>(r.detections[i].size()));
+      b.put(r.images[i]), b.put(i < r.image_loss.size() ? r.image_loss[i] : std::nan(""));
+      b.put(static_cast<uint64_t>(r.detections[i].size()));
       for (const auto& d : r.detections[i])
         b.put(d.label), b.put(d.score), b.put(d.x1), b.put(d.y1), b.put(d.x2), b.put(d.y2), b.put(d.area);
     }
@@ -94,6 +96,8 @@ void decode(const std::string& bytes, std::map<int64_t, BatchResult>& out) {
     const auto images = in.get<uint64_t>();
     for (uint64_t i = 0; i < images; ++i) {
       r.images.push_back(in.get<uint64_t>());
+      const auto loss = in.get<double>();
+      if (!std::isnan(loss)) r.image_loss.push_back(loss);
       std::vector<Detection> dets(in.get<uint64_t>());
       for (auto& d : dets) {
         d.label = in.get<int64_t>(), d.score = in.get<double>();
@@ -109,7 +113,7 @@ void decode(const std::string& bytes, std::map<int64_t, BatchResult>& out) {
 }  // namespace
 
 std::vector<Detection> predict(model::Ssd& model, const data::DetectionDataset& dataset, const EvalOptions& options, c10::Device device,
-                               std::vector<data::Annotation>* evaluated, double* mean_loss) {
+                               std::vector<data::Annotation>* evaluated, double* mean_loss, std::vector<double>* image_losses) {
   torch::NoGradGuard no_grad;
   const bool was_training = model->is_training();
   model->eval();
@@ -136,8 +140,19 @@ std::vector<Detection> predict(model::Ssd& model, const data::DetectionDataset& 
     const auto out = model->forward(batch->images.to(device, /*non_blocking=*/true));
     if (loss_fn) {
       const auto targets = model->assign_targets(batch->boxes, batch->labels);
-      r.loss = loss::total((*loss_fn)(out, targets)).item<double>() * static_cast<double>(batch->size());
-      r.loss_images = static_cast<int64_t>(batch->size());
+      const auto images = static_cast<int64_t>(batch->size());
+      r.loss = loss::total((*loss_fn)(out, targets)).item<double>() * static_cast<double>(images);
+      r.loss_images = images;
+      if (image_losses) {
+        // Each image's share of the batch's loss (its terms over the batch's normaliser; the losses mine negatives per
+        // image, so the shares add up to the batch's): what the image contributes to the mean, for its bootstrap.
+        const auto n = loss::DetectionLoss::normaliser(loss::DetectionLoss::positive_count(targets));
+        for (int64_t i = 0; i < images; ++i) {
+          const model::HeadOutput one{out.loc.narrow(0, i, 1), out.conf.narrow(0, i, 1)};
+          const model::Targets its{targets.labels.narrow(0, i, 1), targets.deltas.narrow(0, i, 1)};
+          r.image_loss.push_back(loss::total(loss_fn->terms(one, its, n)).item<double>() * static_cast<double>(images));
+        }
+      }
     }
     const auto dets = model::postprocess(out.loc, out.conf, model->priors(), model->box_coder(), options.postprocess);
     for (size_t i = 0; i < batch->size(); ++i) {
@@ -164,6 +179,7 @@ std::vector<Detection> predict(model::Ssd& model, const data::DetectionDataset& 
     for (size_t i = 0; i < r.images.size(); ++i) {
       const auto& a = dataset.annotation(r.images[i]);
       if (evaluated) evaluated->push_back(a);
+      if (image_losses && i < r.image_loss.size()) image_losses->push_back(r.image_loss[i]);
       for (auto& d : r.detections[i]) {
         d.image_id = a.id;
         all.push_back(std::move(d));
@@ -179,7 +195,8 @@ EvalReport evaluate(model::Ssd& model, const data::DetectionDataset& dataset, co
   // rather than scored as misses.
   EvalReport r;
   r.loss = std::nan("");
-  r.detections = predict(model, dataset, options, device, &r.ground_truth, options.loss ? &r.loss : nullptr);
+  r.detections = predict(model, dataset, options, device, &r.ground_truth, options.loss ? &r.loss : nullptr,
+                          options.loss ? &r.image_losses : nullptr);
   const auto classes = static_cast<int64_t>(dataset.classes().size());
   r.voc07 = evaluate_voc(r.ground_truth, r.detections, classes, true);
   r.voc = evaluate_voc(r.ground_truth, r.detections, classes, false);

@@ -203,11 +203,12 @@ TEST(DistributedEvaluation, EqualsOneProcessExactly) {
     std::vector<eval::Detection> detections;
     std::vector<std::string> images;
     double loss = 0;
+    std::vector<double> image_losses;
   };
   const auto run = [&](model::Ssd& model, const eval::EvalOptions& o) {
     Result r;
     std::vector<data::Annotation> evaluated;
-    r.detections = eval::predict(model, val, o, c10::Device(c10::kCPU), &evaluated, &r.loss);
+    r.detections = eval::predict(model, val, o, c10::Device(c10::kCPU), &evaluated, &r.loss, &r.image_losses);
     for (const auto& a : evaluated) r.images.push_back(a.id);
     return r;
   };
@@ -218,9 +219,15 @@ TEST(DistributedEvaluation, EqualsOneProcessExactly) {
     return run(models[static_cast<size_t>(comm.rank())], o);
   });
   ASSERT_GT(alone.detections.size(), 100u);
+  // Each image's share of its batch's loss: their mean is the loss (the bootstrap of val/loss resamples them).
+  ASSERT_EQ(alone.image_losses.size(), alone.images.size());
+  double sum = 0;
+  for (const double x : alone.image_losses) sum += x;
+  EXPECT_NEAR(sum / static_cast<double>(alone.image_losses.size()), alone.loss, 1e-5 * alone.loss);
   for (const auto& r : shared) {
     EXPECT_EQ(r.images, alone.images);
     EXPECT_EQ(r.loss, alone.loss);
+    EXPECT_EQ(r.image_losses, alone.image_losses);
     ASSERT_EQ(r.detections.size(), alone.detections.size());
     for (size_t i = 0; i < r.detections.size(); ++i) {
       const auto &a = alone.detections[i], &b = r.detections[i];

@@ -30,10 +30,12 @@ struct EvalOptions {
 /// and counted in the data set's report; `evaluated` (when given) receives the annotations of the images that were
 /// actually run, which is what the metrics must score. mean_loss (when given, with options.loss) receives the
 /// training loss over the images, averaged per batch image (the validation loss that reduce-on-plateau and early
-/// stopping can monitor; difficult objects count as objects). With options.communicator, a collective: every process
-/// calls it and receives the whole result.
+/// stopping can monitor; difficult objects count as objects), and image_losses (when given too) each evaluated image's
+/// contribution to it (their mean is mean_loss), for its bootstrap. With options.communicator, a collective: every
+/// process calls it and receives the whole result.
 std::vector<Detection> predict(model::Ssd& model, const data::DetectionDataset& dataset, const EvalOptions& options, c10::Device device,
-                               std::vector<data::Annotation>* evaluated = nullptr, double* mean_loss = nullptr);
+                               std::vector<data::Annotation>* evaluated = nullptr, double* mean_loss = nullptr,
+                               std::vector<double>* image_losses = nullptr);
 
 /// Converts post-processed detections of one image (normalised boxes) into pixel Detections.
 std::vector<Detection> to_pixel_detections(const std::string& image_id, const at::Tensor& boxes, const at::Tensor& scores,
@@ -43,6 +45,7 @@ struct EvalReport {
   VocResult voc07;
   VocResult voc;
   double loss = 0.0;  ///< validation loss (options.loss set), else NaN
+  std::vector<double> image_losses;           ///< per image of ground_truth, its contribution to loss (options.loss set)
   std::vector<Detection> detections;          ///< what was scored (for the report)
   std::vector<data::Annotation> ground_truth;  ///< the images that were run
 };

@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "cli/common.h"
+#include "ssd/builder/data.h"
 #include "ssd/runtime/runtime.h"
 #include "ssd/engine/loop.h"
 #include "ssd/tune/tuner.h"
@@ -13,7 +14,9 @@ int main(int argc, char** argv) {
   CLI::App app{
       "ssd-tune: tune hyper-parameters (LR0, warm-up, schedule, optimizer, momentum, weight decay, batch size, any\n"
       "config key) by successive halving: every trial is a real, shortened training run in its own directory; at each\n"
-      "rung the best 1/eta continue from their checkpoints. Writes leaderboard.csv, leaderboard.png and best.yaml.\n"
+      "rung the best 1/eta continue from their checkpoints. Every cut says whether it stands above the noise of its\n"
+      "figure, and the tuning ends with a verdict: the best trial against the config as given, trained as long.\n"
+      "Writes leaderboard.csv, leaderboard.png and best.yaml (the config as given when the search did not beat it).\n"
       "Run the same command again to resume an interrupted tuning.\n\n"
       "Example:\n"
       "  ssd-tune --config configs/shapes.yaml --space configs/tune_shapes.yaml --out runs/tune\n\n"
@@ -25,7 +28,14 @@ int main(int argc, char** argv) {
       "  schedule_epochs: 0             # the run every trial's schedule is planned for (0 = max_epochs);\n"
       "                                 # a rung trains its first part, not a compressed schedule\n"
       "  eta: 3\n"
-      "  monitor: val/mAP               # or val/loss\n"
+      "  monitor: auto                  # auto: val/mAP where it separates the trials beyond its noise, else\n"
+      "                                 # val/loss (early rungs); or val/mAP, val/mAP07, val/loss\n"
+      "  confidence: 0.9                # a cut is above the noise when the last trial kept beats the first\n"
+      "                                 # one cut in this share of bootstrap resamples of the validation images\n"
+      "  bootstrap: 200                 # resamples per validation (0: noise not measured)\n"
+      "  undecided: defer               # a cut no figure decides: defer (all go on to the next rung) or cut\n"
+      "  baseline: train                # the verdict's reference: train (the config as given, to the best's\n"
+      "                                 # budget), none, or the run directory of an existing run of it\n"
       "  seed: 0\n"
       "  lr_from_range_test: false      # true: solver.lr in [recommended / 10, recommended x 3] from --find-lr\n"
       "  space:\n"
@@ -49,20 +59,24 @@ int main(int argc, char** argv) {
     const auto space = ssd::tune::load_search_space(space_path);
     c10::Device device(c10::kCPU);
     spdlog::info("{}", ssd::runtime::apply_runtime(config.runtime, &device));
+    // The training set's size gives each trial's warm-up in epochs (the first rung must end after it).
+    const auto train_images = static_cast<int64_t>(ssd::builder::train_set(config)->size());
     ssd::engine::install_stop_signal_handlers();
-    const auto result = ssd::tune::tune(config, space, out, device);
+    const auto result = ssd::tune::tune(config, space, out, device, {}, train_images);
     if (result.interrupted) {
       spdlog::warn("tuning interrupted: the state is in {}/tuner.json; run the same command to continue", out);
       return static_cast<int>(ssd::kExitInterrupted);
     }
-    std::cout << "leaderboard (" << space.monitor << "):\n";
+    std::cout << "cuts:\n";
+    for (const auto& line : result.decisions) std::cout << "  " << line << "\n";
+    std::cout << "leaderboard (" << space.reported() << "):\n";
     for (size_t rank = 0; rank < result.ranking.size() && rank < 10; ++rank) {
       const auto& t = result.trials[result.ranking[rank]];
       std::cout << "  #" << rank + 1 << " trial " << t.id << ": " << (t.results.empty() ? NAN : t.results.back().metric) << " at "
-                << (t.results.empty() ? 0 : t.results.back().epochs) << " epochs;";
-      for (const auto& [k, v] : t.params) std::cout << " " << k << "=" << v;
-      std::cout << "\n";
+                << ssd::tune::epochs_trained(t) << " epochs; " << ssd::tune::describe_params(t.params) << "\n";
     }
+    if (result.verdict)
+      for (const auto& line : result.verdict->lines) std::cout << line << "\n";
     std::cout << "wrote " << result.leaderboard_csv << ", " << result.leaderboard_png << " and " << result.best_config << "\n";
     return 0;
   });

@@ -26,9 +26,13 @@ DataLoader::DataLoader(const DetectionDataset& dataset, LoaderOptions options, P
 
 DataLoader::~DataLoader() { stop(); }
 
+int64_t batches_per_epoch(int64_t images, int64_t batch_size, bool drop_last) {
+  if (batch_size <= 0) return 0;
+  return drop_last ? images / batch_size : (images + batch_size - 1) / batch_size;
+}
+
 int64_t DataLoader::batches_per_epoch() const {
-  const auto n = static_cast<int64_t>(dataset_.size()), b = options_.batch_size;
-  return options_.drop_last ? n / b : (n + b - 1) / b;
+  return data::batches_per_epoch(static_cast<int64_t>(dataset_.size()), options_.batch_size, options_.drop_last);
 }
 
 void DataLoader::stop() {

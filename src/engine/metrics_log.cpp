@@ -46,6 +46,14 @@ std::optional<MetricsLog::Row> MetricsLog::parse_row(const std::string& line) {
   return r;
 }
 
+std::vector<MetricsLog::Row> MetricsLog::read(const std::string& path) {
+  std::vector<Row> rows;
+  std::ifstream in(path, std::ios::binary);
+  for (std::string line; std::getline(in, line);)
+    if (const auto r = parse_row(line)) rows.push_back(*r);
+  return rows;
+}
+
 MetricsLog::MetricsLog(std::string path, bool append, int64_t keep_until) : path_(std::move(path)) {
   std::string text = std::string(kHeader) + "\n";
   std::ifstream in(path_, std::ios::binary);

@@ -96,6 +96,10 @@ SearchSpace race_space(const config::Config& config, const std::vector<RaceCandi
     }
   }
   space.monitor = config.range_test.race_monitor;
+  // The race's budget is its own: a cut no figure decides beyond its noise is made anyway (marked in the log), and
+  // its verdict is the race table itself (no baseline).
+  space.undecided = "cut";
+  space.baseline = "none";
   space.seed = config.runtime.seed;
   space.params = {lr_grid(candidates)};
   return space;
@@ -104,9 +108,8 @@ SearchSpace race_space(const config::Config& config, const std::vector<RaceCandi
 namespace {
 
 double metric_at(const Trial& t, int64_t epochs) {
-  for (const auto& r : t.results)
-    if (whole_epochs(r.epochs) == epochs) return r.metric;
-  return NAN;
+  const auto* r = result_at(t, static_cast<double>(epochs));
+  return r ? r->metric : NAN;
 }
 
 void write_race_files(const RaceResult& race, const std::vector<int64_t>& budgets) {
@@ -202,8 +205,8 @@ RaceResult race_lr(const config::Config& config, const std::vector<RaceCandidate
                space.monitor, config.train.epochs, out);
   // Each candidate trains as the range test's recommendation would: solver.lr, and a cyclic or one-cycle peak with it.
   const TrialRunner inner = given_runner ? given_runner : TrialRunner(train_trial);
-  const TrialRunner runner = [&](const config::Config& trial, const std::string& monitor, c10::Device where) {
-    return inner(range_test::apply_suggestion(trial, trial.solver.lr), monitor, where);
+  const TrialRunner runner = [&](const config::Config& trial, const SearchSpace& measuring, c10::Device where) {
+    return inner(range_test::apply_suggestion(trial, trial.solver.lr), measuring, where);
   };
   race.tuning = tune(config, space, out, device, runner);
   if (race.tuning.interrupted) {
@@ -231,7 +234,7 @@ RaceResult race_lr(const config::Config& config, const std::vector<RaceCandidate
     std::string row = fmt::format("{} {:>9.3g}  {:<24}", i == race.winner ? "*" : " ", candidates[i].lr, candidates[i].rule);
     for (const int64_t e : budgets) {
       const double m = metric_at(t, e);
-      const bool reached = std::any_of(t.results.begin(), t.results.end(), [&](const RungResult& r) { return whole_epochs(r.epochs) == e; });
+      const bool reached = result_at(t, static_cast<double>(e)) != nullptr;
       row += fmt::format(" {:>16}", !reached         ? "cut"
                                     : !std::isnan(m) ? fmt::format("{:.4f}", m)
                                     : t.failure.empty() ? "n/a"
@@ -239,6 +242,8 @@ RaceResult race_lr(const config::Config& config, const std::vector<RaceCandidate
     }
     race.lines.push_back(row);
   }
+  // How each cut was decided: by which figure, and whether it stood above that figure's noise.
+  for (const auto& decision : race.tuning.decisions) race.lines.push_back("  " + decision);
   race.csv_path = (fs::path(config.train.run_dir) / "lr_race.csv").string();
   race.png_path = (fs::path(config.train.run_dir) / "lr_race.png").string();
   write_race_files(race, budgets);

@@ -65,6 +65,11 @@ Distribution parse_distribution(const std::string& key, const std::string& text,
 
 }  // namespace
 
+std::vector<std::string> SearchSpace::signals() const {
+  if (monitor == "auto") return {"val/mAP", "val/loss"};
+  return {monitor};
+}
+
 std::string Distribution::sample(std::mt19937_64& rng, int64_t trial) const {
   std::uniform_real_distribution<double> u(0.0, 1.0);
   char buf[64];
@@ -94,7 +99,7 @@ SearchSpace load_search_space(const std::string& path) {
   if (!root.IsMap()) throw ConfigError(path + ": a search space is a mapping with a 'space' section");
   SearchSpace s;
   const std::vector<std::string> known = {"method", "trials", "min_epochs", "max_epochs", "schedule_epochs", "eta", "monitor", "mode",
-                                          "seed", "lr_from_range_test", "space"};
+                                          "confidence", "bootstrap", "undecided", "baseline", "seed", "lr_from_range_test", "space"};
   for (const auto& entry : root) {
     const auto name = entry.first.as<std::string>();
     const auto at = where(path, entry.first);
@@ -108,6 +113,10 @@ SearchSpace load_search_space(const std::string& path) {
       else if (name == "eta") s.eta = v.as<double>();
       else if (name == "monitor") s.monitor = v.as<std::string>();
       else if (name == "mode") s.mode = v.as<std::string>();
+      else if (name == "confidence") s.confidence = v.as<double>();
+      else if (name == "bootstrap") s.bootstrap = v.as<int64_t>();
+      else if (name == "undecided") s.undecided = v.as<std::string>();
+      else if (name == "baseline") s.baseline = v.as<std::string>();
       else if (name == "seed") s.seed = v.as<int64_t>();
       else if (name == "lr_from_range_test") s.lr_from_range_test = v.as<bool>();
       else if (name == "space") {
@@ -129,9 +138,17 @@ SearchSpace load_search_space(const std::string& path) {
   }
   if (s.method != "successive_halving" && s.method != "hyperband")
     throw ConfigError(path + ": method: expected successive_halving or hyperband, got '" + s.method + "'");
-  if (s.monitor != "val/mAP" && s.monitor != "val/loss" && s.monitor != "val/mAP07")
-    throw ConfigError(path + ": monitor: expected val/mAP, val/mAP07 or val/loss");
+  if (s.monitor != "auto" && s.monitor != "val/mAP" && s.monitor != "val/loss" && s.monitor != "val/mAP07")
+    throw ConfigError(path + ": monitor: expected auto, val/mAP, val/mAP07 or val/loss, got '" + s.monitor + "'");
   if (s.mode != "auto" && s.mode != "min" && s.mode != "max") throw ConfigError(path + ": mode: expected auto, min or max");
+  if (s.monitor == "auto" && s.mode != "auto")
+    throw ConfigError(path + ": mode: monitor auto ranks by val/mAP (max) or val/loss (min); mode must be auto with it");
+  if (!(s.confidence >= 0.5 && s.confidence <= 1))
+    throw ConfigError(path + ": confidence: a share of bootstrap resamples between 0.5 and 1, got " + std::to_string(s.confidence));
+  if (s.bootstrap < 0 || s.bootstrap > 100000) throw ConfigError(path + ": bootstrap: resamples per validation, 0 to 100000");
+  if (s.undecided != "defer" && s.undecided != "cut")
+    throw ConfigError(path + ": undecided: expected defer or cut, got '" + s.undecided + "'");
+  if (s.baseline.empty()) throw ConfigError(path + ": baseline: expected train, none or a run directory");
   if (s.trials < 1 || s.eta <= 1 || s.min_epochs <= 0 || s.max_epochs < s.min_epochs)
     throw ConfigError(path + ": need trials >= 1, eta > 1 and 0 < min_epochs <= max_epochs");
   if (s.schedule_epochs != 0 && s.schedule_epochs < s.max_epochs)

@@ -1,19 +1,24 @@
 #include "ssd/tune/tuner.h"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
-#include <limits>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "ssd/config/load.h"
+#include "ssd/data/loader.h"
 #include "ssd/engine/trainer.h"
+#include "ssd/eval/bootstrap.h"
+#include "ssd/lr/schedule.h"
 #include "ssd/range_test/runner.h"
 #include "ssd/tune/lr_race.h"
+#include "ssd/tune/rung_cut.h"
 #include "ssd/tune/rung_hook.h"
 #include "ssd/util/csv.h"
 #include "ssd/util/error.h"
@@ -26,39 +31,60 @@ namespace ssd::tune {
 
 namespace {
 
-std::string describe(const std::vector<std::pair<std::string, std::string>>& params) {
-  std::string text;
-  for (const auto& [key, value] : params) text += (text.empty() ? "" : ", ") + key + "=" + value;
-  return text;
+nlohmann::json trial_json(const Trial& t) {
+  const auto number = [](double x) { return std::isfinite(x) ? nlohmann::json(x) : nlohmann::json(); };
+  nlohmann::json jt{{"id", t.id}, {"bracket", t.bracket}, {"run_dir", t.run_dir}, {"failure", t.failure}, {"seconds", t.seconds}};
+  for (const auto& [k, v] : t.params) jt["params"].push_back({k, v});
+  jt["results"] = nlohmann::json::array();
+  for (const auto& r : t.results) {
+    nlohmann::json measures = nlohmann::json::object();
+    for (const auto& [name, m] : r.measures) {
+      nlohmann::json replicates = nlohmann::json::array();
+      for (const double x : m.replicates) replicates.push_back(number(x));
+      measures[name] = {{"value", number(m.value)}, {"replicates", replicates}};
+    }
+    jt["results"].push_back({r.epochs, number(r.metric), measures});
+  }
+  return jt;
 }
 
-// The tuner's memory: trials, their parameters and every rung result. Rewritten atomically after each trial.
-void save_state(const std::string& path, const std::vector<Trial>& trials) {
+Trial trial_from_json(const nlohmann::json& jt) {
+  const auto number = [](const nlohmann::json& x) { return x.is_null() ? NAN : x.get<double>(); };
+  Trial t;
+  t.id = jt.at("id"), t.bracket = jt.at("bracket"), t.run_dir = jt.at("run_dir"), t.failure = jt.value("failure", "");
+  t.seconds = jt.value("seconds", 0.0);
+  if (jt.contains("params"))
+    for (const auto& p : jt["params"]) t.params.emplace_back(p[0].get<std::string>(), p[1].get<std::string>());
+  for (const auto& jr : jt.at("results")) {
+    RungResult r{jr[0].get<double>(), number(jr[1]), {}};
+    if (jr.size() > 2)
+      for (const auto& [name, jm] : jr[2].items()) {
+        auto& m = r.measures[name];
+        m.value = number(jm.at("value"));
+        for (const auto& x : jm.at("replicates")) m.replicates.push_back(number(x));
+      }
+    t.results.push_back(r);
+  }
+  return t;
+}
+
+// The tuner's memory: trials, their parameters, every rung result and the baseline's. Rewritten atomically after each
+// training.
+void save_state(const std::string& path, const std::vector<Trial>& trials, const std::optional<Trial>& baseline) {
   nlohmann::json j;
   j["trials"] = nlohmann::json::array();
-  for (const auto& t : trials) {
-    nlohmann::json jt{{"id", t.id}, {"bracket", t.bracket}, {"run_dir", t.run_dir}, {"failure", t.failure}};
-    for (const auto& [k, v] : t.params) jt["params"].push_back({k, v});
-    jt["results"] = nlohmann::json::array();
-    for (const auto& r : t.results) jt["results"].push_back({r.epochs, std::isfinite(r.metric) ? nlohmann::json(r.metric) : nlohmann::json()});
-    j["trials"].push_back(jt);
-  }
+  for (const auto& t : trials) j["trials"].push_back(trial_json(t));
+  if (baseline) j["baseline"] = trial_json(*baseline);
   util::write_text_file(path, j.dump(1) + "\n");
 }
 
-std::vector<Trial> load_state(const std::string& path) {
+std::vector<Trial> load_state(const std::string& path, std::optional<Trial>& baseline) {
   std::ifstream in(path);
   std::vector<Trial> trials;
   try {
     const auto j = nlohmann::json::parse(in);
-    for (const auto& jt : j.at("trials")) {
-      Trial t;
-      t.id = jt.at("id"), t.bracket = jt.at("bracket"), t.run_dir = jt.at("run_dir"), t.failure = jt.value("failure", "");
-      if (jt.contains("params"))
-        for (const auto& p : jt["params"]) t.params.emplace_back(p[0].get<std::string>(), p[1].get<std::string>());
-      for (const auto& r : jt.at("results")) t.results.push_back({r[0].get<double>(), r[1].is_null() ? NAN : r[1].get<double>()});
-      trials.push_back(t);
-    }
+    for (const auto& jt : j.at("trials")) trials.push_back(trial_from_json(jt));
+    if (j.contains("baseline")) baseline = trial_from_json(j["baseline"]);
   } catch (const std::exception& e) {
     throw ConfigError(path + ": not a readable tuner state (" + std::string(e.what()) + "); remove it to start over");
   }
@@ -66,8 +92,6 @@ std::vector<Trial> load_state(const std::string& path) {
 }
 
 }  // namespace
-
-int64_t whole_epochs(double epochs) { return std::max<int64_t>(1, std::llround(epochs)); }
 
 config::Config trial_config(const config::Config& base, const Trial& trial, double budget, double schedule_epochs) {
   std::vector<std::string> overrides;
@@ -94,6 +118,20 @@ std::vector<Bracket> plan_brackets(const SearchSpace& space) {
   while (r * std::pow(eta, rungs) <= R + 1e-9 && std::floor(space.trials / std::pow(eta, rungs)) >= 1) ++rungs;
   brackets.push_back({space.trials, r, rungs});
   return brackets;
+}
+
+double first_rung_after_warmup(const config::Config& base, const std::vector<Trial>& trials, double first, double most,
+                               int64_t train_images) {
+  if (train_images <= 0) return first;
+  double needed = first;
+  for (const auto& t : trials) {
+    const auto c = trial_config(base, t, first, most);
+    const int64_t iters_per_epoch = data::batches_per_epoch(train_images, c.train.batch_size, /*drop_last=*/true);
+    if (iters_per_epoch <= 0) continue;
+    const double warmup = static_cast<double>(lr::warmup_iters(c.schedule, iters_per_epoch)) / static_cast<double>(iters_per_epoch);
+    if (warmup > 0 && first < warmup + 1) needed = std::max(needed, std::ceil(warmup) + 1);
+  }
+  return std::min(needed, std::max(first, most));
 }
 
 namespace {
@@ -131,14 +169,19 @@ Trial draw_trial(const SearchSpace& space, int64_t id, int64_t bracket, const st
   return t;
 }
 
-// Trains trial t up to `budget` epochs (continuing its own checkpoint) and records its metric there. False when the
+double schedule_epochs_of(const SearchSpace& space) { return space.schedule_epochs > 0 ? space.schedule_epochs : space.max_epochs; }
+
+std::string who(const Trial& t) { return t.id < 0 ? std::string("the config as given") : "trial " + std::to_string(t.id) + " (" + describe_params(t.params) + ")"; }
+
+// Trains trial t up to `budget` epochs (continuing its own checkpoint) and records its figures there. False when the
 // run was interrupted (SIGINT / SIGTERM).
 bool run_trial(const config::Config& base, const SearchSpace& space, Trial& t, double budget, c10::Device device,
                const TrialRunner& runner) {
-  const auto config = trial_config(base, t, budget, space.schedule_epochs > 0 ? space.schedule_epochs : space.max_epochs);
+  const auto config = trial_config(base, t, budget, schedule_epochs_of(space));
   TrialRun run;
+  const auto started = std::chrono::steady_clock::now();
   try {
-    run = runner(config, space.monitor, device);
+    run = runner(config, space, device);
   } catch (const ConfigError&) {
     throw;  // bad config, data or checkpoint: the user's to fix, for every trial alike
   } catch (const DataError&) {
@@ -147,78 +190,118 @@ bool run_trial(const config::Config& base, const SearchSpace& space, Trial& t, d
     throw;
   } catch (const std::runtime_error& e) {
     t.failure = e.what();  // e.g. a diverged loss: this trial ranks last, the others go on
-    spdlog::warn("tuner: trial {} failed: {}", t.id, t.failure);
+    spdlog::warn("tuner: {} failed: {}", who(t), t.failure);
   }
+  t.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   if (run.interrupted) return false;  // the trial wrote last.pt; the same command continues
-  t.results.push_back({budget, t.failure.empty() ? run.metric : NAN});
-  spdlog::info("tuner: trial {} ({}) at {} epochs: {} {:.4f}", t.id, describe(t.params), whole_epochs(budget), space.monitor,
-               t.results.back().metric);
+  RungResult r{budget, NAN, {}};
+  if (t.failure.empty()) {
+    r.measures = run.measures;
+    const auto reported = r.measures.find(space.reported());
+    r.metric = r.measures.empty() ? run.metric : reported != r.measures.end() ? reported->second.value : NAN;
+  }
+  t.results.push_back(r);
+  std::string figures;
+  for (const auto& signal : space.signals()) {
+    const auto m = measure_at(t, budget, signal, space.reported());
+    const double se = eval::standard_error(m.replicates);
+    figures += fmt::format("{}{} {:.4f}{}", figures.empty() ? "" : ", ", signal, m.value, std::isnan(se) ? "" : fmt::format(" (+-{:.2g})", se));
+  }
+  spdlog::info("tuner: {} at {} epochs: {}", who(t), whole_epochs(budget), figures);
   return true;
 }
 
-// true when metric a ranks below b; NaN ranks last.
-bool ranks_below(double a, double b, bool maximise) {
-  if (std::isnan(a)) return !std::isnan(b);
-  if (std::isnan(b)) return false;
-  return maximise ? a < b : a > b;
-}
-
-double metric_at(const Trial& t, double budget) {
-  for (const auto& x : t.results)
-    if (whole_epochs(x.epochs) == whole_epochs(budget)) return x.metric;
-  return std::numeric_limits<double>::quiet_NaN();
+// The budgets of a bracket's rungs: the plan's, the first lengthened past the warm-ups of its trials (and every later
+// one at least as long), none beyond the planned run.
+std::vector<double> rung_budgets(const config::Config& base, const SearchSpace& space, const Bracket& plan, const std::vector<Trial>& trials,
+                                 const std::vector<size_t>& alive, int64_t train_images) {
+  std::vector<Trial> first_rung;
+  for (size_t idx : alive) first_rung.push_back(trials[idx]);
+  const double first = first_rung_after_warmup(base, first_rung, plan.first_budget, schedule_epochs_of(space), train_images);
+  std::vector<double> budgets;
+  for (int64_t k = 0; k < plan.rungs; ++k) budgets.push_back(std::max(plan.first_budget * std::pow(space.eta, static_cast<double>(k)), first));
+  if (first > plan.first_budget) {
+    const auto merged = std::count_if(budgets.begin(), budgets.end(), [&](double x) { return whole_epochs(x) == whole_epochs(first); });
+    spdlog::info("tuner: the first rung lengthened from {} to {} epochs, to end an epoch after the longest warm-up of its trials: "
+                 "none is judged before its LR has reached LR0{}", whole_epochs(plan.first_budget), whole_epochs(first),
+                 merged > 1 ? fmt::format(" (rungs 1 to {} are that one rung, and its cut keeps what theirs would have)", merged) : "");
+  }
+  return budgets;
 }
 
 // Runs one bracket's rungs over `alive` (trial indices); false when interrupted.
 bool run_bracket(const config::Config& base, const SearchSpace& space, const Bracket& plan, size_t b, size_t brackets,
-                 std::vector<Trial>& trials, std::vector<size_t> alive, const std::string& state_path, c10::Device device,
-                 const TrialRunner& runner) {
+                 std::vector<Trial>& trials, std::vector<size_t> alive, const std::optional<Trial>& baseline,
+                 const std::string& state_path, c10::Device device, const TrialRunner& runner, int64_t train_images,
+                 std::vector<std::string>& decisions) {
+  const auto budgets = rung_budgets(base, space, plan, trials, alive, train_images);
+  // The planned number of trials at each rung: a deferred cut is made up at the next one.
+  std::vector<size_t> planned{alive.size()};
+  for (int64_t k = 1; k < plan.rungs; ++k)
+    planned.push_back(std::max<size_t>(1, static_cast<size_t>(std::floor(static_cast<double>(planned.back()) / space.eta))));
   for (int64_t k = 0; k < plan.rungs && !alive.empty(); ++k) {
-    const double budget = plan.first_budget * std::pow(space.eta, static_cast<double>(k));
-    spdlog::info("tuner: bracket {}/{}, rung {}/{}: {} trials x {} epochs", b + 1, brackets, k + 1, plan.rungs, alive.size(),
-                 whole_epochs(budget));
-    for (size_t idx : alive) {
-      auto& t = trials[idx];
-      const bool done = std::any_of(t.results.begin(), t.results.end(), [&](const RungResult& x) { return whole_epochs(x.epochs) == whole_epochs(budget); });
-      if (done || !t.failure.empty()) continue;  // done before a resume, or failed
-      const bool finished = run_trial(base, space, t, budget, device, runner);
-      save_state(state_path, trials);
-      if (!finished) return false;
+    const double budget = budgets[static_cast<size_t>(k)];
+    if (k == 0 || whole_epochs(budgets[static_cast<size_t>(k) - 1]) != whole_epochs(budget)) {  // (a merged rung: trained)
+      spdlog::info("tuner: bracket {}/{}, rung {}/{}: {} trials x {} epochs", b + 1, brackets, k + 1, plan.rungs, alive.size(),
+                   whole_epochs(budget));
+      for (size_t idx : alive) {
+        auto& t = trials[idx];
+        if (result_at(t, budget) || !t.failure.empty()) continue;  // done before a resume, or failed
+        const bool finished = run_trial(base, space, t, budget, device, runner);
+        save_state(state_path, trials, baseline);
+        if (!finished) return false;
+      }
     }
     if (k + 1 == plan.rungs) break;
-    std::stable_sort(alive.begin(), alive.end(),
-                     [&](size_t a, size_t c) { return ranks_below(metric_at(trials[c], budget), metric_at(trials[a], budget), space.maximise()); });
-    alive.resize(std::min(std::max<size_t>(1, static_cast<size_t>(std::floor(static_cast<double>(alive.size()) / space.eta))), alive.size()));
+    // Rungs merged by a lengthened first rung: one cut, at the last of them, down to what it keeps.
+    if (whole_epochs(budgets[static_cast<size_t>(k) + 1]) == whole_epochs(budget)) continue;
+    const auto cut = decide_cut(trials, alive, budget, planned[static_cast<size_t>(k) + 1], space, /*may_defer=*/true);
+    decisions.push_back(fmt::format("bracket {}, rung {} ({} epochs): {}", b + 1, k + 1, whole_epochs(budget), cut.line));
+    spdlog::info("tuner: {}", decisions.back());
+    alive.assign(cut.order.begin(), cut.order.begin() + static_cast<std::ptrdiff_t>(cut.keep));
   }
   return true;
 }
 
-RungResult final_of(const Trial& t) { return t.results.empty() ? RungResult{0, NAN} : t.results.back(); }
+RungResult final_of(const Trial& t) { return t.results.empty() ? RungResult{0, NAN, {}} : t.results.back(); }
 
-// The leaderboard (by the largest budget reached, then by the metric there) as CSV and chart, and best.yaml.
-void write_leaderboard(const config::Config& base, const SearchSpace& space, const std::string& out, TuneResult& result) {
-  const auto& trials = result.trials;
-  for (size_t i = 0; i < trials.size(); ++i) result.ranking.push_back(i);
-  std::stable_sort(result.ranking.begin(), result.ranking.end(), [&](size_t a, size_t c) {
+// The leaderboard's order: by the largest budget reached, then by the reported figure there.
+std::vector<size_t> leaderboard_order(const std::vector<Trial>& trials, const SearchSpace& space) {
+  std::vector<size_t> order;
+  for (size_t i = 0; i < trials.size(); ++i) order.push_back(i);
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t c) {
     const auto fa = final_of(trials[a]), fc = final_of(trials[c]);
     if (whole_epochs(fa.epochs) != whole_epochs(fc.epochs)) return fa.epochs > fc.epochs;
-    return ranks_below(fc.metric, fa.metric, space.maximise());
+    const double ma = fa.metric, mc = fc.metric;
+    if (std::isnan(ma) || std::isnan(mc)) return !std::isnan(ma) && std::isnan(mc);
+    return space.maximise() ? ma > mc : ma < mc;
   });
+  return order;
+}
+
+// The leaderboard as CSV and chart, and best.yaml: the best trial, or the config as given when the verdict says the
+// search did not beat it.
+void write_leaderboard(const config::Config& base, const SearchSpace& space, const std::string& out, TuneResult& result) {
+  const auto& trials = result.trials;
+  const auto reported = space.reported();
   result.leaderboard_csv = (fs::path(out) / "leaderboard.csv").string();
   std::ostringstream csv;
-  csv << "rank,trial,bracket,epochs," << space.monitor;
+  csv << "rank,trial,bracket,epochs," << reported << "," << reported << "_se";
   for (const auto& d : space.params) csv << "," << d.key;
-  csv << ",run_dir,failure\n";
-  for (size_t rank = 0; rank < result.ranking.size(); ++rank) {
-    const auto& t = trials[result.ranking[rank]];
+  csv << ",seconds,run_dir,failure\n";
+  const auto row = [&](const std::string& rank, const Trial& t) {
     const auto f = final_of(t);
-    csv << rank + 1 << "," << t.id << "," << t.bracket << "," << whole_epochs(f.epochs) << "," << f.metric;
-    for (const auto& [k, v] : t.params) csv << "," << v;
-    csv << "," << t.run_dir << "," << util::csv_quoted(t.failure) << "\n";
-  }
+    const auto m = measure_at(t, f.epochs, reported, reported);
+    csv << rank << "," << (t.id < 0 ? std::string("baseline") : std::to_string(t.id)) << "," << (t.id < 0 ? std::string() : std::to_string(t.bracket))
+        << "," << whole_epochs(f.epochs) << "," << m.value << "," << eval::standard_error(m.replicates);
+    for (size_t i = 0; i < space.params.size(); ++i) csv << "," << (i < t.params.size() ? t.params[i].second : std::string());
+    csv << "," << fmt::format("{:.0f}", t.seconds) << "," << t.run_dir << "," << util::csv_quoted(t.failure) << "\n";
+  };
+  for (size_t rank = 0; rank < result.ranking.size(); ++rank) row(std::to_string(rank + 1), trials[result.ranking[rank]]);
+  if (result.verdict && !result.verdict->baseline.results.empty()) row("", result.verdict->baseline);
   util::write_text_file(result.leaderboard_csv, csv.str());
   util::Panel panel;
-  panel.title = space.monitor + " per trial against its training budget (successive halving)";
+  panel.title = reported + " per trial against its training budget (successive halving)";
   panel.x_label = "epochs";
   for (size_t rank = 0; rank < result.ranking.size() && rank < 12; ++rank) {
     const auto& t = trials[result.ranking[rank]];
@@ -226,33 +309,48 @@ void write_leaderboard(const config::Config& base, const SearchSpace& space, con
     for (const auto& x : t.results) series.x.push_back(static_cast<double>(whole_epochs(x.epochs))), series.y.push_back(x.metric);
     panel.series.push_back(series);
   }
+  if (result.verdict && !result.verdict->baseline.results.empty()) {
+    const auto f = final_of(result.verdict->baseline);
+    panel.series.push_back({"the config as given", {static_cast<double>(whole_epochs(f.epochs))},
+                            {measure_at(result.verdict->baseline, f.epochs, reported, reported).value}});
+  }
   result.leaderboard_png = (fs::path(out) / "leaderboard.png").string();
   util::save_chart(result.leaderboard_png, {panel}, 900, 420);
   result.best_config = (fs::path(out) / "best.yaml").string();
-  const auto& best = trials[result.ranking.front()];
-  std::vector<std::string> overrides;
-  for (const auto& [k, v] : best.params) overrides.push_back(k + "=" + v);
-  const auto config = config::load_config_text(config::to_yaml(base), "tuner best", overrides);
   std::ostringstream best_yaml;
-  best_yaml << "# ssd-tune: best trial " << best.id << " (" << space.monitor << " " << final_of(best).metric << " at "
-            << whole_epochs(final_of(best).epochs) << " epochs)\n"
-            << config::to_yaml(config);
+  if (result.verdict && !result.verdict->beaten) {
+    best_yaml << "# ssd-tune: the config as given (" << reported << " " << result.verdict->reference << " at " << result.verdict->epochs
+              << " epochs): the search's best trial " << trials[result.verdict->winner].id << " did not beat it ("
+              << result.verdict->search << ")\n"
+              << config::to_yaml(base);
+  } else {
+    const auto& best = trials[result.ranking.front()];
+    std::vector<std::string> overrides;
+    for (const auto& [k, v] : best.params) overrides.push_back(k + "=" + v);
+    const auto config = config::load_config_text(config::to_yaml(base), "tuner best", overrides);
+    best_yaml << "# ssd-tune: best trial " << best.id << " (" << reported << " " << final_of(best).metric << " at "
+              << whole_epochs(final_of(best).epochs) << " epochs)\n"
+              << config::to_yaml(config);
+  }
   util::write_text_file(result.best_config, best_yaml.str());
 }
 
 }  // namespace
 
-TrialRun train_trial(const config::Config& config, const std::string& monitor, c10::Device device) {
+TrialRun train_trial(const config::Config& config, const SearchSpace& space, c10::Device device) {
   const bool has_checkpoint = fs::exists(fs::path(config.train.run_dir) / "last.pt");
-  auto rung = std::make_shared<RungHook>(monitor);
+  auto rung = std::make_shared<RungHook>(space.signals(), space.bootstrap);
   engine::Trainer trainer(config, device, has_checkpoint ? config.train.run_dir : "");
   trainer.add_hook(rung);
   const auto run = trainer.run();
-  return {rung->metric(), run.interrupted};
+  TrialRun result;
+  result.measures = rung->measures();
+  result.interrupted = run.interrupted;
+  return result;
 }
 
 TuneResult tune(const config::Config& base, const SearchSpace& input_space, const std::string& out, c10::Device device,
-                const TrialRunner& given_runner) {
+                const TrialRunner& given_runner, int64_t train_images) {
   const TrialRunner runner = given_runner ? given_runner : TrialRunner(train_trial);
   fs::create_directories(out);
   SearchSpace space = input_space;
@@ -265,8 +363,9 @@ TuneResult tune(const config::Config& base, const SearchSpace& input_space, cons
   }
   const auto brackets = plan_brackets(space);
   std::vector<Trial> trials;
+  std::optional<Trial> baseline;
   if (resuming) {
-    trials = load_state(state_path);
+    trials = load_state(state_path, baseline);
     spdlog::info("tuner: resuming {} ({} trials known)", state_path, trials.size());
   }
   std::mt19937_64 rng(static_cast<uint64_t>(space.seed));
@@ -280,17 +379,51 @@ TuneResult tune(const config::Config& base, const SearchSpace& input_space, cons
       // (solver.lr's interval from a range test is not recomputed on a resume: the stored draws stand for it.)
       else if (!space.lr_from_range_test && trials[static_cast<size_t>(fresh.id)].params != fresh.params)
         throw ConfigError(state_path + ": trial " + std::to_string(fresh.id) + " was drawn with other parameters than this search "
-                          "space and seed give (" + describe(trials[static_cast<size_t>(fresh.id)].params) + ", now " +
-                          describe(fresh.params) + "); remove " + out + " to start over, or tune into another folder");
+                          "space and seed give (" + describe_params(trials[static_cast<size_t>(fresh.id)].params) + ", now " +
+                          describe_params(fresh.params) + "); remove " + out + " to start over, or tune into another folder");
       alive.push_back(static_cast<size_t>(fresh.id));
     }
-    if (!run_bracket(base, space, brackets[b], b, brackets.size(), trials, alive, state_path, device, runner)) {
+    if (!run_bracket(base, space, brackets[b], b, brackets.size(), trials, alive, baseline, state_path, device, runner, train_images,
+                     result.decisions)) {
       result.trials = trials;
       result.interrupted = true;
       return result;
     }
   }
   result.trials = trials;
+  result.ranking = leaderboard_order(trials, space);
+  // The best against the runner-up at the largest budget: is the winner's lead above the noise?
+  if (result.ranking.size() > 1) {
+    const auto& first = trials[result.ranking[0]];
+    const auto& second = trials[result.ranking[1]];
+    if (epochs_trained(first) == epochs_trained(second)) {
+      const double share = agreement(first, second, static_cast<double>(epochs_trained(first)), space.reported(), space);
+      result.decisions.push_back(fmt::format("the best (trial {}) against the runner-up (trial {}) at {} epochs: better by {} in {} of the "
+                                             "resamples", first.id, second.id, epochs_trained(first), space.reported(),
+                                             std::isnan(share) ? std::string("n/a") : fmt::format("{:.0f}%", 100 * share)));
+      spdlog::info("tuner: {}", result.decisions.back());
+    }
+  }
+  // The verdict: the config as given, trained to the best trial's budget (or an existing run of it).
+  const auto winner = result.ranking.front();
+  const int64_t budget = epochs_trained(trials[winner]);
+  if (space.baseline == "train") {
+    if (!baseline) baseline = Trial{-1, -1, {}, {}, (fs::path(out) / "baseline").string(), "", 0};
+    if (!result_at(*baseline, static_cast<double>(budget))) {
+      spdlog::info("tuner: training the config as given for {} epochs, the reference of the verdict (baseline: none skips it)", budget);
+      const bool finished = run_trial(base, space, *baseline, static_cast<double>(budget), device, runner);
+      save_state(state_path, trials, baseline);
+      if (!finished) {
+        result.interrupted = true;
+        return result;
+      }
+    }
+    result.verdict = judge(trials, winner, *baseline, "trained in " + baseline->run_dir, space);
+  } else if (space.baseline != "none") {
+    result.verdict = judge(trials, winner, baseline_from_run(space.baseline, budget), "the run " + space.baseline, space);
+  }
+  if (result.verdict)
+    for (const auto& line : result.verdict->lines) spdlog::info("tuner: {}", line);
   write_leaderboard(base, space, out, result);
   return result;
 }

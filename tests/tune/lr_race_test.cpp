@@ -55,6 +55,13 @@ double synthetic_map(double lr, double epochs) {
   return (1 - std::exp(-epochs / 3)) * std::exp(-distance * distance);
 }
 
+// A run that reports only its monitored figure (no replicates: the noise is not measured).
+TrialRun figure(double metric) {
+  TrialRun run;
+  run.metric = metric;
+  return run;
+}
+
 config::Config race_config(const std::string& dir) {
   config::Config c;
   c.train.run_dir = dir;
@@ -68,11 +75,11 @@ config::Config race_config(const std::string& dir) {
 TEST(LrRace, TheWinnerIsTheKnownBestWithTheFiguresThatDecidedIt) {
   const auto dir = test::temp_dir("lr_race");
   std::vector<std::pair<double, int64_t>> trained;  // (lr, epochs) of every run the race asked for
-  const TrialRunner runner = [&](const config::Config& c, const std::string& monitor, c10::Device) {
-    EXPECT_EQ(monitor, "val/mAP");
+  const TrialRunner runner = [&](const config::Config& c, const SearchSpace& space, c10::Device) {
+    EXPECT_EQ(space.monitor, "val/mAP");
     EXPECT_EQ(c.train.epochs, 16);  // every rung is the start of the planned run, not a compressed one
     trained.emplace_back(c.solver.lr, c.train.stop_epoch);
-    return TrialRun{synthetic_map(c.solver.lr, static_cast<double>(c.train.stop_epoch)), false};
+    return figure(synthetic_map(c.solver.lr, static_cast<double>(c.train.stop_epoch)));
   };
   const auto config = race_config(dir);
   const auto race = race_lr(config, race_candidates(disagreeing_picks()), c10::Device(c10::kCPU), 0, runner);
@@ -88,7 +95,8 @@ TEST(LrRace, TheWinnerIsTheKnownBestWithTheFiguresThatDecidedIt) {
   EXPECT_DOUBLE_EQ(trained[4].first, 2.8e-3);
   EXPECT_NEAR(trained[5].first, std::sqrt(3.6e-4 * 2.8e-3), 1e-12);
   // The table names every candidate, its rule and its figure at each rung; the loser of rung 1 reads "cut".
-  ASSERT_EQ(race.lines.size(), 5u);
+  ASSERT_EQ(race.lines.size(), 5u + 2u);  // the table, then how each cut was decided
+  EXPECT_NE(race.lines[5].find("cut 4 -> 2 by val/mAP"), std::string::npos) << race.lines[5];
   EXPECT_NE(race.lines[0].find("val/mAP @ 2 ep"), std::string::npos);
   EXPECT_NE(race.lines[0].find("val/mAP @ 4 ep"), std::string::npos);
   EXPECT_EQ(race.lines[3].rfind("*", 0), 0u) << race.lines[3];  // steepest's row, marked the winner
@@ -122,9 +130,9 @@ TEST(LrRace, TheWinnerIsTheKnownBestWithTheFiguresThatDecidedIt) {
 TEST(LrRace, RankedByValidationLossTheLowestWins) {
   auto config = race_config(test::temp_dir("lr_race_loss"));
   config.range_test.race_monitor = "val/loss";
-  const TrialRunner runner = [&](const config::Config& c, const std::string& monitor, c10::Device) {
-    EXPECT_EQ(monitor, "val/loss");
-    return TrialRun{10 * (1 - synthetic_map(c.solver.lr, static_cast<double>(c.train.stop_epoch))), false};
+  const TrialRunner runner = [&](const config::Config& c, const SearchSpace& space, c10::Device) {
+    EXPECT_EQ(space.monitor, "val/loss");
+    return figure(10 * (1 - synthetic_map(c.solver.lr, static_cast<double>(c.train.stop_epoch))));
   };
   const auto race = race_lr(config, race_candidates(disagreeing_picks()), c10::Device(c10::kCPU), 0, runner);
   EXPECT_EQ(race.candidates[race.winner].rule, "steepest");
@@ -150,7 +158,7 @@ TEST(LrRace, NoCandidateIsJudgedBeforeItsWarmUpEnds) {
 // Every candidate diverged: the race decides nothing (and ssd-train falls back to the rules' recommendation).
 TEST(LrRace, ARaceWhereEveryCandidateFailedDecidesNothing) {
   const auto config = race_config(test::temp_dir("lr_race_failed"));
-  const TrialRunner diverging = [](const config::Config&, const std::string&, c10::Device) -> TrialRun {
+  const TrialRunner diverging = [](const config::Config&, const SearchSpace&, c10::Device) -> TrialRun {
     throw std::runtime_error("the loss is not finite");
   };
   const auto race = race_lr(config, race_candidates(disagreeing_picks()), c10::Device(c10::kCPU), 0, diverging);
@@ -161,7 +169,7 @@ TEST(LrRace, ARaceWhereEveryCandidateFailedDecidesNothing) {
 TEST(LrRace, NeedsValidationDataToDecideOn) {
   auto config = race_config(test::temp_dir("lr_race_no_val"));
   config.data.val.roots.clear();
-  const TrialRunner never = [](const config::Config&, const std::string&, c10::Device) -> TrialRun {
+  const TrialRunner never = [](const config::Config&, const SearchSpace&, c10::Device) -> TrialRun {
     ADD_FAILURE() << "nothing may train without validation data";
     return {};
   };

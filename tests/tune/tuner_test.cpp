@@ -2,7 +2,9 @@
 // below the good ones; resuming reuses every finished trial.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <filesystem>
+#include <map>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -52,6 +54,18 @@ TEST(SearchSpace, MistakesNameTheFileLineAndKey) {
   EXPECT_NE(message.find("loguniform(lo, hi)"), std::string::npos) << message;
   message = test::thrown_message<ConfigError>([&] { load_search_space(write_file(dir, "c.yaml", "trial: 3\nspace: {solver.lr: uniform(1, 2)}\n")); });
   EXPECT_NE(message.find("trials"), std::string::npos) << message;
+  message = test::thrown_message<ConfigError>(
+      [&] { load_search_space(write_file(dir, "d.yaml", "max_epochs: 9\nschedule_epochs: 3\nspace:\n  solver.lr: uniform(1, 2)\n")); });
+  EXPECT_NE(message.find("schedule_epochs"), std::string::npos) << message;
+  message = test::thrown_message<ConfigError>(
+      [&] { load_search_space(write_file(dir, "e.yaml", "mode: max\nspace:\n  solver.lr: uniform(1, 2)\n")); });
+  EXPECT_NE(message.find("monitor auto"), std::string::npos) << message;
+  message = test::thrown_message<ConfigError>(
+      [&] { load_search_space(write_file(dir, "f.yaml", "undecided: wait\nspace:\n  solver.lr: uniform(1, 2)\n")); });
+  EXPECT_NE(message.find("defer or cut"), std::string::npos) << message;
+  message = test::thrown_message<ConfigError>(
+      [&] { load_search_space(write_file(dir, "g.yaml", "confidence: 0.3\nspace:\n  solver.lr: uniform(1, 2)\n")); });
+  EXPECT_NE(message.find("confidence"), std::string::npos) << message;
 }
 
 // Hyperband's brackets for R = 81, eta = 3: the table of Li et al. 2017 (section 3.3), n_i and r_i per bracket.
@@ -102,7 +116,7 @@ TEST(Tuner, SuccessiveHalvingRanksAClearlyBadLrBelowTheGoodOnesAndResumes) {
   base.solver.optimizer = "adamw";  // learns in a few steps, so the LRs separate within the tiny budgets
   base.train.batch_size = 2;
   const auto space_path = write_file(dir, "space.yaml",
-                                     "trials: 4\nmin_epochs: 1\nmax_epochs: 4\neta: 2\nmonitor: val/loss\nseed: 5\n"
+                                     "trials: 4\nmin_epochs: 1\nmax_epochs: 4\neta: 2\nmonitor: val/loss\nseed: 5\nundecided: cut\n"
                                      "space:\n  solver.lr: grid([1.0e-9, 0.001, 0.003, 0.01])\n");
   const auto space = load_search_space(space_path);
   const auto out = dir + "/tune";
@@ -118,9 +132,159 @@ TEST(Tuner, SuccessiveHalvingRanksAClearlyBadLrBelowTheGoodOnesAndResumes) {
   EXPECT_TRUE(std::filesystem::exists(result.best_config));
   // Resume: the state file says everything is done; nothing is trained again and the ranking is the same.
   const auto before = std::filesystem::last_write_time(result.trials[0].run_dir + "/last.pt");
+  const auto baseline_before = std::filesystem::last_write_time(out + "/baseline/last.pt");
   const auto again = tune(base, space, out, c10::Device(c10::kCPU));
   EXPECT_EQ(again.ranking, result.ranking);
   EXPECT_EQ(std::filesystem::last_write_time(result.trials[0].run_dir + "/last.pt"), before);
+  // Every cut was logged with its figure and its noise; the verdict compared the best with the config as given,
+  // trained as long in its own directory (and not again on the resume).
+  ASSERT_EQ(result.decisions.size(), 2u);  // one line per cut
+  EXPECT_NE(result.decisions[0].find("cut 4 -> 2 by val/loss"), std::string::npos) << result.decisions[0];
+  EXPECT_NE(result.decisions[0].find("%"), std::string::npos) << result.decisions[0];  // the share of resamples
+  ASSERT_TRUE(result.verdict.has_value());
+  EXPECT_EQ(result.verdict->epochs, 4);
+  EXPECT_TRUE(std::filesystem::exists(out + "/baseline/last.pt"));
+  EXPECT_FALSE(std::isnan(result.verdict->agreement));
+  EXPECT_EQ(result.verdict->search_epochs, 4 + 2 + 1 + 1);
+  EXPECT_EQ(result.verdict->baseline_epochs, 4);
+  EXPECT_EQ(std::filesystem::last_write_time(out + "/baseline/last.pt"), baseline_before);
+  ASSERT_TRUE(again.verdict.has_value());
+  EXPECT_EQ(again.verdict->reference, result.verdict->reference);
+}
+
+// A stand-in for training: the figures of trial `lr` at `epochs`, with replicates either paired (every trial's order
+// holds in every replicate) or swinging by more than the trials differ (their order is noise).
+TrialRun synthetic_run(double lr, int64_t epochs, bool separated) {
+  TrialRun run;
+  const double map = 0.1 * static_cast<double>(epochs) * (1 - std::abs(std::log10(lr / 3e-3)) / 3);
+  const double loss = 2 - map;
+  const auto k = static_cast<int>(std::llround(std::log10(lr) * 10));
+  for (const auto& [name, value] : std::map<std::string, double>{{"val/mAP", map}, {"val/loss", loss}}) {
+    auto& m = run.measures[name];
+    m.value = value;
+    for (int r = 0; r < 20; ++r) m.replicates.push_back(separated ? value + 0.01 * std::sin(r) : value + ((r + k) % 2 ? 0.5 : -0.5));
+  }
+  return run;
+}
+
+// A rung no figure decides is not cut: all four trials go on to the second rung, which cuts to what it would have
+// kept had the first one cut (one), so the last rung trains one trial as planned.
+TEST(Tuner, ACutBelowTheNoiseIsDeferredToTheNextRung) {
+  const auto dir = test::temp_dir("tune_defer");
+  config::Config base;
+  const auto space = load_search_space(write_file(dir, "space.yaml",
+                                                  "trials: 4\nmin_epochs: 1\nmax_epochs: 4\neta: 2\nbaseline: none\n"
+                                                  "space:\n  solver.lr: grid([0.001, 0.002, 0.003, 0.01])\n"));
+  std::vector<std::pair<double, int64_t>> trained;
+  const TrialRunner runner = [&](const config::Config& c, const SearchSpace&, c10::Device) {
+    trained.emplace_back(c.solver.lr, c.train.stop_epoch);
+    return synthetic_run(c.solver.lr, c.train.stop_epoch, /*separated=*/c.train.stop_epoch >= 2);
+  };
+  const auto result = tune(base, space, dir + "/tune", c10::Device(c10::kCPU), runner);
+  ASSERT_EQ(trained.size(), 4u + 4u + 1u);
+  for (size_t i = 0; i < 4; ++i) EXPECT_EQ(trained[i].second, 1);
+  for (size_t i = 4; i < 8; ++i) EXPECT_EQ(trained[i].second, 2);
+  EXPECT_EQ(trained[8], (std::pair<double, int64_t>{0.003, 4}));
+  ASSERT_GE(result.decisions.size(), 2u);
+  EXPECT_NE(result.decisions[0].find("no cut"), std::string::npos) << result.decisions[0];
+  EXPECT_NE(result.decisions[1].find("cut 4 -> 1 by val/mAP"), std::string::npos) << result.decisions[1];
+  EXPECT_NE(result.decisions[1].find("above the noise"), std::string::npos) << result.decisions[1];
+  EXPECT_FALSE(result.verdict.has_value());
+}
+
+// The verdict: the config as given (LR0 3e-3 here, the synthetic problem's best) beats every trial of a search that
+// never drew it; the tuner says so and best.yaml is the config as given. An existing run can be the reference instead.
+TEST(Tuner, TheVerdictSaysWhenTheSearchDidNotBeatTheConfigAsGiven) {
+  const auto dir = test::temp_dir("tune_verdict");
+  config::Config base;
+  base.solver.lr = 3e-3;
+  const std::string common = "trials: 2\nmin_epochs: 2\nmax_epochs: 4\neta: 2\nspace:\n  solver.lr: grid([0.001, 0.03])\n";
+  const auto space = load_search_space(write_file(dir, "space.yaml", common));
+  const TrialRunner runner = [&](const config::Config& c, const SearchSpace&, c10::Device) {
+    return synthetic_run(c.solver.lr, c.train.stop_epoch, true);
+  };
+  const auto result = tune(base, space, dir + "/tune", c10::Device(c10::kCPU), runner);
+  ASSERT_TRUE(result.verdict.has_value());
+  EXPECT_FALSE(result.verdict->beaten);
+  EXPECT_EQ(result.verdict->epochs, 4);
+  EXPECT_DOUBLE_EQ(result.verdict->reference, 0.4);
+  EXPECT_DOUBLE_EQ(result.verdict->agreement, 0.0);  // the search's best is worse in every resample
+  EXPECT_EQ(result.verdict->search_epochs, 2 + 4);
+  EXPECT_EQ(result.verdict->baseline_epochs, 4);
+  std::ifstream best(result.best_config);
+  std::string first_line;
+  std::getline(best, first_line);
+  EXPECT_NE(first_line.find("the config as given"), std::string::npos) << first_line;
+  bool said = false;
+  for (const auto& line : result.verdict->lines) said = said || line.find("did not beat the config as given") != std::string::npos;
+  EXPECT_TRUE(said);
+
+  // baseline: an existing run's metrics.csv, its validation at the best's budget (4 epochs).
+  const auto run = dir + "/earlier";
+  std::filesystem::create_directories(run);
+  write_file(run, "metrics.csv",
+             "kind,iteration,epoch,lr,loss,loss_loc,loss_conf,img_per_s,data_wait,map_voc,map_voc07\n"
+             "val,40,2,,1.9,,,,,0.1,0.09\nval,80,4,,1.8,,,,,0.25,0.2\n");
+  const auto from_run = load_search_space(write_file(dir, "space_run.yaml", "baseline: " + run + "\n" + common));
+  const auto compared = tune(base, from_run, dir + "/tune_run", c10::Device(c10::kCPU), runner);
+  ASSERT_TRUE(compared.verdict.has_value());
+  EXPECT_DOUBLE_EQ(compared.verdict->reference, 0.25);
+  EXPECT_TRUE(compared.verdict->beaten);  // 0.1 * 4 * (1 - log10(3) / 3) = 0.34 for LR0 1e-3
+  EXPECT_TRUE(std::isnan(compared.verdict->agreement));  // the run's figure has no replicates
+  // A run without a validation at that budget is named.
+  write_file(run, "metrics.csv", "kind,iteration,epoch,lr,loss,loss_loc,loss_conf,img_per_s,data_wait,map_voc,map_voc07\n");
+  const auto message = test::thrown_message<ConfigError>(
+      [&] { tune(base, from_run, dir + "/tune_run2", c10::Device(c10::kCPU), runner); });
+  EXPECT_NE(message.find("metrics.csv has no validation at epoch 4"), std::string::npos) << message;
+}
+
+// A first rung shorter than a trial's warm-up is lengthened to end an epoch after the longest one: 800 images in
+// batches of 8 are 100 iterations per epoch, so 500 warm-up iterations last 5 epochs and the first rung ends at 6.
+TEST(Tuner, NoFirstRungEndsInsideAWarmUp) {
+  config::Config base;
+  base.train.batch_size = 8;
+  base.schedule.warmup.iters = 500;
+  base.schedule.warmup.epochs = 0;
+  Trial plain, shorter, smaller_batches;
+  shorter.params = {{"schedule.warmup.iters", "100"}};  // 1 epoch: a first rung of 2 is enough
+  smaller_batches.params = {{"train.batch_size", "4"}, {"schedule.warmup.iters", "300"}};  // 200 per epoch: 1.5 epochs
+  EXPECT_DOUBLE_EQ(first_rung_after_warmup(base, {shorter}, 1, 20, 800), 2);
+  EXPECT_DOUBLE_EQ(first_rung_after_warmup(base, {shorter, plain}, 1, 20, 800), 6);
+  EXPECT_DOUBLE_EQ(first_rung_after_warmup(base, {smaller_batches}, 1, 20, 800), 3);
+  EXPECT_DOUBLE_EQ(first_rung_after_warmup(base, {plain}, 7, 20, 800), 7);  // already past it
+  EXPECT_DOUBLE_EQ(first_rung_after_warmup(base, {plain}, 1, 4, 800), 4);   // never past the planned run
+  EXPECT_DOUBLE_EQ(first_rung_after_warmup(base, {plain}, 1, 20, 0), 1);    // the data's size unknown
+
+  // In a tuning: rungs of 2, 4 and 8 epochs become 6, 6 and 8; the two rungs of 6 are one, and its cut keeps what the
+  // second would have (one trial).
+  const auto dir = test::temp_dir("tune_warmup");
+  const auto space = load_search_space(write_file(dir, "space.yaml",
+                                                  "trials: 4\nmin_epochs: 2\nmax_epochs: 8\neta: 2\nbaseline: none\n"
+                                                  "space:\n  solver.lr: grid([0.001, 0.002, 0.003, 0.01])\n"));
+  std::vector<int64_t> trained;
+  const TrialRunner runner = [&](const config::Config& c, const SearchSpace&, c10::Device) {
+    trained.push_back(c.train.stop_epoch);
+    return synthetic_run(c.solver.lr, c.train.stop_epoch, true);
+  };
+  const auto result = tune(base, space, dir + "/tune", c10::Device(c10::kCPU), runner, 800);
+  EXPECT_EQ(trained, (std::vector<int64_t>{6, 6, 6, 6, 8}));
+  ASSERT_FALSE(result.decisions.empty());
+  EXPECT_NE(result.decisions[0].find("rung 2 (6 epochs): cut 4 -> 1"), std::string::npos) << result.decisions[0];
+}
+
+// A tuning folder drawn from another space or seed is not resumed as if it were this one.
+TEST(Tuner, RefusesToResumeTrialsDrawnFromAnotherSpace) {
+  const auto dir = test::temp_dir("tune_other_space");
+  config::Config base;
+  const TrialRunner runner = [&](const config::Config& c, const SearchSpace&, c10::Device) {
+    return synthetic_run(c.solver.lr, c.train.stop_epoch, true);
+  };
+  const std::string common = "trials: 2\nmin_epochs: 1\nmax_epochs: 2\neta: 2\nbaseline: none\nspace:\n  solver.lr: loguniform(1.0e-4, 1.0e-2)\n";
+  tune(base, load_search_space(write_file(dir, "a.yaml", "seed: 1\n" + common)), dir + "/tune", c10::Device(c10::kCPU), runner);
+  const auto message = test::thrown_message<ConfigError>([&] {
+    tune(base, load_search_space(write_file(dir, "b.yaml", "seed: 2\n" + common)), dir + "/tune", c10::Device(c10::kCPU), runner);
+  });
+  EXPECT_NE(message.find("was drawn with other parameters"), std::string::npos) << message;
 }
 
 }  // namespace

@@ -49,6 +49,9 @@ struct LoaderOptions {
 
 using PrepareFn = std::function<Prepared(const Sample&, std::mt19937_64&)>;
 
+/// Batches in an epoch of `images` in batches of batch_size (the last incomplete one dropped with drop_last).
+int64_t batches_per_epoch(int64_t images, int64_t batch_size, bool drop_last);
+
 class DataLoader {
  public:
   DataLoader(const DetectionDataset& dataset, LoaderOptions options, PrepareFn prepare);

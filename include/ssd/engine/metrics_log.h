@@ -23,11 +23,14 @@ class MetricsLog {
   /// Loss, LR and mAP panels against the iteration; `boundaries` (schedule phases) drawn as dashed lines.
   void plot(const std::string& png_path, const std::vector<int64_t>& boundaries) const;
 
- private:
   struct Row {
     std::string kind;
     double iteration = 0, epoch = 0, lr = 0, loss_loc = 0, loss_conf = 0, ips = 0, wait = 0, map_voc = 0, map_voc07 = 0, val_loss = std::nan("");
   };
+  /// The rows of an existing metrics.csv, in file order (lines that are not rows left out); empty without the file.
+  static std::vector<Row> read(const std::string& path);
+
+ private:
   static std::optional<Row> parse_row(const std::string& line);
   void append_line(const Row& row);
   std::string path_;

@@ -1,26 +1,27 @@
 #pragma once
-// The tuner's hook in a trial's training run: it records the monitored metric (tune's `monitor`) at every validation,
-// so that the rung's result is the metric of the run's last validation (NaN when none scored).
-#include <cmath>
+// The tuner's hook in a trial's training run: at every validation it records val/mAP, val/mAP07 and val/loss, and the
+// bootstrap replicates (eval/bootstrap.h) of the figures the tuner's cuts may rank by, so that the rung's result is the
+// run's last validation with its noise.
 #include <string>
+#include <vector>
 
 #include "ssd/engine/hook.h"
+#include "ssd/tune/trial.h"
 
 namespace ssd::tune {
 
 class RungHook : public engine::Hook {
  public:
-  explicit RungHook(std::string monitor) : monitor_(std::move(monitor)) {}
+  /// signals: the figures whose replicates are drawn; replicates: how many (0: none).
+  RungHook(std::vector<std::string> signals, int64_t replicates) : signals_(std::move(signals)), replicates_(replicates) {}
   std::string name() const override { return "tuner_rung"; }
-  void after_validation(engine::TrainContext&, const engine::Validation& v) override {
-    const auto it = v.metrics.find(monitor_);
-    metric_ = it != v.metrics.end() ? it->second : std::nan("");
-  }
-  double metric() const { return metric_; }
+  void after_validation(engine::TrainContext&, const engine::Validation& v) override;
+  const Measures& measures() const { return measures_; }
 
  private:
-  std::string monitor_;
-  double metric_ = std::nan("");
+  std::vector<std::string> signals_;
+  int64_t replicates_;
+  Measures measures_;
 };
 
 }  // namespace ssd::tune

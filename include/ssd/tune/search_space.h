@@ -30,12 +30,29 @@ struct SearchSpace {
   /// run and stops (train.stop_epoch): its warm-up and decays fall where they will in the real run, instead of a whole
   /// schedule compressed into the rung.
   double schedule_epochs = 0;
-  std::string monitor = "val/mAP";
-  std::string mode = "auto";    ///< auto: max for val/mAP, min for val/loss
+  /// What ranks the trials at a cut: val/mAP, val/mAP07, val/loss, or auto: val/mAP where it separates the trials
+  /// beyond its noise, else val/loss where that does (early rungs, before the mAP has moved off zero).
+  std::string monitor = "auto";
+  std::string mode = "auto";    ///< auto: max for the mAPs, min for val/loss
+  /// A cut stands above the noise when the last trial kept beats the first one cut in at least this share of the
+  /// paired bootstrap resamples of the validation images.
+  double confidence = 0.9;
+  int64_t bootstrap = 200;      ///< bootstrap resamples per validation (0: the noise is not measured)
+  /// A cut that no signal decides above the noise: defer (no trial is cut there; the next rung cuts to what it would
+  /// have kept, at the cost of training them all to it) or cut (by the last signal tried, marked below the noise).
+  std::string undecided = "defer";
+  /// The verdict's reference: train (the config as given, trained to the largest budget in <out>/baseline), none, or
+  /// the run directory of an existing run of it (its metrics.csv).
+  std::string baseline = "train";
   int64_t seed = 0;
   bool lr_from_range_test = false;  ///< solver.lr's interval from an LR range test on the base config
   std::vector<Distribution> params;
-  bool maximise() const { return mode == "max" || (mode == "auto" && monitor != "val/loss"); }
+  /// The figures a cut may rank by, in the order they are tried.
+  std::vector<std::string> signals() const;
+  /// The figure reported per trial (the leaderboard, best.yaml, the verdict): the monitor, val/mAP for auto.
+  std::string reported() const { return monitor == "auto" ? "val/mAP" : monitor; }
+  bool maximises(const std::string& signal) const { return mode == "max" || (mode == "auto" && signal != "val/loss"); }
+  bool maximise() const { return maximises(reported()); }
 };
 
 /// Reads and checks a search space file; ConfigError naming the file, line and key for anything wrong

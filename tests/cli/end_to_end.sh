@@ -242,4 +242,16 @@ PY
 "$bin/ssd-train" --resume "$work/moved" --set train.epochs=5 > "$work/damaged.log" 2>&1 || { cat "$work/damaged.log"; fail "resume past a damaged last.pt"; }
 grep -q "resuming from $work/moved/best.pt .* passed over" "$work/damaged.log" || { cat "$work/damaged.log"; fail "no word of the fallback"; }
 grep -q "$work/moved/last.pt: damaged" "$work/damaged.log" || fail "the damaged file is not named"
+echo "== ssd-data analyze: the boxes at the model's input, their coverage, fitted default boxes that ssd-train takes"
+"$bin/ssd-data" analyze --config "$work/tiny.yaml" --out "$work/analysis" > "$work/analyze.log" 2>&1 || { cat "$work/analyze.log"; fail "ssd-data analyze"; }
+grep -q "resized to the model's input of 96 x 96 pixels" "$work/analyze.log" || { cat "$work/analyze.log"; fail "no box table"; }
+grep -q "have no default box at IoU >= 0.5" "$work/analyze.log" || fail "no coverage line"
+for f in boxes.csv box_sizes.csv box_sizes.png priors.yaml; do [ -s "$work/analysis/$f" ] || fail "missing analysis/$f"; done
+"$bin/ssd-train" --config "$work/tiny.yaml" --set train.run_dir="$work/fitted" --set train.max_iters=1 \
+  --set model.priors.min_sizes="$(grep min_sizes "$work/analysis/priors.yaml" | cut -d: -f2)" \
+  --set model.priors.max_sizes="$(grep max_sizes "$work/analysis/priors.yaml" | cut -d: -f2)" \
+  --set model.priors.aspect_ratios="$(grep aspect_ratios "$work/analysis/priors.yaml" | cut -d: -f2)" > "$work/fitted.log" 2>&1 \
+  || { cat "$work/fitted.log"; fail "training with the fitted default boxes"; }
+"$bin/ssd-data" analyze --config "$work/missing.yaml" > "$work/analyze_bad.log" 2>&1 && fail "a missing config was accepted"
+grep -q "missing.yaml" "$work/analyze_bad.log" || fail "the missing config is not named"
 echo "end_to_end: all checks passed"

@@ -1,0 +1,44 @@
+#pragma once
+// The training boxes as the model sees them: every object's box after the configured resize of its image to the
+// model's input (a stretch to image_size x image_size), with its class. ssd-data analyze's statistics, the default-box
+// coverage and the fitted priors all start from these.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "ssd/data/dataset.h"
+
+namespace ssd::analysis {
+
+/// One object's box in input pixels.
+struct InputBox {
+  size_t image = 0;   ///< index into the data set
+  int64_t label = 0;  ///< 1-based class
+  double x1 = 0, y1 = 0, x2 = 0, y2 = 0;
+  double width() const { return x2 - x1; }
+  double height() const { return y2 - y1; }
+  /// The side of the square of the same area: what "a 10-pixel object" means.
+  double side() const;
+};
+
+struct BoxShapes {
+  int64_t input_size = 0;
+  size_t images = 0;
+  size_t unreadable = 0;  ///< images without a size in their annotation that could not be read either (left out)
+  std::vector<std::string> classes;
+  std::vector<InputBox> boxes;
+};
+
+/// The boxes of every image of `dataset` resized to input_size x input_size. An annotation without the image's size
+/// has its image read for it.
+BoxShapes collect_box_shapes(const data::DetectionDataset& dataset, int64_t input_size);
+
+/// The q-quantile (0..1, linear between order statistics) of `values`; NaN when empty.
+double quantile(std::vector<double> values, double q);
+
+/// boxes.csv (one row per box: image id, class, x1, y1, x2, y2, side, aspect) in `dir`; `extra` adds named columns
+/// (one value per box), e.g. each box's best IoU with the default boxes.
+void write_boxes_csv(const std::string& path, const BoxShapes& shapes, const data::DetectionDataset& dataset,
+                     const std::vector<std::pair<std::string, std::vector<double>>>& extra = {});
+
+}  // namespace ssd::analysis

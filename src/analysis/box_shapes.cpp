@@ -1,0 +1,67 @@
+#include "ssd/analysis/box_shapes.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <sstream>
+
+#include "ssd/util/csv.h"
+#include "ssd/util/text_file.h"
+
+namespace ssd::analysis {
+
+double InputBox::side() const { return std::sqrt(std::max(0.0, width()) * std::max(0.0, height())); }
+
+BoxShapes collect_box_shapes(const data::DetectionDataset& dataset, int64_t input_size) {
+  BoxShapes shapes;
+  shapes.input_size = input_size;
+  shapes.classes = dataset.classes();
+  for (size_t i = 0; i < dataset.size(); ++i) {
+    const auto& a = dataset.annotation(i);
+    int width = a.width, height = a.height;
+    if (width <= 0 || height <= 0) {
+      try {
+        const auto sample = dataset.load(i);
+        width = sample.image.cols, height = sample.image.rows;
+      } catch (const std::exception&) {
+        ++shapes.unreadable;  // the data set's report names it
+        continue;
+      }
+    }
+    ++shapes.images;
+    const double sx = static_cast<double>(input_size) / width, sy = static_cast<double>(input_size) / height;
+    for (const auto& o : a.objects)
+      shapes.boxes.push_back({i, o.label, o.x1 * sx, o.y1 * sy, o.x2 * sx, o.y2 * sy});
+  }
+  return shapes;
+}
+
+double quantile(std::vector<double> values, double q) {
+  if (values.empty()) return std::nan("");
+  std::sort(values.begin(), values.end());
+  const double at = q * static_cast<double>(values.size() - 1);
+  const auto lo = static_cast<size_t>(std::floor(at));
+  const auto hi = std::min(lo + 1, values.size() - 1);
+  return values[lo] + (at - static_cast<double>(lo)) * (values[hi] - values[lo]);
+}
+
+void write_boxes_csv(const std::string& path, const BoxShapes& shapes, const data::DetectionDataset& dataset,
+                     const std::vector<std::pair<std::string, std::vector<double>>>& extra) {
+  std::ostringstream csv;
+  csv << "image,class,x1,y1,x2,y2,side,aspect";
+  for (const auto& [name, values] : extra) csv << "," << name;
+  csv << "\n";
+  for (size_t k = 0; k < shapes.boxes.size(); ++k) {
+    const auto& b = shapes.boxes[k];
+    const auto& name = b.label >= 1 && static_cast<size_t>(b.label) <= shapes.classes.size() ? shapes.classes[static_cast<size_t>(b.label) - 1]
+                                                                                             : std::to_string(b.label);
+    csv << util::csv_quoted(dataset.annotation(b.image).id) << "," << util::csv_quoted(name)
+        << fmt::format(",{:.2f},{:.2f},{:.2f},{:.2f},{:.2f},{:.3f}", b.x1, b.y1, b.x2, b.y2, b.side(), b.width() / std::max(b.height(), 1e-9));
+    for (const auto& [name_, values] : extra) csv << fmt::format(",{:.4f}", values[k]);
+    csv << "\n";
+  }
+  util::write_text_file(path, csv.str());
+}
+
+}  // namespace ssd::analysis

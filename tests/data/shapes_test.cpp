@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "ssd/data/formats/voc.h"
+#include "ssd/data/image_decode.h"
 #include "ssd/data/shapes.h"
 #include "ssd/util/error.h"
 #include "test_data.h"
@@ -70,6 +71,40 @@ TEST(Shapes, ClassWeightsMakeAnImbalancedSet) {
   EXPECT_THROW(generate_shapes(o), ConfigError);
   o.class_weights = {1, 0, 1, 1};
   EXPECT_THROW(generate_shapes(o), ConfigError);
+}
+
+// Wide images of twelve classes (the small-objects-in-large-images set in miniature): the annotation and the image
+// agree on the size, every class appears, and every box lies inside the image.
+TEST(Shapes, WideImagesOfTwelveClasses) {
+  const auto dir = test::temp_dir("shapes_wide");
+  ShapesOptions o;
+  o.root = dir + "/wide";
+  o.train_images = 24, o.val_images = 0, o.width = 192, o.height = 108, o.classes = 12, o.min_size = 8, o.max_size = 30, o.max_objects = 12;
+  generate_shapes(o);
+  const auto classes = shapes_classes(12);
+  ASSERT_EQ(classes.size(), 12u);
+  std::array<int64_t, 12> seen{};
+  for (const auto& id : read_voc_split(o.root, "train")) {
+    const auto [image, xml] = voc_paths(o.root, id);
+    const auto a = read_voc_xml(xml, image, classes);
+    EXPECT_EQ(a.width, 192);
+    EXPECT_EQ(a.height, 108);
+    const auto pixels = read_rgb_image(image);
+    EXPECT_EQ(pixels.cols, 192);
+    EXPECT_EQ(pixels.rows, 108);
+    for (const auto& obj : a.objects) {
+      ++seen.at(static_cast<size_t>(obj.label - 1));
+      EXPECT_GE(obj.x1, 0);
+      EXPECT_GE(obj.y1, 0);
+      EXPECT_LE(obj.x2, 192);
+      EXPECT_LE(obj.y2, 108);
+    }
+  }
+  for (size_t k = 0; k < 12; ++k) EXPECT_GT(seen[k], 0) << classes[k];
+  o.classes = 5;
+  EXPECT_THROW(generate_shapes(o), ConfigError);
+  o.classes = 12, o.width = 0;
+  EXPECT_THROW(generate_shapes(o), ConfigError);  // --width and --height come together
 }
 
 }  // namespace

@@ -37,7 +37,8 @@ ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 from common import cpu_name, write_page  # noqa: E402
 
-BUILD = os.path.join(ROOT, "build")
+# The executables: the normal build, or SSD_BUILD (a copy of them, so that a long run is not fed a rebuilt binary midway).
+BUILD = os.environ.get("SSD_BUILD", os.path.join(ROOT, "build"))
 # Object sides in pixels of a 256-pixel image, scaled to --size.
 DATA_SETS = {
     "shapes": {"min": 10, "max": 120, "objects": 6},

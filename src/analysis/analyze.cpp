@@ -14,6 +14,7 @@
 #include "ssd/builder/model.h"
 #include "ssd/model/priors.h"
 #include "ssd/util/error.h"
+#include "ssd/util/percent.h"
 #include "ssd/util/plot.h"
 #include "ssd/util/text_file.h"
 
@@ -33,7 +34,7 @@ std::string band_name(size_t b) {
   return b == 0 ? fmt::format("< {:g} px", kBands[1]) : fmt::format("{:g}-{:g} px", kBands[b], kBands[b + 1]);
 }
 
-std::string percent(double share) { return std::isnan(share) ? "n/a" : fmt::format("{:.1f}%", 100 * share); }
+std::string percent(double share) { return util::percent(share, 1); }
 
 // The histogram of box sides per class over log-spaced bins (4 per octave), as CSV and as a chart with the default
 // boxes' sizes marked.
@@ -143,6 +144,13 @@ DataAnalysis analyze_data(const config::Config& config, const std::string& out) 
   std::string header = fmt::format("  {:<22} {:>9}", "unmatched by box side", "now");
   for (const auto& p : a.proposals) header += fmt::format(" {:>12}", fmt::format("fitted x{}", p.per_level));
   L.push_back(header);
+  // Per band of box side: its boxes, and the share unmatched now and with each proposal.
+  struct Band {
+    size_t index = 0, boxes = 0;
+    double now = 0;
+    std::vector<double> fitted;
+  };
+  std::vector<Band> bands;
   for (size_t band = 0; band + 1 < kBands.size(); ++band) {
     std::vector<double> now;
     std::vector<std::vector<double>> fitted(a.proposals.size());
@@ -153,9 +161,11 @@ DataAnalysis analyze_data(const config::Config& config, const std::string& out) 
       for (size_t p = 0; p < a.proposals.size(); ++p) fitted[p].push_back(best_by_proposal[p][k]);
     }
     if (now.empty()) continue;
-    std::string row = fmt::format("  {:<15} {:>6} {:>9}", band_name(band), now.size(), percent(unmatched_share(now, threshold)));
-    for (const auto& f : fitted) row += fmt::format(" {:>12}", percent(unmatched_share(f, threshold)));
+    Band b{band, now.size(), unmatched_share(now, threshold), {}};
+    std::string row = fmt::format("  {:<15} {:>6} {:>9}", band_name(band), now.size(), percent(b.now));
+    for (const auto& f : fitted) b.fitted.push_back(unmatched_share(f, threshold)), row += fmt::format(" {:>12}", percent(b.fitted.back()));
     L.push_back(row);
+    bands.push_back(b);
   }
   std::string total = fmt::format("  {:<15} {:>6} {:>9}", "all", a.boxes, percent(a.unmatched_now));
   std::string count = fmt::format("  {:<22} {:>9}", "default boxes", model->priors().size(0));
@@ -174,12 +184,22 @@ DataAnalysis analyze_data(const config::Config& config, const std::string& out) 
     if (!empty.empty()) L.push_back("  (no box needs feature maps " + empty + ": they keep the config's default boxes)");
     std::istringstream yaml(p.yaml);
     for (std::string line; std::getline(yaml, line);) L.push_back("  " + line);
-    if (p.unmatched > 0.1)
-      L.push_back(fmt::format("{} of the boxes stay unmatched even so, most of them the smallest: at the first feature map's stride of {:.0f} "
-                              "input pixels a default box reaches IoU {:g} with a box wherever it lies only from {:.1f} px up. A larger "
-                              "input, or tiles of the images at native resolution, make the boxes larger.",
-                              percent(p.unmatched), table.steps.front(), threshold,
-                              smallest_matchable(table.steps.front(), threshold)));
+    std::string worse;
+    for (const auto& b : bands)
+      if (b.fitted[a.chosen] > b.now + 0.01)
+        worse += fmt::format("{}{} ({} against {})", worse.empty() ? "" : ", ", band_name(b.index), percent(b.fitted[a.chosen]), percent(b.now));
+    if (!worse.empty())
+      L.push_back("It leaves more boxes unmatched than the config's default boxes in " + worse + ": fewer in all, but not there.");
+    if (p.unmatched > 0.1) {
+      const auto most = std::max_element(bands.begin(), bands.end(), [&](const Band& x, const Band& y) {
+        return x.fitted[a.chosen] * static_cast<double>(x.boxes) < y.fitted[a.chosen] * static_cast<double>(y.boxes);
+      });
+      L.push_back(fmt::format("{} of the boxes stay unmatched with it, most of them {} ({:.0f} boxes). At the first feature map's stride of "
+                              "{:.0f} input pixels a default box reaches IoU {:g} with a box wherever it lies only from {:.1f} px up: a "
+                              "larger input, or tiles of the images at native resolution, make small boxes larger.",
+                              percent(p.unmatched), band_name(most->index), most->fitted[a.chosen] * static_cast<double>(most->boxes),
+                              table.steps.front(), threshold, smallest_matchable(table.steps.front(), threshold)));
+    }
   }
 
   fs::create_directories(out);

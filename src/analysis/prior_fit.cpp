@@ -93,11 +93,12 @@ PriorProposal propose_priors(const std::vector<Shape>& shapes, const model::Prio
       p.aspect_ratios.push_back(now.aspect_ratios[l]);
       continue;
     }
-    double second = centroids[l].size() >= 2 ? centroids[l][1].side()
-                    : l + 1 < levels          ? p.min_sizes[l + 1]
-                                              : now.max_sizes[l] * min_size / now.min_sizes[l];  // the config's step, at this size
-    second = std::max(second, min_size);
-    p.max_sizes.push_back(std::round(second * second / min_size * 10) / 10);
+    // The second square: at the side of the level's second centroid (max = side^2 / min), else as SSD puts it, at
+    // sqrt(min * the next level's min) (max = the next min), and on the last level at the config's ratio of max to min.
+    double max_size = centroids[l].size() >= 2 ? centroids[l][1].side() * centroids[l][1].side() / min_size
+                      : l + 1 < levels          ? p.min_sizes[l + 1]
+                                                : min_size * now.max_sizes[l] / now.min_sizes[l];
+    p.max_sizes.push_back(std::round(std::max(max_size, min_size) * 10) / 10);
     std::vector<double> ratios;
     for (const auto& c : centroids[l]) {
       const double r = std::max(c.w / c.h, c.h / c.w);

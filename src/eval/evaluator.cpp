@@ -79,7 +79,7 @@ std::string encode(const std::vector<BatchResult>& results) {
   for (const auto& r : results) {
     b.put(r.batch), b.put(r.loss), b.put(r.loss_images), b.put(static_cast<uint64_t>(r.images.size()));
     for (size_t i = 0; i < r.images.size(); ++i) {
-      b.put(r.images[i]), b.put(i < r.image_loss.size() ? r.image_loss[i] : std::nan(""));
+      b.put(r.images[i]), b.put(static_cast<uint8_t>(i < r.image_loss.size())), b.put(i < r.image_loss.size() ? r.image_loss[i] : 0.0);
       b.put(static_cast<uint64_t>(r.detections[i].size()));
       for (const auto& d : r.detections[i])
         b.put(d.label), b.put(d.score), b.put(d.x1), b.put(d.y1), b.put(d.x2), b.put(d.y2), b.put(d.area);
@@ -96,8 +96,9 @@ void decode(const std::string& bytes, std::map<int64_t, BatchResult>& out) {
     const auto images = in.get<uint64_t>();
     for (uint64_t i = 0; i < images; ++i) {
       r.images.push_back(in.get<uint64_t>());
+      const bool has_loss = in.get<uint8_t>() != 0;
       const auto loss = in.get<double>();
-      if (!std::isnan(loss)) r.image_loss.push_back(loss);
+      if (has_loss) r.image_loss.push_back(loss);
       std::vector<Detection> dets(in.get<uint64_t>());
       for (auto& d : dets) {
         d.label = in.get<int64_t>(), d.score = in.get<double>();
@@ -147,11 +148,14 @@ std::vector<Detection> predict(model::Ssd& model, const data::DetectionDataset& 
         // Each image's share of the batch's loss (its terms over the batch's normaliser; the losses mine negatives per
         // image, so the shares add up to the batch's): what the image contributes to the mean, for its bootstrap.
         const auto n = loss::DetectionLoss::normaliser(loss::DetectionLoss::positive_count(targets));
+        std::vector<at::Tensor> shares;
         for (int64_t i = 0; i < images; ++i) {
           const model::HeadOutput one{out.loc.narrow(0, i, 1), out.conf.narrow(0, i, 1)};
           const model::Targets its{targets.labels.narrow(0, i, 1), targets.deltas.narrow(0, i, 1)};
-          r.image_loss.push_back(loss::total(loss_fn->terms(one, its, n)).item<double>() * static_cast<double>(images));
+          shares.push_back(loss::total(loss_fn->terms(one, its, n)).reshape({1}));
         }
+        const auto on_host = at::cat(shares).to(at::kCPU, at::kDouble);  // one transfer (one wait on a GPU) per batch
+        for (int64_t i = 0; i < images; ++i) r.image_loss.push_back(on_host[i].item<double>() * static_cast<double>(images));
       }
     }
     const auto dets = model::postprocess(out.loc, out.conf, model->priors(), model->box_coder(), options.postprocess);

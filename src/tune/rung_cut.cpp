@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "ssd/eval/bootstrap.h"
+#include "ssd/util/percent.h"
 
 namespace ssd::tune {
 
@@ -17,8 +18,6 @@ bool ranks_below(double a, double b, bool maximise) {
   if (std::isnan(b)) return false;
   return maximise ? a < b : a > b;
 }
-
-std::string percent(double share) { return std::isnan(share) ? "n/a" : fmt::format("{:.0f}%", 100 * share); }
 
 }  // namespace
 
@@ -45,7 +44,10 @@ Cut decide_cut(const std::vector<Trial>& trials, const std::vector<size_t>& aliv
   for (const auto& signal : space.signals()) {
     cut.signal = signal;
     cut.order = rank_by(trials, alive, epochs, signal, space);
-    if (cut.keep == 0 || cut.keep >= cut.order.size()) return cut;  // nothing to cut
+    if (cut.keep == 0 || cut.keep >= cut.order.size()) {
+      cut.line = fmt::format("no cut: {} trials, {} go on", cut.order.size(), cut.order.size());
+      return cut;
+    }
     const auto& kept = trials[cut.order[cut.keep - 1]];
     const auto& dropped = trials[cut.order[cut.keep]];
     cut.agreement = agreement(kept, dropped, epochs, signal, space);
@@ -57,15 +59,15 @@ Cut decide_cut(const std::vector<Trial>& trials, const std::vector<size_t>& aliv
       // Without replicates (bootstrap 0, or a run that gave none) the noise is unknown: rank by the first signal.
       cut.order = rank_by(trials, alive, epochs, space.signals().front(), space);
       cut.signal = space.signals().front();
-      cut.line = fmt::format("cut {} -> {} by {}, its noise not measured", alive.size(), cut.keep, cut.signal);
+      cut.line = fmt::format("cut {} -> {} by {}, its noise not measured{}", alive.size(), cut.keep, cut.signal, tried);
       return cut;
     }
     if (cut.above_noise) {
       cut.line = fmt::format("cut {} -> {} by {}: the last kept beats the first cut ({}) in {} of the resamples, above the noise{}",
-                             alive.size(), cut.keep, signal, figures, percent(cut.agreement), tried);
+                             alive.size(), cut.keep, signal, figures, util::percent(cut.agreement), tried);
       return cut;
     }
-    tried += fmt::format("; {} did not separate them ({}: {})", signal, figures, percent(cut.agreement));
+    tried += fmt::format("; {} did not separate them ({}: {})", signal, figures, util::percent(cut.agreement));
   }
   if (may_defer && space.undecided == "defer") {
     cut.deferred = true;

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -22,6 +23,7 @@
 #include "ssd/tune/rung_hook.h"
 #include "ssd/util/csv.h"
 #include "ssd/util/error.h"
+#include "ssd/util/percent.h"
 #include "ssd/util/plot.h"
 #include "ssd/util/text_file.h"
 
@@ -68,26 +70,43 @@ Trial trial_from_json(const nlohmann::json& jt) {
   return t;
 }
 
-// The tuner's memory: trials, their parameters, every rung result and the baseline's. Rewritten atomically after each
-// training.
-void save_state(const std::string& path, const std::vector<Trial>& trials, const std::optional<Trial>& baseline) {
+// What decides the cuts and budgets: a resumed tuning must decide as the one it continues.
+nlohmann::json decision_settings(const SearchSpace& space) {
+  return {{"method", space.method},     {"min_epochs", space.min_epochs}, {"max_epochs", space.max_epochs},
+          {"schedule_epochs", space.schedule_epochs}, {"eta", space.eta}, {"monitor", space.monitor},
+          {"mode", space.mode},         {"confidence", space.confidence}, {"bootstrap", space.bootstrap},
+          {"undecided", space.undecided}};
+}
+
+// The tuner's memory: what decides, the trials, their parameters, every rung result and the baseline's. Rewritten
+// atomically after each training.
+void save_state(const std::string& path, const SearchSpace& space, const std::vector<Trial>& trials, const std::optional<Trial>& baseline) {
   nlohmann::json j;
+  j["decided_by"] = decision_settings(space);
   j["trials"] = nlohmann::json::array();
   for (const auto& t : trials) j["trials"].push_back(trial_json(t));
   if (baseline) j["baseline"] = trial_json(*baseline);
   util::write_text_file(path, j.dump(1) + "\n");
 }
 
-std::vector<Trial> load_state(const std::string& path, std::optional<Trial>& baseline) {
+// The trials and baseline of a stored tuning; ConfigError when it was decided by other settings than `space`'s.
+std::vector<Trial> load_state(const std::string& path, const SearchSpace& space, std::optional<Trial>& baseline) {
   std::ifstream in(path);
   std::vector<Trial> trials;
+  nlohmann::json stored;
   try {
     const auto j = nlohmann::json::parse(in);
     for (const auto& jt : j.at("trials")) trials.push_back(trial_from_json(jt));
     if (j.contains("baseline")) baseline = trial_from_json(j["baseline"]);
+    stored = j.value("decided_by", nlohmann::json());
   } catch (const std::exception& e) {
     throw ConfigError(path + ": not a readable tuner state (" + std::string(e.what()) + "); remove it to start over");
   }
+  const auto now = decision_settings(space);
+  for (const auto& [key, value] : now.items())
+    if (stored.contains(key) && stored[key] != value)
+      throw ConfigError(path + ": the tuning there was decided with " + key + " " + stored[key].dump() + ", the search space now says " +
+                        value.dump() + "; remove the folder to start over, or tune into another one");
   return trials;
 }
 
@@ -125,7 +144,7 @@ double first_rung_after_warmup(const config::Config& base, const std::vector<Tri
   if (train_images <= 0) return first;
   double needed = first;
   for (const auto& t : trials) {
-    const auto c = trial_config(base, t, first, most);
+    const auto c = trial_config(base, t, first, first);  // (its batch size and warm-up: the run's length does not matter)
     const int64_t iters_per_epoch = data::batches_per_epoch(train_images, c.train.batch_size, /*drop_last=*/true);
     if (iters_per_epoch <= 0) continue;
     const double warmup = static_cast<double>(lr::warmup_iters(c.schedule, iters_per_epoch)) / static_cast<double>(iters_per_epoch);
@@ -212,20 +231,27 @@ bool run_trial(const config::Config& base, const SearchSpace& space, Trial& t, d
 }
 
 // The budgets of a bracket's rungs: the plan's, the first lengthened past the warm-ups of its trials (and every later
-// one at least as long), none beyond the planned run.
+// one at least as long), none beyond the bracket's largest budget.
 std::vector<double> rung_budgets(const config::Config& base, const SearchSpace& space, const Bracket& plan, const std::vector<Trial>& trials,
                                  const std::vector<size_t>& alive, int64_t train_images) {
   std::vector<Trial> first_rung;
   for (size_t idx : alive) first_rung.push_back(trials[idx]);
-  const double first = first_rung_after_warmup(base, first_rung, plan.first_budget, schedule_epochs_of(space), train_images);
+  const double last = plan.first_budget * std::pow(space.eta, static_cast<double>(plan.rungs - 1));
+  const double needed = first_rung_after_warmup(base, first_rung, plan.first_budget, std::numeric_limits<double>::max(), train_images);
+  const double first = std::min(needed, std::max(last, plan.first_budget));
   std::vector<double> budgets;
   for (int64_t k = 0; k < plan.rungs; ++k) budgets.push_back(std::max(plan.first_budget * std::pow(space.eta, static_cast<double>(k)), first));
   if (first > plan.first_budget) {
     const auto merged = std::count_if(budgets.begin(), budgets.end(), [&](double x) { return whole_epochs(x) == whole_epochs(first); });
     spdlog::info("tuner: the first rung lengthened from {} to {} epochs, to end an epoch after the longest warm-up of its trials: "
                  "none is judged before its LR has reached LR0{}", whole_epochs(plan.first_budget), whole_epochs(first),
-                 merged > 1 ? fmt::format(" (rungs 1 to {} are that one rung, and its cut keeps what theirs would have)", merged) : "");
+                 merged == plan.rungs ? fmt::format(" (all {} rungs are that one rung: no trial is cut, every one trains to it)", merged)
+                 : merged > 1         ? fmt::format(" (rungs 1 to {} are that one rung, and its cut keeps what theirs would have)", merged)
+                                      : "");
   }
+  if (needed > first)
+    spdlog::warn("tuner: a warm-up of the first rung's trials lasts past the bracket's largest budget ({} epochs): those trials are "
+                 "judged inside their warm-up; shorten schedule.warmup in the space or raise max_epochs", whole_epochs(last));
   return budgets;
 }
 
@@ -248,14 +274,15 @@ bool run_bracket(const config::Config& base, const SearchSpace& space, const Bra
         auto& t = trials[idx];
         if (result_at(t, budget) || !t.failure.empty()) continue;  // done before a resume, or failed
         const bool finished = run_trial(base, space, t, budget, device, runner);
-        save_state(state_path, trials, baseline);
+        save_state(state_path, space, trials, baseline);
         if (!finished) return false;
       }
     }
     if (k + 1 == plan.rungs) break;
     // Rungs merged by a lengthened first rung: one cut, at the last of them, down to what it keeps.
     if (whole_epochs(budgets[static_cast<size_t>(k) + 1]) == whole_epochs(budget)) continue;
-    const auto cut = decide_cut(trials, alive, budget, planned[static_cast<size_t>(k) + 1], space, /*may_defer=*/true);
+    // The last cut is made whatever the noise: deferring it would train every trial left to the largest budget.
+    const auto cut = decide_cut(trials, alive, budget, planned[static_cast<size_t>(k) + 1], space, /*may_defer=*/k + 2 < plan.rungs);
     decisions.push_back(fmt::format("bracket {}, rung {} ({} epochs): {}", b + 1, k + 1, whole_epochs(budget), cut.line));
     spdlog::info("tuner: {}", decisions.back());
     alive.assign(cut.order.begin(), cut.order.begin() + static_cast<std::ptrdiff_t>(cut.keep));
@@ -272,7 +299,8 @@ std::vector<size_t> leaderboard_order(const std::vector<Trial>& trials, const Se
   std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t c) {
     const auto fa = final_of(trials[a]), fc = final_of(trials[c]);
     if (whole_epochs(fa.epochs) != whole_epochs(fc.epochs)) return fa.epochs > fc.epochs;
-    const double ma = fa.metric, mc = fc.metric;
+    const double ma = measure_at(trials[a], fa.epochs, space.reported(), space.reported()).value;
+    const double mc = measure_at(trials[c], fc.epochs, space.reported(), space.reported()).value;
     if (std::isnan(ma) || std::isnan(mc)) return !std::isnan(ma) && std::isnan(mc);
     return space.maximise() ? ma > mc : ma < mc;
   });
@@ -362,10 +390,18 @@ TuneResult tune(const config::Config& base, const SearchSpace& input_space, cons
     return interrupted;
   }
   const auto brackets = plan_brackets(space);
+  // An existing run as the verdict's reference: checked now, not after hours of trials.
+  if (space.baseline != "train" && space.baseline != "none") baseline_from_run(space.baseline, whole_epochs(space.max_epochs));
+  const auto signals = space.signals();
+  for (const auto& d : space.params)
+    if (d.key == "train.batch_size" && std::find(signals.begin(), signals.end(), "val/loss") != signals.end())
+      spdlog::warn("tuner: train.batch_size is searched, and val/loss is a mean over batches of that size (each batch's loss is "
+                   "normalised by its own matches): trials of other batch sizes compare by it only roughly; monitor val/mAP does not "
+                   "depend on it");
   std::vector<Trial> trials;
   std::optional<Trial> baseline;
   if (resuming) {
-    trials = load_state(state_path, baseline);
+    trials = load_state(state_path, space, baseline);
     spdlog::info("tuner: resuming {} ({} trials known)", state_path, trials.size());
   }
   std::mt19937_64 rng(static_cast<uint64_t>(space.seed));
@@ -400,7 +436,7 @@ TuneResult tune(const config::Config& base, const SearchSpace& input_space, cons
       const double share = agreement(first, second, static_cast<double>(epochs_trained(first)), space.reported(), space);
       result.decisions.push_back(fmt::format("the best (trial {}) against the runner-up (trial {}) at {} epochs: better by {} in {} of the "
                                              "resamples", first.id, second.id, epochs_trained(first), space.reported(),
-                                             std::isnan(share) ? std::string("n/a") : fmt::format("{:.0f}%", 100 * share)));
+                                             util::percent(share)));
       spdlog::info("tuner: {}", result.decisions.back());
     }
   }
@@ -412,7 +448,7 @@ TuneResult tune(const config::Config& base, const SearchSpace& input_space, cons
     if (!result_at(*baseline, static_cast<double>(budget))) {
       spdlog::info("tuner: training the config as given for {} epochs, the reference of the verdict (baseline: none skips it)", budget);
       const bool finished = run_trial(base, space, *baseline, static_cast<double>(budget), device, runner);
-      save_state(state_path, trials, baseline);
+      save_state(state_path, space, trials, baseline);
       if (!finished) {
         result.interrupted = true;
         return result;

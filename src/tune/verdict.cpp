@@ -6,7 +6,7 @@
 #include <filesystem>
 
 #include "ssd/engine/metrics_log.h"
-#include "ssd/eval/bootstrap.h"
+#include "ssd/tune/rung_cut.h"
 #include "ssd/util/error.h"
 
 namespace fs = std::filesystem;
@@ -32,7 +32,7 @@ Verdict judge(const std::vector<Trial>& trials, size_t winner, const Trial& base
   v.search = ours.value, v.reference = theirs.value;
   const bool maximise = space.maximises(v.signal);
   v.beaten = std::isfinite(v.search) && (std::isnan(v.reference) || (maximise ? v.search > v.reference : v.search < v.reference));
-  v.agreement = eval::share_better(ours.replicates, theirs.replicates, maximise);
+  v.agreement = agreement(best, baseline, static_cast<double>(v.epochs), v.signal, space);
   v.above_noise = v.beaten && v.agreement >= space.confidence;
   for (const auto& t : trials) v.search_epochs += epochs_trained(t), v.search_seconds += t.seconds;
   v.baseline_epochs = epochs_trained(baseline), v.baseline_seconds = baseline.seconds;
@@ -45,14 +45,16 @@ Verdict judge(const std::vector<Trial>& trials, size_t winner, const Trial& base
                                                                                : "within the noise");
   v.lines.push_back(fmt::format("verdict at {} epochs, by {}:", v.epochs, v.signal));
   v.lines.push_back(fmt::format("  search's best (trial {}: {}): {:.4g}", best.id, describe_params(best.params), v.search));
-  v.lines.push_back(fmt::format("  the config as given ({}): {:.4g}", source, v.reference));
+  v.lines.push_back(baseline.failure.empty() ? fmt::format("  the config as given ({}): {:.4g}", source, v.reference)
+                                             : fmt::format("  the config as given ({}): failed: {}", source, baseline.failure));
   v.lines.push_back(fmt::format("  difference {:+.3g}, the search's best {}", v.search - v.reference, noise));
   v.lines.push_back(fmt::format("  compute: the search {} epochs of training{}, the config as given {}{}", v.search_epochs,
                                 minutes(v.search_seconds), v.baseline_epochs, minutes(v.baseline_seconds)));
-  v.lines.push_back(v.beaten ? (v.above_noise ? "  the search beat the config as given: best.yaml is its best trial"
-                                              : "  the search's best is ahead, but not beyond the noise: best.yaml is its best trial; "
-                                                "the config as given is as good a choice")
-                             : "  the search did not beat the config as given: best.yaml is the config as given");
+  v.lines.push_back(!v.beaten              ? "  the search did not beat the config as given: best.yaml is the config as given"
+                    : v.above_noise         ? "  the search beat the config as given: best.yaml is its best trial"
+                    : std::isnan(v.agreement) ? "  the search's best is ahead (its noise not measured): best.yaml is its best trial"
+                                            : "  the search's best is ahead, but not beyond the noise: best.yaml is its best trial; "
+                                              "the config as given is as good a choice");
   return v;
 }
 

@@ -56,9 +56,10 @@ TEST(PriorFit, EachBoxGoesToTheCoarsestMapThatCanMatchIt) {
 }
 
 // 20 boxes of 20x40 and 20 of 40x40 all belong to the stride-8 map. Two centroids there: min 28.3 (the 20x40's side),
-// the second square at 40 (max = 1600 / 28.3 = 56.5), ratio 2 from the 20x40. One: their mean 30x40, side 34.6, the
-// second square at the next map's min size 60 (max 3600 / 34.6 = 104), no ratio (1.33:1). The stride-32 map has no
-// boxes and keeps the config's sizes.
+// the second square at 40 (max = 1600 / 28.3 = 56.5), ratio 2 from the 20x40. One: their mean 30x40, side 34.6, max
+// the next map's min size 60 (SSD's second square at sqrt(34.6 * 60)), no ratio (1.33:1). The stride-32 map has no
+// boxes and keeps the config's sizes. Boxes of 100x100 belong to the stride-32 map, the last: min 100 and the config's
+// ratio of max to min there (100 / 60), max 166.7.
 TEST(PriorFit, LevelsAreFittedToTheirOwnBoxesByHand) {
   model::PriorTable now;
   now.steps = {8, 32};
@@ -76,8 +77,12 @@ TEST(PriorFit, LevelsAreFittedToTheirOwnBoxesByHand) {
                                 "    aspect_ratios: [[2], [2, 3]]\n");
   const auto one = propose_priors(shapes, now, 1, 0.5, 3);
   EXPECT_EQ(one.min_sizes, (std::vector<double>{34.6, 60}));
-  EXPECT_EQ(one.max_sizes, (std::vector<double>{104, 100}));
+  EXPECT_EQ(one.max_sizes, (std::vector<double>{60, 100}));
   EXPECT_EQ(one.aspect_ratios[0], std::vector<double>{});
+  const auto large = propose_priors(std::vector<Shape>(10, Shape{100, 100}), now, 1, 0.5, 3);
+  EXPECT_EQ(large.boxes_per_level, (std::vector<size_t>{0, 10}));
+  EXPECT_EQ(large.min_sizes, (std::vector<double>{20, 100}));
+  EXPECT_EQ(large.max_sizes, (std::vector<double>{40, 166.7}));
 }
 
 TEST(PriorCoverage, EachBoxGetsItsBestIouAtItsPosition) {

@@ -150,6 +150,13 @@ TEST(Tuner, SuccessiveHalvingRanksAClearlyBadLrBelowTheGoodOnesAndResumes) {
   EXPECT_EQ(std::filesystem::last_write_time(out + "/baseline/last.pt"), baseline_before);
   ASSERT_TRUE(again.verdict.has_value());
   EXPECT_EQ(again.verdict->reference, result.verdict->reference);
+  EXPECT_EQ(again.decisions, result.decisions);  // the stored figures and their resamples decide the same cuts
+  // A resume under other deciding settings is refused, naming the setting.
+  const auto other = load_search_space(write_file(dir, "space_other.yaml",
+                                                  "trials: 4\nmin_epochs: 1\nmax_epochs: 4\neta: 2\nmonitor: val/loss\nseed: 5\n"
+                                                  "undecided: defer\nspace:\n  solver.lr: grid([1.0e-9, 0.001, 0.003, 0.01])\n"));
+  const auto message = test::thrown_message<ConfigError>([&] { tune(base, other, out, c10::Device(c10::kCPU)); });
+  EXPECT_NE(message.find("undecided"), std::string::npos) << message;
 }
 
 // A stand-in for training: the figures of trial `lr` at `epochs`, with replicates either paired (every trial's order
@@ -190,6 +197,30 @@ TEST(Tuner, ACutBelowTheNoiseIsDeferredToTheNextRung) {
   EXPECT_NE(result.decisions[1].find("cut 4 -> 1 by val/mAP"), std::string::npos) << result.decisions[1];
   EXPECT_NE(result.decisions[1].find("above the noise"), std::string::npos) << result.decisions[1];
   EXPECT_FALSE(result.verdict.has_value());
+  // Resumed: the deferral is decided again from the stored figures, and nothing is trained again.
+  trained.clear();
+  const auto again = tune(base, space, dir + "/tune", c10::Device(c10::kCPU), runner);
+  EXPECT_TRUE(trained.empty());
+  EXPECT_EQ(again.decisions, result.decisions);
+}
+
+// The last cut is never deferred (that would train every trial left to the largest budget): below the noise, it is
+// made and marked.
+TEST(Tuner, TheLastCutIsMadeEvenBelowTheNoise) {
+  const auto dir = test::temp_dir("tune_last_cut");
+  config::Config base;
+  const auto space = load_search_space(write_file(dir, "space.yaml",
+                                                  "trials: 4\nmin_epochs: 2\nmax_epochs: 4\neta: 2\nbaseline: none\n"
+                                                  "space:\n  solver.lr: grid([0.001, 0.002, 0.003, 0.01])\n"));
+  std::vector<int64_t> trained;
+  const TrialRunner runner = [&](const config::Config& c, const SearchSpace&, c10::Device) {
+    trained.push_back(c.train.stop_epoch);
+    return synthetic_run(c.solver.lr, c.train.stop_epoch, /*separated=*/false);
+  };
+  const auto result = tune(base, space, dir + "/tune", c10::Device(c10::kCPU), runner);
+  EXPECT_EQ(trained, (std::vector<int64_t>{2, 2, 2, 2, 4, 4}));
+  ASSERT_FALSE(result.decisions.empty());
+  EXPECT_NE(result.decisions[0].find("cut 4 -> 2 by val/loss, BELOW the noise"), std::string::npos) << result.decisions[0];
 }
 
 // The verdict: the config as given (LR0 3e-3 here, the synthetic problem's best) beats every trial of a search that
@@ -236,6 +267,21 @@ TEST(Tuner, TheVerdictSaysWhenTheSearchDidNotBeatTheConfigAsGiven) {
   const auto message = test::thrown_message<ConfigError>(
       [&] { tune(base, from_run, dir + "/tune_run2", c10::Device(c10::kCPU), runner); });
   EXPECT_NE(message.find("metrics.csv has no validation at epoch 4"), std::string::npos) << message;
+
+  // A config as given that diverges: the search beat it, and the verdict says why.
+  const auto none_space = load_search_space(write_file(dir, "space_fail.yaml", common));
+  const TrialRunner failing_baseline = [&](const config::Config& c, const SearchSpace& s, c10::Device d) {
+    if (c.train.run_dir.size() >= 9 && c.train.run_dir.substr(c.train.run_dir.size() - 9) == "/baseline")
+      throw std::runtime_error("the loss is not finite");
+    return runner(c, s, d);
+  };
+  const auto failed = tune(base, none_space, dir + "/tune_failed", c10::Device(c10::kCPU), failing_baseline);
+  ASSERT_TRUE(failed.verdict.has_value());
+  EXPECT_TRUE(failed.verdict->beaten);
+  EXPECT_DOUBLE_EQ(failed.verdict->agreement, 1.0);
+  bool named = false;
+  for (const auto& line : failed.verdict->lines) named = named || line.find("failed: the loss is not finite") != std::string::npos;
+  EXPECT_TRUE(named);
 }
 
 // A first rung shorter than a trial's warm-up is lengthened to end an epoch after the longest one: 800 images in

@@ -42,7 +42,8 @@ struct PriorProposal {
 
 /// Default boxes fitted to `shapes`: each shape goes to its level (level_for), and each level's shapes are clustered
 /// into per_level centroids (kmeans_shapes). A level's min_size is the side of its first centroid, its max_size puts
-/// the second square (sqrt(min * max)) at the side of its second (per_level 1: at the next level's min_size), and each
+/// the second square (sqrt(min * max)) at the side of its second (per_level 1: max_size is the next level's min_size,
+/// as in SSD, and the last level keeps the config's ratio of max to min), and each
 /// centroid more than 1.4:1 elongated adds its aspect ratio, rounded to a tenth. A level without shapes keeps `now`'s
 /// sizes and ratios.
 PriorProposal propose_priors(const std::vector<Shape>& shapes, const model::PriorTable& now, size_t per_level, double threshold,

@@ -102,14 +102,49 @@ DataAnalysis analyze_data(const config::Config& config, const std::string& out) 
   for (const auto& b : shapes.boxes)
     if (b.width() > 0 && b.height() > 0) box_shapes.push_back({b.width(), b.height()});
   std::vector<std::vector<double>> best_by_proposal;
+  const auto& specs = model->feature_specs();
   for (size_t per_level = 1; per_level <= 3; ++per_level) {
-    const auto p = propose_priors(box_shapes, table, per_level, threshold, kSeed);
+    auto p = propose_priors(box_shapes, table, per_level, threshold, kSeed);
+    // Each map keeps the config's default boxes where they match more of the boxes fitted to it than the fitted ones do
+    // (a map bound by its stride can be better served by the config's sizes than by the boxes' own).
+    for (size_t l = 0; l < specs.size(); ++l) {
+      if (p.boxes_per_level[l] == 0) continue;
+      BoxShapes here = shapes;
+      here.boxes.clear();
+      for (const auto& b : shapes.boxes)
+        if (level_for(b.side(), table.steps, threshold) == l) here.boxes.push_back(b);
+      const auto level_priors = [&](const std::vector<double>& mins, const std::vector<double>& maxs,
+                                    const std::vector<std::vector<double>>& ratios) {
+        auto one = table;
+        one.min_sizes = {mins[l]}, one.max_sizes = {maxs[l]}, one.aspect_ratios = {ratios[l]}, one.steps = {table.steps[l]};
+        return model::make_priors(one, size, {specs[l]});
+      };
+      const double fitted_miss = unmatched_share(best_prior_iou(here, level_priors(p.min_sizes, p.max_sizes, p.aspect_ratios)), threshold);
+      const double now_miss = unmatched_share(best_prior_iou(here, level_priors(table.min_sizes, table.max_sizes, table.aspect_ratios)), threshold);
+      // Both: the fitted smallest square, the second square at the config's min size, the config's ratios (more of
+      // the small boxes without losing the ones the config's boxes matched).
+      auto both_min = p.min_sizes, both_max = p.max_sizes;
+      auto both_ratios = p.aspect_ratios;
+      both_max[l] = std::round(table.min_sizes[l] * table.min_sizes[l] / p.min_sizes[l] * 10) / 10;
+      both_ratios[l] = table.aspect_ratios[l];
+      const double both_miss = p.min_sizes[l] < table.min_sizes[l]
+                                   ? unmatched_share(best_prior_iou(here, level_priors(both_min, both_max, both_ratios)), threshold)
+                                   : 2.0;
+      if (now_miss <= fitted_miss && now_miss <= both_miss) {
+        p.min_sizes[l] = std::round(table.min_sizes[l] * 10) / 10, p.max_sizes[l] = std::round(table.max_sizes[l] * 10) / 10;
+        p.aspect_ratios[l] = table.aspect_ratios[l];
+        p.kept[l] = true;
+      } else if (both_miss < fitted_miss) {
+        p.max_sizes[l] = both_max[l], p.aspect_ratios[l] = both_ratios[l];
+      }
+    }
     auto fitted = table;
     fitted.preset = "fitted";
     fitted.min_sizes = p.min_sizes, fitted.max_sizes = p.max_sizes, fitted.aspect_ratios = p.aspect_ratios;
     const auto priors = model::make_priors(fitted, size, model->feature_specs());
     best_by_proposal.push_back(best_prior_iou(shapes, priors));
-    a.proposals.push_back({per_level, unmatched_share(best_by_proposal.back(), threshold), priors.size(0), proposal_yaml(p), p.boxes_per_level});
+    a.proposals.push_back({per_level, unmatched_share(best_by_proposal.back(), threshold), priors.size(0), proposal_yaml(p), p.boxes_per_level,
+                           p.kept});
   }
   for (size_t i = 1; i < a.proposals.size(); ++i) {
     const auto &x = a.proposals[i], &y = a.proposals[a.chosen];
@@ -173,15 +208,26 @@ DataAnalysis analyze_data(const config::Config& config, const std::string& out) 
   L.push_back(total);
   L.push_back(count);
   L.push_back("");
-  if (!a.proposals.empty()) {
+  a.improves = !a.proposals.empty() && a.proposals[a.chosen].unmatched < a.unmatched_now;
+  if (!a.proposals.empty() && !a.improves) {
+    L.push_back(fmt::format("No fitted set of default boxes matches more of the boxes than the config's (the best leaves {} unmatched): keep "
+                            "them. At the first feature map's stride of {:.0f} input pixels a default box reaches IoU {:g} with a box "
+                            "wherever it lies only from {:.1f} px up: a larger input, or tiles of the images at native resolution, make "
+                            "small boxes larger.", percent(a.proposals[a.chosen].unmatched), table.steps.front(), threshold,
+                            smallest_matchable(table.steps.front(), threshold)));
+  } else if (!a.proposals.empty()) {
     const auto& p = a.proposals[a.chosen];
     L.push_back(fmt::format("proposed default boxes (k-means of the box shapes, {} per feature map, each box at the coarsest map whose stride lets it match; the strides stay the network's): {} "
                             "unmatched instead of {}. Paste into the config (a model trained with other default boxes needs training "
                             "anew):", p.per_level, percent(p.unmatched), percent(a.unmatched_now)));
-    std::string empty;
-    for (size_t l = 0; l < p.boxes_per_level.size(); ++l)
-      if (p.boxes_per_level[l] == 0) empty += fmt::format("{}{} (stride {:.0f} px)", empty.empty() ? "" : ", ", l + 1, table.steps[l]);
+    std::string empty, kept;
+    for (size_t l = 0; l < p.boxes_per_level.size(); ++l) {
+      const auto name = fmt::format("{} (stride {:.0f} px)", l + 1, table.steps[l]);
+      if (p.boxes_per_level[l] == 0) empty += (empty.empty() ? "" : ", ") + name;
+      else if (p.kept[l]) kept += (kept.empty() ? "" : ", ") + name;
+    }
     if (!empty.empty()) L.push_back("  (no box needs feature maps " + empty + ": they keep the config's default boxes)");
+    if (!kept.empty()) L.push_back("  (feature maps " + kept + " keep the config's default boxes: they match more of the boxes there)");
     std::istringstream yaml(p.yaml);
     for (std::string line; std::getline(yaml, line);) L.push_back("  " + line);
     std::string worse;
@@ -209,7 +255,7 @@ DataAnalysis analyze_data(const config::Config& config, const std::string& out) 
   write_boxes_csv(path("boxes.csv"), shapes, *dataset, extra);
   write_histogram(shapes, table, path("box_sizes.csv"), path("box_sizes.png"));
   a.files = {path("boxes.csv"), path("box_sizes.csv"), path("box_sizes.png")};
-  if (!a.proposals.empty()) {
+  if (a.improves) {
     util::write_text_file(path("priors.yaml"), "# ssd-data analyze: default boxes fitted to " + dataset->description() + " (" +
                                                    percent(a.proposals[a.chosen].unmatched) + " of its boxes unmatched, " +
                                                    percent(a.unmatched_now) + " with the config's)\n" + a.proposals[a.chosen].yaml);

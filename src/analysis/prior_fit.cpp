@@ -83,6 +83,7 @@ PriorProposal propose_priors(const std::vector<Shape>& shapes, const model::Prio
   std::vector<std::vector<Shape>> centroids(levels);
   for (size_t l = 0; l < levels; ++l) {
     p.boxes_per_level.push_back(by_level[l].size());
+    p.kept.push_back(by_level[l].empty());
     centroids[l] = kmeans_shapes(by_level[l], per_level, seed);
     p.min_sizes.push_back(std::round((centroids[l].empty() ? now.min_sizes[l] : centroids[l].front().side()) * 10) / 10);
   }

@@ -16,19 +16,22 @@ struct ProposalRow {
   int64_t default_boxes = 0;
   std::string yaml;
   std::vector<size_t> boxes_per_level;  ///< the boxes each feature map was fitted to
+  std::vector<bool> kept;               ///< per feature map: the config's default boxes kept (they matched more there)
 };
 
 struct DataAnalysis {
   size_t images = 0, boxes = 0;
   double unmatched_now = 0;               ///< with the config's priors
   std::vector<ProposalRow> proposals;     ///< one per centroids-per-level tried
-  size_t chosen = 0;                      ///< the proposal recommended (fewest unmatched; fewer boxes on a tie)
+  size_t chosen = 0;                      ///< the best proposal (fewest unmatched; fewer boxes on a tie)
+  bool improves = false;                  ///< it leaves fewer boxes unmatched than the config's (only then is it proposed)
   std::vector<std::string> lines;         ///< the report as printed
   std::vector<std::string> files;         ///< what was written
 };
 
 /// Analyses config's training data (data.train) against config's model and writes boxes.csv, box_sizes.csv,
-/// box_sizes.png and priors.yaml (the chosen proposal) into `out`. DataError when the set has no boxes.
+/// box_sizes.png and, when it improves on the config's, priors.yaml (the chosen proposal) into `out`. DataError when
+/// the set has no boxes.
 DataAnalysis analyze_data(const config::Config& config, const std::string& out);
 
 }  // namespace ssd::analysis

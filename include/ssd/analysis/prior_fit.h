@@ -38,6 +38,7 @@ struct PriorProposal {
   std::vector<double> min_sizes, max_sizes;
   std::vector<std::vector<double>> aspect_ratios;
   std::vector<size_t> boxes_per_level;  ///< how many of the shapes each level was fitted to
+  std::vector<bool> kept;               ///< per level: `now`'s entry kept (no shapes there, or a caller's choice)
 };
 
 /// Default boxes fitted to `shapes`: each shape goes to its level (level_for), and each level's shapes are clustered

@@ -50,6 +50,11 @@ Cut decide_cut(const std::vector<Trial>& trials, const std::vector<size_t>& aliv
     }
     const auto& kept = trials[cut.order[cut.keep - 1]];
     const auto& dropped = trials[cut.order[cut.keep]];
+    const double kept_value = measure_at(kept, epochs, signal, space.reported()).value;
+    if (space.monitor == "auto" && signal != "val/loss" && !(kept_value >= space.map_floor)) {
+      tried += fmt::format("; {} has not moved yet ({:.4g} for the last trial kept, below map_floor {:g})", signal, kept_value, space.map_floor);
+      continue;
+    }
     cut.agreement = agreement(kept, dropped, epochs, signal, space);
     cut.above_noise = cut.agreement >= space.confidence;
     const auto figures = fmt::format("{} {:.4g} (trial {}) against {:.4g} (trial {})", signal,

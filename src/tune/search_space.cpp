@@ -99,7 +99,7 @@ SearchSpace load_search_space(const std::string& path) {
   if (!root.IsMap()) throw ConfigError(path + ": a search space is a mapping with a 'space' section");
   SearchSpace s;
   const std::vector<std::string> known = {"method", "trials", "min_epochs", "max_epochs", "schedule_epochs", "eta", "monitor", "mode",
-                                          "confidence", "bootstrap", "undecided", "baseline", "seed", "lr_from_range_test", "space"};
+                                          "confidence", "map_floor", "bootstrap", "undecided", "baseline", "seed", "lr_from_range_test", "space"};
   for (const auto& entry : root) {
     const auto name = entry.first.as<std::string>();
     const auto at = where(path, entry.first);
@@ -114,6 +114,7 @@ SearchSpace load_search_space(const std::string& path) {
       else if (name == "monitor") s.monitor = v.as<std::string>();
       else if (name == "mode") s.mode = v.as<std::string>();
       else if (name == "confidence") s.confidence = v.as<double>();
+      else if (name == "map_floor") s.map_floor = v.as<double>();
       else if (name == "bootstrap") s.bootstrap = v.as<int64_t>();
       else if (name == "undecided") s.undecided = v.as<std::string>();
       else if (name == "baseline") s.baseline = v.as<std::string>();
@@ -145,6 +146,7 @@ SearchSpace load_search_space(const std::string& path) {
     throw ConfigError(path + ": mode: monitor auto ranks by val/mAP (max) or val/loss (min); mode must be auto with it");
   if (!(s.confidence >= 0.5 && s.confidence <= 1))
     throw ConfigError(path + ": confidence: a share of bootstrap resamples between 0.5 and 1, got " + std::to_string(s.confidence));
+  if (!(s.map_floor >= 0 && s.map_floor < 1)) throw ConfigError(path + ": map_floor: an mAP in [0, 1), got " + std::to_string(s.map_floor));
   if (s.bootstrap < 0 || s.bootstrap > 100000) throw ConfigError(path + ": bootstrap: resamples per validation, 0 to 100000");
   if (s.undecided != "defer" && s.undecided != "cut")
     throw ConfigError(path + ": undecided: expected defer or cut, got '" + s.undecided + "'");

@@ -74,7 +74,7 @@ Trial trial_from_json(const nlohmann::json& jt) {
 nlohmann::json decision_settings(const SearchSpace& space) {
   return {{"method", space.method},     {"min_epochs", space.min_epochs}, {"max_epochs", space.max_epochs},
           {"schedule_epochs", space.schedule_epochs}, {"eta", space.eta}, {"monitor", space.monitor},
-          {"mode", space.mode},         {"confidence", space.confidence}, {"bootstrap", space.bootstrap},
+          {"mode", space.mode},         {"confidence", space.confidence}, {"map_floor", space.map_floor}, {"bootstrap", space.bootstrap},
           {"undecided", space.undecided}};
 }
 

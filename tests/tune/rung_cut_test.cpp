@@ -40,6 +40,7 @@ TEST(RungCut, FallsBackToTheLossWhenTheMapIsNoise) {
   const std::vector<Trial> trials{trial(0, 0.020, false, 1.3, true), trial(1, 0.019, false, 1.2, true), trial(2, 0.018, false, 1.1, true),
                                   trial(3, 0.017, false, 1.0, true)};
   SearchSpace space;  // monitor auto, confidence 0.9, undecided defer
+  space.map_floor = 0;  // (the mAP's noise decides here, not its floor: below)
   const auto cut = decide_cut(trials, kAll, 1, 2, space, true);
   EXPECT_EQ(cut.signal, "val/loss");
   EXPECT_EQ(cut.keep, 2u);
@@ -50,6 +51,22 @@ TEST(RungCut, FallsBackToTheLossWhenTheMapIsNoise) {
   EXPECT_NE(cut.line.find("above the noise"), std::string::npos) << cut.line;
   EXPECT_NE(cut.line.find("val/mAP did not separate them"), std::string::npos) << cut.line;
   EXPECT_NE(cut.line.find("50%"), std::string::npos) << cut.line;  // trial 1 against trial 2: every other replicate
+}
+
+// An mAP that has not moved off zero does not rank, even where it differs beyond its noise on the validation images:
+// the last trial kept at 0.03, under map_floor 0.05, so the loss decides.
+TEST(RungCut, AnMapBelowItsFloorDoesNotRank) {
+  const std::vector<Trial> trials{trial(0, 0.040, true, 1.3, true), trial(1, 0.030, true, 1.2, true), trial(2, 0.020, true, 1.1, true),
+                                  trial(3, 0.010, true, 1.0, true)};
+  SearchSpace space;
+  const auto cut = decide_cut(trials, kAll, 1, 2, space, true);
+  EXPECT_EQ(cut.signal, "val/loss");
+  EXPECT_EQ(cut.order, (std::vector<size_t>{3, 2, 1, 0}));
+  EXPECT_NE(cut.line.find("val/mAP has not moved yet (0.03 for the last trial kept, below map_floor 0.05)"), std::string::npos) << cut.line;
+  space.map_floor = 0.02;
+  EXPECT_EQ(decide_cut(trials, kAll, 1, 2, space, true).signal, "val/mAP");
+  space.map_floor = 0.05, space.monitor = "val/mAP";  // a monitor named outright ranks whatever its level
+  EXPECT_EQ(decide_cut(trials, kAll, 1, 2, space, true).signal, "val/mAP");
 }
 
 // Once the mAP has moved and separates the trials, it decides (the loss is not consulted).

@@ -2,8 +2,9 @@
 // A rung's cut: which trials go on, ranked by which figure, and whether that ranking stands above the noise. The
 // boundary of a cut is the last trial kept against the first one cut; the cut stands above the noise when the kept one
 // is better in at least `confidence` of the paired bootstrap resamples of the validation images (every trial scored on
-// the same resampled images). With monitor auto the mAP is tried first and the validation loss after it: early in a
-// run every mAP is near zero and its ranking is noise, while the loss already separates the trials.
+// the same resampled images). With monitor auto the mAP is tried first, once the last trial kept has reached
+// map_floor, and the validation loss after it: early in a run every mAP is near zero and its ranking says nothing of the
+// run's end (even where it differs beyond its noise on the validation images), while the loss already separates the trials.
 #include <string>
 #include <vector>
 

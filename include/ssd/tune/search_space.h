@@ -30,13 +30,16 @@ struct SearchSpace {
   /// run and stops (train.stop_epoch): its warm-up and decays fall where they will in the real run, instead of a whole
   /// schedule compressed into the rung.
   double schedule_epochs = 0;
-  /// What ranks the trials at a cut: val/mAP, val/mAP07, val/loss, or auto: val/mAP where it separates the trials
-  /// beyond its noise, else val/loss where that does (early rungs, before the mAP has moved off zero).
+  /// What ranks the trials at a cut: val/mAP, val/mAP07, val/loss, or auto: val/mAP where it has moved (map_floor)
+  /// and separates the trials beyond its noise, else val/loss where that does (early rungs).
   std::string monitor = "auto";
   std::string mode = "auto";    ///< auto: max for the mAPs, min for val/loss
   /// A cut stands above the noise when the last trial kept beats the first one cut in at least this share of the
   /// paired bootstrap resamples of the validation images.
   double confidence = 0.9;
+  /// monitor auto: the mAP ranks only once the last trial kept has reached it. Below it every trial is at the start of
+  /// learning, where an mAP can differ beyond its noise on the validation images and still say nothing of the run's end.
+  double map_floor = 0.05;
   int64_t bootstrap = 200;      ///< bootstrap resamples per validation (0: the noise is not measured)
   /// A cut that no signal decides above the noise: defer (no trial is cut there; the next rung cuts to what it would
   /// have kept, at the cost of training them all to it) or cut (by the last signal tried, marked below the noise).

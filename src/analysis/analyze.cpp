@@ -81,35 +81,54 @@ void write_histogram(const BoxShapes& shapes, const model::PriorTable& table, co
   util::save_chart(png_path, {panel}, 900, 360);
 }
 
+// The boxes of each feature map (level_for), and the share of them that the config's default boxes on that map leave
+// unmatched: what each proposal's maps are weighed against.
+struct MapShare {
+  BoxShapes boxes;
+  double unmatched_now = 0;
+};
+
+// One level's default boxes alone, from the table's lists as given.
+at::Tensor level_priors(const model::PriorTable& table, const std::vector<model::FeatureSpec>& specs, size_t l, int64_t size,
+                        const std::vector<double>& mins, const std::vector<double>& maxs, const std::vector<std::vector<double>>& ratios) {
+  auto one = table;
+  one.min_sizes = {mins[l]}, one.max_sizes = {maxs[l]}, one.aspect_ratios = {ratios[l]}, one.steps = {table.steps[l]};
+  return model::make_priors(one, size, {specs[l]});
+}
+
+std::vector<MapShare> map_shares(const BoxShapes& shapes, const model::PriorTable& table, const std::vector<model::FeatureSpec>& specs,
+                                 int64_t size, double threshold) {
+  std::vector<MapShare> maps(specs.size());
+  for (auto& m : maps) m.boxes.input_size = shapes.input_size;
+  for (const auto& b : shapes.boxes) maps[level_for(b.side(), table.steps, threshold)].boxes.boxes.push_back(b);
+  for (size_t l = 0; l < maps.size(); ++l)
+    maps[l].unmatched_now = unmatched_share(
+        best_prior_iou(maps[l].boxes, level_priors(table, specs, l, size, table.min_sizes, table.max_sizes, table.aspect_ratios)), threshold);
+  return maps;
+}
+
 // Each map of proposal p keeps the config's default boxes where they match more of the boxes fitted to it than the
 // fitted ones do, or takes the fitted smallest square beside the config's (its second square at the config's min size,
 // the config's ratios) where that matches more: a map bound by its stride can be served better by the config's sizes
 // than by the boxes' own.
-void settle_each_map(PriorProposal& p, const BoxShapes& shapes, const model::PriorTable& table, const std::vector<model::FeatureSpec>& specs,
-                     int64_t size, double threshold) {
+void settle_each_map(PriorProposal& p, const std::vector<MapShare>& maps, const model::PriorTable& table,
+                     const std::vector<model::FeatureSpec>& specs, int64_t size, double threshold) {
   for (size_t l = 0; l < specs.size(); ++l) {
     if (p.boxes_per_level[l] == 0) continue;
-    BoxShapes here = shapes;
-    here.boxes.clear();
-    for (const auto& b : shapes.boxes)
-      if (level_for(b.side(), table.steps, threshold) == l) here.boxes.push_back(b);
-    const auto level_priors = [&](const std::vector<double>& mins, const std::vector<double>& maxs,
-                                  const std::vector<std::vector<double>>& ratios) {
-      auto one = table;
-      one.min_sizes = {mins[l]}, one.max_sizes = {maxs[l]}, one.aspect_ratios = {ratios[l]}, one.steps = {table.steps[l]};
-      return model::make_priors(one, size, {specs[l]});
-    };
-    const double fitted_miss = unmatched_share(best_prior_iou(here, level_priors(p.min_sizes, p.max_sizes, p.aspect_ratios)), threshold);
-    const double now_miss = unmatched_share(best_prior_iou(here, level_priors(table.min_sizes, table.max_sizes, table.aspect_ratios)), threshold);
+    const auto& here = maps[l].boxes;
+    const double fitted_miss =
+        unmatched_share(best_prior_iou(here, level_priors(table, specs, l, size, p.min_sizes, p.max_sizes, p.aspect_ratios)), threshold);
     // Both: the fitted smallest square, the second square at the config's min size, the config's ratios (more of
     // the small boxes without losing the ones the config's boxes matched).
-    auto both_min = p.min_sizes, both_max = p.max_sizes;
+    auto both_max = p.max_sizes;
     auto both_ratios = p.aspect_ratios;
     both_max[l] = std::round(table.min_sizes[l] * table.min_sizes[l] / p.min_sizes[l] * 10) / 10;
     both_ratios[l] = table.aspect_ratios[l];
-    const double both_miss = p.min_sizes[l] < table.min_sizes[l]
-                                 ? unmatched_share(best_prior_iou(here, level_priors(both_min, both_max, both_ratios)), threshold)
-                                 : 2.0;
+    const double both_miss =
+        p.min_sizes[l] < table.min_sizes[l]
+            ? unmatched_share(best_prior_iou(here, level_priors(table, specs, l, size, p.min_sizes, both_max, both_ratios)), threshold)
+            : 2.0;
+    const double now_miss = maps[l].unmatched_now;
     if (now_miss <= fitted_miss && now_miss <= both_miss) {
       p.min_sizes[l] = std::round(table.min_sizes[l] * 10) / 10, p.max_sizes[l] = std::round(table.max_sizes[l] * 10) / 10;
       p.aspect_ratios[l] = table.aspect_ratios[l];
@@ -142,9 +161,10 @@ DataAnalysis analyze_data(const config::Config& config, const std::string& out) 
     if (b.width() > 0 && b.height() > 0) box_shapes.push_back({b.width(), b.height()});
   std::vector<std::vector<double>> best_by_proposal;
   const auto& specs = model->feature_specs();
+  const auto maps = map_shares(shapes, table, specs, size, threshold);
   for (size_t per_level = 1; per_level <= 3; ++per_level) {
     auto p = propose_priors(box_shapes, table, per_level, threshold, kSeed);
-    settle_each_map(p, shapes, table, specs, size, threshold);
+    settle_each_map(p, maps, table, specs, size, threshold);
     auto fitted = table;
     fitted.preset = "fitted";
     fitted.min_sizes = p.min_sizes, fitted.max_sizes = p.max_sizes, fitted.aspect_ratios = p.aspect_ratios;

@@ -12,7 +12,7 @@ int main(int argc, char** argv) {
   CLI::App app{"ssd-data: look at a data set before training on it.\n\n"
                "Example:\n"
                "  ssd-data analyze --config configs/shapes.yaml               # box sizes, default-box coverage, fitted priors\n"
-               "  ssd-data analyze --config configs/voc.yaml --set model.image_size=512 --out runs/voc_analysis",
+               "  ssd-data analyze --config configs/voc_ssd512_vgg16.yaml --out runs/voc_analysis",
                "ssd-data"};
   app.require_subcommand(1);
   auto* analyze = app.add_subcommand(

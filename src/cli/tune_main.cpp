@@ -73,7 +73,7 @@ int main(int argc, char** argv) {
     std::cout << "leaderboard (" << space.reported() << "):\n";
     for (size_t rank = 0; rank < result.ranking.size() && rank < 10; ++rank) {
       const auto& t = result.trials[result.ranking[rank]];
-      std::cout << "  #" << rank + 1 << " trial " << t.id << ": " << (t.results.empty() ? NAN : t.results.back().metric) << " at "
+      std::cout << "  #" << rank + 1 << " trial " << t.id << ": " << (t.results.empty() ? NAN : t.results.back().value(space.reported())) << " at "
                 << ssd::tune::epochs_trained(t) << " epochs; " << ssd::tune::describe_params(t.params) << "\n";
     }
     if (result.verdict)

@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <optional>
@@ -154,7 +155,7 @@ struct DefaultHooks {
 //   periodic checkpoint          epoch_N.pt: a copy of last.pt once the epoch's validation is in it
 //   plot                         training.png last, from every row the epoch wrote
 DefaultHooks default_hooks(const config::Config& c, builder::TrainingParts& parts, std::shared_ptr<lr::LrController> control,
-                           const std::shared_ptr<const distributed::Communicator>& communicator) {
+                           const std::shared_ptr<const distributed::Communicator>& communicator, bool image_losses) {
   const auto& run_dir = c.train.run_dir;
   auto in_run = [&](const char* file) { return (fs::path(run_dir) / file).string(); };
   DefaultHooks h;
@@ -164,6 +165,7 @@ DefaultHooks default_hooks(const config::Config& c, builder::TrainingParts& part
   if (parts.val_set) {
     auto options = builder::eval_options(c, c.train.batch_size, /*with_loss=*/true);
     options.communicator = communicator;
+    options.image_losses = image_losses;
     h.evaluation = std::make_shared<EvaluationHook>(*parts.val_set, std::move(options), c.train.eval_period);
   }
   std::vector<int64_t> boundaries;
@@ -212,7 +214,8 @@ TrainResult Trainer::run() {
   log_run(c, parts, plan, loader->workers(), *control, world_size, gradients.bucket_count(), communicator.backend());
   warn_about_validation(c, parts.val_set && c.train.eval_period > 0, *control);
 
-  auto hooks = default_hooks(c, parts, control, communicator_);
+  const bool image_losses = std::any_of(extra_hooks_.begin(), extra_hooks_.end(), [](const auto& h) { return h->needs_image_losses(); });
+  auto hooks = default_hooks(c, parts, control, communicator_, image_losses);
   hooks.all.insert(hooks.all.end(), extra_hooks_.begin(), extra_hooks_.end());
   TrainContext context;
   context.model = parts.model, context.optimizer = parts.optimizer.get(), context.loader = loader.get();

@@ -200,7 +200,7 @@ EvalReport evaluate(model::Ssd& model, const data::DetectionDataset& dataset, co
   EvalReport r;
   r.loss = std::nan("");
   r.detections = predict(model, dataset, options, device, &r.ground_truth, options.loss ? &r.loss : nullptr,
-                          options.loss ? &r.image_losses : nullptr);
+                          options.loss && options.image_losses ? &r.image_losses : nullptr);
   const auto classes = static_cast<int64_t>(dataset.classes().size());
   r.voc07 = evaluate_voc(r.ground_truth, r.detections, classes, true);
   r.voc = evaluate_voc(r.ground_truth, r.detections, classes, false);

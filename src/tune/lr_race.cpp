@@ -107,18 +107,13 @@ SearchSpace race_space(const config::Config& config, const std::vector<RaceCandi
 
 namespace {
 
-double metric_at(const Trial& t, int64_t epochs) {
-  const auto* r = result_at(t, static_cast<double>(epochs));
-  return r ? r->metric : NAN;
-}
-
 void write_race_files(const RaceResult& race, const std::vector<int64_t>& budgets) {
   std::ostringstream csv;
   csv << "candidate,rule,lr,epochs," << race.monitor << ",winner\n";
   for (size_t i = 0; i < race.candidates.size(); ++i)
     for (const auto& r : race.tuning.trials[i].results)
       csv << i << "," << race.candidates[i].rule << "," << fmt::format("{}", race.candidates[i].lr) << "," << whole_epochs(r.epochs) << ","
-          << (std::isfinite(r.metric) ? fmt::format("{}", r.metric) : "") << "," << (i == race.winner ? 1 : 0) << "\n";
+          << (std::isfinite(r.value(race.monitor)) ? fmt::format("{}", r.value(race.monitor)) : "") << "," << (i == race.winner ? 1 : 0) << "\n";
   util::write_text_file(race.csv_path, csv.str());
 
   // Above: the metric against the LR, one line per rung (the shape of the LR's effect as the budget grows); below:
@@ -130,7 +125,7 @@ void write_race_files(const RaceResult& race, const std::vector<int64_t>& budget
   for (const int64_t epochs : budgets) {
     util::Series s{std::to_string(epochs) + (epochs == 1 ? " epoch" : " epochs"), {}, {}};
     for (size_t i = 0; i < race.candidates.size(); ++i) {
-      const double m = metric_at(race.tuning.trials[i], epochs);
+      const double m = measure_at(race.tuning.trials[i], static_cast<double>(epochs), race.monitor).value;
       if (!std::isnan(m)) s.x.push_back(race.candidates[i].lr), s.y.push_back(m);
     }
     by_lr.series.push_back(s);
@@ -142,7 +137,7 @@ void write_race_files(const RaceResult& race, const std::vector<int64_t>& budget
   by_epochs.x_label = "epochs";
   for (size_t i = 0; i < race.candidates.size(); ++i) {
     util::Series s{fmt::format("{:.3g} ({})", race.candidates[i].lr, race.candidates[i].rule), {}, {}};
-    for (const auto& r : race.tuning.trials[i].results) s.x.push_back(static_cast<double>(whole_epochs(r.epochs))), s.y.push_back(r.metric);
+    for (const auto& r : race.tuning.trials[i].results) s.x.push_back(static_cast<double>(whole_epochs(r.epochs))), s.y.push_back(r.value(race.monitor));
     by_epochs.series.push_back(s);
   }
   util::save_chart(race.png_path, {by_lr, by_epochs}, 900, 320);
@@ -218,7 +213,7 @@ RaceResult race_lr(const config::Config& config, const std::vector<RaceCandidate
                       " candidates; remove " + out + " to race again");
   race.winner = race.tuning.ranking.front();
   const auto& won = race.tuning.trials[race.winner].results;
-  race.decided = !won.empty() && std::isfinite(won.back().metric);
+  race.decided = !won.empty() && std::isfinite(won.back().value(race.monitor));
 
   // The table: one row per candidate, one column per rung; "cut" where a candidate went no further.
   std::vector<int64_t> budgets;
@@ -233,7 +228,7 @@ RaceResult race_lr(const config::Config& config, const std::vector<RaceCandidate
     const auto& t = race.tuning.trials[i];
     std::string row = fmt::format("{} {:>9.3g}  {:<24}", i == race.winner ? "*" : " ", candidates[i].lr, candidates[i].rule);
     for (const int64_t e : budgets) {
-      const double m = metric_at(t, e);
+      const double m = measure_at(t, static_cast<double>(e), race.monitor).value;
       const bool reached = result_at(t, static_cast<double>(e)) != nullptr;
       row += fmt::format(" {:>16}", !reached         ? "cut"
                                     : !std::isnan(m) ? fmt::format("{:.4f}", m)

@@ -24,14 +24,14 @@ bool ranks_below(double a, double b, bool maximise) {
 std::vector<size_t> rank_by(const std::vector<Trial>& trials, std::vector<size_t> alive, double epochs, const std::string& signal,
                             const SearchSpace& space) {
   std::stable_sort(alive.begin(), alive.end(), [&](size_t a, size_t b) {
-    return ranks_below(measure_at(trials[b], epochs, signal, space.reported()).value,
-                       measure_at(trials[a], epochs, signal, space.reported()).value, space.maximises(signal));
+    return ranks_below(measure_at(trials[b], epochs, signal).value,
+                       measure_at(trials[a], epochs, signal).value, space.maximises(signal));
   });
   return alive;
 }
 
 double agreement(const Trial& a, const Trial& b, double epochs, const std::string& signal, const SearchSpace& space) {
-  const auto ma = measure_at(a, epochs, signal, space.reported()), mb = measure_at(b, epochs, signal, space.reported());
+  const auto ma = measure_at(a, epochs, signal), mb = measure_at(b, epochs, signal);
   if (std::isnan(mb.value) && !std::isnan(ma.value)) return 1.0;  // b failed or gave nothing: no noise in that
   return eval::share_better(ma.replicates, mb.replicates, space.maximises(signal));
 }
@@ -50,16 +50,15 @@ Cut decide_cut(const std::vector<Trial>& trials, const std::vector<size_t>& aliv
     }
     const auto& kept = trials[cut.order[cut.keep - 1]];
     const auto& dropped = trials[cut.order[cut.keep]];
-    const double kept_value = measure_at(kept, epochs, signal, space.reported()).value;
+    const double kept_value = measure_at(kept, epochs, signal).value;
     if (space.monitor == "auto" && signal != "val/loss" && !(kept_value >= space.map_floor)) {
       tried += fmt::format("; {} has not moved yet ({:.4g} for the last trial kept, below map_floor {:g})", signal, kept_value, space.map_floor);
       continue;
     }
     cut.agreement = agreement(kept, dropped, epochs, signal, space);
     cut.above_noise = cut.agreement >= space.confidence;
-    const auto figures = fmt::format("{} {:.4g} (trial {}) against {:.4g} (trial {})", signal,
-                                     measure_at(kept, epochs, signal, space.reported()).value, kept.id,
-                                     measure_at(dropped, epochs, signal, space.reported()).value, dropped.id);
+    const auto figures = fmt::format("{} {:.4g} (trial {}) against {:.4g} (trial {})", signal, kept_value, kept.id,
+                                     measure_at(dropped, epochs, signal).value, dropped.id);
     if (std::isnan(cut.agreement)) {
       // Without replicates (bootstrap 0, or a run that gave none) the noise is unknown: rank by the first signal.
       cut.order = rank_by(trials, alive, epochs, space.signals().front(), space);

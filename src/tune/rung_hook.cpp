@@ -12,6 +12,10 @@ namespace {
 constexpr uint64_t kBootstrapSeed = 0x7e5e1ec7;
 }  // namespace
 
+bool RungHook::needs_image_losses() const {
+  return replicates_ > 0 && std::find(signals_.begin(), signals_.end(), "val/loss") != signals_.end();
+}
+
 void RungHook::after_validation(engine::TrainContext&, const engine::Validation& v) {
   measures_.clear();
   for (const auto& [name, value] : v.metrics) measures_[name].value = value;

@@ -1,6 +1,7 @@
 #include "ssd/tune/trial.h"
 
 #include <algorithm>
+#include <cmath>
 
 namespace ssd::tune {
 
@@ -18,13 +19,16 @@ const RungResult* result_at(const Trial& t, double epochs) {
   return nullptr;
 }
 
-Measure measure_at(const Trial& t, double epochs, const std::string& signal, const std::string& monitor) {
+double RungResult::value(const std::string& signal) const {
+  const auto found = measures.find(signal);
+  return found != measures.end() ? found->second.value : NAN;
+}
+
+Measure measure_at(const Trial& t, double epochs, const std::string& signal) {
   const auto* r = result_at(t, epochs);
   if (!r) return {};
   const auto found = r->measures.find(signal);
-  if (found != r->measures.end()) return found->second;
-  if (r->measures.empty() && signal == monitor) return {r->metric, {}};
-  return {};
+  return found != r->measures.end() ? found->second : Measure{};
 }
 
 int64_t epochs_trained(const Trial& t) {

@@ -45,12 +45,14 @@ nlohmann::json trial_json(const Trial& t) {
       for (const double x : m.replicates) replicates.push_back(number(x));
       measures[name] = {{"value", number(m.value)}, {"replicates", replicates}};
     }
-    jt["results"].push_back({r.epochs, number(r.metric), measures});
+    jt["results"].push_back({r.epochs, measures});
   }
   return jt;
 }
 
-Trial trial_from_json(const nlohmann::json& jt) {
+// A stored trial. `reported` names the figure of a result stored as [epochs, figure] (a state from before every
+// validation figure was kept with its resamples).
+Trial trial_from_json(const nlohmann::json& jt, const std::string& reported) {
   const auto number = [](const nlohmann::json& x) { return x.is_null() ? NAN : x.get<double>(); };
   Trial t;
   t.id = jt.at("id"), t.bracket = jt.at("bracket"), t.run_dir = jt.at("run_dir"), t.failure = jt.value("failure", "");
@@ -58,9 +60,12 @@ Trial trial_from_json(const nlohmann::json& jt) {
   if (jt.contains("params"))
     for (const auto& p : jt["params"]) t.params.emplace_back(p[0].get<std::string>(), p[1].get<std::string>());
   for (const auto& jr : jt.at("results")) {
-    RungResult r{jr[0].get<double>(), number(jr[1]), {}};
-    if (jr.size() > 2)
-      for (const auto& [name, jm] : jr[2].items()) {
+    RungResult r{jr[0].get<double>(), {}};
+    const auto& stored = jr.back();
+    if (!stored.is_object()) {
+      if (!stored.is_null()) r.measures[reported].value = stored.get<double>();
+    } else
+      for (const auto& [name, jm] : stored.items()) {
         auto& m = r.measures[name];
         m.value = number(jm.at("value"));
         for (const auto& x : jm.at("replicates")) m.replicates.push_back(number(x));
@@ -96,8 +101,8 @@ std::vector<Trial> load_state(const std::string& path, const SearchSpace& space,
   nlohmann::json stored;
   try {
     const auto j = nlohmann::json::parse(in);
-    for (const auto& jt : j.at("trials")) trials.push_back(trial_from_json(jt));
-    if (j.contains("baseline")) baseline = trial_from_json(j["baseline"]);
+    for (const auto& jt : j.at("trials")) trials.push_back(trial_from_json(jt, space.reported()));
+    if (j.contains("baseline")) baseline = trial_from_json(j["baseline"], space.reported());
     stored = j.value("decided_by", nlohmann::json());
   } catch (const std::exception& e) {
     throw ConfigError(path + ": not a readable tuner state (" + std::string(e.what()) + "); remove it to start over");
@@ -213,16 +218,15 @@ bool run_trial(const config::Config& base, const SearchSpace& space, Trial& t, d
   }
   t.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   if (run.interrupted) return false;  // the trial wrote last.pt; the same command continues
-  RungResult r{budget, NAN, {}};
+  RungResult r{budget, {}};
   if (t.failure.empty()) {
     r.measures = run.measures;
-    const auto reported = r.measures.find(space.reported());
-    r.metric = r.measures.empty() ? run.metric : reported != r.measures.end() ? reported->second.value : NAN;
+    if (r.measures.empty() && !std::isnan(run.metric)) r.measures[space.reported()].value = run.metric;  // a runner that gave only it
   }
   t.results.push_back(r);
   std::string figures;
   for (const auto& signal : space.signals()) {
-    const auto m = measure_at(t, budget, signal, space.reported());
+    const auto m = measure_at(t, budget, signal);
     const double se = eval::standard_error(m.replicates);
     figures += fmt::format("{}{} {:.4f}{}", figures.empty() ? "" : ", ", signal, m.value, std::isnan(se) ? "" : fmt::format(" (+-{:.2g})", se));
   }
@@ -290,7 +294,7 @@ bool run_bracket(const config::Config& base, const SearchSpace& space, const Bra
   return true;
 }
 
-RungResult final_of(const Trial& t) { return t.results.empty() ? RungResult{0, NAN, {}} : t.results.back(); }
+RungResult final_of(const Trial& t) { return t.results.empty() ? RungResult{} : t.results.back(); }
 
 // The leaderboard's order: by the largest budget reached, then by the reported figure there.
 std::vector<size_t> leaderboard_order(const std::vector<Trial>& trials, const SearchSpace& space) {
@@ -299,8 +303,8 @@ std::vector<size_t> leaderboard_order(const std::vector<Trial>& trials, const Se
   std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t c) {
     const auto fa = final_of(trials[a]), fc = final_of(trials[c]);
     if (whole_epochs(fa.epochs) != whole_epochs(fc.epochs)) return fa.epochs > fc.epochs;
-    const double ma = measure_at(trials[a], fa.epochs, space.reported(), space.reported()).value;
-    const double mc = measure_at(trials[c], fc.epochs, space.reported(), space.reported()).value;
+    const double ma = measure_at(trials[a], fa.epochs, space.reported()).value;
+    const double mc = measure_at(trials[c], fc.epochs, space.reported()).value;
     if (std::isnan(ma) || std::isnan(mc)) return !std::isnan(ma) && std::isnan(mc);
     return space.maximise() ? ma > mc : ma < mc;
   });
@@ -319,7 +323,7 @@ void write_leaderboard(const config::Config& base, const SearchSpace& space, con
   csv << ",seconds,run_dir,failure\n";
   const auto row = [&](const std::string& rank, const Trial& t) {
     const auto f = final_of(t);
-    const auto m = measure_at(t, f.epochs, reported, reported);
+    const auto m = measure_at(t, f.epochs, reported);
     csv << rank << "," << (t.id < 0 ? std::string("baseline") : std::to_string(t.id)) << "," << (t.id < 0 ? std::string() : std::to_string(t.bracket))
         << "," << whole_epochs(f.epochs) << "," << m.value << "," << eval::standard_error(m.replicates);
     for (size_t i = 0; i < space.params.size(); ++i) csv << "," << (i < t.params.size() ? t.params[i].second : std::string());
@@ -334,13 +338,13 @@ void write_leaderboard(const config::Config& base, const SearchSpace& space, con
   for (size_t rank = 0; rank < result.ranking.size() && rank < 12; ++rank) {
     const auto& t = trials[result.ranking[rank]];
     util::Series series{"#" + std::to_string(rank + 1) + " trial " + std::to_string(t.id), {}, {}};
-    for (const auto& x : t.results) series.x.push_back(static_cast<double>(whole_epochs(x.epochs))), series.y.push_back(x.metric);
+    for (const auto& x : t.results) series.x.push_back(static_cast<double>(whole_epochs(x.epochs))), series.y.push_back(x.value(reported));
     panel.series.push_back(series);
   }
   if (result.verdict && !result.verdict->baseline.results.empty()) {
     const auto f = final_of(result.verdict->baseline);
     panel.series.push_back({"the config as given", {static_cast<double>(whole_epochs(f.epochs))},
-                            {measure_at(result.verdict->baseline, f.epochs, reported, reported).value}});
+                            {measure_at(result.verdict->baseline, f.epochs, reported).value}});
   }
   result.leaderboard_png = (fs::path(out) / "leaderboard.png").string();
   util::save_chart(result.leaderboard_png, {panel}, 900, 420);
@@ -356,7 +360,7 @@ void write_leaderboard(const config::Config& base, const SearchSpace& space, con
     std::vector<std::string> overrides;
     for (const auto& [k, v] : best.params) overrides.push_back(k + "=" + v);
     const auto config = config::load_config_text(config::to_yaml(base), "tuner best", overrides);
-    best_yaml << "# ssd-tune: best trial " << best.id << " (" << reported << " " << final_of(best).metric << " at "
+    best_yaml << "# ssd-tune: best trial " << best.id << " (" << reported << " " << final_of(best).value(reported) << " at "
               << whole_epochs(final_of(best).epochs) << " epochs)\n"
               << config::to_yaml(config);
   }

@@ -8,6 +8,7 @@
 #include "ssd/engine/metrics_log.h"
 #include "ssd/tune/rung_cut.h"
 #include "ssd/util/error.h"
+#include "ssd/util/percent.h"
 
 namespace fs = std::filesystem;
 
@@ -27,8 +28,8 @@ Verdict judge(const std::vector<Trial>& trials, size_t winner, const Trial& base
   v.source = source;
   const auto& best = trials[winner];
   v.epochs = epochs_trained(best);
-  const auto ours = measure_at(best, static_cast<double>(v.epochs), v.signal, space.reported());
-  const auto theirs = measure_at(baseline, static_cast<double>(v.epochs), v.signal, space.reported());
+  const auto ours = measure_at(best, static_cast<double>(v.epochs), v.signal);
+  const auto theirs = measure_at(baseline, static_cast<double>(v.epochs), v.signal);
   v.search = ours.value, v.reference = theirs.value;
   const bool maximise = space.maximises(v.signal);
   v.beaten = std::isfinite(v.search) && (std::isnan(v.reference) || (maximise ? v.search > v.reference : v.search < v.reference));
@@ -39,7 +40,7 @@ Verdict judge(const std::vector<Trial>& trials, size_t winner, const Trial& base
 
   const auto noise = std::isnan(v.agreement)
                          ? std::string("its noise not measured")
-                         : fmt::format("better in {:.0f}% of the bootstrap resamples of the validation images: {}", 100 * v.agreement,
+                         : fmt::format("better in {} of the bootstrap resamples of the validation images: {}", util::percent(v.agreement),
                                        v.agreement >= space.confidence         ? "above the noise"
                                        : v.agreement <= 1 - space.confidence   ? "the config as given is better beyond the noise"
                                                                                : "within the noise");

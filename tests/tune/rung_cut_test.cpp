@@ -25,7 +25,6 @@ Trial trial(int64_t id, double map, bool map_paired, double loss, bool loss_pair
   t.id = id;
   RungResult r;
   r.epochs = 1;
-  r.metric = map;
   r.measures["val/mAP"] = {map, replicates(map, 0.01, map_paired, static_cast<int>(id))};
   r.measures["val/loss"] = {loss, replicates(loss, 0.05, loss_paired, static_cast<int>(id))};
   t.results.push_back(r);
@@ -108,7 +107,10 @@ TEST(RungCut, WithoutReplicatesTheNoiseIsNotMeasured) {
   for (int64_t id = 0; id < 4; ++id) {
     Trial t;
     t.id = id;
-    t.results.push_back({1, 0.1 * static_cast<double>(id), {}});
+    RungResult r;
+    r.epochs = 1;
+    r.measures["val/mAP"].value = 0.1 * static_cast<double>(id);  // a figure without its resamples
+    t.results.push_back(r);
     trials.push_back(t);
   }
   SearchSpace space;
@@ -123,7 +125,7 @@ TEST(RungCut, WithoutReplicatesTheNoiseIsNotMeasured) {
 // A failed trial (no figure) below the boundary: nothing noisy about cutting it.
 TEST(RungCut, AFailedTrialIsCutWithoutDoubt) {
   std::vector<Trial> trials{trial(0, 0.020, false, 1.3, false), trial(1, 0.019, false, 1.2, false)};
-  trials[1].results[0] = {1, NAN, {}};
+  trials[1].results[0] = {1, {}};
   trials[1].failure = "the loss is not finite";
   SearchSpace space;
   const auto cut = decide_cut(trials, {0, 1}, 1, 1, space, true);

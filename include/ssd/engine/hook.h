@@ -25,6 +25,9 @@ class Hook {
   /// False (most hooks): in a distributed run only rank 0 calls it (console, files). True: every rank (the LR, the
   /// loss guard), as what it does must happen in every process.
   virtual bool every_rank() const { return false; }
+  /// True: the run's validations also give each image's share of the validation loss (EvalReport::image_losses, what
+  /// a bootstrap of the loss resamples: the tuner's); they cost a loss per image, so only a hook that reads them asks.
+  virtual bool needs_image_losses() const { return false; }
 
   virtual void before_train(TrainContext&) {}
   virtual void before_step(TrainContext&) {}

@@ -20,6 +20,7 @@ struct EvalOptions {
   int64_t workers = 0;                     ///< data.workers
   config::PostprocessConfig postprocess;   ///< postprocess.*
   std::optional<config::LossConfig> loss;  ///< set: the validation loss is computed too (loss.*)
+  bool image_losses = false;               ///< with loss: evaluate() also gives each image's share of it (a loss per image)
   /// Distributed training: the processes share the batches (rank r runs batches r, r + W, ...) and gather the results,
   /// so that every process receives exactly what one process would compute alone. Null: this process alone.
   std::shared_ptr<const distributed::Communicator> communicator;
@@ -45,7 +46,7 @@ struct EvalReport {
   VocResult voc07;
   VocResult voc;
   double loss = 0.0;  ///< validation loss (options.loss set), else NaN
-  std::vector<double> image_losses;           ///< per image of ground_truth, its contribution to loss (options.loss set)
+  std::vector<double> image_losses;           ///< per image of ground_truth, its contribution to loss (options.image_losses)
   std::vector<Detection> detections;          ///< what was scored (for the report)
   std::vector<data::Annotation> ground_truth;  ///< the images that were run
 };

@@ -15,6 +15,7 @@ class RungHook : public engine::Hook {
   /// signals: the figures whose replicates are drawn; replicates: how many (0: none).
   RungHook(std::vector<std::string> signals, int64_t replicates) : signals_(std::move(signals)), replicates_(replicates) {}
   std::string name() const override { return "tuner_rung"; }
+  bool needs_image_losses() const override;
   void after_validation(engine::TrainContext&, const engine::Validation& v) override;
   const Measures& measures() const { return measures_; }
 

@@ -21,8 +21,10 @@ using Measures = std::map<std::string, Measure>;
 
 struct RungResult {
   double epochs = 0;
-  double metric = NAN;  ///< the monitored metric (monitor auto: val/mAP); NaN when the run gave none (ranks last)
-  Measures measures;    ///< every figure of the rung's validation (empty when only `metric` is known)
+  Measures measures;  ///< every figure of the rung's validation (empty: the run gave none, it ranks last)
+
+  /// The figure `signal` (NaN when the validation did not give it).
+  double value(const std::string& signal) const;
 };
 
 struct Trial {
@@ -44,8 +46,8 @@ int64_t whole_epochs(double epochs);
 /// The trial's result at `epochs` (whole epochs), or null.
 const RungResult* result_at(const Trial& t, double epochs);
 
-/// The figure `signal` at `epochs`: from its measures, else `metric` when signal is the monitor; NaN without one.
-Measure measure_at(const Trial& t, double epochs, const std::string& signal, const std::string& monitor);
+/// The figure `signal` at `epochs` (value NaN and no replicates when the trial has none there).
+Measure measure_at(const Trial& t, double epochs, const std::string& signal);
 
 /// The largest budget the trial reached, in whole epochs (0: none): what it cost, since every rung continues the one
 /// before it.

@@ -145,7 +145,7 @@ DataAnalysis analyze_data(const config::Config& config, const std::string& out) 
   const auto dataset = builder::train_set(config);
   const auto model = builder::model(config);
   const int64_t size = model->image_size();
-  const auto shapes = collect_box_shapes(*dataset, size);
+  const auto shapes = collect_box_shapes(*dataset, size, config.tiling.train ? config.tiling.scale : 0.0);
   if (shapes.boxes.empty()) throw DataError("data.train: no boxes to analyse in " + dataset->description());
   const double threshold = config.model.iou_threshold;
   DataAnalysis a;
@@ -180,8 +180,11 @@ DataAnalysis analyze_data(const config::Config& config, const std::string& out) 
 
   // The report.
   auto& L = a.lines;
-  L.push_back(fmt::format("{}: {} images, {} boxes, resized to the model's input of {} x {} pixels{}", dataset->description(), shapes.images,
-                          a.boxes, size, size, shapes.unreadable ? fmt::format(" ({} unreadable images left out)", shapes.unreadable) : ""));
+  const auto seen_as = config.tiling.train
+                           ? fmt::format("in training tiles of {} x {} input pixels (tiling.scale {:g})", size, size, config.tiling.scale)
+                           : fmt::format("resized to the model's input of {} x {} pixels", size, size);
+  L.push_back(fmt::format("{}: {} images, {} boxes, {}{}", dataset->description(), shapes.images, a.boxes, seen_as,
+                          shapes.unreadable ? fmt::format(" ({} unreadable images left out)", shapes.unreadable) : ""));
   L.push_back("");
   L.push_back(fmt::format("  {:<16} {:>7} {:>26} {:>22} {:>10}", "class", "boxes", "side px (10% / 50% / 90%)", "w/h (10% / 50% / 90%)",
                           "unmatched"));
@@ -235,13 +238,17 @@ DataAnalysis analyze_data(const config::Config& config, const std::string& out) 
   L.push_back(total);
   L.push_back(count);
   L.push_back("");
+  // What makes small boxes larger in the model's input.
+  const std::string remedy = config.tiling.train
+                                 ? fmt::format("a larger tiling.scale (now {:g}) makes small boxes larger.", config.tiling.scale)
+                                 : "a larger input, or training and inference on tiles of the images at native resolution "
+                                   "(tiling.train, tiling.infer), make small boxes larger.";
   a.improves = !a.proposals.empty() && a.proposals[a.chosen].unmatched < a.unmatched_now;
   if (!a.proposals.empty() && !a.improves) {
     L.push_back(fmt::format("No fitted set of default boxes matches more of the boxes than the config's (the best leaves {} unmatched): keep "
                             "them. At the first feature map's stride of {:.0f} input pixels a default box reaches IoU {:g} with a box "
-                            "wherever it lies only from {:.1f} px up: a larger input, or tiles of the images at native resolution, make "
-                            "small boxes larger.", percent(a.proposals[a.chosen].unmatched), table.steps.front(), threshold,
-                            smallest_matchable(table.steps.front(), threshold)));
+                            "wherever it lies only from {:.1f} px up: {}", percent(a.proposals[a.chosen].unmatched), table.steps.front(),
+                            threshold, smallest_matchable(table.steps.front(), threshold), remedy));
   } else if (!a.proposals.empty()) {
     const auto& p = a.proposals[a.chosen];
     L.push_back(fmt::format("proposed default boxes (k-means of the box shapes, {} per feature map, each box at the coarsest map whose stride lets it match; the strides stay the network's): {} "
@@ -268,10 +275,9 @@ DataAnalysis analyze_data(const config::Config& config, const std::string& out) 
         return x.fitted[a.chosen] * static_cast<double>(x.boxes) < y.fitted[a.chosen] * static_cast<double>(y.boxes);
       });
       L.push_back(fmt::format("{} of the boxes stay unmatched with it, most of them {} ({:.0f} boxes). At the first feature map's stride of "
-                              "{:.0f} input pixels a default box reaches IoU {:g} with a box wherever it lies only from {:.1f} px up: a "
-                              "larger input, or tiles of the images at native resolution, make small boxes larger.",
+                              "{:.0f} input pixels a default box reaches IoU {:g} with a box wherever it lies only from {:.1f} px up: {}",
                               percent(p.unmatched), band_name(most->index), most->fitted[a.chosen] * static_cast<double>(most->boxes),
-                              table.steps.front(), threshold, smallest_matchable(table.steps.front(), threshold)));
+                              table.steps.front(), threshold, smallest_matchable(table.steps.front(), threshold), remedy));
     }
   }
 

@@ -13,9 +13,19 @@ namespace ssd::analysis {
 
 double InputBox::side() const { return std::sqrt(std::max(0.0, width()) * std::max(0.0, height())); }
 
-BoxShapes collect_box_shapes(const data::DetectionDataset& dataset, int64_t input_size) {
+BoxShapes collect_box_shapes(const data::DetectionDataset& dataset, int64_t input_size, double tile_scale) {
   BoxShapes shapes;
   shapes.input_size = input_size;
+  shapes.tile_scale = tile_scale;
+  const auto side = static_cast<double>(input_size);
+  // Along one axis, a box scaled into its tile: the tile of the grid it starts in, or one ending where the box ends
+  // when it would cross that tile's far edge, or one starting with the box when the box is longer than a tile.
+  auto into_tile = [&](double a, double b) {
+    a *= tile_scale, b *= tile_scale;
+    double origin = std::floor(a / side) * side;
+    if (b - origin > side) origin = b - a > side ? a : b - side;
+    return std::pair<double, double>{a - origin, std::min(b - origin, side)};
+  };
   shapes.classes = dataset.classes();
   for (size_t i = 0; i < dataset.size(); ++i) {
     const auto& a = dataset.annotation(i);
@@ -30,9 +40,16 @@ BoxShapes collect_box_shapes(const data::DetectionDataset& dataset, int64_t inpu
       }
     }
     ++shapes.images;
-    const double sx = static_cast<double>(input_size) / width, sy = static_cast<double>(input_size) / height;
-    for (const auto& o : a.objects)
-      shapes.boxes.push_back({i, o.label, o.x1 * sx, o.y1 * sy, o.x2 * sx, o.y2 * sy});
+    const double sx = side / width, sy = side / height;
+    for (const auto& o : a.objects) {
+      if (tile_scale > 0) {
+        const auto [x1, x2] = into_tile(o.x1, o.x2);
+        const auto [y1, y2] = into_tile(o.y1, o.y2);
+        shapes.boxes.push_back({i, o.label, x1, y1, x2, y2});
+      } else {
+        shapes.boxes.push_back({i, o.label, o.x1 * sx, o.y1 * sy, o.x2 * sx, o.y2 * sy});
+      }
+    }
   }
   return shapes;
 }

@@ -1,6 +1,11 @@
 #include "ssd/builder/data.h"
 
+#include <spdlog/spdlog.h>
+
+#include <cmath>
+
 #include "ssd/data/augment.h"
+#include "ssd/data/tiles.h"
 #include "ssd/util/error.h"
 
 namespace ssd::builder {
@@ -41,8 +46,23 @@ std::unique_ptr<data::DataLoader> train_loader(const config::Config& c, const da
   options.pin_memory = device.is_cuda();  // page-locked batches: the copy to the GPU overlaps compute
   const auto augmentation = std::make_shared<data::TrainAugmentation>(c.augment, model.pixel_mean(), model.pixel_std(),
                                                                       static_cast<int>(model.image_size()));
-  auto loader = std::make_unique<data::DataLoader>(
-      dataset, options, [augmentation](const data::Sample& s, std::mt19937_64& rng) { return (*augmentation)(s, rng); });
+  data::PrepareFn prepare = [augmentation](const data::Sample& s, std::mt19937_64& rng) { return (*augmentation)(s, rng); };
+  if (c.tiling.train) {
+    // The tile is drawn from the sample's own generator before the augmentation: resume and workers stay exact.
+    const int side = data::tile_side(static_cast<int>(model.image_size()), c.tiling.scale);
+    spdlog::info("training on tiles of {} source px (model.image_size {} at tiling.scale {:g}), {:g} of them drawn to hold no object",
+                 side, model.image_size(), c.tiling.scale, c.tiling.empty_share);
+    const auto mean = model.pixel_mean();
+    const cv::Scalar fill(std::lround(mean[0]), std::lround(mean[1]), std::lround(mean[2]));
+    prepare = [augmentation, side, fill, tiling = c.tiling](const data::Sample& s, std::mt19937_64& rng) {
+      const auto rect = data::sample_tile(s.annotation.objects, s.image.cols, s.image.rows, side, tiling.empty_share,
+                                          tiling.min_visible, rng);
+      data::Prepared p = (*augmentation)(data::cut_tile(s, rect, tiling.min_visible, fill), rng);
+      p.width = s.image.cols, p.height = s.image.rows;
+      return p;
+    };
+  }
+  auto loader = std::make_unique<data::DataLoader>(dataset, options, std::move(prepare));
   if (loader->batches_per_epoch() == 0)
     throw ConfigError("train.batch_size: " + std::to_string(c.train.batch_size) + " is larger than the training set (" +
                       std::to_string(dataset.size()) + " images)");
@@ -55,6 +75,7 @@ eval::EvalOptions eval_options(const config::Config& c, int64_t batch_size, bool
   o.workers = c.data.workers;
   o.postprocess = c.postprocess;
   if (with_loss) o.loss = c.loss;
+  if (c.tiling.infer) o.tiling = c.tiling;
   return o;
 }
 

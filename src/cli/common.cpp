@@ -54,6 +54,16 @@ void add_config_options(CLI::App& app, CommonOptions& o, bool with_config_file) 
   app.add_flag("--print-config", o.print_config, "Print the resolved config as YAML and exit");
 }
 
+void add_slicing_options(CLI::App& app, CommonOptions& o) {
+  app.add_flag("--sliced", o.sliced,
+               "Sliced inference, for small objects in large images: a grid of tiles of model.image_size pixels at "
+               "--tile-scale, the whole image too (tiling.whole_image), detections merged. Shorthand for --set tiling.infer=true");
+  app.add_option("--tile-scale", o.tile_scale, "Shorthand for --set tiling.scale=... (a tile covers model.image_size / scale "
+                 "source pixels; 1 = native resolution)");
+  app.add_option("--tile-overlap", o.tile_overlap, "Shorthand for --set tiling.overlap=... (share of a tile's side that neighbours share)");
+  app.add_option("--tile-merge", o.tile_merge, "Shorthand for --set tiling.merge=... (nms or wbf)");
+}
+
 void add_reference_options(CLI::App& app, CommonOptions& o) {
   app.add_flag("--config-reference", o.config_reference, "Print the reference of every config key (Markdown) and exit");
   for (const auto& l : listings())
@@ -65,6 +75,10 @@ std::vector<std::string> all_overrides(const CommonOptions& o) {
   auto overrides = o.overrides;
   if (!o.device.empty()) overrides.push_back("runtime.device=" + o.device);
   if (o.threads >= 0) overrides.push_back("runtime.threads=" + std::to_string(o.threads));
+  if (o.sliced) overrides.push_back("tiling.infer=true");
+  if (!o.tile_scale.empty()) overrides.push_back("tiling.scale=" + o.tile_scale);
+  if (!o.tile_overlap.empty()) overrides.push_back("tiling.overlap=" + o.tile_overlap);
+  if (!o.tile_merge.empty()) overrides.push_back("tiling.merge=" + o.tile_merge);
   return overrides;
 }
 

@@ -18,6 +18,8 @@ struct CommonOptions {
   std::vector<std::string> overrides;  ///< --set key=value, in order
   std::string device;                  ///< --device, shorthand for --set runtime.device=...
   int64_t threads = -1;                ///< --threads, shorthand for --set runtime.threads=...
+  bool sliced = false;                 ///< --sliced, shorthand for --set tiling.infer=true
+  std::string tile_scale, tile_overlap, tile_merge;  ///< --tile-scale, --tile-overlap, --tile-merge (tiling.*)
   bool print_config = false;
   bool config_reference = false;
   std::vector<std::string> lists;      ///< the --list-* flags given, by kind ("backbones", ...)
@@ -26,11 +28,14 @@ struct CommonOptions {
 /// --set, --device, --threads and --print-config; with_config_file adds --config.
 void add_config_options(CLI::App& app, CommonOptions& options, bool with_config_file);
 
+/// ssd-eval and ssd-detect: --sliced, --tile-scale, --tile-overlap and --tile-merge, shorthands for tiling.* keys.
+void add_slicing_options(CLI::App& app, CommonOptions& options);
+
 /// --config-reference and --list-<kind> for every plug-in table (backbones, heads, losses, optimizers, schedules,
 /// formats).
 void add_reference_options(CLI::App& app, CommonOptions& options);
 
-/// --set in order, then --device / --threads as overrides (they win over both).
+/// --set in order, then the shorthands (--device, --threads, the slicing flags) as overrides (they win over both).
 std::vector<std::string> all_overrides(const CommonOptions& options);
 
 /// Loads --config, then all_overrides().

@@ -11,6 +11,7 @@
 #include "ssd/data/image_decode.h"
 #include "ssd/detect/detector.h"
 #include "ssd/eval/detections_json.h"
+#include "ssd/eval/sliced_inference.h"
 #include "ssd/runtime/runtime.h"
 #include "ssd/util/error.h"
 
@@ -28,6 +29,7 @@ struct DetectOptions {
 
 void add_detect_options(CLI::App& app, DetectOptions& o) {
   ssd::cli::add_config_options(app, o.common, /*with_config_file=*/true);
+  ssd::cli::add_slicing_options(app, o.common);
   app.add_option("--checkpoint", o.checkpoint,
                  "Checkpoint file or run directory (its best.pt if present, else last.pt); without it, --config builds the model "
                  "and model.init_from names its weights (a torchvision SSD checkpoint)");
@@ -41,7 +43,7 @@ void add_detect_options(CLI::App& app, DetectOptions& o) {
   app.add_option("--nms-iou", o.nms_iou, "Per-class NMS IoU (default: postprocess.nms_iou)");
   app.add_option("--top-k", o.top_k, "Detections kept per image (default: postprocess.max_per_image)");
   app.add_option("--draw-thresh", o.draw_thresh, "Smallest score drawn on the annotated images")->capture_default_str();
-  app.add_option("--batch", o.batch, "Images per forward pass")->check(CLI::PositiveNumber)->capture_default_str();
+  app.add_option("--batch", o.batch, "Images per forward pass (tiles per forward pass with --sliced)")->check(CLI::PositiveNumber)->capture_default_str();
 }
 
 ssd::detect::LoadedModel load(const DetectOptions& o) {
@@ -90,6 +92,8 @@ int detect(const DetectOptions& o) {
   if (ssd::cli::handle_print_config(o.common, loaded.config)) return 0;
   c10::Device device(c10::kCPU);
   spdlog::info("{}", ssd::runtime::apply_runtime(loaded.config.runtime, &device));
+  if (loaded.config.tiling.infer)
+    spdlog::info("{}", ssd::eval::describe_slicing(loaded.config.tiling, static_cast<int>(loaded.config.model.image_size)));
   ssd::runtime::place_model(*loaded.model, loaded.config.runtime.memory_format, loaded.config.train.amp, device);
   const auto files = ssd::detect::collect_images(o.inputs);
   // Each batch's detections are logged, drawn and written as they come, and then dropped: memory stays that of a

@@ -14,6 +14,7 @@
 #include "ssd/detect/detector.h"
 #include "ssd/eval/coco_eval.h"
 #include "ssd/eval/evaluator.h"
+#include "ssd/eval/sliced_inference.h"
 #include "ssd/eval/report.h"
 #include "ssd/eval/scoring.h"
 #include "ssd/config/load.h"
@@ -36,6 +37,7 @@ struct EvalOptions {
 
 void add_eval_options(CLI::App& app, EvalOptions& o) {
   ssd::cli::add_config_options(app, o.common, /*with_config_file=*/false);
+  ssd::cli::add_slicing_options(app, o.common);
   app.add_option("--checkpoint", o.checkpoint, "Checkpoint file or run directory (its last.pt); its config comes with it");
   app.add_option("--data", o.data_root, "Data root to evaluate on instead of the config's data.val");
   app.add_option("--split", o.split, "Split name (VOC: ImageSets/Main/<split>.txt; folder layout: train, val, all or splits/<split>.txt)");
@@ -59,7 +61,7 @@ void add_eval_options(CLI::App& app, EvalOptions& o) {
   app.add_option("--json-out", o.json_out,
                  "Write {\"metric\", \"mAP\", \"per_class\"} to this file (coco adds \"stats\": the 12 COCOeval numbers; "
                  "all: {\"results\": {\"voc07\": ..., \"voc\": ..., \"coco\": ...}}); null where nothing was scored");
-  app.add_option("--batch", o.batch, "Images per forward pass")->check(CLI::PositiveNumber)->capture_default_str();
+  app.add_option("--batch", o.batch, "Images per forward pass (tiles per forward pass with --sliced)")->check(CLI::PositiveNumber)->capture_default_str();
   app.add_option("--report", o.report_dir,
                  "Folder for the report: report.html (open it in a browser), per_class.csv, pr_curves.png, f1_confidence.png, "
                  "confusion_matrix.png/.csv (default: eval/ beside the checkpoint, or beside the --dets file)");
@@ -105,6 +107,8 @@ Scored from_checkpoint(EvalOptions& o, const ssd::detect::LoadedModel& loaded, c
   if (split.roots.empty()) throw ssd::ConfigError("the checkpoint's config has no data.val.roots: give --data ROOT --split NAME");
   const ssd::data::DetectionDataset dataset(ssd::builder::dataset_options(loaded.config, split, "val", /*keep_difficult=*/true));
   spdlog::info("evaluating on {} images from {}", dataset.size(), dataset.description());
+  if (loaded.config.tiling.infer)
+    spdlog::info("{}", ssd::eval::describe_slicing(loaded.config.tiling, static_cast<int>(loaded.config.model.image_size)));
   Scored s;
   s.input.classes = loaded.config.data.classes;
   auto model = loaded.model;

@@ -16,6 +16,7 @@
 #include "ssd/data/image_files.h"
 #include "ssd/engine/checkpoint.h"
 #include "ssd/eval/evaluator.h"
+#include "ssd/eval/sliced_inference.h"
 #include "ssd/interop/file_normalisation.h"
 #include "ssd/interop/initial_weights.h"
 #include "ssd/model/postprocess.h"
@@ -82,6 +83,8 @@ void detect_files(LoadedModel& m, const std::vector<std::string>& files, int64_t
                   const OnImage& on_image) {
   torch::NoGradGuard no_grad;
   const auto& net = *m.model;
+  const bool sliced = m.config.tiling.infer;
+  const int size = static_cast<int>(net.image_size());
   for (size_t begin = 0; begin < files.size(); begin += static_cast<size_t>(batch_size)) {
     const size_t end = std::min(files.size(), begin + static_cast<size_t>(batch_size));
     // Decoding and resizing are per image and independent: one image per thread.
@@ -95,7 +98,9 @@ void detect_files(LoadedModel& m, const std::vector<std::string>& files, int64_t
         if (s.image.empty()) continue;
         if (truncated) spdlog::warn("{}: truncated JPEG: used as far as it goes (libjpeg fills the rest grey)", files[begin + static_cast<size_t>(k)]);
         sizes[k] = {s.image.cols, s.image.rows};
-        inputs[k] = data::prepare_for_eval(s, net.pixel_mean(), net.pixel_std(), static_cast<int>(net.image_size())).image;
+        inputs[k] = sliced ? eval::slice_inputs(s.image, eval::plan_slices(s.image.cols, s.image.rows, size, m.config.tiling), size,
+                                                net.pixel_mean(), net.pixel_std())
+                           : data::prepare_for_eval(s, net.pixel_mean(), net.pixel_std(), size).image;
       }
     });
     std::vector<at::Tensor> images;
@@ -103,7 +108,15 @@ void detect_files(LoadedModel& m, const std::vector<std::string>& files, int64_t
     for (size_t k = 0; k < inputs.size(); ++k)
       if (inputs[k].defined()) images.push_back(inputs[k]), which.push_back(k);
     std::vector<std::vector<eval::Detection>> found(inputs.size());
-    if (!images.empty()) {
+    if (sliced) {
+      // Each image's views (tiles, then the whole image) in chunks of batch_size, merged into one list.
+      for (const size_t k : which) {
+        const auto [width, height] = sizes[k];
+        found[k] = eval::detect_sliced(m.model, inputs[k], eval::plan_slices(width, height, size, m.config.tiling), width, height,
+                                       m.config.postprocess, m.config.tiling, batch_size, device);
+        for (auto& d : found[k]) d.image_id = fs::path(files[begin + k]).stem().string();
+      }
+    } else if (!images.empty()) {
       const auto result = m.model->forward(at::stack(images).to(device));
       const auto dets = model::postprocess(result.loc, result.conf, net.priors(), net.box_coder(), m.config.postprocess);
       for (size_t k = 0; k < which.size(); ++k) {

@@ -6,8 +6,10 @@
 
 #include <cstring>
 #include <map>
+#include <tuple>
 
 #include "ssd/data/loader.h"
+#include "ssd/eval/sliced_inference.h"
 #include "ssd/loss/detection_loss.h"
 #include "ssd/model/matcher.h"
 #include "ssd/model/postprocess.h"
@@ -111,6 +113,40 @@ void decode(const std::string& bytes, std::map<int64_t, BatchResult>& out) {
   }
 }
 
+// Sliced inference of the one image of `batch` (its views stacked): its merged detections, and with loss_fn its loss,
+// the mean over its views of each view's loss against the objects it holds, into r.
+std::vector<Detection> sliced_image(model::Ssd& model, const data::Batch& batch, const data::Annotation& annotation,
+                                    const EvalOptions& options, const loss::DetectionLoss* loss_fn, c10::Device device,
+                                    BatchResult& r) {
+  const auto [width, height] = batch.sizes[0];
+  const int size = static_cast<int>(model->image_size());
+  const auto plan = plan_slices(width, height, size, *options.tiling);
+  std::vector<at::Tensor> view_boxes, view_labels;
+  if (loss_fn)
+    for (const auto& objects : view_objects(annotation.objects, plan, width, height, options.tiling->min_visible)) {
+      auto [b, l] = data::normalized_targets(objects, 1, 1);
+      view_boxes.push_back(b.to(device)), view_labels.push_back(l.to(device));
+    }
+  double view_loss_sum = 0;
+  OnViews on_views = nullptr;
+  if (loss_fn)
+    on_views = [&](int64_t first, const model::HeadOutput& out) {
+      for (int64_t k = 0; k < out.loc.size(0); ++k) {
+        const auto v = static_cast<size_t>(first + k);
+        const auto targets = model->assign_targets({view_boxes[v]}, {view_labels[v]});
+        view_loss_sum += loss::total((*loss_fn)({out.loc.narrow(0, k, 1), out.conf.narrow(0, k, 1)}, targets)).item<double>();
+      }
+    };
+  auto dets = detect_sliced(model, batch.images[0], plan, width, height, options.postprocess, *options.tiling, options.batch_size,
+                            device, on_views);
+  if (loss_fn) {
+    const double loss = view_loss_sum / static_cast<double>(plan.views());
+    r.loss = loss, r.loss_images = 1;
+    r.image_loss.push_back(loss);
+  }
+  return dets;
+}
+
 }  // namespace
 
 std::vector<Detection> predict(model::Ssd& model, const data::DetectionDataset& dataset, const EvalOptions& options, c10::Device device,
@@ -129,8 +165,19 @@ std::vector<Detection> predict(model::Ssd& model, const data::DetectionDataset& 
   const auto mean = model->pixel_mean(), stddev = model->pixel_std();
   const auto* communicator = options.communicator && !options.communicator->alone() ? options.communicator.get() : nullptr;
   if (communicator) loader_options.first_batch = communicator->rank(), loader_options.batch_stride = communicator->world_size();
-  data::DataLoader loader(dataset, loader_options,
-                          [&](const data::Sample& s, std::mt19937_64&) { return data::prepare_for_eval(s, mean, stddev, size); });
+  data::PrepareFn prepare = [&](const data::Sample& s, std::mt19937_64&) { return data::prepare_for_eval(s, mean, stddev, size); };
+  if (options.tiling) {
+    // One image per batch: its views, [1, V, 3, S, S].
+    loader_options.batch_size = 1;
+    prepare = [&](const data::Sample& s, std::mt19937_64&) {
+      data::Prepared p;
+      p.width = s.image.cols, p.height = s.image.rows;
+      p.image = slice_inputs(s.image, plan_slices(p.width, p.height, size, *options.tiling), size, mean, stddev);
+      std::tie(p.boxes, p.labels) = data::normalized_targets(s.annotation.objects, p.width, p.height);
+      return p;
+    };
+  }
+  data::DataLoader loader(dataset, loader_options, std::move(prepare));
   const auto loss_fn = mean_loss && options.loss ? loss::make_loss(*options.loss) : nullptr;
   std::vector<BatchResult> results;
   loader.start_epoch(0);
@@ -138,6 +185,12 @@ std::vector<Detection> predict(model::Ssd& model, const data::DetectionDataset& 
     if (batch->size() == 0) continue;
     BatchResult r;
     r.batch = batch->index_in_epoch;
+    if (options.tiling) {
+      r.images.push_back(batch->indices[0]);
+      r.detections.push_back(sliced_image(model, *batch, dataset.annotation(batch->indices[0]), options, loss_fn.get(), device, r));
+      results.push_back(std::move(r));
+      continue;
+    }
     const auto out = model->forward(batch->images.to(device, /*non_blocking=*/true));
     if (loss_fn) {
       const auto targets = model->assign_targets(batch->boxes, batch->labels);

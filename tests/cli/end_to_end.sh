@@ -60,6 +60,27 @@ grep -q "VOC07 11-point" "$work/dets_eval.log" || fail "ssd-eval --dets printed 
 grep -q "detections, on 12 images the ground truth lacks (such as '[0-9]*'), are not scored" "$work/dets_eval.log" \
   || { cat "$work/dets_eval.log"; fail "ssd-eval --dets did not say which detections it left out"; }
 
+echo "== small objects: tiled training, then ssd-eval and ssd-detect --sliced (tiles of 48 px at --tile-scale 2, merged)"
+"$bin/ssd-train" --config "$work/tiny.yaml" --set train.run_dir="$work/tiled" --set train.max_iters=2 --set tiling.train=true \
+  --set tiling.scale=2 > "$work/tiled.log" 2>&1 || { cat "$work/tiled.log"; fail "tiled training"; }
+grep -q "training on tiles of 48 source px" "$work/tiled.log" || { cat "$work/tiled.log"; fail "tiled training said nothing of its tiles"; }
+"$bin/ssd-eval" --checkpoint "$work/tiled/last.pt" --sliced --tile-scale 2 --tile-merge wbf --metric voc > "$work/sliced_eval.log" 2>&1 \
+  || { cat "$work/sliced_eval.log"; fail "ssd-eval --sliced"; }
+grep -q "sliced inference: tiles of 48 source px .* merged by wbf" "$work/sliced_eval.log" || { cat "$work/sliced_eval.log"; fail "no slicing line"; }
+grep -q "VOC all-point AP@0.5" "$work/sliced_eval.log" || fail "ssd-eval --sliced printed no table"
+"$bin/ssd-detect" --checkpoint "$work/tiled/last.pt" --sliced --tile-scale 2 "$work/shapes/JPEGImages/000000.jpg" \
+  --json-out "$work/sliced.json" --score-thresh 0.01 > "$work/sliced_detect.log" 2>&1 || { cat "$work/sliced_detect.log"; fail "ssd-detect --sliced"; }
+/usr/bin/python3 - "$work/sliced.json" <<'PY'
+import json, sys
+dets = json.load(open(sys.argv[1]))
+assert dets, "no detections"
+for d in dets:
+    x, y, w, h = d["bbox"]
+    assert 0 <= x and 0 <= y and x + w <= 96 + 1e-6 and y + h <= 96 + 1e-6 and w > 0 and h > 0, d
+PY
+"$bin/ssd-eval" --checkpoint "$work/tiled/last.pt" --sliced --tile-merge average > "$work/bad_merge.log" 2>&1 && fail "an unknown merge was accepted"
+grep -q "tiling.merge" "$work/bad_merge.log" || { cat "$work/bad_merge.log"; fail "the unknown merge's key is not named"; }
+
 echo "== ssd-eval --metric all: VOC07, VOC and COCO side by side, each named"
 "$bin/ssd-eval" --dets "$work/dets.json" --gt "$work/shapes" --split val --classes circle,square,triangle,star \
   --metric all --json-out "$work/all.json" > "$work/all.log" || { cat "$work/all.log"; fail "ssd-eval --metric all"; }

@@ -43,6 +43,20 @@ struct AugmentConfig {
   double flip_prob = 0.5;
 };
 
+/// tiling.*: small objects in large images. Training on tiles of the network's input size cut from the image at
+/// `scale` (data/tiles.h), and sliced inference over a grid of such tiles (eval/sliced_inference.h).
+struct TilingConfig {
+  bool train = false;
+  bool infer = false;
+  double scale = 1.0;
+  double empty_share = 0.1;
+  double min_visible = 0.5;
+  double overlap = 0.2;
+  std::string merge = "nms";
+  double merge_threshold = 0.5;
+  bool whole_image = true;
+};
+
 /// model.priors.*: default boxes. Empty lists mean "take the value from the preset".
 struct PriorConfig {
   std::string preset = "auto";
@@ -201,6 +215,7 @@ struct DistributedConfig {
 struct Config {
   DataConfig data;
   AugmentConfig augment;
+  TilingConfig tiling;
   ModelConfig model;
   LossConfig loss;
   SolverConfig solver;

@@ -5,7 +5,9 @@ On a generated set of --width x --height images with objects of --min-size to --
 (ssd-shapes), one model (configs/shapes.yaml's SSD-Lite MobileNetV2 x0.5 and recipe, at --input pixels) is trained two
 ways for the same number of iterations (the same input size, so about the same time; both times are reported):
   whole: every image resized to --input (the default);
-  tiled: tiles of --input pixels cut at native resolution (tiling.train), evaluated by sliced inference (tiling.infer).
+  tiled: tiles of --input pixels cut at --tile-scale (tiling.train; 2: tiles of --input / 2 source pixels, enlarged so
+         that the smallest objects reach the size the first feature map's stride can match), evaluated by sliced
+         inference (tiling.infer).
 Each way gets the default boxes `ssd-data analyze` fits to its boxes (before training; the page shows both shares of
 boxes that no default box matches). Each model is scored by ssd-eval --metric all (VOC all-point mAP@0.5, COCO AP and
 AP_small). Then the speed of sliced inference: ssd-detect --sliced on the validation images (tiles per second, every
@@ -13,7 +15,7 @@ view counted) against plain ssd-detect on the same tiles cut to files beforehand
 
 Every result is kept under --work (default bench/.small_objects/), so the same command continues an interrupted run.
 
-Usage: /usr/bin/python3 bench/small_objects.py [--epochs 20] [--train 300] [--val 100] [--out PAGE]
+Usage: /usr/bin/python3 bench/small_objects.py [--epochs 36] [--tile-scale 2] [--train 300] [--val 100] [--out PAGE]
 writes docs/benchmarks/small_objects.md and .json. Needs the normal build (bash scripts/build.sh); SSD_BUILD=DIR takes
 the executables from DIR instead.
 """
@@ -32,10 +34,11 @@ from lr_rules import BUILD, run  # noqa: E402
 
 RECIPE = os.path.join(ROOT, "configs", "shapes.yaml")
 CLASSES = "[circle, square, triangle, star, diamond, cross, hexagon, ring, pentagon, arrow, crescent, heart]"
-ARMS = {
-    "whole": [],
-    "tiled": ["tiling.train=true", "tiling.infer=true"],
-}
+ARMS = ("whole", "tiled")
+
+
+def arm_sets(name, args):
+    return [] if name == "whole" else ["tiling.train=true", "tiling.infer=true", f"tiling.scale={args.tile_scale:g}"]
 
 
 def as_sets(pairs):
@@ -82,7 +85,7 @@ def train_arm(work, name, root, args, results):
     arm_dir = os.path.join(work, name)
     os.makedirs(arm_dir, exist_ok=True)
     base = [f"data.classes={CLASSES}", f"data.train.roots=[{root}]", f"data.val.roots=[{root}]", f"model.image_size={args.input}",
-            f"train.epochs={args.epochs}", "train.eval_period=0", "train.log_period=1000", f"train.run_dir={arm_dir}/run"] + ARMS[name]
+            f"train.epochs={args.epochs}", "train.eval_period=0", "train.log_period=1000", f"train.run_dir={arm_dir}/run"] + arm_sets(name, args)
     now, fitted, priors = fitted_priors(arm_dir, base)
     start = time.time()
     run([os.path.join(BUILD, "ssd-train"), "--config", RECIPE] + as_sets(base + priors), os.path.join(arm_dir, "train.log"))
@@ -109,7 +112,7 @@ def tile_speed(work, root, args, results):
     # image resized to the input.
     sys.path.insert(0, "/usr/lib/python3/dist-packages")
     from PIL import Image
-    side, overlap, views = args.input, 0.2, 0
+    side, overlap, views = round(args.input / args.tile_scale), 0.2, 0
     def spread(extent):
         if extent <= side:
             return [0]
@@ -121,9 +124,10 @@ def tile_speed(work, root, args, results):
         stem = os.path.splitext(os.path.basename(path))[0]
         for y in spread(im.height):
             for x in spread(im.width):
-                im.crop((x, y, x + side, y + side)).save(os.path.join(tiles_dir, f"{stem}_{x}_{y}.png"))
+                tile = im.crop((x, y, x + side, y + side))
+                tile.resize((args.input, args.input), Image.BILINEAR).save(os.path.join(tiles_dir, f"{stem}_{x}_{y}.png"))
                 views += 1
-        im.resize((side, side), Image.BILINEAR).save(os.path.join(tiles_dir, f"{stem}_whole.png"))
+        im.resize((args.input, args.input), Image.BILINEAR).save(os.path.join(tiles_dir, f"{stem}_whole.png"))
         views += 1
     common = ["--checkpoint", checkpoint, "--batch", "16", "--json-out"]
     start = time.time()
@@ -148,9 +152,12 @@ def page(results, args):
         f"{cpu_name()} ({os.cpu_count()} cores). The data: `ssd-shapes --width {args.width} --height {args.height} --classes 12 "
         f"--min-size {args.min_size} --max-size {args.max_size} --max-objects {args.objects} --train {args.train} --val {args.val} "
         "--seed 1`. The model and recipe: configs/shapes.yaml (SSD-Lite MobileNetV2 x0.5, AdamW at 3e-3) at "
-        f"model.image_size {args.input}, {args.epochs} epochs each way, default boxes fitted by `ssd-data analyze` for each way.",
+        f"model.image_size {args.input}, {args.epochs} epochs each way (one image or one tile per sample: the same steps), "
+        "default boxes fitted by `ssd-data analyze` for each way where the fit matches more boxes than the recipe's. Tiles: "
+        f"tiling.scale {args.tile_scale:g} (tiles of {round(args.input / args.tile_scale)} source pixels), overlap 0.2, "
+        "merged by nms, the whole image too.",
         "",
-        "| | whole image resized | tiles at native resolution, sliced inference |",
+        f"| | whole image resized to {args.input} | tiled training, sliced inference |",
         "|---|---|---|",
         f"| boxes no default box matches, recipe's default boxes | {w['unmatched_recipe']:.1%} | {t['unmatched_recipe']:.1%} |",
         f"| boxes no default box matches, fitted default boxes | {w['unmatched_fitted']:.1%} | {t['unmatched_fitted']:.1%} |",
@@ -173,7 +180,8 @@ def page(results, args):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--epochs", type=int, default=20)
+    p.add_argument("--epochs", type=int, default=36)
+    p.add_argument("--tile-scale", type=float, default=2.0)
     p.add_argument("--train", type=int, default=300)
     p.add_argument("--val", type=int, default=100)
     p.add_argument("--width", type=int, default=1920)

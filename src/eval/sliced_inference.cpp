@@ -73,6 +73,8 @@ std::vector<Detection> merge_views(std::vector<Detection> dets, const config::Ti
   std::vector<Detection> kept;
   std::vector<std::vector<const Detection*>> members;  // wbf: the boxes fused into each kept one
   for (const auto& d : dets) {
+    // nms: every later box scores lower and would be cut by max_per_image if kept; wbf still fuses them.
+    if (!fuse && static_cast<int64_t>(kept.size()) >= max_per_image) break;
     size_t same = kept.size();
     for (size_t k = 0; k < kept.size() && same == kept.size(); ++k)
       if (kept[k].label == d.label && intersection_over_smaller(kept[k], d) > tiling.merge_threshold) same = k;

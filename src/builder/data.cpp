@@ -52,6 +52,9 @@ std::unique_ptr<data::DataLoader> train_loader(const config::Config& c, const da
     const int side = data::tile_side(static_cast<int>(model.image_size()), c.tiling.scale);
     spdlog::info("training on tiles of {} source px (model.image_size {} at tiling.scale {:g}), {:g} of them drawn to hold no object",
                  side, model.image_size(), c.tiling.scale, c.tiling.empty_share);
+    if (!c.tiling.infer)
+      spdlog::warn("tiling.train without tiling.infer: validation, ssd-eval and ssd-detect run on the whole image resized, "
+                   "which the tiles did not train for (set tiling.infer: true)");
     const auto mean = model.pixel_mean();
     const cv::Scalar fill(std::lround(mean[0]), std::lround(mean[1]), std::lround(mean[2]));
     prepare = [augmentation, side, fill, tiling = c.tiling](const data::Sample& s, std::mt19937_64& rng) {

@@ -303,29 +303,30 @@ std::vector<Key> input_keys() {
     key<double>("augment.flip_prob", [](Config& c) -> auto& { return c.augment.flip_prob; }, in_range(0.0, 1.0),
         "data::TrainAugmentation", "Probability of a horizontal flip."),
     key<bool>("tiling.train", [](Config& c) -> auto& { return c.tiling.train; }, any<bool>(),
-        "builder::train_loader (data::sample_tile)", "Train on tiles of model.image_size pixels cut from each image at tiling.scale "
+        "builder::train_loader, analysis::analyze_data", "Train on tiles of model.image_size pixels cut from each image at tiling.scale "
         "instead of the whole image resized (small objects in large images); augment.* then applies to the tile."),
     key<bool>("tiling.infer", [](Config& c) -> auto& { return c.tiling.infer; }, any<bool>(),
-        "eval::predict, detect::detect_files (eval::plan_slices)", "Sliced inference in validation, ssd-eval and ssd-detect: "
+        "builder::eval_options, detect::detect_files", "Sliced inference in validation, ssd-eval and ssd-detect: "
         "a grid of tiles over each image at tiling.scale, each run at model.image_size, the detections mapped back and merged."),
     key<double>("tiling.scale", [](Config& c) -> auto& { return c.tiling.scale; }, in_range(0.05, 8.0),
-        "data::tile_side", "Images are tiled at this scale: a tile covers model.image_size / scale source pixels (1 = native "
+        "builder::train_loader, eval::plan_slices, analysis::analyze_data", "Images are tiled at this scale: a tile covers model.image_size / scale source pixels (1 = native "
         "resolution)."),
     key<double>("tiling.empty_share", [](Config& c) -> auto& { return c.tiling.empty_share; }, in_range(0.0, 1.0),
-        "data::sample_tile", "Share of training tiles drawn to hold no object (the rest are drawn around an object chosen at "
-        "random)."),
+        "builder::train_loader (data::sample_tile)", "Share of training tiles drawn to hold no object (the rest are drawn around an "
+        "object chosen at random; such a tile keeps nothing when the object is larger than a tile by more than 1 / min_visible "
+        "in area)."),
     key<double>("tiling.min_visible", [](Config& c) -> auto& { return c.tiling.min_visible; }, in_range(0.01, 1.0),
-        "data::tile_objects", "A box cut by a tile's edge is kept, clipped, when at least this share of its area lies in the "
+        "builder::train_loader, eval::predict (data::tile_objects)", "A box cut by a tile's edge is kept, clipped, when at least this share of its area lies in the "
         "tile; dropped otherwise."),
     key<double>("tiling.overlap", [](Config& c) -> auto& { return c.tiling.overlap; }, in_range(0.0, 0.9),
-        "data::tile_grid", "Sliced inference: the least share of a tile's side that neighbouring tiles share (an object up to "
+        "eval::plan_slices (data::tile_grid)", "Sliced inference: the least share of a tile's side that neighbouring tiles share (an object up to "
         "this much of a tile lies whole in some tile)."),
     key<std::string>("tiling.merge", [](Config& c) -> auto& { return c.tiling.merge; }, one_of({"nms", "wbf"}),
         "eval::merge_views", "Sliced inference: how the tiles' detections become one list per image: nms (per class, the best "
         "of overlapping boxes kept) or wbf (per class, overlapping boxes fused into their score-weighted mean)."),
     key<double>("tiling.merge_threshold", [](Config& c) -> auto& { return c.tiling.merge_threshold; }, in_range(0.05, 1.0),
         "eval::merge_views", "Sliced inference: two boxes of one class are the same object when their intersection covers "
-        "more than this share of the smaller box (a box cut by a tile's edge lies inside the whole one)."),
+        "more than this share of the smaller box (a box cut by a tile's edge lies inside the whole one); 1 = no merging."),
     key<bool>("tiling.whole_image", [](Config& c) -> auto& { return c.tiling.whole_image; }, any<bool>(),
         "eval::plan_slices", "Sliced inference: the whole image resized to model.image_size is run too and merged with the "
         "tiles (objects larger than a tile)."),

@@ -85,8 +85,10 @@ void detect_files(LoadedModel& m, const std::vector<std::string>& files, int64_t
   const auto& net = *m.model;
   const bool sliced = m.config.tiling.infer;
   const int size = static_cast<int>(net.image_size());
-  for (size_t begin = 0; begin < files.size(); begin += static_cast<size_t>(batch_size)) {
-    const size_t end = std::min(files.size(), begin + static_cast<size_t>(batch_size));
+  // Sliced: one image at a time, its views run in chunks of batch_size (an image's views can be hundreds of MiB).
+  const size_t group = sliced ? 1 : static_cast<size_t>(batch_size);
+  for (size_t begin = 0; begin < files.size(); begin += group) {
+    const size_t end = std::min(files.size(), begin + group);
     // Decoding and resizing are per image and independent: one image per thread.
     std::vector<at::Tensor> inputs(end - begin);
     std::vector<std::pair<int, int>> sizes(end - begin);
@@ -109,7 +111,7 @@ void detect_files(LoadedModel& m, const std::vector<std::string>& files, int64_t
       if (inputs[k].defined()) images.push_back(inputs[k]), which.push_back(k);
     std::vector<std::vector<eval::Detection>> found(inputs.size());
     if (sliced) {
-      // Each image's views (tiles, then the whole image) in chunks of batch_size, merged into one list.
+      // The image's views (tiles, then the whole image) in chunks of batch_size, merged into one list.
       for (const size_t k : which) {
         const auto [width, height] = sizes[k];
         found[k] = eval::detect_sliced(m.model, inputs[k], eval::plan_slices(width, height, size, m.config.tiling), width, height,

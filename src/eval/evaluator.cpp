@@ -113,34 +113,46 @@ void decode(const std::string& bytes, std::map<int64_t, BatchResult>& out) {
   }
 }
 
-// Sliced inference of the one image of `batch` (its views stacked): its merged detections, and with loss_fn its loss,
-// the mean over its views of each view's loss against the objects it holds, into r.
-std::vector<Detection> sliced_image(model::Ssd& model, const data::Batch& batch, const data::Annotation& annotation,
-                                    const EvalOptions& options, const loss::DetectionLoss* loss_fn, c10::Device device,
-                                    BatchResult& r) {
+// Sliced inference of the one image of `batch` (its views stacked): its merged detections and, with loss_fn, its loss
+// into r: the image's views as one batch, each view against the objects it holds, normalised by their positives together
+// (the loss a batch of these tiles has in training).
+std::vector<Detection> sliced_image(model::Ssd& model, const data::Batch& batch, const EvalOptions& options,
+                                    const loss::DetectionLoss* loss_fn, c10::Device device, BatchResult& r) {
   const auto [width, height] = batch.sizes[0];
   const int size = static_cast<int>(model->image_size());
   const auto plan = plan_slices(width, height, size, *options.tiling);
-  std::vector<at::Tensor> view_boxes, view_labels;
-  if (loss_fn)
-    for (const auto& objects : view_objects(annotation.objects, plan, width, height, options.tiling->min_visible)) {
-      auto [b, l] = data::normalized_targets(objects, 1, 1);
-      view_boxes.push_back(b.to(device)), view_labels.push_back(l.to(device));
+  model::Targets targets;
+  at::Tensor normaliser, loss_sum;
+  if (loss_fn) {
+    // The objects as the data set loaded them (clipped to the image), back in pixels from the batch's targets.
+    std::vector<data::Object> objects;
+    const auto b = batch.boxes[0].to(at::kCPU).contiguous();
+    const auto l = batch.labels[0].to(at::kCPU).contiguous();
+    for (int64_t i = 0; i < b.size(0); ++i) {
+      const float* q = b.data_ptr<float>() + 4 * i;
+      objects.push_back({q[0] * static_cast<float>(width), q[1] * static_cast<float>(height), q[2] * static_cast<float>(width),
+                         q[3] * static_cast<float>(height), l.data_ptr<int64_t>()[i]});
     }
-  double view_loss_sum = 0;
+    std::vector<at::Tensor> view_boxes, view_labels;
+    for (const auto& held : view_objects(objects, plan, width, height, options.tiling->min_visible)) {
+      auto [vb, vl] = data::normalized_targets(held, 1, 1);
+      view_boxes.push_back(vb.to(device)), view_labels.push_back(vl.to(device));
+    }
+    targets = model->assign_targets(view_boxes, view_labels);
+    normaliser = loss::DetectionLoss::normaliser(loss::DetectionLoss::positive_count(targets));
+  }
   OnViews on_views = nullptr;
   if (loss_fn)
     on_views = [&](int64_t first, const model::HeadOutput& out) {
-      for (int64_t k = 0; k < out.loc.size(0); ++k) {
-        const auto v = static_cast<size_t>(first + k);
-        const auto targets = model->assign_targets({view_boxes[v]}, {view_labels[v]});
-        view_loss_sum += loss::total((*loss_fn)({out.loc.narrow(0, k, 1), out.conf.narrow(0, k, 1)}, targets)).item<double>();
-      }
+      const int64_t n = out.loc.size(0);
+      const model::Targets chunk{targets.labels.narrow(0, first, n), targets.deltas.narrow(0, first, n)};
+      const auto chunk_loss = loss::total(loss_fn->terms(out, chunk, normaliser));
+      loss_sum = loss_sum.defined() ? loss_sum + chunk_loss : chunk_loss;
     };
   auto dets = detect_sliced(model, batch.images[0], plan, width, height, options.postprocess, *options.tiling, options.batch_size,
                             device, on_views);
   if (loss_fn) {
-    const double loss = view_loss_sum / static_cast<double>(plan.views());
+    const double loss = loss_sum.item<double>();  // one transfer (one wait on a GPU) per image
     r.loss = loss, r.loss_images = 1;
     r.image_loss.push_back(loss);
   }
@@ -167,8 +179,9 @@ std::vector<Detection> predict(model::Ssd& model, const data::DetectionDataset& 
   if (communicator) loader_options.first_batch = communicator->rank(), loader_options.batch_stride = communicator->world_size();
   data::PrepareFn prepare = [&](const data::Sample& s, std::mt19937_64&) { return data::prepare_for_eval(s, mean, stddev, size); };
   if (options.tiling) {
-    // One image per batch: its views, [1, V, 3, S, S].
+    // One image per batch: its views, [1, V, 3, S, S]; two images ahead at most (an image's views can be hundreds of MiB).
     loader_options.batch_size = 1;
+    loader_options.prefetch = 2;
     prepare = [&](const data::Sample& s, std::mt19937_64&) {
       data::Prepared p;
       p.width = s.image.cols, p.height = s.image.rows;
@@ -187,7 +200,7 @@ std::vector<Detection> predict(model::Ssd& model, const data::DetectionDataset& 
     r.batch = batch->index_in_epoch;
     if (options.tiling) {
       r.images.push_back(batch->indices[0]);
-      r.detections.push_back(sliced_image(model, *batch, dataset.annotation(batch->indices[0]), options, loss_fn.get(), device, r));
+      r.detections.push_back(sliced_image(model, *batch, options, loss_fn.get(), device, r));
       results.push_back(std::move(r));
       continue;
     }

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <fmt/format.h>
 #include <cmath>
+#include <cstring>
 
 #include "ssd/data/augment.h"
 #include "ssd/data/tiles.h"
@@ -48,10 +49,17 @@ at::Tensor slice_inputs(const cv::Mat& rgb, const SlicePlan& plan, int image_siz
   data::Sample whole;
   whole.image = rgb;
   const cv::Scalar fill(std::lround(mean[0]), std::lround(mean[1]), std::lround(mean[2]));
-  std::vector<at::Tensor> views;
-  for (const auto& r : plan.tiles) views.push_back(data::prepare_for_eval(data::cut_tile(whole, r, 1.0, fill), mean, std, image_size).image);
-  if (plan.whole_image) views.push_back(data::prepare_for_eval(whole, mean, std, image_size).image);
-  return at::stack(views);
+  // Each view copied into its place in one tensor: no ATen kernel (at::stack), as this runs on loader threads
+  // (data/transforms.h's to_normalized_tensor says why).
+  auto out = at::empty({plan.views(), 3, image_size, image_size}, at::kFloat);
+  const size_t bytes = sizeof(float) * 3 * static_cast<size_t>(image_size) * static_cast<size_t>(image_size);
+  auto put = [&](int64_t v, const data::Sample& view) {
+    const auto t = data::prepare_for_eval(view, mean, std, image_size).image;
+    std::memcpy(static_cast<char*>(out.data_ptr()) + static_cast<size_t>(v) * bytes, t.data_ptr(), bytes);
+  };
+  for (size_t v = 0; v < plan.tiles.size(); ++v) put(static_cast<int64_t>(v), data::cut_tile(whole, plan.tiles[v], 1.0, fill));
+  if (plan.whole_image) put(plan.views() - 1, whole);
+  return out;
 }
 
 std::vector<std::vector<data::Object>> view_objects(const std::vector<data::Object>& objects, const SlicePlan& plan, int width,

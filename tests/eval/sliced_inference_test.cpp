@@ -10,6 +10,7 @@
 #include "ssd/data/augment.h"
 #include "ssd/eval/evaluator.h"
 #include "ssd/eval/sliced_inference.h"
+#include "ssd/data/shapes.h"
 #include "ssd/model/postprocess.h"
 
 namespace ssd::eval {
@@ -129,20 +130,21 @@ TEST(SlicedInference, ATileSizedImageGivesPlainInference) {
   expect_same(t.sliced(image, config::TilingConfig{}), plain);
 }
 
-// Two tiles side by side, nothing merged: each tile's detections are plain inference of its pixels, moved by its origin.
+// Four tiles in a 2 x 2 grid, nothing merged: each tile's detections are plain inference of its pixels, moved by its
+// origin.
 TEST(SlicedInference, EachTilesDetectionsMoveToItsPlaceInTheImage) {
   Tiny t;
-  const cv::Mat image = noise_image(192, 96, 2);
+  const cv::Mat image = noise_image(192, 192, 2);
   config::TilingConfig tiling;
   tiling.overlap = 0, tiling.whole_image = false, tiling.merge_threshold = 1.0;
-  auto expected = t.plain(image(cv::Rect(0, 0, 96, 96)).clone());
-  for (auto d : t.plain(image(cv::Rect(96, 0, 96, 96)).clone())) {
-    d.x1 += 96, d.x2 += 96;
-    d.area = -1;
-    expected.push_back(d);
-  }
+  std::vector<Detection> expected;
+  for (const cv::Point origin : {cv::Point(0, 0), cv::Point(96, 0), cv::Point(0, 96), cv::Point(96, 96)})
+    for (auto d : t.plain(image(cv::Rect(origin.x, origin.y, 96, 96)).clone())) {
+      d.x1 += origin.x, d.x2 += origin.x, d.y1 += origin.y, d.y2 += origin.y;
+      expected.push_back(d);
+    }
   std::stable_sort(expected.begin(), expected.end(), [](const Detection& a, const Detection& b) { return a.score > b.score; });
-  auto got = t.sliced(image, tiling);
+  const auto got = t.sliced(image, tiling);
   ASSERT_EQ(got.size(), expected.size());
   for (size_t i = 0; i < got.size(); ++i) {
     EXPECT_EQ(got[i].label, expected[i].label) << i;
@@ -150,7 +152,34 @@ TEST(SlicedInference, EachTilesDetectionsMoveToItsPlaceInTheImage) {
     EXPECT_NEAR(got[i].x1, expected[i].x1, 1e-4) << i;
     EXPECT_NEAR(got[i].x2, expected[i].x2, 1e-4) << i;
     EXPECT_NEAR(got[i].y1, expected[i].y1, 1e-4) << i;
+    EXPECT_NEAR(got[i].y2, expected[i].y2, 1e-4) << i;
   }
+}
+
+// Validation by sliced inference on images of one tile's size is plain validation: the same detections, and the same
+// loss (the image's one view against all its objects).
+TEST(SlicedInference, SlicedValidationOfTileSizedImagesIsPlainValidation) {
+  const auto dir = test::temp_dir("sliced_validation");
+  const auto root = test::make_shapes(dir, /*train=*/2, /*val=*/5, /*size=*/96);
+  Tiny t;
+  t.config.data.classes = data::shapes_classes();
+  torch::manual_seed(5);
+  t.model = builder::model(t.config);
+  const data::DetectionDataset val(test::dataset_options({"voc", {root}, {"val"}}, t.config.data.classes));
+  EvalOptions plain;
+  plain.batch_size = 1;  // the loss per image, as slicing takes it
+  plain.workers = 1;
+  plain.postprocess = t.config.postprocess;
+  plain.loss = t.config.loss;
+  auto sliced = plain;
+  sliced.tiling = config::TilingConfig{};
+  double plain_loss = 0, sliced_loss = 0;
+  const auto a = predict(t.model, val, plain, at::kCPU, nullptr, &plain_loss);
+  const auto b = predict(t.model, val, sliced, at::kCPU, nullptr, &sliced_loss);
+  ASSERT_GT(a.size(), 100u);
+  expect_same(a, b);
+  EXPECT_NEAR(sliced_loss, plain_loss, 1e-5 * plain_loss);
+  EXPECT_GT(plain_loss, 0);
 }
 
 }  // namespace

@@ -21,8 +21,9 @@ struct EvalOptions {
   config::PostprocessConfig postprocess;   ///< postprocess.*
   std::optional<config::LossConfig> loss;  ///< set: the validation loss is computed too (loss.*)
   bool image_losses = false;               ///< with loss: evaluate() also gives each image's share of it (a loss per image)
-  /// Set: sliced inference (tiling.infer; eval/sliced_inference.h). Each image's views run as one batch, in chunks of
-  /// batch_size, and the validation loss is each image's mean over its views, each view against the objects it holds.
+  /// Set: sliced inference (tiling.infer; eval/sliced_inference.h). Each image's views run in chunks of batch_size; the
+  /// validation loss takes them as one batch, each view against the objects it holds (as training cuts them), normalised
+  /// by their positives together.
   std::optional<config::TilingConfig> tiling;
   /// Distributed training: the processes share the batches (rank r runs batches r, r + W, ...) and gather the results,
   /// so that every process receives exactly what one process would compute alone. Null: this process alone.

@@ -16,7 +16,6 @@ double InputBox::side() const { return std::sqrt(std::max(0.0, width()) * std::m
 BoxShapes collect_box_shapes(const data::DetectionDataset& dataset, int64_t input_size, double tile_scale) {
   BoxShapes shapes;
   shapes.input_size = input_size;
-  shapes.tile_scale = tile_scale;
   const auto side = static_cast<double>(input_size);
   // Along one axis, a box scaled into its tile: the tile of the grid it starts in, or one ending where the box ends
   // when it would cross that tile's far edge, or one starting with the box when the box is longer than a tile.

@@ -3,6 +3,9 @@
 // where the fitted default boxes must leave fewer boxes unmatched than the config's.
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <tuple>
+
 #include <ATen/ATen.h>
 
 #include <filesystem>
@@ -117,6 +120,32 @@ TEST(BoxShapes, AreTheAnnotationsScaledToTheInput) {
     }
   EXPECT_EQ(k, shapes.boxes.size());
   EXPECT_DOUBLE_EQ(quantile({4, 1, 3, 2}, 0.5), 2.5);
+}
+
+// Tiled training (tiling.scale 2, tiles of 48 input px): every box at twice its size, inside a tile; one that crosses the
+// grid's tile edge moved into a tile ending where it ends; one longer than a tile cut to it.
+TEST(BoxShapes, InTilesAreScaledAndPlacedInATile) {
+  const auto dir = test::temp_dir("box_shapes_tiles");
+  const auto config = test::tiny_config(test::make_shapes(dir, 6, 2, 96), dir + "/run");
+  const data::DetectionDataset train(test::dataset_options(config.data.train, config.data.classes));
+  const auto shapes = collect_box_shapes(train, 48, 2.0);
+  size_t k = 0, moved = 0, cut = 0;
+  for (size_t i = 0; i < train.size(); ++i)
+    for (const auto& o : train.annotation(i).objects) {
+      ASSERT_LT(k, shapes.boxes.size());
+      const auto& b = shapes.boxes[k++];
+      for (const auto& [lo, hi, a, z] : {std::tuple{b.x1, b.x2, o.x1, o.x2}, std::tuple{b.y1, b.y2, o.y1, o.y2}}) {
+        EXPECT_GE(lo, 0.0);
+        EXPECT_LE(hi, 48.0);
+        const double length = 2.0 * (z - a);
+        EXPECT_DOUBLE_EQ(hi - lo, std::min(length, 48.0));
+        cut += length > 48;
+        moved += length <= 48 && std::fmod(2.0 * a, 48.0) + length > 48;  // crossed its grid tile's edge
+      }
+    }
+  EXPECT_EQ(k, shapes.boxes.size());
+  EXPECT_GT(moved, 0u);
+  EXPECT_GT(cut, 0u);
 }
 
 // Objects of 10 to 40 px at a 96-pixel input against default boxes from 19 px up: the small ones have no default box at

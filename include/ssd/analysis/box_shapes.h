@@ -23,7 +23,6 @@ struct InputBox {
 
 struct BoxShapes {
   int64_t input_size = 0;
-  double tile_scale = 0;  ///< > 0: the boxes are in training tiles at this scale, not in the whole image resized
   size_t images = 0;
   size_t unreadable = 0;  ///< images without a size in their annotation that could not be read either (left out)
   std::vector<std::string> classes;

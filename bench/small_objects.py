@@ -12,7 +12,7 @@ Each way gets the default boxes `ssd-data analyze` fits to its boxes (before tra
 boxes that no default box matches). Each model is scored by ssd-eval --metric all (VOC all-point mAP@0.5, COCO AP and
 AP_small). Then the speed of sliced inference: ssd-detect --sliced on the validation images (tiles per second, every
 view counted) against plain ssd-detect on the same tiles cut to files beforehand, in one run; and the LR range test
-on the training tiles (its rules' picks).
+on the training tiles with the race of its picks (--race, validated by sliced inference; about 45 minutes here).
 
 Every result is kept under --work (default bench/.small_objects/), so the same command continues an interrupted run.
 
@@ -105,19 +105,24 @@ def train_arm(work, name, root, args, results):
 def range_test(work, root, args, results):
     """The LR range test on the tiled way's training tiles, and the race of its picks (--race: short trainings on the
     tiles, validated by sliced inference, when the rules disagree by more than 3x): the rules' picks and the winner."""
+    log_path = os.path.join(work, "range_test.log")
     if "range_test" in results and "race" in results["range_test"]:
+        if "race_table" not in results and os.path.exists(log_path):
+            log = open(log_path).read()
+            results["race_table"] = log[log.index("LR race ("):log.index("recommended: ")].rstrip().splitlines()
         return
     log = run([os.path.join(BUILD, "ssd-train"), "--config", RECIPE, "--range-test", "--race"] +
               as_sets([f"data.classes={CLASSES}", f"data.train.roots=[{root}]", f"data.val.roots=[{root}]",
                        f"model.image_size={args.input}", f"train.epochs={args.epochs}", f"train.run_dir={work}/range_test"] +
                       arm_sets("tiled", args)),
-              os.path.join(work, "range_test.log"))
+              log_path)
     picks = {}
     for rule in ("steepest", "minimum/10", "valley"):
         picks[rule] = float(log.split(f"  {rule} ")[1].split()[0])
     m = re.search(r"^recommended: race = ([0-9.e+-]+) \(won the race", log, re.M)
     if m:
         picks["race"] = float(m.group(1))
+        results["race_table"] = log[log.index("LR race ("):log.index("recommended: ")].rstrip().splitlines()
     results["range_test"] = picks
 
 
@@ -206,6 +211,8 @@ def page(results, args):
         + " The recipe's LR0 3e-3 trained both ways above.",
         "",
     ]
+    if "race_table" in results:
+        lines += ["```text"] + results["race_table"] + ["```", ""]
     return lines
 
 

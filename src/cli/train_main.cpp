@@ -5,8 +5,10 @@
 #include <algorithm>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 
 #include "cli/common.h"
+#include "cli/train_config.h"
 #include "ssd/builder/model.h"
 #include "ssd/builder/solver.h"
 #include "ssd/config/load.h"
@@ -71,27 +73,6 @@ void add_train_options(CLI::App& app, TrainOptions& o) {
   app.add_option("--resume", o.resume,
                  "Continue a run from a checkpoint or run directory (its last.pt, or when that is damaged the newest "
                  "checkpoint in it that reads); the run's own config is used, with --set applied on top");
-}
-
-// The config of the run: --config and --set, or for --resume the checkpoint's own with --set on top.
-Config load_train_config(const TrainOptions& o, const std::string& checkpoint) {
-  if (checkpoint.empty()) return ssd::cli::load_config(o.common);
-  if (!o.common.config_path.empty())
-    throw ssd::ConfigError("--resume uses the config stored in the checkpoint; drop --config (use --set to change keys)");
-  const std::string& path = checkpoint;
-  const auto state = ssd::engine::read_checkpoint_state(path);
-  const auto overrides = ssd::cli::all_overrides(o.common);
-  auto config = ssd::config::load_config_text(state.config_yaml, path + " (stored config)", overrides);
-  // A run continues where its checkpoint lies now: a moved (or copied) run directory must not write into the old one.
-  const bool run_dir_set = std::any_of(overrides.begin(), overrides.end(), [](const std::string& s) { return s.rfind("train.run_dir=", 0) == 0; });
-  const fs::path here = fs::path(path).parent_path().empty() ? fs::path(".") : fs::path(path).parent_path();
-  std::error_code ec;
-  if (!run_dir_set && !fs::equivalent(here, config.train.run_dir, ec)) {
-    spdlog::warn("{} was written in {}; the run continues where the checkpoint lies now, in {} (--set train.run_dir=DIR "
-                 "to choose another)", path, config.train.run_dir, here.string());
-    config.train.run_dir = here.string();
-  }
-  return config;
 }
 
 /// --plot-lr: the schedule over the run, from the config and the split files' length only.
@@ -216,11 +197,6 @@ int main(int argc, char** argv) {
   add_train_options(app, o);
   return ssd::cli::run_tool("ssd-train", app, argc, argv, [&] {
     if (ssd::cli::handle_reference_flags(o.common)) return 0;
-    const std::string checkpoint = o.resume.empty() ? "" : ssd::engine::resume_checkpoint(o.resume);
-    const Config config = load_train_config(o, checkpoint);
-    if (ssd::cli::handle_print_config(o.common, config)) return 0;
-    if (!o.plot_lr.empty()) return preview_schedule(config, o.plot_lr, o.iters_per_epoch);
-    if (o.list_params) return list_params(config);
     // Under --nproc, torchrun or srun: this process's place in the run.
     const auto launch = ssd::distributed::read_launch_env();
     const bool distributed = launch && launch->world_size > 1;
@@ -229,6 +205,23 @@ int main(int argc, char** argv) {
       spdlog::set_pattern("[%H:%M:%S] rank " + std::to_string(launch->rank) + " %^%l%$ %v");
       spdlog::set_level(spdlog::level::warn);
     }
+    // A distributed resume meets first: rank 0 alone reads the checkpoint, the others take its config (and, when
+    // training starts, its bytes), so only rank 0 must see the file.
+    std::optional<ssd::distributed::Rendezvous> meeting;
+    std::string checkpoint;
+    Config config;
+    if (distributed && !o.resume.empty()) {
+      meeting.emplace(*launch, ssd::cli::load_config(o.common).distributed.rendezvous_timeout_s);
+      auto start = ssd::cli::resume_through_rank0(o.common, o.resume, *meeting);
+      checkpoint = std::move(start.checkpoint);
+      config = std::move(start.config);
+    } else {
+      checkpoint = o.resume.empty() ? "" : ssd::engine::resume_checkpoint(o.resume);
+      config = ssd::cli::load_train_config(o.common, checkpoint);
+    }
+    if (ssd::cli::handle_print_config(o.common, config)) return 0;
+    if (!o.plot_lr.empty()) return preview_schedule(config, o.plot_lr, o.iters_per_epoch);
+    if (o.list_params) return list_params(config);
     if (o.nproc > 1 || distributed) {
       if (o.dry_run || o.range_test)
         throw ssd::ConfigError(std::string(o.dry_run ? "--dry-run" : "--range-test") + " runs in one process: drop --nproc (or torchrun)");
@@ -247,7 +240,9 @@ int main(int argc, char** argv) {
     if (o.dry_run) return dry_run(config, device, runtime);
     spdlog::info("{}", runtime);
     if (o.range_test) return run_range_test(config, device, o);
-    const auto communicator = distributed ? ssd::distributed::connect(*launch, config.distributed, device) : ssd::distributed::alone();
+    const auto communicator = meeting       ? ssd::distributed::connect(*meeting, config.distributed, device)
+                              : distributed ? ssd::distributed::connect(*launch, config.distributed, device)
+                                            : ssd::distributed::alone();
     return train(config, device, checkpoint, communicator);
   });
 }

@@ -27,12 +27,7 @@ std::string backend_for(const std::string& configured, c10::Device device) {
 #else
   const bool have_nccl = false;
 #endif
-  if (configured == "auto") {
-    if (device.is_cuda() && !have_nccl)
-      spdlog::warn("distributed.backend auto: this build has no NCCL (it needs a LibTorch built with CUDA, and nccl.h): Gloo on CUDA "
-                   "tensors instead, slower");
-    return device.is_cuda() && have_nccl ? "nccl" : "gloo";
-  }
+  if (configured == "auto") return device.is_cuda() && have_nccl ? "nccl" : "gloo";
   if (configured == "nccl" && !have_nccl)
     throw ConfigError("distributed.backend: nccl is not in this build (it needs a LibTorch built with CUDA, and nccl.h); use gloo");
   if (configured == "nccl" && !device.is_cuda()) throw ConfigError("distributed.backend: nccl needs runtime.device cuda; the run is on " + device.str());
@@ -92,24 +87,47 @@ int threads_per_process(int local_world_size) {
   return std::max(1, cores / std::max(1, local_world_size));
 }
 
-std::shared_ptr<Communicator> connect(const LaunchEnv& env, const config::DistributedConfig& config, c10::Device device) {
-  if (env.world_size <= 1) return alone();
-  const std::string backend = backend_for(config.backend, device);
-  const auto timeout = std::chrono::milliseconds(static_cast<int64_t>(config.timeout_s * 1000));
-  const auto meeting = std::chrono::milliseconds(static_cast<int64_t>(config.rendezvous_timeout_s * 1000));
+Rendezvous::Rendezvous(const LaunchEnv& env, double timeout_s)
+    : env_(env), timeout_s_(timeout_s), group_(std::make_shared<Communicator::Group>()) {
+  const auto meeting = std::chrono::milliseconds(static_cast<int64_t>(timeout_s * 1000));
   const std::string where = env.master_addr + ":" + std::to_string(env.master_port);
-  spdlog::info("rank {} of {} ({}): meeting the other processes at {} ({}, waiting at most {} s: distributed.rendezvous_timeout_s)",
-               env.rank, env.world_size, env.source, where, backend, config.rendezvous_timeout_s);
-  auto group = std::make_shared<Communicator::Group>();
+  spdlog::info("rank {} of {} ({}): meeting the other processes at {} (waiting at most {} s: distributed.rendezvous_timeout_s)",
+               env.rank, env.world_size, env.source, where, timeout_s);
   try {
-    group->store = c10::make_intrusive<c10d::PrefixStore>("ssd", open_store(env, meeting));
+    group_->store = c10::make_intrusive<c10d::PrefixStore>("ssd", open_store(env, meeting));
   } catch (const std::exception& e) {
     throw std::runtime_error("rank " + std::to_string(env.rank) + ": cannot meet the other processes at " + where +
                              " (MASTER_ADDR, MASTER_PORT): " + reason_of(e));
   }
+}
+
+void Rendezvous::publish(const std::string& key, const std::string& text) const {
+  group_->store->set("message/" + key, std::vector<uint8_t>(text.begin(), text.end()));
+}
+
+std::string Rendezvous::wait_for(const std::string& key) const {
+  try {
+    const auto bytes = group_->store->get("message/" + key);
+    return {bytes.begin(), bytes.end()};
+  } catch (const std::exception& e) {
+    throw std::runtime_error("rank " + std::to_string(env_.rank) + ": no word from rank 0 about " + key + " within " +
+                             std::to_string(static_cast<int64_t>(timeout_s_)) + " s (distributed.rendezvous_timeout_s): " + reason_of(e));
+  }
+}
+
+std::shared_ptr<Communicator> connect(const Rendezvous& meeting, const config::DistributedConfig& config, c10::Device device) {
+  const LaunchEnv& env = meeting.env_;
+  const std::string backend = backend_for(config.backend, device);
+  if (config.backend == "auto" && device.is_cuda() && backend != "nccl")
+    spdlog::warn("distributed.backend auto: this build has no NCCL (it needs a LibTorch built with CUDA, and nccl.h): Gloo on CUDA "
+                 "tensors instead, slower");
+  const auto timeout = std::chrono::milliseconds(static_cast<int64_t>(config.timeout_s * 1000));
+  const auto wait = std::chrono::milliseconds(static_cast<int64_t>(config.rendezvous_timeout_s * 1000));
+  const std::string where = env.master_addr + ":" + std::to_string(env.master_port);
+  auto group = meeting.group_;
   try {
     // The process group's own rendezvous (its address exchange) waits for every process too.
-    group->store->setTimeout(meeting);
+    group->store->setTimeout(wait);
 #ifdef SSD_WITH_NCCL
     group->collectives = backend == "nccl" ? nccl_group(group->store, env, timeout) : gloo_group(group->store, env, timeout);
 #else
@@ -124,6 +142,12 @@ std::shared_ptr<Communicator> connect(const LaunchEnv& env, const config::Distri
   group->store->setTimeout(timeout);
   const c10::Device collective_device = backend == "nccl" ? device : c10::Device(c10::kCPU);
   return std::make_shared<Communicator>(group, env.rank, env.world_size, backend, collective_device);
+}
+
+std::shared_ptr<Communicator> connect(const LaunchEnv& env, const config::DistributedConfig& config, c10::Device device) {
+  if (env.world_size <= 1) return alone();
+  backend_for(config.backend, device);  // a backend this build lacks fails before any waiting
+  return connect(Rendezvous(env, config.rendezvous_timeout_s), config, device);
 }
 
 }  // namespace ssd::distributed

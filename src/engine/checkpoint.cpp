@@ -51,14 +51,14 @@ namespace {
 // Tensors are read onto `device` whatever device wrote them: a GPU checkpoint loads on a CPU-only machine, and
 // parameters and optimizer state land where the model already is (LibTorch would otherwise move each parameter
 // to the device stored in the file).
-torch::serialize::InputArchive open_archive(const std::string& path, c10::Device device = c10::Device(c10::kCPU)) {
-  if (!fs::exists(path)) throw CheckpointError(path + ": checkpoint not found");
-  const Seal seal = check_seal(path);
+torch::serialize::InputArchive open_archive(const CheckpointBytes& checkpoint, c10::Device device = c10::Device(c10::kCPU)) {
+  const std::string& path = checkpoint.name;
+  const Seal seal = seal_of(checkpoint.bytes);
   if (seal == Seal::kBroken)
     throw CheckpointError(path + ": damaged: its bytes no longer match the SHA-256 sealed into it when it was written");
   torch::serialize::InputArchive archive;
   try {
-    archive.load_from(path, device);
+    archive.load_from(checkpoint.bytes.data(), checkpoint.bytes.size(), device);
   } catch (const c10::Error& e) {
     throw CheckpointError(path + ": not a readable checkpoint (truncated or corrupt file?): " + e.what_without_backtrace());
   } catch (const std::exception& e) {
@@ -77,6 +77,11 @@ torch::serialize::InputArchive open_archive(const std::string& path, c10::Device
 }
 
 }  // namespace
+
+CheckpointBytes read_checkpoint_file(const std::string& path) {
+  if (!fs::exists(path)) throw CheckpointError(path + ": checkpoint not found");
+  return {path, read_checkpoint_bytes(path)};
+}
 
 namespace {
 
@@ -114,8 +119,11 @@ void read_format1_states(torch::serialize::InputArchive& archive, CheckpointStat
 
 }  // namespace
 
-CheckpointState read_checkpoint_state(const std::string& path) {
-  auto archive = open_archive(path);
+CheckpointState read_checkpoint_state(const std::string& path) { return read_checkpoint_state(read_checkpoint_file(path)); }
+
+CheckpointState read_checkpoint_state(const CheckpointBytes& checkpoint) {
+  const std::string& path = checkpoint.name;
+  auto archive = open_archive(checkpoint);
   CheckpointState s;
   try {
     at::Tensor format;
@@ -143,7 +151,12 @@ CheckpointState read_checkpoint_state(const std::string& path) {
 }
 
 void load_checkpoint(const std::string& path, model::Ssd& model, torch::optim::Optimizer* optimizer) {
-  auto archive = open_archive(path, model->parameters().front().device());
+  load_checkpoint(read_checkpoint_file(path), model, optimizer);
+}
+
+void load_checkpoint(const CheckpointBytes& checkpoint, model::Ssd& model, torch::optim::Optimizer* optimizer) {
+  const std::string& path = checkpoint.name;
+  auto archive = open_archive(checkpoint, model->parameters().front().device());
   torch::serialize::InputArchive model_archive;
   if (!archive.try_read("model", model_archive)) throw CheckpointError(path + ": no model in the checkpoint");
   // Check names and shapes first, so a mismatch names the tensor instead of failing deep inside LibTorch.

@@ -97,28 +97,25 @@ void write_sealed_file(const std::string& path, const std::function<void(const s
   }
 }
 
-Seal check_seal(const std::string& path) {
+std::string read_checkpoint_bytes(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw CheckpointError(path + ": cannot open the checkpoint");
   in.seekg(0, std::ios::end);
-  const auto size = static_cast<uint64_t>(in.tellg());
-  if (size < kEndRecord + kSealLength) return Seal::kUnsealed;
-  std::array<unsigned char, kEndRecord + kSealLength> end{};
-  in.seekg(static_cast<std::streamoff>(size - end.size()));
-  in.read(reinterpret_cast<char*>(end.data()), static_cast<std::streamsize>(end.size()));
-  const std::string comment(end.begin() + kEndRecord, end.end());
-  if (!in || !is_end_record(end.data(), kSealLength) || comment.rfind(kSealPrefix, 0) != 0) return Seal::kUnsealed;
+  std::string bytes(static_cast<size_t>(in.tellg()), '\0');
+  in.seekg(0);
+  if (!in.read(bytes.data(), static_cast<std::streamsize>(bytes.size()))) throw CheckpointError(path + ": cannot read the checkpoint");
+  return bytes;
+}
 
+Seal seal_of(const std::string& bytes) {
+  const size_t size = bytes.size();
+  if (size < kEndRecord + kSealLength) return Seal::kUnsealed;
+  const auto* end = reinterpret_cast<const unsigned char*>(bytes.data()) + size - kEndRecord - kSealLength;
+  const std::string comment(bytes, size - kSealLength);
+  if (!is_end_record(end, kSealLength) || comment.rfind(kSealPrefix, 0) != 0) return Seal::kUnsealed;
   // The bytes as they were written: all but the seal, with a comment length of 0.
   Sha256 sha;
-  in.seekg(0);
-  std::vector<char> buffer(1 << 20);
-  for (uint64_t left = size - kSealLength - 2; left > 0;) {
-    const auto n = static_cast<std::streamsize>(std::min<uint64_t>(left, buffer.size()));
-    if (!in.read(buffer.data(), n)) throw CheckpointError(path + ": cannot read the checkpoint");
-    sha.update(buffer.data(), static_cast<size_t>(n));
-    left -= static_cast<uint64_t>(n);
-  }
+  sha.update(bytes.data(), size - kSealLength - 2);
   const char zero[2] = {0, 0};
   sha.update(zero, 2);
   return sha.hex() == comment.substr(sizeof(kSealPrefix) - 1) ? Seal::kIntact : Seal::kBroken;

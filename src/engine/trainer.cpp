@@ -64,18 +64,25 @@ void attach_file_log(const std::string& path) {
   logger->flush_on(spdlog::level::info);
 }
 
-// The run directory with its log and config.yaml (rank 0 alone writes it); for a resume, the checkpoint's state.
-std::optional<CheckpointState> open_run(config::Config& c, const std::string& checkpoint_path, bool writes_run_dir) {
+// The checkpoint a run resumes from. In a distributed run rank 0 alone reads the file and hands its bytes to the
+// others: every process resumes from the same checkpoint, and only rank 0 needs to see it (machines without shared
+// storage).
+CheckpointBytes checkpoint_to_resume(const distributed::Communicator& communicator, const std::string& path) {
+  if (communicator.alone()) return read_checkpoint_file(path);
+  CheckpointBytes checkpoint{path, communicator.rank() == 0 ? read_checkpoint_file(path).bytes : std::string()};
+  checkpoint.bytes = communicator.broadcast_bytes(checkpoint.bytes, "the checkpoint to resume from, " + path);
+  if (communicator.rank() != 0) checkpoint.name = path + " (as rank 0 read it)";
+  return checkpoint;
+}
+
+// The run directory with its log and config.yaml (rank 0 alone writes it).
+void open_run(config::Config& c, bool resumed, bool writes_run_dir) {
   // A new run takes the input normalisation of its weights file (a resumed run keeps its saved config).
-  if (checkpoint_path.empty()) interop::adopt_file_normalisation(c.model);
-  if (writes_run_dir) {
-    fs::create_directories(c.train.run_dir);
-    attach_file_log((fs::path(c.train.run_dir) / "train.log").string());
-  }
-  std::optional<CheckpointState> resumed;
-  if (!checkpoint_path.empty()) resumed = read_checkpoint_state(checkpoint_path);
-  if (writes_run_dir) util::write_text_file((fs::path(c.train.run_dir) / "config.yaml").string(), config::to_yaml(c));
-  return resumed;
+  if (!resumed) interop::adopt_file_normalisation(c.model);
+  if (!writes_run_dir) return;
+  fs::create_directories(c.train.run_dir);
+  attach_file_log((fs::path(c.train.run_dir) / "train.log").string());
+  util::write_text_file((fs::path(c.train.run_dir) / "config.yaml").string(), config::to_yaml(c));
 }
 
 // Every process of a distributed run must train the same thing: a config that differs (a --set given to one process)
@@ -190,12 +197,19 @@ TrainResult Trainer::run() {
   const auto& communicator = *communicator_;
   const int rank = communicator.rank(), world_size = communicator.world_size();
   const std::string checkpoint_path = resume_from_.empty() ? "" : resolve_checkpoint_path(resume_from_);
-  const auto resumed = open_run(config_, checkpoint_path, /*writes_run_dir=*/rank == 0);
+  open_run(config_, /*resumed=*/!checkpoint_path.empty(), /*writes_run_dir=*/rank == 0);
   const auto& c = config_;
   check_same_config(communicator, config::to_yaml(c));
+  std::optional<CheckpointBytes> checkpoint;
+  std::optional<CheckpointState> resumed;
+  if (!checkpoint_path.empty()) {
+    checkpoint = checkpoint_to_resume(communicator, checkpoint_path);
+    resumed = read_checkpoint_state(*checkpoint);
+  }
   auto parts = builder::training(c, device_, {/*new_run=*/!resumed, /*with_val=*/true, /*split_biases=*/c.schedule.warmup.bias_lr > 0});
   if (resumed) {
-    load_checkpoint(checkpoint_path, parts.model, parts.optimizer.get());
+    load_checkpoint(*checkpoint, parts.model, parts.optimizer.get());
+    checkpoint.reset();  // its bytes are in the model and optimizer now
     runtime::place_model(*parts.model, c.runtime.memory_format, c.train.amp, device_);  // the loaded weights bring their stored layout
     spdlog::info("resumed from {} at iteration {} (epoch {}, batch {})", checkpoint_path, resumed->position.iteration,
                  resumed->position.epoch + 1, resumed->position.batch_in_epoch);

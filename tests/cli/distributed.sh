@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Data-parallel training through the executables (docs/distributed.md): --nproc 2 against one process, resume across
-# process counts, torchrun, a rank killed mid-run, and launch settings that cannot work. Argument: the folder holding
-# ssd-train. Gloo over the loopback interface, one thread per rank.
+# process counts and from a checkpoint only rank 0 sees, torchrun, a rank killed mid-run, and launch settings that
+# cannot work. Argument: the folder holding ssd-train. Gloo over the loopback interface, one thread per rank.
 set -euo pipefail
 bin=$1
 work=$(mktemp -d)
@@ -68,6 +68,33 @@ same_weights "$work/one/last.pt" "$work/two_one/last.pt" || fail "2 processes re
 train "$work/b1.log" --config "$work/tiny.yaml" --set train.run_dir="$work/one_two" --set train.max_iters=3
 train "$work/b2.log" --resume "$work/one_two" --set train.max_iters=0 --nproc 2
 same_weights "$work/one/last.pt" "$work/one_two/last.pt" || fail "1 process resumed with 2 differ"
+
+echo "== a resume that only rank 0 can read (machines without shared storage): rank 0 hands the checkpoint to the others"
+# Two machines' view: the same command in two folders, the run directory in rank 0's alone.
+mkdir -p "$work/m0" "$work/m1"
+train "$work/c1.log" --config "$work/tiny.yaml" --set train.run_dir="$work/m0/run" --set train.max_iters=3 --nproc 2
+port=$((20000 + RANDOM % 20000))
+launch_rank() {  # launch_rank RANK --resume DIR ...: one rank by hand, in its machine's folder
+  local rank=$1
+  shift
+  (cd "$work/m$rank" && RANK=$rank WORLD_SIZE=2 LOCAL_RANK=0 LOCAL_WORLD_SIZE=1 MASTER_ADDR=127.0.0.1 MASTER_PORT=$port \
+    timeout 300 "$bin/ssd-train" "$@" > "$work/rank$rank.log" 2>&1)
+}
+launch_rank 1 --resume run --set train.max_iters=0 &
+rank1=$!
+launch_rank 0 --resume run --set train.max_iters=0 || { cat "$work/rank0.log" "$work/rank1.log"; fail "rank 0 of the resume"; }
+wait "$rank1" || { cat "$work/rank1.log"; fail "rank 1 of the resume (it cannot see run/)"; }
+grep -q "resumed from run/last.pt at iteration 3" "$work/rank0.log" || { cat "$work/rank0.log"; fail "no resume at iteration 3"; }
+same_weights "$work/one/last.pt" "$work/m0/run/last.pt" || fail "the resume through rank 0 differs from the uninterrupted run"
+port=$((port + 1))
+launch_rank 1 --resume run &
+rank1=$!
+status=0
+launch_rank 0 --resume nowhere || status=$?
+[ "$status" = 5 ] || { cat "$work/rank0.log"; fail "rank 0 exited $status on a missing checkpoint, not 5"; }
+status=0
+wait "$rank1" || status=$?
+[ "$status" = 5 ] && grep -q "rank 0 cannot resume: nowhere" "$work/rank1.log" || { cat "$work/rank1.log"; fail "rank 1 does not report rank 0's failure"; }
 
 echo "== torchrun launches the ranks (static rendezvous: its agent hosts the store)"
 if /usr/bin/python3 -c "import torch.distributed.run" 2> /dev/null; then

@@ -39,7 +39,7 @@ void write_bytes(const std::string& path, const std::vector<char>& bytes) {
 TEST(CheckpointFile, IsSealedAndReadsBack) {
   const auto dir = test::temp_dir("sealed");
   const auto path = write_tiny_checkpoint(dir + "/a.pt");
-  EXPECT_EQ(check_seal(path), Seal::kIntact);
+  EXPECT_EQ(seal_of(read_checkpoint_bytes(path)), Seal::kIntact);
   EXPECT_EQ(read_checkpoint_state(path).position.iteration, 7);
   auto model = model::build_ssd(test::tiny_model(), 3);
   EXPECT_NO_THROW(load_checkpoint(path, model, nullptr));
@@ -60,7 +60,7 @@ TEST(CheckpointFile, AnUnsealedFormat2FileReads) {
   model->save(model_archive);
   archive.write("model", model_archive);
   archive.save_to(dir + "/old.pt");
-  EXPECT_EQ(check_seal(dir + "/old.pt"), Seal::kUnsealed);
+  EXPECT_EQ(seal_of(read_checkpoint_bytes(dir + "/old.pt")), Seal::kUnsealed);
   const auto state = read_checkpoint_state(dir + "/old.pt");
   EXPECT_EQ(state.position.iteration, 5);
   EXPECT_EQ(state.hooks.at("best_model"), "0.25 1");

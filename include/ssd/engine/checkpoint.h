@@ -26,6 +26,16 @@ struct CheckpointState {
 /// the hooks' states.
 constexpr int64_t kCheckpointFormat = 3;
 
+/// A checkpoint's bytes in memory, with the file they were read from (its name in messages). What a distributed resume
+/// hands from rank 0, which reads the file, to the other processes, which may not see it. Readers check the seal first.
+struct CheckpointBytes {
+  std::string name;
+  std::string bytes;
+};
+
+/// Reads a checkpoint file whole. Throws CheckpointError naming it when it is missing or cannot be read.
+CheckpointBytes read_checkpoint_file(const std::string& path);
+
 /// Writes model (+ optimizer when given) + state to `path` atomically. Throws CheckpointError, also before writing
 /// anything when a weight or optimizer-state value is NaN or infinite.
 void save_checkpoint(const std::string& path, model::Ssd& model, torch::optim::Optimizer* optimizer, const CheckpointState& state);
@@ -33,10 +43,12 @@ void save_checkpoint(const std::string& path, model::Ssd& model, torch::optim::O
 /// The state and config stored in a checkpoint, without touching any model. Throws CheckpointError naming
 /// the file and the reason (missing, truncated, damaged, not a checkpoint, other format version).
 CheckpointState read_checkpoint_state(const std::string& path);
+CheckpointState read_checkpoint_state(const CheckpointBytes& checkpoint);
 
 /// Loads the weights (and the optimizer state when given) into objects built from the checkpoint's config.
 /// Throws CheckpointError when a tensor is missing or has another shape.
 void load_checkpoint(const std::string& path, model::Ssd& model, torch::optim::Optimizer* optimizer);
+void load_checkpoint(const CheckpointBytes& checkpoint, model::Ssd& model, torch::optim::Optimizer* optimizer);
 
 /// A checkpoint file from a path that is a checkpoint or a run directory (then its last.pt).
 std::string resolve_checkpoint_path(const std::string& path);

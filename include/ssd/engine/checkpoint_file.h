@@ -27,7 +27,10 @@ enum class Seal {
   kBroken,    ///< sealed, and the bytes do not match: the file was changed or damaged after it was written
 };
 
-/// Reads the file once and checks its seal. Throws CheckpointError when the file cannot be read.
-Seal check_seal(const std::string& path);
+/// A checkpoint file's bytes. Throws CheckpointError naming the file when it cannot be read.
+std::string read_checkpoint_bytes(const std::string& path);
+
+/// The seal of a checkpoint's bytes.
+Seal seal_of(const std::string& bytes);
 
 }  // namespace ssd::engine

@@ -103,11 +103,22 @@ Rendezvous::Rendezvous(const LaunchEnv& env, double timeout_s)
 
 void Rendezvous::publish(const std::string& key, const std::string& text) const {
   group_->store->set("message/" + key, std::vector<uint8_t>(text.begin(), text.end()));
+  // Rank 0 may host the store and leave right after (a message that says it failed): it waits until every process has
+  // read the message, so that none finds the store gone instead.
+  std::vector<std::string> read;
+  for (int r = 1; r < env_.world_size; ++r) read.push_back("message/" + key + "/read/" + std::to_string(r));
+  try {
+    group_->store->wait(read);
+  } catch (const std::exception& e) {
+    throw std::runtime_error("rank 0: not every process read " + key + " within " + std::to_string(static_cast<int64_t>(timeout_s_)) +
+                             " s (distributed.rendezvous_timeout_s): " + reason_of(e));
+  }
 }
 
 std::string Rendezvous::wait_for(const std::string& key) const {
   try {
     const auto bytes = group_->store->get("message/" + key);
+    group_->store->set("message/" + key + "/read/" + std::to_string(env_.rank), std::vector<uint8_t>{1});
     return {bytes.begin(), bytes.end()};
   } catch (const std::exception& e) {
     throw std::runtime_error("rank " + std::to_string(env_.rank) + ": no word from rank 0 about " + key + " within " +

@@ -22,7 +22,7 @@ class Rendezvous {
   Rendezvous(const LaunchEnv& env, double timeout_s);
 
   const LaunchEnv& env() const { return env_; }
-  /// Rank 0: makes `text` the value of `key` for every process.
+  /// Rank 0: makes `text` the value of `key` for every process, and returns once every process has read it.
   void publish(const std::string& key, const std::string& text) const;
   /// The value rank 0 publishes under `key`, once it has: waits at most the rendezvous timeout.
   std::string wait_for(const std::string& key) const;

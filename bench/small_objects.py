@@ -13,6 +13,8 @@ boxes that no default box matches). Each model is scored by ssd-eval --metric al
 AP_small). Then the speed of sliced inference: ssd-detect --sliced on the validation images (tiles per second, every
 view counted) against plain ssd-detect on the same tiles cut to files beforehand, in one run; and the LR range test
 on the training tiles with the race of its picks (--race, validated by sliced inference; about 45 minutes here).
+Last, other input choices judged by ssd-data analyze alone: SSD512's default boxes at 512 x 512 and at 960 x 544 (the
+images' 16:9 kept), the recipe's model at 960 x 544, and SSD512 on tiles.
 
 Every result is kept under --work (default bench/.small_objects/), so the same command continues an interrupted run.
 
@@ -73,6 +75,32 @@ def fitted_priors(arm_dir, base):
         if key in ("min_sizes", "max_sizes", "aspect_ratios"):
             pairs.append(f"model.priors.{key}={value.strip()}")
     return now, fitted, pairs
+
+
+# The input choices of the user story, judged before any training: for each, the share of boxes no default box matches,
+# with the model's own default boxes and with those ssd-data analyze fits (name, --set pairs).
+INPUT_CHOICES = (
+    ("SSD512 (VGG16), whole image resized to 512 x 512", ["model.backbone=vgg16", "model.width_mult=1.0", "model.image_size=512",
+                                                        "model.priors.preset=auto"]),
+    ("SSD512 (VGG16), whole image resized to 960 x 544", ["model.backbone=vgg16", "model.width_mult=1.0", "model.image_size=[960, 544]",
+                                                        "model.priors.preset=auto"]),
+    ("SSD-Lite (the recipe), whole image resized to 960 x 544", ["model.image_size=[960, 544]"]),
+    ("SSD512 (VGG16), tiles of 256 px at scale 2", ["model.backbone=vgg16", "model.width_mult=1.0", "model.image_size=512",
+                                                    "model.priors.preset=auto", "tiling.train=true", "tiling.scale=2"]),
+)
+
+
+def input_choices(work, root, results):
+    """ssd-data analyze for each of INPUT_CHOICES (no training): the unmatched shares with its default boxes and fitted."""
+    found = results.setdefault("input_choices", {})
+    for name, sets in INPUT_CHOICES:
+        if name in found:
+            continue
+        arm_dir = os.path.join(work, "inputs", re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_"))
+        os.makedirs(arm_dir, exist_ok=True)
+        base = [f"data.classes={CLASSES}", f"data.train.roots=[{root}]", f"data.val.roots=[{root}]"] + sets
+        now, fitted, _ = fitted_priors(arm_dir, base)
+        found[name] = {"unmatched_default": now, "unmatched_fitted": fitted}
 
 
 def metrics(eval_json):
@@ -213,6 +241,14 @@ def page(results, args):
     ]
     if "race_table" in results:
         lines += ["```text"] + results["race_table"] + ["```", ""]
+    if "input_choices" in results:
+        lines += ["Other input choices, judged by `ssd-data analyze` alone (no training): the share of the training boxes that no "
+                  "default box matches at IoU 0.5, with the model's default boxes and with the ones the analysis fits.", "",
+                  "| input | model's default boxes | fitted default boxes |", "|---|---|---|"]
+        for name, _ in INPUT_CHOICES:
+            c = results["input_choices"][name]
+            lines.append(f"| {name} | {c['unmatched_default']:.1%} | {c['unmatched_fitted']:.1%} |")
+        lines.append("")
     return lines
 
 
@@ -242,6 +278,8 @@ def main():
     tile_speed(args.work, root, args, results)
     json.dump(results, open(state, "w"), indent=1)
     range_test(args.work, root, args, results)
+    json.dump(results, open(state, "w"), indent=1)
+    input_choices(args.work, root, results)
     json.dump(results, open(state, "w"), indent=1)
     write_page(args.out, page(results, args), {"args": vars(args), **results})
 

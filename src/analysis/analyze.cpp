@@ -40,7 +40,8 @@ std::string percent(double share) { return util::percent(share, 1); }
 // boxes' sizes marked.
 void write_histogram(const BoxShapes& shapes, const model::PriorTable& table, const std::string& csv_path, const std::string& png_path) {
   std::vector<double> edges;
-  for (double e = 1; e < 4.0 * static_cast<double>(shapes.input_size); e *= std::pow(2.0, 0.25)) edges.push_back(e);
+  const auto longer = static_cast<double>(std::max(shapes.input_size.width, shapes.input_size.height));
+  for (double e = 1; e < 4.0 * longer; e *= std::pow(2.0, 0.25)) edges.push_back(e);
   const size_t bins = edges.size() - 1, classes = shapes.classes.size();
   std::vector<std::vector<int64_t>> counts(classes, std::vector<int64_t>(bins, 0));
   for (const auto& b : shapes.boxes) {
@@ -66,7 +67,8 @@ void write_histogram(const BoxShapes& shapes, const model::PriorTable& table, co
   first = first > 0 ? first - 1 : 0, last = std::min(last + 1, bins - 1);
   util::Panel panel;
   panel.title = "boxes per class by side; dashed: the default boxes' min sizes";
-  panel.x_label = fmt::format("box side sqrt(w x h), pixels of the {0} x {0} input (log scale)", shapes.input_size);
+  panel.x_label = fmt::format("box side sqrt(w x h), pixels of the {} x {} input (log scale)", shapes.input_size.width,
+                              shapes.input_size.height);
   panel.log_x = true;
   for (size_t c = 0; c < classes; ++c) {
     util::Series s{shapes.classes[c], {}, {}};
@@ -89,15 +91,15 @@ struct MapShare {
 };
 
 // One level's default boxes alone, from the table's lists as given.
-at::Tensor level_priors(const model::PriorTable& table, const std::vector<model::FeatureSpec>& specs, size_t l, int64_t size,
+at::Tensor level_priors(const model::PriorTable& table, const std::vector<model::FeatureSpec>& specs, size_t l, const config::ImageSize& size,
                         const std::vector<double>& mins, const std::vector<double>& maxs, const std::vector<std::vector<double>>& ratios) {
   auto one = table;
-  one.min_sizes = {mins[l]}, one.max_sizes = {maxs[l]}, one.aspect_ratios = {ratios[l]}, one.steps = {table.steps[l]};
+  one.min_sizes = {mins[l]}, one.max_sizes = {maxs[l]}, one.aspect_ratios = {ratios[l]}, one.steps = {table.steps[l]}, one.steps_y = {table.step_y(l)};
   return model::make_priors(one, size, {specs[l]});
 }
 
 std::vector<MapShare> map_shares(const BoxShapes& shapes, const model::PriorTable& table, const std::vector<model::FeatureSpec>& specs,
-                                 int64_t size, double threshold) {
+                                 const config::ImageSize& size, double threshold) {
   std::vector<MapShare> maps(specs.size());
   for (auto& m : maps) m.boxes.input_size = shapes.input_size;
   for (const auto& b : shapes.boxes) maps[level_for(b.side(), table.steps, threshold)].boxes.boxes.push_back(b);
@@ -112,7 +114,7 @@ std::vector<MapShare> map_shares(const BoxShapes& shapes, const model::PriorTabl
 // the config's ratios) where that matches more: a map bound by its stride can be served better by the config's sizes
 // than by the boxes' own.
 void settle_each_map(PriorProposal& p, const std::vector<MapShare>& maps, const model::PriorTable& table,
-                     const std::vector<model::FeatureSpec>& specs, int64_t size, double threshold) {
+                     const std::vector<model::FeatureSpec>& specs, const config::ImageSize& size, double threshold) {
   for (size_t l = 0; l < specs.size(); ++l) {
     if (p.boxes_per_level[l] == 0) continue;
     const auto& here = maps[l].boxes;
@@ -144,7 +146,7 @@ void settle_each_map(PriorProposal& p, const std::vector<MapShare>& maps, const 
 DataAnalysis analyze_data(const config::Config& config, const std::string& out) {
   const auto dataset = builder::train_set(config);
   const auto model = builder::model(config);
-  const int64_t size = model->image_size();
+  const config::ImageSize size = model->image_size();
   const auto shapes = collect_box_shapes(*dataset, size, config.tiling.train ? config.tiling.scale : 0.0);
   if (shapes.boxes.empty()) throw DataError("data.train: no boxes to analyse in " + dataset->description());
   const double threshold = config.model.iou_threshold;
@@ -181,8 +183,9 @@ DataAnalysis analyze_data(const config::Config& config, const std::string& out) 
   // The report.
   auto& L = a.lines;
   const auto seen_as = config.tiling.train
-                           ? fmt::format("in training tiles of {} x {} input pixels (tiling.scale {:g})", size, size, config.tiling.scale)
-                           : fmt::format("resized to the model's input of {} x {} pixels", size, size);
+                           ? fmt::format("in training tiles of {} x {} input pixels (tiling.scale {:g})", size.width, size.height,
+                                         config.tiling.scale)
+                           : fmt::format("resized to the model's input of {} x {} pixels", size.width, size.height);
   L.push_back(fmt::format("{}: {} images, {} boxes, {}{}", dataset->description(), shapes.images, a.boxes, seen_as,
                           shapes.unreadable ? fmt::format(" ({} unreadable images left out)", shapes.unreadable) : ""));
   L.push_back("");

@@ -13,13 +13,14 @@ namespace ssd::analysis {
 
 double InputBox::side() const { return std::sqrt(std::max(0.0, width()) * std::max(0.0, height())); }
 
-BoxShapes collect_box_shapes(const data::DetectionDataset& dataset, int64_t input_size, double tile_scale) {
+BoxShapes collect_box_shapes(const data::DetectionDataset& dataset, const config::ImageSize& input_size, double tile_scale) {
   BoxShapes shapes;
   shapes.input_size = input_size;
-  const auto side = static_cast<double>(input_size);
-  // Along one axis, a box scaled into its tile: the tile of the grid it starts in, or one ending where the box ends
-  // when it would cross that tile's far edge, or one starting with the box when the box is longer than a tile.
-  auto into_tile = [&](double a, double b) {
+  const auto input_w = static_cast<double>(input_size.width), input_h = static_cast<double>(input_size.height);
+  // Along one axis, a box scaled into its tile (of `side` on that axis): the tile of the grid it starts in, or one
+  // ending where the box ends when it would cross that tile's far edge, or one starting with the box when the box is
+  // longer than a tile.
+  auto into_tile = [&](double a, double b, double side) {
     a *= tile_scale, b *= tile_scale;
     double origin = std::floor(a / side) * side;
     if (b - origin > side) origin = b - a > side ? a : b - side;
@@ -39,11 +40,11 @@ BoxShapes collect_box_shapes(const data::DetectionDataset& dataset, int64_t inpu
       }
     }
     ++shapes.images;
-    const double sx = side / width, sy = side / height;
+    const double sx = input_w / width, sy = input_h / height;
     for (const auto& o : a.objects) {
       if (tile_scale > 0) {
-        const auto [x1, x2] = into_tile(o.x1, o.x2);
-        const auto [y1, y2] = into_tile(o.y1, o.y2);
+        const auto [x1, x2] = into_tile(o.x1, o.x2, input_w);
+        const auto [y1, y2] = into_tile(o.y1, o.y2, input_h);
         shapes.boxes.push_back({i, o.label, x1, y1, x2, y2});
       } else {
         shapes.boxes.push_back({i, o.label, o.x1 * sx, o.y1 * sy, o.x2 * sx, o.y2 * sy});

@@ -44,21 +44,20 @@ std::unique_ptr<data::DataLoader> train_loader(const config::Config& c, const da
   options.workers = c.data.workers;
   options.seed = seed;
   options.pin_memory = device.is_cuda();  // page-locked batches: the copy to the GPU overlaps compute
-  const auto augmentation = std::make_shared<data::TrainAugmentation>(c.augment, model.pixel_mean(), model.pixel_std(),
-                                                                      static_cast<int>(model.image_size()));
+  const auto augmentation = std::make_shared<data::TrainAugmentation>(c.augment, model.pixel_mean(), model.pixel_std(), model.image_size());
   data::PrepareFn prepare = [augmentation](const data::Sample& s, std::mt19937_64& rng) { return (*augmentation)(s, rng); };
   if (c.tiling.train) {
     // The tile is drawn from the sample's own generator before the augmentation: resume and workers stay exact.
-    const int side = data::tile_side(static_cast<int>(model.image_size()), c.tiling.scale);
+    const cv::Size tile = data::tile_size(model.image_size(), c.tiling.scale);
     spdlog::info("training on tiles of {} source px (model.image_size {} at tiling.scale {:g}), {:g} of them drawn to hold no object",
-                 side, model.image_size(), c.tiling.scale, c.tiling.empty_share);
+                 data::tile_text(tile), model.image_size().str(), c.tiling.scale, c.tiling.empty_share);
     if (!c.tiling.infer)
       spdlog::warn("tiling.train without tiling.infer: validation, ssd-eval and ssd-detect run on the whole image resized, "
                    "which the tiles did not train for (set tiling.infer: true)");
     const auto mean = model.pixel_mean();
     const cv::Scalar fill(std::lround(mean[0]), std::lround(mean[1]), std::lround(mean[2]));
-    prepare = [augmentation, side, fill, tiling = c.tiling](const data::Sample& s, std::mt19937_64& rng) {
-      const auto rect = data::sample_tile(s.annotation.objects, s.image.cols, s.image.rows, side, tiling.empty_share,
+    prepare = [augmentation, tile, fill, tiling = c.tiling](const data::Sample& s, std::mt19937_64& rng) {
+      const auto rect = data::sample_tile(s.annotation.objects, s.image.cols, s.image.rows, tile, tiling.empty_share,
                                           tiling.min_visible, rng);
       data::Prepared p = (*augmentation)(data::cut_tile(s, rect, tiling.min_visible, fill), rng);
       p.width = s.image.cols, p.height = s.image.rows;

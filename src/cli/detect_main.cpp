@@ -93,7 +93,7 @@ int detect(const DetectOptions& o) {
   c10::Device device(c10::kCPU);
   spdlog::info("{}", ssd::runtime::apply_runtime(loaded.config.runtime, &device));
   if (loaded.config.tiling.infer)
-    spdlog::info("{}", ssd::eval::describe_slicing(loaded.config.tiling, static_cast<int>(loaded.config.model.image_size)));
+    spdlog::info("{}", ssd::eval::describe_slicing(loaded.config.tiling, loaded.config.model.image_size));
   ssd::runtime::place_model(*loaded.model, loaded.config.runtime.memory_format, loaded.config.train.amp, device);
   const auto files = ssd::detect::collect_images(o.inputs);
   // Each batch's detections are logged, drawn and written as they come, and then dropped: memory stays that of a

@@ -108,7 +108,7 @@ Scored from_checkpoint(EvalOptions& o, const ssd::detect::LoadedModel& loaded, c
   const ssd::data::DetectionDataset dataset(ssd::builder::dataset_options(loaded.config, split, "val", /*keep_difficult=*/true));
   spdlog::info("evaluating on {} images from {}", dataset.size(), dataset.description());
   if (loaded.config.tiling.infer)
-    spdlog::info("{}", ssd::eval::describe_slicing(loaded.config.tiling, static_cast<int>(loaded.config.model.image_size)));
+    spdlog::info("{}", ssd::eval::describe_slicing(loaded.config.tiling, loaded.config.model.image_size));
   Scored s;
   s.input.classes = loaded.config.data.classes;
   auto model = loaded.model;

@@ -75,6 +75,7 @@ template <> struct TypeName<std::vector<std::vector<double>>> {
   static constexpr const char* value = "list of lists of numbers";
 };
 
+template <> struct TypeName<ImageSize> { static constexpr const char* value = "integer or [width, height]"; };
 template <> struct TypeName<std::vector<ParamGroupRule>> {
   static constexpr const char* value = "list of {match, lr_mult, weight_decay_mult} mappings";
 };
@@ -128,6 +129,15 @@ T convert(const YAML::Node& node, const Location& where, const std::string& path
       out.push_back(rule);
     }
     return out;
+  } else if constexpr (std::is_same_v<T, ImageSize>) {
+    if (node.IsScalar()) {
+      const auto side = scalar_as<int64_t>(node, where, path);
+      return ImageSize{side, side};
+    }
+    if (!node.IsSequence() || node.size() != 2)
+      fail(where, path, "expected " + a_or_an(TypeName<T>::value) + ", got " + describe(node));
+    return ImageSize{scalar_as<int64_t>(node[0], Location::of(where.origin, node[0]), path),
+                     scalar_as<int64_t>(node[1], Location::of(where.origin, node[1]), path)};
   } else {
     return scalar_as<T>(node, where, path);
   }
@@ -166,6 +176,11 @@ void emit(YAML::Emitter& out, const ParamGroupRule& r) {
   emit(out, r.weight_decay_mult);
   out << YAML::EndMap;
 }
+// A square as the integer it was always written as, so every stored config reads and prints as before.
+void emit(YAML::Emitter& out, const ImageSize& v) {
+  if (v.square()) return emit(out, v.width);
+  out << YAML::Flow << YAML::BeginSeq << std::to_string(v.width) << std::to_string(v.height) << YAML::EndSeq;
+}
 template <typename T>
 void emit(YAML::Emitter& out, const std::vector<T>& v) {
   out << YAML::Flow << YAML::BeginSeq;
@@ -186,6 +201,11 @@ Rule<std::vector<std::vector<double>>> ratios_at_least_one() {
 
 
 
+
+Rule<ImageSize> sides_in_range(int64_t lo, int64_t hi) {
+  return {"sides in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]",
+          [lo, hi](const ImageSize& v) { return v.width >= lo && v.width <= hi && v.height >= lo && v.height <= hi; }};
+}
 
 Rule<std::vector<ParamGroupRule>> valid_group_rules() {
   return {"rules with a valid regex in match, lr_mult >= 0, weight_decay_mult >= 0", [](const std::vector<ParamGroupRule>& v) {
@@ -334,8 +354,9 @@ std::vector<Key> input_keys() {
         "model::build_ssd", "Backbone from the registry (ssd-train --list-backbones)."),
     key<std::string>("model.head", [](Config& c) -> auto& { return c.model.head; }, one_of(with_auto(model::head_registry().names())),
         "model::build_ssd", "Prediction head from the registry (--list-heads); auto = the backbone's usual head."),
-    key<int64_t>("model.image_size", [](Config& c) -> auto& { return c.model.image_size; }, in_range<int64_t>(32, 4096),
-        "model::build_ssd", "Square input side in pixels (vgg16: 300 or 512)."),
+    key<ImageSize>("model.image_size", [](Config& c) -> auto& { return c.model.image_size; }, sides_in_range(32, 4096),
+        "model::build_ssd", "Input size in pixels: a side for a square (300, 512) or [width, height], for example [960, 544] for "
+        "16:9 images; default boxes stay square in pixels (vgg16: a shorter side of at least 300; the SSD512 layout from 512)."),
     key<double>("model.width_mult", [](Config& c) -> auto& { return c.model.width_mult; }, in_range(0.05, 4.0),
         "model::build_ssd", "Channel multiplier of the backbone, its extra layers and SSD-Lite heads (1.0 = the paper's model)."),
     key<std::string>("model.pretrained_backbone", [](Config& c) -> auto& { return c.model.pretrained_backbone; }, any<std::string>(),

@@ -28,8 +28,8 @@ Prepared finish(const Labeled& l, const std::vector<double>& mean, const std::ve
 }  // namespace
 
 TrainAugmentation::TrainAugmentation(const config::AugmentConfig& config, const std::vector<double>& pixel_mean,
-                                     const std::vector<double>& pixel_std, int image_size)
-    : config_(config), mean_(pixel_mean), std_(pixel_std), image_size_(image_size) {}
+                                     const std::vector<double>& pixel_std, const config::ImageSize& image_size)
+    : config_(config), mean_(pixel_mean), std_(pixel_std), image_size_(cv_size(image_size)) {}
 
 void TrainAugmentation::photometric(cv::Mat& image, std::mt19937_64& rng) const {
   const double p = config_.photometric_prob;
@@ -114,8 +114,8 @@ Prepared TrainAugmentation::operator()(const Sample& sample, std::mt19937_64& rn
 }
 
 Prepared prepare_for_eval(const Sample& sample, const std::vector<double>& mean, const std::vector<double>& std,
-                          int image_size) {
-  Prepared p = finish(resize(to_float(sample), image_size), mean, std);
+                          const config::ImageSize& image_size) {
+  Prepared p = finish(resize(to_float(sample), cv_size(image_size)), mean, std);
   p.width = sample.image.cols, p.height = sample.image.rows;
   return p;
 }

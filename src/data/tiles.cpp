@@ -37,7 +37,14 @@ std::vector<int> spread(int extent, int side, double overlap) {
 
 }  // namespace
 
-int tile_side(int image_size, double scale) { return std::max(1, static_cast<int>(std::lround(image_size / scale))); }
+cv::Size tile_size(const config::ImageSize& input, double scale) {
+  const auto side = [scale](int64_t pixels) { return std::max(1, static_cast<int>(std::lround(static_cast<double>(pixels) / scale))); };
+  return {side(input.width), side(input.height)};
+}
+
+std::string tile_text(cv::Size tile) {
+  return tile.width == tile.height ? std::to_string(tile.width) : std::to_string(tile.width) + "x" + std::to_string(tile.height);
+}
 
 std::vector<Object> tile_objects(const std::vector<Object>& objects, const cv::Rect& rect, double min_visible) {
   std::vector<Object> kept;
@@ -73,27 +80,27 @@ Sample cut_tile(const Sample& sample, const cv::Rect& rect, double min_visible, 
   return tile;
 }
 
-cv::Rect sample_tile(const std::vector<Object>& objects, int width, int height, int side, double empty_share,
+cv::Rect sample_tile(const std::vector<Object>& objects, int width, int height, cv::Size tile, double empty_share,
                      double min_visible, std::mt19937_64& rng) {
   const bool empty = objects.empty() || std::uniform_real_distribution<double>(0, 1)(rng) < empty_share;
   if (empty) {
     cv::Rect r;
     for (int draw = 0; draw < 20; ++draw) {
-      r = cv::Rect(uniform_int(rng, 0, width - side), uniform_int(rng, 0, height - side), side, side);
+      r = cv::Rect(uniform_int(rng, 0, width - tile.width), uniform_int(rng, 0, height - tile.height), tile.width, tile.height);
       if (objects.empty() || tile_objects(objects, r, min_visible).empty()) break;
     }
     return r;
   }
   const Object& o = objects[std::uniform_int_distribution<size_t>(0, objects.size() - 1)(rng)];
-  const int x = start_around(o.x1, o.x2, side, width, rng);
-  const int y = start_around(o.y1, o.y2, side, height, rng);
-  return {x, y, side, side};
+  const int x = start_around(o.x1, o.x2, tile.width, width, rng);
+  const int y = start_around(o.y1, o.y2, tile.height, height, rng);
+  return {x, y, tile.width, tile.height};
 }
 
-std::vector<cv::Rect> tile_grid(int width, int height, int side, double overlap) {
+std::vector<cv::Rect> tile_grid(int width, int height, cv::Size tile, double overlap) {
   std::vector<cv::Rect> tiles;
-  for (const int y : spread(height, side, overlap))
-    for (const int x : spread(width, side, overlap)) tiles.emplace_back(x, y, side, side);
+  for (const int y : spread(height, tile.height, overlap))
+    for (const int x : spread(width, tile.width, overlap)) tiles.emplace_back(x, y, tile.width, tile.height);
   return tiles;
 }
 

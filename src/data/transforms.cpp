@@ -72,8 +72,8 @@ std::vector<Object> crop_objects(const std::vector<Object>& objects, const cv::R
   return out;
 }
 
-Labeled resample(const cv::Mat& image, std::vector<Object> objects, const Geometry& g, int size) {
-  const double sx = static_cast<double>(g.view.width) / size, sy = static_cast<double>(g.view.height) / size;
+Labeled resample(const cv::Mat& image, std::vector<Object> objects, const Geometry& g, cv::Size size) {
+  const double sx = static_cast<double>(g.view.width) / size.width, sy = static_cast<double>(g.view.height) / size.height;
   // Output pixel u samples view coordinate (u + 0.5) sx - 0.5 (cv::resize's convention); a flip mirrors it to
   // width - 1 - that; the view's origin on the canvas and the image's place on it turn that into image pixels.
   const double x0 = g.view.x - g.left, y0 = g.view.y - g.top;
@@ -81,11 +81,11 @@ Labeled resample(const cv::Mat& image, std::vector<Object> objects, const Geomet
   const double b = g.flip ? g.view.width - 0.5 - 0.5 * sx + x0 : 0.5 * sx - 0.5 + x0;
   const cv::Matx23d to_source(a, 0, b, 0, sy, 0.5 * sy - 0.5 + y0);
   Labeled out;
-  cv::warpAffine(image, out.image, to_source, cv::Size(size, size), cv::INTER_LINEAR | cv::WARP_INVERSE_MAP, cv::BORDER_CONSTANT,
+  cv::warpAffine(image, out.image, to_source, size, cv::INTER_LINEAR | cv::WARP_INVERSE_MAP, cv::BORDER_CONSTANT,
                  g.fill);
   const float w = static_cast<float>(g.view.width);
-  const float kx = static_cast<float>(size / static_cast<double>(g.view.width));
-  const float ky = static_cast<float>(size / static_cast<double>(g.view.height));
+  const float kx = static_cast<float>(size.width / static_cast<double>(g.view.width));
+  const float ky = static_cast<float>(size.height / static_cast<double>(g.view.height));
   for (auto& o : objects) {
     float x1 = o.x1, x2 = o.x2;
     if (g.flip) std::tie(x1, x2) = std::make_pair(w - x2, w - x1);
@@ -108,10 +108,10 @@ Labeled hflip(const Labeled& in) {
   return out;
 }
 
-Labeled resize(const Labeled& in, int size) {
+Labeled resize(const Labeled& in, cv::Size size) {
   Labeled out;
-  cv::resize(in.image, out.image, cv::Size(size, size), 0, 0, cv::INTER_LINEAR);
-  const float sx = static_cast<float>(size) / in.image.cols, sy = static_cast<float>(size) / in.image.rows;
+  cv::resize(in.image, out.image, size, 0, 0, cv::INTER_LINEAR);
+  const float sx = static_cast<float>(size.width) / in.image.cols, sy = static_cast<float>(size.height) / in.image.rows;
   out.objects = in.objects;
   for (auto& o : out.objects) {
     o.x1 *= sx, o.x2 *= sx;

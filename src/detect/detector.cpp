@@ -84,7 +84,7 @@ void detect_files(LoadedModel& m, const std::vector<std::string>& files, int64_t
   torch::NoGradGuard no_grad;
   const auto& net = *m.model;
   const bool sliced = m.config.tiling.infer;
-  const int size = static_cast<int>(net.image_size());
+  const config::ImageSize size = net.image_size();
   // Sliced: one image at a time, its views run in chunks of batch_size (an image's views can be hundreds of MiB).
   const size_t group = sliced ? 1 : static_cast<size_t>(batch_size);
   for (size_t begin = 0; begin < files.size(); begin += group) {

@@ -119,7 +119,7 @@ void decode(const std::string& bytes, std::map<int64_t, BatchResult>& out) {
 std::vector<Detection> sliced_image(model::Ssd& model, const data::Batch& batch, const EvalOptions& options,
                                     const loss::DetectionLoss* loss_fn, c10::Device device, BatchResult& r) {
   const auto [width, height] = batch.sizes[0];
-  const int size = static_cast<int>(model->image_size());
+  const config::ImageSize size = model->image_size();
   const auto plan = plan_slices(width, height, size, *options.tiling);
   model::Targets targets;
   at::Tensor normaliser, loss_sum;
@@ -173,7 +173,7 @@ std::vector<Detection> predict(model::Ssd& model, const data::DetectionDataset& 
   loader_options.drop_last = false;
   loader_options.refill = false;
   loader_options.pin_memory = device.is_cuda();
-  const int size = static_cast<int>(model->image_size());
+  const config::ImageSize size = model->image_size();
   const auto mean = model->pixel_mean(), stddev = model->pixel_std();
   const auto* communicator = options.communicator && !options.communicator->alone() ? options.communicator.get() : nullptr;
   if (communicator) loader_options.first_batch = communicator->rank(), loader_options.batch_stride = communicator->world_size();

@@ -28,31 +28,32 @@ double intersection_over_smaller(const Detection& a, const Detection& b) {
 
 }  // namespace
 
-std::string describe_slicing(const config::TilingConfig& t, int image_size) {
+std::string describe_slicing(const config::TilingConfig& t, const config::ImageSize& image_size) {
+  const cv::Size tile = data::tile_size(image_size, t.scale);
   return fmt::format("sliced inference: tiles of {} source px (model.image_size {} at tiling.scale {:g}) overlapping by at "
                      "least {:g} of a side, {}merged by {} at {:g} of the smaller box",
-                     data::tile_side(image_size, t.scale), image_size, t.scale, t.overlap, t.whole_image ? "the whole image too, " : "",
+                     data::tile_text(tile), image_size.str(), t.scale, t.overlap, t.whole_image ? "the whole image too, " : "",
                      t.merge, t.merge_threshold);
 }
 
-SlicePlan plan_slices(int width, int height, int image_size, const config::TilingConfig& tiling) {
+SlicePlan plan_slices(int width, int height, const config::ImageSize& image_size, const config::TilingConfig& tiling) {
   SlicePlan plan;
-  const int side = data::tile_side(image_size, tiling.scale);
-  plan.tiles = data::tile_grid(width, height, side, tiling.overlap);
-  const bool one_tile_is_the_image = plan.tiles.size() == 1 && side == width && side == height;
+  const cv::Size tile = data::tile_size(image_size, tiling.scale);
+  plan.tiles = data::tile_grid(width, height, tile, tiling.overlap);
+  const bool one_tile_is_the_image = plan.tiles.size() == 1 && tile == cv::Size(width, height);
   plan.whole_image = tiling.whole_image && !one_tile_is_the_image;
   return plan;
 }
 
-at::Tensor slice_inputs(const cv::Mat& rgb, const SlicePlan& plan, int image_size, const std::vector<double>& mean,
+at::Tensor slice_inputs(const cv::Mat& rgb, const SlicePlan& plan, const config::ImageSize& image_size, const std::vector<double>& mean,
                         const std::vector<double>& std) {
   data::Sample whole;
   whole.image = rgb;
   const cv::Scalar fill(std::lround(mean[0]), std::lround(mean[1]), std::lround(mean[2]));
   // Each view copied into its place in one tensor: no ATen kernel (at::stack), as this runs on loader threads
   // (data/transforms.h's to_normalized_tensor says why).
-  auto out = at::empty({plan.views(), 3, image_size, image_size}, at::kFloat);
-  const size_t bytes = sizeof(float) * 3 * static_cast<size_t>(image_size) * static_cast<size_t>(image_size);
+  auto out = at::empty({plan.views(), 3, image_size.height, image_size.width}, at::kFloat);
+  const size_t bytes = sizeof(float) * 3 * static_cast<size_t>(image_size.height) * static_cast<size_t>(image_size.width);
   auto put = [&](int64_t v, const data::Sample& view) {
     const auto t = data::prepare_for_eval(view, mean, std, image_size).image;
     std::memcpy(static_cast<char*>(out.data_ptr()) + static_cast<size_t>(v) * bytes, t.data_ptr(), bytes);

@@ -80,7 +80,8 @@ bool other_class_count(const std::string& name, const at::Tensor& file, const at
 // DefaultBoxGenerator([[2, 3]] * 6, min_ratio=0.2, max_ratio=0.95), which is the scales preset. Undefined where
 // torchvision has none (SSD512).
 at::Tensor torchvision_priors(const model::SsdImpl& model, const model::TorchvisionDetector& detector) {
-  if (detector.priors_image_size > 0 && model.image_size() != detector.priors_image_size) return {};
+  const auto& size = model.image_size();
+  if (!size.square() || (detector.priors_image_size > 0 && size.width != detector.priors_image_size)) return {};
   config::PriorConfig c;
   c.preset = detector.priors_preset;
   c.s_min = 0.2, c.s_max = 0.95;
@@ -156,6 +157,10 @@ void export_torchvision_ssd(model::SsdImpl& model, const std::string& path) {
   if (!detector.exportable)
     throw DataError("ssd-export: writes the VGG16 models (torchvision's ssd300_vgg16 layout); this model is " + model.backbone_name +
                     " with the " + model.head_name + " head, which model.init_from reads but ssd-export does not write yet");
+  // torchvision's SSDFeatureExtractorVGG has the SSD300 and SSD512 layouts at their own squares only.
+  if (model.image_size() != config::ImageSize{300, 300} && model.image_size() != config::ImageSize{512, 512})
+    throw DataError("ssd-export: torchvision's VGG16 SSD takes inputs of 300 x 300 or 512 x 512; this model's model.image_size is " +
+                    model.image_size().str());
   // torchvision builds VGG16 at the paper's widths only; a thinner model's file would not load there.
   if (model.feature_specs().front().channels != 512)
     throw DataError("ssd-export: torchvision's SSD-VGG16 has the paper's layer widths (conv4_3: 512 channels); this model has " +
@@ -172,7 +177,7 @@ void export_torchvision_ssd(model::SsdImpl& model, const std::string& path) {
 std::string torchvision_loader_script(const model::SsdImpl& model, const config::PostprocessConfig& p,
                                      const std::vector<std::string>& classes, const std::string& exported) {
   const auto& t = model.prior_table();
-  const double S = static_cast<double>(model.image_size());
+  const double S = static_cast<double>(model.image_size().width);  // a square (export_torchvision_ssd)
   std::ostringstream py;
   py.precision(9);
   auto list = [&](const std::vector<double>& v, double scale) {
@@ -208,8 +213,8 @@ std::string torchvision_loader_script(const model::SsdImpl& model, const config:
   py << "]]\n";
   if (std::abs(t.offset - 0.5) > 1e-12)
     py << "# note: this model puts box centres at offset " << t.offset << " of a cell; torchvision always uses 0.5\n";
-  py << "model = SSD(SSDFeatureExtractorVGG(vgg16().features, highres=" << (model.image_size() == 512 ? "True" : "False") << "), anchors, ("
-     << model.image_size() << ", " << model.image_size() << "), num_classes=" << model.num_classes() << ",\n"
+  py << "model = SSD(SSDFeatureExtractorVGG(vgg16().features, highres=" << (model.image_size().width == 512 ? "True" : "False") << "), anchors, ("
+     << model.image_size().width << ", " << model.image_size().height << "), num_classes=" << model.num_classes() << ",\n"
      << "            image_mean=" << list(model.pixel_mean(), 1.0 / 255) << ", image_std=" << list(model.pixel_std(), 1.0 / 255) << ",\n"
      << "            score_thresh=" << p.score_threshold << ", nms_thresh=" << p.nms_iou << ", topk_candidates=" << p.top_k_per_class
      << ", detections_per_img=" << p.max_per_image << ")\n"

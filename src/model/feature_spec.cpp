@@ -28,13 +28,17 @@ FeatureSpec infer_output(const torch::nn::Module& module, FeatureSpec x) {
     using std::get_if;
     const auto* padding = get_if<torch::ExpandingArray<2>>(&o.padding());
     SSD_CHECK(padding != nullptr, "infer_output: expected numeric Conv2d padding");
-    return {o.out_channels(), window_out(x.size, (*o.kernel_size())[0], (*o.stride())[0], (**padding)[0],
-                                         (*o.dilation())[0], false)};
+    const auto axis = [&](int64_t in, size_t a) {
+      return window_out(in, (*o.kernel_size())[a], (*o.stride())[a], (**padding)[a], (*o.dilation())[a], false);
+    };
+    return {o.out_channels(), axis(x.height, 0), axis(x.width, 1)};
   }
   if (const auto* pool = module.as<torch::nn::MaxPool2dImpl>()) {
     const auto& o = pool->options;
-    return {x.channels, window_out(x.size, (*o.kernel_size())[0], (*o.stride())[0], (*o.padding())[0],
-                                   (*o.dilation())[0], o.ceil_mode())};
+    const auto axis = [&](int64_t in, size_t a) {
+      return window_out(in, (*o.kernel_size())[a], (*o.stride())[a], (*o.padding())[a], (*o.dilation())[a], o.ceil_mode());
+    };
+    return {x.channels, axis(x.height, 0), axis(x.width, 1)};
   }
   for (const auto& child : module.children()) x = infer_output(*child, x);
   return x;

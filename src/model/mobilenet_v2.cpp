@@ -127,9 +127,9 @@ std::vector<at::Tensor> MobileNetV2Backbone::forward(const at::Tensor& images) {
   return out;
 }
 
-std::vector<FeatureSpec> MobileNetV2Backbone::output_specs(int64_t image_size) const {
+std::vector<FeatureSpec> MobileNetV2Backbone::output_specs(const config::ImageSize& image_size) const {
   std::vector<FeatureSpec> specs;
-  FeatureSpec x{3, image_size};
+  FeatureSpec x{3, image_size.height, image_size.width};
   int64_t i = 0;
   for (const auto& layer : features_->children()) {
     if (i++ == tap_index_) {

@@ -197,10 +197,10 @@ std::vector<at::Tensor> MobileNetV3LargeBackbone::forward(const at::Tensor& imag
   return out;
 }
 
-std::vector<FeatureSpec> MobileNetV3LargeBackbone::output_specs(int64_t image_size) const {
+std::vector<FeatureSpec> MobileNetV3LargeBackbone::output_specs(const config::ImageSize& image_size) const {
   // Each stage ends at a source layer; squeeze-excitation walks to fc2's channels, its input's, and keeps the side.
   std::vector<FeatureSpec> specs;
-  FeatureSpec x{3, image_size};
+  FeatureSpec x{3, image_size.height, image_size.width};
   for (const auto& stage : features_->children()) {
     x = infer_output(*stage, x);
     specs.push_back(x);

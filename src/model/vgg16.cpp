@@ -34,10 +34,12 @@ void xavier_init(nn::Module& module) {
 
 }  // namespace
 
-Vgg16Backbone::Vgg16Backbone(const BackboneOptions& options) : image_size_(options.image_size) {
-  if (image_size_ != 300 && image_size_ != 512)
-    throw ConfigError("model.image_size: vgg16 is defined for 300 (SSD300) or 512 (SSD512), got " +
-                      std::to_string(image_size_));
+Vgg16Backbone::Vgg16Backbone(const BackboneOptions& options) : ssd512_layout_(options.image_size.shorter() >= 512) {
+  // The SSD300 layout's last two extra layers shrink their maps by 2 without padding: a shorter side under 300 would
+  // leave them empty or change the paper's map sizes beyond recognition.
+  if (options.image_size.shorter() < 300)
+    throw ConfigError("model.image_size: vgg16 needs a shorter side of at least 300 (SSD300: 300, SSD512: 512), got " +
+                      options.image_size.str());
   // width_mult thins every layer (at least 8 channels) and keeps the paper's layout: 1.0 is the paper's model,
   // smaller values make the same detector affordable on a CPU (the demo uses 0.25).
   auto ch = [w = options.width_mult](int64_t c) { return std::max<int64_t>(8, static_cast<int64_t>(std::lround(c * w))); };
@@ -87,7 +89,7 @@ Vgg16Backbone::Vgg16Backbone(const BackboneOptions& options) : image_size_(optio
   };
   block(1024, 256, 512, 3, 2, 1);
   block(512, 128, 256, 3, 2, 1);
-  if (image_size_ == 300) {
+  if (!ssd512_layout_) {
     block(256, 128, 256, 3, 1, 0);
     block(256, 128, 256, 3, 1, 0);
   } else {
@@ -111,9 +113,9 @@ std::vector<at::Tensor> Vgg16Backbone::forward(const at::Tensor& images) {
   return out;
 }
 
-std::vector<FeatureSpec> Vgg16Backbone::output_specs(int64_t image_size) const {
+std::vector<FeatureSpec> Vgg16Backbone::output_specs(const config::ImageSize& image_size) const {
   std::vector<FeatureSpec> specs;
-  FeatureSpec x = infer_output(*features_, {3, image_size});
+  FeatureSpec x = infer_output(*features_, {3, image_size.height, image_size.width});
   specs.push_back(x);
   for (const auto& block : *extra_) {
     x = infer_output(*block, x);
@@ -122,7 +124,7 @@ std::vector<FeatureSpec> Vgg16Backbone::output_specs(int64_t image_size) const {
   return specs;
 }
 
-std::string Vgg16Backbone::default_priors(int64_t image_size) const { return image_size == 512 ? "ssd512" : "ssd300"; }
+std::string Vgg16Backbone::default_priors(const config::ImageSize&) const { return ssd512_layout_ ? "ssd512" : "ssd300"; }
 
 namespace {
 

@@ -81,6 +81,20 @@ PY
 "$bin/ssd-eval" --checkpoint "$work/tiled/last.pt" --sliced --tile-merge average > "$work/bad_merge.log" 2>&1 && fail "an unknown merge was accepted"
 grep -q "tiling.merge" "$work/bad_merge.log" || { cat "$work/bad_merge.log"; fail "the unknown merge's key is not named"; }
 
+echo "== a non-square input (model.image_size [128, 80]): train, evaluate whole and sliced, detect"
+"$bin/ssd-train" --config "$work/tiny.yaml" --set train.run_dir="$work/wide" --set train.max_iters=2 --set "model.image_size=[128, 80]" \
+  > "$work/wide.log" 2>&1 || { cat "$work/wide.log"; fail "non-square training"; }
+grep -q "model: SSD128x80 " "$work/wide.log" || { cat "$work/wide.log"; fail "the summary does not name the 128 x 80 input"; }
+grep -q "image_size: \[128, 80\]" "$work/wide/config.yaml" || fail "config.yaml does not keep [128, 80]"
+"$bin/ssd-eval" --checkpoint "$work/wide/last.pt" --metric voc > "$work/wide_eval.log" 2>&1 || { cat "$work/wide_eval.log"; fail "ssd-eval, non-square"; }
+grep -q "VOC all-point AP@0.5" "$work/wide_eval.log" || fail "ssd-eval (non-square) printed no table"
+"$bin/ssd-eval" --checkpoint "$work/wide/last.pt" --sliced --tile-scale 2 --metric voc > "$work/wide_sliced.log" 2>&1 \
+  || { cat "$work/wide_sliced.log"; fail "ssd-eval --sliced, non-square"; }
+grep -q "sliced inference: tiles of 64x40 source px" "$work/wide_sliced.log" || { cat "$work/wide_sliced.log"; fail "no 64 x 40 tiles"; }
+"$bin/ssd-detect" --checkpoint "$work/wide/last.pt" "$work/shapes/JPEGImages/000000.jpg" --json-out "$work/wide.json" --score-thresh 0.01 \
+  > "$work/wide_detect.log" 2>&1 || { cat "$work/wide_detect.log"; fail "ssd-detect, non-square"; }
+[ -s "$work/wide.json" ] || fail "ssd-detect (non-square) wrote no JSON"
+
 echo "== ssd-eval --metric all: VOC07, VOC and COCO side by side, each named"
 "$bin/ssd-eval" --dets "$work/dets.json" --gt "$work/shapes" --split val --classes circle,square,triangle,star \
   --metric all --json-out "$work/all.json" > "$work/all.log" || { cat "$work/all.log"; fail "ssd-eval --metric all"; }

@@ -121,7 +121,24 @@ TEST(Config, SetErrorsNameTheOverride) {
   EXPECT_EQ(thrown_message<ConfigError>([] { load_config_text("", "c.yaml", {"model.image_size"}); }),
             "--set model.image_size: expected key=value, for example --set model.image_size=512");
   EXPECT_EQ(thrown_message<ConfigError>([] { load_config_text("", "c.yaml", {"model.image_size=3"}); }),
-            "--set model.image_size=3: model.image_size: value 3 is not allowed: expected in [32, 4096]");
+            "--set model.image_size=3: model.image_size: value 3 is not allowed: expected sides in [32, 4096]");
+}
+
+// model.image_size: an integer is a square and prints as one (every stored config reads and prints as before);
+// [width, height] is any rectangle and prints as that list.
+TEST(Config, ImageSizeIsASideOrWidthAndHeight) {
+  const Config square = load_config_text("model:\n  image_size: 512\n", "c.yaml");
+  EXPECT_EQ(square.model.image_size, config::ImageSize(512, 512));
+  EXPECT_NE(to_yaml(square).find("  image_size: 512\n"), std::string::npos);
+  const Config wide = load_config_text("model:\n  image_size: [960, 544]\n", "c.yaml");
+  EXPECT_EQ(wide.model.image_size.width, 960);
+  EXPECT_EQ(wide.model.image_size.height, 544);
+  EXPECT_EQ(load_config_text(to_yaml(wide), "again.yaml").model.image_size, wide.model.image_size);
+  EXPECT_EQ(load_config_text("", "c.yaml", {"model.image_size=[320, 192]"}).model.image_size, config::ImageSize(320, 192));
+  EXPECT_EQ(thrown_message<ConfigError>([] { load_config_text("model:\n  image_size: [960, 544, 3]\n", "c.yaml"); }),
+            "c.yaml:2:15: model.image_size: expected an integer or [width, height], got a list");
+  EXPECT_EQ(thrown_message<ConfigError>([] { load_config_text("model:\n  image_size: [960, 16]\n", "c.yaml"); }),
+            "c.yaml:2:15: model.image_size: value [960, 16] is not allowed: expected sides in [32, 4096]");
 }
 
 TEST(Config, CrossFieldValidation) {

@@ -37,26 +37,27 @@ cv::Rect bright_box(const cv::Mat& image, cv::Rect window) {
   return x1 < 0 ? cv::Rect() : cv::Rect(x0, y0, x1 - x0, y1 - y0);
 }
 
-// Every box of a tile, resized to the network's input from any tile size, lies on its rectangle's pixels within 1 px; and the
-// rectangles left out are those with less than min_visible of their area in the tile.
+// Every box of a tile, resized to the network's input from any tile size, square or not, lies on its rectangle's
+// pixels within 1 px; and the rectangles left out are those with less than min_visible of their area in the tile.
 TEST(Tiles, TrainingTilesKeepTheBoxesOnTheirPixels) {
   const Sample s = rectangles();
-  const int input = 128;
   const double min_visible = 0.5;
   int cut_boxes = 0;
+  for (const config::ImageSize input : {config::ImageSize(128), config::ImageSize(160, 96)})
   for (const double scale : {2.0, 1.0, 0.5}) {  // tiles enlarged (64 px to 128), native, shrunk (256 px to 128)
-    const int side = tile_side(input, scale);
+    const cv::Size tile_px = tile_size(input, scale);
+    ASSERT_EQ(tile_px, cv::Size(static_cast<int>(std::lround(input.width / scale)), static_cast<int>(std::lround(input.height / scale))));
     std::mt19937_64 rng(3);
     int boxes_checked = 0;
     for (int draw = 0; draw < 300; ++draw) {
-      const auto rect = sample_tile(s.annotation.objects, s.image.cols, s.image.rows, side, 0.2, min_visible, rng);
-      ASSERT_EQ(rect.width, side);
+      const auto rect = sample_tile(s.annotation.objects, s.image.cols, s.image.rows, tile_px, 0.2, min_visible, rng);
+      ASSERT_EQ(rect.size(), tile_px);
       const Sample tile = cut_tile(s, rect, min_visible, cv::Scalar::all(0));
-      ASSERT_EQ(tile.image.cols, side);
+      ASSERT_EQ(tile.image.size(), tile_px);
       Labeled l;
       tile.image.convertTo(l.image, CV_32FC3);
       l.objects = tile.annotation.objects;
-      const Labeled net = resize(l, input);  // what the augmentation hands the network, all its random steps off
+      const Labeled net = resize(l, cv_size(input));  // what the augmentation hands the network, all its random steps off
       for (const auto& o : net.objects) {
         const cv::Rect box(cv::Point(static_cast<int>(std::lround(o.x1)), static_cast<int>(std::lround(o.y1))),
                            cv::Point(static_cast<int>(std::lround(o.x2)), static_cast<int>(std::lround(o.y2))));
@@ -86,24 +87,27 @@ TEST(Tiles, TrainingTilesKeepTheBoxesOnTheirPixels) {
 TEST(Tiles, TrainingTilesHoldAnObjectExceptTheEmptyShare) {
   const Sample s = rectangles();
   const int side = 128;
+  const cv::Size tile(side, side);
   for (const double empty_share : {0.0, 0.3, 1.0}) {
     std::mt19937_64 rng(11);
     int empty = 0;
     const int draws = 1000;
     for (int draw = 0; draw < draws; ++draw) {
-      const auto rect = sample_tile(s.annotation.objects, s.image.cols, s.image.rows, side, empty_share, 0.5, rng);
+      const auto rect = sample_tile(s.annotation.objects, s.image.cols, s.image.rows, tile, empty_share, 0.5, rng);
       EXPECT_TRUE((rect & cv::Rect(0, 0, s.image.cols, s.image.rows)) == rect) << "tile " << rect << " leaves the image";
       const auto objects = tile_objects(s.annotation.objects, rect, 0.5);
       empty += objects.empty();
       // A tile drawn around an object holds a whole one (every object here fits in a tile but the 200 x 150 one).
-      if (empty_share == 0.0) EXPECT_FALSE(objects.empty()) << "tile " << rect;
+      if (empty_share == 0.0) {
+        EXPECT_FALSE(objects.empty()) << "tile " << rect;
+      }
     }
     EXPECT_NEAR(static_cast<double>(empty) / draws, empty_share, 0.05) << "empty_share " << empty_share;
   }
   // No objects: any tile, inside the image; an image smaller than the tile: the tile at 0.
   std::mt19937_64 rng(1);
-  EXPECT_TRUE((sample_tile({}, 640, 480, side, 0.0, 0.5, rng) & cv::Rect(0, 0, 640, 480)).area() == side * side);
-  EXPECT_EQ(sample_tile(s.annotation.objects, 100, 90, side, 0.0, 0.5, rng), cv::Rect(0, 0, side, side));
+  EXPECT_TRUE((sample_tile({}, 640, 480, tile, 0.0, 0.5, rng) & cv::Rect(0, 0, 640, 480)).area() == side * side);
+  EXPECT_EQ(sample_tile(s.annotation.objects, 100, 90, tile, 0.0, 0.5, rng), cv::Rect(0, 0, side, side));
 }
 
 TEST(Tiles, CutTileFillsWhatLiesPastTheImage) {
@@ -124,7 +128,7 @@ TEST(Tiles, CutTileFillsWhatLiesPastTheImage) {
 }
 
 TEST(Tiles, GridCoversTheImageWithTheOverlapAsked) {
-  const auto grid = tile_grid(1920, 1080, 512, 0.2);
+  const auto grid = tile_grid(1920, 1080, {512, 512}, 0.2);
   ASSERT_EQ(grid.size(), 15u);  // 5 columns (1408 px to step in strides of at most 409.6 px) and 3 rows
   cv::Mat covered(1080, 1920, CV_8U, cv::Scalar(0));
   for (const auto& r : grid) {
@@ -136,8 +140,13 @@ TEST(Tiles, GridCoversTheImageWithTheOverlapAsked) {
   for (size_t i = 0; i + 1 < 5; ++i) EXPECT_GE(grid[i].x + 512 - grid[i + 1].x, 0.2 * 512);
   EXPECT_EQ(grid[4].x + 512, 1920);
   EXPECT_EQ(grid[14].y + 512, 1080);
-  EXPECT_EQ(tile_grid(300, 200, 512, 0.2), std::vector<cv::Rect>({{0, 0, 512, 512}}));
-  EXPECT_EQ(tile_grid(1024, 512, 512, 0.0).size(), 2u);
+  EXPECT_EQ(tile_grid(300, 200, {512, 512}, 0.2), std::vector<cv::Rect>({{0, 0, 512, 512}}));
+  EXPECT_EQ(tile_grid(1024, 512, {512, 512}, 0.0).size(), 2u);
+  // Non-square tiles: columns by their width, rows by their height.
+  const auto wide = tile_grid(1920, 1080, {960, 544}, 0.0);
+  ASSERT_EQ(wide.size(), 4u);
+  EXPECT_EQ(wide[1], cv::Rect(960, 0, 960, 544));
+  EXPECT_EQ(wide[3], cv::Rect(960, 536, 960, 544));
 }
 
 }  // namespace

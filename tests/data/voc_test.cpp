@@ -409,8 +409,9 @@ TEST(Transforms, ResampleEqualsExpandCropFlipResize) {
   l.objects = {{12, 13, 36, 48, 1, false}, {50, 4, 79, 40, 2, false}};
   const cv::Scalar fill(123.5, 116.25, 103.5);
   const cv::Size canvas(170, 130);
-  const int left = 43, top = 29, size = 48;
+  const int left = 43, top = 29;
   const auto whole = expand(l, canvas.width, canvas.height, left, top, fill);
+  for (const cv::Size size : {cv::Size(48, 48), cv::Size(64, 36)})  // a square input and a non-square one
   for (const cv::Rect view : {cv::Rect(30, 20, 100, 80), cv::Rect(0, 0, 170, 130), cv::Rect(50, 35, 40, 30), cv::Rect(100, 60, 70, 70)}) {
     for (const bool flip : {false, true}) {
       Geometry g;
@@ -419,13 +420,14 @@ TEST(Transforms, ResampleEqualsExpandCropFlipResize) {
       const auto reference = resize(flip ? hflip(reference_crop) : reference_crop, size);
       const auto fast = resample(l.image, crop_objects(whole.objects, view), g, size);
       ASSERT_EQ(fast.image.size(), reference.image.size());
-      const cv::Rect inner(1, 1, size - 2, size - 2);
+      ASSERT_EQ(fast.image.size(), size);
+      const cv::Rect inner(1, 1, size.width - 2, size.height - 2);
       cv::Mat diff;
       cv::absdiff(fast.image(inner), reference.image(inner), diff);
-      EXPECT_LT(cv::mean(diff.reshape(1))[0], 0.5) << view << " flip " << flip;
+      EXPECT_LT(cv::mean(diff.reshape(1))[0], 0.5) << view << " flip " << flip << " size " << size;
       double worst = 0;
       cv::minMaxLoc(diff.reshape(1), nullptr, &worst);
-      EXPECT_LT(worst, 6.0) << view << " flip " << flip;
+      EXPECT_LT(worst, 6.0) << view << " flip " << flip << " size " << size;
       ASSERT_EQ(fast.objects.size(), reference.objects.size());
       for (size_t k = 0; k < fast.objects.size(); ++k) {
         EXPECT_NEAR(fast.objects[k].x1, reference.objects[k].x1, 1e-4);

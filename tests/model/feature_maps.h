@@ -8,7 +8,7 @@ namespace ssd::test {
 
 inline std::vector<int64_t> sizes_of(const std::vector<model::FeatureSpec>& specs) {
   std::vector<int64_t> out;
-  for (const auto& s : specs) out.push_back(s.size);
+  for (const auto& s : specs) out.push_back(s.height == s.width ? s.height : -1);  // a square map's side
   return out;
 }
 

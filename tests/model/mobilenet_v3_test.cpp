@@ -112,7 +112,7 @@ TEST(SsdLiteMobileNetV3, ForwardShapesAgreeWithSpecs) {
     const auto specs = backbone->output_specs(320);
     ASSERT_EQ(maps.size(), specs.size());
     for (size_t k = 0; k < maps.size(); ++k) {
-      EXPECT_EQ(maps[k].sizes(), (std::vector<int64_t>{2, specs[k].channels, specs[k].size, specs[k].size})) << "map " << k;
+      EXPECT_EQ(maps[k].sizes(), (std::vector<int64_t>{2, specs[k].channels, specs[k].height, specs[k].width})) << "map " << k;
       EXPECT_TRUE(at::isfinite(maps[k]).all().item<bool>()) << "map " << k;
     }
   }

@@ -3,6 +3,7 @@
 #include <torch/torch.h>
 
 #include "ssd/config/load.h"
+#include "ssd/model/registry.h"
 #include "ssd/model/ssd.h"
 #include "ssd/util/error.h"
 #include "model/feature_maps.h"
@@ -11,7 +12,7 @@
 namespace ssd::model {
 namespace {
 
-config::ModelConfig vgg(int64_t size) {
+config::ModelConfig vgg(config::ImageSize size) {
   config::ModelConfig c;
   c.backbone = "vgg16";
   c.image_size = size;
@@ -89,7 +90,7 @@ TEST(SsdLiteMobileNetV2, ParameterCountAndDefaultBoxesMatchTorchvisionParts) {
   for (const auto& g : golden["cases"]) {
     config::ModelConfig c;
     c.backbone = "mobilenet_v2";
-    c.image_size = g["image_size"];
+    c.image_size = g["image_size"].get<int64_t>();
     c.width_mult = g["width_mult"];
     auto model = build_ssd(c, g["num_classes"].get<int64_t>());
     EXPECT_EQ(model->parameter_count(), g["parameters"].get<int64_t>()) << g.dump();
@@ -102,9 +103,9 @@ TEST(BuildSsd, ConfigErrorsNameTheKey) {
   c.backbone = "vgg61";
   EXPECT_EQ(test::thrown_message<ConfigError>([&] { build_ssd(c, 21); }),
             "model.backbone: unknown backbone 'vgg61' (did you mean 'vgg16'?); available: vgg16, mobilenet_v2, mobilenet_v3_large, mobilenet_v3_large_full_tail");
-  c = vgg(400);
+  c = vgg(config::ImageSize(400, 256));
   EXPECT_EQ(test::thrown_message<ConfigError>([&] { build_ssd(c, 21); }),
-            "model.image_size: vgg16 is defined for 300 (SSD300) or 512 (SSD512), got 400");
+            "model.image_size: vgg16 needs a shorter side of at least 300 (SSD300: 300, SSD512: 512), got 400x256");
   c = vgg(300);
   c.priors.min_sizes = {30, 60, 111};
   EXPECT_EQ(test::thrown_message<ConfigError>([&] { build_ssd(c, 21); }),
@@ -114,6 +115,45 @@ TEST(BuildSsd, ConfigErrorsNameTheKey) {
   EXPECT_EQ(test::thrown_message<ConfigError>([&] { build_ssd(c, 21); }),
             "model.priors.min_sizes: has 6 entries (from preset ssd300), expected 7, one per feature map of the "
             "backbone at image_size 512");
+}
+
+// Non-square inputs, every backbone: the maps the network computes are the ones output_specs derives per axis, the
+// head covers every default box, and VGG takes the SSD300 or SSD512 layout by the shorter side.
+TEST(BuildSsd, NonSquareInputsForEveryBackbone) {
+  struct Case { std::string backbone; config::ImageSize size; double width; std::vector<std::pair<int64_t, int64_t>> maps; };
+  const std::vector<Case> cases = {
+      {"vgg16", {960, 544}, 0.05, {{68, 120}, {34, 60}, {17, 30}, {9, 15}, {5, 8}, {3, 4}, {2, 3}}},
+      {"vgg16", {533, 300}, 0.05, {{38, 67}, {19, 33}, {10, 17}, {5, 9}, {3, 7}, {1, 5}}},
+      {"mobilenet_v2", {160, 96}, 0.25, {}},
+      {"mobilenet_v3_large", {320, 192}, 0.25, {}}};
+  for (const auto& k : cases) {
+    SCOPED_TRACE(k.backbone + " at " + k.size.str());
+    config::ModelConfig c;
+    c.backbone = k.backbone, c.image_size = k.size, c.width_mult = k.width;
+    auto model = build_ssd(c, 4);
+    model->eval();
+    torch::NoGradGuard no_grad;
+    const auto& specs = model->feature_specs();
+    if (!k.maps.empty()) {
+      ASSERT_EQ(specs.size(), k.maps.size());
+      for (size_t l = 0; l < specs.size(); ++l) EXPECT_EQ(std::make_pair(specs[l].height, specs[l].width), k.maps[l]) << "map " << l;
+    }
+    const auto images = torch::randn({2, 3, k.size.height, k.size.width});
+    auto backbone = backbone_registry().get(k.backbone).factory(BackboneOptions{k.size, k.width});
+    backbone->eval();
+    const auto maps = backbone->forward(images);
+    ASSERT_EQ(maps.size(), specs.size());
+    int64_t priors = 0;
+    for (size_t l = 0; l < maps.size(); ++l) {
+      EXPECT_EQ(maps[l].sizes(), (std::vector<int64_t>{2, specs[l].channels, specs[l].height, specs[l].width})) << "map " << l;
+      priors += specs[l].cells() * model->prior_table().anchors_per_cell(l);
+    }
+    EXPECT_EQ(model->priors().size(0), priors);
+    const auto out = model->forward(images);
+    EXPECT_EQ(out.conf.sizes(), (std::vector<int64_t>{2, priors, 4}));
+    EXPECT_ANY_THROW(model->forward(torch::randn({1, 3, k.size.width, k.size.height})));  // width and height swapped
+    EXPECT_NE(model->summary().find("model: SSD" + k.size.str() + " "), std::string::npos);
+  }
 }
 
 TEST(BuildSsd, SummaryHasTheParsedLines) {
@@ -131,7 +171,7 @@ TEST(BuildSsd, BatchNormOnAOneByOneMapNeedsTwoImagesPerBatch) {
   c.width_mult = 0.25;
   c.image_size = 160;
   auto lite = build_ssd(c, 3);
-  ASSERT_EQ(lite->feature_specs().back().size, 1);
+  ASSERT_EQ(lite->feature_specs().back().cells(), 1);
   EXPECT_EQ(smallest_training_batch(*lite), 2);
   lite->train();
   EXPECT_ANY_THROW(lite->forward(torch::randn({1, 3, 160, 160})));
@@ -154,7 +194,7 @@ TEST(MemoryFormat, ChannelsLastComputesTheSameOutputs) {
     auto model = build_ssd(mc, 5);
     model->eval();
     torch::NoGradGuard no_grad;
-    const auto x = torch::randn({2, 3, mc.image_size, mc.image_size});
+    const auto x = torch::randn({2, 3, mc.image_size.height, mc.image_size.width});
     const auto before = model->forward(x);
     std::vector<const void*> impls;
     for (const auto& p : model->parameters()) impls.push_back(p.unsafeGetTensorImpl());

@@ -1,11 +1,12 @@
 #pragma once
 // The training boxes as the model sees them: every object's box after the configured resize of its image to the
-// model's input (a stretch to image_size x image_size), or in a training tile (tiling.train), with its class. ssd-data analyze's statistics, the default-box
-// coverage and the fitted priors all start from these.
+// model's input (a stretch to model.image_size), or in a training tile (tiling.train), with its class. ssd-data
+// analyze's statistics, the default-box coverage and the fitted priors all start from these.
 #include <cstdint>
 #include <string>
 #include <vector>
 
+#include "ssd/config/config.h"
 #include "ssd/data/dataset.h"
 
 namespace ssd::analysis {
@@ -22,19 +23,19 @@ struct InputBox {
 };
 
 struct BoxShapes {
-  int64_t input_size = 0;
+  config::ImageSize input_size;
   size_t images = 0;
   size_t unreadable = 0;  ///< images without a size in their annotation that could not be read either (left out)
   std::vector<std::string> classes;
   std::vector<InputBox> boxes;
 };
 
-/// The boxes of every image of `dataset` resized to input_size x input_size; with tile_scale > 0 (tiled training,
+/// The boxes of every image of `dataset` resized to input_size; with tile_scale > 0 (tiled training,
 /// tiling.scale) scaled by it instead, each moved into the input_size tile of the grid it starts in and, where it would
 /// cross that tile's far edge, into a tile that ends where it ends (a training tile drawn around an object holds it
 /// whole); a box longer than a tile is cut to one. An
 /// annotation without the image's size has its image read for it.
-BoxShapes collect_box_shapes(const data::DetectionDataset& dataset, int64_t input_size, double tile_scale = 0);
+BoxShapes collect_box_shapes(const data::DetectionDataset& dataset, const config::ImageSize& input_size, double tile_scale = 0);
 
 /// The q-quantile (0..1, linear between order statistics) of `values`; NaN when empty.
 double quantile(std::vector<double> values, double q);

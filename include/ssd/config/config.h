@@ -70,11 +70,26 @@ struct PriorConfig {
   bool clip = true;
 };
 
+/// The network's input in pixels: model.image_size, an integer for a square or [width, height].
+struct ImageSize {
+  ImageSize() = default;
+  /// A side alone is a square, as in the YAML.
+  ImageSize(int64_t side) : width(side), height(side) {}  // NOLINT(google-explicit-constructor)
+  ImageSize(int64_t w, int64_t h) : width(w), height(h) {}
+  int64_t width = 300, height = 300;
+  bool square() const { return width == height; }
+  int64_t shorter() const { return width < height ? width : height; }
+  /// "300" for a square, "960x544" otherwise.
+  std::string str() const { return square() ? std::to_string(width) : std::to_string(width) + "x" + std::to_string(height); }
+  bool operator==(const ImageSize& o) const { return width == o.width && height == o.height; }
+  bool operator!=(const ImageSize& o) const { return !(*this == o); }
+};
+
 /// model.*: architecture.
 struct ModelConfig {
   std::string backbone = "vgg16";
   std::string head = "auto";
-  int64_t image_size = 300;
+  ImageSize image_size;
   double width_mult = 1.0;
   std::string pretrained_backbone;
   std::string init_from;

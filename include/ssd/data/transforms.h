@@ -44,18 +44,18 @@ struct Geometry {
   bool flip = false;
   cv::Scalar fill;
 };
-/// resize(hflip?(crop(expand(image), view)), size) in one bilinear pass over the size x size output, without
+/// resize(hflip?(crop(expand(image), view)), size) in one bilinear pass over the output of `size` (width x height), without
 /// making the canvas or the crop (filling a zoom-out canvas up to 16 times the image was most of the augmentation's
 /// time: docs/benchmarks/findings.md). The same sampling positions as cv::resize; weights quantised to 1/32 pixel
 /// (cv::warpAffine), and pixels just outside the view are read where resize repeats its edge. `objects` are in
 /// view pixels (crop_objects' output, or canvas pixels when the view is the whole canvas); they come back flipped
 /// and scaled with the image. expand, crop, hflip and resize below are the step-by-step definition it is tested
 /// against (and resize is evaluation's transform).
-Labeled resample(const cv::Mat& image, std::vector<Object> objects, const Geometry& geometry, int size);
+Labeled resample(const cv::Mat& image, std::vector<Object> objects, const Geometry& geometry, cv::Size size);
 /// Mirrors left-right.
 Labeled hflip(const Labeled& in);
-/// Resizes to size x size (boxes scaled by the same factors).
-Labeled resize(const Labeled& in, int size);
+/// Resizes to `size`, width x height (boxes scaled by the same factors).
+Labeled resize(const Labeled& in, cv::Size size);
 
 /// (x - mean) / std per channel, HWC float -> CHW float tensor [3, H, W].
 at::Tensor to_normalized_tensor(const cv::Mat& image, const std::vector<double>& mean, const std::vector<double>& std);

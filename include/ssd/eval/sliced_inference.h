@@ -18,7 +18,7 @@
 namespace ssd::eval {
 
 /// One line for the log: the tile size in source pixels, the overlap, the merge and whether the whole image is run.
-std::string describe_slicing(const config::TilingConfig& tiling, int image_size);
+std::string describe_slicing(const config::TilingConfig& tiling, const config::ImageSize& image_size);
 
 /// The views of one image: tiles (source pixels, data::tile_grid) and, last, the whole image.
 struct SlicePlan {
@@ -27,13 +27,13 @@ struct SlicePlan {
   int64_t views() const { return static_cast<int64_t>(tiles.size()) + (whole_image ? 1 : 0); }
 };
 
-/// tiling.* for a width x height image and a network input of image_size: the grid of data::tile_side tiles at
+/// tiling.* for a width x height image and a network input of image_size: the grid of data::tile_size tiles at
 /// tiling.overlap, and the whole image with tiling.whole_image, unless the grid's one tile is the image itself.
-SlicePlan plan_slices(int width, int height, int image_size, const config::TilingConfig& tiling);
+SlicePlan plan_slices(int width, int height, const config::ImageSize& image_size, const config::TilingConfig& tiling);
 
-/// The plan's views as network inputs [V, 3, S, S], normalised as evaluation prepares an image (data::prepare_for_eval):
-/// each tile cut (mean fill past the image) and resized to S, the whole image resized last.
-at::Tensor slice_inputs(const cv::Mat& rgb, const SlicePlan& plan, int image_size, const std::vector<double>& pixel_mean,
+/// The plan's views as network inputs [V, 3, H, W], normalised as evaluation prepares an image (data::prepare_for_eval):
+/// each tile cut (mean fill past the image) and resized to the input size, the whole image resized last.
+at::Tensor slice_inputs(const cv::Mat& rgb, const SlicePlan& plan, const config::ImageSize& image_size, const std::vector<double>& pixel_mean,
                         const std::vector<double>& pixel_std);
 
 /// The objects each view holds, in [0, 1] of that view, for the validation loss: a tile's as training cuts them

@@ -10,10 +10,11 @@ namespace ssd::model {
 
 struct FeatureSpec {
   int64_t channels = 0;
-  int64_t size = 0;  ///< square side of the map, in cells
+  int64_t height = 0, width = 0;  ///< the map's rows and columns, in cells
+  int64_t cells() const { return height * width; }
 };
 
-/// Channels and side of the output of `module` for a square input of `size` with `channels` channels.
+/// Channels, height and width of the output of `module` for an input of that shape.
 /// Walks the module's children in registration order (the forward order of every module in this
 /// project); Conv2d and MaxPool2d change the shape, every other leaf keeps it.
 FeatureSpec infer_output(const torch::nn::Module& module, FeatureSpec input);

@@ -34,9 +34,9 @@ class MobileNetV2Backbone : public Backbone {
  public:
   explicit MobileNetV2Backbone(const BackboneOptions& options);
   std::vector<at::Tensor> forward(const at::Tensor& images) override;
-  std::vector<FeatureSpec> output_specs(int64_t image_size) const override;
+  std::vector<FeatureSpec> output_specs(const config::ImageSize& image_size) const override;
   std::string default_head() const override { return "ssdlite"; }
-  std::string default_priors(int64_t) const override { return "scales"; }
+  std::string default_priors(const config::ImageSize&) const override { return "scales"; }
 
  private:
   torch::nn::Sequential features_{nullptr};

@@ -29,11 +29,11 @@ class MobileNetV3LargeBackbone : public Backbone {
   /// reduced_tail: see above; true is torchvision's model when it is trained from scratch or loaded from COCO.
   explicit MobileNetV3LargeBackbone(const BackboneOptions& options, bool reduced_tail = true);
   std::vector<at::Tensor> forward(const at::Tensor& images) override;
-  std::vector<FeatureSpec> output_specs(int64_t image_size) const override;
+  std::vector<FeatureSpec> output_specs(const config::ImageSize& image_size) const override;
   std::string default_head() const override { return "ssdlite"; }
   /// torchvision's DefaultBoxGenerator([[2, 3]] * 6, min_ratio=0.2, max_ratio=0.95): the scales preset at its
   /// default s_min 0.2, s_max 0.95.
-  std::string default_priors(int64_t) const override { return "scales"; }
+  std::string default_priors(const config::ImageSize&) const override { return "scales"; }
   bool reduced_tail() const { return reduced_tail_; }
 
  private:

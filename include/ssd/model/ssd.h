@@ -19,7 +19,7 @@ namespace ssd::model {
 /// What the model is, beyond its layers: its input, its classes, and how its targets and detections are coded.
 /// From model.* (build_ssd); training, evaluation and detection read these from the model, never from the config.
 struct SsdOptions {
-  int64_t image_size = 300;                                     ///< square input side in pixels
+  config::ImageSize image_size;                                 ///< input width and height in pixels
   int64_t num_classes = 21;                                     ///< with background
   std::vector<double> variances = {0.1, 0.2};                   ///< box coding (centre, size)
   double match_iou = 0.5;                                       ///< a default box matches an object at this IoU
@@ -32,7 +32,7 @@ class SsdImpl : public torch::nn::Module {
   SsdImpl(std::shared_ptr<Backbone> backbone, std::shared_ptr<Head> head, PriorTable priors_table,
           std::vector<FeatureSpec> specs, SsdOptions options);
 
-  /// images [B, 3, S, S] -> {loc [B, P, 4], conf [B, P, C]} with P = number of default boxes. The images are
+  /// images [B, 3, H, W] -> {loc [B, P, 4], conf [B, P, C]} with P = number of default boxes. The images are
   /// laid out in the model's memory format first, so callers need not know it.
   HeadOutput forward(const at::Tensor& images);
 
@@ -46,7 +46,7 @@ class SsdImpl : public torch::nn::Module {
   const at::Tensor& priors() const { return priors_; }
   const PriorTable& prior_table() const { return prior_table_; }
   const std::vector<FeatureSpec>& feature_specs() const { return specs_; }
-  int64_t image_size() const { return options_.image_size; }
+  const config::ImageSize& image_size() const { return options_.image_size; }
   int64_t num_classes() const { return options_.num_classes; }
   const BoxCoder& box_coder() const { return coder_; }
   /// Per-prior targets of a batch (boxes normalised to [0, 1]): matched at model.iou_threshold, coded with the

@@ -2,7 +2,8 @@
 // VGG16-reduced SSD backbone (Liu et al. 2016): conv1_1..conv4_3 (source 1, through an L2Norm with a
 // learned per-channel scale initialised to 20), pool5 3x3/1, fc6 as a 3x3 convolution with dilation 6 and
 // 1024 channels, fc7 1x1 (source 2), then the extra layers. SSD300 (image_size 300) has six sources
-// (38, 19, 10, 5, 3, 1); SSD512 (image_size 512) adds a seventh (64, 32, 16, 8, 4, 2, 1).
+// (38, 19, 10, 5, 3, 1); SSD512 (image_size 512) adds a seventh (64, 32, 16, 8, 4, 2, 1). Other sizes, square or
+// not, take the SSD300 layout for a shorter side under 512 and the SSD512 layout from 512 (shorter side at least 300).
 // model.width_mult scales every layer's channels (1.0 = the paper's model).
 // Module names follow torchvision's SSDFeatureExtractorVGG (features, scale_weight, extra.N), so
 // checkpoints map one to one.
@@ -18,12 +19,12 @@ class Vgg16Backbone : public Backbone {
  public:
   explicit Vgg16Backbone(const BackboneOptions& options);
   std::vector<at::Tensor> forward(const at::Tensor& images) override;
-  std::vector<FeatureSpec> output_specs(int64_t image_size) const override;
+  std::vector<FeatureSpec> output_specs(const config::ImageSize& image_size) const override;
   std::string default_head() const override { return "ssd"; }
-  std::string default_priors(int64_t image_size) const override;
+  std::string default_priors(const config::ImageSize& image_size) const override;
 
  private:
-  int64_t image_size_;
+  bool ssd512_layout_;
   torch::nn::Sequential features_{nullptr};  ///< conv1_1 .. relu4_3
   at::Tensor scale_weight_;                  ///< L2Norm scale of conv4_3, [512]
   torch::nn::ModuleList extra_{nullptr};     ///< extra[0] = pool4 .. fc7; extra[1..] = SSD extra layers

@@ -1,10 +1,12 @@
 // ssd-eval: a checkpoint on a data set, or a detections file against ground truth -> VOC and COCO mAP tables, JSON and
 // the report folder.
+#include <spdlog/fmt/fmt.h>
 #include <spdlog/spdlog.h>
 
 #include <cmath>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 #include <nlohmann/json.hpp>
 
 #include "cli/common.h"
@@ -14,6 +16,7 @@
 #include "ssd/detect/detector.h"
 #include "ssd/eval/coco_eval.h"
 #include "ssd/eval/evaluator.h"
+#include "ssd/eval/operating_point.h"
 #include "ssd/eval/sliced_inference.h"
 #include "ssd/eval/report.h"
 #include "ssd/eval/scoring.h"
@@ -33,6 +36,7 @@ struct EvalOptions {
   int64_t batch = 8;
   bool no_report = false;
   double conf_iou = 0.5, conf_score = 0.25;
+  std::optional<double> pr_score;
 };
 
 void add_eval_options(CLI::App& app, EvalOptions& o) {
@@ -60,7 +64,8 @@ void add_eval_options(CLI::App& app, EvalOptions& o) {
       ->capture_default_str();
   app.add_option("--json-out", o.json_out,
                  "Write {\"metric\", \"mAP\", \"per_class\"} to this file (coco adds \"stats\": the 12 COCOeval numbers; "
-                 "all: {\"results\": {\"voc07\": ..., \"voc\": ..., \"coco\": ...}}); null where nothing was scored");
+                 "all: {\"results\": {\"voc07\": ..., \"voc\": ..., \"coco\": ...}}), and \"operating_point\": precision, "
+                 "recall and F1 at one score threshold (--pr-score); null where nothing was scored");
   app.add_option("--batch", o.batch, "Images per forward pass (tiles per forward pass with --sliced)")->check(CLI::PositiveNumber)->capture_default_str();
   app.add_option("--report", o.report_dir,
                  "Folder for the report: report.html (open it in a browser), per_class.csv, pr_curves.png, f1_confidence.png, "
@@ -72,6 +77,11 @@ void add_eval_options(CLI::App& app, EvalOptions& o) {
   app.add_option("--confusion-score", o.conf_score, "Smallest score a detection needs to enter the confusion matrix")
       ->check(CLI::Range(0.0, 1.0))
       ->capture_default_str();
+  app.add_option("--pr-score", o.pr_score,
+                 "Precision, recall, F1 and the true positives' mean IoU at this score threshold, per class and for all classes "
+                 "(printed, in the JSON and in per_class.csv; default: the threshold with the best mean F1, a starting point "
+                 "for ssd-detect --score-thresh)")
+      ->check(CLI::Range(0.0, 1.0));
 }
 
 std::vector<std::string> split_list(const std::string& text) {
@@ -129,6 +139,25 @@ nlohmann::json per_class_json(const std::vector<double>& ap, const std::vector<s
   return per_class;
 }
 
+nlohmann::json operating_point_json(const ssd::eval::OperatingPoint& p) {
+  return {{"true_positives", p.true_positives}, {"false_positives", p.false_positives}, {"missed", p.missed},
+          {"precision", number(p.precision)}, {"recall", number(p.recall)}, {"f1", number(p.f1)}, {"mean_iou", number(p.mean_iou)}};
+}
+
+// Precision and recall at one threshold for all classes, printed in a line, and their JSON with every class's.
+nlohmann::json print_operating_points(const ssd::eval::OperatingPoints& points, const std::vector<std::string>& names) {
+  const auto& a = points.overall;
+  auto text = [](double v) { return std::isnan(v) ? std::string("n/a") : fmt::format("{:.3f}", v); };
+  std::cout << fmt::format("at score >= {:.3f}{}: precision {}, recall {}, F1 {}, true positives' mean IoU {} ({} true positives, {} "
+                           "false, {} objects missed; all classes, IoU >= 0.5)\n",
+                           points.threshold, points.best_mean_f1 ? " (the best mean F1)" : "", text(a.precision), text(a.recall),
+                           text(a.f1), text(a.mean_iou), a.true_positives, a.false_positives, a.missed);
+  nlohmann::json per_class = nlohmann::json::object();
+  for (size_t c = 0; c < names.size(); ++c) per_class[names[c]] = operating_point_json(points.per_class[c]);
+  return {{"score_threshold", points.threshold}, {"chosen_by", points.best_mean_f1 ? "best mean F1" : "--pr-score"},
+          {"iou_threshold", 0.5}, {"all", operating_point_json(a)}, {"per_class", per_class}};
+}
+
 // Prints each metric asked for (each computed once: the report shows all three) and returns the JSON of them.
 nlohmann::json print_metrics(const EvalOptions& o, const ssd::eval::AllMetrics& metrics, const std::vector<std::string>& names) {
   nlohmann::json out;
@@ -178,9 +207,11 @@ int evaluate(EvalOptions& o) {
   if (wanted("voc07")) metrics.voc07 = ssd::eval::evaluate_voc(in.ground_truth, in.detections, classes, true, 0.5, ticks);
   if (wanted("voc")) metrics.voc = ssd::eval::evaluate_voc(in.ground_truth, in.detections, classes, false);
   if (wanted("coco")) metrics.coco = ssd::eval::evaluate_coco(in.ground_truth, in.detections, classes);
-  const auto json = print_metrics(o, metrics, in.classes);
+  auto json = print_metrics(o, metrics, in.classes);
+  if (wanted("voc")) json["operating_point"] = print_operating_points(ssd::eval::operating_points(metrics.voc, o.pr_score), in.classes);
   if (!o.no_report) {
     s.report.confusion_iou = o.conf_iou, s.report.confusion_score = o.conf_score;
+    s.report.operating_score = o.pr_score;
     const auto html = ssd::eval::write_report(o.report_dir, in.ground_truth, in.detections, in.classes, metrics, s.report);
     spdlog::info("report: {} (per-class table, PR curves, F1 against score, confusion matrix)", html);
   }

@@ -1,5 +1,7 @@
 #include "ssd/eval/confusion_matrix.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <sstream>
 #include <tuple>
@@ -56,14 +58,19 @@ ConfusionMatrix confusion_matrix(const std::vector<data::Annotation>& gt, const 
   return m;
 }
 
-void write_confusion_csv(const std::string& path, const ConfusionMatrix& m, const std::vector<std::string>& names) {
+void write_confusion_csv(const std::string& path, const ConfusionMatrix& m, const std::vector<std::string>& names, bool normalized) {
   std::ostringstream out;
   out << "true\\predicted";
   for (const auto& n : names) out << "," << util::csv_quoted(n);
   out << ",background\n";
   for (size_t r = 0; r < m.counts.size(); ++r) {
     out << (r < names.size() ? util::csv_quoted(names[r]) : std::string("background"));
-    for (int64_t v : m.counts[r]) out << "," << v;
+    int64_t total = 0;
+    for (int64_t v : m.counts[r]) total += v;
+    for (int64_t v : m.counts[r]) {
+      if (!normalized) out << "," << v;
+      else out << "," << (total ? fmt::format("{:.6f}", static_cast<double>(v) / static_cast<double>(total)) : std::string());
+    }
     out << "\n";
   }
   util::write_text_file(path, out.str());

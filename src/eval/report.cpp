@@ -88,7 +88,8 @@ util::Panel unit_panel(const std::string& title, const std::string& x_label) {
 
 std::string ap_text(double v) { return std::isnan(v) ? "n/a" : fmt::format("{:.3f}", v); }
 
-void write_plots(const std::string& dir, const VocResult& voc, const ConfusionMatrix& cm, const std::vector<std::string>& names) {
+void write_plots(const std::string& dir, const VocResult& voc, const OperatingPoints& points, const ConfusionMatrix& cm,
+                 const std::vector<std::string>& names) {
   // A near-square grid, at most 5 panels wide (21 VOC panels: 5 x 5; 81 COCO ones: 5 x 17).
   const int columns = std::min(5, static_cast<int>(std::ceil(std::sqrt(static_cast<double>(names.size() + 1)))));
   std::vector<util::Panel> pr, f1;
@@ -97,11 +98,14 @@ void write_plots(const std::string& dir, const VocResult& voc, const ConfusionMa
     p.series.push_back(mean_pr(voc));
     pr.push_back(p);
     auto f = unit_panel("", "score threshold");
-    util::Series mean = mean_f1(voc);
-    const auto best = std::max_element(mean.y.begin(), mean.y.end()) - mean.y.begin();
-    f.title = fmt::format("mean: F1 {:.3f} at {:.2f}", mean.y[best], mean.x[best]);
-    f.markers_x = {mean.x[best]};
-    f.series.push_back(mean);
+    // The mean F1 at the report's threshold (the best mean F1's unless one was given), marked.
+    double mean_f1_there = 0;
+    int classes = 0;
+    for (size_t c = 0; c < points.per_class.size(); ++c)
+      if (voc.num_gt[c] > 0) mean_f1_there += std::isnan(points.per_class[c].f1) ? 0.0 : points.per_class[c].f1, ++classes;
+    f.title = fmt::format("mean: F1 {:.3f} at {:.3f}", classes ? mean_f1_there / classes : 0.0, points.threshold);
+    f.markers_x = {points.threshold};
+    f.series.push_back(mean_f1(voc));
     f1.push_back(f);
   }
   for (size_t c = 0; c < names.size(); ++c) {
@@ -123,29 +127,35 @@ void write_plots(const std::string& dir, const VocResult& voc, const ConfusionMa
   util::save_chart_grid((fs::path(dir) / "pr_curves.png").string(), pr, columns);
   util::save_chart_grid((fs::path(dir) / "f1_confidence.png").string(), f1, columns);
 
-  // Confusion matrix: cells shaded by their share of the row (how each true class was predicted).
-  util::Heatmap h;
-  h.title = "confusion matrix";
-  h.subtitle = fmt::format("IoU >= {:.2f}, score >= {:.2f}; shade: share of the row", cm.iou_threshold, cm.score_threshold);
-  h.row_axis = "true";
-  h.column_axis = "predicted";
-  h.row_labels = names;
-  h.row_labels.push_back("background");
-  h.column_labels = h.row_labels;
-  for (const auto& row : cm.counts) {
-    int64_t total = 0;
-    for (int64_t v : row) total += v;
-    std::vector<double> shade;
-    std::vector<std::string> text;
-    for (int64_t v : row) {
-      shade.push_back(total ? static_cast<double>(v) / total : 0.0);
-      text.push_back(v ? std::to_string(v) : "");
+  // Confusion matrix, twice: the counts, and each row's shares (how each true class was predicted); cells shaded by
+  // their share of the row in both.
+  for (const bool normalized : {false, true}) {
+    util::Heatmap h;
+    h.title = normalized ? "confusion matrix, normalised by row" : "confusion matrix";
+    h.subtitle = fmt::format("IoU >= {:.2f}, score >= {:.2f}; {}", cm.iou_threshold, cm.score_threshold,
+                             normalized ? "each row's shares (a true class's objects, or the unmatched detections)" : "counts; shade: share of the row");
+    h.row_axis = "true";
+    h.column_axis = "predicted";
+    h.row_labels = names;
+    h.row_labels.push_back("background");
+    h.column_labels = h.row_labels;
+    for (const auto& row : cm.counts) {
+      int64_t total = 0;
+      for (int64_t v : row) total += v;
+      std::vector<double> shade;
+      std::vector<std::string> text;
+      for (int64_t v : row) {
+        const double share = total ? static_cast<double>(v) / total : 0.0;
+        shade.push_back(share);
+        text.push_back(!v ? "" : normalized ? fmt::format("{:.2f}", share) : std::to_string(v));
+      }
+      h.shade.push_back(shade);
+      h.text.push_back(text);
     }
-    h.shade.push_back(shade);
-    h.text.push_back(text);
+    util::save_heatmap((fs::path(dir) / (normalized ? "confusion_matrix_normalized.png" : "confusion_matrix.png")).string(), h);
   }
-  util::save_heatmap((fs::path(dir) / "confusion_matrix.png").string(), h);
   write_confusion_csv((fs::path(dir) / "confusion_matrix.csv").string(), cm, names);
+  write_confusion_csv((fs::path(dir) / "confusion_matrix_normalized.csv").string(), cm, names, /*normalized=*/true);
 }
 
 std::string escape_html(const std::string& s) {
@@ -183,21 +193,40 @@ std::string write_report(const std::string& dir, const std::vector<data::Annotat
   const auto C = static_cast<int64_t>(names.size());
   const auto& [voc07, voc, coco] = metrics;
   const ConfusionMatrix cm = confusion_matrix(gt, dets, C, options.confusion_iou, options.confusion_score);
-  write_plots(dir, voc, cm, names);
+  const OperatingPoints points = operating_points(voc, options.operating_score);
+  write_plots(dir, voc, points, cm, names);
 
   std::ostringstream csv;
-  csv << "class,gt_objects,detections,ap_voc07,ap_voc,ap_coco,ap50_coco,best_f1,best_f1_score\n";
+  csv << "class,gt_objects,detections,ap_voc07,ap_voc,ap_coco,ap50_coco,best_f1,best_f1_score,score_threshold,true_positives,"
+         "false_positives,missed,precision,recall,f1,mean_iou\n";
   auto cell = [](double v) { return std::isnan(v) ? std::string() : fmt::format("{:.6f}", v); };
+  auto at_threshold_cells = [&](const OperatingPoint& p) {
+    return fmt::format("{},{},{},{},{},{},{},{}", cell(points.threshold), p.true_positives, p.false_positives, p.missed, cell(p.precision),
+                       cell(p.recall), cell(p.f1), cell(p.mean_iou));
+  };
+  auto at_threshold_html = [](const OperatingPoint& p) {
+    return fmt::format("<td>{}</td><td>{}</td><td>{}</td><td>{}</td>", ap_text(p.precision), ap_text(p.recall), ap_text(p.f1),
+                       ap_text(p.mean_iou));
+  };
   std::ostringstream rows;
+  int64_t all_gt = 0, all_det = 0;
   for (size_t c = 0; c < names.size(); ++c) {
     const auto [f1, threshold] = best_f1(voc.curves[c]);
     csv << util::csv_quoted(names[c]) << "," << voc.num_gt[c] << "," << voc.num_det[c] << "," << cell(voc07.ap[c]) << "," << cell(voc.ap[c])
-        << "," << cell(coco.ap[c]) << "," << cell(coco.ap50[c]) << "," << cell(f1) << "," << cell(threshold) << "\n";
-    rows << fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+        << "," << cell(coco.ap[c]) << "," << cell(coco.ap50[c]) << "," << cell(f1) << "," << cell(threshold) << ","
+        << at_threshold_cells(points.per_class[c]) << "\n";
+    rows << fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>{}</tr>\n",
                         escape_html(names[c]), voc.num_gt[c], voc.num_det[c], ap_text(voc07.ap[c]), ap_text(voc.ap[c]),
                         ap_text(coco.ap[c]), ap_text(coco.ap50[c]), fmt::format("{:.3f}", f1),
-                        std::isnan(threshold) ? "n/a" : fmt::format("{:.2f}", threshold));
+                        std::isnan(threshold) ? "n/a" : fmt::format("{:.2f}", threshold), at_threshold_html(points.per_class[c]));
+    all_gt += voc.num_gt[c], all_det += voc.num_det[c];
   }
+  // All classes: mAP in the AP columns, the summed counts at the threshold.
+  csv << "all," << all_gt << "," << all_det << "," << cell(voc07.map) << "," << cell(voc.map) << "," << cell(coco.map) << ","
+      << cell(coco.stats[1]) << ",,," << at_threshold_cells(points.overall) << "\n";
+  rows << fmt::format("<tr><th>all</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th></th><th></th>{}</tr>\n", all_gt,
+                      all_det, ap_text(voc07.map), ap_text(voc.map), ap_text(coco.map), ap_text(coco.stats[1]),
+                      at_threshold_html(points.overall));
 
   static const char* kStatNames[12] = {"AP@[.5:.95]", "AP50", "AP75", "AP small", "AP medium", "AP large",
                                        "AR@1",        "AR@10", "AR@100", "AR small", "AR medium", "AR large"};
@@ -219,8 +248,13 @@ std::string write_report(const std::string& dir, const std::vector<data::Annotat
        << "<tr><td>VOC all-point AP@0.5</td><td>" << ap_text(voc.map) << "</td></tr>\n"
        << "<tr><td>COCO AP@[.5:.95]</td><td>" << ap_text(coco.map) << "</td></tr></table>\n"
        << "<details><summary>The 12 COCO numbers</summary><table>" << coco_rows.str() << "</table></details>\n"
-       << "<h2>Per class</h2>\n<table><tr><th>class</th><th>objects</th><th>detections</th><th>VOC07 AP</th><th>VOC AP</th>"
-          "<th>COCO AP</th><th>COCO AP50</th><th>best F1</th><th>at score</th></tr>\n"
+       << "<h2>Per class</h2>\n<p>Precision, recall, F1 and the true positives' mean IoU at score &ge; "
+       << fmt::format("{:.3f}", points.threshold)
+       << (points.best_mean_f1 ? " (the best mean F1 over the classes)" : " (as given)")
+       << ", matched as the VOC metric matches (IoU &ge; 0.5); the \"all\" row sums the classes' counts.</p>\n"
+       << "<table><tr><th>class</th><th>objects</th><th>detections</th><th>VOC07 AP</th><th>VOC AP</th>"
+          "<th>COCO AP</th><th>COCO AP50</th><th>best F1</th><th>at score</th><th>precision</th><th>recall</th><th>F1</th>"
+          "<th>mean IoU</th></tr>\n"
        << rows.str() << "</table>\n"
        << "<h2>Precision and recall</h2>\n<img alt=\"precision-recall curves\" src=\"" << embed_png((fs::path(dir) / "pr_curves.png").string())
        << "\">\n<h2>F1 against the score threshold</h2>\n<p>The marked threshold gives each class its best F1: a starting point for "
@@ -228,7 +262,8 @@ std::string write_report(const std::string& dir, const std::vector<data::Annotat
        << embed_png((fs::path(dir) / "f1_confidence.png").string()) << "\">\n<h2>Confusion matrix</h2>\n"
        << "<p>Rows: the true class; columns: the predicted class. Background row: detections matching no object; background "
           "column: objects no detection found.</p>\n<img alt=\"confusion matrix\" src=\""
-       << embed_png((fs::path(dir) / "confusion_matrix.png").string()) << "\">\n";
+       << embed_png((fs::path(dir) / "confusion_matrix.png").string()) << "\">\n<img alt=\"confusion matrix, normalised by row\" src=\""
+       << embed_png((fs::path(dir) / "confusion_matrix_normalized.png").string()) << "\">\n";
   if (!options.config_yaml.empty()) html << "<h2>Config</h2>\n<pre>" << escape_html(options.config_yaml) << "</pre>\n";
   html << "</body></html>\n";
   util::write_text_file(html_path, html.str());

@@ -83,7 +83,7 @@ VocResult evaluate_voc(const std::vector<data::Annotation>& gt, const std::vecto
       if (d.label == cls) mine.push_back(&d);
     std::stable_sort(mine.begin(), mine.end(), [](const Detection* a, const Detection* b) { return a->score > b->score; });
 
-    std::vector<double> tp, fp, scores;
+    std::vector<double> tp, fp, scores, tp_iou;
     for (const Detection* d : mine) {
       const auto it = image_index.find(d->image_id);
       double best = -1;
@@ -112,8 +112,10 @@ VocResult evaluate_voc(const std::vector<data::Annotation>& gt, const std::vecto
       tp.push_back(is_tp);
       fp.push_back(is_fp);
       scores.push_back(d->score);
+      tp_iou.push_back(is_tp > 0 ? best : 0.0);
     }
     std::partial_sum(tp.begin(), tp.end(), tp.begin());
+    std::partial_sum(tp_iou.begin(), tp_iou.end(), tp_iou.begin());
     std::partial_sum(fp.begin(), fp.end(), fp.begin());
     std::vector<double> rec(tp.size()), prec(tp.size());
     for (size_t k = 0; k < tp.size(); ++k) {
@@ -124,7 +126,9 @@ VocResult evaluate_voc(const std::vector<data::Annotation>& gt, const std::vecto
     r.ap.push_back(ap);
     r.num_gt.push_back(npos);
     r.num_det.push_back(static_cast<int64_t>(mine.size()));
-    r.curves.push_back({std::move(scores), std::move(rec), std::move(prec)});
+    std::vector<int64_t> tp_count(tp.size());
+    for (size_t k = 0; k < tp.size(); ++k) tp_count[k] = static_cast<int64_t>(std::llround(tp[k]));
+    r.curves.push_back({std::move(scores), std::move(rec), std::move(prec), std::move(tp_count), std::move(tp_iou)});
     if (npos > 0) sum += ap, ++counted;
   }
   r.map = counted ? sum / counted : std::nan("");

@@ -19,22 +19,15 @@
 #include "ssd/util/plot.h"
 #include "test_data.h"
 #include "test_support.h"
+#include "eval/ground_truth.h"
 
 namespace ssd::eval {
 namespace {
 
 namespace fs = std::filesystem;
 
-data::Annotation image(const std::string& id, std::vector<data::Object> objects) {
-  data::Annotation a;
-  a.id = id;
-  a.image_path = id + ".jpg";
-  a.objects = std::move(objects);
-  return a;
-}
-data::Object box(float x1, float y1, float x2, float y2, int64_t label, bool difficult = false) {
-  return {x1, y1, x2, y2, label, difficult};
-}
+using test::box;
+using test::image;
 Detection det(const std::string& id, int64_t label, float score, float x1, float y1, float x2, float y2) {
   return {id, label, score, x1, y1, x2, y2};
 }
@@ -70,7 +63,7 @@ TEST(ConfusionMatrix, PairsTheHighestIouFirstNotTheHighestScore) {
 
 TEST(Report, BestF1IsTheHighestHarmonicMeanAlongTheCurve) {
   // Precision 1, 1/2, 2/3 at recall 1/2, 1/2, 1: F1 2/3, 1/2, 4/5 -> best 0.8 at the third score.
-  const PrCurve curve{{0.9, 0.8, 0.7}, {0.5, 0.5, 1.0}, {1.0, 0.5, 2.0 / 3.0}};
+  const PrCurve curve{{0.9, 0.8, 0.7}, {0.5, 0.5, 1.0}, {1.0, 0.5, 2.0 / 3.0}, {1, 1, 2}, {0.9, 0.9, 1.7}};
   const auto [f1, threshold] = best_f1(curve);
   EXPECT_NEAR(f1, 0.8, 1e-12);
   EXPECT_DOUBLE_EQ(threshold, 0.7);
@@ -86,29 +79,45 @@ TEST(Report, WritesEveryFileAndOneSelfContainedPage) {
   options.config_yaml = "data: {classes: [dog, \"cat & co\"]}";
   const AllMetrics metrics{evaluate_voc(gt, dets, 2, true), evaluate_voc(gt, dets, 2, false), evaluate_coco(gt, dets, 2)};
   const auto html_path = write_report(dir, gt, dets, {"dog", "cat & co"}, metrics, options);
-  for (const char* f : {"report.html", "per_class.csv", "pr_curves.png", "f1_confidence.png", "confusion_matrix.png", "confusion_matrix.csv"})
+  for (const char* f : {"report.html", "per_class.csv", "pr_curves.png", "f1_confidence.png", "confusion_matrix.png", "confusion_matrix.csv",
+                        "confusion_matrix_normalized.png", "confusion_matrix_normalized.csv"})
     EXPECT_GT(fs::file_size(fs::path(dir) / f), 0u) << f;
   std::stringstream html;
   html << std::ifstream(html_path).rdbuf();
   const std::string page = html.str();
   size_t images = 0;
   for (size_t at = 0; (at = page.find("src=\"data:image/png;base64,iVBOR", at)) != std::string::npos; ++at) ++images;
-  EXPECT_EQ(images, 3u);  // PR curves, F1, confusion matrix, embedded (iVBOR: the PNG signature in base64)
+  EXPECT_EQ(images, 4u);  // PR curves, F1, confusion matrix twice, embedded (iVBOR: the PNG signature in base64)
   EXPECT_NE(page.find("unit &lt;test&gt;"), std::string::npos);
   EXPECT_NE(page.find("cat &amp; co"), std::string::npos);
   EXPECT_NE(page.find("VOC07 11-point AP@0.5"), std::string::npos);
   EXPECT_NE(page.find("COCO AP@[.5:.95]"), std::string::npos);
   std::ifstream csv(fs::path(dir) / "per_class.csv");
-  std::string header, dog, cat;
-  std::getline(csv, header), std::getline(csv, dog), std::getline(csv, cat);
-  EXPECT_EQ(header, "class,gt_objects,detections,ap_voc07,ap_voc,ap_coco,ap50_coco,best_f1,best_f1_score");
-  // dog: one detection, a true positive (IoU 0.95) of two objects. VOC07: 6 of 11 recall points at precision 1;
-  // all-point: 0.5; COCO: 51 of 101 recall points at every IoU threshold up to 0.95; best F1 2/3 at score 0.9.
-  EXPECT_EQ(dog, "\"dog\",2,1,0.545455,0.500000,0.504950,0.504950,0.666667,0.900000");
+  std::string header, dog, cat, all;
+  std::getline(csv, header), std::getline(csv, dog), std::getline(csv, cat), std::getline(csv, all);
+  EXPECT_EQ(header, "class,gt_objects,detections,ap_voc07,ap_voc,ap_coco,ap50_coco,best_f1,best_f1_score,score_threshold,"
+                    "true_positives,false_positives,missed,precision,recall,f1,mean_iou");
+  // dog: one detection, a true positive (IoU 39 x 39 / 40 x 40 = 0.950625) of two objects. VOC07: 6 of 11 recall
+  // points at precision 1; all-point: 0.5; COCO: 51 of 101 recall points at every IoU threshold up to 0.95; best F1
+  // 2/3 at score 0.9. The report's threshold is the best mean F1's: 0.4 (cat: its 0.4 detection a true positive, its 0.3
+  // one a false positive, so F1 1 from 0.301 to 0.4; dog 2/3 up to 0.9): at it, dog 1 true positive, 1 object missed.
+  EXPECT_EQ(dog, "\"dog\",2,1,0.545455,0.500000,0.504950,0.504950,0.666667,0.900000,0.400000,1,0,1,1.000000,0.500000,0.666667,0.950625");
+  // cat at 0.4: its true positive (IoU 30 x 40 / 40 x 40 = 0.75) alone; all: 2 true positives, 0 false, 1 missed.
+  EXPECT_EQ(cat.substr(cat.rfind(",0.400000,")), ",0.400000,1,0,0,1.000000,1.000000,1.000000,0.750000");
+  EXPECT_EQ(all.substr(0, 8), "all,3,3,");
+  const auto at = all.rfind(",0.400000,");
+  EXPECT_EQ(all.substr(at, all.rfind(',') - at), ",0.400000,2,0,1,1.000000,0.666667,0.800000");
+  EXPECT_NEAR(std::stod(all.substr(all.rfind(',') + 1)), (0.950625 + 0.75) / 2, 1e-6);
   std::ifstream matrix(fs::path(dir) / "confusion_matrix.csv");
   std::string first;
   std::getline(matrix, first);
   EXPECT_EQ(first, "true\\predicted,\"dog\",\"cat & co\",background");
+  // The normalised matrix: each row's shares. dog: of its 2 objects, one found as dog, the other (in b) taken by the cat
+  // detection there (the matrix pairs across classes).
+  std::ifstream normalized(fs::path(dir) / "confusion_matrix_normalized.csv");
+  std::string line;
+  std::getline(normalized, line), std::getline(normalized, line);
+  EXPECT_EQ(line, "\"dog\",0.500000,0.500000,0.000000");
 }
 
 TEST(DetectionsJson, CocoIdsAreWrittenAndReadBack) {

@@ -4,19 +4,14 @@
 
 #include "ssd/eval/voc_eval.h"
 #include "ssd/util/error.h"
+#include "eval/ground_truth.h"
 
 namespace ssd::eval {
 namespace {
 
-data::Annotation image(const std::string& id, std::vector<data::Object> objects) {
-  data::Annotation a;
-  a.id = id;
-  a.objects = std::move(objects);
-  return a;
-}
-data::Object box(float x1, float y1, float x2, float y2, int64_t label = 1, bool difficult = false) {
-  return {x1, y1, x2, y2, label, difficult};
-}
+using test::box;
+using test::image;
+
 Detection det(const std::string& id, float score, float x1, float y1, float x2, float y2, int64_t label = 1) {
   return {id, label, score, x1, y1, x2, y2};
 }

@@ -25,7 +25,9 @@ struct ConfusionMatrix {
 ConfusionMatrix confusion_matrix(const std::vector<data::Annotation>& ground_truth, const std::vector<Detection>& detections,
                                  int64_t num_classes, double iou_threshold = 0.5, double score_threshold = 0.25);
 
-/// CSV with a header row of predicted classes and one row per true class (both end in "background").
-void write_confusion_csv(const std::string& path, const ConfusionMatrix& matrix, const std::vector<std::string>& class_names);
+/// CSV with a header row of predicted classes and one row per true class (both end in "background"): the counts, or
+/// with `normalized` each row's shares (empty cells in a row without counts).
+void write_confusion_csv(const std::string& path, const ConfusionMatrix& matrix, const std::vector<std::string>& class_names,
+                         bool normalized = false);
 
 }  // namespace ssd::eval

@@ -53,6 +53,8 @@ enum class Voc07Ticks {
 /// F1-against-confidence curve.
 struct PrCurve {
   std::vector<double> score, recall, precision;
+  std::vector<int64_t> true_positives;  ///< true positives up to here (cumulative)
+  std::vector<double> iou_sum;          ///< the sum of the true positives' IoU with their objects up to here (cumulative)
 };
 
 struct VocResult {

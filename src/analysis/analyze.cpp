@@ -102,7 +102,8 @@ std::vector<MapShare> map_shares(const BoxShapes& shapes, const model::PriorTabl
                                  const config::ImageSize& size, double threshold) {
   std::vector<MapShare> maps(specs.size());
   for (auto& m : maps) m.boxes.input_size = shapes.input_size;
-  for (const auto& b : shapes.boxes) maps[level_for(b.side(), table.steps, threshold)].boxes.boxes.push_back(b);
+  const auto steps = table.coarser_steps();
+  for (const auto& b : shapes.boxes) maps[level_for(b.side(), steps, threshold)].boxes.boxes.push_back(b);
   for (size_t l = 0; l < maps.size(); ++l)
     maps[l].unmatched_now = unmatched_share(
         best_prior_iou(maps[l].boxes, level_priors(table, specs, l, size, table.min_sizes, table.max_sizes, table.aspect_ratios)), threshold);

@@ -79,7 +79,8 @@ PriorProposal propose_priors(const std::vector<Shape>& shapes, const model::Prio
   p.per_level = per_level;
   const size_t levels = now.steps.size();
   std::vector<std::vector<Shape>> by_level(levels);
-  for (const auto& s : shapes) by_level[level_for(s.side(), now.steps, threshold)].push_back(s);
+  const auto steps = now.coarser_steps();
+  for (const auto& s : shapes) by_level[level_for(s.side(), steps, threshold)].push_back(s);
   std::vector<std::vector<Shape>> centroids(levels);
   for (size_t l = 0; l < levels; ++l) {
     p.boxes_per_level.push_back(by_level[l].size());

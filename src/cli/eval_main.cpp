@@ -64,8 +64,9 @@ void add_eval_options(CLI::App& app, EvalOptions& o) {
       ->capture_default_str();
   app.add_option("--json-out", o.json_out,
                  "Write {\"metric\", \"mAP\", \"per_class\"} to this file (coco adds \"stats\": the 12 COCOeval numbers; "
-                 "all: {\"results\": {\"voc07\": ..., \"voc\": ..., \"coco\": ...}}), and \"operating_point\": precision, "
-                 "recall and F1 at one score threshold (--pr-score); null where nothing was scored");
+                 "all: {\"results\": {\"voc07\": ..., \"voc\": ..., \"coco\": ...}}), and, where VOC is scored (always with "
+                 "a report), \"operating_point\": precision, recall and F1 at one score threshold (--pr-score); null where nothing "
+                 "was scored");
   app.add_option("--batch", o.batch, "Images per forward pass (tiles per forward pass with --sliced)")->check(CLI::PositiveNumber)->capture_default_str();
   app.add_option("--report", o.report_dir,
                  "Folder for the report: report.html (open it in a browser), per_class.csv, pr_curves.png, f1_confidence.png, "
@@ -148,7 +149,7 @@ nlohmann::json operating_point_json(const ssd::eval::OperatingPoint& p) {
 nlohmann::json print_operating_points(const ssd::eval::OperatingPoints& points, const std::vector<std::string>& names) {
   const auto& a = points.overall;
   auto text = [](double v) { return std::isnan(v) ? std::string("n/a") : fmt::format("{:.3f}", v); };
-  std::cout << fmt::format("at score >= {:.3f}{}: precision {}, recall {}, F1 {}, true positives' mean IoU {} ({} true positives, {} "
+  std::cout << fmt::format("at score > {:.3f}{}: precision {}, recall {}, F1 {}, true positives' mean IoU {} ({} true positives, {} "
                            "false, {} objects missed; all classes, IoU >= 0.5)\n",
                            points.threshold, points.best_mean_f1 ? " (the best mean F1)" : "", text(a.precision), text(a.recall),
                            text(a.f1), text(a.mean_iou), a.true_positives, a.false_positives, a.missed);

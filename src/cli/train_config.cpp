@@ -4,6 +4,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <exception>
 #include <filesystem>
 
 #include "ssd/config/load.h"
@@ -50,26 +51,36 @@ config::Config load_train_config(const CommonOptions& o, const std::string& chec
   return resumed_config(o, checkpoint, engine::read_checkpoint_state(checkpoint).config_yaml);
 }
 
+double rendezvous_timeout_s(const CommonOptions& o) {
+  std::vector<std::string> only;
+  for (const auto& s : all_overrides(o))
+    if (s.rfind("distributed.rendezvous_timeout_s=", 0) == 0) only = {s};
+  return config::load_config_text("", "--set", only).distributed.rendezvous_timeout_s;
+}
+
 DistributedResume resume_through_rank0(const CommonOptions& o, const std::string& resume, const distributed::Rendezvous& meeting) {
   if (meeting.env().rank == 0) {
+    // The message is made first and published once, whatever happened: the others wait for it.
+    DistributedResume start;
     YAML::Emitter message;
     message << YAML::BeginMap;
+    std::exception_ptr failure;
     try {
-      DistributedResume start;
       start.checkpoint = engine::resume_checkpoint(resume);
       const std::string stored_yaml = engine::read_checkpoint_state(start.checkpoint).config_yaml;
       start.config = resumed_config(o, start.checkpoint, stored_yaml);
       message << YAML::Key << "checkpoint" << YAML::Value << start.checkpoint;
       message << YAML::Key << "config" << YAML::Value << stored_yaml;
-      message << YAML::Key << "run_dir" << YAML::Value << start.config.train.run_dir << YAML::EndMap;
-      meeting.publish(kResumeKey, message.c_str());
-      return start;
+      message << YAML::Key << "run_dir" << YAML::Value << start.config.train.run_dir;
     } catch (const std::exception& e) {
+      failure = std::current_exception();
       const char* kind = dynamic_cast<const ConfigError*>(&e) ? "config" : dynamic_cast<const CheckpointError*>(&e) ? "checkpoint" : "other";
-      message << YAML::Key << "error" << YAML::Value << e.what() << YAML::Key << "kind" << YAML::Value << kind << YAML::EndMap;
-      meeting.publish(kResumeKey, message.c_str());
-      throw;
+      message << YAML::Key << "error" << YAML::Value << e.what() << YAML::Key << "kind" << YAML::Value << kind;
     }
+    message << YAML::EndMap;
+    meeting.publish(kResumeKey, message.c_str());
+    if (failure) std::rethrow_exception(failure);
+    return start;
   }
   const YAML::Node found = YAML::Load(meeting.wait_for(kResumeKey));
   if (found["error"]) {

@@ -14,6 +14,10 @@ namespace ssd::cli {
 /// the checkpoint lies now unless --set names train.run_dir.
 config::Config load_train_config(const CommonOptions& options, const std::string& checkpoint);
 
+/// How long the processes of a distributed resume wait for each other before they know the stored config:
+/// --set distributed.rendezvous_timeout_s, else its default.
+double rendezvous_timeout_s(const CommonOptions& options);
+
 /// What a process of a distributed resume starts from: the checkpoint rank 0 chose (engine::resume_checkpoint of its
 /// --resume) and the config, rank 0's stored config with this process's --set on top.
 struct DistributedResume {

@@ -211,7 +211,7 @@ int main(int argc, char** argv) {
     std::string checkpoint;
     Config config;
     if (distributed && !o.resume.empty()) {
-      meeting.emplace(*launch, ssd::cli::load_config(o.common).distributed.rendezvous_timeout_s);
+      meeting.emplace(*launch, ssd::cli::rendezvous_timeout_s(o.common));
       auto start = ssd::cli::resume_through_rank0(o.common, o.resume, *meeting);
       checkpoint = std::move(start.checkpoint);
       config = std::move(start.config);

@@ -382,9 +382,10 @@ std::vector<Key> input_keys() {
         ratios_at_least_one(),
         "model::resolve_priors", "Extra aspect ratios per feature map, e.g. [[2], [2, 3], ...]; empty = from the preset."),
     key<std::vector<double>>("model.priors.steps", [](Config& c) -> auto& { return c.model.priors.steps; }, all_positive(),
-        "model::resolve_priors", "Centre spacing per feature map in input pixels; empty = preset, else image_size / map size."),
+        "model::resolve_priors", "Centre spacing per feature map in input pixels, the same along x and y; empty = the preset's (a paper table's at "
+        "a square input), else the input's width and height over the map's, per axis."),
     key<double>("model.priors.s_min", [](Config& c) -> auto& { return c.model.priors.s_min; }, in_range(0.0, 1.0),
-        "model::resolve_priors", "Smallest scale (fraction of the input side) for preset scales."),
+        "model::resolve_priors", "Smallest scale (fraction of the input's shorter side) for preset scales."),
     key<double>("model.priors.s_max", [](Config& c) -> auto& { return c.model.priors.s_max; }, in_range(0.0, 1.0),
         "model::resolve_priors", "Largest scale for preset scales."),
     key<double>("model.priors.offset", [](Config& c) -> auto& { return c.model.priors.offset; }, in_range(0.0, 1.0),

@@ -51,14 +51,17 @@ namespace {
 // Tensors are read onto `device` whatever device wrote them: a GPU checkpoint loads on a CPU-only machine, and
 // parameters and optimizer state land where the model already is (LibTorch would otherwise move each parameter
 // to the device stored in the file).
-torch::serialize::InputArchive open_archive(const CheckpointBytes& checkpoint, c10::Device device = c10::Device(c10::kCPU)) {
-  const std::string& path = checkpoint.name;
-  const Seal seal = seal_of(checkpoint.bytes);
+// A checkpoint is read from its file (`bytes` null: streamed, the file never whole in memory) or from its bytes.
+torch::serialize::InputArchive open_archive(const std::string& path, const std::string* bytes,
+                                            c10::Device device = c10::Device(c10::kCPU)) {
+  if (!bytes && !fs::exists(path)) throw CheckpointError(path + ": checkpoint not found");
+  const Seal seal = bytes ? seal_of(*bytes) : check_seal(path);
   if (seal == Seal::kBroken)
     throw CheckpointError(path + ": damaged: its bytes no longer match the SHA-256 sealed into it when it was written");
   torch::serialize::InputArchive archive;
   try {
-    archive.load_from(checkpoint.bytes.data(), checkpoint.bytes.size(), device);
+    if (bytes) archive.load_from(bytes->data(), bytes->size(), device);
+    else archive.load_from(path, device);
   } catch (const c10::Error& e) {
     throw CheckpointError(path + ": not a readable checkpoint (truncated or corrupt file?): " + e.what_without_backtrace());
   } catch (const std::exception& e) {
@@ -119,11 +122,10 @@ void read_format1_states(torch::serialize::InputArchive& archive, CheckpointStat
 
 }  // namespace
 
-CheckpointState read_checkpoint_state(const std::string& path) { return read_checkpoint_state(read_checkpoint_file(path)); }
+namespace {
 
-CheckpointState read_checkpoint_state(const CheckpointBytes& checkpoint) {
-  const std::string& path = checkpoint.name;
-  auto archive = open_archive(checkpoint);
+CheckpointState read_state(const std::string& path, const std::string* bytes) {
+  auto archive = open_archive(path, bytes);
   CheckpointState s;
   try {
     at::Tensor format;
@@ -150,13 +152,8 @@ CheckpointState read_checkpoint_state(const CheckpointBytes& checkpoint) {
   return s;
 }
 
-void load_checkpoint(const std::string& path, model::Ssd& model, torch::optim::Optimizer* optimizer) {
-  load_checkpoint(read_checkpoint_file(path), model, optimizer);
-}
-
-void load_checkpoint(const CheckpointBytes& checkpoint, model::Ssd& model, torch::optim::Optimizer* optimizer) {
-  const std::string& path = checkpoint.name;
-  auto archive = open_archive(checkpoint, model->parameters().front().device());
+void load(const std::string& path, const std::string* bytes, model::Ssd& model, torch::optim::Optimizer* optimizer) {
+  auto archive = open_archive(path, bytes, model->parameters().front().device());
   torch::serialize::InputArchive model_archive;
   if (!archive.try_read("model", model_archive)) throw CheckpointError(path + ": no model in the checkpoint");
   // Check names and shapes first, so a mismatch names the tensor instead of failing deep inside LibTorch.
@@ -199,6 +196,18 @@ void load_checkpoint(const CheckpointBytes& checkpoint, model::Ssd& model, torch
     }
 
   }
+}
+
+}  // namespace
+
+CheckpointState read_checkpoint_state(const std::string& path) { return read_state(path, nullptr); }
+
+CheckpointState read_checkpoint_state(const CheckpointBytes& checkpoint) { return read_state(checkpoint.name, &checkpoint.bytes); }
+
+void load_checkpoint(const std::string& path, model::Ssd& model, torch::optim::Optimizer* optimizer) { load(path, nullptr, model, optimizer); }
+
+void load_checkpoint(const CheckpointBytes& checkpoint, model::Ssd& model, torch::optim::Optimizer* optimizer) {
+  load(checkpoint.name, &checkpoint.bytes, model, optimizer);
 }
 
 std::string resolve_checkpoint_path(const std::string& path) {

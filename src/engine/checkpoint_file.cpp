@@ -97,14 +97,52 @@ void write_sealed_file(const std::string& path, const std::function<void(const s
   }
 }
 
-std::string read_checkpoint_bytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
+namespace {
+
+// The file's size, for a regular file that opens; CheckpointError naming it otherwise.
+uint64_t checkpoint_size(const std::string& path, std::ifstream& in) {
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec)) throw CheckpointError(path + ": not a checkpoint file");
   if (!in) throw CheckpointError(path + ": cannot open the checkpoint");
   in.seekg(0, std::ios::end);
-  std::string bytes(static_cast<size_t>(in.tellg()), '\0');
+  const auto end = in.tellg();
+  if (end < 0) throw CheckpointError(path + ": cannot read the checkpoint");
+  return static_cast<uint64_t>(end);
+}
+
+}  // namespace
+
+std::string read_checkpoint_bytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::string bytes(static_cast<size_t>(checkpoint_size(path, in)), '\0');
   in.seekg(0);
   if (!in.read(bytes.data(), static_cast<std::streamsize>(bytes.size()))) throw CheckpointError(path + ": cannot read the checkpoint");
   return bytes;
+}
+
+Seal check_seal(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  const uint64_t size = checkpoint_size(path, in);
+  if (size < kEndRecord + kSealLength) return Seal::kUnsealed;
+  std::array<unsigned char, kEndRecord + kSealLength> end{};
+  in.seekg(static_cast<std::streamoff>(size - end.size()));
+  in.read(reinterpret_cast<char*>(end.data()), static_cast<std::streamsize>(end.size()));
+  const std::string comment(end.begin() + kEndRecord, end.end());
+  if (!in || !is_end_record(end.data(), kSealLength) || comment.rfind(kSealPrefix, 0) != 0) return Seal::kUnsealed;
+
+  // The bytes as they were written: all but the seal, with a comment length of 0; read a MiB at a time.
+  Sha256 sha;
+  in.seekg(0);
+  std::vector<char> buffer(1 << 20);
+  for (uint64_t left = size - kSealLength - 2; left > 0;) {
+    const auto n = static_cast<std::streamsize>(std::min<uint64_t>(left, buffer.size()));
+    if (!in.read(buffer.data(), n)) throw CheckpointError(path + ": cannot read the checkpoint");
+    sha.update(buffer.data(), static_cast<size_t>(n));
+    left -= static_cast<uint64_t>(n);
+  }
+  const char zero[2] = {0, 0};
+  sha.update(zero, 2);
+  return sha.hex() == comment.substr(sizeof(kSealPrefix) - 1) ? Seal::kIntact : Seal::kBroken;
 }
 
 Seal seal_of(const std::string& bytes) {

@@ -64,11 +64,9 @@ void attach_file_log(const std::string& path) {
   logger->flush_on(spdlog::level::info);
 }
 
-// The checkpoint a run resumes from. In a distributed run rank 0 alone reads the file and hands its bytes to the
-// others: every process resumes from the same checkpoint, and only rank 0 needs to see it (machines without shared
-// storage).
-CheckpointBytes checkpoint_to_resume(const distributed::Communicator& communicator, const std::string& path) {
-  if (communicator.alone()) return read_checkpoint_file(path);
+// The checkpoint a distributed run resumes from: rank 0 alone reads the file and hands its bytes to the others, so
+// every process resumes from the same checkpoint, and only rank 0 needs to see it (machines without shared storage).
+CheckpointBytes checkpoint_from_rank0(const distributed::Communicator& communicator, const std::string& path) {
   CheckpointBytes checkpoint{path, communicator.rank() == 0 ? read_checkpoint_file(path).bytes : std::string()};
   checkpoint.bytes = communicator.broadcast_bytes(checkpoint.bytes, "the checkpoint to resume from, " + path);
   if (communicator.rank() != 0) checkpoint.name = path + " (as rank 0 read it)";
@@ -200,16 +198,17 @@ TrainResult Trainer::run() {
   open_run(config_, /*resumed=*/!checkpoint_path.empty(), /*writes_run_dir=*/rank == 0);
   const auto& c = config_;
   check_same_config(communicator, config::to_yaml(c));
-  std::optional<CheckpointBytes> checkpoint;
+  std::optional<CheckpointBytes> shared;  // a distributed resume: rank 0's bytes of the checkpoint
   std::optional<CheckpointState> resumed;
   if (!checkpoint_path.empty()) {
-    checkpoint = checkpoint_to_resume(communicator, checkpoint_path);
-    resumed = read_checkpoint_state(*checkpoint);
+    if (!communicator.alone()) shared = checkpoint_from_rank0(communicator, checkpoint_path);
+    resumed = shared ? read_checkpoint_state(*shared) : read_checkpoint_state(checkpoint_path);
   }
   auto parts = builder::training(c, device_, {/*new_run=*/!resumed, /*with_val=*/true, /*split_biases=*/c.schedule.warmup.bias_lr > 0});
   if (resumed) {
-    load_checkpoint(*checkpoint, parts.model, parts.optimizer.get());
-    checkpoint.reset();  // its bytes are in the model and optimizer now
+    if (shared) load_checkpoint(*shared, parts.model, parts.optimizer.get());
+    else load_checkpoint(checkpoint_path, parts.model, parts.optimizer.get());
+    shared.reset();  // its bytes are in the model and optimizer now
     runtime::place_model(*parts.model, c.runtime.memory_format, c.train.amp, device_);  // the loaded weights bring their stored layout
     spdlog::info("resumed from {} at iteration {} (epoch {}, batch {})", checkpoint_path, resumed->position.iteration,
                  resumed->position.epoch + 1, resumed->position.batch_in_epoch);

@@ -1,7 +1,6 @@
 #include "ssd/eval/operating_point.h"
 
 #include <algorithm>
-#include <functional>
 
 namespace ssd::eval {
 
@@ -20,9 +19,12 @@ void finish(OperatingPoint& p, double iou_sum) {
   p.mean_iou = p.true_positives > 0 ? iou_sum / static_cast<double>(p.true_positives) : std::nan("");
 }
 
-// The curve's entries scoring >= threshold (scores descend; equal scores are kept).
+// The curve's entries that ssd-detect --score-thresh `threshold` keeps: scores above it, compared in float as the
+// post-processing compares them (scores descend, so they are the curve's first ones).
 size_t kept_at(const PrCurve& c, double threshold) {
-  return static_cast<size_t>(std::upper_bound(c.score.begin(), c.score.end(), threshold, std::greater<>()) - c.score.begin());
+  const auto t = static_cast<float>(threshold);
+  return static_cast<size_t>(
+      std::partition_point(c.score.begin(), c.score.end(), [t](double s) { return static_cast<float>(s) > t; }) - c.score.begin());
 }
 
 }  // namespace
@@ -39,7 +41,7 @@ OperatingPoint operating_point(const PrCurve& c, int64_t num_gt, double threshol
 
 double best_mean_f1_threshold(const VocResult& voc) {
   double best = -1, best_threshold = 0;
-  for (int i = 0; i <= 1000; ++i) {
+  for (int i = 0; i < 1000; ++i) {
     const double threshold = i / 1000.0;
     double sum = 0;
     int classes = 0;

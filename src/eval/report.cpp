@@ -248,7 +248,7 @@ std::string write_report(const std::string& dir, const std::vector<data::Annotat
        << "<tr><td>VOC all-point AP@0.5</td><td>" << ap_text(voc.map) << "</td></tr>\n"
        << "<tr><td>COCO AP@[.5:.95]</td><td>" << ap_text(coco.map) << "</td></tr></table>\n"
        << "<details><summary>The 12 COCO numbers</summary><table>" << coco_rows.str() << "</table></details>\n"
-       << "<h2>Per class</h2>\n<p>Precision, recall, F1 and the true positives' mean IoU at score &ge; "
+       << "<h2>Per class</h2>\n<p>Precision, recall, F1 and the true positives' mean IoU at score &gt; "
        << fmt::format("{:.3f}", points.threshold)
        << (points.best_mean_f1 ? " (the best mean F1 over the classes)" : " (as given)")
        << ", matched as the VOC metric matches (IoU &ge; 0.5); the \"all\" row sums the classes' counts.</p>\n"
@@ -257,8 +257,9 @@ std::string write_report(const std::string& dir, const std::vector<data::Annotat
           "<th>mean IoU</th></tr>\n"
        << rows.str() << "</table>\n"
        << "<h2>Precision and recall</h2>\n<img alt=\"precision-recall curves\" src=\"" << embed_png((fs::path(dir) / "pr_curves.png").string())
-       << "\">\n<h2>F1 against the score threshold</h2>\n<p>The marked threshold gives each class its best F1: a starting point for "
-          "ssd-detect --score-thresh.</p>\n<img alt=\"F1 against confidence\" src=\""
+       << "\">\n<h2>F1 against the score threshold</h2>\n<p>Each class's panel marks the threshold of its best F1; the mean's "
+          "panel marks the threshold of the table above (one for every class: a starting point for ssd-detect --score-thresh).</p>\n"
+          "<img alt=\"F1 against confidence\" src=\""
        << embed_png((fs::path(dir) / "f1_confidence.png").string()) << "\">\n<h2>Confusion matrix</h2>\n"
        << "<p>Rows: the true class; columns: the predicted class. Background row: detections matching no object; background "
           "column: objects no detection found.</p>\n<img alt=\"confusion matrix\" src=\""

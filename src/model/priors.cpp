@@ -2,6 +2,7 @@
 
 #include <ATen/ATen.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "ssd/util/error.h"
@@ -15,6 +16,12 @@ int64_t PriorTable::anchors_per_cell(size_t k) const {
 std::vector<int64_t> PriorTable::anchors_per_cell() const {
   std::vector<int64_t> out;
   for (size_t k = 0; k < min_sizes.size(); ++k) out.push_back(anchors_per_cell(k));
+  return out;
+}
+
+std::vector<double> PriorTable::coarser_steps() const {
+  std::vector<double> out;
+  for (size_t k = 0; k < steps.size(); ++k) out.push_back(std::max(steps[k], step_y(k)));
   return out;
 }
 
@@ -71,10 +78,10 @@ PriorTable scales_table(double s_min, double s_max, const config::ImageSize& ima
   return t;
 }
 
-// A paper's table at another input than its own square: box sides scaled by the shorter side over the table's
-// side, and the centre spacing left to the maps (its steps are those of its own square).
+// A paper's table at a non-square input: box sides scaled by the shorter side over the table's side, and the centre
+// spacing left to the maps (its steps are those of its own square). Square inputs take the table as it is, as always.
 void fit_table(PriorTable& t, double native_side, const config::ImageSize& image) {
-  if (image == config::ImageSize{static_cast<int64_t>(native_side), static_cast<int64_t>(native_side)}) return;
+  if (image.square()) return;
   const double scale = static_cast<double>(image.shorter()) / native_side;
   for (auto& v : t.min_sizes) v *= scale;
   for (auto& v : t.max_sizes) v *= scale;

@@ -39,11 +39,23 @@ void write_bytes(const std::string& path, const std::vector<char>& bytes) {
 TEST(CheckpointFile, IsSealedAndReadsBack) {
   const auto dir = test::temp_dir("sealed");
   const auto path = write_tiny_checkpoint(dir + "/a.pt");
-  EXPECT_EQ(seal_of(read_checkpoint_bytes(path)), Seal::kIntact);
+  EXPECT_EQ(check_seal(path), Seal::kIntact);
   EXPECT_EQ(read_checkpoint_state(path).position.iteration, 7);
   auto model = model::build_ssd(test::tiny_model(), 3);
   EXPECT_NO_THROW(load_checkpoint(path, model, nullptr));
   EXPECT_FALSE(fs::exists(temporary_checkpoint_path(path)));
+  // The same from its bytes in memory (what rank 0 hands the other processes of a distributed resume); a flipped bit
+  // in them is refused as in the file.
+  const CheckpointBytes in_memory = read_checkpoint_file(path);
+  EXPECT_EQ(seal_of(in_memory.bytes), Seal::kIntact);
+  EXPECT_EQ(read_checkpoint_state(in_memory).position.iteration, 7);
+  EXPECT_NO_THROW(load_checkpoint(in_memory, model, nullptr));
+  CheckpointBytes flipped = in_memory;
+  flipped.bytes[flipped.bytes.size() / 2] ^= 1;
+  EXPECT_EQ(seal_of(flipped.bytes), Seal::kBroken);
+  EXPECT_NE(test::thrown_message<CheckpointError>([&] { read_checkpoint_state(flipped); }).find("damaged"), std::string::npos);
+  // Not a file: a CheckpointError naming it.
+  EXPECT_EQ(test::thrown_message<CheckpointError>([&] { read_checkpoint_file(dir); }), dir + ": not a checkpoint file");
 }
 
 // Format 2 (hook states, written before checkpoints were sealed) still reads; a format-3 file that lost its seal does
@@ -60,7 +72,7 @@ TEST(CheckpointFile, AnUnsealedFormat2FileReads) {
   model->save(model_archive);
   archive.write("model", model_archive);
   archive.save_to(dir + "/old.pt");
-  EXPECT_EQ(seal_of(read_checkpoint_bytes(dir + "/old.pt")), Seal::kUnsealed);
+  EXPECT_EQ(check_seal(dir + "/old.pt"), Seal::kUnsealed);
   const auto state = read_checkpoint_state(dir + "/old.pt");
   EXPECT_EQ(state.position.iteration, 5);
   EXPECT_EQ(state.hooks.at("best_model"), "0.25 1");

@@ -40,18 +40,19 @@ void expect_point(const OperatingPoint& p, int64_t tp, int64_t fp, int64_t misse
 
 TEST(OperatingPoint, CountsAtAGivenThresholdByHand) {
   const auto voc = evaluate_voc(kTruth, kDetections, 2, false);
-  // At 0.5: class 1 keeps 0.9, 0.8, 0.7 (2 true, 1 false, 1 missed); class 2 both (1 true, 1 false).
-  const auto at_half = operating_points(voc, 0.5);
+  // At 0.45: class 1 keeps 0.9, 0.8, 0.7 (2 true, 1 false, 1 missed); class 2 both (1 true, 1 false).
+  const auto at_half = operating_points(voc, 0.45);
   EXPECT_FALSE(at_half.best_mean_f1);
-  EXPECT_EQ(at_half.threshold, 0.5);
+  EXPECT_EQ(at_half.threshold, 0.45);
   expect_point(at_half.per_class[0], 2, 1, 1, 2.0 / 3, 2.0 / 3, (1.0 + 0.8) / 2);
   expect_point(at_half.per_class[1], 1, 1, 0, 0.5, 1.0, 1.0);
   expect_point(at_half.overall, 3, 2, 1, 3.0 / 5, 3.0 / 4, (1.0 + 0.8 + 1.0) / 3);
   // At 0.25: class 1 adds 0.3's true positive (IoU 0.5 exactly, a match); the difficult one's 0.4 counts nowhere.
   const auto low = operating_points(voc, 0.25);
   expect_point(low.per_class[0], 3, 1, 0, 3.0 / 4, 1.0, (1.0 + 0.8 + 0.5) / 3);
-  // Equal scores are kept: at 0.7 exactly the 0.7 detection is in.
-  EXPECT_EQ(operating_point(voc.curves[0], voc.num_gt[0], 0.7).true_positives, 2);
+  // Kept above the threshold, as ssd-detect keeps them: at 0.7 exactly the 0.7 detection is out.
+  EXPECT_EQ(operating_point(voc.curves[0], voc.num_gt[0], 0.7).true_positives, 1);
+  EXPECT_EQ(operating_point(voc.curves[0], voc.num_gt[0], 0.69).true_positives, 2);
   // Nothing kept: precision undefined, recall 0; no objects: recall undefined.
   const auto none = operating_point(voc.curves[1], voc.num_gt[1], 0.95);
   EXPECT_TRUE(std::isnan(none.precision));
@@ -61,14 +62,15 @@ TEST(OperatingPoint, CountsAtAGivenThresholdByHand) {
   EXPECT_TRUE(std::isnan(operating_point(PrCurve{}, 0, 0.5).recall));
 }
 
-// The mean F1 over the classes by threshold: (0.2, 0.3] 0.762, (0.3, 0.5] 0.667, (0.5, 0.6] (class 2's false positive
-// dropped) 0.833, (0.6, 0.7] 0.333 (class 2 has nothing). The best is 0.833, and of its thresholds the highest, 0.6.
+// The mean F1 over the classes by threshold (a detection kept above it): [0.2, 0.3) 0.762, [0.3, 0.5) 0.667, [0.5, 0.6)
+// (class 2's false positive dropped) 0.833, [0.6, 0.7) 0.333 (class 2 has nothing). The best is 0.833, and of its
+// thresholds on the grid the highest, 0.599.
 TEST(OperatingPoint, TheDefaultThresholdHasTheBestMeanF1) {
   const auto voc = evaluate_voc(kTruth, kDetections, 2, false);
-  EXPECT_DOUBLE_EQ(best_mean_f1_threshold(voc), 0.6);
+  EXPECT_DOUBLE_EQ(best_mean_f1_threshold(voc), 0.599);
   const auto best = operating_points(voc);
   EXPECT_TRUE(best.best_mean_f1);
-  EXPECT_DOUBLE_EQ(best.threshold, 0.6);
+  EXPECT_DOUBLE_EQ(best.threshold, 0.599);
   expect_point(best.per_class[1], 1, 0, 0, 1.0, 1.0, 1.0);
   EXPECT_NEAR((best.per_class[0].f1 + best.per_class[1].f1) / 2, (2.0 / 3 + 1.0) / 2, 1e-12);
 }

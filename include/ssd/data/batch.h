@@ -10,7 +10,7 @@
 namespace ssd::data {
 
 struct Batch {
-  at::Tensor images;                ///< [B, 3, S, S]
+  at::Tensor images;                ///< [B, 3, H, W], the model's input size
   std::vector<at::Tensor> boxes;    ///< per image [N_i, 4] xyxy in [0, 1]
   std::vector<at::Tensor> labels;   ///< per image [N_i] int64
   std::vector<size_t> indices;      ///< data set indices

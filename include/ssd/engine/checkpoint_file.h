@@ -30,7 +30,10 @@ enum class Seal {
 /// A checkpoint file's bytes. Throws CheckpointError naming the file when it cannot be read.
 std::string read_checkpoint_bytes(const std::string& path);
 
-/// The seal of a checkpoint's bytes.
+/// The seal of a checkpoint file, read a MiB at a time. Throws CheckpointError when the file cannot be read.
+Seal check_seal(const std::string& path);
+
+/// The seal of a checkpoint's bytes in memory.
 Seal seal_of(const std::string& bytes);
 
 }  // namespace ssd::engine

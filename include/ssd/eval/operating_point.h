@@ -3,8 +3,9 @@
 // (ssd-detect --score-thresh), beside AP, which averages over every threshold. Detections are matched as the VOC
 // metric matches them (IoU >= 0.5 with the best object of their class, an object found twice giving a false positive,
 // difficult objects counting neither way): per class from its PR curve, and over all classes from the summed counts
-// (micro-averaged). The threshold is the user's, or the one with the best mean F1 over the classes with objects: one
-// threshold for every class, as a deployed detector has one.
+// (micro-averaged). A detection is kept when its score is above the threshold, as ssd-detect --score-thresh keeps it.
+// The threshold is the user's, or the one with the best mean F1 over the classes with objects: one threshold for every
+// class, as a deployed detector has one.
 #include <cmath>
 #include <cstdint>
 #include <optional>
@@ -29,11 +30,11 @@ struct OperatingPoints {
   OperatingPoint overall;
 };
 
-/// One class with num_gt objects, its detections scoring >= threshold kept.
+/// One class with num_gt objects, its detections scoring above `threshold` kept.
 OperatingPoint operating_point(const PrCurve& curve, int64_t num_gt, double threshold);
 
-/// The threshold on the grid 0, 0.001, ..., 1 whose mean F1 over the classes with objects is the best (the highest of
-/// equal ones: fewer detections for the same F1); a class with no detection kept has F1 0.
+/// The threshold on the grid 0, 0.001, ..., 0.999 whose mean F1 over the classes with objects is the best (the highest
+/// of equal ones: fewer detections for the same F1); a class with no detection kept has F1 0.
 double best_mean_f1_threshold(const VocResult& voc);
 
 /// Every class, and all of them together, at `threshold`, or at best_mean_f1_threshold when none is given.

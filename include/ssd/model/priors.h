@@ -30,6 +30,8 @@ struct PriorTable {
   int64_t anchors_per_cell(size_t k) const;
   std::vector<int64_t> anchors_per_cell() const;
   double step_y(size_t k) const { return steps_y.empty() ? steps[k] : steps_y[k]; }
+  /// The larger of a level's two steps for each level: what decides which boxes it can match wherever they lie.
+  std::vector<double> coarser_steps() const;
 };
 
 /// The SSD paper's SSD300 table (six levels; min 30..264 px, max 60..315 px, steps 8..300).
@@ -41,9 +43,9 @@ PriorTable ssd512_table();
 PriorTable torchvision_ssd300_table();
 
 /// Fills the table for `specs` from the config: preset (auto resolved to `backbone_preset`), then any
-/// non-empty list in the config replaces the preset's. A paper's table (ssd300, ssd512, torchvision) at another input
-/// than its own square has its box sides scaled by the shorter side over its side and its steps derived from the
-/// maps; the scales preset takes its fractions of the shorter side. Throws ConfigError naming the key when a list's
+/// non-empty list in the config replaces the preset's. A paper's table (ssd300, ssd512, torchvision) at a non-square
+/// input has its box sides scaled by the shorter side over its own side and its steps derived from the maps; the
+/// scales preset takes its fractions of the shorter side. Throws ConfigError naming the key when a list's
 /// length does not match the number of feature maps.
 PriorTable resolve_priors(const config::PriorConfig& config, const std::string& backbone_preset, const config::ImageSize& image,
                           const std::vector<FeatureSpec>& specs);

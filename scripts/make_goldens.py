@@ -94,6 +94,50 @@ def ssdlite_mobilenet_v2_cases():
     return cases
 
 
+def loss_cases():
+    """The box terms (loss/box_loss.h) on 12 positive default boxes, computed in double from the inputs as written: Smooth
+    L1 and L1 on the coded offsets (torch), IoU, and torchvision.ops' GIoU, DIoU and CIoU losses on the boxes decoded
+    with the SSD paper's coding (variances 0.1, 0.2). Cases: random offsets, a prediction equal to its target, and
+    predictions that miss their targets entirely (GIoU above 1). And multibox's cross-entropy with label smoothing."""
+    from torchvision.ops import box_iou, complete_box_iou_loss, distance_box_iou_loss, generalized_box_iou_loss
+    g = torch.Generator().manual_seed(3)
+    n, v = 12, (0.1, 0.2)
+    priors = torch.tensor(rounded(torch.cat([torch.rand(n, 2, generator=g) * 0.8 + 0.1, torch.rand(n, 2, generator=g) * 0.3 + 0.05], 1))).view(n, 4)
+    random_loc = torch.tensor(rounded(torch.randn(n, 4, generator=g) * 0.5)).view(n, 4)
+    random_deltas = torch.tensor(rounded(torch.randn(n, 4, generator=g) * 0.5)).view(n, 4)
+    apart = random_deltas.clone()
+    apart[:, 0] = 8.0
+    far = random_deltas.clone()
+    far[:, 0] = -8.0
+
+    def decode(d):
+        d, p = d.double(), priors.double()
+        cxcy = p[:, :2] + d[:, :2] * v[0] * p[:, 2:]
+        wh = p[:, 2:] * torch.exp(d[:, 2:] * v[1])
+        return torch.cat([cxcy - wh / 2, cxcy + wh / 2], 1)
+
+    cases = []
+    for name, loc, deltas in [("random", random_loc, random_deltas), ("identical", random_deltas, random_deltas),
+                              ("disjoint", apart, far)]:
+        pred, target = decode(loc), decode(deltas)
+        expected = {
+            "smooth_l1": torch.nn.functional.smooth_l1_loss(loc.double(), deltas.double(), reduction="sum", beta=1.0).item(),
+            "smooth_l1_beta_0.5": torch.nn.functional.smooth_l1_loss(loc.double(), deltas.double(), reduction="sum", beta=0.5).item(),
+            "l1": torch.nn.functional.l1_loss(loc.double(), deltas.double(), reduction="sum").item(),
+            "iou": (1 - torch.diag(box_iou(pred, target))).sum().item(),
+            "giou": generalized_box_iou_loss(pred, target, reduction="sum").item(),
+            "diou": distance_box_iou_loss(pred, target, reduction="sum").item(),
+            "ciou": complete_box_iou_loss(pred, target, reduction="sum").item(),
+        }
+        cases.append({"name": name, "priors": rounded(priors), "loc": rounded(loc), "deltas": rounded(deltas),
+                      "expected": {k: round(x, 9) for k, x in expected.items()}})
+    logits = torch.tensor(rounded(torch.randn(n, 5, generator=g) * 2)).view(n, 5)
+    labels = torch.randint(1, 5, (n,), generator=g)
+    smoothed = torch.nn.functional.cross_entropy(logits.double(), labels, reduction="sum", label_smoothing=0.1).item()
+    return {"variances": list(v), "box": cases,
+            "cross_entropy": {"logits": rounded(logits), "labels": labels.tolist(), "label_smoothing": 0.1, "sum": round(smoothed, 9)}}
+
+
 def main():
     torch.manual_seed(0)
     os.makedirs(OUT, exist_ok=True)
@@ -119,6 +163,7 @@ def main():
     write("optimizers.json", {"cases": optim_goldens.cases()})
     write("ssdlite320_mobilenet_v3_large.json", ssdlite_goldens.golden())
     write("ssdlite_mobilenet_v2.json", {"cases": ssdlite_mobilenet_v2_cases()})
+    write("losses.json", loss_cases())
 
 
 if __name__ == "__main__":

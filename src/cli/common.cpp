@@ -7,6 +7,7 @@
 
 #include "ssd/config/load.h"
 #include "ssd/data/formats/registry.h"
+#include "ssd/loss/box_loss.h"
 #include "ssd/loss/detection_loss.h"
 #include "ssd/lr/schedule.h"
 #include "ssd/model/registry.h"
@@ -30,6 +31,8 @@ const std::vector<Listing>& listings() {
       {"heads", "the heads model.head accepts",
        [] { return "heads (model.head; auto = the backbone's own):\n" + model::head_registry().listing(); }},
       {"losses", "the losses loss.name accepts", [] { return "losses (loss.name):\n" + loss::loss_registry().listing(); }},
+      {"box-losses", "the box terms loss.box accepts",
+       [] { return "box losses (loss.box; formulas in include/ssd/loss/box_loss.h):\n" + loss::box_loss_registry().listing(); }},
       {"optimizers", "the optimizers solver.optimizer accepts",
        [] { return "optimizers (solver.optimizer):\n" + optim::optimizer_registry().listing(); }},
       {"schedules", "the schedules schedule.name accepts",

@@ -145,7 +145,7 @@ std::vector<Detection> sliced_image(model::Ssd& model, const data::Batch& batch,
   if (loss_fn)
     on_views = [&](int64_t first, const model::HeadOutput& out) {
       const int64_t n = out.loc.size(0);
-      const model::Targets chunk{targets.labels.narrow(0, first, n), targets.deltas.narrow(0, first, n)};
+      const model::Targets chunk{targets.labels.narrow(0, first, n), targets.deltas.narrow(0, first, n), targets.priors, targets.coder};
       const auto chunk_loss = loss::total(loss_fn->terms(out, chunk, normaliser));
       loss_sum = loss_sum.defined() ? loss_sum + chunk_loss : chunk_loss;
     };
@@ -217,7 +217,7 @@ std::vector<Detection> predict(model::Ssd& model, const data::DetectionDataset& 
         std::vector<at::Tensor> shares;
         for (int64_t i = 0; i < images; ++i) {
           const model::HeadOutput one{out.loc.narrow(0, i, 1), out.conf.narrow(0, i, 1)};
-          const model::Targets its{targets.labels.narrow(0, i, 1), targets.deltas.narrow(0, i, 1)};
+          const model::Targets its{targets.labels.narrow(0, i, 1), targets.deltas.narrow(0, i, 1), targets.priors, targets.coder};
           shares.push_back(loss::total(loss_fn->terms(one, its, n)).reshape({1}));
         }
         const auto on_host = at::cat(shares).to(at::kCPU, at::kDouble);  // one transfer (one wait on a GPU) per batch

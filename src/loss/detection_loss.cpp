@@ -21,13 +21,15 @@ const util::Registry<util::Plugin<LossFactory>>& loss_registry() {
   static const util::Registry<util::Plugin<LossFactory>> registry(
       "loss", "loss.name",
       {
-          {"multibox", "Smooth-L1 + cross-entropy with hard negative mining (the SSD paper)",
+          {"multibox", "box term (loss.box) + cross-entropy with hard negative mining (the SSD paper)",
            [](const config::LossConfig& c) -> std::unique_ptr<DetectionLoss> {
-             return std::make_unique<MultiboxLoss>(c.neg_pos_ratio, c.loc_weight);
+             return std::make_unique<MultiboxLoss>(c.neg_pos_ratio, c.loc_weight, c.box, c.smooth_l1_beta, c.label_smoothing);
            }},
-          {"focal", "Smooth-L1 + softmax focal loss over all default boxes (RetinaNet)",
+          {"focal", "box term (loss.box) + softmax focal loss over all default boxes (RetinaNet)",
            [](const config::LossConfig& c) -> std::unique_ptr<DetectionLoss> {
-             return std::make_unique<FocalLoss>(c.focal_alpha, c.focal_gamma, c.loc_weight);
+             if (c.label_smoothing > 0)
+               throw ConfigError("loss.label_smoothing: smooths multibox's cross-entropy; the focal loss has none (leave it 0)");
+             return std::make_unique<FocalLoss>(c.focal_alpha, c.focal_gamma, c.loc_weight, c.box, c.smooth_l1_beta);
            }},
       });
   return registry;

@@ -2,7 +2,7 @@
 
 #include <ATen/ATen.h>
 
-#include "loss/localization.h"
+#include "ssd/loss/box_loss.h"
 
 namespace ssd::loss {
 
@@ -12,7 +12,7 @@ LossTerms FocalLoss::terms(const model::HeadOutput& out, const model::Targets& t
   const auto p = log_p.exp();
   const auto alpha_t = at::where(positive, at::full_like(p, alpha_), at::full_like(p, 1.0 - alpha_));
   const auto focal = -(alpha_t * (1 - p).pow(gamma_) * log_p).sum();
-  const auto loc_loss = detail::smooth_l1_positive_sum(out.loc, t.deltas, positive);
+  const auto loc_loss = box_loss_sum(box_, beta_, out.loc, t, positive);
   return {{"loss_loc", loc_loss * loc_weight_ / n}, {"loss_conf", focal / n}};
 }
 

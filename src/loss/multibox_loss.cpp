@@ -4,7 +4,7 @@
 
 #include <limits>
 
-#include "loss/localization.h"
+#include "ssd/loss/box_loss.h"
 
 namespace ssd::loss {
 
@@ -12,8 +12,8 @@ LossTerms MultiboxLoss::terms(const model::HeadOutput& out, const model::Targets
   const int64_t B = out.conf.size(0), P = out.conf.size(1), C = out.conf.size(2);
   const auto positive = t.labels > 0;  // [B, P]
 
-  const auto ce = at::cross_entropy_loss(out.conf.reshape({B * P, C}), t.labels.reshape({B * P}), {},
-                                         at::Reduction::None)
+  const auto ce = at::cross_entropy_loss(out.conf.reshape({B * P, C}), t.labels.reshape({B * P}), {}, at::Reduction::None,
+                                         /*ignore_index=*/-100, label_smoothing_)
                       .view({B, P});
   // Hard negative mining: rank the background boxes of each image by their loss, keep the top ratio * positives.
   at::Tensor hard_negative;
@@ -26,7 +26,7 @@ LossTerms MultiboxLoss::terms(const model::HeadOutput& out, const model::Targets
     hard_negative = (rank < num_negative) & positive.logical_not();
   }
   const auto conf_loss = ce.masked_select(positive | hard_negative).sum();
-  const auto loc_loss = detail::smooth_l1_positive_sum(out.loc, t.deltas, positive);
+  const auto loc_loss = box_loss_sum(box_, beta_, out.loc, t, positive);
   return {{"loss_loc", loc_loss * loc_weight_ / n}, {"loss_conf", conf_loss / n}};
 }
 

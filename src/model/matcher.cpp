@@ -79,7 +79,7 @@ Targets assign_targets(const std::vector<at::Tensor>& gt_boxes, const std::vecto
     boxes.push_back(m.boxes);
   }
   const auto deltas = coder.encode(at::stack(boxes), priors_on_cpu);
-  return {at::stack(labels).to(priors.device()), deltas.to(priors.device(), priors.scalar_type())};
+  return {at::stack(labels).to(priors.device()), deltas.to(priors.device(), priors.scalar_type()), priors, coder};
 }
 
 }  // namespace ssd::model

@@ -95,6 +95,13 @@ grep -q "sliced inference: tiles of 64x40 source px" "$work/wide_sliced.log" || 
   > "$work/wide_detect.log" 2>&1 || { cat "$work/wide_detect.log"; fail "ssd-detect, non-square"; }
 [ -s "$work/wide.json" ] || fail "ssd-detect (non-square) wrote no JSON"
 
+echo "== the loss menu: a GIoU box term and label smoothing train; an unknown box term is named"
+"$bin/ssd-train" --config "$work/tiny.yaml" --set train.run_dir="$work/giou" --set train.max_iters=2 --set loss.box=giou \
+  --set loss.label_smoothing=0.1 > "$work/giou.log" 2>&1 || { cat "$work/giou.log"; fail "training with loss.box giou"; }
+grep -q "box: giou" "$work/giou/config.yaml" || fail "config.yaml lost loss.box"
+"$bin/ssd-train" --config "$work/tiny.yaml" --set loss.box=gio --dry-run > "$work/bad_box.log" 2>&1 && fail "an unknown loss.box was accepted"
+grep -q "loss.box: value gio is not allowed" "$work/bad_box.log" || { cat "$work/bad_box.log"; fail "the unknown box term is not named"; }
+
 echo "== ssd-eval --metric all: VOC07, VOC and COCO side by side, each named"
 "$bin/ssd-eval" --dets "$work/dets.json" --gt "$work/shapes" --split val --classes circle,square,triangle,star \
   --metric all --json-out "$work/all.json" > "$work/all.log" || { cat "$work/all.log"; fail "ssd-eval --metric all"; }

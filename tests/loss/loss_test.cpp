@@ -10,6 +10,7 @@
 #include "ssd/model/ssd.h"
 #include "ssd/util/error.h"
 #include "test_support.h"
+#include "loss/targets.h"
 
 namespace ssd::loss {
 namespace {
@@ -25,7 +26,7 @@ TEST(MultiboxLoss, HardNegativeMiningHandWorked) {
                         .view({1, 6, 2});
   const auto labels = torch::tensor({1, 0, 0, 0, 0, 0}).view({1, 6});
   const auto loc = torch::tensor({0.5f, 0.f, 0.f, 2.f}).view({1, 1, 4}).repeat({1, 6, 1});
-  const model::Targets targets{labels, torch::zeros({1, 6, 4})};
+  const auto targets = test::targets(labels, torch::zeros({1, 6, 4}));
   const auto terms = MultiboxLoss(/*neg_pos_ratio=*/2.0, /*loc_weight=*/1.0)({loc, conf}, targets);
   const double ce_pos = std::log(1 + std::exp(-1.0));  // softmax CE of logits (0, 1) for class 1
   const double expected_conf = ce_pos + std::log(1 + std::exp(3.0)) + std::log(1 + std::exp(2.0));
@@ -37,7 +38,7 @@ TEST(MultiboxLoss, HardNegativeMiningHandWorked) {
 TEST(MultiboxLoss, NoPositivesGivesAFiniteLoss) {
   const auto conf = torch::randn({2, 10, 3}, torch::requires_grad());
   const auto loc = torch::randn({2, 10, 4}, torch::requires_grad());
-  const model::Targets targets{torch::zeros({2, 10}, torch::kLong), torch::zeros({2, 10, 4})};
+  const auto targets = test::targets(torch::zeros({2, 10}, torch::kLong), torch::zeros({2, 10, 4}));
   for (const char* name : {"multibox", "focal"}) {
     config::LossConfig c;
     c.name = name;
@@ -51,7 +52,7 @@ TEST(MultiboxLoss, NoPositivesGivesAFiniteLoss) {
 
 TEST(FocalLoss, MatchesItsFormula) {
   const auto conf = torch::tensor({2.f, 0.f, 0.f, 1.f}).view({1, 2, 2});
-  const model::Targets targets{torch::tensor({0, 1}).view({1, 2}), torch::zeros({1, 2, 4})};
+  const auto targets = test::targets(torch::tensor({0, 1}).view({1, 2}), torch::zeros({1, 2, 4}));
   const auto terms = FocalLoss(0.25, 2.0, 1.0)({torch::zeros({1, 2, 4}), conf}, targets);
   // Prior 0 background: p = sigmoid-like softmax(2, 0)[0]; prior 1 class 1: p = softmax(0, 1)[1]. N = 1.
   const double p0 = std::exp(2.0) / (std::exp(2.0) + 1), p1 = std::exp(1.0) / (1 + std::exp(1.0));

@@ -107,6 +107,9 @@ struct LossConfig {
   double loc_weight = 1.0;
   double focal_alpha = 0.25;
   double focal_gamma = 2.0;
+  std::string box = "smooth_l1";
+  double smooth_l1_beta = 1.0;
+  double label_smoothing = 0.0;
 };
 
 /// postprocess.*: from raw outputs to detections.

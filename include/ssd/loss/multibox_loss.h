@@ -1,19 +1,27 @@
 #pragma once
-// MultiBox loss (Liu et al. 2016): Smooth-L1 (beta 1) over positive default boxes plus softmax
-// cross-entropy over positives and the hardest negatives, at most neg_pos_ratio negatives per positive in
-// each image, chosen by their confidence loss. Both terms are divided by N = max(1, positives in the batch).
+// MultiBox loss (Liu et al. 2016): the box term (loss.box; Smooth-L1 with beta 1 by default, loss/box_loss.h) over
+// positive default boxes plus softmax cross-entropy (against targets smoothed by loss.label_smoothing, 0 by default)
+// over positives and the hardest negatives, at most neg_pos_ratio negatives per positive in each image, chosen by
+// their confidence loss. Both terms are divided by N = max(1, positives in the batch).
+#include <string>
+#include <utility>
+
 #include "ssd/loss/detection_loss.h"
 
 namespace ssd::loss {
 
 class MultiboxLoss : public DetectionLoss {
  public:
-  MultiboxLoss(double neg_pos_ratio, double loc_weight) : neg_pos_ratio_(neg_pos_ratio), loc_weight_(loc_weight) {}
+  MultiboxLoss(double neg_pos_ratio, double loc_weight, std::string box = "smooth_l1", double beta = 1.0, double label_smoothing = 0.0)
+      : neg_pos_ratio_(neg_pos_ratio), loc_weight_(loc_weight), box_(std::move(box)), beta_(beta), label_smoothing_(label_smoothing) {}
   LossTerms terms(const model::HeadOutput& output, const model::Targets& targets, const at::Tensor& n) const override;
 
  private:
   double neg_pos_ratio_;
   double loc_weight_;
+  std::string box_;
+  double beta_;
+  double label_smoothing_;
 };
 
 }  // namespace ssd::loss

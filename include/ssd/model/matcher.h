@@ -23,6 +23,8 @@ MatchResult match(const at::Tensor& gt_boxes, const at::Tensor& gt_labels, const
 struct Targets {
   at::Tensor labels;  ///< [B, P] int64
   at::Tensor deltas;  ///< [B, P, 4] encoded boxes (meaningful where labels > 0)
+  at::Tensor priors;  ///< [P, 4] cxcywh: the default boxes the deltas are coded against (losses on decoded boxes)
+  BoxCoder coder{0.1, 0.2};  ///< how they are coded
 };
 
 /// Matches and encodes every image of a batch (boxes normalised to [0, 1] like the priors).

@@ -98,7 +98,8 @@ def loss_cases():
     """The box terms (loss/box_loss.h) on 12 positive default boxes, computed in double from the inputs as written: Smooth
     L1 and L1 on the coded offsets (torch), IoU, and torchvision.ops' GIoU, DIoU and CIoU losses on the boxes decoded
     with the SSD paper's coding (variances 0.1, 0.2). Cases: random offsets, a prediction equal to its target, and
-    predictions that miss their targets entirely (GIoU above 1). And multibox's cross-entropy with label smoothing."""
+    predictions that miss their targets entirely (GIoU above 1). And multibox's cross-entropy with label smoothing, and
+    torchvision.ops' sigmoid focal loss (and, with gamma 0 and no weighting, per-class binary cross-entropy)."""
     from torchvision.ops import box_iou, complete_box_iou_loss, distance_box_iou_loss, generalized_box_iou_loss
     g = torch.Generator().manual_seed(3)
     n, v = 12, (0.1, 0.2)
@@ -134,8 +135,17 @@ def loss_cases():
     logits = torch.tensor(rounded(torch.randn(n, 5, generator=g) * 2)).view(n, 5)
     labels = torch.randint(1, 5, (n,), generator=g)
     smoothed = torch.nn.functional.cross_entropy(logits.double(), labels, reduction="sum", label_smoothing=0.1).item()
+    # RetinaNet's form: the object classes' logits against one-hot targets, background boxes (label 0) negatives for all.
+    from torchvision.ops import sigmoid_focal_loss
+    sigmoid_labels = torch.randint(0, 5, (n,), generator=g)
+    one_hot = torch.nn.functional.one_hot(sigmoid_labels, 5)[:, 1:].double()
+    object_logits = logits.double()[:, 1:]
+    sigmoid = {"labels": sigmoid_labels.tolist(), "alpha": 0.25, "gamma": 2.0,
+               "focal_sum": round(sigmoid_focal_loss(object_logits, one_hot, alpha=0.25, gamma=2.0, reduction="sum").item(), 9),
+               "bce_sum": round(sigmoid_focal_loss(object_logits, one_hot, alpha=-1, gamma=0.0, reduction="sum").item(), 9)}
     return {"variances": list(v), "box": cases,
-            "cross_entropy": {"logits": rounded(logits), "labels": labels.tolist(), "label_smoothing": 0.1, "sum": round(smoothed, 9)}}
+            "cross_entropy": {"logits": rounded(logits), "labels": labels.tolist(), "label_smoothing": 0.1, "sum": round(smoothed, 9)},
+            "sigmoid": sigmoid}
 
 
 def main():

@@ -400,16 +400,16 @@ std::vector<Key> input_keys() {
     key<double>("loss.loc_weight", [](Config& c) -> auto& { return c.loss.loc_weight; }, at_least(0.0),
         "loss::make_loss", "Weight of the localisation term."),
     key<double>("loss.focal_alpha", [](Config& c) -> auto& { return c.loss.focal_alpha; }, in_range(0.0, 1.0),
-        "loss::FocalLoss", "Focal loss: weight of foreground classes (background gets 1 - alpha)."),
+        "loss::FocalLoss, loss::SigmoidFocalLoss", "Focal losses: weight of foreground classes (background gets 1 - alpha)."),
     key<double>("loss.focal_gamma", [](Config& c) -> auto& { return c.loss.focal_gamma; }, at_least(0.0),
-        "loss::FocalLoss", "Focal loss: focusing exponent."),
+        "loss::FocalLoss, loss::SigmoidFocalLoss", "Focal losses: focusing exponent."),
     key<std::string>("loss.box", [](Config& c) -> auto& { return c.loss.box; }, one_of(loss::box_loss_registry().names()),
         "loss::box_loss_sum", "Box-regression term from the registry (--list-box-losses): smooth_l1 or l1 on the coded offsets, "
         "or iou, giou, diou, ciou on the decoded boxes (formulas in include/ssd/loss/box_loss.h)."),
     key<double>("loss.smooth_l1_beta", [](Config& c) -> auto& { return c.loss.smooth_l1_beta; }, positive(),
         "loss::box_loss_sum", "loss.box smooth_l1: where the quadratic part ends (1 = the SSD paper's)."),
     key<double>("loss.label_smoothing", [](Config& c) -> auto& { return c.loss.label_smoothing; }, in_range(0.0, 0.99),
-        "loss::MultiboxLoss", "Multibox's cross-entropy against targets smoothed by this much (0 = none; focal takes none)."),
+        "loss::MultiboxLoss", "Multibox's cross-entropy against targets smoothed by this much (0 = none; the other losses take none)."),
   };
   // clang-format on
   return keys;

@@ -4,6 +4,7 @@
 
 #include "ssd/loss/focal_loss.h"
 #include "ssd/loss/multibox_loss.h"
+#include "ssd/loss/sigmoid_focal_loss.h"
 
 namespace ssd::loss {
 
@@ -30,6 +31,18 @@ const util::Registry<util::Plugin<LossFactory>>& loss_registry() {
              if (c.label_smoothing > 0)
                throw ConfigError("loss.label_smoothing: smooths multibox's cross-entropy; the focal loss has none (leave it 0)");
              return std::make_unique<FocalLoss>(c.focal_alpha, c.focal_gamma, c.loc_weight, c.box, c.smooth_l1_beta);
+           }},
+          {"sigmoid_focal", "box term + sigmoid focal loss, one binary problem per class over all default boxes (RetinaNet's form)",
+           [](const config::LossConfig& c) -> std::unique_ptr<DetectionLoss> {
+             if (c.label_smoothing > 0)
+               throw ConfigError("loss.label_smoothing: smooths multibox's cross-entropy; the sigmoid focal loss has none (leave it 0)");
+             return std::make_unique<SigmoidFocalLoss>(c.focal_alpha, c.focal_gamma, c.loc_weight, c.box, c.smooth_l1_beta);
+           }},
+          {"bce", "box term + binary cross-entropy per class over all default boxes (sigmoid focal with gamma 0, unweighted)",
+           [](const config::LossConfig& c) -> std::unique_ptr<DetectionLoss> {
+             if (c.label_smoothing > 0)
+               throw ConfigError("loss.label_smoothing: smooths multibox's cross-entropy; bce has none (leave it 0)");
+             return std::make_unique<SigmoidFocalLoss>(-1.0, 0.0, c.loc_weight, c.box, c.smooth_l1_beta);
            }},
       });
   return registry;

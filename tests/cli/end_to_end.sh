@@ -95,10 +95,12 @@ grep -q "sliced inference: tiles of 64x40 source px" "$work/wide_sliced.log" || 
   > "$work/wide_detect.log" 2>&1 || { cat "$work/wide_detect.log"; fail "ssd-detect, non-square"; }
 [ -s "$work/wide.json" ] || fail "ssd-detect (non-square) wrote no JSON"
 
-echo "== the loss menu: a GIoU box term and label smoothing train; an unknown box term is named"
+echo "== the loss menu: GIoU with label smoothing, and the sigmoid focal loss with CIoU, train; an unknown box term is named"
 "$bin/ssd-train" --config "$work/tiny.yaml" --set train.run_dir="$work/giou" --set train.max_iters=2 --set loss.box=giou \
   --set loss.label_smoothing=0.1 > "$work/giou.log" 2>&1 || { cat "$work/giou.log"; fail "training with loss.box giou"; }
 grep -q "box: giou" "$work/giou/config.yaml" || fail "config.yaml lost loss.box"
+"$bin/ssd-train" --config "$work/tiny.yaml" --set train.run_dir="$work/sigmoid" --set train.max_iters=2 --set loss.name=sigmoid_focal \
+  --set loss.box=ciou > "$work/sigmoid.log" 2>&1 || { cat "$work/sigmoid.log"; fail "training with the sigmoid focal loss and ciou"; }
 "$bin/ssd-train" --config "$work/tiny.yaml" --set loss.box=gio --dry-run > "$work/bad_box.log" 2>&1 && fail "an unknown loss.box was accepted"
 grep -q "loss.box: value gio is not allowed" "$work/bad_box.log" || { cat "$work/bad_box.log"; fail "the unknown box term is not named"; }
 

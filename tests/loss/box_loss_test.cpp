@@ -1,6 +1,6 @@
-// The box terms (loss.box) and multibox's label smoothing against torch's and torchvision.ops' own losses
-// (tests/golden/losses.json, by scripts/make_goldens.py): random offsets, a prediction equal to its target, and
-// predictions that miss their targets; every term with finite gradients in each.
+// The box terms (loss.box), multibox's label smoothing, and the sigmoid focal and BCE losses against torch's and
+// torchvision.ops' own losses (tests/golden/losses.json, by scripts/make_goldens.py): for the box terms random offsets,
+// a prediction equal to its target, and predictions that miss their targets; finite gradients everywhere.
 #include <gtest/gtest.h>
 
 #include <torch/torch.h>
@@ -70,6 +70,30 @@ TEST(BoxLoss, MultiboxLabelSmoothingMatchesTorch) {
   EXPECT_NEAR(terms.at("loss_conf").item<double>(), ce["sum"].get<double>() / static_cast<double>(n), 1e-5);
   c.name = "focal";
   EXPECT_THROW(make_loss(c), ConfigError);
+}
+
+// RetinaNet's classification: sigmoid focal and per-class binary cross-entropy over every default box (background ones
+// negatives for every class), against torchvision.ops.sigmoid_focal_loss; N = the 9 positive boxes.
+TEST(BoxLoss, SigmoidFocalAndBceMatchTorchvision) {
+  const auto golden = test::golden("losses.json");
+  const auto s = golden["sigmoid"];
+  const auto labels = torch::tensor(s["labels"].get<std::vector<int64_t>>()).view({1, -1});
+  const int64_t n = labels.size(1);
+  const auto logits = floats(golden["cross_entropy"]["logits"], {1, n, 5}).requires_grad_(true);
+  const auto targets = test::targets(labels, torch::zeros({1, n, 4}), torch::rand({n, 4}) * 0.5 + 0.1);
+  const double positives = (labels > 0).sum().item<double>();
+  for (const char* name : {"sigmoid_focal", "bce"}) {
+    config::LossConfig c;
+    c.name = name, c.focal_alpha = s["alpha"].get<double>(), c.focal_gamma = s["gamma"].get<double>();
+    const auto terms = (*make_loss(c))({torch::zeros({1, n, 4}), logits}, targets);
+    const double want = s[std::string(name) == "bce" ? "bce_sum" : "focal_sum"].get<double>() / positives;
+    EXPECT_NEAR(terms.at("loss_conf").item<double>(), want, 1e-5 * want) << name;
+    terms.at("loss_conf").backward();
+    EXPECT_TRUE(torch::isfinite(logits.grad()).all().item<bool>()) << name;
+    logits.grad().zero_();
+    c.label_smoothing = 0.1;
+    EXPECT_THROW(make_loss(c), ConfigError) << name;
+  }
 }
 
 }  // namespace

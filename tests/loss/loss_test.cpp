@@ -64,7 +64,7 @@ TEST(LossRegistry, UnknownNameSuggests) {
   config::LossConfig c;
   c.name = "multibx";
   EXPECT_EQ(test::thrown_message<ConfigError>([&] { make_loss(c); }),
-            "loss.name: unknown loss 'multibx' (did you mean 'multibox'?); available: multibox, focal");
+            "loss.name: unknown loss 'multibx' (did you mean 'multibox'?); available: multibox, focal, sigmoid_focal, bce");
 }
 
 // The whole chain on one image: targets from the matcher, loss, backward, optimizer step. Training on a single

@@ -92,6 +92,7 @@ void detect_files(LoadedModel& m, const std::vector<std::string>& files, int64_t
     // Decoding and resizing are per image and independent: one image per thread.
     std::vector<at::Tensor> inputs(end - begin);
     std::vector<std::pair<int, int>> sizes(end - begin);
+    std::vector<eval::SlicePlan> plans(end - begin);
     at::parallel_for(0, static_cast<int64_t>(end - begin), 1, [&](int64_t first, int64_t last) {
       for (int64_t k = first; k < last; ++k) {
         data::Sample s;
@@ -100,9 +101,12 @@ void detect_files(LoadedModel& m, const std::vector<std::string>& files, int64_t
         if (s.image.empty()) continue;
         if (truncated) spdlog::warn("{}: truncated JPEG: used as far as it goes (libjpeg fills the rest grey)", files[begin + static_cast<size_t>(k)]);
         sizes[k] = {s.image.cols, s.image.rows};
-        inputs[k] = sliced ? eval::slice_inputs(s.image, eval::plan_slices(s.image.cols, s.image.rows, size, m.config.tiling), size,
-                                                net.pixel_mean(), net.pixel_std())
-                           : data::prepare_for_eval(s, net.pixel_mean(), net.pixel_std(), size).image;
+        if (sliced) {
+          plans[k] = eval::plan_slices(s.image.cols, s.image.rows, size, m.config.tiling);
+          inputs[k] = eval::slice_inputs(s.image, plans[k], size, net.pixel_mean(), net.pixel_std());
+        } else {
+          inputs[k] = data::prepare_for_eval(s, net.pixel_mean(), net.pixel_std(), size).image;
+        }
       }
     });
     std::vector<at::Tensor> images;
@@ -114,8 +118,8 @@ void detect_files(LoadedModel& m, const std::vector<std::string>& files, int64_t
       // The image's views (tiles, then the whole image) in chunks of batch_size, merged into one list.
       for (const size_t k : which) {
         const auto [width, height] = sizes[k];
-        found[k] = eval::detect_sliced(m.model, inputs[k], eval::plan_slices(width, height, size, m.config.tiling), width, height,
-                                       m.config.postprocess, m.config.tiling, batch_size, device);
+        found[k] = eval::detect_sliced(m.model, inputs[k], plans[k], width, height, m.config.postprocess, m.config.tiling, batch_size,
+                                       device);
         for (auto& d : found[k]) d.image_id = fs::path(files[begin + k]).stem().string();
       }
     } else if (!images.empty()) {

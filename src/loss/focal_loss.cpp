@@ -12,8 +12,7 @@ LossTerms FocalLoss::terms(const model::HeadOutput& out, const model::Targets& t
   const auto p = log_p.exp();
   const auto alpha_t = at::where(positive, at::full_like(p, alpha_), at::full_like(p, 1.0 - alpha_));
   const auto focal = -(alpha_t * (1 - p).pow(gamma_) * log_p).sum();
-  const auto loc_loss = box_loss_sum(box_, beta_, out.loc, t, positive);
-  return {{"loss_loc", loc_loss * loc_weight_ / n}, {"loss_conf", focal / n}};
+  return {{"loss_loc", box_(out.loc, t, positive) / n}, {"loss_conf", focal / n}};
 }
 
 }  // namespace ssd::loss

@@ -26,8 +26,7 @@ LossTerms MultiboxLoss::terms(const model::HeadOutput& out, const model::Targets
     hard_negative = (rank < num_negative) & positive.logical_not();
   }
   const auto conf_loss = ce.masked_select(positive | hard_negative).sum();
-  const auto loc_loss = box_loss_sum(box_, beta_, out.loc, t, positive);
-  return {{"loss_loc", loc_loss * loc_weight_ / n}, {"loss_conf", conf_loss / n}};
+  return {{"loss_loc", box_(out.loc, t, positive) / n}, {"loss_conf", conf_loss / n}};
 }
 
 }  // namespace ssd::loss

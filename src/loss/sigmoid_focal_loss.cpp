@@ -15,8 +15,7 @@ LossTerms SigmoidFocalLoss::terms(const model::HeadOutput& out, const model::Tar
   const auto p_t = p * target + (1 - p) * (1 - target);
   auto loss = ce * (1 - p_t).pow(gamma_);
   if (alpha_ >= 0) loss = loss * (alpha_ * target + (1 - alpha_) * (1 - target));
-  const auto loc_loss = box_loss_sum(box_, beta_, out.loc, t, t.labels > 0);
-  return {{"loss_loc", loc_loss * loc_weight_ / n}, {"loss_conf", loss.sum() / n}};
+  return {{"loss_loc", box_(out.loc, t, t.labels > 0) / n}, {"loss_conf", loss.sum() / n}};
 }
 
 }  // namespace ssd::loss

@@ -27,7 +27,7 @@ TEST(MultiboxLoss, HardNegativeMiningHandWorked) {
   const auto labels = torch::tensor({1, 0, 0, 0, 0, 0}).view({1, 6});
   const auto loc = torch::tensor({0.5f, 0.f, 0.f, 2.f}).view({1, 1, 4}).repeat({1, 6, 1});
   const auto targets = test::targets(labels, torch::zeros({1, 6, 4}));
-  const auto terms = MultiboxLoss(/*neg_pos_ratio=*/2.0, /*loc_weight=*/1.0)({loc, conf}, targets);
+  const auto terms = MultiboxLoss(/*neg_pos_ratio=*/2.0)({loc, conf}, targets);
   const double ce_pos = std::log(1 + std::exp(-1.0));  // softmax CE of logits (0, 1) for class 1
   const double expected_conf = ce_pos + std::log(1 + std::exp(3.0)) + std::log(1 + std::exp(2.0));
   EXPECT_NEAR(terms.at("loss_conf").item<double>(), expected_conf, 1e-5);  // N = 1
@@ -53,7 +53,7 @@ TEST(MultiboxLoss, NoPositivesGivesAFiniteLoss) {
 TEST(FocalLoss, MatchesItsFormula) {
   const auto conf = torch::tensor({2.f, 0.f, 0.f, 1.f}).view({1, 2, 2});
   const auto targets = test::targets(torch::tensor({0, 1}).view({1, 2}), torch::zeros({1, 2, 4}));
-  const auto terms = FocalLoss(0.25, 2.0, 1.0)({torch::zeros({1, 2, 4}), conf}, targets);
+  const auto terms = FocalLoss(0.25, 2.0)({torch::zeros({1, 2, 4}), conf}, targets);
   // Prior 0 background: p = sigmoid-like softmax(2, 0)[0]; prior 1 class 1: p = softmax(0, 1)[1]. N = 1.
   const double p0 = std::exp(2.0) / (std::exp(2.0) + 1), p1 = std::exp(1.0) / (1 + std::exp(1.0));
   const double expected = -(0.75 * std::pow(1 - p0, 2) * std::log(p0)) - (0.25 * std::pow(1 - p1, 2) * std::log(p1));

@@ -36,4 +36,15 @@ const util::Registry<util::Plugin<BoxLossFn>>& box_loss_registry();
 at::Tensor box_loss_sum(const std::string& name, double beta, const at::Tensor& loc, const model::Targets& targets,
                         const at::Tensor& positive);
 
+/// A loss's box term as the config sets it: loss.box, loss.smooth_l1_beta and its weight loss.loc_weight.
+struct BoxTerm {
+  std::string name = "smooth_l1";
+  double beta = 1.0;
+  double weight = 1.0;
+  /// weight x box_loss_sum (the caller divides by N).
+  at::Tensor operator()(const at::Tensor& loc, const model::Targets& targets, const at::Tensor& positive) const {
+    return box_loss_sum(name, beta, loc, targets, positive) * weight;
+  }
+};
+
 }  // namespace ssd::loss

@@ -3,24 +3,22 @@
 // positive default boxes plus softmax cross-entropy (against targets smoothed by loss.label_smoothing, 0 by default)
 // over positives and the hardest negatives, at most neg_pos_ratio negatives per positive in each image, chosen by
 // their confidence loss. Both terms are divided by N = max(1, positives in the batch).
-#include <string>
 #include <utility>
 
+#include "ssd/loss/box_loss.h"
 #include "ssd/loss/detection_loss.h"
 
 namespace ssd::loss {
 
 class MultiboxLoss : public DetectionLoss {
  public:
-  MultiboxLoss(double neg_pos_ratio, double loc_weight, std::string box = "smooth_l1", double beta = 1.0, double label_smoothing = 0.0)
-      : neg_pos_ratio_(neg_pos_ratio), loc_weight_(loc_weight), box_(std::move(box)), beta_(beta), label_smoothing_(label_smoothing) {}
+  explicit MultiboxLoss(double neg_pos_ratio, BoxTerm box = {}, double label_smoothing = 0.0)
+      : neg_pos_ratio_(neg_pos_ratio), box_(std::move(box)), label_smoothing_(label_smoothing) {}
   LossTerms terms(const model::HeadOutput& output, const model::Targets& targets, const at::Tensor& n) const override;
 
  private:
   double neg_pos_ratio_;
-  double loc_weight_;
-  std::string box_;
-  double beta_;
+  BoxTerm box_;
   double label_smoothing_;
 };
 

@@ -5,25 +5,22 @@
 //   alpha_t = alpha for the box's class, 1 - alpha for the others (alpha < 0: no weighting)
 // as torchvision.ops.sigmoid_focal_loss computes it; "bce" is the same with gamma 0 and no weighting (per-class binary
 // cross-entropy). Plus the box term (loss.box); both divided by N = max(1, positives).
-#include <string>
 #include <utility>
 
+#include "ssd/loss/box_loss.h"
 #include "ssd/loss/detection_loss.h"
 
 namespace ssd::loss {
 
 class SigmoidFocalLoss : public DetectionLoss {
  public:
-  SigmoidFocalLoss(double alpha, double gamma, double loc_weight, std::string box = "smooth_l1", double beta = 1.0)
-      : alpha_(alpha), gamma_(gamma), loc_weight_(loc_weight), box_(std::move(box)), beta_(beta) {}
+  SigmoidFocalLoss(double alpha, double gamma, BoxTerm box = {}) : alpha_(alpha), gamma_(gamma), box_(std::move(box)) {}
   LossTerms terms(const model::HeadOutput& output, const model::Targets& targets, const at::Tensor& n) const override;
 
  private:
   double alpha_;
   double gamma_;
-  double loc_weight_;
-  std::string box_;
-  double beta_;
+  BoxTerm box_;
 };
 
 }  // namespace ssd::loss

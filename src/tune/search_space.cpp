@@ -150,7 +150,10 @@ SearchSpace load_search_space(const std::string& path) {
   if (s.bootstrap < 0 || s.bootstrap > 100000) throw ConfigError(path + ": bootstrap: resamples per validation, 0 to 100000");
   if (s.undecided != "defer" && s.undecided != "cut")
     throw ConfigError(path + ": undecided: expected defer or cut, got '" + s.undecided + "'");
-  if (s.baseline.empty()) throw ConfigError(path + ": baseline: expected train, none or a run directory");
+  if (s.baseline.empty()) throw ConfigError(path + ": baseline: expected search, train, none or a run directory");
+  if (s.given_in_search() && s.method == "successive_halving" && s.trials < 2)
+    throw ConfigError(path + ": trials: baseline search enters the config as given as one of the trials, so it needs at least 2 "
+                      "(or set baseline: train)");
   if (s.trials < 1 || s.eta <= 1 || s.min_epochs <= 0 || s.max_epochs < s.min_epochs)
     throw ConfigError(path + ": need trials >= 1, eta > 1 and 0 < min_epochs <= max_epochs");
   if (s.schedule_epochs != 0 && s.schedule_epochs < s.max_epochs)

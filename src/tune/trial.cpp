@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <string>
 
 namespace ssd::tune {
 
@@ -9,6 +10,10 @@ std::string describe_params(const std::vector<std::pair<std::string, std::string
   std::string text;
   for (const auto& [key, value] : params) text += (text.empty() ? "" : ", ") + key + "=" + value;
   return text;
+}
+
+std::string describe_trial(const Trial& t) {
+  return "trial " + std::to_string(t.id) + " (" + (t.given ? std::string("the config as given") : describe_params(t.params)) + ")";
 }
 
 int64_t whole_epochs(double epochs) { return std::max<int64_t>(1, std::llround(epochs)); }

@@ -36,6 +36,7 @@ namespace {
 nlohmann::json trial_json(const Trial& t) {
   const auto number = [](double x) { return std::isfinite(x) ? nlohmann::json(x) : nlohmann::json(); };
   nlohmann::json jt{{"id", t.id}, {"bracket", t.bracket}, {"run_dir", t.run_dir}, {"failure", t.failure}, {"seconds", t.seconds}};
+  if (t.given) jt["given"] = true;
   for (const auto& [k, v] : t.params) jt["params"].push_back({k, v});
   jt["results"] = nlohmann::json::array();
   for (const auto& r : t.results) {
@@ -57,6 +58,7 @@ Trial trial_from_json(const nlohmann::json& jt, const std::string& reported) {
   Trial t;
   t.id = jt.at("id"), t.bracket = jt.at("bracket"), t.run_dir = jt.at("run_dir"), t.failure = jt.value("failure", "");
   t.seconds = jt.value("seconds", 0.0);
+  t.given = jt.value("given", false);
   if (jt.contains("params"))
     for (const auto& p : jt["params"]) t.params.emplace_back(p[0].get<std::string>(), p[1].get<std::string>());
   for (const auto& jr : jt.at("results")) {
@@ -80,7 +82,7 @@ nlohmann::json decision_settings(const SearchSpace& space) {
   return {{"method", space.method},     {"min_epochs", space.min_epochs}, {"max_epochs", space.max_epochs},
           {"schedule_epochs", space.schedule_epochs}, {"eta", space.eta}, {"monitor", space.monitor},
           {"mode", space.mode},         {"confidence", space.confidence}, {"map_floor", space.map_floor}, {"bootstrap", space.bootstrap},
-          {"undecided", space.undecided}};
+          {"undecided", space.undecided}, {"given_in_search", space.given_in_search()}};
 }
 
 // The tuner's memory: what decides, the trials, their parameters, every rung result and the baseline's. Rewritten
@@ -195,7 +197,19 @@ Trial draw_trial(const SearchSpace& space, int64_t id, int64_t bracket, const st
 
 double schedule_epochs_of(const SearchSpace& space) { return space.schedule_epochs > 0 ? space.schedule_epochs : space.max_epochs; }
 
-std::string who(const Trial& t) { return t.id < 0 ? std::string("the config as given") : "trial " + std::to_string(t.id) + " (" + describe_params(t.params) + ")"; }
+std::string who(const Trial& t) { return t.id < 0 ? std::string("the config as given") : describe_trial(t); }
+
+// The config as given as trial `id` of the search (baseline: search): no parameters of its own.
+Trial given_trial(int64_t id, int64_t bracket, const std::string& out) {
+  Trial t;
+  t.id = id;
+  t.bracket = bracket;
+  t.given = true;
+  char dir[32];
+  std::snprintf(dir, sizeof(dir), "trial_%03lld", static_cast<long long>(id));
+  t.run_dir = (fs::path(out) / dir).string();
+  return t;
+}
 
 // Trains trial t up to `budget` epochs (continuing its own checkpoint) and records its figures there. False when the
 // run was interrupted (SIGINT / SIGTERM).
@@ -286,10 +300,22 @@ bool run_bracket(const config::Config& base, const SearchSpace& space, const Bra
     // Rungs merged by a lengthened first rung: one cut, at the last of them, down to what it keeps.
     if (whole_epochs(budgets[static_cast<size_t>(k) + 1]) == whole_epochs(budget)) continue;
     // The last cut is made whatever the noise: deferring it would train every trial left to the largest budget.
-    const auto cut = decide_cut(trials, alive, budget, planned[static_cast<size_t>(k) + 1], space, /*may_defer=*/k + 2 < plan.rungs);
-    decisions.push_back(fmt::format("bracket {}, rung {} ({} epochs): {}", b + 1, k + 1, whole_epochs(budget), cut.line));
-    spdlog::info("tuner: {}", decisions.back());
+    // The config as given (baseline: search) takes no searched trial's place: it is judged beside the ones kept.
+    std::vector<size_t> searched;
+    std::optional<size_t> given;
+    for (size_t idx : alive) trials[idx].given ? void(given = idx) : searched.push_back(idx);
+    const auto cut = decide_cut(trials, searched, budget, planned[static_cast<size_t>(k) + 1], space, /*may_defer=*/k + 2 < plan.rungs);
     alive.assign(cut.order.begin(), cut.order.begin() + static_cast<std::ptrdiff_t>(cut.keep));
+    std::string line = cut.line;
+    if (given && !alive.empty()) {
+      const auto decision = decide_config_as_given(trials[*given], trials[alive.back()], budget, space);
+      line += "; " + decision.line;
+      if (decision.goes_on) alive.push_back(*given);
+    } else if (given) {
+      alive.push_back(*given);
+    }
+    decisions.push_back(fmt::format("bracket {}, rung {} ({} epochs): {}", b + 1, k + 1, whole_epochs(budget), line));
+    spdlog::info("tuner: {}", decisions.back());
   }
   return true;
 }
@@ -324,24 +350,25 @@ void write_leaderboard(const config::Config& base, const SearchSpace& space, con
   const auto row = [&](const std::string& rank, const Trial& t) {
     const auto f = final_of(t);
     const auto m = measure_at(t, f.epochs, reported);
-    csv << rank << "," << (t.id < 0 ? std::string("baseline") : std::to_string(t.id)) << "," << (t.id < 0 ? std::string() : std::to_string(t.bracket))
+    csv << rank << "," << (t.id < 0 ? std::string("baseline") : t.given ? std::string("given") : std::to_string(t.id)) << "," << (t.id < 0 ? std::string() : std::to_string(t.bracket))
         << "," << whole_epochs(f.epochs) << "," << m.value << "," << eval::standard_error(m.replicates);
     for (size_t i = 0; i < space.params.size(); ++i) csv << "," << (i < t.params.size() ? t.params[i].second : std::string());
     csv << "," << fmt::format("{:.0f}", t.seconds) << "," << t.run_dir << "," << util::csv_quoted(t.failure) << "\n";
   };
   for (size_t rank = 0; rank < result.ranking.size(); ++rank) row(std::to_string(rank + 1), trials[result.ranking[rank]]);
-  if (result.verdict && !result.verdict->baseline.results.empty()) row("", result.verdict->baseline);
+  const bool baseline_apart = result.verdict && !result.verdict->baseline.given && !result.verdict->baseline.results.empty();
+  if (baseline_apart) row("", result.verdict->baseline);
   util::write_text_file(result.leaderboard_csv, csv.str());
   util::Panel panel;
   panel.title = reported + " per trial against its training budget (successive halving)";
   panel.x_label = "epochs";
   for (size_t rank = 0; rank < result.ranking.size() && rank < 12; ++rank) {
     const auto& t = trials[result.ranking[rank]];
-    util::Series series{"#" + std::to_string(rank + 1) + " trial " + std::to_string(t.id), {}, {}};
+    util::Series series{"#" + std::to_string(rank + 1) + " trial " + std::to_string(t.id) + (t.given ? " (the config as given)" : ""), {}, {}};
     for (const auto& x : t.results) series.x.push_back(static_cast<double>(whole_epochs(x.epochs))), series.y.push_back(x.value(reported));
     panel.series.push_back(series);
   }
-  if (result.verdict && !result.verdict->baseline.results.empty()) {
+  if (baseline_apart) {
     const auto f = final_of(result.verdict->baseline);
     panel.series.push_back({"the config as given", {static_cast<double>(whole_epochs(f.epochs))},
                             {measure_at(result.verdict->baseline, f.epochs, reported).value}});
@@ -356,7 +383,7 @@ void write_leaderboard(const config::Config& base, const SearchSpace& space, con
               << result.verdict->search << ")\n"
               << config::to_yaml(base);
   } else {
-    const auto& best = trials[result.ranking.front()];
+    const auto& best = trials[result.verdict ? result.verdict->winner : result.ranking.front()];
     std::vector<std::string> overrides;
     for (const auto& [k, v] : best.params) overrides.push_back(k + "=" + v);
     const auto config = config::load_config_text(config::to_yaml(base), "tuner best", overrides);
@@ -395,7 +422,7 @@ TuneResult tune(const config::Config& base, const SearchSpace& input_space, cons
   }
   const auto brackets = plan_brackets(space);
   // An existing run as the verdict's reference: checked now, not after hours of trials.
-  if (space.baseline != "train" && space.baseline != "none") baseline_from_run(space.baseline, whole_epochs(space.max_epochs));
+  if (space.baseline != "search" && space.baseline != "train" && space.baseline != "none") baseline_from_run(space.baseline, whole_epochs(space.max_epochs));
   const auto signals = space.signals();
   for (const auto& d : space.params)
     if (d.key == "train.batch_size" && std::find(signals.begin(), signals.end(), "val/loss") != signals.end())
@@ -414,13 +441,16 @@ TuneResult tune(const config::Config& base, const SearchSpace& input_space, cons
   for (size_t b = 0; b < brackets.size(); ++b) {
     std::vector<size_t> alive;
     for (int64_t i = 0; i < brackets[b].trials; ++i) {
-      Trial fresh = draw_trial(space, next_id++, static_cast<int64_t>(b), out, rng);
+      // baseline: search: the first bracket's first trial is the config as given; the others are drawn.
+      Trial fresh = b == 0 && i == 0 && space.given_in_search() ? given_trial(next_id++, static_cast<int64_t>(b), out)
+                                                                : draw_trial(space, next_id++, static_cast<int64_t>(b), out, rng);
       if (static_cast<size_t>(fresh.id) >= trials.size()) trials.push_back(fresh);
       // (solver.lr's interval from a range test is not recomputed on a resume: the stored draws stand for it.)
-      else if (!space.lr_from_range_test && trials[static_cast<size_t>(fresh.id)].params != fresh.params)
+      else if (trials[static_cast<size_t>(fresh.id)].given != fresh.given ||
+               (!space.lr_from_range_test && trials[static_cast<size_t>(fresh.id)].params != fresh.params))
         throw ConfigError(state_path + ": trial " + std::to_string(fresh.id) + " was drawn with other parameters than this search "
-                          "space and seed give (" + describe_params(trials[static_cast<size_t>(fresh.id)].params) + ", now " +
-                          describe_params(fresh.params) + "); remove " + out + " to start over, or tune into another folder");
+                          "space and seed give (" + describe_trial(trials[static_cast<size_t>(fresh.id)]) + ", now " +
+                          describe_trial(fresh) + "); remove " + out + " to start over, or tune into another folder");
       alive.push_back(static_cast<size_t>(fresh.id));
     }
     if (!run_bracket(base, space, brackets[b], b, brackets.size(), trials, alive, baseline, state_path, device, runner, train_images,
@@ -447,7 +477,27 @@ TuneResult tune(const config::Config& base, const SearchSpace& input_space, cons
   // The verdict: the config as given, trained to the best trial's budget (or an existing run of it).
   const auto winner = result.ranking.front();
   const int64_t budget = epochs_trained(trials[winner]);
-  if (space.baseline == "train") {
+  if (space.given_in_search()) {
+    // The search's best is its best other trial; the config as given, cut before that trial's budget, trains on to it.
+    const auto best = std::find_if(result.ranking.begin(), result.ranking.end(), [&](size_t i) { return !trials[i].given; });
+    const auto given = std::find_if(trials.begin(), trials.end(), [](const Trial& t) { return t.given; });
+    if (best != result.ranking.end() && given != trials.end()) {
+      const size_t best_trial = *best;
+      const int64_t at = epochs_trained(trials[best_trial]);
+      if (!result_at(*given, static_cast<double>(at)) && given->failure.empty()) {
+        spdlog::info("tuner: training the config as given (trial {}) on to {} epochs, the reference of the verdict", given->id, at);
+        const bool finished = run_trial(base, space, *given, static_cast<double>(at), device, runner);
+        save_state(state_path, space, trials, baseline);
+        result.trials = trials;
+        if (!finished) {
+          result.interrupted = true;
+          return result;
+        }
+        result.ranking = leaderboard_order(trials, space);
+      }
+      result.verdict = judge(trials, best_trial, *given, "trial " + std::to_string(given->id) + " of the search", space);
+    }
+  } else if (space.baseline == "train") {
     if (!baseline) baseline = Trial{-1, -1, {}, {}, (fs::path(out) / "baseline").string(), "", 0};
     if (!result_at(*baseline, static_cast<double>(budget))) {
       spdlog::info("tuner: training the config as given for {} epochs, the reference of the verdict (baseline: none skips it)", budget);

@@ -49,8 +49,10 @@ Verdict judge(const std::vector<Trial>& trials, size_t winner, const Trial& base
   v.lines.push_back(baseline.failure.empty() ? fmt::format("  the config as given ({}): {:.4g}", source, v.reference)
                                              : fmt::format("  the config as given ({}): failed: {}", source, baseline.failure));
   v.lines.push_back(fmt::format("  difference {:+.3g}, the search's best {}", v.search - v.reference, noise));
-  v.lines.push_back(fmt::format("  compute: the search {} epochs of training{}, the config as given {}{}", v.search_epochs,
-                                minutes(v.search_seconds), v.baseline_epochs, minutes(v.baseline_seconds)));
+  v.lines.push_back(baseline.given ? fmt::format("  compute: the search {} epochs of training{}, the config as given's {}{} among them",
+                                                 v.search_epochs, minutes(v.search_seconds), v.baseline_epochs, minutes(v.baseline_seconds))
+                                   : fmt::format("  compute: the search {} epochs of training{}, the config as given {}{}", v.search_epochs,
+                                                 minutes(v.search_seconds), v.baseline_epochs, minutes(v.baseline_seconds)));
   v.lines.push_back(!v.beaten              ? "  the search did not beat the config as given: best.yaml is the config as given"
                     : v.above_noise         ? "  the search beat the config as given: best.yaml is its best trial"
                     : std::isnan(v.agreement) ? "  the search's best is ahead (its noise not measured): best.yaml is its best trial"

@@ -81,4 +81,6 @@ YAML
   || { cat "$work/tune.log"; fail "ssd-tune"; }
 for f in leaderboard.csv leaderboard.png best.yaml tuner.json; do [ -s "$work/tune/$f" ] || fail "missing tune/$f"; done
 "$bin/ssd-train" --config "$work/tune/best.yaml" --print-config > /dev/null || fail "best.yaml does not load"
+grep -q "the config as given (trial 0 of the search)" "$work/tune.log" || fail "the verdict did not judge the config as given, trial 0"
+grep -q ",given," "$work/tune/leaderboard.csv" || fail "leaderboard.csv has no row for the config as given"
 echo "lr_tools: all checks passed"

@@ -134,5 +134,25 @@ TEST(RungCut, AFailedTrialIsCutWithoutDoubt) {
   EXPECT_TRUE(cut.above_noise);
 }
 
+// The config as given (baseline: search) goes on beside the trials kept until the reported figure, once it has moved,
+// beats it beyond its noise: not by the loss (far ahead here), not by an mAP ahead within its noise or below its floor.
+TEST(RungCut, TheConfigAsGivenIsCutOnlyByTheMapBeyondItsNoise) {
+  auto given = trial(9, 0.30, false, 2.0, true);
+  given.given = true;
+  SearchSpace space;
+  const auto close = decide_config_as_given(given, trial(2, 0.31, false, 1.0, true), 1, space);  // ahead in every other resample
+  EXPECT_TRUE(close.goes_on);
+  EXPECT_NE(close.line.find("goes on: not beaten by val/mAP beyond its noise (val/mAP 0.31 (trial 2) against 0.3, 50% of the resamples)"),
+            std::string::npos) << close.line;
+  const auto far = decide_config_as_given(given, trial(3, 0.40, true, 1.0, true), 1, space);
+  EXPECT_FALSE(far.goes_on);
+  EXPECT_NE(far.line.find("the config as given (trial 9) is cut: the last kept beats it"), std::string::npos) << far.line;
+  const auto early = decide_config_as_given(trial(9, 0.01, true, 2.0, true), trial(3, 0.04, true, 1.0, true), 1, space);
+  EXPECT_TRUE(early.goes_on);
+  EXPECT_NE(early.line.find("val/mAP has not moved yet"), std::string::npos) << early.line;
+  given.failure = "the loss is not finite";
+  EXPECT_FALSE(decide_config_as_given(given, trial(2, 0.31, false, 1.0, true), 1, space).goes_on);
+}
+
 }  // namespace
 }  // namespace ssd::tune

@@ -114,7 +114,7 @@ TEST(Tuner, SuccessiveHalvingRanksAClearlyBadLrBelowTheGoodOnesAndResumes) {
   base.solver.optimizer = "adamw";  // learns in a few steps, so the LRs separate within the tiny budgets
   base.train.batch_size = 2;
   const auto space_path = write_file(dir, "space.yaml",
-                                     "trials: 4\nmin_epochs: 1\nmax_epochs: 4\neta: 2\nmonitor: val/loss\nseed: 5\nundecided: cut\n"
+                                     "trials: 4\nmin_epochs: 1\nmax_epochs: 4\neta: 2\nmonitor: val/loss\nseed: 5\nundecided: cut\nbaseline: train\n"
                                      "space:\n  solver.lr: grid([1.0e-9, 0.001, 0.003, 0.01])\n");
   const auto space = load_search_space(space_path);
   const auto out = dir + "/tune";
@@ -152,7 +152,7 @@ TEST(Tuner, SuccessiveHalvingRanksAClearlyBadLrBelowTheGoodOnesAndResumes) {
   // A resume under other deciding settings is refused, naming the setting.
   const auto other = load_search_space(write_file(dir, "space_other.yaml",
                                                   "trials: 4\nmin_epochs: 1\nmax_epochs: 4\neta: 2\nmonitor: val/loss\nseed: 5\n"
-                                                  "undecided: defer\nspace:\n  solver.lr: grid([1.0e-9, 0.001, 0.003, 0.01])\n"));
+                                                  "undecided: defer\nbaseline: train\nspace:\n  solver.lr: grid([1.0e-9, 0.001, 0.003, 0.01])\n"));
   const auto message = test::thrown_message<ConfigError>([&] { tune(base, other, out, c10::Device(c10::kCPU)); });
   EXPECT_NE(message.find("undecided"), std::string::npos) << message;
 }
@@ -228,7 +228,7 @@ TEST(Tuner, TheVerdictSaysWhenTheSearchDidNotBeatTheConfigAsGiven) {
   config::Config base;
   base.solver.lr = 3e-3;
   const std::string common = "trials: 2\nmin_epochs: 2\nmax_epochs: 4\neta: 2\nspace:\n  solver.lr: grid([0.001, 0.03])\n";
-  const auto space = load_search_space(write_file(dir, "space.yaml", common));
+  const auto space = load_search_space(write_file(dir, "space.yaml", "baseline: train\n" + common));
   const TrialRunner runner = [&](const config::Config& c, const SearchSpace&, c10::Device) {
     return synthetic_run(c.solver.lr, c.train.stop_epoch, true);
   };
@@ -267,7 +267,7 @@ TEST(Tuner, TheVerdictSaysWhenTheSearchDidNotBeatTheConfigAsGiven) {
   EXPECT_NE(message.find("metrics.csv has no validation at epoch 4"), std::string::npos) << message;
 
   // A config as given that diverges: the search beat it, and the verdict says why.
-  const auto none_space = load_search_space(write_file(dir, "space_fail.yaml", common));
+  const auto none_space = load_search_space(write_file(dir, "space_fail.yaml", "baseline: train\n" + common));
   const TrialRunner failing_baseline = [&](const config::Config& c, const SearchSpace& s, c10::Device d) {
     if (c.train.run_dir.size() >= 9 && c.train.run_dir.substr(c.train.run_dir.size() - 9) == "/baseline")
       throw std::runtime_error("the loss is not finite");
@@ -280,6 +280,87 @@ TEST(Tuner, TheVerdictSaysWhenTheSearchDidNotBeatTheConfigAsGiven) {
   bool named = false;
   for (const auto& line : failed.verdict->lines) named = named || line.find("failed: the loss is not finite") != std::string::npos;
   EXPECT_TRUE(named);
+}
+
+// baseline: search (the default): the config as given is trial 0, and no searched trial takes its place. Early rungs
+// that the loss decides do not drop it: here the loss favours the lowest LRs (the config's 3e-3 would rank third of four
+// and be cut), the mAP has not moved until the last rung, and there the config as given is best. The tuner keeps it
+// to the end, trains nothing apart, and best.yaml is the config as given.
+TEST(Tuner, TheConfigAsGivenGoesOnUntilTheMapBeatsIt) {
+  const auto dir = test::temp_dir("tune_given");
+  config::Config base;
+  base.solver.lr = 3e-3;
+  const std::string common = "trials: 4\nmin_epochs: 1\nmax_epochs: 4\neta: 2\nspace:\n  solver.lr: grid([0.001, 0.002, 0.01])\n";
+  const auto space = load_search_space(write_file(dir, "space.yaml", common));
+  EXPECT_EQ(space.baseline, "search");
+  std::vector<std::pair<double, int64_t>> trained;
+  const TrialRunner late_map = [&](const config::Config& c, const SearchSpace&, c10::Device) {
+    trained.emplace_back(c.solver.lr, c.train.stop_epoch);
+    auto run = synthetic_run(c.solver.lr, c.train.stop_epoch, true);
+    if (c.train.stop_epoch < 4) {
+      auto& map = run.measures["val/mAP"];
+      for (auto& x : map.replicates) x = x - map.value + 0.01;
+      map.value = 0.01;
+      auto& loss = run.measures["val/loss"];
+      for (auto& x : loss.replicates) x = x - loss.value + 100 * c.solver.lr;
+      loss.value = 100 * c.solver.lr;
+    }
+    return run;
+  };
+  const auto out = dir + "/tune";
+  const auto result = tune(base, space, out, c10::Device(c10::kCPU), late_map);
+  ASSERT_EQ(result.trials.size(), 4u);
+  EXPECT_TRUE(result.trials[0].given);
+  EXPECT_TRUE(result.trials[0].params.empty());
+  // 4 trials x 1 epoch; the two searched ones the loss keeps and the config as given x 2; one and it x 4.
+  EXPECT_EQ(trained, (std::vector<std::pair<double, int64_t>>{{0.003, 1}, {0.002, 1}, {0.01, 1}, {0.001, 1}, {0.001, 2}, {0.002, 2},
+                                                              {0.003, 2}, {0.001, 4}, {0.003, 4}}));
+  ASSERT_EQ(result.decisions.size(), 3u);  // two cuts, and the best against the runner-up
+  EXPECT_NE(result.decisions[0].find("cut 3 -> 2 by val/loss"), std::string::npos) << result.decisions[0];
+  EXPECT_NE(result.decisions[0].find("the config as given (trial 0) goes on: val/mAP has not moved yet"), std::string::npos)
+      << result.decisions[0];
+  EXPECT_TRUE(result.trials[result.ranking.front()].given);
+  ASSERT_TRUE(result.verdict.has_value());
+  EXPECT_EQ(result.trials[result.verdict->winner].id, 3);  // LR0 1e-3, the search's own best
+  EXPECT_FALSE(result.verdict->beaten);
+  EXPECT_EQ(result.verdict->search_epochs, 4 + 2 + 1 + 4);
+  EXPECT_EQ(result.verdict->baseline_epochs, 4);
+  EXPECT_FALSE(std::filesystem::exists(out + "/baseline"));
+  std::ifstream best(result.best_config);
+  std::string first_line;
+  std::getline(best, first_line);
+  EXPECT_NE(first_line.find("the config as given"), std::string::npos) << first_line;
+  std::ifstream board(result.leaderboard_csv);
+  std::string header, first_row;
+  std::getline(board, header), std::getline(board, first_row);
+  EXPECT_EQ(first_row.rfind("1,given,0,4,", 0), 0u) << first_row;
+  trained.clear();  // resumed: the same decisions, nothing trained again
+  EXPECT_EQ(tune(base, space, out, c10::Device(c10::kCPU), late_map).decisions, result.decisions);
+  EXPECT_TRUE(trained.empty());
+
+  // A config as given that the mAP beats beyond its noise (LR0 3e-2 here, worse than every searched trial once the mAP
+  // has moved) is cut at the first rung, and trained on alone to the best trial's budget for the verdict.
+  base.solver.lr = 3e-2;
+  trained.clear();
+  const TrialRunner early_map = [&](const config::Config& c, const SearchSpace&, c10::Device) {
+    trained.emplace_back(c.solver.lr, c.train.stop_epoch);
+    return synthetic_run(c.solver.lr, c.train.stop_epoch, true);
+  };
+  const auto beaten = tune(base, space, dir + "/tune_beaten", c10::Device(c10::kCPU), early_map);
+  EXPECT_EQ(trained, (std::vector<std::pair<double, int64_t>>{{0.03, 1}, {0.002, 1}, {0.01, 1}, {0.001, 1}, {0.002, 2}, {0.001, 2},
+                                                              {0.002, 4}, {0.03, 4}}));
+  ASSERT_FALSE(beaten.decisions.empty());
+  EXPECT_NE(beaten.decisions[0].find("the config as given (trial 0) is cut: the last kept beats it"), std::string::npos)
+      << beaten.decisions[0];
+  ASSERT_TRUE(beaten.verdict.has_value());
+  EXPECT_TRUE(beaten.verdict->beaten);
+  EXPECT_TRUE(beaten.verdict->above_noise);
+  EXPECT_EQ(beaten.trials[beaten.verdict->winner].params[0].second, "0.002");
+
+  // The config as given is one of `trials`: a search of one would be no search.
+  const auto message = test::thrown_message<ConfigError>(
+      [&] { load_search_space(write_file(dir, "one.yaml", "trials: 1\nspace:\n  solver.lr: grid([0.001])\n")); });
+  EXPECT_NE(message.find("at least 2"), std::string::npos) << message;
 }
 
 // A first rung shorter than a trial's warm-up is lengthened to end an epoch after the longest one: 800 images in

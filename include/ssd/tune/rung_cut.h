@@ -27,6 +27,18 @@ struct Cut {
 Cut decide_cut(const std::vector<Trial>& trials, const std::vector<size_t>& alive, double epochs, size_t keep, const SearchSpace& space,
                bool may_defer);
 
+/// Whether the config as given (Trial::given, baseline: search) goes on beside the trials a cut keeps, and why.
+struct GivenDecision {
+  bool goes_on = true;
+  std::string line;  ///< the decision, as appended to the cut's line
+};
+
+/// The config as given is not one of the trials a cut ranks: it goes on beside the ones kept unless the last of them
+/// beats it by the reported figure (space.reported()) in at least `confidence` of the resamples, that figure having
+/// moved (map_floor) under monitor auto. The loss may rank the searched trials early in a run, but what does well early
+/// is not what ends best, and dropping the user's own recipe takes the figure the user asked for.
+GivenDecision decide_config_as_given(const Trial& given, const Trial& last_kept, double epochs, const SearchSpace& space);
+
 /// `alive` ranked by `signal` at `epochs`, best first (NaN last, ties in the given order).
 std::vector<size_t> rank_by(const std::vector<Trial>& trials, std::vector<size_t> alive, double epochs, const std::string& signal,
                             const SearchSpace& space);

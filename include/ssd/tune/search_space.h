@@ -44,9 +44,13 @@ struct SearchSpace {
   /// A cut that no signal decides above the noise: defer (no trial is cut there; the next rung cuts to what it would
   /// have kept, at the cost of training them all to it) or cut (by the last signal tried, marked below the noise).
   std::string undecided = "defer";
-  /// The verdict's reference: train (the config as given, trained to the largest budget in <out>/baseline), none, or
-  /// the run directory of an existing run of it (its metrics.csv).
-  std::string baseline = "train";
+  /// The verdict's reference, the config as given: search (trial 0 of the first bracket, one of `trials`: trained
+  /// and cut like the others, except that only the reported figure, once it has moved, beaten beyond its noise, cuts
+  /// it), train (trained apart, to the best trial's budget, in <out>/baseline), none, or the run directory of an
+  /// existing run of it (its metrics.csv).
+  std::string baseline = "search";
+  /// Whether the config as given is one of the trials.
+  bool given_in_search() const { return baseline == "search"; }
   int64_t seed = 0;
   bool lr_from_range_test = false;  ///< solver.lr's interval from an LR range test on the base config
   std::vector<Distribution> params;

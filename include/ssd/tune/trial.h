@@ -35,7 +35,11 @@ struct Trial {
   std::string run_dir;
   std::string failure;  ///< why the trial stopped with an error, "" otherwise
   double seconds = 0;   ///< wall time spent training and validating it
+  bool given = false;   ///< the config as given, entered in the search (baseline: search): no parameters of its own
 };
+
+/// "trial N (key=value, ...)", or "trial N (the config as given)".
+std::string describe_trial(const Trial& t);
 
 /// "key=value, key=value" of a trial's parameters.
 std::string describe_params(const std::vector<std::pair<std::string, std::string>>& params);

@@ -15,13 +15,14 @@ struct Verdict {
   std::string signal;          ///< the figure compared (space.reported())
   int64_t epochs = 0;          ///< the budget both are compared at
   size_t winner = 0;           ///< the search's best (index into the trials)
-  Trial baseline;              ///< the config as given (id -1)
+  Trial baseline;              ///< the config as given: a trial of the search (given), or trained or read apart (id -1)
   std::string source;          ///< where the baseline's figure comes from
   double search = NAN, reference = NAN;
   double agreement = NAN;      ///< share of resamples in which the search's best beats the baseline (NaN: not measured)
   bool beaten = false;         ///< the search's best is better than the baseline
   bool above_noise = false;    ///< ... in at least space.confidence of the resamples
-  int64_t search_epochs = 0, baseline_epochs = 0;  ///< epochs of training each took (every trial's, for the search)
+  /// Epochs of training each took (every trial's for the search, the config as given's among them when it was one).
+  int64_t search_epochs = 0, baseline_epochs = 0;
   double search_seconds = 0, baseline_seconds = 0;
   std::vector<std::string> lines;  ///< the verdict as printed
 };

@@ -4,7 +4,7 @@
 
 #include <cmath>
 
-#include "ssd/data/augment.h"
+#include "ssd/data/augment_pipeline.h"
 #include "ssd/data/tiles.h"
 #include "ssd/util/error.h"
 
@@ -32,6 +32,24 @@ std::unique_ptr<data::DetectionDataset> val_set(const config::Config& c) {
   return std::make_unique<data::DetectionDataset>(dataset_options(c, c.data.val, "val", /*keep_difficult=*/true));
 }
 
+TrainView train_view(const config::Config& c, const model::SsdImpl& model) {
+  const auto augmentation = data::make_train_augmentation(c.augment, model.pixel_mean(), model.pixel_std(), model.image_size());
+  if (!c.tiling.train) return [augmentation](const data::Sample& s, std::mt19937_64& rng) { return augmentation->augment(s, rng); };
+  // The tile is drawn from the sample's own generator before the augmentation: resume and workers stay exact.
+  const cv::Size tile = data::tile_size(model.image_size(), c.tiling.scale);
+  spdlog::info("training on tiles of {} source px (model.image_size {} at tiling.scale {:g}), {:g} of them drawn to hold no object",
+               data::tile_text(tile), model.image_size().str(), c.tiling.scale, c.tiling.empty_share);
+  if (!c.tiling.infer)
+    spdlog::warn("tiling.train without tiling.infer: validation, ssd-eval and ssd-detect run on the whole image resized, "
+                 "which the tiles did not train for (set tiling.infer: true)");
+  const auto mean = model.pixel_mean();
+  const cv::Scalar fill(std::lround(mean[0]), std::lround(mean[1]), std::lround(mean[2]));
+  return [augmentation, tile, fill, tiling = c.tiling](const data::Sample& s, std::mt19937_64& rng) {
+    const auto rect = data::sample_tile(s.annotation.objects, s.image.cols, s.image.rows, tile, tiling.empty_share, tiling.min_visible, rng);
+    return augmentation->augment(data::cut_tile(s, rect, tiling.min_visible, fill), rng);
+  };
+}
+
 std::unique_ptr<data::DataLoader> train_loader(const config::Config& c, const data::DetectionDataset& dataset, const model::SsdImpl& model,
                                                c10::Device device, uint64_t seed, int rank, int world_size) {
   if (c.train.batch_size % world_size != 0)
@@ -44,26 +62,10 @@ std::unique_ptr<data::DataLoader> train_loader(const config::Config& c, const da
   options.workers = c.data.workers;
   options.seed = seed;
   options.pin_memory = device.is_cuda();  // page-locked batches: the copy to the GPU overlaps compute
-  const auto augmentation = std::make_shared<data::TrainAugmentation>(c.augment, model.pixel_mean(), model.pixel_std(), model.image_size());
-  data::PrepareFn prepare = [augmentation](const data::Sample& s, std::mt19937_64& rng) { return (*augmentation)(s, rng); };
-  if (c.tiling.train) {
-    // The tile is drawn from the sample's own generator before the augmentation: resume and workers stay exact.
-    const cv::Size tile = data::tile_size(model.image_size(), c.tiling.scale);
-    spdlog::info("training on tiles of {} source px (model.image_size {} at tiling.scale {:g}), {:g} of them drawn to hold no object",
-                 data::tile_text(tile), model.image_size().str(), c.tiling.scale, c.tiling.empty_share);
-    if (!c.tiling.infer)
-      spdlog::warn("tiling.train without tiling.infer: validation, ssd-eval and ssd-detect run on the whole image resized, "
-                   "which the tiles did not train for (set tiling.infer: true)");
-    const auto mean = model.pixel_mean();
-    const cv::Scalar fill(std::lround(mean[0]), std::lround(mean[1]), std::lround(mean[2]));
-    prepare = [augmentation, tile, fill, tiling = c.tiling](const data::Sample& s, std::mt19937_64& rng) {
-      const auto rect = data::sample_tile(s.annotation.objects, s.image.cols, s.image.rows, tile, tiling.empty_share,
-                                          tiling.min_visible, rng);
-      data::Prepared p = (*augmentation)(data::cut_tile(s, rect, tiling.min_visible, fill), rng);
-      p.width = s.image.cols, p.height = s.image.rows;
-      return p;
-    };
-  }
+  const auto view = train_view(c, model);
+  data::PrepareFn prepare = [view, mean = model.pixel_mean(), std = model.pixel_std()](const data::Sample& s, std::mt19937_64& rng) {
+    return data::prepared(view(s, rng), mean, std, s.image.cols, s.image.rows);
+  };
   auto loader = std::make_unique<data::DataLoader>(dataset, options, std::move(prepare));
   if (loader->batches_per_epoch() == 0)
     throw ConfigError("train.batch_size: " + std::to_string(c.train.batch_size) + " is larger than the training set (" +

@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "ssd/config/load.h"
+#include "ssd/data/augment_steps/step.h"
 #include "ssd/data/formats/registry.h"
 #include "ssd/loss/box_loss.h"
 #include "ssd/loss/detection_loss.h"
@@ -37,6 +38,9 @@ const std::vector<Listing>& listings() {
        [] { return "optimizers (solver.optimizer):\n" + optim::optimizer_registry().listing(); }},
       {"schedules", "the schedules schedule.name accepts",
        [] { return "schedules (schedule.name; formulas in docs/schedules.md):\n" + lr::schedule_registry().listing(); }},
+      {"augmentations", "the steps augment.pipeline accepts",
+       [] { return "augmentation steps (augment.pipeline; each one's keys: augment.<step>.*, docs/config.md):\n" +
+                   data::augment_steps::step_registry().listing(); }},
       {"formats", "the data formats data.train.format and data.val.format accept",
        [] { return "data formats (data.train.format, data.val.format):\n" + data::format_registry().listing(); }},
   };

@@ -4,6 +4,7 @@
 // with `ssd-train --config-reference > docs/config.md`.
 #include "ssd/config/schema.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <regex>
@@ -12,6 +13,7 @@
 #include <type_traits>
 #include <variant>
 
+#include "ssd/data/augment_steps/step.h"
 #include "ssd/data/formats/registry.h"
 #include "ssd/loss/box_loss.h"
 #include "ssd/loss/detection_loss.h"
@@ -243,7 +245,9 @@ Key key(std::string path, Access access, Rule<T> rule, std::string consumer, std
     if (!rule.ok(value)) {
       YAML::Emitter shown;
       emit(shown, value);
-      fail(where, path, std::string("value ") + shown.c_str() + " is not allowed: expected " + rule.allowed);
+      const auto why = rule.why ? rule.why(value) : std::string();
+      fail(where, path, std::string("value ") + shown.c_str() + " is not allowed" + (why.empty() ? "" : ": " + why) + ": expected " +
+                            rule.allowed);
     }
     access(c) = std::move(value);
   };
@@ -323,6 +327,10 @@ std::vector<Key> input_keys() {
         "data::TrainAugmentation", "Minimum IoU of the crop with some object, drawn uniformly; 0 = any crop."),
     key<double>("augment.flip_prob", [](Config& c) -> auto& { return c.augment.flip_prob; }, in_range(0.0, 1.0),
         "data::TrainAugmentation", "Probability of a horizontal flip."),
+    key<std::vector<std::string>>("augment.pipeline", [](Config& c) -> auto& { return c.augment.pipeline; },
+        distinct_names_of(data::augment_steps::step_registry().names()), "data::make_train_augmentation",
+        "Augmentation steps in the order they run (--list-augmentations), each with its keys augment.<step>.*; [] = the SSD paper's, "
+        "with the *_prob keys above."),
     key<bool>("tiling.train", [](Config& c) -> auto& { return c.tiling.train; }, any<bool>(),
         "builder::train_loader, analysis::analyze_data", "Train on tiles of model.image_size pixels cut from each image at tiling.scale "
         "instead of the whole image resized (small objects in large images); augment.* then applies to the tile."),
@@ -412,6 +420,12 @@ std::vector<Key> input_keys() {
         "loss::MultiboxLoss", "Multibox's cross-entropy against targets smoothed by this much (0 = none; the other losses take none)."),
   };
   // clang-format on
+  // Each augmentation step's own keys (data/augment_steps/<family>.cpp), right after augment.pipeline.
+  std::vector<Key> steps;
+  for (const auto& entry : data::augment_steps::step_registry().entries())
+    for (const auto& k : entry.keys) steps.push_back(plugin_row(k, [](Config& c) -> PluginParams& { return c.augment.params; }));
+  const auto after = std::find_if(keys.begin(), keys.end(), [](const Key& k) { return k.path == "augment.pipeline"; }) + 1;
+  keys.insert(after, steps.begin(), steps.end());
   return keys;
 }
 

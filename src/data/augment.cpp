@@ -29,7 +29,7 @@ Prepared finish(const Labeled& l, const std::vector<double>& mean, const std::ve
 
 TrainAugmentation::TrainAugmentation(const config::AugmentConfig& config, const std::vector<double>& pixel_mean,
                                      const std::vector<double>& pixel_std, const config::ImageSize& image_size)
-    : config_(config), mean_(pixel_mean), std_(pixel_std), image_size_(cv_size(image_size)) {}
+    : Augmentation(pixel_mean, pixel_std), config_(config), image_size_(cv_size(image_size)) {}
 
 void TrainAugmentation::photometric(cv::Mat& image, std::mt19937_64& rng) const {
   const double p = config_.photometric_prob;
@@ -57,11 +57,11 @@ void TrainAugmentation::photometric(cv::Mat& image, std::mt19937_64& rng) const 
   cv::min(cv::max(image, 0.0), 255.0, image);
 }
 
-std::optional<cv::Rect> TrainAugmentation::choose_crop(const std::vector<Object>& objects, int W, int H, std::mt19937_64& rng) const {
-  if (config_.crop_min_ious.empty()) return std::nullopt;
-  const double min_iou =
-      config_.crop_min_ious[std::uniform_int_distribution<size_t>(0, config_.crop_min_ious.size() - 1)(rng)];
-  for (int trial = 0; trial < 50; ++trial) {  // as ssd.pytorch: give up after 50 tries and keep the image
+std::optional<cv::Rect> iou_constrained_crop(const std::vector<Object>& objects, int W, int H, const std::vector<double>& min_ious,
+                                             int tries, std::mt19937_64& rng) {
+  if (min_ious.empty()) return std::nullopt;
+  const double min_iou = min_ious[std::uniform_int_distribution<size_t>(0, min_ious.size() - 1)(rng)];
+  for (int trial = 0; trial < tries; ++trial) {  // as ssd.pytorch: give up after 50 tries and keep the image
     const double w = uniform(rng, 0.3 * W, W), h = uniform(rng, 0.3 * H, H);
     if (h / w < 0.5 || h / w > 2.0) continue;
     const int left = static_cast<int>(uniform(rng, 0, W - w)), top = static_cast<int>(uniform(rng, 0, H - h));
@@ -98,7 +98,7 @@ Labeled TrainAugmentation::augment(const Sample& sample, std::mt19937_64& rng) c
     }
   }
   std::optional<cv::Rect> rect;
-  if (chance(rng, config_.crop_prob)) rect = choose_crop(on_canvas, canvas.width, canvas.height, rng);
+  if (chance(rng, config_.crop_prob)) rect = iou_constrained_crop(on_canvas, canvas.width, canvas.height, config_.crop_min_ious, 50, rng);
   Geometry g;
   g.left = left, g.top = top;
   g.view = rect ? *rect : cv::Rect(cv::Point(0, 0), canvas);
@@ -107,10 +107,14 @@ Labeled TrainAugmentation::augment(const Sample& sample, std::mt19937_64& rng) c
   return resample(l.image, rect ? crop_objects(on_canvas, *rect) : on_canvas, g, image_size_);
 }
 
-Prepared TrainAugmentation::operator()(const Sample& sample, std::mt19937_64& rng) const {
-  Prepared p = finish(augment(sample, rng), mean_, std_);
-  p.width = sample.image.cols, p.height = sample.image.rows;
+Prepared prepared(const Labeled& augmented, const std::vector<double>& mean, const std::vector<double>& std, int width, int height) {
+  Prepared p = finish(augmented, mean, std);
+  p.width = width, p.height = height;
   return p;
+}
+
+Prepared Augmentation::operator()(const Sample& sample, std::mt19937_64& rng) const {
+  return prepared(augment(sample, rng), mean_, std_, sample.image.cols, sample.image.rows);
 }
 
 Prepared prepare_for_eval(const Sample& sample, const std::vector<double>& mean, const std::vector<double>& std,

@@ -1,7 +1,9 @@
 #pragma once
 // The builder layer (builder/model.h says what it is): data sets, loaders and the evaluation's options.
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <random>
 #include <string>
 
 #include <c10/core/Device.h>
@@ -9,6 +11,7 @@
 #include "ssd/config/config.h"
 #include "ssd/data/dataset.h"
 #include "ssd/data/loader.h"
+#include "ssd/data/transforms.h"
 #include "ssd/eval/evaluator.h"
 #include "ssd/model/ssd.h"
 
@@ -24,6 +27,11 @@ std::unique_ptr<data::DetectionDataset> train_set(const config::Config& config);
 
 /// data.val with its difficult objects (the metrics need them marked), or null when data.val.roots is empty.
 std::unique_ptr<data::DetectionDataset> val_set(const config::Config& config);
+
+/// What training makes of a sample before normalisation: the tile (tiling.train) and the augmentation (augment.*),
+/// an image of the model's input size and its objects in pixels. ssd-data preview draws it.
+using TrainView = std::function<data::Labeled(const data::Sample& sample, std::mt19937_64& rng)>;
+TrainView train_view(const config::Config& config, const model::SsdImpl& model);
 
 /// The training loader over `dataset`: batches of train.batch_size shuffled with `seed`, each image augmented
 /// (augment.*) into the model's input. ConfigError naming train.batch_size when one batch is more than the set holds,

@@ -33,7 +33,10 @@ struct DataConfig {
   double val_fraction = 0.1;
 };
 
-/// augment.*: the SSD paper's training augmentation, applied in this order. Evaluation only resizes and normalises.
+/// augment.*: the training augmentation. An empty pipeline is the SSD paper's, applied in this order with the *_prob
+/// keys below (data/augment.h); a pipeline names steps of the augmentation registry (data/augment_ops/) in the order
+/// they run, each with its own keys augment.<step>.* (probability p and parameters) in params. Evaluation only resizes
+/// and normalises.
 struct AugmentConfig {
   double photometric_prob = 0.5;
   double expand_prob = 0.5;
@@ -41,6 +44,8 @@ struct AugmentConfig {
   double crop_prob = 0.857;
   std::vector<double> crop_min_ious = {0.0, 0.1, 0.3, 0.5, 0.7, 0.9};
   double flip_prob = 0.5;
+  std::vector<std::string> pipeline;
+  PluginParams params;  ///< each step's own keys, augment.<step>.* (data/augment_ops/<family>.cpp)
 };
 
 /// tiling.*: small objects in large images. Training on tiles of the network's input size cut from the image at

@@ -9,12 +9,15 @@
 #include <string>
 #include <vector>
 
+#include "ssd/util/suggest.h"
+
 namespace ssd::config {
 
 template <typename T>
 struct Rule {
   std::string allowed;               ///< shown in errors and docs; "" = anything of the type
   std::function<bool(const T&)> ok;  ///< true when the value is allowed
+  std::function<std::string(const T&)> why = {};  ///< optional: what is wrong with a refused value (a did-you-mean)
 };
 
 template <typename T>
@@ -85,6 +88,36 @@ inline Rule<std::vector<std::string>> nonempty_unique_names() {
             for (const auto& s : v)
               if (s.empty() || !seen.insert(s).second) return false;
             return true;
+          }};
+}
+
+/// An interval [a, b] within [lo, hi], a <= b (one number: a = b, that value).
+inline Rule<std::vector<double>> interval_within(double lo, double hi) {
+  std::ostringstream os;
+  os << "[a, b] with " << lo << " <= a <= b <= " << hi << " (or one number)";
+  return {os.str(), [lo, hi](const std::vector<double>& v) {
+            if (v.empty() || v.size() > 2) return false;
+            return v.front() >= lo && v.back() <= hi && v.front() <= v.back();
+          }};
+}
+
+/// Distinct names, each one of `names` (a pipeline of plug-ins, each used once); a wrong one gets a did-you-mean.
+inline Rule<std::vector<std::string>> distinct_names_of(std::vector<std::string> names) {
+  std::string allowed = "distinct names among";
+  for (size_t i = 0; i < names.size(); ++i) allowed += (i ? ", " : " ") + names[i];
+  const auto known = [names](const std::string& v) { return std::find(names.begin(), names.end(), v) != names.end(); };
+  return {allowed,
+          [known](const std::vector<std::string>& v) {
+            std::set<std::string> seen;
+            return std::all_of(v.begin(), v.end(), [&](const std::string& s) { return known(s) && seen.insert(s).second; });
+          },
+          [known, names](const std::vector<std::string>& v) {
+            std::set<std::string> seen;
+            for (const auto& s : v) {
+              if (!known(s)) return "'" + s + "' is not one of them" + util::did_you_mean(s, names);
+              if (!seen.insert(s).second) return "'" + s + "' is there twice";
+            }
+            return std::string();
           }};
 }
 

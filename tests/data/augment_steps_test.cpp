@@ -1,0 +1,188 @@
+// The augmentation steps of augment.pipeline: every geometric step moves an object's box exactly as it moves the
+// object's pixels (a white rectangle on black, its pixels found again after the step), the visibility rule for boxes a
+// border cuts, photometric steps leave boxes alone and pixels in 0..255, the pipeline is reproducible from a seed, and
+// the config refuses unknown or repeated steps by name.
+#include <gtest/gtest.h>
+
+#include <opencv2/imgproc.hpp>
+
+#include <random>
+
+#include "ssd/config/load.h"
+#include "ssd/data/augment_pipeline.h"
+#include "ssd/data/augment_steps/step.h"
+#include "ssd/util/error.h"
+#include "test_support.h"
+
+namespace ssd::data {
+namespace {
+
+using augment_steps::step_registry;
+
+constexpr int kW = 160, kH = 120;
+
+// A white rectangle (the object) on black.
+Labeled rectangle_sample(const cv::Rect& r) {
+  Labeled l;
+  l.image = cv::Mat(kH, kW, CV_32FC3, cv::Scalar(0, 0, 0));
+  cv::rectangle(l.image, r, cv::Scalar(255, 255, 255), cv::FILLED);
+  Object o;
+  o.x1 = static_cast<float>(r.x), o.y1 = static_cast<float>(r.y);
+  o.x2 = static_cast<float>(r.x + r.width), o.y2 = static_cast<float>(r.y + r.height);
+  o.label = 1;
+  l.objects = {o};
+  return l;
+}
+
+// The box around the pixels brighter than half, as continuous xyxy (a pixel i covers [i, i + 1]); empty when none.
+std::optional<cv::Rect2f> bright_box(const cv::Mat& image) {
+  cv::Mat gray, mask;
+  cv::cvtColor(image, gray, cv::COLOR_RGB2GRAY);
+  cv::threshold(gray, mask, 127.5, 255, cv::THRESH_BINARY);
+  mask.convertTo(mask, CV_8U);
+  if (cv::countNonZero(mask) == 0) return std::nullopt;
+  const auto r = cv::boundingRect(mask);
+  return cv::Rect2f(static_cast<float>(r.x), static_cast<float>(r.y), static_cast<float>(r.width), static_cast<float>(r.height));
+}
+
+config::Config with_augment(const std::string& yaml) { return config::load_config_text("augment:\n" + yaml, "test", {}); }
+
+std::unique_ptr<augment_steps::Step> make_step(const config::Config& c, const std::string& name) {
+  return step_registry().get(name).factory(c.augment.params, augment_steps::Context{cv::Scalar(0, 0, 0)});
+}
+
+// Each geometric step, many draws: the box it returns is the box of the object's pixels, to a pixel (resampling
+// blurs an edge by up to one pixel; a rotated rectangle's pixels fill the re-fitted box's corners).
+TEST(AugmentSteps, EveryGeometricStepMovesTheBoxWithTheObjectsPixels) {
+  const auto c = with_augment(
+      "  pipeline: [hflip, vflip, iou_crop, random_sized_crop, center_crop, zoom_out, affine]\n"
+      "  zoom_out: {fill: [0, 0, 0]}\n"
+      "  affine: {degrees: 30, shear: 8, translate: 0.1, scale: [0.7, 1.3], min_visibility: 0.0, fill: [0, 0, 0]}\n"
+      "  random_sized_crop: {min_visibility: 0.0}\n  center_crop: {min_visibility: 0.0}\n");
+  for (const auto& name : c.augment.pipeline) {
+    const auto step = make_step(c, name);
+    int compared = 0;
+    for (uint64_t seed = 0; seed < 40; ++seed) {
+      std::mt19937_64 rng(seed);
+      auto s = rectangle_sample(cv::Rect(40, 30, 50, 36));
+      step->apply(s, rng);
+      const auto pixels = bright_box(s.image);
+      ASSERT_EQ(s.objects.empty(), !pixels.has_value()) << name << " seed " << seed;
+      if (s.objects.empty()) continue;
+      const auto& o = s.objects.front();
+      const float tolerance = name == "affine" ? 1.5f : 1.0f;
+      EXPECT_NEAR(o.x1, pixels->x, tolerance) << name << " seed " << seed;
+      EXPECT_NEAR(o.y1, pixels->y, tolerance) << name << " seed " << seed;
+      EXPECT_NEAR(o.x2, pixels->x + pixels->width, tolerance) << name << " seed " << seed;
+      EXPECT_NEAR(o.y2, pixels->y + pixels->height, tolerance) << name << " seed " << seed;
+      ++compared;
+    }
+    EXPECT_GT(compared, 20) << name;
+  }
+}
+
+// Flips are exact and their own inverse.
+TEST(AugmentSteps, FlipsAreExact) {
+  const auto c = with_augment("  pipeline: [hflip, vflip]\n");
+  std::mt19937_64 rng(1);
+  auto s = rectangle_sample(cv::Rect(10, 20, 30, 40));
+  make_step(c, "hflip")->apply(s, rng);
+  EXPECT_FLOAT_EQ(s.objects[0].x1, kW - 40.f);
+  EXPECT_FLOAT_EQ(s.objects[0].x2, kW - 10.f);
+  make_step(c, "vflip")->apply(s, rng);
+  EXPECT_FLOAT_EQ(s.objects[0].y1, kH - 60.f);
+  EXPECT_FLOAT_EQ(s.objects[0].y2, kH - 20.f);
+  make_step(c, "hflip")->apply(s, rng);
+  make_step(c, "vflip")->apply(s, rng);
+  EXPECT_FLOAT_EQ(s.objects[0].x1, 10.f);
+  EXPECT_FLOAT_EQ(s.objects[0].y2, 60.f);
+}
+
+// A box that a border cuts keeps its inside part when at least min_visibility of its area is inside.
+TEST(AugmentSteps, ABoxCutByTheBorderFollowsTheVisibilityRule) {
+  Object half;  // 20 x 10, half of it left of the image
+  half.x1 = -10, half.y1 = 0, half.x2 = 10, half.y2 = 10, half.label = 2;
+  const auto kept = augment_steps::clip_to_image({half}, 100, 100, 0.4);
+  ASSERT_EQ(kept.size(), 1u);
+  EXPECT_FLOAT_EQ(kept[0].x1, 0.f);
+  EXPECT_FLOAT_EQ(kept[0].x2, 10.f);
+  EXPECT_EQ(kept[0].label, 2);
+  EXPECT_TRUE(augment_steps::clip_to_image({half}, 100, 100, 0.6).empty());
+  Object outside = half;
+  outside.x1 = -30, outside.x2 = -5;
+  EXPECT_TRUE(augment_steps::clip_to_image({outside}, 100, 100, 0.0).empty());
+}
+
+// Photometric steps change pixels only, within 0..255; to_gray gives three equal channels.
+TEST(AugmentSteps, PhotometricStepsLeaveTheBoxesAlone) {
+  const std::vector<std::string> names = {"brightness", "contrast", "saturation", "hue", "channel_shuffle", "gaussian_blur",
+                                          "motion_blur", "gaussian_noise", "clahe", "to_gray", "jpeg"};
+  config::Config c;
+  for (const auto& name : names) {
+    const auto step = make_step(c, name);
+    for (uint64_t seed = 0; seed < 5; ++seed) {
+      std::mt19937_64 rng(seed);
+      auto s = rectangle_sample(cv::Rect(40, 30, 50, 36));
+      cv::rectangle(s.image, cv::Rect(0, 0, 20, 20), cv::Scalar(200, 40, 90), cv::FILLED);  // some colour
+      const auto before = s.objects;
+      step->apply(s, rng);
+      ASSERT_EQ(s.image.size(), cv::Size(kW, kH)) << name;
+      ASSERT_EQ(s.image.type(), CV_32FC3) << name;
+      ASSERT_EQ(s.objects.size(), 1u) << name;
+      EXPECT_EQ(s.objects[0].x1, before[0].x1) << name;
+      EXPECT_EQ(s.objects[0].y2, before[0].y2) << name;
+      double lo = 0, hi = 0;
+      cv::minMaxLoc(s.image.reshape(1), &lo, &hi);
+      EXPECT_GE(lo, 0.0) << name;
+      EXPECT_LE(hi, 255.0) << name;
+      if (name == "to_gray") {
+        const auto px = s.image.at<cv::Vec3f>(5, 5);
+        EXPECT_FLOAT_EQ(px[0], px[1]);
+        EXPECT_FLOAT_EQ(px[1], px[2]);
+      }
+    }
+  }
+}
+
+// The pipeline: the model's input size, reproducible from the seed, and its steps' keys read from the YAML.
+TEST(AugmentSteps, APipelineIsReproducibleAndEndsAtTheInputSize) {
+  const auto c = with_augment(
+      "  pipeline: [brightness, gaussian_noise, jpeg, zoom_out, affine, iou_crop, hflip]\n"
+      "  affine: {p: 1.0, degrees: 12}\n  gaussian_noise: {p: 1.0, std: [4, 8]}\n  jpeg: {p: 1.0}\n");
+  const auto augmentation = make_train_augmentation(c.augment, {123.675, 116.28, 103.53}, {58.395, 57.12, 57.375}, config::ImageSize(96, 64));
+  Sample sample;
+  sample.image = cv::Mat(kH, kW, CV_8UC3, cv::Scalar(0, 0, 0));
+  cv::rectangle(sample.image, cv::Rect(40, 30, 50, 36), cv::Scalar(255, 255, 255), cv::FILLED);
+  Object o;
+  o.x1 = 40, o.y1 = 30, o.x2 = 90, o.y2 = 66, o.label = 1;
+  sample.annotation.objects = {o};
+  for (uint64_t seed = 0; seed < 10; ++seed) {
+    std::mt19937_64 a(seed), b(seed);
+    const auto x = augmentation->augment(sample, a), y = augmentation->augment(sample, b);
+    EXPECT_EQ(x.image.size(), cv::Size(96, 64));
+    EXPECT_EQ(cv::norm(x.image, y.image, cv::NORM_INF), 0.0);
+    ASSERT_EQ(x.objects.size(), y.objects.size());
+    for (const auto& box : x.objects) {
+      EXPECT_GE(box.x1, 0.f);
+      EXPECT_LE(box.x2, 96.f);
+      EXPECT_LT(box.x1, box.x2);
+    }
+    const auto p = (*augmentation)(sample, a);
+    EXPECT_EQ(p.image.sizes(), (std::vector<int64_t>{3, 64, 96}));
+  }
+}
+
+TEST(AugmentSteps, TheConfigNamesAnUnknownOrRepeatedStep) {
+  const auto unknown = test::thrown_message<ConfigError>([] { with_augment("  pipeline: [hflp]\n"); });
+  EXPECT_NE(unknown.find("augment.pipeline"), std::string::npos) << unknown;
+  EXPECT_NE(unknown.find("hflip"), std::string::npos) << unknown;  // did you mean
+  const auto twice = test::thrown_message<ConfigError>([] { with_augment("  pipeline: [hflip, hflip]\n"); });
+  EXPECT_NE(twice.find("twice"), std::string::npos) << twice;
+  const auto bad_key = test::thrown_message<ConfigError>([] { with_augment("  affine: {degres: 5}\n"); });
+  EXPECT_NE(bad_key.find("augment.affine.degrees"), std::string::npos) << bad_key;
+  const auto bad_value = test::thrown_message<ConfigError>([] { with_augment("  gaussian_blur: {sigma: [2, 1]}\n"); });
+  EXPECT_NE(bad_value.find("augment.gaussian_blur.sigma"), std::string::npos) << bad_value;
+}
+
+}  // namespace
+}  // namespace ssd::data

@@ -27,7 +27,10 @@ STAGES = [
     ("augment", "the full SSD augmentation to a normalised 3 x 300 x 300 tensor, one core"),
     ("full", "read, decode and augment, one core"),
     ("loader", "batches of 32 from the loader with the default workers (every core)"),
+    ("heavy", "a heavy augment.pipeline (configs/shapes_heavy_augment.yaml: 13 steps) to the normalised tensor, one core"),
+    ("heavy_loader", "batches of 32 with that heavy pipeline, default workers"),
 ]
+HEAVY = os.path.join(ROOT, "configs", "shapes_heavy_augment.yaml")
 
 
 # glibc's tunables that make a Python process keep freed memory in its heap as ssd-train's does (mallopt in
@@ -71,7 +74,7 @@ def main():
     bench, _, train = build_targets(a.build, ["ssd-pipeline-bench", "ssd-shapes", "ssd-train"])
     data = jpeg_data_set(a.build, os.path.join(a.build, "bench_jpegs"), images=a.images)
     started = time.time()
-    args = ["--data", data, "--seconds", str(a.seconds)]
+    args = ["--data", data, "--seconds", str(a.seconds), "--heavy", HEAVY]
     cpp, _, _ = run_json([bench] + args)
     reference = ["/usr/bin/python3", os.path.join(HERE, "reference_pipeline.py")] + args
     py, _, _ = run_json(reference)
@@ -93,7 +96,10 @@ def main():
         f"Data: {cpp['images']} JPEG files of 500 x 500 pixels (ssd-shapes' textured images, quality 92) in VOC layout. "
         "Ours: ssd-train's own code (DetectionDataset::load, TrainAugmentation, DataLoader with threads). Python: "
         "bench/reference_pipeline.py, the same augmentation in NumPy + cv2 with ssd.pytorch's structure (one HSV round "
-        "trip for saturation and hue), a torch DataLoader with worker processes. Each stage runs for "
+        "trip for saturation and hue), a torch DataLoader with worker processes. The heavy rows run the steps of "
+        "configs/shapes_heavy_augment.yaml's augment.pipeline (colour, CLAHE, blur, noise, JPEG, zoom-out, affine, IoU "
+        "crop, flips): ours through data/augment_steps/, Python through bench/reference_augment_steps.py, the same steps "
+        "in NumPy + cv2 as Albumentations builds them, with the same probabilities and ranges. Each stage runs for "
         f"{a.seconds:g} s after a warm-up.",
         "",
         "| stage | ours images/s | Python images/s | speed ratio | Python, freed memory kept | ratio |",

@@ -7,6 +7,8 @@
 //                 normalised tensor), one core
 //   full          read_decode + augment, one core
 //   loader        DataLoader batches (the trainer's loader: workers = data.workers, default every core), images/s
+//   heavy, heavy_loader  with --heavy CONFIG: augment and loader with that config's augment.pipeline (the steps of
+//                 data/augment_steps/) in place of the SSD paper's augmentation
 // Prints one JSON line: {"side": "cpp", "images": N, "stages": {name: images per second}}.
 #include <ATen/Parallel.h>
 
@@ -20,7 +22,8 @@
 #include <opencv2/imgcodecs.hpp>
 
 #include "ssd/config/config.h"
-#include "ssd/data/augment.h"
+#include "ssd/config/load.h"
+#include "ssd/data/augment_pipeline.h"
 #include "ssd/data/dataset.h"
 #include "ssd/data/loader.h"
 #include "ssd/runtime/cpu_allocator.h"
@@ -40,6 +43,30 @@ double per_second(double seconds, Step&& step) {
   return static_cast<double>(calls) / elapsed;
 }
 
+// Images/s of the trainer's loader over `set` with `augmentation`, after a warm-up batch.
+double loader_rate(const ssd::data::DetectionDataset& set, const ssd::data::LoaderOptions& options, double seconds,
+                   const ssd::data::Augmentation& augmentation, int& workers) {
+  ssd::data::DataLoader loader(set, options, [&](const ssd::data::Sample& s, std::mt19937_64& r) { return augmentation(s, r); });
+  int64_t epoch = 0;
+  loader.start_epoch(epoch);
+  (void)loader.next();  // warm-up: the workers start
+  int64_t images = 0;
+  const auto start = std::chrono::steady_clock::now();
+  double elapsed = 0;
+  while (elapsed < seconds) {
+    auto b = loader.next();
+    if (!b) {
+      loader.start_epoch(++epoch);
+      continue;
+    }
+    images += static_cast<int64_t>(b->size());
+    elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  }
+  loader.stop();
+  workers = loader.workers();
+  return static_cast<double>(images) / elapsed;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -47,12 +74,14 @@ int main(int argc, char** argv) {
   std::string root, split = "train";
   int64_t image_size = 300, batch = 32, workers = 0;
   double seconds = 3;
+  std::string heavy;
   app.add_option("--data", root, "VOC-layout root (JPEGImages/, Annotations/, ImageSets/Main/)")->required();
   app.add_option("--split", split)->capture_default_str();
   app.add_option("--image-size", image_size)->capture_default_str();
   app.add_option("--batch", batch, "loader stage")->capture_default_str();
   app.add_option("--workers", workers, "loader stage; 0 = every core (data.workers' default)")->capture_default_str();
   app.add_option("--seconds", seconds, "per stage")->capture_default_str();
+  app.add_option("--heavy", heavy, "a config whose augment.pipeline the heavy stages run");
   CLI11_PARSE(app, argc, argv);
 
   ssd::config::Config c;
@@ -87,25 +116,15 @@ int main(int argc, char** argv) {
   ssd::data::LoaderOptions options;
   options.batch_size = batch;
   options.workers = workers;
-  ssd::data::DataLoader loader(set, options, [&](const ssd::data::Sample& s, std::mt19937_64& r) { return augmentation(s, r); });
-  int64_t epoch = 0;
-  loader.start_epoch(epoch);
-  (void)loader.next();  // warm-up: the workers start
-  int64_t images = 0;
-  const auto start = std::chrono::steady_clock::now();
-  double elapsed = 0;
-  while (elapsed < seconds) {
-    auto b = loader.next();
-    if (!b) {
-      loader.start_epoch(++epoch);
-      continue;
-    }
-    images += static_cast<int64_t>(b->size());
-    elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  int workers_used = 0;
+  stages["loader"] = loader_rate(set, options, seconds, augmentation, workers_used);
+  if (!heavy.empty()) {
+    const auto config = ssd::config::load_config(heavy, {});
+    const auto pipeline = ssd::data::make_train_augmentation(config.augment, c.model.pixel_mean, c.model.pixel_std, static_cast<int>(image_size));
+    stages["heavy"] = per_second(seconds, [&](int64_t i) { (void)(*pipeline)(samples[static_cast<size_t>(i) % n], rng); });
+    stages["heavy_loader"] = loader_rate(set, options, seconds, *pipeline, workers_used);
   }
-  loader.stop();
-  stages["loader"] = static_cast<double>(images) / elapsed;
-  const nlohmann::json out = {{"side", "cpp"}, {"images", n}, {"workers", loader.workers()}, {"stages", stages}};
+  const nlohmann::json out = {{"side", "cpp"}, {"images", n}, {"workers", workers_used}, {"stages", stages}};
   std::cout << out.dump() << std::endl;
   return 0;
 }

@@ -10,7 +10,11 @@ The augmentation draws the same distortions with the same probabilities and rang
 IoU-constrained crop (minimum IoU from {0, 0.1, 0.3, 0.5, 0.7, 0.9}, 50 tries, object centres kept), flip, resize,
 normalisation to a CHW float tensor.
 
+With --heavy CONFIG, also the stages heavy and heavy_loader: augment and loader with the config's augment.pipeline
+(bench/reference_augment_steps.py) in place of the SSD paper's augmentation.
+
 Usage: reference_pipeline.py --data ROOT [--split train] [--image-size 300] [--batch 32] [--workers 0] [--seconds 3]
+       [--heavy CONFIG]
 """
 import argparse
 import json
@@ -22,6 +26,8 @@ import xml.etree.ElementTree as ET
 import cv2
 import numpy as np
 import torch
+
+from reference_augment_steps import Pipeline
 
 MEAN = np.array([123.675, 116.28, 103.53], dtype=np.float32)
 STD = np.array([58.395, 57.12, 57.375], dtype=np.float32)
@@ -123,6 +129,11 @@ def augment(image, boxes, labels, size, rng):
         image = image[:, ::-1]
         w = image.shape[1]
         boxes = np.stack([w - boxes[:, 2], boxes[:, 1], w - boxes[:, 0], boxes[:, 3]], 1)
+    return finish(image, boxes, labels, size)
+
+
+def finish(image, boxes, labels, size):
+    """Resized to size x size, normalised, as tensors."""
     h, w, _ = image.shape
     image = cv2.resize(np.ascontiguousarray(image), (size, size), interpolation=cv2.INTER_LINEAR)
     boxes = boxes / np.array([w, h, w, h], np.float32)
@@ -130,16 +141,27 @@ def augment(image, boxes, labels, size, rng):
     return tensor, torch.from_numpy(boxes), torch.from_numpy(labels)
 
 
+class HeavyAugment:
+    """augment.pipeline's steps, then the resize and normalisation."""
+
+    def __init__(self, config_path):
+        self.pipeline = Pipeline(config_path, MEAN)
+
+    def __call__(self, image, boxes, labels, size, rng):
+        image, boxes, labels = self.pipeline(image, boxes, labels, rng, np.random.default_rng(rng.getrandbits(64)))
+        return finish(image, boxes, labels, size)
+
+
 class VocDataset(torch.utils.data.Dataset):
-    def __init__(self, items, size):
-        self.items, self.size = items, size
+    def __init__(self, items, size, transform=augment):
+        self.items, self.size, self.transform = items, size, transform
 
     def __len__(self):
         return len(self.items)
 
     def __getitem__(self, i):
         path, boxes, labels = self.items[i]
-        return augment(load(path), boxes, labels, self.size, random.Random(i))
+        return self.transform(load(path), boxes, labels, self.size, random.Random(i))
 
 
 def collate(samples):
@@ -154,6 +176,21 @@ def per_second(seconds, step):
     return calls / (time.perf_counter() - start)
 
 
+def loader_rate(dataset, a, workers):
+    """Images/s of batches from a torch DataLoader with `workers` processes, after a warm-up batch."""
+    loader = torch.utils.data.DataLoader(dataset, batch_size=a.batch, shuffle=True, drop_last=True, num_workers=workers,
+                                         collate_fn=collate, persistent_workers=True)
+    it = iter(loader)
+    next(it)  # warm-up: the workers start
+    count, start = 0, time.perf_counter()
+    while time.perf_counter() - start < a.seconds:
+        try:
+            count += len(next(it)[1])
+        except StopIteration:
+            it = iter(loader)
+    return count / (time.perf_counter() - start)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", required=True)
@@ -162,6 +199,7 @@ def main():
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--workers", type=int, default=0, help="0 = every core")
     ap.add_argument("--seconds", type=float, default=3)
+    ap.add_argument("--heavy", help="a config whose augment.pipeline the heavy stages run")
     a = ap.parse_args()
     items = read_voc(a.data, a.split)
     n = len(items)
@@ -180,17 +218,11 @@ def main():
         "full": per_second(a.seconds, lambda i: augment(load(items[i % n][0]), items[i % n][1], items[i % n][2], a.image_size, rng)),
     }
     workers = a.workers or os.cpu_count()
-    loader = torch.utils.data.DataLoader(VocDataset(items, a.image_size), batch_size=a.batch, shuffle=True, drop_last=True,
-                                         num_workers=workers, collate_fn=collate, persistent_workers=True)
-    it = iter(loader)
-    next(it)  # warm-up: the workers start
-    count, start = 0, time.perf_counter()
-    while time.perf_counter() - start < a.seconds:
-        try:
-            count += len(next(it)[1])
-        except StopIteration:
-            it = iter(loader)
-    stages["loader"] = count / (time.perf_counter() - start)
+    stages["loader"] = loader_rate(VocDataset(items, a.image_size), a, workers)
+    if a.heavy:
+        heavy = HeavyAugment(a.heavy)
+        stages["heavy"] = per_second(a.seconds, lambda i: heavy(images[i % n], items[i % n][1], items[i % n][2], a.image_size, rng))
+        stages["heavy_loader"] = loader_rate(VocDataset(items, a.image_size, heavy), a, workers)
     print(json.dumps({"side": "python", "images": n, "workers": workers, "stages": stages}))
 
 

@@ -76,7 +76,7 @@ int main(int argc, char** argv) {
     for (size_t rank = 0; rank < result.ranking.size() && rank < 10; ++rank) {
       const auto& t = result.trials[result.ranking[rank]];
       std::cout << "  #" << rank + 1 << " trial " << t.id << ": " << (t.results.empty() ? NAN : t.results.back().value(space.reported())) << " at "
-                << ssd::tune::epochs_trained(t) << " epochs; " << ssd::tune::describe_params(t.params) << "\n";
+                << ssd::tune::epochs_trained(t) << " epochs; " << (t.given ? "the config as given" : ssd::tune::describe_params(t.params)) << "\n";
     }
     if (result.verdict)
       for (const auto& line : result.verdict->lines) std::cout << line << "\n";

@@ -183,15 +183,20 @@ bool lr_interval_from_range_test(const config::Config& base, SearchSpace& space,
   return true;
 }
 
+// <out>/trial_NNN, the run directory of trial `id`.
+std::string trial_dir(const std::string& out, int64_t id) {
+  char dir[32];
+  std::snprintf(dir, sizeof(dir), "trial_%03lld", static_cast<long long>(id));
+  return (fs::path(out) / dir).string();
+}
+
 // Trial `id` of bracket b, its parameters drawn (also when resuming: the same stream gives the same trials).
 Trial draw_trial(const SearchSpace& space, int64_t id, int64_t bracket, const std::string& out, std::mt19937_64& rng) {
   Trial t;
   t.id = id;
   t.bracket = bracket;
   for (const auto& d : space.params) t.params.emplace_back(d.key, d.sample(rng, id));
-  char dir[32];
-  std::snprintf(dir, sizeof(dir), "trial_%03lld", static_cast<long long>(id));
-  t.run_dir = (fs::path(out) / dir).string();
+  t.run_dir = trial_dir(out, id);
   return t;
 }
 
@@ -205,9 +210,7 @@ Trial given_trial(int64_t id, int64_t bracket, const std::string& out) {
   t.id = id;
   t.bracket = bracket;
   t.given = true;
-  char dir[32];
-  std::snprintf(dir, sizeof(dir), "trial_%03lld", static_cast<long long>(id));
-  t.run_dir = (fs::path(out) / dir).string();
+  t.run_dir = trial_dir(out, id);
   return t;
 }
 
@@ -303,7 +306,12 @@ bool run_bracket(const config::Config& base, const SearchSpace& space, const Bra
     // The config as given (baseline: search) takes no searched trial's place: it is judged beside the ones kept.
     std::vector<size_t> searched;
     std::optional<size_t> given;
-    for (size_t idx : alive) trials[idx].given ? void(given = idx) : searched.push_back(idx);
+    for (size_t idx : alive) {
+      if (trials[idx].given)
+        given = idx;
+      else
+        searched.push_back(idx);
+    }
     const auto cut = decide_cut(trials, searched, budget, planned[static_cast<size_t>(k) + 1], space, /*may_defer=*/k + 2 < plan.rungs);
     alive.assign(cut.order.begin(), cut.order.begin() + static_cast<std::ptrdiff_t>(cut.keep));
     std::string line = cut.line;

@@ -258,7 +258,9 @@ class Affine : public Step {
     const cv::Matx33d shear(1, shear_x, 0, shear_y, 1, 0, 0, 0, 1), zoom(scale, 0, 0, 0, scale, 0, 0, 0, 1);
     const cv::Matx33d m = back * rotate * shear * zoom * to_centre;
     const cv::Matx23d forward(m(0, 0), m(0, 1), m(0, 2), m(1, 0), m(1, 1), m(1, 2));
-    cv::warpAffine(s.image, s.image, forward, s.image.size(), interpolation_flag(params_.interpolation), border_mode(params_.border), fill_);
+    cv::Mat moved;
+    cv::warpAffine(s.image, moved, forward, s.image.size(), interpolation_flag(params_.interpolation), border_mode(params_.border), fill_);
+    s.image = moved;
     for (auto& o : s.objects) {
       float x1 = INFINITY, y1 = INFINITY, x2 = -INFINITY, y2 = -INFINITY;
       for (const auto& [x, y] : {std::pair{o.x1, o.y1}, {o.x2, o.y1}, {o.x1, o.y2}, {o.x2, o.y2}}) {

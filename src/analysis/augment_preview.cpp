@@ -51,7 +51,7 @@ Preview preview_augmentation(const config::Config& config, const std::string& ou
   const auto dataset = builder::train_set(config);
   if (dataset->size() == 0) throw DataError("ssd-data preview: the training set (data.train.roots) holds no image");
   const auto model = builder::model(config);
-  const auto view = builder::train_view(config, *model);
+  const auto view = builder::train_view(config, *model, *dataset);
   // Which images: a seeded shuffle of the training set, repeated when it holds fewer than asked.
   std::vector<size_t> order(dataset->size());
   std::iota(order.begin(), order.end(), 0);

@@ -32,8 +32,28 @@ std::unique_ptr<data::DetectionDataset> val_set(const config::Config& c) {
   return std::make_unique<data::DetectionDataset>(dataset_options(c, c.data.val, "val", /*keep_difficult=*/true));
 }
 
-TrainView train_view(const config::Config& c, const model::SsdImpl& model) {
-  const auto augmentation = data::make_train_augmentation(c.augment, model.pixel_mean(), model.pixel_std(), model.image_size());
+namespace {
+
+// Another image of the data set for the steps that mix images: drawn with the sample's generator, a file that cannot be
+// read passed over for another (or, data.strict, an error).
+data::augment_steps::OtherSample other_sample(const data::DetectionDataset& dataset) {
+  return [&dataset](std::mt19937_64& rng) {
+    for (int attempt = 0;; ++attempt) {
+      const auto i = std::uniform_int_distribution<size_t>(0, dataset.size() - 1)(rng);
+      try {
+        return data::as_float(dataset.load(i));
+      } catch (const DataError&) {
+        if (dataset.strict() || attempt == 9) throw;
+      }
+    }
+  };
+}
+
+}  // namespace
+
+TrainView train_view(const config::Config& c, const model::SsdImpl& model, const data::DetectionDataset& dataset) {
+  const auto augmentation =
+      data::make_train_augmentation(c.augment, model.pixel_mean(), model.pixel_std(), model.image_size(), other_sample(dataset));
   if (!c.tiling.train) return [augmentation](const data::Sample& s, std::mt19937_64& rng) { return augmentation->augment(s, rng); };
   // The tile is drawn from the sample's own generator before the augmentation: resume and workers stay exact.
   const cv::Size tile = data::tile_size(model.image_size(), c.tiling.scale);
@@ -62,7 +82,7 @@ std::unique_ptr<data::DataLoader> train_loader(const config::Config& c, const da
   options.workers = c.data.workers;
   options.seed = seed;
   options.pin_memory = device.is_cuda();  // page-locked batches: the copy to the GPU overlaps compute
-  const auto view = train_view(c, model);
+  const auto view = train_view(c, model, dataset);
   data::PrepareFn prepare = [view, mean = model.pixel_mean(), std = model.pixel_std()](const data::Sample& s, std::mt19937_64& rng) {
     return data::prepared(view(s, rng), mean, std, s.image.cols, s.image.rows);
   };

@@ -13,19 +13,19 @@ namespace {
 double uniform(std::mt19937_64& rng, double lo, double hi) { return std::uniform_real_distribution<double>(lo, hi)(rng); }
 bool chance(std::mt19937_64& rng, double p) { return p > 0 && uniform(rng, 0.0, 1.0) < p; }
 
-Labeled to_float(const Sample& sample) {
-  Labeled l;
-  sample.image.convertTo(l.image, CV_32FC3);
-  l.objects = sample.annotation.objects;
-  return l;
-}
-
 Prepared finish(const Labeled& l, const std::vector<double>& mean, const std::vector<double>& std) {
   auto [boxes, labels] = normalized_targets(l.objects, l.image.cols, l.image.rows);
   return {to_normalized_tensor(l.image, mean, std), boxes, labels};
 }
 
 }  // namespace
+
+Labeled as_float(const Sample& sample) {
+  Labeled l;
+  sample.image.convertTo(l.image, CV_32FC3);
+  l.objects = sample.annotation.objects;
+  return l;
+}
 
 TrainAugmentation::TrainAugmentation(const config::AugmentConfig& config, const std::vector<double>& pixel_mean,
                                      const std::vector<double>& pixel_std, const config::ImageSize& image_size)
@@ -80,7 +80,7 @@ std::optional<cv::Rect> iou_constrained_crop(const std::vector<Object>& objects,
 }
 
 Labeled TrainAugmentation::augment(const Sample& sample, std::mt19937_64& rng) const {
-  Labeled l = to_float(sample);
+  Labeled l = as_float(sample);
   photometric(l.image, rng);
   // Zoom-out, crop and flip are only described; resample() then makes the output from the image in one pass.
   cv::Size canvas(l.image.cols, l.image.rows);
@@ -119,7 +119,7 @@ Prepared Augmentation::operator()(const Sample& sample, std::mt19937_64& rng) co
 
 Prepared prepare_for_eval(const Sample& sample, const std::vector<double>& mean, const std::vector<double>& std,
                           const config::ImageSize& image_size) {
-  Prepared p = finish(resize(to_float(sample), cv_size(image_size)), mean, std);
+  Prepared p = finish(resize(as_float(sample), cv_size(image_size)), mean, std);
   p.width = sample.image.cols, p.height = sample.image.rows;
   return p;
 }

@@ -7,16 +7,15 @@
 namespace ssd::data {
 
 PipelineAugmentation::PipelineAugmentation(const config::AugmentConfig& config, const std::vector<double>& pixel_mean,
-                                           const std::vector<double>& pixel_std, const config::ImageSize& image_size)
+                                           const std::vector<double>& pixel_std, const config::ImageSize& image_size,
+                                           augment_steps::OtherSample other)
     : Augmentation(pixel_mean, pixel_std), image_size_(cv_size(image_size)) {
-  const augment_steps::Context context{cv::Scalar(pixel_mean[0], pixel_mean[1], pixel_mean[2])};
+  const augment_steps::Context context{cv::Scalar(pixel_mean[0], pixel_mean[1], pixel_mean[2]), std::move(other)};
   for (const auto& name : config.pipeline) steps_.push_back(augment_steps::step_registry().get(name).factory(config.params, context));
 }
 
 Labeled PipelineAugmentation::augment(const Sample& sample, std::mt19937_64& rng) const {
-  Labeled l;
-  sample.image.convertTo(l.image, CV_32FC3);
-  l.objects = sample.annotation.objects;
+  Labeled l = as_float(sample);
   for (const auto& step : steps_) {
     const bool runs = step->p() > 0 && augment_steps::uniform(rng, 0.0, 1.0) < step->p();
     if (runs) step->apply(l, rng);
@@ -29,9 +28,10 @@ Labeled PipelineAugmentation::augment(const Sample& sample, std::mt19937_64& rng
 }
 
 std::shared_ptr<const Augmentation> make_train_augmentation(const config::AugmentConfig& config, const std::vector<double>& pixel_mean,
-                                                            const std::vector<double>& pixel_std, const config::ImageSize& image_size) {
+                                                            const std::vector<double>& pixel_std, const config::ImageSize& image_size,
+                                                            augment_steps::OtherSample other) {
   if (config.pipeline.empty()) return std::make_shared<TrainAugmentation>(config, pixel_mean, pixel_std, image_size);
-  return std::make_shared<PipelineAugmentation>(config, pixel_mean, pixel_std, image_size);
+  return std::make_shared<PipelineAugmentation>(config, pixel_mean, pixel_std, image_size, std::move(other));
 }
 
 }  // namespace ssd::data

@@ -6,6 +6,7 @@
 
 #include <opencv2/imgproc.hpp>
 
+#include <cmath>
 #include <random>
 
 #include "ssd/config/load.h"
@@ -79,6 +80,45 @@ TEST(AugmentSteps, EveryGeometricStepMovesTheBoxWithTheObjectsPixels) {
     }
     EXPECT_GT(compared, 20) << name;
   }
+}
+
+// Mosaic: this image and three drawn ones (each with a white rectangle) meet at a drawn point; every box returned is
+// white inside, and no white pixel lies outside the boxes: each box is where its object's pixels went.
+TEST(AugmentSteps, MosaicPlacesEveryImagesBoxesWithItsPixels) {
+  const auto c = with_augment("  pipeline: [mosaic]\n  mosaic: {p: 1.0, min_visibility: 0.0}\n");
+  int drawn = 0;
+  const augment_steps::Context context{cv::Scalar(0, 0, 0), [&](std::mt19937_64&) {
+                                         ++drawn;
+                                         return rectangle_sample(cv::Rect(20 + 10 * (drawn % 4), 50, 60, 40));
+                                       }};
+  const auto step = step_registry().get("mosaic").factory(c.augment.params, context);
+  size_t boxes = 0;
+  for (uint64_t seed = 0; seed < 30; ++seed) {
+    std::mt19937_64 rng(seed);
+    auto s = rectangle_sample(cv::Rect(40, 30, 50, 36));
+    step->apply(s, rng);
+    ASSERT_EQ(s.image.size(), cv::Size(kW, kH));
+    cv::Mat gray, outside;
+    cv::cvtColor(s.image, gray, cv::COLOR_RGB2GRAY);
+    outside = gray > 127.5;
+    for (const auto& o : s.objects) {
+      const cv::Rect inner(cv::Point(static_cast<int>(std::ceil(o.x1)), static_cast<int>(std::ceil(o.y1))),
+                           cv::Point(static_cast<int>(std::floor(o.x2)), static_cast<int>(std::floor(o.y2))));
+      ASSERT_GT(inner.area(), 0) << "seed " << seed;
+      EXPECT_GT(cv::mean(gray(inner))[0], 254.0) << "seed " << seed;  // white inside
+      outside(inner).setTo(0);
+    }
+    EXPECT_EQ(cv::countNonZero(outside), 0) << "seed " << seed;  // and nothing white elsewhere
+    boxes += s.objects.size();
+  }
+  EXPECT_EQ(drawn, 3 * 30);
+  EXPECT_GT(boxes, 30u);  // more than one object per mosaic: the others' objects are there too
+  // Without a data set to draw from (Context::other empty), mosaic leaves the sample alone.
+  std::mt19937_64 rng(1);
+  auto alone = rectangle_sample(cv::Rect(40, 30, 50, 36));
+  step_registry().get("mosaic").factory(c.augment.params, augment_steps::Context{})->apply(alone, rng);
+  EXPECT_EQ(alone.objects.size(), 1u);
+  EXPECT_FLOAT_EQ(alone.objects[0].x1, 40.f);
 }
 
 // Flips are exact and their own inverse.

@@ -28,10 +28,11 @@ std::unique_ptr<data::DetectionDataset> train_set(const config::Config& config);
 /// data.val with its difficult objects (the metrics need them marked), or null when data.val.roots is empty.
 std::unique_ptr<data::DetectionDataset> val_set(const config::Config& config);
 
-/// What training makes of a sample before normalisation: the tile (tiling.train) and the augmentation (augment.*),
-/// an image of the model's input size and its objects in pixels. ssd-data preview draws it.
+/// What training makes of a sample of `dataset` before normalisation: the tile (tiling.train) and the augmentation
+/// (augment.*; mosaic draws its other images from `dataset`, which must outlive the view), an image of the model's
+/// input size and its objects in pixels. ssd-data preview draws it.
 using TrainView = std::function<data::Labeled(const data::Sample& sample, std::mt19937_64& rng)>;
-TrainView train_view(const config::Config& config, const model::SsdImpl& model);
+TrainView train_view(const config::Config& config, const model::SsdImpl& model, const data::DetectionDataset& dataset);
 
 /// The training loader over `dataset`: batches of train.batch_size shuffled with `seed`, each image augmented
 /// (augment.*) into the model's input. ConfigError naming train.batch_size when one batch is more than the set holds,

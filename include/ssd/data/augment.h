@@ -20,6 +20,9 @@ struct Prepared {
   int width = 0, height = 0;  ///< the original image's size in pixels
 };
 
+/// A data set's sample as float RGB (0..255) with its objects in pixels: what the augmentation works on.
+Labeled as_float(const Sample& sample);
+
 /// The network input and targets of an augmented sample (normalised with mean and std), from an image of
 /// width x height.
 Prepared prepared(const Labeled& augmented, const std::vector<double>& pixel_mean, const std::vector<double>& pixel_std, int width,

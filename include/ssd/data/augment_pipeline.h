@@ -12,8 +12,9 @@ namespace ssd::data {
 
 class PipelineAugmentation : public Augmentation {
  public:
+  /// other: where the steps that mix images (mosaic) draw their other samples from (empty: they do nothing).
   PipelineAugmentation(const config::AugmentConfig& config, const std::vector<double>& pixel_mean, const std::vector<double>& pixel_std,
-                       const config::ImageSize& image_size);
+                       const config::ImageSize& image_size, augment_steps::OtherSample other = {});
   Labeled augment(const Sample& sample, std::mt19937_64& rng) const override;
 
  private:
@@ -23,6 +24,7 @@ class PipelineAugmentation : public Augmentation {
 
 /// The training augmentation of `config`: the pipeline's steps, or the SSD paper's when augment.pipeline is empty.
 std::shared_ptr<const Augmentation> make_train_augmentation(const config::AugmentConfig& config, const std::vector<double>& pixel_mean,
-                                                            const std::vector<double>& pixel_std, const config::ImageSize& image_size);
+                                                            const std::vector<double>& pixel_std, const config::ImageSize& image_size,
+                                                            augment_steps::OtherSample other = {});
 
 }  // namespace ssd::data

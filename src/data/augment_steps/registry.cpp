@@ -8,8 +8,7 @@ namespace ssd::data::augment_steps {
 const util::Registry<StepEntry>& step_registry() {
   static const util::Registry<StepEntry> registry = [] {
     auto entries = geometric_steps();
-    const auto photometric = photometric_steps();
-    entries.insert(entries.end(), photometric.begin(), photometric.end());
+    for (auto family : {photometric_steps(), mixing_steps()}) entries.insert(entries.end(), family.begin(), family.end());
     return util::Registry<StepEntry>("augmentation", "augment.pipeline", entries);
   }();
   return registry;

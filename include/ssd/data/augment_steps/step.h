@@ -20,8 +20,13 @@
 namespace ssd::data::augment_steps {
 
 /// What a step may take besides its own keys.
+/// Another training sample (float RGB, objects in pixels), drawn with the sample's generator.
+using OtherSample = std::function<Labeled(std::mt19937_64& rng)>;
+
 struct Context {
   cv::Scalar mean;  ///< the model's pixel mean (RGB, 0..255): what a border is filled with unless a step says otherwise
+  /// For the steps that mix images (mosaic); empty where there is no data set, and those steps then do nothing.
+  OtherSample other = {};
 };
 
 class Step {
@@ -57,5 +62,6 @@ std::vector<Object> clip_to_image(const std::vector<Object>& objects, int W, int
 // The families' entries (src/data/augment_steps/<family>.cpp).
 std::vector<StepEntry> geometric_steps();
 std::vector<StepEntry> photometric_steps();
+std::vector<StepEntry> mixing_steps();
 
 }  // namespace ssd::data::augment_steps

@@ -1,5 +1,5 @@
 """The Python side of the heavy-pipeline stages of bench/pipeline.py: the steps of ssd-train's augment.pipeline
-(src/data/augment_steps/) as Python users write them, in NumPy + OpenCV (the way Albumentations' own functions are
+(src/data/augment_steps/; mosaic aside) as Python users write them, in NumPy + OpenCV (the way Albumentations' own functions are
 built), with the same defaults, probabilities and ranges, read from the same YAML config. Each step takes and returns
 (image float32 RGB 0..255 HxWx3, boxes [N, 4] float32 xyxy pixels, labels [N]).
 """
@@ -26,7 +26,7 @@ DEFAULTS = {
     "jpeg": {"p": 0.1, "quality": [30, 95]},
 }
 BORDERS = {"constant": cv2.BORDER_CONSTANT, "reflect": cv2.BORDER_REFLECT_101, "replicate": cv2.BORDER_REPLICATE}
-INTERPOLATIONS = {"linear": cv2.INTER_LINEAR, "nearest": cv2.INTER_NEAREST, "cubic": cv2.INTER_CUBIC, "area": cv2.INTER_AREA}
+INTERPOLATIONS = {"linear": cv2.INTER_LINEAR, "nearest": cv2.INTER_NEAREST, "cubic": cv2.INTER_CUBIC}
 
 
 def draw(rng, r):
@@ -150,7 +150,7 @@ def affine(image, boxes, labels, q, rng, mean):
 def motion_kernel(length, angle):
     side = length if length % 2 else length + 1
     kernel = np.zeros((side, side), np.float32)
-    c, d = side / 2.0, (math.cos(angle) * (length - 1) / 2.0, math.sin(angle) * (length - 1) / 2.0)
+    c, d = (side - 1) / 2.0, (math.cos(angle) * (length - 1) / 2.0, math.sin(angle) * (length - 1) / 2.0)
     cv2.line(kernel, (round(c - d[0]), round(c - d[1])), (round(c + d[0]), round(c + d[1])), 1.0, 1, cv2.LINE_8)
     return kernel / kernel.sum()
 

@@ -34,14 +34,19 @@ std::unique_ptr<data::DetectionDataset> val_set(const config::Config& c) {
 
 namespace {
 
-// Another image of the data set for the steps that mix images: drawn with the sample's generator, a file that cannot be
-// read passed over for another (or, data.strict, an error).
-data::augment_steps::OtherSample other_sample(const data::DetectionDataset& dataset) {
-  return [&dataset](std::mt19937_64& rng) {
+// What a training sample is before its augmentation: a tile of the image (tiling.train), drawn from the sample's own
+// generator. Null: the image itself.
+using Cut = std::function<data::Sample(const data::Sample& sample, std::mt19937_64& rng)>;
+
+// Another sample of the data set (cut as the training samples are) for the steps that mix images: drawn with the
+// sample's generator, a file that cannot be read passed over for another (or, data.strict, an error).
+data::augment_steps::OtherSample other_sample(const data::DetectionDataset& dataset, Cut cut) {
+  return [&dataset, cut = std::move(cut)](std::mt19937_64& rng) {
     for (int attempt = 0;; ++attempt) {
       const auto i = std::uniform_int_distribution<size_t>(0, dataset.size() - 1)(rng);
       try {
-        return data::as_float(dataset.load(i));
+        const auto sample = dataset.load(i);
+        return data::as_float(cut ? cut(sample, rng) : sample);
       } catch (const DataError&) {
         if (dataset.strict() || attempt == 9) throw;
       }
@@ -52,22 +57,26 @@ data::augment_steps::OtherSample other_sample(const data::DetectionDataset& data
 }  // namespace
 
 TrainView train_view(const config::Config& c, const model::SsdImpl& model, const data::DetectionDataset& dataset) {
+  Cut cut;
+  if (c.tiling.train) {
+    // The tile is drawn from the sample's own generator before the augmentation: resume and workers stay exact.
+    const cv::Size tile = data::tile_size(model.image_size(), c.tiling.scale);
+    spdlog::info("training on tiles of {} source px (model.image_size {} at tiling.scale {:g}), {:g} of them drawn to hold no object",
+                 data::tile_text(tile), model.image_size().str(), c.tiling.scale, c.tiling.empty_share);
+    if (!c.tiling.infer)
+      spdlog::warn("tiling.train without tiling.infer: validation, ssd-eval and ssd-detect run on the whole image resized, "
+                   "which the tiles did not train for (set tiling.infer: true)");
+    const auto mean = model.pixel_mean();
+    const cv::Scalar fill(std::lround(mean[0]), std::lround(mean[1]), std::lround(mean[2]));
+    cut = [tile, fill, tiling = c.tiling](const data::Sample& s, std::mt19937_64& rng) {
+      const auto rect = data::sample_tile(s.annotation.objects, s.image.cols, s.image.rows, tile, tiling.empty_share, tiling.min_visible, rng);
+      return data::cut_tile(s, rect, tiling.min_visible, fill);
+    };
+  }
   const auto augmentation =
-      data::make_train_augmentation(c.augment, model.pixel_mean(), model.pixel_std(), model.image_size(), other_sample(dataset));
-  if (!c.tiling.train) return [augmentation](const data::Sample& s, std::mt19937_64& rng) { return augmentation->augment(s, rng); };
-  // The tile is drawn from the sample's own generator before the augmentation: resume and workers stay exact.
-  const cv::Size tile = data::tile_size(model.image_size(), c.tiling.scale);
-  spdlog::info("training on tiles of {} source px (model.image_size {} at tiling.scale {:g}), {:g} of them drawn to hold no object",
-               data::tile_text(tile), model.image_size().str(), c.tiling.scale, c.tiling.empty_share);
-  if (!c.tiling.infer)
-    spdlog::warn("tiling.train without tiling.infer: validation, ssd-eval and ssd-detect run on the whole image resized, "
-                 "which the tiles did not train for (set tiling.infer: true)");
-  const auto mean = model.pixel_mean();
-  const cv::Scalar fill(std::lround(mean[0]), std::lround(mean[1]), std::lround(mean[2]));
-  return [augmentation, tile, fill, tiling = c.tiling](const data::Sample& s, std::mt19937_64& rng) {
-    const auto rect = data::sample_tile(s.annotation.objects, s.image.cols, s.image.rows, tile, tiling.empty_share, tiling.min_visible, rng);
-    return augmentation->augment(data::cut_tile(s, rect, tiling.min_visible, fill), rng);
-  };
+      data::make_train_augmentation(c.augment, model.pixel_mean(), model.pixel_std(), model.image_size(), other_sample(dataset, cut));
+  if (!cut) return [augmentation](const data::Sample& s, std::mt19937_64& rng) { return augmentation->augment(s, rng); };
+  return [augmentation, cut](const data::Sample& s, std::mt19937_64& rng) { return augmentation->augment(cut(s, rng), rng); };
 }
 
 std::unique_ptr<data::DataLoader> train_loader(const config::Config& c, const data::DetectionDataset& dataset, const model::SsdImpl& model,

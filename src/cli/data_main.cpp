@@ -14,7 +14,7 @@ int main(int argc, char** argv) {
                "Example:\n"
                "  ssd-data analyze --config configs/shapes.yaml               # box sizes, default-box coverage, fitted priors\n"
                "  ssd-data analyze --config configs/voc_ssd512_vgg16.yaml --out runs/voc_analysis\n"
-               "  ssd-data preview --config configs/augment_heavy.yaml --out grid.png  # augmented samples with their boxes",
+               "  ssd-data preview --config configs/shapes_heavy_augment.yaml --out grid.png  # augmented samples with their boxes",
                "ssd-data"};
   app.require_subcommand(1);
   auto* analyze = app.add_subcommand(

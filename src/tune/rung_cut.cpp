@@ -84,18 +84,18 @@ Cut decide_cut(const std::vector<Trial>& trials, const std::vector<size_t>& aliv
   return cut;
 }
 
-GivenDecision decide_config_as_given(const Trial& given, const Trial& last_kept, double epochs, const SearchSpace& space) {
+GivenDecision decide_config_as_given(const Trial& given, const Trial& worst_kept, double epochs, const SearchSpace& space) {
   const auto signal = space.reported();
-  const double kept_value = measure_at(last_kept, epochs, signal).value, given_value = measure_at(given, epochs, signal).value;
+  const double kept_value = measure_at(worst_kept, epochs, signal).value, given_value = measure_at(given, epochs, signal).value;
   const auto who = fmt::format("the config as given (trial {})", given.id);
   if (!given.failure.empty() || std::isnan(given_value)) return {false, fmt::format("{} is cut: it gave no {}", who, signal)};
-  const auto figures = fmt::format("{} {:.4g} (trial {}) against {:.4g}", signal, kept_value, last_kept.id, given_value);
+  const auto figures = fmt::format("{} {:.4g} (trial {}) against {:.4g}", signal, kept_value, worst_kept.id, given_value);
   if (space.monitor == "auto" && signal != "val/loss" && !(kept_value >= space.map_floor))
     return {true, fmt::format("{} goes on: {} has not moved yet ({})", who, signal, figures)};
-  const double share = agreement(last_kept, given, epochs, signal, space);
+  const double share = agreement(worst_kept, given, epochs, signal, space);
   const bool beaten = std::isnan(share) ? ranks_below(given_value, kept_value, space.maximises(signal)) : share >= space.confidence;
   const auto noise = std::isnan(share) ? std::string("its noise not measured") : util::percent(share) + " of the resamples";
-  if (beaten) return {false, fmt::format("{} is cut: the last kept beats it ({}) in {}", who, figures, noise)};
+  if (beaten) return {false, fmt::format("{} is cut: the worst kept beats it ({}) in {}", who, figures, noise)};
   return {true, fmt::format("{} goes on: not beaten by {} beyond its noise ({}, {})", who, signal, figures, noise)};
 }
 

@@ -110,6 +110,11 @@ std::vector<Trial> load_state(const std::string& path, const SearchSpace& space,
     throw ConfigError(path + ": not a readable tuner state (" + std::string(e.what()) + "); remove it to start over");
   }
   const auto now = decision_settings(space);
+  // (A state from before the config as given could be a trial did not have it among its trials.)
+  if (stored.is_object() && stored.value("given_in_search", false) != space.given_in_search())
+    throw ConfigError(path + ": the tuning there was made " + (space.given_in_search() ? "without" : "with") + " the config as given "
+                      "among its trials (baseline: search, the default since it was added); set baseline: " +
+                      (space.given_in_search() ? "train" : "search") + " in the search space to resume it, or tune into another folder");
   for (const auto& [key, value] : now.items())
     if (stored.contains(key) && stored[key] != value)
       throw ConfigError(path + ": the tuning there was decided with " + key + " " + stored[key].dump() + ", the search space now says " +
@@ -190,12 +195,14 @@ std::string trial_dir(const std::string& out, int64_t id) {
   return (fs::path(out) / dir).string();
 }
 
-// Trial `id` of bracket b, its parameters drawn (also when resuming: the same stream gives the same trials).
+// Trial `id` of bracket b, its parameters drawn (also when resuming: the same stream gives the same trials). A grid
+// takes its entries in the order of the drawn trials (the config as given, trial 0 with baseline search, is none).
 Trial draw_trial(const SearchSpace& space, int64_t id, int64_t bracket, const std::string& out, std::mt19937_64& rng) {
   Trial t;
   t.id = id;
   t.bracket = bracket;
-  for (const auto& d : space.params) t.params.emplace_back(d.key, d.sample(rng, id));
+  const int64_t drawn = space.given_in_search() ? id - 1 : id;
+  for (const auto& d : space.params) t.params.emplace_back(d.key, d.sample(rng, drawn));
   t.run_dir = trial_dir(out, id);
   return t;
 }
@@ -316,7 +323,9 @@ bool run_bracket(const config::Config& base, const SearchSpace& space, const Bra
     alive.assign(cut.order.begin(), cut.order.begin() + static_cast<std::ptrdiff_t>(cut.keep));
     std::string line = cut.line;
     if (given && !alive.empty()) {
-      const auto decision = decide_config_as_given(trials[*given], trials[alive.back()], budget, space);
+      // (against the kept trial that is worst by the reported figure, which need not be the last by the cut's)
+      const auto worst = rank_by(trials, alive, budget, space.reported(), space).back();
+      const auto decision = decide_config_as_given(trials[*given], trials[worst], budget, space);
       line += "; " + decision.line;
       if (decision.goes_on) alive.push_back(*given);
     } else if (given) {

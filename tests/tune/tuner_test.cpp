@@ -312,8 +312,9 @@ TEST(Tuner, TheConfigAsGivenGoesOnUntilTheMapBeatsIt) {
   ASSERT_EQ(result.trials.size(), 4u);
   EXPECT_TRUE(result.trials[0].given);
   EXPECT_TRUE(result.trials[0].params.empty());
-  // 4 trials x 1 epoch; the two searched ones the loss keeps and the config as given x 2; one and it x 4.
-  EXPECT_EQ(trained, (std::vector<std::pair<double, int64_t>>{{0.003, 1}, {0.002, 1}, {0.01, 1}, {0.001, 1}, {0.001, 2}, {0.002, 2},
+  // 4 trials x 1 epoch (the grid's entries in order after the config as given); the two searched ones the loss keeps
+  // and the config as given x 2; one and it x 4.
+  EXPECT_EQ(trained, (std::vector<std::pair<double, int64_t>>{{0.003, 1}, {0.001, 1}, {0.002, 1}, {0.01, 1}, {0.001, 2}, {0.002, 2},
                                                               {0.003, 2}, {0.001, 4}, {0.003, 4}}));
   ASSERT_EQ(result.decisions.size(), 3u);  // two cuts, and the best against the runner-up
   EXPECT_NE(result.decisions[0].find("cut 3 -> 2 by val/loss"), std::string::npos) << result.decisions[0];
@@ -321,7 +322,7 @@ TEST(Tuner, TheConfigAsGivenGoesOnUntilTheMapBeatsIt) {
       << result.decisions[0];
   EXPECT_TRUE(result.trials[result.ranking.front()].given);
   ASSERT_TRUE(result.verdict.has_value());
-  EXPECT_EQ(result.trials[result.verdict->winner].id, 3);  // LR0 1e-3, the search's own best
+  EXPECT_EQ(result.trials[result.verdict->winner].id, 1);  // LR0 1e-3, the search's own best
   EXPECT_FALSE(result.verdict->beaten);
   EXPECT_EQ(result.verdict->search_epochs, 4 + 2 + 1 + 4);
   EXPECT_EQ(result.verdict->baseline_epochs, 4);
@@ -337,6 +338,10 @@ TEST(Tuner, TheConfigAsGivenGoesOnUntilTheMapBeatsIt) {
   trained.clear();  // resumed: the same decisions, nothing trained again
   EXPECT_EQ(tune(base, space, out, c10::Device(c10::kCPU), late_map).decisions, result.decisions);
   EXPECT_TRUE(trained.empty());
+  // ... and not under the other baseline, which would not have the config as given among its trials.
+  const auto apart = load_search_space(write_file(dir, "apart.yaml", "baseline: train\n" + common));
+  const auto refused = test::thrown_message<ConfigError>([&] { tune(base, apart, out, c10::Device(c10::kCPU), late_map); });
+  EXPECT_NE(refused.find("set baseline: search"), std::string::npos) << refused;
 
   // A config as given that the mAP beats beyond its noise (LR0 3e-2 here, worse than every searched trial once the mAP
   // has moved) is cut at the first rung, and trained on alone to the best trial's budget for the verdict.
@@ -347,10 +352,10 @@ TEST(Tuner, TheConfigAsGivenGoesOnUntilTheMapBeatsIt) {
     return synthetic_run(c.solver.lr, c.train.stop_epoch, true);
   };
   const auto beaten = tune(base, space, dir + "/tune_beaten", c10::Device(c10::kCPU), early_map);
-  EXPECT_EQ(trained, (std::vector<std::pair<double, int64_t>>{{0.03, 1}, {0.002, 1}, {0.01, 1}, {0.001, 1}, {0.002, 2}, {0.001, 2},
+  EXPECT_EQ(trained, (std::vector<std::pair<double, int64_t>>{{0.03, 1}, {0.001, 1}, {0.002, 1}, {0.01, 1}, {0.002, 2}, {0.001, 2},
                                                               {0.002, 4}, {0.03, 4}}));
   ASSERT_FALSE(beaten.decisions.empty());
-  EXPECT_NE(beaten.decisions[0].find("the config as given (trial 0) is cut: the last kept beats it"), std::string::npos)
+  EXPECT_NE(beaten.decisions[0].find("the config as given (trial 0) is cut: the worst kept beats it"), std::string::npos)
       << beaten.decisions[0];
   ASSERT_TRUE(beaten.verdict.has_value());
   EXPECT_TRUE(beaten.verdict->beaten);

@@ -34,7 +34,7 @@ struct DataConfig {
 };
 
 /// augment.*: the training augmentation. An empty pipeline is the SSD paper's, applied in this order with the *_prob
-/// keys below (data/augment.h); a pipeline names steps of the augmentation registry (data/augment_ops/) in the order
+/// keys below (data/augment.h); a pipeline names steps of the augmentation registry (data/augment_steps/) in the order
 /// they run, each with its own keys augment.<step>.* (probability p and parameters) in params. Evaluation only resizes
 /// and normalises.
 struct AugmentConfig {
@@ -45,7 +45,7 @@ struct AugmentConfig {
   std::vector<double> crop_min_ious = {0.0, 0.1, 0.3, 0.5, 0.7, 0.9};
   double flip_prob = 0.5;
   std::vector<std::string> pipeline;
-  PluginParams params;  ///< each step's own keys, augment.<step>.* (data/augment_ops/<family>.cpp)
+  PluginParams params;  ///< each step's own keys, augment.<step>.* (data/augment_steps/<family>.cpp)
 };
 
 /// tiling.*: small objects in large images. Training on tiles of the network's input size cut from the image at

@@ -91,10 +91,10 @@ inline Rule<std::vector<std::string>> nonempty_unique_names() {
           }};
 }
 
-/// An interval [a, b] within [lo, hi], a <= b (one number: a = b, that value).
+/// An interval [a, b] within [lo, hi], a <= b ([a]: that value).
 inline Rule<std::vector<double>> interval_within(double lo, double hi) {
   std::ostringstream os;
-  os << "[a, b] with " << lo << " <= a <= b <= " << hi << " (or one number)";
+  os << "[a, b] with " << lo << " <= a <= b <= " << hi << " (or [a]: that value)";
   return {os.str(), [lo, hi](const std::vector<double>& v) {
             if (v.empty() || v.size() > 2) return false;
             return v.front() >= lo && v.back() <= hi && v.front() <= v.back();
@@ -114,7 +114,7 @@ inline Rule<std::vector<std::string>> distinct_names_of(std::vector<std::string>
           [known, names](const std::vector<std::string>& v) {
             std::set<std::string> seen;
             for (const auto& s : v) {
-              if (!known(s)) return "'" + s + "' is not one of them" + util::did_you_mean(s, names);
+              if (!known(s)) return "unknown step '" + s + "'" + util::did_you_mean(s, names);
               if (!seen.insert(s).second) return "'" + s + "' is there twice";
             }
             return std::string();

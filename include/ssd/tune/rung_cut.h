@@ -33,11 +33,12 @@ struct GivenDecision {
   std::string line;  ///< the decision, as appended to the cut's line
 };
 
-/// The config as given is not one of the trials a cut ranks: it goes on beside the ones kept unless the last of them
-/// beats it by the reported figure (space.reported()) in at least `confidence` of the resamples, that figure having
-/// moved (map_floor) under monitor auto. The loss may rank the searched trials early in a run, but what does well early
-/// is not what ends best, and dropping the user's own recipe takes the figure the user asked for.
-GivenDecision decide_config_as_given(const Trial& given, const Trial& last_kept, double epochs, const SearchSpace& space);
+/// The config as given is not one of the trials a cut ranks: it goes on beside the ones kept unless `worst_kept`, the
+/// worst of them by the reported figure (space.reported()), beats it by that figure in at least `confidence` of the
+/// resamples, that figure having moved (map_floor) under monitor auto. The loss may rank the searched trials early in
+/// a run, but what does well early is not what ends best, and dropping the user's own recipe takes the figure the user
+/// asked for.
+GivenDecision decide_config_as_given(const Trial& given, const Trial& worst_kept, double epochs, const SearchSpace& space);
 
 /// `alive` ranked by `signal` at `epochs`, best first (NaN last, ties in the given order).
 std::vector<size_t> rank_by(const std::vector<Trial>& trials, std::vector<size_t> alive, double epochs, const std::string& signal,

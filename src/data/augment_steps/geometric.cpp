@@ -190,11 +190,28 @@ class ZoomOut : public Step {
  public:
   ZoomOut(const ZoomOutParams& p, const Context& c)
       : Step(p.p), params_(p), fill_(p.fill.size() == 3 ? cv::Scalar(p.fill[0], p.fill[1], p.fill[2]) : c.mean) {}
+  // The canvas is ratio x the image's sides; it is made at the image's own size, the image shrunk into it by 1 / ratio,
+  // so that a large ratio on a large image costs no more memory than the image (the pipeline resizes to the model's
+  // input at the end anyway).
   void apply(Labeled& s, std::mt19937_64& rng) const override {
+    const int W = s.image.cols, H = s.image.rows;
     const double ratio = uniform(rng, 1.0, params_.max_ratio);
-    const int W = static_cast<int>(s.image.cols * ratio), H = static_cast<int>(s.image.rows * ratio);
-    const int left = static_cast<int>(uniform(rng, 0, W - s.image.cols)), top = static_cast<int>(uniform(rng, 0, H - s.image.rows));
-    s = expand(s, W, H, left, top, fill_);
+    const double left = uniform(rng, 0, W * ratio - W) / ratio, top = uniform(rng, 0, H * ratio - H) / ratio;
+    const cv::Rect placed(static_cast<int>(left), static_cast<int>(top), std::max(1, static_cast<int>(std::lround(W / ratio))),
+                          std::max(1, static_cast<int>(std::lround(H / ratio))));
+    const auto inside = placed & cv::Rect(0, 0, W, H);
+    cv::Mat canvas(H, W, CV_32FC3, fill_), shrunk;
+    cv::resize(s.image, shrunk, placed.size(), 0, 0, cv::INTER_AREA);
+    shrunk(inside - placed.tl()).copyTo(canvas(inside));
+    const auto sx = static_cast<float>(placed.width) / static_cast<float>(W), sy = static_cast<float>(placed.height) / static_cast<float>(H);
+    // (every object stays, however small it gets: the final resize decides its size; clamped for the rounding of placed)
+    for (auto& o : s.objects) {
+      o.x1 = std::min(o.x1 * sx + static_cast<float>(placed.x), static_cast<float>(W));
+      o.x2 = std::min(o.x2 * sx + static_cast<float>(placed.x), static_cast<float>(W));
+      o.y1 = std::min(o.y1 * sy + static_cast<float>(placed.y), static_cast<float>(H));
+      o.y2 = std::min(o.y2 * sy + static_cast<float>(placed.y), static_cast<float>(H));
+    }
+    s.image = canvas;
   }
 
  private:
@@ -204,7 +221,7 @@ class ZoomOut : public Step {
 
 StepEntry zoom_out_entry() {
   const char* name = "zoom_out";
-  return {name, "the SSD paper's expand: the image at a random place on a canvas up to max_ratio x its sides",
+  return {name, "the SSD paper's expand: the image at a random place on a canvas up to max_ratio x its sides (made at the image's size)",
           [name](const config::PluginParams& params, const Context& context) -> std::unique_ptr<Step> {
             return std::make_unique<ZoomOut>(params.get<ZoomOutParams>(name), context);
           },
@@ -237,7 +254,6 @@ int border_mode(const std::string& name) {
 int interpolation_flag(const std::string& name) {
   if (name == "nearest") return cv::INTER_NEAREST;
   if (name == "cubic") return cv::INTER_CUBIC;
-  if (name == "area") return cv::INTER_AREA;
   return cv::INTER_LINEAR;
 }
 
@@ -297,9 +313,9 @@ StepEntry affine_entry() {
            plugin_key(name, "augment.affine.min_visibility", &AffineParams::min_visibility, config::in_range(0.0, 1.0), kConsumer,
                       "affine: a box cut by the border stays when this share of its re-fitted area is inside."),
            plugin_key(name, "augment.affine.border", &AffineParams::border, config::one_of({"constant", "reflect", "replicate"}), kConsumer,
-                      "affine: what fills the image outside: constant (fill), reflect, replicate."),
+                      "affine: what fills the image outside: constant (fill), reflect, replicate (objects mirrored into the border get no box)."),
            plugin_key(name, "augment.affine.interpolation", &AffineParams::interpolation,
-                      config::one_of({"linear", "nearest", "cubic", "area"}), kConsumer, "affine: resampling."),
+                      config::one_of({"linear", "nearest", "cubic"}), kConsumer, "affine: resampling."),
            plugin_key(name, "augment.affine.fill", &AffineParams::fill, fill_rule(), kConsumer,
                       "affine: border colour [R, G, B] in 0..255 for border constant; [] = the model's pixel mean.")}};
 }

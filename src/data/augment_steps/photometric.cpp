@@ -138,9 +138,10 @@ std::vector<StepEntry> entries() {
         const double angle = uniform(rng, 0, M_PI);
         const int side = length % 2 ? length : length + 1;
         cv::Mat kernel = cv::Mat::zeros(side, side, CV_32F);
-        const cv::Point2d c(side / 2.0 - 0.5, side / 2.0 - 0.5), d(std::cos(angle) * (length - 1) / 2.0, std::sin(angle) * (length - 1) / 2.0);
-        cv::line(kernel, cv::Point(cvRound(c.x + 0.5 - d.x), cvRound(c.y + 0.5 - d.y)),
-                 cv::Point(cvRound(c.x + 0.5 + d.x), cvRound(c.y + 0.5 + d.y)), cv::Scalar(1.0), 1, cv::LINE_8);
+        // A line through the kernel's centre element, (side - 1) / 2, so that the smear does not shift the image.
+        const double c = (side - 1) / 2.0, dx = std::cos(angle) * (length - 1) / 2.0, dy = std::sin(angle) * (length - 1) / 2.0;
+        cv::line(kernel, cv::Point(cvRound(c - dx), cvRound(c - dy)), cv::Point(cvRound(c + dx), cvRound(c + dy)), cv::Scalar(1.0), 1,
+                 cv::LINE_8);
         kernel /= cv::sum(kernel)[0];
         cv::filter2D(image, image, -1, kernel, cv::Point(-1, -1), 0, cv::BORDER_REFLECT_101);
       },

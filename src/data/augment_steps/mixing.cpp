@@ -39,15 +39,14 @@ class Mosaic : public Step {
       const cv::Rect placed = cv::Rect(origins[k], cv::Size(W, H)) & frame;
       if (placed.area() == 0) continue;
       part.image(placed - origins[k]).copyTo(out.image(placed));
+      // Each image's boxes cut to its quadrant, not to the output: the neighbouring images cover the rest.
       for (auto& o : part.objects) {
-        o.x1 += static_cast<float>(origins[k].x), o.x2 += static_cast<float>(origins[k].x);
-        o.y1 += static_cast<float>(origins[k].y), o.y2 += static_cast<float>(origins[k].y);
-        // Cut to its own quadrant, not the output: the neighbouring image covers the rest.
-        const float x1 = std::max(o.x1, static_cast<float>(placed.x)), x2 = std::min(o.x2, static_cast<float>(placed.x + placed.width));
-        const float y1 = std::max(o.y1, static_cast<float>(placed.y)), y2 = std::min(o.y2, static_cast<float>(placed.y + placed.height));
-        const double area = static_cast<double>(o.x2 - o.x1) * (o.y2 - o.y1);
-        if (x2 - x1 < 1 || y2 - y1 < 1 || !(area > 0) || static_cast<double>(x2 - x1) * (y2 - y1) < params_.min_visibility * area) continue;
-        o.x1 = x1, o.x2 = x2, o.y1 = y1, o.y2 = y2;
+        o.x1 += static_cast<float>(origins[k].x - placed.x), o.x2 += static_cast<float>(origins[k].x - placed.x);
+        o.y1 += static_cast<float>(origins[k].y - placed.y), o.y2 += static_cast<float>(origins[k].y - placed.y);
+      }
+      for (auto o : clip_to_image(part.objects, placed.width, placed.height, params_.min_visibility)) {
+        o.x1 += static_cast<float>(placed.x), o.x2 += static_cast<float>(placed.x);
+        o.y1 += static_cast<float>(placed.y), o.y2 += static_cast<float>(placed.y);
         out.objects.push_back(o);
       }
     }

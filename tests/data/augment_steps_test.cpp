@@ -160,11 +160,13 @@ TEST(AugmentSteps, PhotometricStepsLeaveTheBoxesAlone) {
   config::Config c;
   for (const auto& name : names) {
     const auto step = make_step(c, name);
+    bool changed = false;  // in at least one draw (channel_shuffle may draw the identity)
     for (uint64_t seed = 0; seed < 5; ++seed) {
       std::mt19937_64 rng(seed);
       auto s = rectangle_sample(cv::Rect(40, 30, 50, 36));
       cv::rectangle(s.image, cv::Rect(0, 0, 20, 20), cv::Scalar(200, 40, 90), cv::FILLED);  // some colour
       const auto before = s.objects;
+      const cv::Mat pixels_before = s.image.clone();
       step->apply(s, rng);
       ASSERT_EQ(s.image.size(), cv::Size(kW, kH)) << name;
       ASSERT_EQ(s.image.type(), CV_32FC3) << name;
@@ -180,7 +182,9 @@ TEST(AugmentSteps, PhotometricStepsLeaveTheBoxesAlone) {
         EXPECT_FLOAT_EQ(px[0], px[1]);
         EXPECT_FLOAT_EQ(px[1], px[2]);
       }
+      changed = changed || cv::norm(s.image, pixels_before, cv::NORM_INF) > 0;
     }
+    EXPECT_TRUE(changed) << name << " left the pixels as they were";
   }
 }
 

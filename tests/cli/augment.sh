@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The augmentation menu through the executables: a tiny run with a heavy pipeline and the GIoU box loss, ssd-data
+# The augmentation menu through the executables: a tiny run with a heavy pipeline (every step) and the GIoU box loss, ssd-data
 # preview (a grid of the right size, the same for the same seed), the shipped heavy config, and the errors that name a
 # wrong step. Argument: the folder holding ssd-train & co.
 set -euo pipefail
@@ -10,7 +10,7 @@ trap 'rm -rf "$work"' EXIT
 source "$here/tiny_setup.sh"
 make_tiny "$bin" "$work" "augment:
   pipeline: [brightness, contrast, saturation, hue, clahe, gaussian_blur, motion_blur, gaussian_noise, jpeg, to_gray,
-             channel_shuffle, mosaic, zoom_out, affine, random_sized_crop, iou_crop, hflip, vflip]
+             channel_shuffle, mosaic, copy_paste, zoom_out, affine, random_sized_crop, iou_crop, hflip, vflip]
   affine: {p: 0.7, degrees: 15, shear: 5, min_visibility: 0.4}
   random_sized_crop: {p: 0.3}
 loss: {box: giou}

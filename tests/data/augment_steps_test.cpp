@@ -121,6 +121,70 @@ TEST(AugmentSteps, MosaicPlacesEveryImagesBoxesWithItsPixels) {
   EXPECT_FLOAT_EQ(alone.objects[0].x1, 40.f);
 }
 
+// Copy-paste: objects of another image (gray rectangles) pasted into this one (a white rectangle); each pasted box
+// holds its object's pixels, pasted patches do not overlap, and this image's object keeps min_visibility of its area
+// uncovered: with 1.0 it is never covered.
+TEST(AugmentSteps, CopyPastePastesObjectsWithTheirBoxes) {
+  for (const double min_visibility : {1.0, 0.5}) {
+    const auto c = with_augment("  pipeline: [copy_paste]\n  copy_paste: {p: 1.0, objects: 3, scale: [0.6, 1.4], min_visibility: " +
+                                std::to_string(min_visibility) + "}\n");
+    const augment_steps::Context context{cv::Scalar(0, 0, 0), [](std::mt19937_64&) {
+                                           Labeled l;
+                                           l.image = cv::Mat(240, 320, CV_32FC3, cv::Scalar(0, 0, 0));
+                                           // Twice this image's size: pasted at half their size times the factor.
+                                           for (const auto& r : {cv::Rect(10, 10, 40, 30), cv::Rect(100, 120, 60, 50), cv::Rect(200, 20, 36, 80)}) {
+                                             cv::rectangle(l.image, r, cv::Scalar(128, 128, 128), cv::FILLED);
+                                             Object o;
+                                             o.x1 = static_cast<float>(r.x), o.y1 = static_cast<float>(r.y);
+                                             o.x2 = static_cast<float>(r.x + r.width), o.y2 = static_cast<float>(r.y + r.height);
+                                             o.label = 2;
+                                             l.objects.push_back(o);
+                                           }
+                                           return l;
+                                         }};
+    const auto step = step_registry().get("copy_paste").factory(c.augment.params, context);
+    size_t pasted = 0;
+    double least_visible = 1.0;
+    for (uint64_t seed = 0; seed < 30; ++seed) {
+      std::mt19937_64 rng(seed);
+      const cv::Rect own(40, 30, 50, 36);
+      auto s = rectangle_sample(own);
+      step->apply(s, rng);
+      ASSERT_EQ(s.image.size(), cv::Size(kW, kH));
+      ASSERT_GE(s.objects.size(), 1u);
+      ASSERT_EQ(s.objects[0].label, 1);  // this image's object stays first, its box unchanged
+      EXPECT_FLOAT_EQ(s.objects[0].x1, 40.f);
+      cv::Mat gray;
+      cv::cvtColor(s.image, gray, cv::COLOR_RGB2GRAY);
+      cv::Mat covered = cv::Mat::zeros(kH, kW, CV_8U);
+      for (size_t k = 1; k < s.objects.size(); ++k) {
+        const auto& o = s.objects[k];
+        EXPECT_EQ(o.label, 2);
+        // The box is its object's pixels: gray inside, and no other patch under it.
+        const cv::Rect inner(cv::Point(static_cast<int>(std::ceil(o.x1)) + 1, static_cast<int>(std::ceil(o.y1)) + 1),
+                             cv::Point(static_cast<int>(std::floor(o.x2)) - 1, static_cast<int>(std::floor(o.y2)) - 1));
+        if (inner.area() > 0) {
+          EXPECT_NEAR(cv::mean(gray(inner))[0], 128.0, 1.0) << "seed " << seed;
+        }
+        const cv::Rect whole(cv::Point(static_cast<int>(std::floor(o.x1)), static_cast<int>(std::floor(o.y1))),
+                             cv::Point(static_cast<int>(std::ceil(o.x2)), static_cast<int>(std::ceil(o.y2))));
+        EXPECT_EQ(cv::countNonZero(covered(whole)), 0) << "seed " << seed << ": pasted patches overlap";
+        covered(whole).setTo(1);
+      }
+      pasted += s.objects.size() - 1;
+      least_visible = std::min(least_visible, 1.0 - cv::countNonZero(covered(own)) / static_cast<double>(own.area()));
+      // What is not pasted over is this image as it was: white inside its box.
+      cv::Mat mask = covered(own) == 0;
+      EXPECT_NEAR(cv::mean(gray(own), mask)[0], 255.0, 1e-3) << "seed " << seed;
+    }
+    EXPECT_GT(pasted, 30u) << min_visibility;
+    EXPECT_GE(least_visible, min_visibility - 1e-9) << min_visibility;
+    if (min_visibility < 1) {
+      EXPECT_LT(least_visible, 0.98);  // covering is allowed, and happens
+    }
+  }
+}
+
 // Flips are exact and their own inverse.
 TEST(AugmentSteps, FlipsAreExact) {
   const auto c = with_augment("  pipeline: [hflip, vflip]\n");

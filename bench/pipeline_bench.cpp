@@ -94,7 +94,7 @@ int main(int argc, char** argv) {
   dataset.split = c.data.train, dataset.classes = c.data.classes, dataset.strict = true, dataset.val_fraction = 0;
   const ssd::data::DetectionDataset set(dataset);
   const size_t n = set.size();
-  const ssd::data::TrainAugmentation augmentation(c.augment, c.model.pixel_mean, c.model.pixel_std, static_cast<int>(image_size));
+  const ssd::data::TrainAugmentation augmentation(c.augment, c.model.pixel_mean, c.model.pixel_std, static_cast<int>(image_size), c.model.resize);
 
   // One core for the single-stage figures: OpenCV's and ATen's own threads off, as in the loader's workers.
   cv::setNumThreads(1);
@@ -120,7 +120,7 @@ int main(int argc, char** argv) {
   stages["loader"] = loader_rate(set, options, seconds, augmentation, workers_used);
   if (!heavy.empty()) {
     const auto config = ssd::config::load_config(heavy, {});
-    const auto pipeline = ssd::data::make_train_augmentation(config.augment, c.model.pixel_mean, c.model.pixel_std, static_cast<int>(image_size));
+    const auto pipeline = ssd::data::make_train_augmentation(config.augment, c.model.pixel_mean, c.model.pixel_std, static_cast<int>(image_size), config.model.resize);
     stages["heavy"] = per_second(seconds, [&](int64_t i) { (void)(*pipeline)(samples[static_cast<size_t>(i) % n], rng); });
     stages["heavy_loader"] = loader_rate(set, options, seconds, *pipeline, workers_used);
   }

@@ -74,7 +74,8 @@ TrainView train_view(const config::Config& c, const model::SsdImpl& model, const
     };
   }
   const auto augmentation =
-      data::make_train_augmentation(c.augment, model.pixel_mean(), model.pixel_std(), model.image_size(), other_sample(dataset, cut));
+      data::make_train_augmentation(c.augment, model.pixel_mean(), model.pixel_std(), model.image_size(), model.resize_policy(),
+                                    other_sample(dataset, cut));
   if (!cut) return [augmentation](const data::Sample& s, std::mt19937_64& rng) { return augmentation->augment(s, rng); };
   return [augmentation, cut](const data::Sample& s, std::mt19937_64& rng) { return augmentation->augment(cut(s, rng), rng); };
 }

@@ -47,8 +47,10 @@ constexpr char kResumeKey[] = "resume";
 }  // namespace
 
 config::Config load_train_config(const CommonOptions& o, const std::string& checkpoint) {
-  if (checkpoint.empty()) return load_config(o);
-  return resumed_config(o, checkpoint, engine::read_checkpoint_state(checkpoint).config_yaml);
+  auto config = checkpoint.empty() ? load_config(o) : resumed_config(o, checkpoint, engine::read_checkpoint_state(checkpoint).config_yaml);
+  // Set but read by nothing: most often a step left out of augment.pipeline or a schedule's keys under another schedule.
+  for (const auto& line : config::unused_settings(config)) spdlog::warn("{}", line);
+  return config;
 }
 
 double rendezvous_timeout_s(const CommonOptions& o) {

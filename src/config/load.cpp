@@ -133,6 +133,25 @@ Config load_config(const std::string& path, const std::vector<std::string>& over
   return load_config_text(text.str(), path, overrides);
 }
 
+std::vector<std::string> unused_settings(const Config& config) {
+  const Config defaults;
+  std::vector<std::string> out;
+  auto text = [](const Key& key, const Config& c) {
+    YAML::Emitter e;
+    e << YAML::Flow;
+    key.write(c, e);
+    return std::string(e.c_str());
+  };
+  for (const auto& key : Schema::instance().keys()) {
+    if (!key.unused) continue;
+    const std::string why = key.unused(config);
+    if (why.empty()) continue;
+    const std::string value = text(key, config);
+    if (value != text(key, defaults)) out.push_back(key.path + ": " + value + " has no effect: " + why);
+  }
+  return out;
+}
+
 namespace {
 
 // A tree of sections in schema order, so the YAML output groups keys as the table does.

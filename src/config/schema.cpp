@@ -15,6 +15,7 @@
 
 #include "ssd/data/augment_steps/step.h"
 #include "ssd/data/formats/registry.h"
+#include "ssd/data/input_fit.h"
 #include "ssd/loss/box_loss.h"
 #include "ssd/loss/detection_loss.h"
 #include "ssd/lr/schedule.h"
@@ -366,6 +367,10 @@ std::vector<Key> input_keys() {
     key<ImageSize>("model.image_size", [](Config& c) -> auto& { return c.model.image_size; }, sides_in_range(32, 4096),
         "model::build_ssd", "Input size in pixels: a side for a square (300, 512) or [width, height], for example [960, 544] for "
         "16:9 images; default boxes stay square in pixels (vgg16: a shorter side of at least 300; the SSD512 layout from 512)."),
+    key<std::string>("model.resize", [](Config& c) -> auto& { return c.model.resize; }, one_of(data::resize_policies()),
+        "data::fit_to_input (training, evaluation, detection)", "How an image becomes the input: stretch (each side to the input's, "
+        "the SSD paper's), letterbox (the longer side fits, the rest padded with the pixel mean: no distortion, nothing lost) or "
+        "smallest_side (the shorter side fits, the rest cut, centred)."),
     key<double>("model.width_mult", [](Config& c) -> auto& { return c.model.width_mult; }, in_range(0.05, 4.0),
         "model::build_ssd", "Channel multiplier of the backbone, its extra layers and SSD-Lite heads (1.0 = the paper's model)."),
     key<std::string>("model.pretrained_backbone", [](Config& c) -> auto& { return c.model.pretrained_backbone; }, any<std::string>(),
@@ -423,7 +428,18 @@ std::vector<Key> input_keys() {
   // Each augmentation step's own keys (data/augment_steps/<family>.cpp), right after augment.pipeline.
   std::vector<Key> steps;
   for (const auto& entry : data::augment_steps::step_registry().entries())
-    for (const auto& k : entry.keys) steps.push_back(plugin_row(k, [](Config& c) -> PluginParams& { return c.augment.params; }));
+    for (const auto& k : entry.keys) {
+      steps.push_back(plugin_row(k, [](Config& c) -> PluginParams& { return c.augment.params; }));
+      steps.back().unused = [name = entry.name](const Config& c) -> std::string {
+        const auto& p = c.augment.pipeline;
+        if (std::find(p.begin(), p.end(), name) != p.end()) return "";
+        return name + " is not in augment.pipeline" + (p.empty() ? " (empty: the SSD paper's augmentation, with the augment.*_prob keys)" : "");
+      };
+    }
+  // The paper's augmentation's keys, which a pipeline replaces.
+  for (auto& k : keys)
+    if (k.path.rfind("augment.", 0) == 0 && k.path != "augment.pipeline" && k.consumer == "data::TrainAugmentation")
+      k.unused = [](const Config& c) -> std::string { return c.augment.pipeline.empty() ? "" : "augment.pipeline is set, and replaces the SSD paper's augmentation"; };
   const auto after = std::find_if(keys.begin(), keys.end(), [](const Key& k) { return k.path == "augment.pipeline"; }) + 1;
   keys.insert(after, steps.begin(), steps.end());
   return keys;
@@ -453,7 +469,12 @@ std::vector<Key> solver_keys() {
   };
   // clang-format on
   for (const auto& entry : optim::optimizer_registry().entries())
-    for (const auto& k : entry.keys) keys.push_back(plugin_row(k, [](Config& c) -> PluginParams& { return c.solver.params; }));
+    for (const auto& k : entry.keys) {
+      keys.push_back(plugin_row(k, [](Config& c) -> PluginParams& { return c.solver.params; }));
+      keys.back().unused = [name = entry.name](const Config& c) -> std::string {
+        return c.solver.optimizer == name ? "" : "solver.optimizer is " + c.solver.optimizer + ", not " + name;
+      };
+    }
   keys.push_back(
     key<std::vector<ParamGroupRule>>("solver.groups", [](Config& c) -> auto& { return c.solver.groups; }, valid_group_rules(),
         "optim::make_param_groups", "Parameter groups by name regex, first match wins: [{match: 'bias$', lr_mult: 2, weight_decay_mult: 0}]."));
@@ -489,7 +510,13 @@ std::vector<Key> schedule_keys() {
   };
   // clang-format on
   for (const auto& entry : lr::schedule_registry().entries())
-    for (const auto& k : entry.keys) keys.push_back(plugin_row(k, [](Config& c) -> PluginParams& { return c.schedule.params; }));
+    for (const auto& k : entry.keys) {
+      keys.push_back(plugin_row(k, [](Config& c) -> PluginParams& { return c.schedule.params; }));
+      // sequential reads the keys of the schedules it lists: under it, any schedule's may be read.
+      keys.back().unused = [name = entry.name](const Config& c) -> std::string {
+        return c.schedule.name == name || c.schedule.name == "sequential" ? "" : "schedule.name is " + c.schedule.name + ", not " + name;
+      };
+    }
   return keys;
 }
 

@@ -4,6 +4,7 @@
 
 #include <opencv2/imgproc.hpp>
 
+#include "ssd/data/input_fit.h"
 #include "ssd/ops/box_overlap.h"
 
 namespace ssd::data {
@@ -28,8 +29,8 @@ Labeled as_float(const Sample& sample) {
 }
 
 TrainAugmentation::TrainAugmentation(const config::AugmentConfig& config, const std::vector<double>& pixel_mean,
-                                     const std::vector<double>& pixel_std, const config::ImageSize& image_size)
-    : Augmentation(pixel_mean, pixel_std), config_(config), image_size_(cv_size(image_size)) {}
+                                     const std::vector<double>& pixel_std, const config::ImageSize& image_size, const std::string& resize)
+    : Augmentation(pixel_mean, pixel_std), config_(config), image_size_(cv_size(image_size)), resize_(resize) {}
 
 void TrainAugmentation::photometric(cv::Mat& image, std::mt19937_64& rng) const {
   const double p = config_.photometric_prob;
@@ -104,7 +105,11 @@ Labeled TrainAugmentation::augment(const Sample& sample, std::mt19937_64& rng) c
   g.view = rect ? *rect : cv::Rect(cv::Point(0, 0), canvas);
   g.flip = chance(rng, config_.flip_prob);
   g.fill = cv::Scalar(mean_[0], mean_[1], mean_[2]);
-  return resample(l.image, rect ? crop_objects(on_canvas, *rect) : on_canvas, g, image_size_);
+  auto objects = rect ? crop_objects(on_canvas, *rect) : on_canvas;
+  if (resize_ == "stretch") return resample(l.image, std::move(objects), g, image_size_);
+  // The view resampled to the size the policy scales it to, then padded or cut to the input.
+  const auto placement = place_in_input(g.view.size(), image_size_, resize_);
+  return fit_to_input(resample(l.image, std::move(objects), g, placement.resized), image_size_, resize_, g.fill);
 }
 
 Prepared prepared(const Labeled& augmented, const std::vector<double>& mean, const std::vector<double>& std, int width, int height) {
@@ -118,8 +123,8 @@ Prepared Augmentation::operator()(const Sample& sample, std::mt19937_64& rng) co
 }
 
 Prepared prepare_for_eval(const Sample& sample, const std::vector<double>& mean, const std::vector<double>& std,
-                          const config::ImageSize& image_size) {
-  Prepared p = finish(resize(as_float(sample), cv_size(image_size)), mean, std);
+                          const config::ImageSize& image_size, const std::string& resize) {
+  Prepared p = finish(fit_to_input(as_float(sample), cv_size(image_size), resize, cv::Scalar(mean[0], mean[1], mean[2])), mean, std);
   p.width = sample.image.cols, p.height = sample.image.rows;
   return p;
 }

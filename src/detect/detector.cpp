@@ -14,6 +14,7 @@
 #include "ssd/data/augment.h"
 #include "ssd/data/image_decode.h"
 #include "ssd/data/image_files.h"
+#include "ssd/data/input_fit.h"
 #include "ssd/engine/checkpoint.h"
 #include "ssd/eval/evaluator.h"
 #include "ssd/eval/sliced_inference.h"
@@ -105,7 +106,7 @@ void detect_files(LoadedModel& m, const std::vector<std::string>& files, int64_t
           plans[k] = eval::plan_slices(s.image.cols, s.image.rows, size, m.config.tiling);
           inputs[k] = eval::slice_inputs(s.image, plans[k], size, net.pixel_mean(), net.pixel_std());
         } else {
-          inputs[k] = data::prepare_for_eval(s, net.pixel_mean(), net.pixel_std(), size).image;
+          inputs[k] = data::prepare_for_eval(s, net.pixel_mean(), net.pixel_std(), size, net.resize_policy()).image;
         }
       }
     });
@@ -127,8 +128,9 @@ void detect_files(LoadedModel& m, const std::vector<std::string>& files, int64_t
       const auto dets = model::postprocess(result.loc, result.conf, net.priors(), net.box_coder(), m.config.postprocess);
       for (size_t k = 0; k < which.size(); ++k) {
         const size_t i = begin + which[k];
-        found[which[k]] = eval::to_pixel_detections(fs::path(files[i]).stem().string(), dets[k].boxes, dets[k].scores,
-                                                    dets[k].labels, sizes[which[k]].first, sizes[which[k]].second);
+        const auto [width, height] = sizes[which[k]];
+        const auto boxes = data::input_boxes_to_image(dets[k].boxes, cv::Size(width, height), data::cv_size(size), net.resize_policy());
+        found[which[k]] = eval::to_pixel_detections(fs::path(files[i]).stem().string(), boxes, dets[k].scores, dets[k].labels, width, height);
       }
     }
     for (size_t k = 0; k < inputs.size(); ++k) on_image(begin + k, std::move(found[k]), inputs[k].defined());

@@ -8,6 +8,8 @@
 #include <map>
 #include <tuple>
 
+#include "ssd/data/augment.h"
+#include "ssd/data/input_fit.h"
 #include "ssd/data/loader.h"
 #include "ssd/eval/sliced_inference.h"
 #include "ssd/loss/detection_loss.h"
@@ -175,9 +177,10 @@ std::vector<Detection> predict(model::Ssd& model, const data::DetectionDataset& 
   loader_options.pin_memory = device.is_cuda();
   const config::ImageSize size = model->image_size();
   const auto mean = model->pixel_mean(), stddev = model->pixel_std();
+  const std::string resize = model->resize_policy();
   const auto* communicator = options.communicator && !options.communicator->alone() ? options.communicator.get() : nullptr;
   if (communicator) loader_options.first_batch = communicator->rank(), loader_options.batch_stride = communicator->world_size();
-  data::PrepareFn prepare = [&](const data::Sample& s, std::mt19937_64&) { return data::prepare_for_eval(s, mean, stddev, size); };
+  data::PrepareFn prepare = [&](const data::Sample& s, std::mt19937_64&) { return data::prepare_for_eval(s, mean, stddev, size, resize); };
   if (options.tiling) {
     // One image per batch: its views, [1, V, 3, S, S]; two images ahead at most (an image's views can be hundreds of MiB).
     loader_options.batch_size = 1;
@@ -227,8 +230,9 @@ std::vector<Detection> predict(model::Ssd& model, const data::DetectionDataset& 
     const auto dets = model::postprocess(out.loc, out.conf, model->priors(), model->box_coder(), options.postprocess);
     for (size_t i = 0; i < batch->size(); ++i) {
       r.images.push_back(batch->indices[i]);
-      r.detections.push_back(to_pixel_detections("", dets[i].boxes, dets[i].scores, dets[i].labels, batch->sizes[i].first,
-                                                 batch->sizes[i].second));
+      const auto [width, height] = batch->sizes[i];
+      const auto boxes = data::input_boxes_to_image(dets[i].boxes, cv::Size(width, height), data::cv_size(size), resize);
+      r.detections.push_back(to_pixel_detections("", boxes, dets[i].scores, dets[i].labels, width, height));
     }
     results.push_back(std::move(r));
   }

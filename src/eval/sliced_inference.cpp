@@ -55,7 +55,8 @@ at::Tensor slice_inputs(const cv::Mat& rgb, const SlicePlan& plan, const config:
   auto out = at::empty({plan.views(), 3, image_size.height, image_size.width}, at::kFloat);
   const size_t bytes = sizeof(float) * 3 * static_cast<size_t>(image_size.height) * static_cast<size_t>(image_size.width);
   auto put = [&](int64_t v, const data::Sample& view) {
-    const auto t = data::prepare_for_eval(view, mean, std, image_size).image;
+    // Stretched whatever model.resize says: a tile has the input's shape, and the views' boxes map back by their sides.
+    const auto t = data::prepare_for_eval(view, mean, std, image_size, "stretch").image;
     std::memcpy(static_cast<char*>(out.data_ptr()) + static_cast<size_t>(v) * bytes, t.data_ptr(), bytes);
   };
   for (size_t v = 0; v < plan.tiles.size(); ++v) put(static_cast<int64_t>(v), data::cut_tile(whole, plan.tiles[v], 1.0, fill));

@@ -161,6 +161,11 @@ void export_torchvision_ssd(model::SsdImpl& model, const std::string& path) {
   if (model.image_size() != config::ImageSize{300, 300} && model.image_size() != config::ImageSize{512, 512})
     throw DataError("ssd-export: torchvision's VGG16 SSD takes inputs of 300 x 300 or 512 x 512; this model's model.image_size is " +
                     model.image_size().str());
+  // torchvision's GeneralizedRCNNTransform resizes each side to the input's: the detections would differ on any image
+  // that is not square.
+  if (model.resize_policy() != "stretch")
+    throw DataError("ssd-export: torchvision's SSD stretches every image to its input; this model was trained with model.resize " +
+                    model.resize_policy() + ", which its transform cannot reproduce");
   // torchvision builds VGG16 at the paper's widths only; a thinner model's file would not load there.
   if (model.feature_specs().front().channels != 512)
     throw DataError("ssd-export: torchvision's SSD-VGG16 has the paper's layer widths (conv4_3: 512 channels); this model has " +

@@ -112,7 +112,7 @@ Ssd build_ssd(const config::ModelConfig& c, int64_t num_classes) {
   auto table = resolve_priors(c.priors, backbone->default_priors(c.image_size), c.image_size, specs);
   const std::string head_name = c.head == "auto" ? backbone->default_head() : c.head;
   auto head = head_registry().get(head_name).factory(HeadOptions{specs, table.anchors_per_cell(), num_classes});
-  Ssd model(backbone, head, table, specs, SsdOptions{c.image_size, num_classes, c.variances, c.iou_threshold, c.pixel_mean, c.pixel_std});
+  Ssd model(backbone, head, table, specs, SsdOptions{c.image_size, num_classes, c.variances, c.iou_threshold, c.pixel_mean, c.pixel_std, c.resize});
   model->backbone_name = c.backbone;
   model->head_name = head_name;
   return model;

@@ -52,6 +52,31 @@ grep -q "affine:" "$work/heavy.yaml" || fail "heavy config: no affine"
 grep -q "^  affine " "$work/list.txt" || fail "--list-augmentations: no affine"
 grep -q "^  jpeg " "$work/list.txt" || fail "--list-augmentations: no jpeg"
 
+echo "== model.resize letterbox on 2:1 images: training, ssd-eval and ssd-detect place the boxes alike; an unused key is named"
+"$bin/ssd-shapes" --out "$work/wide" --train 8 --val 4 --width 160 --height 80 --max-size 40 --max-objects 3 --seed 5 > /dev/null
+"$bin/ssd-train" --config "$work/tiny.yaml" --set "data.train.roots=[$work/wide]" --set "data.val.roots=[$work/wide]" \
+  --set train.run_dir="$work/letterbox" --set train.max_iters=3 --set model.resize=letterbox --set augment.center_crop.fraction=0.5 \
+  > "$work/letterbox.log" 2>&1 || { cat "$work/letterbox.log"; fail "training with model.resize letterbox"; }
+grep -q "resize: letterbox" "$work/letterbox/config.yaml" || fail "config.yaml lost model.resize"
+grep -q "augment.center_crop.fraction: 0.5 has no effect: center_crop is not in augment.pipeline" "$work/letterbox.log" \
+  || { cat "$work/letterbox.log"; fail "the unused key was not named"; }
+"$bin/ssd-eval" --checkpoint "$work/letterbox/last.pt" --metric voc --json-out "$work/lb_eval.json" > "$work/lb_eval.log" 2>&1 \
+  || { cat "$work/lb_eval.log"; fail "ssd-eval, letterbox"; }
+"$bin/ssd-detect" --checkpoint "$work/letterbox/last.pt" "$work/wide/JPEGImages" --json-out "$work/lb_dets.json" --score-thresh 0.01 \
+  > "$work/lb_detect.log" 2>&1 || { cat "$work/lb_detect.log"; fail "ssd-detect, letterbox"; }
+"$bin/ssd-eval" --dets "$work/lb_dets.json" --gt "$work/wide" --split val --classes circle,square,triangle,star --metric voc \
+  --json-out "$work/lb_dets_eval.json" > /dev/null || fail "ssd-eval --dets, letterbox"
+/usr/bin/python3 - "$work/lb_eval.json" "$work/lb_dets_eval.json" "$work/lb_dets.json" <<'PY'
+import json, sys
+a, b = (json.load(open(p))["mAP"] or 0 for p in sys.argv[1:3])
+assert abs(a - b) < 1e-6, f"ssd-eval on the checkpoint gives mAP {a}, on ssd-detect's boxes {b}"
+dets = json.load(open(sys.argv[3]))
+assert dets, "no detections"
+for d in dets:
+    x, y, w, h = d["bbox"]
+    assert -1e-3 <= x and x + w <= 160 + 1e-3 and -1e-3 <= y and y + h <= 80 + 1e-3, d
+PY
+
 echo "== a wrong step is named"
 set +e
 "$bin/ssd-train" --config "$work/tiny.yaml" --set "augment.pipeline=[hflp]" --dry-run > "$work/bad.log" 2>&1

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -174,10 +176,34 @@ TEST(Config, ReferenceDocIsInStepWithTheCode) {
       << "docs/config.md is out of date: run ./build/ssd-train --config-reference > docs/config.md";
 }
 
+// A key set away from its default that the chosen plug-ins do not read is named with the reason; the defaults, and a
+// key that is read, are not; a key the tuner's sequential schedule may read is not either.
+TEST(Config, UnusedSettingsAreNamedWithTheReason) {
+  EXPECT_TRUE(unused_settings(load_config_text("", "empty.yaml")).empty());
+  const Config c = load_config_text("augment:\n  pipeline: [hflip]\n  hflip: {p: 0.3}\n  hue: {degrees: 30}\n  flip_prob: 0.2\n"
+                                    "schedule:\n  name: multistep\n  cosine: {eta_min: 0.01}\n  multistep: {fractions: [0.5]}\n"
+                                    "solver:\n  optimizer: sgd\n  lion_betas: [0.9, 0.95]\n",
+                                    "c.yaml");
+  const auto unused = unused_settings(c);
+  ASSERT_EQ(unused.size(), 4u) << ::testing::PrintToString(unused);
+  auto named = [&](const std::string& start) {
+    return std::any_of(unused.begin(), unused.end(), [&](const std::string& line) { return line.rfind(start, 0) == 0; });
+  };
+  EXPECT_TRUE(named("augment.flip_prob: 0.2 has no effect: augment.pipeline is set"));
+  EXPECT_TRUE(named("augment.hue.degrees: 30.0 has no effect: hue is not in augment.pipeline"));
+  EXPECT_TRUE(named("schedule.cosine.eta_min: 0.01 has no effect: schedule.name is multistep, not cosine"));
+  EXPECT_TRUE(named("solver.lion_betas: [0.9, 0.95] has no effect: solver.optimizer is sgd, not lion"));
+  EXPECT_TRUE(unused_settings(load_config_text("schedule:\n  name: sequential\n  cosine: {eta_min: 0.01}\n", "s.yaml")).empty());
+}
+
 TEST(Config, ShippedConfigsLoad) {
   for (const char* name : {"voc_ssd300_vgg16.yaml", "voc_ssd512_vgg16.yaml", "voc_ssdlite_mobilenet_v2.yaml"}) {
     SCOPED_TRACE(name);
     EXPECT_NO_THROW(load_config(std::string(SSD_SOURCE_DIR) + "/configs/" + name));
+  }
+  for (const auto& entry : std::filesystem::directory_iterator(std::string(SSD_SOURCE_DIR) + "/configs")) {
+    if (entry.path().extension() != ".yaml" || entry.path().stem().string().rfind("tune_", 0) == 0) continue;  // tune_*: a search space
+    EXPECT_EQ(unused_settings(load_config(entry.path().string())), std::vector<std::string>{}) << entry.path();
   }
 }
 

@@ -257,7 +257,7 @@ TEST(AugmentSteps, APipelineIsReproducibleAndEndsAtTheInputSize) {
   const auto c = with_augment(
       "  pipeline: [brightness, gaussian_noise, jpeg, zoom_out, affine, iou_crop, hflip]\n"
       "  affine: {p: 1.0, degrees: 12}\n  gaussian_noise: {p: 1.0, std: [4, 8]}\n  jpeg: {p: 1.0}\n");
-  const auto augmentation = make_train_augmentation(c.augment, {123.675, 116.28, 103.53}, {58.395, 57.12, 57.375}, config::ImageSize(96, 64));
+  const auto augmentation = make_train_augmentation(c.augment, {123.675, 116.28, 103.53}, {58.395, 57.12, 57.375}, config::ImageSize(96, 64), "stretch");
   Sample sample;
   sample.image = cv::Mat(kH, kW, CV_8UC3, cv::Scalar(0, 0, 0));
   cv::rectangle(sample.image, cv::Rect(40, 30, 50, 36), cv::Scalar(255, 255, 255), cv::FILLED);

@@ -186,7 +186,7 @@ TEST(Dataset, SkipsAndCountsBadSamplesUnlessStrict) {
   o.workers = 2;
   o.shuffle = false;
   o.drop_last = false;
-  DataLoader loader(ds, o, [](const Sample& s, std::mt19937_64&) { return prepare_for_eval(s, {0, 0, 0}, {1, 1, 1}, 32); });
+  DataLoader loader(ds, o, [](const Sample& s, std::mt19937_64&) { return prepare_for_eval(s, {0, 0, 0}, {1, 1, 1}, 32, "stretch"); });
   loader.start_epoch(0);
   auto batch = loader.next();
   ASSERT_TRUE(batch);
@@ -215,7 +215,7 @@ TEST(Dataset, ABadImageNeverShrinksATrainingBatch) {
   o.batch_size = 4;
   o.workers = 2;
   o.seed = 3;
-  auto prepare = [](const Sample& s, std::mt19937_64&) { return prepare_for_eval(s, {0, 0, 0}, {1, 1, 1}, 32); };
+  auto prepare = [](const Sample& s, std::mt19937_64&) { return prepare_for_eval(s, {0, 0, 0}, {1, 1, 1}, 32, "stretch"); };
   auto epochs = [&](int64_t first_batch) {
     DataLoader loader(ds, o, prepare);
     std::vector<std::vector<size_t>> batches;
@@ -359,7 +359,7 @@ TEST(Augmentation, ReproducibleForASeedAndBoxesStayInside) {
   const auto dir = test::temp_dir("augment");
   const auto root = test::make_shapes(dir, 4, 1, 96);
   DetectionDataset ds(test::dataset_options({"voc", {root}, {"train"}}, shapes_classes()));
-  TrainAugmentation aug(config::AugmentConfig{}, {123.675, 116.28, 103.53}, {58.395, 57.12, 57.375}, 64);
+  TrainAugmentation aug(config::AugmentConfig{}, {123.675, 116.28, 103.53}, {58.395, 57.12, 57.375}, 64, "stretch");
   for (size_t i = 0; i < ds.size(); ++i) {
     for (uint64_t seed = 0; seed < 20; ++seed) {
       std::mt19937_64 r1(seed), r2(seed);

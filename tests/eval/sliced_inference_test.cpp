@@ -91,7 +91,7 @@ struct Tiny {
     torch::NoGradGuard no_grad;
     data::Sample s;
     s.image = rgb;
-    const auto in = data::prepare_for_eval(s, model->pixel_mean(), model->pixel_std(), 96).image.unsqueeze(0);
+    const auto in = data::prepare_for_eval(s, model->pixel_mean(), model->pixel_std(), 96, "stretch").image.unsqueeze(0);
     const auto out = model->forward(in);
     const auto d = model::postprocess(out.loc, out.conf, model->priors(), model->box_coder(), config.postprocess);
     return to_pixel_detections("", d[0].boxes, d[0].scores, d[0].labels, rgb.cols, rgb.rows);

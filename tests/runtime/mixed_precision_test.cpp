@@ -127,7 +127,7 @@ class TrainStepPrecision : public ::testing::Test {
     // between near-equal losses picks other negatives and so another gradient.
     config_.loss.name = "focal";
     data::DetectionDataset set(test::dataset_options(config_.data.train, config_.data.classes));
-    data::TrainAugmentation augment(config_.augment, config_.model.pixel_mean, config_.model.pixel_std, 96);
+    data::TrainAugmentation augment(config_.augment, config_.model.pixel_mean, config_.model.pixel_std, 96, "stretch");
     std::mt19937_64 rng(3);
     std::vector<at::Tensor> images;
     for (size_t i = 0; i < 4; ++i) {
@@ -263,7 +263,7 @@ TEST_F(TrainStepPrecision, Float16OnCudaScalesTheLossAndKeepsFloat32Weights) {
   EXPECT_EQ(t.precision.scaler.clean_steps(), 3);
 
   data::DetectionDataset set(test::dataset_options(c.data.train, c.data.classes));
-  data::TrainAugmentation augment(c.augment, c.model.pixel_mean, c.model.pixel_std, 96);
+  data::TrainAugmentation augment(c.augment, c.model.pixel_mean, c.model.pixel_std, 96, "stretch");
   data::LoaderOptions options;
   options.batch_size = 4;
   options.workers = 2;

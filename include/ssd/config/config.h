@@ -95,6 +95,7 @@ struct ModelConfig {
   std::string backbone = "vgg16";
   std::string head = "auto";
   ImageSize image_size;
+  std::string resize = "stretch";
   double width_mult = 1.0;
   std::string pretrained_backbone;
   std::string init_from;

@@ -21,6 +21,11 @@ void apply_override(Config& config, const std::string& assignment);
 /// Checks that involve several keys (single keys are checked as they are read).
 void validate(const Config& config);
 
+/// Each key set away from its default whose value nothing reads under this config (augment.<step>.* for a step not in
+/// augment.pipeline, schedule.<name>.* and solver.<name>.* for a schedule or optimizer not chosen, the paper's
+/// augment.*_prob keys beside a pipeline): "key: value has no effect: why", for a warning.
+std::vector<std::string> unused_settings(const Config& config);
+
 /// The resolved config as YAML, every key included, in schema order. load_config_text(to_yaml(c)) == c.
 std::string to_yaml(const Config& config);
 

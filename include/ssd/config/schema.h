@@ -30,6 +30,9 @@ struct Key {
   std::function<void(Config&, const YAML::Node&, const Location& where)> read;
   /// Emits the current value as a YAML scalar or sequence.
   std::function<void(const Config&, YAML::Emitter&)> write;
+  /// For a key that only some choices read (a plug-in's own key, the paper's augmentation's): why its value has no
+  /// effect under this config, or "" when it is read. Empty function: always read.
+  std::function<std::string(const Config&)> unused;
 };
 
 class Schema {

@@ -4,6 +4,7 @@
 // Randomness comes only from the generator passed in, so a sample's augmentation is reproducible from its seed.
 #include <optional>
 #include <random>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -47,7 +48,7 @@ class Augmentation {
 class TrainAugmentation : public Augmentation {
  public:
   TrainAugmentation(const config::AugmentConfig& config, const std::vector<double>& pixel_mean,
-                    const std::vector<double>& pixel_std, const config::ImageSize& image_size);
+                    const std::vector<double>& pixel_std, const config::ImageSize& image_size, const std::string& resize);
   Labeled augment(const Sample& sample, std::mt19937_64& rng) const override;
 
  private:
@@ -55,6 +56,7 @@ class TrainAugmentation : public Augmentation {
 
   config::AugmentConfig config_;
   cv::Size image_size_;
+  std::string resize_;
 };
 
 /// ssd.pytorch's IoU-constrained crop of a W x H image (or zoom-out canvas) with these objects: a rectangle whose IoU
@@ -63,9 +65,10 @@ class TrainAugmentation : public Augmentation {
 std::optional<cv::Rect> iou_constrained_crop(const std::vector<Object>& objects, int W, int H, const std::vector<double>& min_ious,
                                              int tries, std::mt19937_64& rng);
 
-/// Evaluation and detection: resize to image_size and normalise; boxes scaled to [0, 1].
-Prepared prepare_for_eval(const Sample& sample, const std::vector<double>& pixel_mean,
-                          const std::vector<double>& pixel_std, const config::ImageSize& image_size);
+/// Evaluation and detection: fitted to image_size under `resize` (model.resize: data/input_fit.h) and normalised; boxes in
+/// [0, 1] of the input.
+Prepared prepare_for_eval(const Sample& sample, const std::vector<double>& pixel_mean, const std::vector<double>& pixel_std,
+                          const config::ImageSize& image_size, const std::string& resize);
 
 /// The model's input size as OpenCV's width x height.
 inline cv::Size cv_size(const config::ImageSize& size) { return {static_cast<int>(size.width), static_cast<int>(size.height)}; }

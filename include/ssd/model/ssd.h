@@ -25,6 +25,7 @@ struct SsdOptions {
   double match_iou = 0.5;                                       ///< a default box matches an object at this IoU
   std::vector<double> pixel_mean = {123.675, 116.28, 103.53};   ///< RGB, subtracted from 0..255 pixels
   std::vector<double> pixel_std = {58.395, 57.12, 57.375};      ///< RGB, divides after the mean
+  std::string resize = "stretch";                               ///< how an image becomes the input (data/input_fit.h)
 };
 
 class SsdImpl : public torch::nn::Module {
@@ -55,6 +56,8 @@ class SsdImpl : public torch::nn::Module {
   /// The input normalisation the model was trained with (model.pixel_mean / pixel_std).
   const std::vector<double>& pixel_mean() const { return options_.pixel_mean; }
   const std::vector<double>& pixel_std() const { return options_.pixel_std; }
+  /// How an image becomes the input (model.resize: data/input_fit.h), in training, evaluation and detection.
+  const std::string& resize_policy() const { return options_.resize; }
   int64_t parameter_count() const;
   /// Several lines: backbone, head, feature maps, default boxes per level, totals.
   std::string summary() const;

@@ -12,6 +12,7 @@
 #include "ssd/config/load.h"
 #include "ssd/data/augment_pipeline.h"
 #include "ssd/data/augment_steps/step.h"
+#include "ssd/data/input_fit.h"
 #include "ssd/util/error.h"
 #include "test_support.h"
 
@@ -249,6 +250,65 @@ TEST(AugmentSteps, PhotometricStepsLeaveTheBoxesAlone) {
       changed = changed || cv::norm(s.image, pixels_before, cv::NORM_INF) > 0;
     }
     EXPECT_TRUE(changed) << name << " left the pixels as they were";
+  }
+}
+
+// The pipeline makes the image once for a run of geometric steps and the fit to the input: the same boxes, to the bit,
+// as making it after every step, and the same pixels up to the one resampling instead of several; a crop before a
+// zoom-out (which must show the fill where the crop cut) and a mirrored border are made step by step. Under each
+// model.resize, the boxes stay on the object's pixels.
+TEST(AugmentSteps, GeometricStepsMadeInOnePassMatchStepByStep) {
+  const auto c = with_augment(
+      "  pipeline: [random_sized_crop, zoom_out, affine, iou_crop, hflip, vflip, center_crop]\n"
+      "  zoom_out: {p: 0.7, max_ratio: 2.0, fill: [0, 0, 0]}\n  affine: {p: 0.7, degrees: 20, min_visibility: 0.0, fill: [0, 0, 0]}\n"
+      "  random_sized_crop: {p: 0.5, min_visibility: 0.0}\n  center_crop: {p: 0.3, fraction: 0.9, min_visibility: 0.0}\n");
+  // Without rotation a box stays the box of its object's pixels through any run of steps (a rotated box is re-fitted
+  // around its corners, and a later crop can cut away the corner it was fitted to).
+  const auto upright = with_augment(
+      "  pipeline: [random_sized_crop, zoom_out, affine, iou_crop, hflip, vflip, center_crop]\n"
+      "  zoom_out: {p: 0.7, max_ratio: 2.0, fill: [0, 0, 0]}\n  affine: {p: 0.7, degrees: 0, min_visibility: 0.0, fill: [0, 0, 0]}\n"
+      "  random_sized_crop: {p: 0.5, min_visibility: 0.0}\n  center_crop: {p: 0.3, fraction: 0.9, min_visibility: 0.0}\n");
+  const auto reflect = with_augment("  pipeline: [zoom_out, affine, hflip]\n  zoom_out: {p: 1.0, fill: [0, 0, 0]}\n"
+                                    "  affine: {p: 1.0, border: reflect, degrees: 5, scale: [0.95, 1.0], translate: 0.0}\n");
+  Sample sample;
+  sample.image = cv::Mat(kH, kW, CV_8UC3, cv::Scalar(60, 60, 60));  // not the fill: a fill in the wrong place shows
+  cv::rectangle(sample.image, cv::Rect(40, 30, 50, 36), cv::Scalar(255, 255, 255), cv::FILLED);
+  Object o;
+  o.x1 = 40, o.y1 = 30, o.x2 = 90, o.y2 = 66, o.label = 1;
+  sample.annotation.objects = {o};
+  const cv::Size input(96, 64);
+  for (const auto* config : {&c, &upright, &reflect}) {
+    for (const std::string& policy : resize_policies()) {
+      const PipelineAugmentation once(config->augment, {0, 0, 0}, {1, 1, 1}, config::ImageSize(input.width, input.height), policy);
+      std::vector<std::unique_ptr<augment_steps::Step>> steps;
+      for (const auto& name : config->augment.pipeline) steps.push_back(make_step(*config, name));
+      double worst = 0;
+      for (uint64_t seed = 0; seed < 30; ++seed) {
+        std::mt19937_64 a(seed), b(seed);
+        const auto composed = once.augment(sample, a);
+        Labeled each = as_float(sample);
+        for (const auto& step : steps)
+          if (augment_steps::uniform(b, 0.0, 1.0) < step->p()) step->apply(each, b);
+        each = fit_to_input(each, input, policy, cv::Scalar(0, 0, 0));
+        ASSERT_EQ(composed.objects.size(), each.objects.size()) << policy << " seed " << seed;
+        for (size_t k = 0; k < each.objects.size(); ++k) {
+          EXPECT_EQ(composed.objects[k].x1, std::clamp(each.objects[k].x1, 0.f, 96.f)) << policy << " seed " << seed;
+          EXPECT_EQ(composed.objects[k].y2, std::clamp(each.objects[k].y2, 0.f, 64.f)) << policy << " seed " << seed;
+        }
+        worst = std::max(worst, cv::norm(composed.image, each.image, cv::NORM_L1) / (3.0 * input.area()));
+        if (config == &upright && !composed.objects.empty()) {
+          const auto pixels = bright_box(composed.image);
+          ASSERT_TRUE(pixels.has_value()) << policy << " seed " << seed;
+          EXPECT_NEAR(composed.objects[0].x1, pixels->x, 1.0) << policy << " seed " << seed;
+          EXPECT_NEAR(composed.objects[0].y1, pixels->y, 1.0) << policy << " seed " << seed;
+          EXPECT_NEAR(composed.objects[0].x2, pixels->x + pixels->width, 1.0) << policy << " seed " << seed;
+          EXPECT_NEAR(composed.objects[0].y2, pixels->y + pixels->height, 1.0) << policy << " seed " << seed;
+        }
+      }
+      // Mean absolute difference per value (0..255): up to 5 where edges are resampled once instead of three times; a
+      // fill in the wrong place (a crop's cut shown again) gives over 10.
+      EXPECT_LT(worst, 8.0) << policy;
+    }
   }
 }
 

@@ -1,7 +1,8 @@
-// Geometric steps: flips, crops, zoom-out and one affine map (rotate, shear, shift, scale). Boxes move exactly with
-// the image: flips and crops are exact on the box; the affine map moves a box's four corners and re-fits the box
-// around them (the tightest axis-aligned box of the moved box, as Albumentations and Ultralytics do). A box that a
-// border cuts keeps its inside part when at least min_visibility of its area is left, else it is dropped.
+// Geometric steps: flips, crops, zoom-out and one affine map (rotate, shear, shift, scale). Each is one map of the
+// image plane (WarpStep: augment_steps/warp.h), which moves the boxes as it moves the pixels: flips and crops are exact
+// on the box; the affine map moves a box's four corners and re-fits the box around them (the tightest axis-aligned box
+// of the moved box, as Albumentations and Ultralytics do). A box that a border cuts keeps its inside part when at least
+// min_visibility of its area is left, else it is dropped.
 #include <opencv2/imgproc.hpp>
 
 #include <algorithm>
@@ -25,18 +26,27 @@ config::Rule<std::vector<double>> fill_rule() {
           }};
 }
 
+// The map that cuts `rect` out of an image.
+Warp crop_warp(const cv::Rect& rect) {
+  Warp w = identity_warp(rect.size());
+  w.map = cv::Matx23d(1, 0, -rect.x, 0, 1, -rect.y);
+  w.cuts = true;
+  return w;
+}
+
 // ---- hflip, vflip
 struct FlipParams {
   double p = 0.5;
 };
 
-class Flip : public Step {
+class Flip : public WarpStep {
  public:
-  Flip(double p, bool vertical) : Step(p), vertical_(vertical) {}
-  void apply(Labeled& s, std::mt19937_64&) const override {
-    cv::flip(s.image, s.image, vertical_ ? 0 : 1);
-    const auto W = static_cast<float>(s.image.cols), H = static_cast<float>(s.image.rows);
-    for (auto& o : s.objects) {
+  Flip(double p, bool vertical) : WarpStep(p), vertical_(vertical) {}
+  Warp plan(cv::Size size, std::vector<Object>& objects, std::mt19937_64&) const override {
+    Warp w = identity_warp(size);
+    const auto W = static_cast<float>(size.width), H = static_cast<float>(size.height);
+    w.map = vertical_ ? cv::Matx23d(1, 0, 0, 0, -1, H) : cv::Matx23d(-1, 0, W, 0, 1, 0);
+    for (auto& o : objects) {
       if (vertical_) {
         const float y1 = H - o.y2, y2 = H - o.y1;
         o.y1 = y1, o.y2 = y2;
@@ -45,6 +55,7 @@ class Flip : public Step {
         o.x1 = x1, o.x2 = x2;
       }
     }
+    return w;
   }
 
  private:
@@ -67,12 +78,14 @@ struct IouCropParams {
   int64_t tries = 50;
 };
 
-class IouCrop : public Step {
+class IouCrop : public WarpStep {
  public:
-  explicit IouCrop(const IouCropParams& p) : Step(p.p), params_(p) {}
-  void apply(Labeled& s, std::mt19937_64& rng) const override {
-    const auto rect = iou_constrained_crop(s.objects, s.image.cols, s.image.rows, params_.min_ious, static_cast<int>(params_.tries), rng);
-    if (rect) s = crop(s, *rect);
+  explicit IouCrop(const IouCropParams& p) : WarpStep(p.p), params_(p) {}
+  Warp plan(cv::Size size, std::vector<Object>& objects, std::mt19937_64& rng) const override {
+    const auto rect = iou_constrained_crop(objects, size.width, size.height, params_.min_ious, static_cast<int>(params_.tries), rng);
+    if (!rect) return identity_warp(size);
+    objects = crop_objects(objects, *rect);
+    return crop_warp(*rect);
   }
 
  private:
@@ -101,29 +114,29 @@ struct SizedCropParams {
   double min_visibility = 0.3;
 };
 
-class SizedCrop : public Step {
+class SizedCrop : public WarpStep {
  public:
-  explicit SizedCrop(const SizedCropParams& p) : Step(p.p), params_(p) {}
-  void apply(Labeled& s, std::mt19937_64& rng) const override {
-    const double area = static_cast<double>(s.image.cols) * s.image.rows;
+  explicit SizedCrop(const SizedCropParams& p) : WarpStep(p.p), params_(p) {}
+  Warp plan(cv::Size size, std::vector<Object>& objects, std::mt19937_64& rng) const override {
+    const double area = static_cast<double>(size.width) * size.height;
     const double log_lo = std::log(params_.ratio.front()), log_hi = std::log(params_.ratio.back());
     for (int attempt = 0; attempt < 10; ++attempt) {  // as torchvision: 10 draws, then the whole image
       const double target = area * draw(rng, params_.scale);
       const double aspect = std::exp(uniform(rng, log_lo, log_hi));
       const int w = static_cast<int>(std::lround(std::sqrt(target * aspect))), h = static_cast<int>(std::lround(std::sqrt(target / aspect)));
-      if (w < 1 || h < 1 || w > s.image.cols || h > s.image.rows) continue;
-      const int x = std::uniform_int_distribution<int>(0, s.image.cols - w)(rng);
-      const int y = std::uniform_int_distribution<int>(0, s.image.rows - h)(rng);
-      cut(s, cv::Rect(x, y, w, h), params_.min_visibility);
-      return;
+      if (w < 1 || h < 1 || w > size.width || h > size.height) continue;
+      const int x = std::uniform_int_distribution<int>(0, size.width - w)(rng);
+      const int y = std::uniform_int_distribution<int>(0, size.height - h)(rng);
+      return cut(objects, cv::Rect(x, y, w, h), params_.min_visibility);
     }
+    return identity_warp(size);
   }
 
   /// Crops rect, the objects clipped to it under the visibility rule.
-  static void cut(Labeled& s, const cv::Rect& rect, double min_visibility) {
-    for (auto& o : s.objects) o.x1 -= rect.x, o.x2 -= rect.x, o.y1 -= rect.y, o.y2 -= rect.y;
-    s.objects = clip_to_image(s.objects, rect.width, rect.height, min_visibility);
-    s.image = s.image(rect).clone();
+  static Warp cut(std::vector<Object>& objects, const cv::Rect& rect, double min_visibility) {
+    for (auto& o : objects) o.x1 -= rect.x, o.x2 -= rect.x, o.y1 -= rect.y, o.y2 -= rect.y;
+    objects = clip_to_image(objects, rect.width, rect.height, min_visibility);
+    return crop_warp(rect);
   }
 
  private:
@@ -153,13 +166,13 @@ struct CenterCropParams {
   double min_visibility = 0.3;
 };
 
-class CenterCrop : public Step {
+class CenterCrop : public WarpStep {
  public:
-  explicit CenterCrop(const CenterCropParams& p) : Step(p.p), params_(p) {}
-  void apply(Labeled& s, std::mt19937_64&) const override {
-    const int w = std::max(1, static_cast<int>(std::lround(s.image.cols * params_.fraction)));
-    const int h = std::max(1, static_cast<int>(std::lround(s.image.rows * params_.fraction)));
-    SizedCrop::cut(s, cv::Rect((s.image.cols - w) / 2, (s.image.rows - h) / 2, w, h), params_.min_visibility);
+  explicit CenterCrop(const CenterCropParams& p) : WarpStep(p.p), params_(p) {}
+  Warp plan(cv::Size size, std::vector<Object>& objects, std::mt19937_64&) const override {
+    const int w = std::max(1, static_cast<int>(std::lround(size.width * params_.fraction)));
+    const int h = std::max(1, static_cast<int>(std::lround(size.height * params_.fraction)));
+    return SizedCrop::cut(objects, cv::Rect((size.width - w) / 2, (size.height - h) / 2, w, h), params_.min_visibility);
   }
 
  private:
@@ -186,32 +199,29 @@ struct ZoomOutParams {
   std::vector<double> fill;  ///< RGB; empty = the model's pixel mean
 };
 
-class ZoomOut : public Step {
+class ZoomOut : public WarpStep {
  public:
   ZoomOut(const ZoomOutParams& p, const Context& c)
-      : Step(p.p), params_(p), fill_(p.fill.size() == 3 ? cv::Scalar(p.fill[0], p.fill[1], p.fill[2]) : c.mean) {}
+      : WarpStep(p.p), params_(p), fill_(p.fill.size() == 3 ? cv::Scalar(p.fill[0], p.fill[1], p.fill[2]) : c.mean) {}
   // The canvas is ratio x the image's sides; it is made at the image's own size, the image shrunk into it by 1 / ratio,
   // so that a large ratio on a large image costs no more memory than the image (the pipeline resizes to the model's
   // input at the end anyway).
-  void apply(Labeled& s, std::mt19937_64& rng) const override {
-    const int W = s.image.cols, H = s.image.rows;
+  Warp plan(cv::Size size, std::vector<Object>& objects, std::mt19937_64& rng) const override {
+    const int W = size.width, H = size.height;
     const double ratio = uniform(rng, 1.0, params_.max_ratio);
     const double left = uniform(rng, 0, W * ratio - W) / ratio, top = uniform(rng, 0, H * ratio - H) / ratio;
-    const cv::Rect placed(static_cast<int>(left), static_cast<int>(top), std::max(1, static_cast<int>(std::lround(W / ratio))),
-                          std::max(1, static_cast<int>(std::lround(H / ratio))));
-    const auto inside = placed & cv::Rect(0, 0, W, H);
-    cv::Mat canvas(H, W, CV_32FC3, fill_), shrunk;
-    cv::resize(s.image, shrunk, placed.size(), 0, 0, cv::INTER_AREA);
-    shrunk(inside - placed.tl()).copyTo(canvas(inside));
-    const auto sx = static_cast<float>(placed.width) / static_cast<float>(W), sy = static_cast<float>(placed.height) / static_cast<float>(H);
-    // (every object stays, however small it gets: the final resize decides its size; clamped for the rounding of placed)
-    for (auto& o : s.objects) {
-      o.x1 = std::min(o.x1 * sx + static_cast<float>(placed.x), static_cast<float>(W));
-      o.x2 = std::min(o.x2 * sx + static_cast<float>(placed.x), static_cast<float>(W));
-      o.y1 = std::min(o.y1 * sy + static_cast<float>(placed.y), static_cast<float>(H));
-      o.y2 = std::min(o.y2 * sy + static_cast<float>(placed.y), static_cast<float>(H));
+    Warp w = identity_warp(size);
+    w.map = cv::Matx23d(1 / ratio, 0, left, 0, 1 / ratio, top);
+    w.reveals = true;
+    w.fill = fill_;
+    // (every object stays, however small it gets: the final resize decides its size; clamped for float rounding)
+    for (auto& o : objects) {
+      o.x1 = std::min(static_cast<float>(o.x1 / ratio + left), static_cast<float>(W));
+      o.x2 = std::min(static_cast<float>(o.x2 / ratio + left), static_cast<float>(W));
+      o.y1 = std::min(static_cast<float>(o.y1 / ratio + top), static_cast<float>(H));
+      o.y2 = std::min(static_cast<float>(o.y2 / ratio + top), static_cast<float>(H));
     }
-    s.image = canvas;
+    return w;
   }
 
  private:
@@ -257,12 +267,12 @@ int interpolation_flag(const std::string& name) {
   return cv::INTER_LINEAR;
 }
 
-class Affine : public Step {
+class Affine : public WarpStep {
  public:
   Affine(const AffineParams& p, const Context& c)
-      : Step(p.p), params_(p), fill_(p.fill.size() == 3 ? cv::Scalar(p.fill[0], p.fill[1], p.fill[2]) : c.mean) {}
-  void apply(Labeled& s, std::mt19937_64& rng) const override {
-    const double W = s.image.cols, H = s.image.rows, cx = W / 2, cy = H / 2;
+      : WarpStep(p.p), params_(p), fill_(p.fill.size() == 3 ? cv::Scalar(p.fill[0], p.fill[1], p.fill[2]) : c.mean) {}
+  Warp plan(cv::Size size, std::vector<Object>& objects, std::mt19937_64& rng) const override {
+    const double W = size.width, H = size.height, cx = W / 2, cy = H / 2;
     const double angle = uniform(rng, -params_.degrees, params_.degrees) * M_PI / 180;
     const double shear_x = std::tan(uniform(rng, -params_.shear, params_.shear) * M_PI / 180);
     const double shear_y = std::tan(uniform(rng, -params_.shear, params_.shear) * M_PI / 180);
@@ -274,10 +284,11 @@ class Affine : public Step {
     const cv::Matx33d shear(1, shear_x, 0, shear_y, 1, 0, 0, 0, 1), zoom(scale, 0, 0, 0, scale, 0, 0, 0, 1);
     const cv::Matx33d m = back * rotate * shear * zoom * to_centre;
     const cv::Matx23d forward(m(0, 0), m(0, 1), m(0, 2), m(1, 0), m(1, 1), m(1, 2));
-    cv::Mat moved;
-    cv::warpAffine(s.image, moved, forward, s.image.size(), interpolation_flag(params_.interpolation), border_mode(params_.border), fill_);
-    s.image = moved;
-    for (auto& o : s.objects) {
+    Warp w = identity_warp(size);
+    w.map = forward;
+    w.reveals = true;
+    w.border = border_mode(params_.border), w.interpolation = interpolation_flag(params_.interpolation), w.fill = fill_;
+    for (auto& o : objects) {
       float x1 = INFINITY, y1 = INFINITY, x2 = -INFINITY, y2 = -INFINITY;
       for (const auto& [x, y] : {std::pair{o.x1, o.y1}, {o.x2, o.y1}, {o.x1, o.y2}, {o.x2, o.y2}}) {
         const auto u = static_cast<float>(forward(0, 0) * x + forward(0, 1) * y + forward(0, 2));
@@ -286,7 +297,8 @@ class Affine : public Step {
       }
       o.x1 = x1, o.y1 = y1, o.x2 = x2, o.y2 = y2;
     }
-    s.objects = clip_to_image(s.objects, s.image.cols, s.image.rows, params_.min_visibility);
+    objects = clip_to_image(objects, size.width, size.height, params_.min_visibility);
+    return w;
   }
 
  private:

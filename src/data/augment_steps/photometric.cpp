@@ -17,7 +17,27 @@ using config::plugin_key;
 
 constexpr const char* kConsumer = "data::augment_steps (photometric)";
 
-void clip_pixels(cv::Mat& image) { cv::min(cv::max(image, 0.0), 255.0, image); }
+// In place: no temporary image.
+void clip_pixels(cv::Mat& image) {
+  cv::max(image, 0.0, image);
+  cv::min(image, 255.0, image);
+}
+
+// Saturation times `saturation`, hue turned by `degrees`, in one HSV round trip on the 0..255 values as they are
+// (OpenCV's float HSV keeps V in the input's units: no scaling to 0..1 and back).
+void turn_hsv(cv::Mat& image, float saturation, float degrees) {
+  CV_Assert(image.type() == CV_32FC3 && image.isContinuous());
+  cv::max(image, 0.0, image);
+  cv::Mat hsv;
+  cv::cvtColor(image, hsv, cv::COLOR_RGB2HSV);
+  float* p = hsv.ptr<float>();
+  for (size_t i = 0, n = hsv.total(); i < n; ++i, p += 3) {
+    const float h = p[0] + degrees;
+    p[0] = h >= 360.f ? h - 360.f : (h < 0.f ? h + 360.f : h);
+    p[1] = std::min(p[1] * saturation, 1.f);
+  }
+  cv::cvtColor(hsv, image, cv::COLOR_HSV2RGB);
+}
 
 
 // One photometric step: its parameters P (with p) and what it does to the image.
@@ -101,17 +121,13 @@ std::vector<StepEntry> entries() {
                   "contrast: the factor, drawn uniformly.")}));
   out.push_back(pixel_entry<FactorParams>(
       "saturation", "multiplies the HSV saturation by a factor drawn from range",
-      [](cv::Mat& image, const FactorParams& p, std::mt19937_64& rng) {
-        cv::max(image, 0.0, image);
-        adjust_saturation_and_hue(image, static_cast<float>(draw(rng, p.range)), 0.f);
-      },
+      [](cv::Mat& image, const FactorParams& p, std::mt19937_64& rng) { turn_hsv(image, static_cast<float>(draw(rng, p.range)), 0.f); },
       {plugin_key("saturation", "augment.saturation.range", &FactorParams::range, config::interval_within(0.0, 10.0), kConsumer,
                   "saturation: the factor, drawn uniformly.")}));
   out.push_back(pixel_entry<HueParams>(
       "hue", "turns the hue by an angle drawn from [-degrees, degrees]",
       [](cv::Mat& image, const HueParams& p, std::mt19937_64& rng) {
-        cv::max(image, 0.0, image);
-        adjust_saturation_and_hue(image, 1.f, static_cast<float>(uniform(rng, -p.degrees, p.degrees)));
+        turn_hsv(image, 1.f, static_cast<float>(uniform(rng, -p.degrees, p.degrees)));
       },
       {plugin_key("hue", "augment.hue.degrees", &HueParams::degrees, config::in_range(0.0, 180.0), kConsumer,
                   "hue: largest turn in degrees.")}));
@@ -189,9 +205,7 @@ std::vector<StepEntry> entries() {
       [](cv::Mat& image, const JpegParams& p, std::mt19937_64& rng) {
         const int quality = static_cast<int>(std::lround(draw(rng, p.quality)));
         cv::Mat bytes;
-        cv::Mat clipped = image.clone();
-        clip_pixels(clipped);
-        clipped.convertTo(bytes, CV_8UC3);
+        image.convertTo(bytes, CV_8UC3);                // saturates to 0..255
         cv::cvtColor(bytes, bytes, cv::COLOR_RGB2BGR);  // the codec's colour transform expects BGR
         std::vector<uchar> encoded;
         cv::imencode(".jpg", bytes, encoded, {cv::IMWRITE_JPEG_QUALITY, quality});

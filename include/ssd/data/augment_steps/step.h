@@ -14,6 +14,7 @@
 #include <opencv2/core/types.hpp>
 
 #include "ssd/config/plugin_params.h"
+#include "ssd/data/augment_steps/warp.h"
 #include "ssd/data/transforms.h"
 #include "ssd/util/registry.h"
 
@@ -39,6 +40,17 @@ class Step {
 
  private:
   double p_;
+};
+
+/// A geometric step that is one map of the image (augment_steps/warp.h: flips, crops, zoom-out, the affine map).
+/// plan() draws what the step draws, moves the objects and returns the map; apply() makes the image from it. The
+/// pipeline calls plan() and makes the image once for a run of such steps.
+class WarpStep : public Step {
+ public:
+  using Step::Step;
+  /// size: the image's before the step.
+  virtual Warp plan(cv::Size size, std::vector<Object>& objects, std::mt19937_64& rng) const = 0;
+  void apply(Labeled& s, std::mt19937_64& rng) const final { s.image = warp_image(s.image, plan(s.image.size(), s.objects, rng)); }
 };
 
 /// A registry entry: the step's name (in augment.pipeline), one line of what it does, its factory and its own keys.

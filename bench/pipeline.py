@@ -99,9 +99,10 @@ def main():
         "trip for saturation and hue), a torch DataLoader with worker processes. The heavy rows run the steps of "
         "configs/shapes_heavy_augment.yaml's augment.pipeline (colour, CLAHE, blur, noise, JPEG, zoom-out, affine, IoU "
         "crop, flips): ours through data/augment_steps/, Python through bench/reference_augment_steps.py, the same steps "
-        "in NumPy + cv2 as Albumentations builds them, with the same probabilities and ranges (ours makes zoom-out's canvas "
-        "at the image's size with the image shrunk into it; the Python side builds the enlarged canvas, as torchvision's "
-        "RandomZoomOut does). Each stage runs for "
+        "in NumPy + cv2 as Albumentations builds them, with the same probabilities and ranges (ours makes the image once "
+        "for the run of zoom-out, affine map, crop, flips and resize, their maps composed: data/augment_steps/warp.h; the "
+        "Python side makes it after each step, and builds zoom-out's enlarged canvas as torchvision's RandomZoomOut "
+        "does). Each stage runs for "
         f"{a.seconds:g} s after a warm-up.",
         "",
         "| stage | ours images/s | Python images/s | speed ratio | Python, freed memory kept | ratio |",

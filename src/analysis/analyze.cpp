@@ -148,7 +148,7 @@ DataAnalysis analyze_data(const config::Config& config, const std::string& out) 
   const auto dataset = builder::train_set(config);
   const auto model = builder::model(config);
   const config::ImageSize size = model->image_size();
-  const auto shapes = collect_box_shapes(*dataset, size, config.tiling.train ? config.tiling.scale : 0.0);
+  const auto shapes = collect_box_shapes(*dataset, size, config.tiling.train ? config.tiling.scale : 0.0, config.model.resize);
   if (shapes.boxes.empty()) throw DataError("data.train: no boxes to analyse in " + dataset->description());
   const double threshold = config.model.iou_threshold;
   DataAnalysis a;
@@ -186,7 +186,9 @@ DataAnalysis analyze_data(const config::Config& config, const std::string& out) 
   const auto seen_as = config.tiling.train
                            ? fmt::format("in training tiles of {} x {} input pixels (tiling.scale {:g})", size.width, size.height,
                                          config.tiling.scale)
-                           : fmt::format("resized to the model's input of {} x {} pixels", size.width, size.height);
+                           : fmt::format("{} to the model's input of {} x {} pixels",
+                                         config.model.resize == "stretch" ? "resized" : config.model.resize == "letterbox" ? "letterboxed" : "cut (smallest_side)",
+                                         size.width, size.height);
   L.push_back(fmt::format("{}: {} images, {} boxes, {}{}", dataset->description(), shapes.images, a.boxes, seen_as,
                           shapes.unreadable ? fmt::format(" ({} unreadable images left out)", shapes.unreadable) : ""));
   L.push_back("");

@@ -6,6 +6,8 @@
 #include <cmath>
 #include <sstream>
 
+#include "ssd/data/augment.h"
+#include "ssd/data/input_fit.h"
 #include "ssd/util/csv.h"
 #include "ssd/util/text_file.h"
 
@@ -13,7 +15,8 @@ namespace ssd::analysis {
 
 double InputBox::side() const { return std::sqrt(std::max(0.0, width()) * std::max(0.0, height())); }
 
-BoxShapes collect_box_shapes(const data::DetectionDataset& dataset, const config::ImageSize& input_size, double tile_scale) {
+BoxShapes collect_box_shapes(const data::DetectionDataset& dataset, const config::ImageSize& input_size, double tile_scale,
+                             const std::string& resize) {
   BoxShapes shapes;
   shapes.input_size = input_size;
   const auto input_w = static_cast<double>(input_size.width), input_h = static_cast<double>(input_size.height);
@@ -40,15 +43,18 @@ BoxShapes collect_box_shapes(const data::DetectionDataset& dataset, const config
       }
     }
     ++shapes.images;
-    const double sx = input_w / width, sy = input_h / height;
-    for (const auto& o : a.objects) {
-      if (tile_scale > 0) {
+    if (tile_scale > 0) {
+      for (const auto& o : a.objects) {
         const auto [x1, x2] = into_tile(o.x1, o.x2, input_w);
         const auto [y1, y2] = into_tile(o.y1, o.y2, input_h);
         shapes.boxes.push_back({i, o.label, x1, y1, x2, y2});
-      } else {
-        shapes.boxes.push_back({i, o.label, o.x1 * sx, o.y1 * sy, o.x2 * sx, o.y2 * sy});
       }
+    } else if (resize == "stretch") {
+      const double sx = input_w / width, sy = input_h / height;
+      for (const auto& o : a.objects) shapes.boxes.push_back({i, o.label, o.x1 * sx, o.y1 * sy, o.x2 * sx, o.y2 * sy});
+    } else {
+      for (const auto& o : data::fit_objects(a.objects, {width, height}, data::cv_size(input_size), resize))
+        shapes.boxes.push_back({i, o.label, o.x1, o.y1, o.x2, o.y2});
     }
   }
   return shapes;

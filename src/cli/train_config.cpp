@@ -47,10 +47,7 @@ constexpr char kResumeKey[] = "resume";
 }  // namespace
 
 config::Config load_train_config(const CommonOptions& o, const std::string& checkpoint) {
-  auto config = checkpoint.empty() ? load_config(o) : resumed_config(o, checkpoint, engine::read_checkpoint_state(checkpoint).config_yaml);
-  // Set but read by nothing: most often a step left out of augment.pipeline or a schedule's keys under another schedule.
-  for (const auto& line : config::unused_settings(config)) spdlog::warn("{}", line);
-  return config;
+  return checkpoint.empty() ? load_config(o) : resumed_config(o, checkpoint, engine::read_checkpoint_state(checkpoint).config_yaml);
 }
 
 double rendezvous_timeout_s(const CommonOptions& o) {

@@ -234,6 +234,10 @@ int main(int argc, char** argv) {
         throw ssd::ConfigError("--nproc starts the processes itself; under torchrun or srun (" + launch->source + ") leave it out");
       return ssd::distributed::supervise(o.nproc, fs::read_symlink("/proc/self/exe").string(), ssd::distributed::without_nproc(argc, argv));
     }
+    // Set but read by nothing: most often a step left out of augment.pipeline or a schedule's keys under another
+    // schedule. Said once: by the process that trains alone, or by rank 0.
+    if (!distributed || launch->rank == 0)
+      for (const auto& line : ssd::config::unused_settings(config)) spdlog::warn("{}", line);
     if (launch) ssd::runtime::set_processes_on_machine(launch->local_world_size);
     c10::Device device(c10::kCPU);
     const std::string runtime = ssd::runtime::apply_runtime(config.runtime, &device, launch ? launch->local_rank : 0);

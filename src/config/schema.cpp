@@ -512,9 +512,11 @@ std::vector<Key> schedule_keys() {
   for (const auto& entry : lr::schedule_registry().entries())
     for (const auto& k : entry.keys) {
       keys.push_back(plugin_row(k, [](Config& c) -> PluginParams& { return c.schedule.params; }));
-      // sequential reads the keys of the schedules it lists: under it, any schedule's may be read.
+      // sequential reads the keys of the schedules it lists, plateau those of the schedule it runs over: under either,
+      // any schedule's may be read.
       keys.back().unused = [name = entry.name](const Config& c) -> std::string {
-        return c.schedule.name == name || c.schedule.name == "sequential" ? "" : "schedule.name is " + c.schedule.name + ", not " + name;
+        const auto& s = c.schedule.name;
+        return s == name || s == "sequential" || s == "plateau" ? "" : "schedule.name is " + s + ", not " + name;
       };
     }
   return keys;

@@ -22,15 +22,7 @@ Warp fit_warp(cv::Size size, std::vector<Object>& objects, cv::Size input, const
   w.reveals = policy == "letterbox" && p.resized != input;
   w.cuts = policy == "smallest_side" && p.resized != input;
   w.fill = fill;
-  const auto sx = static_cast<float>(p.resized.width) / static_cast<float>(size.width);
-  const auto sy = static_cast<float>(p.resized.height) / static_cast<float>(size.height);
-  for (auto& o : objects) o.x1 *= sx, o.x2 *= sx, o.y1 *= sy, o.y2 *= sy;
-  const auto ox = static_cast<int>(p.ox), oy = static_cast<int>(p.oy);
-  if (w.cuts) {
-    objects = crop_objects(objects, cv::Rect(-ox, -oy, input.width, input.height));
-  } else {
-    for (auto& o : objects) o.x1 += static_cast<float>(ox), o.x2 += static_cast<float>(ox), o.y1 += static_cast<float>(oy), o.y2 += static_cast<float>(oy);
-  }
+  objects = fit_objects(std::move(objects), size, input, policy);
   return w;
 }
 

@@ -46,6 +46,18 @@ Labeled fit_to_input(const Labeled& in, cv::Size input, const std::string& polic
   return crop(scaled, cv::Rect(-ox, -oy, input.width, input.height));
 }
 
+std::vector<Object> fit_objects(std::vector<Object> objects, cv::Size image, cv::Size input, const std::string& policy) {
+  const auto p = place_in_input(image, input, policy);
+  // The factors resize() applies, in float as there.
+  const auto sx = static_cast<float>(p.resized.width) / static_cast<float>(image.width);
+  const auto sy = static_cast<float>(p.resized.height) / static_cast<float>(image.height);
+  for (auto& o : objects) o.x1 *= sx, o.x2 *= sx, o.y1 *= sy, o.y2 *= sy;
+  const auto ox = static_cast<int>(p.ox), oy = static_cast<int>(p.oy);
+  if (policy == "smallest_side") return crop_objects(objects, cv::Rect(-ox, -oy, input.width, input.height));
+  for (auto& o : objects) o.x1 += static_cast<float>(ox), o.x2 += static_cast<float>(ox), o.y1 += static_cast<float>(oy), o.y2 += static_cast<float>(oy);
+  return objects;
+}
+
 at::Tensor input_boxes_to_image(const at::Tensor& boxes, cv::Size image, cv::Size input, const std::string& policy) {
   if (policy == "stretch") return boxes;
   const auto p = place_in_input(image, input, policy);

@@ -16,7 +16,8 @@ void adjust_contrast(cv::Mat& image, float factor) { image *= factor; }
 void adjust_saturation_and_hue(cv::Mat& image, float saturation_factor, float hue_delta_degrees) {
   CV_Assert(image.type() == CV_32FC3 && image.isContinuous());
   cv::Mat hsv;
-  // OpenCV's float HSV wants 0..1 RGB; H comes out in degrees, S and V in 0..1.
+  // In 0..1 as ssd.pytorch does it (OpenCV's float HSV keeps V in the input's units, so the scaling changes only the
+  // rounding; kept so that the paper's augmentation gives what it always gave). H comes out in degrees, S in 0..1.
   image.convertTo(hsv, CV_32FC3, 1.0 / 255.0);
   cv::cvtColor(hsv, hsv, cv::COLOR_RGB2HSV);
   // One pass over the pixels (split / merge and masked arithmetic were three times the passes).

@@ -104,7 +104,7 @@ void detect_files(LoadedModel& m, const std::vector<std::string>& files, int64_t
         sizes[k] = {s.image.cols, s.image.rows};
         if (sliced) {
           plans[k] = eval::plan_slices(s.image.cols, s.image.rows, size, m.config.tiling);
-          inputs[k] = eval::slice_inputs(s.image, plans[k], size, net.pixel_mean(), net.pixel_std());
+          inputs[k] = eval::slice_inputs(s.image, plans[k], size, net.pixel_mean(), net.pixel_std(), net.resize_policy());
         } else {
           inputs[k] = data::prepare_for_eval(s, net.pixel_mean(), net.pixel_std(), size, net.resize_policy()).image;
         }

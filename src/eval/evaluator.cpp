@@ -136,7 +136,7 @@ std::vector<Detection> sliced_image(model::Ssd& model, const data::Batch& batch,
                          q[3] * static_cast<float>(height), l.data_ptr<int64_t>()[i]});
     }
     std::vector<at::Tensor> view_boxes, view_labels;
-    for (const auto& held : view_objects(objects, plan, width, height, options.tiling->min_visible)) {
+    for (const auto& held : view_objects(objects, plan, width, height, options.tiling->min_visible, size, model->resize_policy())) {
       auto [vb, vl] = data::normalized_targets(held, 1, 1);
       view_boxes.push_back(vb.to(device)), view_labels.push_back(vl.to(device));
     }
@@ -188,7 +188,7 @@ std::vector<Detection> predict(model::Ssd& model, const data::DetectionDataset& 
     prepare = [&](const data::Sample& s, std::mt19937_64&) {
       data::Prepared p;
       p.width = s.image.cols, p.height = s.image.rows;
-      p.image = slice_inputs(s.image, plan_slices(p.width, p.height, size, *options.tiling), size, mean, stddev);
+      p.image = slice_inputs(s.image, plan_slices(p.width, p.height, size, *options.tiling), size, mean, stddev, resize);
       std::tie(p.boxes, p.labels) = data::normalized_targets(s.annotation.objects, p.width, p.height);
       return p;
     };

@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "ssd/data/augment.h"
+#include "ssd/data/input_fit.h"
 #include "ssd/data/tiles.h"
 #include "ssd/model/postprocess.h"
 
@@ -46,7 +47,7 @@ SlicePlan plan_slices(int width, int height, const config::ImageSize& image_size
 }
 
 at::Tensor slice_inputs(const cv::Mat& rgb, const SlicePlan& plan, const config::ImageSize& image_size, const std::vector<double>& mean,
-                        const std::vector<double>& std) {
+                        const std::vector<double>& std, const std::string& resize) {
   data::Sample whole;
   whole.image = rgb;
   const cv::Scalar fill(std::lround(mean[0]), std::lround(mean[1]), std::lround(mean[2]));
@@ -54,18 +55,19 @@ at::Tensor slice_inputs(const cv::Mat& rgb, const SlicePlan& plan, const config:
   // (data/transforms.h's to_normalized_tensor says why).
   auto out = at::empty({plan.views(), 3, image_size.height, image_size.width}, at::kFloat);
   const size_t bytes = sizeof(float) * 3 * static_cast<size_t>(image_size.height) * static_cast<size_t>(image_size.width);
-  auto put = [&](int64_t v, const data::Sample& view) {
-    // Stretched whatever model.resize says: a tile has the input's shape, and the views' boxes map back by their sides.
-    const auto t = data::prepare_for_eval(view, mean, std, image_size, "stretch").image;
+  auto put = [&](int64_t v, const data::Sample& view, const std::string& fit) {
+    const auto t = data::prepare_for_eval(view, mean, std, image_size, fit).image;
     std::memcpy(static_cast<char*>(out.data_ptr()) + static_cast<size_t>(v) * bytes, t.data_ptr(), bytes);
   };
-  for (size_t v = 0; v < plan.tiles.size(); ++v) put(static_cast<int64_t>(v), data::cut_tile(whole, plan.tiles[v], 1.0, fill));
-  if (plan.whole_image) put(plan.views() - 1, whole);
+  // A tile has the input's shape: resized as it is (its boxes map back by its sides).
+  for (size_t v = 0; v < plan.tiles.size(); ++v) put(static_cast<int64_t>(v), data::cut_tile(whole, plan.tiles[v], 1.0, fill), "stretch");
+  if (plan.whole_image) put(plan.views() - 1, whole, resize);
   return out;
 }
 
 std::vector<std::vector<data::Object>> view_objects(const std::vector<data::Object>& objects, const SlicePlan& plan, int width,
-                                                    int height, double min_visible) {
+                                                    int height, double min_visible, const config::ImageSize& image_size,
+                                                    const std::string& resize) {
   std::vector<std::vector<data::Object>> out;
   auto normalised = [](std::vector<data::Object> in, float w, float h) {
     for (auto& o : in) o.x1 /= w, o.x2 /= w, o.y1 /= h, o.y2 /= h;
@@ -73,7 +75,12 @@ std::vector<std::vector<data::Object>> view_objects(const std::vector<data::Obje
   };
   for (const auto& r : plan.tiles)
     out.push_back(normalised(data::tile_objects(objects, r, min_visible), static_cast<float>(r.width), static_cast<float>(r.height)));
-  if (plan.whole_image) out.push_back(normalised(objects, static_cast<float>(width), static_cast<float>(height)));
+  if (plan.whole_image) {
+    const auto input = data::cv_size(image_size);
+    out.push_back(resize == "stretch" ? normalised(objects, static_cast<float>(width), static_cast<float>(height))
+                                      : normalised(data::fit_objects(objects, {width, height}, input, resize),
+                                                   static_cast<float>(input.width), static_cast<float>(input.height)));
+  }
   return out;
 }
 
@@ -121,7 +128,10 @@ std::vector<Detection> detect_sliced(model::Ssd& model, const at::Tensor& inputs
       // A view's box in [0, 1] times its side in source pixels (in float, as to_pixel_detections scales a whole image),
       // plus its origin.
       const cv::Rect r = whole ? cv::Rect(0, 0, width, height) : plan.tiles[v];
-      const auto b = dets[k].boxes.to(at::kCPU, at::kFloat).contiguous();
+      // The whole image was fitted as the model fits one: its boxes back to the image's [0, 1] first.
+      const auto boxes = whole ? data::input_boxes_to_image(dets[k].boxes, {width, height}, data::cv_size(model->image_size()), model->resize_policy())
+                               : dets[k].boxes;
+      const auto b = boxes.to(at::kCPU, at::kFloat).contiguous();
       const auto s = dets[k].scores.to(at::kCPU, at::kFloat).contiguous();
       const auto l = dets[k].labels.to(at::kCPU, at::kLong).contiguous();
       for (int64_t i = 0; i < b.size(0); ++i) {

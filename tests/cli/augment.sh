@@ -10,7 +10,7 @@ trap 'rm -rf "$work"' EXIT
 source "$here/tiny_setup.sh"
 make_tiny "$bin" "$work" "augment:
   pipeline: [brightness, contrast, saturation, hue, clahe, gaussian_blur, motion_blur, gaussian_noise, jpeg, to_gray,
-             channel_shuffle, mosaic, copy_paste, zoom_out, affine, random_sized_crop, iou_crop, hflip, vflip]
+             channel_shuffle, mosaic, copy_paste, zoom_out, affine, random_crop, random_sized_crop, iou_crop, hflip, vflip]
   affine: {p: 0.7, degrees: 15, shear: 5, min_visibility: 0.4}
   random_sized_crop: {p: 0.3}
 loss: {box: giou}

@@ -57,10 +57,10 @@ std::unique_ptr<augment_steps::Step> make_step(const config::Config& c, const st
 // blurs an edge by up to one pixel; a rotated rectangle's pixels fill the re-fitted box's corners).
 TEST(AugmentSteps, EveryGeometricStepMovesTheBoxWithTheObjectsPixels) {
   const auto c = with_augment(
-      "  pipeline: [hflip, vflip, iou_crop, random_sized_crop, center_crop, zoom_out, affine]\n"
+      "  pipeline: [hflip, vflip, iou_crop, random_crop, random_sized_crop, center_crop, zoom_out, affine]\n"
       "  zoom_out: {fill: [0, 0, 0]}\n"
       "  affine: {degrees: 30, shear: 8, translate: 0.1, scale: [0.7, 1.3], min_visibility: 0.0, fill: [0, 0, 0]}\n"
-      "  random_sized_crop: {min_visibility: 0.0}\n  center_crop: {min_visibility: 0.0}\n");
+      "  random_sized_crop: {min_visibility: 0.0}\n  center_crop: {min_visibility: 0.0}\n  random_crop: {min_visibility: 0.0}\n");
   for (const auto& name : c.augment.pipeline) {
     const auto step = make_step(c, name);
     int compared = 0;
@@ -268,6 +268,8 @@ TEST(AugmentSteps, GeometricStepsMadeInOnePassMatchStepByStep) {
       "  pipeline: [random_sized_crop, zoom_out, affine, iou_crop, hflip, vflip, center_crop]\n"
       "  zoom_out: {p: 0.7, max_ratio: 2.0, fill: [0, 0, 0]}\n  affine: {p: 0.7, degrees: 0, min_visibility: 0.0, fill: [0, 0, 0]}\n"
       "  random_sized_crop: {p: 0.5, min_visibility: 0.0}\n  center_crop: {p: 0.3, fraction: 0.9, min_visibility: 0.0}\n");
+  // An affine map pushes part of the image out of the frame: a letterbox fit after it must not bring it back.
+  const auto turned = with_augment("  pipeline: [affine]\n  affine: {p: 1.0, degrees: 10, translate: 0.1, min_visibility: 0.0, fill: [0, 0, 0]}\n");
   const auto reflect = with_augment("  pipeline: [zoom_out, affine, hflip]\n  zoom_out: {p: 1.0, fill: [0, 0, 0]}\n"
                                     "  affine: {p: 1.0, border: reflect, degrees: 5, scale: [0.95, 1.0], translate: 0.0}\n");
   Sample sample;
@@ -277,7 +279,7 @@ TEST(AugmentSteps, GeometricStepsMadeInOnePassMatchStepByStep) {
   o.x1 = 40, o.y1 = 30, o.x2 = 90, o.y2 = 66, o.label = 1;
   sample.annotation.objects = {o};
   const cv::Size input(96, 64);
-  for (const auto* config : {&c, &upright, &reflect}) {
+  for (const auto* config : {&c, &upright, &turned, &reflect}) {
     for (const std::string& policy : resize_policies()) {
       const PipelineAugmentation once(config->augment, {0, 0, 0}, {1, 1, 1}, config::ImageSize(input.width, input.height), policy);
       std::vector<std::unique_ptr<augment_steps::Step>> steps;
@@ -296,6 +298,15 @@ TEST(AugmentSteps, GeometricStepsMadeInOnePassMatchStepByStep) {
           EXPECT_EQ(composed.objects[k].y2, std::clamp(each.objects[k].y2, 0.f, 64.f)) << policy << " seed " << seed;
         }
         worst = std::max(worst, cv::norm(composed.image, each.image, cv::NORM_L1) / (3.0 * input.area()));
+        // Where step by step shows the fill (black; the image's gray is 60), two pixels in from any edge of it, the
+        // one pass shows the fill too.
+        cv::Mat gray_each, gray_once, fill_only;
+        cv::cvtColor(each.image, gray_each, cv::COLOR_RGB2GRAY);
+        cv::cvtColor(composed.image, gray_once, cv::COLOR_RGB2GRAY);
+        cv::erode(gray_each < 0.5, fill_only, cv::Mat(), cv::Point(-1, -1), 2);
+        double brightest = 0;
+        cv::minMaxLoc(gray_once, nullptr, &brightest, nullptr, nullptr, fill_only);
+        EXPECT_LT(brightest, 1.0) << policy << " seed " << seed << ": the one pass shows pixels where the fill belongs";
         if (config == &upright && !composed.objects.empty()) {
           const auto pixels = bright_box(composed.image);
           ASSERT_TRUE(pixels.has_value()) << policy << " seed " << seed;

@@ -9,6 +9,7 @@
 #include <sstream>
 #include <torch/torch.h>
 
+#include "ssd/config/load.h"
 #include "ssd/engine/checkpoint.h"
 #include "ssd/engine/trainer.h"
 #include "ssd/optim/optimizer.h"
@@ -75,6 +76,19 @@ void expect_exact_resume(const std::string& dir, config::Config straight) {
 TEST(Trainer, ResumeIsExact) {
   const auto dir = test::temp_dir("resume");
   expect_exact_resume(dir, test::tiny_config(test::make_shapes(dir), ""));
+}
+
+// With an augmentation pipeline that mixes images (mosaic and copy_paste draw other samples with the sample's
+// generator), composes geometric maps and fits by letterbox, resume is as exact.
+TEST(Trainer, ResumeIsExactWithAnAugmentationPipeline) {
+  const auto dir = test::temp_dir("resume_pipeline");
+  auto c = test::tiny_config(test::make_shapes(dir), "");
+  c.augment = config::load_config_text("augment:\n  pipeline: [brightness, hue, gaussian_noise, jpeg, mosaic, copy_paste, zoom_out, affine,"
+                                       " iou_crop, hflip]\n  mosaic: {p: 0.5}\n  copy_paste: {p: 0.7}\n",
+                                       "pipeline.yaml")
+                  .augment;
+  c.model.resize = "letterbox";
+  expect_exact_resume(dir, c);
 }
 
 // Tiled training (tiles of 96 px drawn from 160 px images) resumes as exactly: the tile comes from each sample's own

@@ -65,7 +65,7 @@ TEST(SlicedInference, PlanOfViews) {
   plan = plan_slices(1024, 512, 512, tiling);
   ASSERT_EQ(plan.views(), 4);  // tiles at 0, 256 and 512 (two would share none of their sides), the whole image
   const std::vector<data::Object> objects = {{500, 10, 530, 40, 1}};
-  const auto held = view_objects(objects, {{{0, 0, 512, 512}, {512, 0, 512, 512}}, true}, 1024, 512, 0.5);
+  const auto held = view_objects(objects, {{{0, 0, 512, 512}, {512, 0, 512, 512}}, true}, 1024, 512, 0.5, 512, "stretch");
   ASSERT_EQ(held.size(), 3u);
   EXPECT_TRUE(held[0].empty());  // 12 of its 30 px wide lie in the first tile: 0.4 of it, under min_visible
   ASSERT_EQ(held[1].size(), 1u);
@@ -98,7 +98,7 @@ struct Tiny {
   }
   std::vector<Detection> sliced(const cv::Mat& rgb, const config::TilingConfig& tiling) {
     const auto plan = plan_slices(rgb.cols, rgb.rows, 96, tiling);
-    const auto inputs = slice_inputs(rgb, plan, 96, model->pixel_mean(), model->pixel_std());
+    const auto inputs = slice_inputs(rgb, plan, 96, model->pixel_mean(), model->pixel_std(), "stretch");
     return detect_sliced(model, inputs, plan, rgb.cols, rgb.rows, config.postprocess, tiling, 4, at::kCPU);
   }
 };

@@ -30,12 +30,14 @@ struct BoxShapes {
   std::vector<InputBox> boxes;
 };
 
-/// The boxes of every image of `dataset` resized to input_size; with tile_scale > 0 (tiled training,
+/// The boxes of every image of `dataset` fitted to input_size as model.resize (`resize`, data/input_fit.h) fits the
+/// image; with tile_scale > 0 (tiled training,
 /// tiling.scale) scaled by it instead, each moved into the input_size tile of the grid it starts in and, where it would
 /// cross that tile's far edge, into a tile that ends where it ends (a training tile drawn around an object holds it
 /// whole); a box longer than a tile is cut to one. An
 /// annotation without the image's size has its image read for it.
-BoxShapes collect_box_shapes(const data::DetectionDataset& dataset, const config::ImageSize& input_size, double tile_scale = 0);
+BoxShapes collect_box_shapes(const data::DetectionDataset& dataset, const config::ImageSize& input_size, double tile_scale = 0,
+                             const std::string& resize = "stretch");
 
 /// The q-quantile (0..1, linear between order statistics) of `values`; NaN when empty.
 double quantile(std::vector<double> values, double q);

@@ -32,6 +32,9 @@ InputPlacement place_in_input(cv::Size image, cv::Size input, const std::string&
 /// `fill` (RGB 0..255); smallest_side keeps the objects whose centre lies in the cut, clipped to it (crop()'s rule).
 Labeled fit_to_input(const Labeled& in, cv::Size input, const std::string& policy, const cv::Scalar& fill);
 
+/// What fit_to_input does to the objects of an image of `image` size, without an image.
+std::vector<Object> fit_objects(std::vector<Object> objects, cv::Size image, cv::Size input, const std::string& policy);
+
 /// Boxes [N, 4] in [0, 1] of the input (the post-processing's) to [0, 1] of an image of `image` size, which
 /// to_pixel_detections scales to pixels; under stretch the same tensor.
 at::Tensor input_boxes_to_image(const at::Tensor& boxes, cv::Size image, cv::Size input, const std::string& policy);

@@ -32,14 +32,17 @@ struct SlicePlan {
 SlicePlan plan_slices(int width, int height, const config::ImageSize& image_size, const config::TilingConfig& tiling);
 
 /// The plan's views as network inputs [V, 3, H, W], normalised as evaluation prepares an image (data::prepare_for_eval):
-/// each tile cut (mean fill past the image) and resized to the input size, the whole image resized last.
+/// each tile cut (mean fill past the image) and resized to the input size (a tile has the input's shape), the whole
+/// image last, fitted as the model fits an image (`resize`: model.resize, data/input_fit.h).
 at::Tensor slice_inputs(const cv::Mat& rgb, const SlicePlan& plan, const config::ImageSize& image_size, const std::vector<double>& pixel_mean,
-                        const std::vector<double>& pixel_std);
+                        const std::vector<double>& pixel_std, const std::string& resize);
 
 /// The objects each view holds, in [0, 1] of that view, for the validation loss: a tile's as training cuts them
-/// (data::tile_objects at tiling.min_visible), the whole image's all. `objects` in image pixels.
+/// (data::tile_objects at tiling.min_visible), the whole image's as the model's fit places them (`resize` into an input
+/// of image_size). `objects` in image pixels.
 std::vector<std::vector<data::Object>> view_objects(const std::vector<data::Object>& objects, const SlicePlan& plan, int width,
-                                                    int height, double min_visible);
+                                                    int height, double min_visible, const config::ImageSize& image_size,
+                                                    const std::string& resize);
 
 /// One list from the views' detections (image pixels): per class, in descending score, a box is the same object as a
 /// kept one when their intersection covers more than tiling.merge_threshold of the smaller box; nms drops it, wbf fuses

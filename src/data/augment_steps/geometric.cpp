@@ -192,6 +192,42 @@ StepEntry center_crop_entry() {
                       "center_crop: a box cut by the crop stays when this share of its area is inside.")}};
 }
 
+// ---- random_crop: a crop of a drawn share of each side (the image's aspect ratio) at a random place
+struct RandomCropParams {
+  double p = 0.5;
+  std::vector<double> fraction = {0.6, 1.0};
+  double min_visibility = 0.3;
+};
+
+class RandomCrop : public WarpStep {
+ public:
+  explicit RandomCrop(const RandomCropParams& p) : WarpStep(p.p), params_(p) {}
+  Warp plan(cv::Size size, std::vector<Object>& objects, std::mt19937_64& rng) const override {
+    const double f = draw(rng, params_.fraction);
+    const int w = std::clamp(static_cast<int>(std::lround(size.width * f)), 1, size.width);
+    const int h = std::clamp(static_cast<int>(std::lround(size.height * f)), 1, size.height);
+    const int x = std::uniform_int_distribution<int>(0, size.width - w)(rng);
+    const int y = std::uniform_int_distribution<int>(0, size.height - h)(rng);
+    return SizedCrop::cut(objects, cv::Rect(x, y, w, h), params_.min_visibility);
+  }
+
+ private:
+  RandomCropParams params_;
+};
+
+StepEntry random_crop_entry() {
+  const char* name = "random_crop";
+  return {name, "a crop of a drawn share of each side (the image's aspect ratio) at a random place",
+          [name](const config::PluginParams& params, const Context&) -> std::unique_ptr<Step> {
+            return std::make_unique<RandomCrop>(params.get<RandomCropParams>(name));
+          },
+          {plugin_key(name, "augment.random_crop.p", &RandomCropParams::p, config::in_range(0.0, 1.0), kConsumer, "random_crop: probability."),
+           plugin_key(name, "augment.random_crop.fraction", &RandomCropParams::fraction, config::interval_within(0.05, 1.0), kConsumer,
+                      "random_crop: share of each side kept, drawn uniformly."),
+           plugin_key(name, "augment.random_crop.min_visibility", &RandomCropParams::min_visibility, config::in_range(0.0, 1.0), kConsumer,
+                      "random_crop: a box cut by the crop stays when this share of its area is inside.")}};
+}
+
 // ---- zoom_out: the SSD paper's expand
 struct ZoomOutParams {
   double p = 0.5;
@@ -286,7 +322,9 @@ class Affine : public WarpStep {
     const cv::Matx23d forward(m(0, 0), m(0, 1), m(0, 2), m(1, 0), m(1, 1), m(1, 2));
     Warp w = identity_warp(size);
     w.map = forward;
-    w.reveals = true;
+    // Shifted, turned or scaled up, part of the image leaves the frame: a later step that brings in fill must not
+    // bring that part back.
+    w.reveals = true, w.cuts = true;
     w.border = border_mode(params_.border), w.interpolation = interpolation_flag(params_.interpolation), w.fill = fill_;
     for (auto& o : objects) {
       float x1 = INFINITY, y1 = INFINITY, x2 = -INFINITY, y2 = -INFINITY;
@@ -335,8 +373,8 @@ StepEntry affine_entry() {
 }  // namespace
 
 std::vector<StepEntry> geometric_steps() {
-  return {flip_entry("hflip", false), flip_entry("vflip", true), iou_crop_entry(), sized_crop_entry(), center_crop_entry(),
-          zoom_out_entry(), affine_entry()};
+  return {flip_entry("hflip", false), flip_entry("vflip", true), iou_crop_entry(), random_crop_entry(), sized_crop_entry(),
+          center_crop_entry(), zoom_out_entry(), affine_entry()};
 }
 
 }  // namespace ssd::data::augment_steps

@@ -112,8 +112,8 @@ class CopyPaste : public Step {
                           std::max(1, static_cast<int>(std::lround(cut.height * factor))));
       if (cut.area() == 0 || size.width > W || size.height > H) continue;
       for (int64_t t = 0; t < params_.tries; ++t) {
-        const cv::Rect place(static_cast<int>(uniform(rng, 0, W - size.width + 1)), static_cast<int>(uniform(rng, 0, H - size.height + 1)),
-                             size.width, size.height);
+        const cv::Rect place(std::uniform_int_distribution<int>(0, W - size.width)(rng),
+                             std::uniform_int_distribution<int>(0, H - size.height)(rng), size.width, size.height);
         if (!fits(place, pasted, s.objects)) continue;
         cv::Mat patch;
         cv::resize(donor.image(cut), patch, size, 0, 0, factor < 1 ? cv::INTER_AREA : cv::INTER_LINEAR);
@@ -163,7 +163,7 @@ StepEntry copy_paste_entry() {
                       "copy_paste: at most this many objects pasted (the number drawn from 1..objects)."),
            plugin_key(name, "augment.copy_paste.scale", &CopyPasteParams::scale, config::interval_within(0.05, 20.0), kConsumer,
                       "copy_paste: size factor of a pasted object, drawn uniformly, after the two images' sizes are matched."),
-           plugin_key(name, "augment.copy_paste.min_visibility", &CopyPasteParams::min_visibility, config::in_range(0.0, 1.0), kConsumer,
+           plugin_key(name, "augment.copy_paste.min_visibility", &CopyPasteParams::min_visibility, config::in_range(0.01, 1.0), kConsumer,
                       "copy_paste: each of this image's objects keeps at least this share of its area uncovered."),
            plugin_key(name, "augment.copy_paste.tries", &CopyPasteParams::tries, config::in_range<int64_t>(1, 1000), kConsumer,
                       "copy_paste: places drawn for an object before it is left out.")}};

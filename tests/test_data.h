@@ -1,11 +1,14 @@
 #pragma once
 // Tiny data sets made by the tests themselves (no downloads): the shapes generator at a small size.
 #include <filesystem>
+
+#include <opencv2/imgproc.hpp>
 #include <string>
 
 #include "ssd/config/config.h"
 #include "ssd/data/dataset.h"
 #include "ssd/data/shapes.h"
+#include "ssd/data/transforms.h"
 
 namespace ssd::test {
 
@@ -15,6 +18,20 @@ inline std::string temp_dir(const std::string& name) {
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   return dir.string();
+}
+
+/// One object, a white rectangle r on a plain background (gray level 0..255), as the augmentation sees an image: float
+/// RGB with the object's box in pixels, label 1.
+inline data::Labeled white_rectangle(cv::Size size, const cv::Rect& r, double background) {
+  data::Labeled l;
+  l.image = cv::Mat(size, CV_32FC3, cv::Scalar::all(background));
+  cv::rectangle(l.image, r, cv::Scalar::all(255), cv::FILLED);
+  data::Object o;
+  o.x1 = static_cast<float>(r.x), o.y1 = static_cast<float>(r.y);
+  o.x2 = static_cast<float>(r.x + r.width), o.y2 = static_cast<float>(r.y + r.height);
+  o.label = 1;
+  l.objects = {o};
+  return l;
 }
 
 /// Writes a small shapes data set (VOC layout) and returns its root.

@@ -39,7 +39,8 @@ namespace {
 using Cut = std::function<data::Sample(const data::Sample& sample, std::mt19937_64& rng)>;
 
 // Another sample of the data set (cut as the training samples are) for the steps that mix images: drawn with the
-// sample's generator, a file that cannot be read passed over for another (or, data.strict, an error).
+// sample's generator, a file that cannot be read counted in the skip report and passed over for another (or,
+// data.strict, an error).
 data::augment_steps::OtherSample other_sample(const data::DetectionDataset& dataset, Cut cut) {
   return [&dataset, cut = std::move(cut)](std::mt19937_64& rng) {
     for (int attempt = 0;; ++attempt) {
@@ -47,8 +48,9 @@ data::augment_steps::OtherSample other_sample(const data::DetectionDataset& data
       try {
         const auto sample = dataset.load(i);
         return data::as_float(cut ? cut(sample, rng) : sample);
-      } catch (const DataError&) {
+      } catch (const DataError& e) {
         if (dataset.strict() || attempt == 9) throw;
+        dataset.report().skip(e.what());
       }
     }
   };

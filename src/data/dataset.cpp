@@ -44,6 +44,11 @@ void SkipReport::skip(const std::string& file, const std::string& reason) {
   if (record(samples_, reason, file + "\n" + reason)) spdlog::warn("skipping {}: {}", printable(file), printable(reason));
 }
 
+void SkipReport::skip(const std::string& error_message) {
+  const size_t colon = error_message.find(": ");
+  skip(error_message.substr(0, colon), colon == std::string::npos ? error_message : error_message.substr(colon + 2));
+}
+
 void SkipReport::skip_object(const std::string& where, const std::string& reason) {
   std::lock_guard<std::mutex> lock(mutex_);
   if (record(objects_, reason, where + "\n" + reason))

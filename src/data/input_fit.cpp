@@ -40,10 +40,18 @@ InputPlacement place_in_input(cv::Size image, cv::Size input, const std::string&
 Labeled fit_to_input(const Labeled& in, cv::Size input, const std::string& policy, const cv::Scalar& fill) {
   if (policy == "stretch") return resize(in, input);
   const auto p = place_in_input(in.image.size(), input, policy);
-  const Labeled scaled = p.resized == in.image.size() ? in : resize(in, p.resized);
+  cv::Mat scaled = in.image;
+  if (p.resized != in.image.size()) cv::resize(in.image, scaled, p.resized, 0, 0, cv::INTER_LINEAR);
   const auto ox = static_cast<int>(p.ox), oy = static_cast<int>(p.oy);
-  if (policy == "letterbox") return expand(scaled, input.width, input.height, ox, oy, fill);
-  return crop(scaled, cv::Rect(-ox, -oy, input.width, input.height));
+  Labeled out;
+  if (policy == "letterbox") {
+    out.image = cv::Mat(input, in.image.type(), fill);
+    scaled.copyTo(out.image(cv::Rect(cv::Point(ox, oy), p.resized)));
+  } else {
+    out.image = scaled(cv::Rect(-ox, -oy, input.width, input.height)).clone();
+  }
+  out.objects = fit_objects(in.objects, in.image.size(), input, policy);
+  return out;
 }
 
 std::vector<Object> fit_objects(std::vector<Object> objects, cv::Size image, cv::Size input, const std::string& policy) {

@@ -84,9 +84,7 @@ Batch DataLoader::make_batch(int64_t k) {
       return true;
     } catch (const DataError& e) {
       if (dataset_.strict()) throw;
-      const std::string what = e.what();
-      const size_t colon = what.find(": ");
-      dataset_.report().skip(what.substr(0, colon), colon == std::string::npos ? what : what.substr(colon + 2));
+      dataset_.report().skip(e.what());
       return false;
     }
   };

@@ -13,24 +13,39 @@ void adjust_brightness(cv::Mat& image, float delta) { image += cv::Scalar::all(d
 
 void adjust_contrast(cv::Mat& image, float factor) { image *= factor; }
 
-void adjust_saturation_and_hue(cv::Mat& image, float saturation_factor, float hue_delta_degrees) {
-  CV_Assert(image.type() == CV_32FC3 && image.isContinuous());
-  cv::Mat hsv;
-  // In 0..1 as ssd.pytorch does it (OpenCV's float HSV keeps V in the input's units, so the scaling changes only the
-  // rounding; kept so that the paper's augmentation gives what it always gave). H comes out in degrees, S in 0..1.
-  image.convertTo(hsv, CV_32FC3, 1.0 / 255.0);
-  cv::cvtColor(hsv, hsv, cv::COLOR_RGB2HSV);
+namespace {
+
+// In place: RGB to HSV, the saturation and hue changed, back to RGB. OpenCV's float HSV keeps V in the input's units
+// (H in degrees, S in 0..1), so any non-negative scale works.
+void turn_in_hsv(cv::Mat& rgb, float saturation_factor, float hue_delta_degrees) {
+  cv::cvtColor(rgb, rgb, cv::COLOR_RGB2HSV);
   // One pass over the pixels (split / merge and masked arithmetic were three times the passes).
-  float* p = hsv.ptr<float>();
-  const size_t n = hsv.total();
+  float* p = rgb.ptr<float>();
+  const size_t n = rgb.total();
   for (size_t i = 0; i < n; ++i, p += 3) {
     float h = p[0] + hue_delta_degrees;
     h = h >= 360.f ? h - 360.f : (h < 0.f ? h + 360.f : h);  // wrap into [0, 360)
     p[0] = h;
     p[1] = std::min(p[1] * saturation_factor, 1.f);
   }
-  cv::cvtColor(hsv, hsv, cv::COLOR_HSV2RGB);
+  cv::cvtColor(rgb, rgb, cv::COLOR_HSV2RGB);
+}
+
+}  // namespace
+
+void adjust_saturation_and_hue(cv::Mat& image, float saturation_factor, float hue_delta_degrees) {
+  CV_Assert(image.type() == CV_32FC3 && image.isContinuous());
+  // In 0..1 as ssd.pytorch does it: the scaling changes only the rounding, and is kept so that the paper's
+  // augmentation gives what it always gave.
+  cv::Mat hsv;
+  image.convertTo(hsv, CV_32FC3, 1.0 / 255.0);
+  turn_in_hsv(hsv, saturation_factor, hue_delta_degrees);
   hsv.convertTo(image, CV_32FC3, 255.0);
+}
+
+void turn_saturation_and_hue(cv::Mat& image, float saturation_factor, float hue_delta_degrees) {
+  CV_Assert(image.type() == CV_32FC3 && image.isContinuous());
+  turn_in_hsv(image, saturation_factor, hue_delta_degrees);
 }
 
 void permute_channels(cv::Mat& image, const std::array<int, 3>& order) {

@@ -7,13 +7,17 @@
 #include <opencv2/imgproc.hpp>
 
 #include <cmath>
+#include <fstream>
 #include <random>
 
+#include "ssd/builder/data.h"
+#include "ssd/builder/model.h"
 #include "ssd/config/load.h"
 #include "ssd/data/augment_pipeline.h"
 #include "ssd/data/augment_steps/step.h"
 #include "ssd/data/input_fit.h"
 #include "ssd/util/error.h"
+#include "test_data.h"
 #include "test_support.h"
 
 namespace ssd::data {
@@ -24,17 +28,7 @@ using augment_steps::step_registry;
 constexpr int kW = 160, kH = 120;
 
 // A white rectangle (the object) on black.
-Labeled rectangle_sample(const cv::Rect& r) {
-  Labeled l;
-  l.image = cv::Mat(kH, kW, CV_32FC3, cv::Scalar(0, 0, 0));
-  cv::rectangle(l.image, r, cv::Scalar(255, 255, 255), cv::FILLED);
-  Object o;
-  o.x1 = static_cast<float>(r.x), o.y1 = static_cast<float>(r.y);
-  o.x2 = static_cast<float>(r.x + r.width), o.y2 = static_cast<float>(r.y + r.height);
-  o.label = 1;
-  l.objects = {o};
-  return l;
-}
+Labeled rectangle_sample(const cv::Rect& r) { return test::white_rectangle({kW, kH}, r, 0); }
 
 // The box around the pixels brighter than half, as continuous xyxy (a pixel i covers [i, i + 1]); empty when none.
 std::optional<cv::Rect2f> bright_box(const cv::Mat& image) {
@@ -184,6 +178,24 @@ TEST(AugmentSteps, CopyPastePastesObjectsWithTheirBoxes) {
       EXPECT_LT(least_visible, 0.98);  // covering is allowed, and happens
     }
   }
+}
+
+// The images mosaic and copy_paste draw come through the training view: one that cannot be read is counted in the data
+// set's skip report, like a training sample, and another is drawn in its place.
+TEST(AugmentSteps, AnUnreadableImageDrawnForMixingIsCountedAndPassedOver) {
+  const auto root = test::make_shapes(test::temp_dir("mixing_skip"), 12, 2);
+  auto c = test::tiny_config(root, "");
+  c.augment = with_augment("  pipeline: [mosaic, copy_paste]\n  mosaic: {p: 1.0}\n  copy_paste: {p: 1.0}\n").augment;
+  const DetectionDataset ds(test::dataset_options(c.data.train, c.data.classes));
+  for (size_t i = 1; i < ds.size(); i += 3) std::ofstream(ds.annotation(i).image_path, std::ios::trunc) << "not a JPEG";
+  const auto model = builder::model(c);
+  const auto view = builder::train_view(c, *model, ds);
+  const auto sample = ds.load(0);
+  for (uint64_t seed = 0; seed < 40; ++seed) {  // 160 and more draws: every unreadable file drawn
+    std::mt19937_64 rng(seed);
+    EXPECT_EQ(view(sample, rng).image.size(), data::cv_size(c.model.image_size));
+  }
+  EXPECT_EQ(ds.report().skipped(), 4u);  // the four unreadable files, each once
 }
 
 // Flips are exact and their own inverse.

@@ -8,21 +8,12 @@
 
 #include "ssd/data/augment.h"
 #include "ssd/data/input_fit.h"
+#include "test_data.h"
 
 namespace ssd::data {
 namespace {
 
-Labeled rectangle_on_gray(cv::Size size, const cv::Rect& r) {
-  Labeled l;
-  l.image = cv::Mat(size, CV_32FC3, cv::Scalar(40, 40, 40));
-  cv::rectangle(l.image, r, cv::Scalar(255, 255, 255), cv::FILLED);
-  Object o;
-  o.x1 = static_cast<float>(r.x), o.y1 = static_cast<float>(r.y);
-  o.x2 = static_cast<float>(r.x + r.width), o.y2 = static_cast<float>(r.y + r.height);
-  o.label = 1;
-  l.objects = {o};
-  return l;
-}
+Labeled rectangle_on_gray(cv::Size size, const cv::Rect& r) { return test::white_rectangle(size, r, 40); }
 
 cv::Rect bright(const cv::Mat& image) {
   cv::Mat gray, mask;

@@ -21,6 +21,8 @@ class SkipReport {
  public:
   /// Records one bad sample and logs a warning naming the file and the reason.
   void skip(const std::string& file, const std::string& reason);
+  /// The same from a loading error's message, "file: reason" (DataError's form).
+  void skip(const std::string& error_message);
   /// Records one object left out (the rest of its image kept): where (file:line) and why.
   void skip_object(const std::string& where, const std::string& reason);
   /// Records a value used after a fix (a box clipped to the image, the size taken from the pixels).

@@ -25,6 +25,9 @@ void adjust_contrast(cv::Mat& image, float factor);
 /// saturation_factor (clipped at 1), the hue shifted by hue_delta_degrees (wrapping around 360). Factor 1 and
 /// delta 0 leave that part alone.
 void adjust_saturation_and_hue(cv::Mat& image, float saturation_factor, float hue_delta_degrees);
+/// The same on the 0..255 values as they are (no scaling to 0..1 and back: two passes fewer), for augment.pipeline's
+/// saturation and hue steps. The image must be non-negative.
+void turn_saturation_and_hue(cv::Mat& image, float saturation_factor, float hue_delta_degrees);
 /// Reorders the channels: out[c] = in[order[c]].
 void permute_channels(cv::Mat& image, const std::array<int, 3>& order);
 

@@ -23,20 +23,9 @@ void clip_pixels(cv::Mat& image) {
   cv::min(image, 255.0, image);
 }
 
-// Saturation times `saturation`, hue turned by `degrees`, in one HSV round trip on the 0..255 values as they are
-// (OpenCV's float HSV keeps V in the input's units: no scaling to 0..1 and back).
 void turn_hsv(cv::Mat& image, float saturation, float degrees) {
-  CV_Assert(image.type() == CV_32FC3 && image.isContinuous());
-  cv::max(image, 0.0, image);
-  cv::Mat hsv;
-  cv::cvtColor(image, hsv, cv::COLOR_RGB2HSV);
-  float* p = hsv.ptr<float>();
-  for (size_t i = 0, n = hsv.total(); i < n; ++i, p += 3) {
-    const float h = p[0] + degrees;
-    p[0] = h >= 360.f ? h - 360.f : (h < 0.f ? h + 360.f : h);
-    p[1] = std::min(p[1] * saturation, 1.f);
-  }
-  cv::cvtColor(hsv, image, cv::COLOR_HSV2RGB);
+  cv::max(image, 0.0, image);  // HSV needs non-negative values
+  turn_saturation_and_hue(image, saturation, degrees);
 }
 
 

@@ -35,6 +35,12 @@ if(NOT SSD_CORE_ONLY)
   # libcrypto's base64 encoder embeds the report's images in its HTML page.
   find_package(OpenSSL QUIET COMPONENTS Crypto)
   ssd_require(OpenSSL "${_debian_hint} (libssl-dev)")
+  # ssd-serve's HTTP server (src/serve/detection_server.cpp).
+  find_package(PkgConfig QUIET)
+  if(PkgConfig_FOUND)
+    pkg_check_modules(HTTPLIB QUIET cpp-httplib)
+  endif()
+  ssd_require(HTTPLIB "${_debian_hint} (libcpp-httplib-dev)")
 endif()
 # oneDNN's own API (Debian's libdnnl-dev: the library Debian's LibTorch runs its convolutions on) packs inference
 # weights once (kernels/packed_convolution.h). Optional: an official LibTorch bundles its own oneDNN without headers,

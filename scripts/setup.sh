@@ -10,7 +10,7 @@ PACKAGES=(
   libtorch-dev libopenblas0-pthread libgloo-dev libdnnl-dev ocl-icd-opencl-dev
   libopencv-dev libyaml-cpp-dev libspdlog-dev libfmt-dev libcli11-dev
   libgtest-dev libgmock-dev
-  libtinyxml2-dev nlohmann-json3-dev libsimdjson-dev libssl-dev
+  libtinyxml2-dev nlohmann-json3-dev libsimdjson-dev libssl-dev libcpp-httplib-dev
   python3-torch python3-torchvision python3-numpy
 )
 for option in "$@"; do

@@ -4,6 +4,7 @@
 #include <fstream>
 #include <initializer_list>
 #include <limits>
+#include <string>
 #include <vector>
 
 #include <opencv2/imgcodecs.hpp>
@@ -15,9 +16,9 @@ namespace {
 
 // A JPEG file ends with its end-of-image marker FF D9, perhaps followed by padding or a camera's trailer. Inside the
 // compressed data an FF byte is always followed by 00 or a restart marker, so an FF D9 near the end is the real one.
-bool jpeg_cut_short(const std::vector<uchar>& bytes) {
-  if (bytes.size() < 4 || bytes[0] != 0xFF || bytes[1] != 0xD8) return false;  // not a JPEG
-  const size_t last = bytes.size() - 2, first = last > 64 * 1024 + 2 ? last - 64 * 1024 : 2;  // the last 64 KiB
+bool jpeg_cut_short(const uchar* bytes, size_t size) {
+  if (size < 4 || bytes[0] != 0xFF || bytes[1] != 0xD8) return false;  // not a JPEG
+  const size_t last = size - 2, first = last > 64 * 1024 + 2 ? last - 64 * 1024 : 2;  // the last 64 KiB
   for (size_t i = last + 1; i-- > first;)  // from the end: where a whole file has it
     if (bytes[i] == 0xFF && bytes[i + 1] == 0xD9) return false;
   return true;
@@ -26,9 +27,9 @@ bool jpeg_cut_short(const std::vector<uchar>& bytes) {
 // The formats the tools read (image_files.h's extensions), told by their first bytes. Any other file is refused before
 // a decoder sees it: OpenCV would otherwise try each decoder it was built with, DICOM's among them, on files that
 // may come from anywhere.
-bool known_image_format(const std::vector<uchar>& b) {
-  auto starts = [&b](std::initializer_list<uchar> sig, size_t at = 0) {
-    return b.size() >= at + sig.size() && std::equal(sig.begin(), sig.end(), b.begin() + static_cast<std::ptrdiff_t>(at));
+bool known_image_format(const uchar* b, size_t size) {
+  auto starts = [&](std::initializer_list<uchar> sig, size_t at = 0) {
+    return size >= at + sig.size() && std::equal(sig.begin(), sig.end(), b + at);
   };
   return starts({0xFF, 0xD8, 0xFF}) ||                                  // JPEG
          starts({0x89, 'P', 'N', 'G', 0x0D, 0x0A, 0x1A, 0x0A}) ||       // PNG
@@ -51,13 +52,26 @@ cv::Mat read_bgr_image(const std::string& path, bool* truncated) {
   bytes.resize(static_cast<size_t>(size));
   in.seekg(0);
   if (!in.read(reinterpret_cast<char*>(bytes.data()), size)) return {};
-  if (!known_image_format(bytes)) return {};
-  if (truncated) *truncated = jpeg_cut_short(bytes);
-  // A header over the buffer: imdecode reads it in place.
+  return decode_bgr_image(bytes.data(), bytes.size(), nullptr, truncated);
+}
+
+cv::Mat decode_bgr_image(const unsigned char* bytes, size_t size, DecodeFailure* failure, bool* truncated) {
+  auto failed = [failure](DecodeFailure why) {
+    if (failure) *failure = why;
+    return cv::Mat();
+  };
+  if (failure) *failure = DecodeFailure::kNone;
+  if (size > static_cast<size_t>(std::numeric_limits<int>::max()) || !known_image_format(bytes, size))
+    return failed(DecodeFailure::kUnknownFormat);
+  if (truncated) *truncated = jpeg_cut_short(bytes, size);
   try {
-    return cv::imdecode(cv::Mat(1, static_cast<int>(size), CV_8UC1, bytes.data()), cv::IMREAD_COLOR);
-  } catch (const cv::Exception&) {
-    return {};  // OpenCV's size limits throw (an image declaring more than 2^30 pixels); the caller names the file
+    // A header over the buffer: imdecode reads it in place (it does not write through the pointer).
+    cv::Mat image = cv::imdecode(cv::Mat(1, static_cast<int>(size), CV_8UC1, const_cast<unsigned char*>(bytes)), cv::IMREAD_COLOR);
+    return image.empty() ? failed(DecodeFailure::kCorrupt) : image;
+  } catch (const cv::Exception& e) {
+    // OpenCV checks the declared size against its limits before it allocates (validateInputImageSize) and throws.
+    const bool too_large = std::string(e.what()).find("validateInputImageSize") != std::string::npos;
+    return failed(too_large ? DecodeFailure::kTooLarge : DecodeFailure::kCorrupt);
   }
 }
 

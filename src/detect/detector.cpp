@@ -80,60 +80,85 @@ std::vector<std::string> collect_images(const std::vector<std::string>& paths) {
   return files;
 }
 
-void detect_files(LoadedModel& m, const std::vector<std::string>& files, int64_t batch_size, c10::Device device,
-                  const OnImage& on_image) {
+std::vector<std::vector<eval::Detection>> detect_images(LoadedModel& m, const std::vector<cv::Mat>& rgb, const std::vector<std::string>& ids,
+                                                        const std::vector<config::PostprocessConfig>& post, int64_t batch_size,
+                                                        c10::Device device) {
   torch::NoGradGuard no_grad;
   const auto& net = *m.model;
   const bool sliced = m.config.tiling.infer;
   const config::ImageSize size = net.image_size();
-  // Sliced: one image at a time, its views run in chunks of batch_size (an image's views can be hundreds of MiB).
-  const size_t group = sliced ? 1 : static_cast<size_t>(batch_size);
-  for (size_t begin = 0; begin < files.size(); begin += group) {
-    const size_t end = std::min(files.size(), begin + group);
-    // Decoding and resizing are per image and independent: one image per thread.
-    std::vector<at::Tensor> inputs(end - begin);
-    std::vector<std::pair<int, int>> sizes(end - begin);
-    std::vector<eval::SlicePlan> plans(end - begin);
-    at::parallel_for(0, static_cast<int64_t>(end - begin), 1, [&](int64_t first, int64_t last) {
-      for (int64_t k = first; k < last; ++k) {
+  std::vector<std::vector<eval::Detection>> found(rgb.size());
+  if (rgb.empty()) return found;
+  // Resizing is per image and independent: one image per thread.
+  std::vector<at::Tensor> inputs(rgb.size());
+  std::vector<eval::SlicePlan> plans(rgb.size());
+  at::parallel_for(0, static_cast<int64_t>(rgb.size()), 1, [&](int64_t first, int64_t last) {
+    for (int64_t k = first; k < last; ++k) {
+      const cv::Mat& image = rgb[static_cast<size_t>(k)];
+      if (sliced) {
+        plans[k] = eval::plan_slices(image.cols, image.rows, size, m.config.tiling);
+        inputs[k] = eval::slice_inputs(image, plans[k], size, net.pixel_mean(), net.pixel_std(), net.resize_policy());
+      } else {
         data::Sample s;
-        bool truncated = false;
-        s.image = data::read_rgb_image(files[begin + static_cast<size_t>(k)], &truncated);
-        if (s.image.empty()) continue;
-        if (truncated) spdlog::warn("{}: truncated JPEG: used as far as it goes (libjpeg fills the rest grey)", files[begin + static_cast<size_t>(k)]);
-        sizes[k] = {s.image.cols, s.image.rows};
-        if (sliced) {
-          plans[k] = eval::plan_slices(s.image.cols, s.image.rows, size, m.config.tiling);
-          inputs[k] = eval::slice_inputs(s.image, plans[k], size, net.pixel_mean(), net.pixel_std(), net.resize_policy());
-        } else {
-          inputs[k] = data::prepare_for_eval(s, net.pixel_mean(), net.pixel_std(), size, net.resize_policy()).image;
-        }
-      }
-    });
-    std::vector<at::Tensor> images;
-    std::vector<size_t> which;
-    for (size_t k = 0; k < inputs.size(); ++k)
-      if (inputs[k].defined()) images.push_back(inputs[k]), which.push_back(k);
-    std::vector<std::vector<eval::Detection>> found(inputs.size());
-    if (sliced) {
-      // The image's views (tiles, then the whole image) in chunks of batch_size, merged into one list.
-      for (const size_t k : which) {
-        const auto [width, height] = sizes[k];
-        found[k] = eval::detect_sliced(m.model, inputs[k], plans[k], width, height, m.config.postprocess, m.config.tiling, batch_size,
-                                       device);
-        for (auto& d : found[k]) d.image_id = fs::path(files[begin + k]).stem().string();
-      }
-    } else if (!images.empty()) {
-      const auto result = m.model->forward(at::stack(images).to(device));
-      const auto dets = model::postprocess(result.loc, result.conf, net.priors(), net.box_coder(), m.config.postprocess);
-      for (size_t k = 0; k < which.size(); ++k) {
-        const size_t i = begin + which[k];
-        const auto [width, height] = sizes[which[k]];
-        const auto boxes = data::input_boxes_to_image(dets[k].boxes, cv::Size(width, height), data::cv_size(size), net.resize_policy());
-        found[which[k]] = eval::to_pixel_detections(fs::path(files[i]).stem().string(), boxes, dets[k].scores, dets[k].labels, width, height);
+        s.image = image;
+        inputs[k] = data::prepare_for_eval(s, net.pixel_mean(), net.pixel_std(), size, net.resize_policy()).image;
       }
     }
-    for (size_t k = 0; k < inputs.size(); ++k) on_image(begin + k, std::move(found[k]), inputs[k].defined());
+  });
+  if (sliced) {
+    // The image's views (tiles, then the whole image) in chunks of batch_size, merged into one list.
+    for (size_t k = 0; k < rgb.size(); ++k) {
+      found[k] = eval::detect_sliced(m.model, inputs[k], plans[k], rgb[k].cols, rgb[k].rows, post[k], m.config.tiling, batch_size, device);
+      for (auto& d : found[k]) d.image_id = ids[k];
+    }
+    return found;
+  }
+  const auto result = m.model->forward(at::stack(inputs).to(device));
+  // Runs of images with the same settings are post-processed together (one image per thread inside).
+  auto same = [](const config::PostprocessConfig& a, const config::PostprocessConfig& b) {
+    return a.score_threshold == b.score_threshold && a.nms_iou == b.nms_iou && a.top_k_per_class == b.top_k_per_class &&
+           a.max_per_image == b.max_per_image;
+  };
+  for (size_t begin = 0, end = 0; begin < rgb.size(); begin = end) {
+    for (end = begin + 1; end < rgb.size() && same(post[end], post[begin]);) ++end;
+    const auto from = static_cast<int64_t>(begin), to = static_cast<int64_t>(end);
+    const auto dets = model::postprocess(result.loc.slice(0, from, to), result.conf.slice(0, from, to), net.priors(), net.box_coder(), post[begin]);
+    for (size_t k = begin; k < end; ++k) {
+      const auto& d = dets[k - begin];
+      const cv::Size image_size(rgb[k].cols, rgb[k].rows);
+      const auto boxes = data::input_boxes_to_image(d.boxes, image_size, data::cv_size(size), net.resize_policy());
+      found[k] = eval::to_pixel_detections(ids[k], boxes, d.scores, d.labels, image_size.width, image_size.height);
+    }
+  }
+  return found;
+}
+
+void detect_files(LoadedModel& m, const std::vector<std::string>& files, int64_t batch_size, c10::Device device,
+                  const OnImage& on_image) {
+  // Sliced: one image at a time, its views run in chunks of batch_size (an image's views can be hundreds of MiB).
+  const size_t group = m.config.tiling.infer ? 1 : static_cast<size_t>(batch_size);
+  for (size_t begin = 0; begin < files.size(); begin += group) {
+    const size_t end = std::min(files.size(), begin + group);
+    // Decoding is per image and independent: one image per thread.
+    std::vector<cv::Mat> decoded(end - begin);
+    at::parallel_for(0, static_cast<int64_t>(end - begin), 1, [&](int64_t first, int64_t last) {
+      for (int64_t k = first; k < last; ++k) {
+        bool truncated = false;
+        decoded[k] = data::read_rgb_image(files[begin + static_cast<size_t>(k)], &truncated);
+        if (!decoded[k].empty() && truncated)
+          spdlog::warn("{}: truncated JPEG: used as far as it goes (libjpeg fills the rest grey)", files[begin + static_cast<size_t>(k)]);
+      }
+    });
+    std::vector<cv::Mat> images;
+    std::vector<std::string> ids;
+    std::vector<size_t> which;
+    for (size_t k = 0; k < decoded.size(); ++k)
+      if (!decoded[k].empty()) images.push_back(decoded[k]), ids.push_back(fs::path(files[begin + k]).stem().string()), which.push_back(k);
+    const std::vector<config::PostprocessConfig> post(images.size(), m.config.postprocess);
+    auto dets = detect_images(m, images, ids, post, batch_size, device);
+    std::vector<std::vector<eval::Detection>> found(decoded.size());
+    for (size_t j = 0; j < which.size(); ++j) found[which[j]] = std::move(dets[j]);
+    for (size_t k = 0; k < decoded.size(); ++k) on_image(begin + k, std::move(found[k]), !decoded[k].empty());
   }
 }
 

@@ -35,25 +35,28 @@ CocoIds coco_ids_for_classes(const std::string& categories_json, const std::vect
 DetectionsJsonWriter::DetectionsJsonWriter(const std::string& path, std::vector<std::string> class_names, const CocoIds* coco_ids)
     : file_(path), names_(std::move(class_names)), coco_ids_(coco_ids) {}
 
+nlohmann::json detection_entry(const Detection& d, const std::vector<std::string>& names, const CocoIds* coco_ids) {
+  nlohmann::json image_id = d.image_id, category_id = d.label;
+  if (coco_ids) {
+    const bool digits = !d.image_id.empty() && d.image_id.size() < 19 &&
+                        std::all_of(d.image_id.begin(), d.image_id.end(), [](unsigned char c) { return std::isdigit(c); });
+    if (digits) image_id = std::stoll(d.image_id);
+    const auto it = coco_ids->category_of_label.find(d.label);
+    if (it != coco_ids->category_of_label.end()) category_id = it->second;
+  }
+  return {{"image_id", image_id},
+          {"category_id", category_id},
+          {"category_name", names.at(static_cast<size_t>(d.label - 1))},
+          {"bbox", {d.x1, d.y1, d.x2 - d.x1, d.y2 - d.y1}},
+          {"score", d.score}};
+}
+
 // Each entry as nlohmann's dump(1) writes an array's element: its lines indented one more.
 void DetectionsJsonWriter::add(const std::vector<Detection>& detections) {
   std::string text;
   for (const auto& d : detections) {
-    nlohmann::json image_id = d.image_id, category_id = d.label;
-    if (coco_ids_) {
-      const bool digits = !d.image_id.empty() && d.image_id.size() < 19 &&
-                          std::all_of(d.image_id.begin(), d.image_id.end(), [](unsigned char c) { return std::isdigit(c); });
-      if (digits) image_id = std::stoll(d.image_id);
-      const auto it = coco_ids_->category_of_label.find(d.label);
-      if (it != coco_ids_->category_of_label.end()) category_id = it->second;
-    }
-    const nlohmann::json entry = {{"image_id", image_id},
-                                  {"category_id", category_id},
-                                  {"category_name", names_.at(static_cast<size_t>(d.label - 1))},
-                                  {"bbox", {d.x1, d.y1, d.x2 - d.x1, d.y2 - d.y1}},
-                                  {"score", d.score}};
     text += count_++ == 0 ? "[\n " : ",\n ";
-    const std::string lines = entry.dump(1);
+    const std::string lines = detection_entry(d, names_, coco_ids_).dump(1);
     for (const char c : lines) {
       text += c;
       if (c == '\n') text += ' ';

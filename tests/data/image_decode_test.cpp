@@ -110,5 +110,28 @@ TEST(ImageDecode, OnlyTheToolsFormatsAreDecodedWithinOpenCvsPixelLimit) {
   std::filesystem::remove_all(dir);
 }
 
+// Bytes from elsewhere (ssd-serve's bodies) say why they gave no image: not an image format, corrupt data, or more
+// pixels than OpenCV's limit (a 4xx each, told apart).
+TEST(ImageDecode, BytesInMemoryDecodeAsTheFileWouldOrSayWhyNot) {
+  std::vector<uchar> png;
+  cv::imencode(".png", gradient(9, 7), png);
+  DecodeFailure failure = DecodeFailure::kCorrupt;
+  const cv::Mat image = decode_bgr_image(png.data(), png.size(), &failure);
+  EXPECT_EQ(failure, DecodeFailure::kNone);
+  EXPECT_EQ(cv::norm(image, gradient(9, 7), cv::NORM_INF), 0.0);
+  const std::string text = "GIF89a not one of ours";
+  EXPECT_TRUE(decode_bgr_image(reinterpret_cast<const uchar*>(text.data()), text.size(), &failure).empty());
+  EXPECT_EQ(failure, DecodeFailure::kUnknownFormat);
+  std::vector<uchar> cut(png.begin(), png.begin() + 40);  // a PNG signature and header, no image data
+  EXPECT_TRUE(decode_bgr_image(cut.data(), cut.size(), &failure).empty());
+  EXPECT_EQ(failure, DecodeFailure::kCorrupt);
+  std::vector<uchar> bmp;
+  cv::imencode(".bmp", gradient(4, 3), bmp);
+  for (size_t at : {18u, 22u})
+    for (size_t i = 0; i < 4; ++i) bmp[at + i] = static_cast<uchar>(40000u >> (8 * i));
+  EXPECT_TRUE(decode_bgr_image(bmp.data(), bmp.size(), &failure).empty());
+  EXPECT_EQ(failure, DecodeFailure::kTooLarge);
+}
+
 }  // namespace
 }  // namespace ssd::data

@@ -22,4 +22,16 @@ cv::Mat read_bgr_image(const std::string& path, bool* truncated = nullptr);
 /// training, evaluation and detection (drawing and writing images stay BGR, OpenCV's order). Empty as above.
 cv::Mat read_rgb_image(const std::string& path, bool* truncated = nullptr);
 
+/// Why bytes from elsewhere (ssd-serve's request bodies) gave no image.
+enum class DecodeFailure {
+  kNone,
+  kUnknownFormat,  ///< the first bytes are not those of a JPEG, PNG, BMP, TIFF or WebP file
+  kCorrupt,        ///< a known format that its decoder refuses
+  kTooLarge,       ///< declares more pixels or a longer side than OpenCV's limits (OPENCV_IO_MAX_IMAGE_PIXELS & co.)
+};
+
+/// Decodes an image held in memory as read_bgr_image decodes a file (the same format check, BGR, EXIF orientation
+/// applied). Empty with `failure` set when it cannot; `truncated` as above.
+cv::Mat decode_bgr_image(const unsigned char* bytes, size_t size, DecodeFailure* failure = nullptr, bool* truncated = nullptr);
+
 }  // namespace ssd::data

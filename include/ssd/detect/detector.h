@@ -31,6 +31,14 @@ LoadedModel load_model_from_config(const config::Config& config, c10::Device dev
 /// an image.
 std::vector<std::string> collect_images(const std::vector<std::string>& paths);
 
+/// Detections for decoded RGB images in their own pixels (image_id = ids[k]), each post-processed with its own
+/// settings (post[k]: ssd-serve's requests each carry theirs). One forward pass for all of them; with tiling.infer,
+/// each image's views in chunks of batch_size. detect_files below runs through this after decoding.
+std::vector<std::vector<eval::Detection>> detect_images(LoadedModel& loaded, const std::vector<cv::Mat>& rgb,
+                                                        const std::vector<std::string>& ids,
+                                                        const std::vector<config::PostprocessConfig>& post, int64_t batch_size,
+                                                        c10::Device device);
+
 /// Detections for each image in original pixels (image_id = file stem). The images that cannot be decoded get no
 /// detections and their indices into `files` in `undecodable`.
 std::vector<std::vector<eval::Detection>> detect_files(LoadedModel& loaded, const std::vector<std::string>& files,

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "ssd/eval/voc_eval.h"
 #include "ssd/util/text_file.h"
 
@@ -22,6 +24,9 @@ struct CocoIds {
 /// The COCO ids of `classes` from a COCO instances file's categories, matched by name (ssd-detect --coco-categories).
 /// DataError naming the file when a class has no category of its name.
 CocoIds coco_ids_for_classes(const std::string& categories_json, const std::vector<std::string>& classes);
+
+/// One entry of the file (ssd-serve answers with the same entries); coco_ids as below.
+nlohmann::json detection_entry(const Detection& detection, const std::vector<std::string>& class_names, const CocoIds* coco_ids = nullptr);
 
 /// Writes `detections`; with `coco_ids`, category_id and image_id are COCO's (see CocoIds), else the 1-based
 /// label and the file stem. category_name is always written.

@@ -1,0 +1,180 @@
+"""The client side of tests/cli/serve.sh: talks to a running ssd-serve over HTTP (the standard library only).
+
+serve_client.py PORT IMAGES_DIR DETECT_JSON                        endpoints, bad requests, metrics
+serve_client.py PORT IMAGES_DIR DETECT_JSON --in-flight-then-kill PID
+    sends requests, waits until the server counts them in flight, sends SIGTERM, and checks that every one is answered.
+DETECT_JSON is ssd-detect --json-out on IMAGES_DIR with --score-thresh 0.05.
+"""
+import json
+import os
+import signal
+import struct
+import sys
+import time
+import urllib.error
+import urllib.request
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+port, images_dir, detect_json = int(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
+base = f"http://127.0.0.1:{port}"
+
+
+def request(path, body=None, headers=None, method=None):
+    """(status, parsed JSON or text) of one request; 4xx and 5xx are answers too."""
+    req = urllib.request.Request(base + path, data=body, headers=headers or {}, method=method)
+    try:
+        with urllib.request.urlopen(req, timeout=60) as r:
+            status, text, kind = r.status, r.read().decode(), r.headers.get("Content-Type", "")
+    except urllib.error.HTTPError as e:
+        status, text, kind = e.code, e.read().decode(), e.headers.get("Content-Type", "")
+    return status, json.loads(text) if kind.startswith("application/json") else text
+
+
+def multipart(files):
+    """A multipart/form-data body of (field, filename, bytes) parts, and its Content-Type."""
+    boundary = uuid.uuid4().hex
+    body = b""
+    for field, filename, data in files:
+        body += (f"--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; filename=\"{filename}\"\r\n"
+                 f"Content-Type: application/octet-stream\r\n\r\n").encode() + data + b"\r\n"
+    body += f"--{boundary}--\r\n".encode()
+    return body, {"Content-Type": f"multipart/form-data; boundary={boundary}"}
+
+
+def same_detections(got, expected, what):
+    """The server's detections equal ssd-detect's: the same count, and each matched by class, box and score."""
+    assert len(got) == len(expected), f"{what}: {len(got)} detections, ssd-detect has {len(expected)}"
+    left = list(expected)
+    for g in got:
+        match = next((e for e in left if e["category_id"] == g["category_id"] and e["image_id"] == g["image_id"]
+                      and abs(e["score"] - g["score"]) < 1e-4 and max(abs(a - b) for a, b in zip(e["bbox"], g["bbox"])) < 1e-2), None)
+        assert match is not None, f"{what}: {g} is not among ssd-detect's detections"
+        left.remove(match)
+
+
+images = sorted(images_dir.glob("*.jpg"))
+assert len(images) == 16, images
+reference = {}
+for d in json.load(open(detect_json)):
+    reference.setdefault(d["image_id"], []).append(d)
+
+
+def detect_one(path):
+    status, dets = request(f"/detect?score_threshold=0.05&image_id={path.stem}", path.read_bytes())
+    assert status == 200, (status, dets)
+    return path, dets
+
+
+def in_flight_then_kill(pid):
+    with ThreadPoolExecutor(8) as pool:
+        futures = [pool.submit(detect_one, p) for p in images[:8]]
+        # The server holds them for its batch (--max-wait-ms 1000): SIGTERM while it counts all eight in flight.
+        deadline = time.time() + 30
+        while True:
+            _, metrics = request("/metrics")
+            line = next(l for l in metrics.splitlines() if l.startswith("ssd_requests_in_flight "))
+            if int(line.split()[1]) >= 9:  # the eight and this /metrics request
+                break
+            assert time.time() < deadline, metrics
+            time.sleep(0.02)
+        os.kill(pid, signal.SIGTERM)
+        for f in futures:
+            path, dets = f.result()
+            same_detections(dets, reference.get(path.stem, []), f"{path.name} answered during shutdown")
+    print("8 requests in flight at SIGTERM, all answered")
+
+
+if len(sys.argv) > 4 and sys.argv[4] == "--in-flight-then-kill":
+    in_flight_then_kill(int(sys.argv[5]))
+    sys.exit(0)
+
+status, health = request("/health")
+assert status == 200 and health["status"] == "ok" and health["classes"] == ["circle", "square", "triangle", "star"], health
+
+# One at a time, then all at once from 8 clients (batched together): ssd-detect's detections every time.
+for path in images:
+    _, dets = detect_one(path)
+    same_detections(dets, reference.get(path.stem, []), path.name)
+with ThreadPoolExecutor(8) as pool:
+    for path, dets in pool.map(detect_one, images * 2):
+        same_detections(dets, reference.get(path.stem, []), f"{path.name} (concurrent)")
+print(f"{len(images)} images one by one and {2 * len(images)} from 8 concurrent clients: the detections of ssd-detect")
+
+# A multipart file is named by its file name; /detect/batch answers for every part.
+body, headers = multipart([("image", images[0].name, images[0].read_bytes())])
+status, dets = request("/detect?score_threshold=0.05", body, headers)
+assert status == 200, (status, dets)
+same_detections(dets, reference.get(images[0].stem, []), "multipart /detect")
+body, headers = multipart([(f"f{k}", p.name, p.read_bytes()) for k, p in enumerate(images[:3])])
+status, dets = request("/detect/batch?score_threshold=0.05", body, headers)
+assert status == 200, (status, dets)
+same_detections(dets, [d for p in images[:3] for d in reference.get(p.stem, [])], "/detect/batch")
+
+# The query's settings apply.
+status, dets = request("/detect?score_threshold=0.3&top_k=2", images[0].read_bytes())
+assert status == 200 and len(dets) <= 2 and all(d["score"] > 0.3 for d in dets), dets
+status, all_dets = request("/detect?score_threshold=0.0", images[0].read_bytes())
+assert status == 200 and len(all_dets) >= len(dets), all_dets
+
+# Every kind of bad request: its status and a JSON error naming the problem; the server serves on after each.
+jpeg = images[0].read_bytes()
+bmp_header = bytearray(b"BM" + bytes(52))
+huge = bytearray(open(images[0], "rb").read())
+import zlib  # noqa: E402  a PNG declaring 2000 x 2000 pixels (4e6, over --max-pixels 1e6) with valid chunks
+
+
+def png_chunk(kind, data):
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+
+big_png = b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", struct.pack(">IIBBBBB", 2000, 2000, 8, 2, 0, 0, 0)) + \
+    png_chunk(b"IDAT", zlib.compress(bytes(2001 * 10))) + png_chunk(b"IEND", b"")
+body2, headers2 = multipart([("a", "a.jpg", jpeg), ("b", "b.jpg", jpeg)])
+body5, headers5 = multipart([(f"f{k}", f"{k}.jpg", jpeg) for k in range(5)])
+body_text, headers_text = multipart([("a", "a.txt", b"plain text")])
+cases = [
+    ("empty body", "/detect", b"", {}, 415, "empty"),
+    ("text body", "/detect", b"hello, server", {}, 415, "not a JPEG, PNG, BMP, TIFF or WebP image"),
+    ("a text file part", "/detect/batch", body_text, headers_text, 415, "part 'a': not a JPEG"),
+    ("a JPEG cut in its header", "/detect", jpeg[:100], {}, 422, "corrupt"),
+    ("a BMP header alone", "/detect", bytes(bmp_header), {}, 422, "corrupt"),
+    ("a PNG over --max-pixels", "/detect", big_png, {}, 422, "--max-pixels"),
+    ("a body over --max-body-mb", "/detect", os.urandom(1536 * 1024), {}, 413, "--max-body-mb"),
+    ("five images over --max-images", "/detect/batch", body5, headers5, 413, "--max-images"),
+    ("two files to /detect", "/detect", body2, headers2, 400, "/detect/batch"),
+    ("a raw body to /detect/batch", "/detect/batch", jpeg, {}, 415, "multipart"),
+    ("score_threshold not a number", "/detect?score_threshold=high", jpeg, {}, 400, "score_threshold=high"),
+    ("nms_iou out of range", "/detect?nms_iou=1.5", jpeg, {}, 400, "nms_iou=1.5"),
+    ("top_k not whole", "/detect?top_k=2.5", jpeg, {}, 400, "top_k=2.5"),
+    ("an unknown path", "/predict", jpeg, {}, 404, "/predict: no such endpoint"),
+]
+for what, path, body, headers, expected, words in cases:
+    status, answer = request(path, body, headers, method="POST")
+    assert status == expected, f"{what}: {status} {answer}, expected {expected}"
+    assert isinstance(answer, dict) and answer["status"] == expected and words in answer["error"], f"{what}: {answer}"
+    _, dets = detect_one(images[1])  # still serving, and right
+    same_detections(dets, reference.get(images[1].stem, []), f"after {what}")
+print(f"{len(cases)} bad requests answered with their 4xx and a message; the server served on after each")
+
+# The metrics count what happened.
+status, metrics = request("/metrics")
+assert status == 200
+values = {}
+for line in metrics.splitlines():
+    if line and not line.startswith("#"):
+        name, value = line.rsplit(" ", 1)
+        values[name] = float(value)
+assert values['ssd_requests_total{endpoint="/detect",code="415"}'] == 2, metrics
+assert values['ssd_requests_total{endpoint="/detect",code="422"}'] == 3, metrics
+assert values['ssd_requests_total{endpoint="/detect",code="413"}'] == 1, metrics
+assert values['ssd_requests_total{endpoint="other",code="404"}'] == 1, metrics
+assert values['ssd_request_errors_total{endpoint="/detect"}'] == 2 + 3 + 1 + 1 + 3, metrics
+answered = sum(v for k, v in values.items() if k.startswith('ssd_requests_total{endpoint="/detect",code="200"}'))
+assert answered == 16 + 32 + 1 + 2 + len(cases), (answered, metrics)
+assert values["ssd_images_total"] == answered + 3, metrics  # /detect/batch's three images
+assert values['ssd_batch_size_count'] < values["ssd_images_total"], "concurrent requests were never batched"
+assert values['ssd_request_duration_seconds_count{endpoint="/detect"}'] >= answered, metrics
+assert any(k.startswith("ssd_model_info{") and 'backbone="mobilenet_v2"' in k for k in values), metrics
+print("metrics: requests by status, errors, images, batches, latency, the model")

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Installs every Debian package that the build, the tests and the demo need; with --bench also what bench/ needs
-# (Google Benchmark for ssd-micro-bench, OpenCV's Python module for the Python data pipeline); with --sanitize what
+# (Google Benchmark for ssd-micro-bench, OpenCV's Python module for the Python data pipeline, wrk for the server's load test); with --sanitize what
 # scripts/sanitize.sh and scripts/fuzz.sh need (clang and its libFuzzer).
 # Idempotent: packages already present are skipped by apt-get. Needs root (or sudo).
 set -euo pipefail
 
 PACKAGES=(
-  build-essential cmake ninja-build pkg-config git
+  build-essential cmake ninja-build pkg-config git curl
   libtorch-dev libopenblas0-pthread libgloo-dev libdnnl-dev ocl-icd-opencl-dev
   libopencv-dev libyaml-cpp-dev libspdlog-dev libfmt-dev libcli11-dev
   libgtest-dev libgmock-dev
@@ -15,7 +15,7 @@ PACKAGES=(
 )
 for option in "$@"; do
   case "$option" in
-    --bench) PACKAGES+=(libbenchmark-dev python3-opencv) ;;
+    --bench) PACKAGES+=(libbenchmark-dev python3-opencv wrk) ;;
     --sanitize) PACKAGES+=(clang libfuzzer-14-dev) ;;
     *) echo "setup: unknown option $option (--bench, --sanitize)" >&2; exit 2 ;;
   esac

@@ -3,7 +3,10 @@
 
 #include <csignal>
 #include <cstdlib>
+#include <filesystem>
 #include <cerrno>
+#include <fcntl.h>
+#include <pthread.h>
 #include <thread>
 #include <unistd.h>
 
@@ -32,16 +35,71 @@ void apply_pixel_limit(int64_t max_pixels, char** argv) {
   const char* have = std::getenv("OPENCV_IO_MAX_IMAGE_PIXELS");
   if (have && want == have) return;
   setenv("OPENCV_IO_MAX_IMAGE_PIXELS", want.c_str(), 1);
-  execv("/proc/self/exe", argv);
+  // The executable's own path, not /proc/self/exe: the process keeps its name (ps, top, pkill ssd-serve).
+  std::error_code error;
+  const auto self = std::filesystem::read_symlink("/proc/self/exe", error);
+  if (!error) execv(self.c_str(), argv);
   spdlog::warn("--max-pixels: could not restart with the limit in place; OpenCV's own limit (2^30 pixels) applies");
 }
 
 int stop_pipe[2] = {-1, -1};
 
+// SIGINT and SIGTERM: their number into a pipe, all that a signal handler may safely do (a thread reads it and stops
+// the server); the next one of either ends the process at once.
 extern "C" void on_stop_signal(int sig) {
-  std::signal(sig, SIG_DFL);
+  const int saved = errno;
+  std::signal(SIGINT, SIG_DFL);
+  std::signal(SIGTERM, SIG_DFL);
   const char byte = static_cast<char>(sig);
   (void)!write(stop_pipe[1], &byte, 1);
+  errno = saved;
+}
+
+// The thread that waits for a stop signal and stops the server. Every other thread of ours blocks the two signals
+// (the mask is set before they start), so that none of them is interrupted in a system call; this one takes them, as
+// may threads that the libraries started before main(). Its destructor wakes and joins it.
+class StopOnSignal {
+ public:
+  explicit StopOnSignal(ssd::serve::DetectionServer& server) {
+    thread_ = std::thread([this, &server] {
+      sigset_t signals = stop_signals();
+      pthread_sigmask(SIG_UNBLOCK, &signals, nullptr);
+      char sig = 0;
+      while (read(stop_pipe[0], &sig, 1) < 0 && errno == EINTR) {
+      }
+      if (sig == 0) return;
+      spdlog::info("{}: finishing the requests in flight, then stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+      server.stop();
+    });
+  }
+  ~StopOnSignal() {
+    const char done = 0;
+    (void)!write(stop_pipe[1], &done, 1);
+    thread_.join();
+  }
+  static sigset_t stop_signals() {
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGTERM);
+    return signals;
+  }
+
+ private:
+  std::thread thread_;
+};
+
+// The pipe and the handlers, before any thread of ours starts (model loading starts LibTorch's).
+void install_stop_signals() {
+  if (pipe2(stop_pipe, O_CLOEXEC) != 0) throw std::runtime_error("cannot create the pipe that SIGTERM is handed through");
+  struct sigaction action {};
+  action.sa_handler = on_stop_signal;
+  action.sa_flags = SA_RESTART;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGINT, &action, nullptr);
+  sigaction(SIGTERM, &action, nullptr);
+  sigset_t signals = StopOnSignal::stop_signals();
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 }
 
 ssd::detect::LoadedModel load(const ServeCli& o) {
@@ -55,43 +113,28 @@ ssd::detect::LoadedModel load(const ServeCli& o) {
 int serve(ServeCli& o, char** argv) {
   if (o.max_pixels < 1) throw ssd::ConfigError("--max-pixels must be at least 1");
   if (!o.common.print_config) apply_pixel_limit(o.max_pixels, argv);
+  install_stop_signals();
   auto loaded = load(o);
   if (ssd::cli::handle_print_config(o.common, loaded.config)) return 0;
   c10::Device device(c10::kCPU);
   spdlog::info("{}", ssd::runtime::apply_runtime(loaded.config.runtime, &device));
   ssd::runtime::place_model(*loaded.model, loaded.config.runtime.memory_format, loaded.config.train.amp, device);
 
-  o.server.max_body_bytes = static_cast<size_t>(o.max_body_mb * (1 << 20));
+  o.server.max_body_bytes = std::max<size_t>(1, static_cast<size_t>(o.max_body_mb * (1 << 20)));
+  o.server.max_pixels = o.max_pixels;
   o.server.batch.max_wait = std::chrono::microseconds(static_cast<int64_t>(o.max_wait_ms * 1000));
   o.server.model_name = o.checkpoint.empty() ? loaded.config.model.init_from : o.checkpoint;
   ssd::serve::DetectionServer server(loaded, o.server, device);
   const int port = server.bind();
-  // SIGINT and SIGTERM write their number into a pipe (all a signal handler may safely do) and a thread stops the
-  // server; a second one ends the process at once. A byte 0 from this thread ends the waiter when serve() returns
-  // without a signal.
-  if (pipe(stop_pipe) != 0) throw std::runtime_error("cannot create the pipe that SIGTERM is handed through");
-  struct sigaction action {};
-  action.sa_handler = on_stop_signal;
-  sigemptyset(&action.sa_mask);
-  sigaction(SIGINT, &action, nullptr);
-  sigaction(SIGTERM, &action, nullptr);
-  std::thread signal_waiter([&] {
-    char sig = 0;
-    while (read(stop_pipe[0], &sig, 1) < 0 && errno == EINTR) {
-    }
-    if (sig == 0) return;
-    spdlog::info("{}: finishing the requests in flight, then stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
-    server.stop();
-  });
-  // Scripts wait for this line (the port is the one bound, also with --port 0).
-  spdlog::info("serving {} ({}, {} classes) on http://{}:{} (batches of up to {} images, waiting up to {} ms)", o.server.model_name,
-               loaded.model->backbone_name, loaded.config.data.classes.size(), o.server.host, port, o.server.batch.max_batch,
-               o.max_wait_ms);
-  server.serve();
+  {
+    StopOnSignal stop_on_signal(server);
+    // Scripts wait for this line (the port is the one bound, also with --port 0).
+    spdlog::info("serving {} ({}, {} classes) on http://{}:{} (batches of up to {} images, waiting up to {} ms)", o.server.model_name,
+                 loaded.model->backbone_name, loaded.config.data.classes.size(), o.server.host, port, o.server.batch.max_batch,
+                 o.max_wait_ms);
+    server.serve();
+  }
   spdlog::info("stopped");
-  const char done = 0;
-  (void)!write(stop_pipe[1], &done, 1);
-  signal_waiter.join();
   return 0;
 }
 
@@ -123,12 +166,15 @@ int main(int argc, char** argv) {
   app.add_option("--max-batch", o.server.batch.max_batch, "Images per forward pass at most")->check(CLI::PositiveNumber)->capture_default_str();
   app.add_option("--max-wait-ms", o.max_wait_ms, "How long an image waits for others to fill its batch")
       ->check(CLI::NonNegativeNumber)->capture_default_str();
-  app.add_option("--threads-http", o.server.threads, "Connections served at once (each waits on its batch)")
+  app.add_option("--threads-http", o.server.threads,
+                 "Connections served at once (each waits on its batch); more clients than this queue, and are closed unanswered on SIGTERM")
       ->check(CLI::PositiveNumber)->capture_default_str();
   app.add_option("--max-body-mb", o.max_body_mb, "Largest request body, MiB (413 beyond)")->check(CLI::PositiveNumber)->capture_default_str();
   app.add_option("--max-images", o.server.max_images_per_request, "Images in one /detect/batch request at most (413 beyond)")
       ->check(CLI::PositiveNumber)->capture_default_str();
-  app.add_option("--max-pixels", o.max_pixels, "Largest image decoded, width x height (422 beyond; checked before decoding)")
+  app.add_option("--max-pixels", o.max_pixels,
+                 "Largest image decoded, width x height (422 beyond; checked from its header), and the most pixels of one "
+                 "/detect/batch request together (413 beyond). Images in memory: at most --threads-http x this x 3 bytes")
       ->capture_default_str();
   return ssd::cli::run_tool("ssd-serve", app, argc, argv, [&] { return serve(o, argv); });
 }

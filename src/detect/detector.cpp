@@ -80,57 +80,91 @@ std::vector<std::string> collect_images(const std::vector<std::string>& paths) {
   return files;
 }
 
-std::vector<std::vector<eval::Detection>> detect_images(LoadedModel& m, const std::vector<cv::Mat>& rgb, const std::vector<std::string>& ids,
-                                                        const std::vector<config::PostprocessConfig>& post, int64_t batch_size,
-                                                        c10::Device device) {
+namespace {
+
+// One image made ready for the network: its input (with tiling.infer, its views) and its size in pixels.
+struct Prepared {
+  at::Tensor input;
+  eval::SlicePlan plan;
+  int width = 0, height = 0;
+};
+
+Prepared prepare(const LoadedModel& m, const cv::Mat& rgb) {
+  const auto& net = *m.model;
+  Prepared p;
+  p.width = rgb.cols, p.height = rgb.rows;
+  if (m.config.tiling.infer) {
+    p.plan = eval::plan_slices(rgb.cols, rgb.rows, net.image_size(), m.config.tiling);
+    p.input = eval::slice_inputs(rgb, p.plan, net.image_size(), net.pixel_mean(), net.pixel_std(), net.resize_policy());
+  } else {
+    data::Sample s;
+    s.image = rgb;
+    p.input = data::prepare_for_eval(s, net.pixel_mean(), net.pixel_std(), net.image_size(), net.resize_policy()).image;
+  }
+  return p;
+}
+
+// Detections of prepared images: one forward pass for all of them; with tiling.infer, each image's views (tiles, then
+// the whole image) in chunks of batch_size, merged into one list.
+std::vector<std::vector<eval::Detection>> run_prepared(LoadedModel& m, const std::vector<Prepared>& images,
+                                                       const std::vector<std::string>& ids,
+                                                       const std::vector<config::PostprocessConfig>& post, int64_t batch_size,
+                                                       c10::Device device) {
   torch::NoGradGuard no_grad;
   const auto& net = *m.model;
-  const bool sliced = m.config.tiling.infer;
-  const config::ImageSize size = net.image_size();
-  std::vector<std::vector<eval::Detection>> found(rgb.size());
-  if (rgb.empty()) return found;
-  // Resizing is per image and independent: one image per thread.
-  std::vector<at::Tensor> inputs(rgb.size());
-  std::vector<eval::SlicePlan> plans(rgb.size());
-  at::parallel_for(0, static_cast<int64_t>(rgb.size()), 1, [&](int64_t first, int64_t last) {
-    for (int64_t k = first; k < last; ++k) {
-      const cv::Mat& image = rgb[static_cast<size_t>(k)];
-      if (sliced) {
-        plans[k] = eval::plan_slices(image.cols, image.rows, size, m.config.tiling);
-        inputs[k] = eval::slice_inputs(image, plans[k], size, net.pixel_mean(), net.pixel_std(), net.resize_policy());
-      } else {
-        data::Sample s;
-        s.image = image;
-        inputs[k] = data::prepare_for_eval(s, net.pixel_mean(), net.pixel_std(), size, net.resize_policy()).image;
-      }
-    }
-  });
-  if (sliced) {
-    // The image's views (tiles, then the whole image) in chunks of batch_size, merged into one list.
-    for (size_t k = 0; k < rgb.size(); ++k) {
-      found[k] = eval::detect_sliced(m.model, inputs[k], plans[k], rgb[k].cols, rgb[k].rows, post[k], m.config.tiling, batch_size, device);
+  std::vector<std::vector<eval::Detection>> found(images.size());
+  if (images.empty()) return found;
+  if (m.config.tiling.infer) {
+    for (size_t k = 0; k < images.size(); ++k) {
+      const auto& p = images[k];
+      found[k] = eval::detect_sliced(m.model, p.input, p.plan, p.width, p.height, post[k], m.config.tiling, batch_size, device);
       for (auto& d : found[k]) d.image_id = ids[k];
     }
     return found;
   }
+  std::vector<at::Tensor> inputs;
+  for (const auto& p : images) inputs.push_back(p.input);
   const auto result = m.model->forward(at::stack(inputs).to(device));
   // Runs of images with the same settings are post-processed together (one image per thread inside).
   auto same = [](const config::PostprocessConfig& a, const config::PostprocessConfig& b) {
     return a.score_threshold == b.score_threshold && a.nms_iou == b.nms_iou && a.top_k_per_class == b.top_k_per_class &&
            a.max_per_image == b.max_per_image;
   };
-  for (size_t begin = 0, end = 0; begin < rgb.size(); begin = end) {
-    for (end = begin + 1; end < rgb.size() && same(post[end], post[begin]);) ++end;
+  for (size_t begin = 0, end = 0; begin < images.size(); begin = end) {
+    for (end = begin + 1; end < images.size() && same(post[end], post[begin]);) ++end;
     const auto from = static_cast<int64_t>(begin), to = static_cast<int64_t>(end);
     const auto dets = model::postprocess(result.loc.slice(0, from, to), result.conf.slice(0, from, to), net.priors(), net.box_coder(), post[begin]);
     for (size_t k = begin; k < end; ++k) {
       const auto& d = dets[k - begin];
-      const cv::Size image_size(rgb[k].cols, rgb[k].rows);
-      const auto boxes = data::input_boxes_to_image(d.boxes, image_size, data::cv_size(size), net.resize_policy());
+      const cv::Size image_size(images[k].width, images[k].height);
+      const auto boxes = data::input_boxes_to_image(d.boxes, image_size, data::cv_size(net.image_size()), net.resize_policy());
       found[k] = eval::to_pixel_detections(ids[k], boxes, d.scores, d.labels, image_size.width, image_size.height);
     }
   }
   return found;
+}
+
+}  // namespace
+
+std::vector<std::vector<eval::Detection>> detect_images(LoadedModel& m, const std::vector<cv::Mat>& rgb, const std::vector<std::string>& ids,
+                                                        const std::vector<config::PostprocessConfig>& post, int64_t batch_size,
+                                                        c10::Device device) {
+  if (ids.size() != rgb.size() || post.size() != rgb.size())
+    throw std::invalid_argument("detect_images: " + std::to_string(rgb.size()) + " images, " + std::to_string(ids.size()) + " ids, " +
+                                std::to_string(post.size()) + " settings");
+  if (m.config.tiling.infer) {
+    // One image's views at a time: they can be hundreds of MiB.
+    std::vector<std::vector<eval::Detection>> found;
+    for (size_t k = 0; k < rgb.size(); ++k)
+      found.push_back(std::move(run_prepared(m, {prepare(m, rgb[k])}, {ids[k]}, {post[k]}, batch_size, device).front()));
+    return found;
+  }
+  // Resizing is per image and independent: one image per thread.
+  std::vector<Prepared> prepared(rgb.size());
+  at::parallel_for(0, static_cast<int64_t>(rgb.size()), 1, [&](int64_t first, int64_t last) {
+    for (int64_t k = first; k < last; ++k) prepared[k] = prepare(m, rgb[static_cast<size_t>(k)]);
+  });
+  return run_prepared(m, prepared, ids, post, batch_size, device);
 }
 
 void detect_files(LoadedModel& m, const std::vector<std::string>& files, int64_t batch_size, c10::Device device,
@@ -139,26 +173,30 @@ void detect_files(LoadedModel& m, const std::vector<std::string>& files, int64_t
   const size_t group = m.config.tiling.infer ? 1 : static_cast<size_t>(batch_size);
   for (size_t begin = 0; begin < files.size(); begin += group) {
     const size_t end = std::min(files.size(), begin + group);
-    // Decoding is per image and independent: one image per thread.
-    std::vector<cv::Mat> decoded(end - begin);
+    // Decoding and resizing are per image and independent: one image per thread, which keeps only the network's input.
+    std::vector<Prepared> prepared(end - begin);
+    std::vector<char> decoded(end - begin, 0);
     at::parallel_for(0, static_cast<int64_t>(end - begin), 1, [&](int64_t first, int64_t last) {
       for (int64_t k = first; k < last; ++k) {
+        const auto& file = files[begin + static_cast<size_t>(k)];
         bool truncated = false;
-        decoded[k] = data::read_rgb_image(files[begin + static_cast<size_t>(k)], &truncated);
-        if (!decoded[k].empty() && truncated)
-          spdlog::warn("{}: truncated JPEG: used as far as it goes (libjpeg fills the rest grey)", files[begin + static_cast<size_t>(k)]);
+        const cv::Mat image = data::read_rgb_image(file, &truncated);
+        if (image.empty()) continue;
+        if (truncated) spdlog::warn("{}: truncated JPEG: used as far as it goes (libjpeg fills the rest grey)", file);
+        prepared[k] = prepare(m, image);
+        decoded[k] = 1;
       }
     });
-    std::vector<cv::Mat> images;
+    std::vector<Prepared> images;
     std::vector<std::string> ids;
     std::vector<size_t> which;
-    for (size_t k = 0; k < decoded.size(); ++k)
-      if (!decoded[k].empty()) images.push_back(decoded[k]), ids.push_back(fs::path(files[begin + k]).stem().string()), which.push_back(k);
+    for (size_t k = 0; k < prepared.size(); ++k)
+      if (decoded[k]) images.push_back(std::move(prepared[k])), ids.push_back(fs::path(files[begin + k]).stem().string()), which.push_back(k);
     const std::vector<config::PostprocessConfig> post(images.size(), m.config.postprocess);
-    auto dets = detect_images(m, images, ids, post, batch_size, device);
-    std::vector<std::vector<eval::Detection>> found(decoded.size());
+    auto dets = run_prepared(m, images, ids, post, batch_size, device);
+    std::vector<std::vector<eval::Detection>> found(prepared.size());
     for (size_t j = 0; j < which.size(); ++j) found[which[j]] = std::move(dets[j]);
-    for (size_t k = 0; k < decoded.size(); ++k) on_image(begin + k, std::move(found[k]), !decoded[k].empty());
+    for (size_t k = 0; k < prepared.size(); ++k) on_image(begin + k, std::move(found[k]), decoded[k] != 0);
   }
 }
 

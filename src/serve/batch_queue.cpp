@@ -31,6 +31,7 @@ void BatchQueue::stop() {
     stopping_ = true;
   }
   arrived_.notify_one();
+  std::lock_guard<std::mutex> lock(join_mutex_);  // two threads stopping at once: one joins, the other waits for it
   if (worker_.joinable()) worker_.join();
 }
 

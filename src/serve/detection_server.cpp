@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <opencv2/imgproc.hpp>
 #include <set>
+#include <thread>
 
 #include "ssd/data/image_decode.h"
 #include "ssd/eval/detections_json.h"
@@ -31,9 +32,11 @@ const std::set<std::string> kEndpoints = {"/detect", "/detect/batch", "/health",
 // The endpoint label of a path: unknown paths are one label, so that probing cannot grow the metrics without bound.
 std::string endpoint_of(const std::string& path) { return kEndpoints.count(path) ? path : "other"; }
 
+// Text from the client (a path, an image_id, a file name) may be any bytes: invalid UTF-8 is replaced (U+FFFD), never
+// a reason to fail the answer.
 void answer_json(httplib::Response& res, int status, const nlohmann::json& body) {
   res.status = status;
-  res.set_content(body.dump() + "\n", "application/json");
+  res.set_content(body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n", "application/json");
 }
 
 // A query parameter as a number in [low, high]; `fallback` when absent. 400 naming the parameter and `range` otherwise.
@@ -60,8 +63,7 @@ config::PostprocessConfig request_settings(const httplib::Request& req, const co
   post.nms_iou = number_param(req, "nms_iou", post.nms_iou, 0.0, 1.0, "an IoU from 0 to 1");
   const double top_k = number_param(req, "top_k", static_cast<double>(post.max_per_image), 1.0, 1e9, "a whole number of at least 1");
   if (top_k != std::floor(top_k)) throw HttpError(400, "query parameter top_k=" + req.get_param_value("top_k") + ": expected a whole number of at least 1");
-  post.max_per_image = static_cast<int64_t>(top_k);
-  post.top_k_per_class = std::max(post.top_k_per_class, post.max_per_image);
+  post.max_per_image = static_cast<int64_t>(top_k);  // as ssd-detect --top-k: the candidates per class stay bounded
   return post;
 }
 
@@ -83,10 +85,59 @@ cv::Mat decode(const std::string& bytes, const std::string& what) {
   return image;
 }
 
-// A file part's id: its file name's stem, as ssd-detect names an image; else `fallback`.
-std::string id_of(const httplib::MultipartFormData& part, const std::string& fallback) {
+// A request body as read by the server: the raw bytes, or the parts of multipart/form-data in the order sent.
+struct Part {
+  std::string name, filename, content;
+};
+struct Body {
+  bool multipart = false;
+  std::string raw;
+  std::vector<Part> parts;
+};
+
+// Reads the body through httplib's content reader, whatever its transfer (a length, chunks, or compressed: httplib
+// inflates gzip and brotli as it reads) and content type (httplib parses form-urlencoded bodies itself otherwise, and
+// refuses those over 8 KiB, which is what curl --data-binary sends). More than `limit` bytes after inflating: 413;
+// what follows is read and dropped up to as much again, so that the client can read the answer, then the connection
+// is dropped.
+Body read_body(const httplib::Request& req, const httplib::Response& res, const httplib::ContentReader& reader, size_t limit) {
+  Body body;
+  size_t total = 0;
+  auto fits = [&](size_t n) {
+    total += n;
+    return total <= limit;
+  };
+  bool read = false;
+  if (req.is_multipart_form_data()) {
+    body.multipart = true;
+    read = reader(
+        [&](const httplib::MultipartFormData& header) {
+          body.parts.push_back({header.name, header.filename, {}});
+          return true;
+        },
+        [&](const char* data, size_t n) {
+          if (fits(n)) body.parts.back().content.append(data, n);
+          return total <= 2 * limit;
+        });
+  } else {
+    read = reader([&](const char* data, size_t n) {
+      if (fits(n)) body.raw.append(data, n);
+      return total <= 2 * limit;
+    });
+  }
+  // httplib refuses a declared Content-Length over the limit itself, without reading (and says so in the status).
+  if (total > limit || res.status == 413) throw HttpError(413, "body larger than this server takes (ssd-serve --max-body-mb)");
+  if (!read) throw HttpError(400, "the body could not be read: cut short, or malformed multipart data");
+  return body;
+}
+
+// A part's id: its file name's stem, as ssd-detect names an image; `fallback` without one. Made unique within the
+// request (a second "image.jpg" is "image#1"): the answer is one list, told apart by image_id.
+std::string id_of(const Part& part, const std::string& fallback, std::set<std::string>& taken) {
   const std::string stem = std::filesystem::path(part.filename).stem().string();
-  return stem.empty() ? fallback : stem;
+  std::string id = stem.empty() ? fallback : stem;
+  for (int k = 1; !taken.insert(id).second; ++k) id = (stem.empty() ? fallback : stem) + "#" + std::to_string(k);
+  return id;
 }
 
 // Where a request started (its header read), per connection thread: the logger measures from here.
@@ -133,17 +184,21 @@ struct DetectionServer::Impl {
   }
 
   // Answers a handler's HttpError (and anything else, as 500) as JSON.
+  void answer_errors(const httplib::Request& req, httplib::Response& res, const std::function<void()>& body) {
+    try {
+      body();
+    } catch (const HttpError& e) {
+      answer_json(res, e.status, {{"error", e.what()}, {"status", e.status}});
+    } catch (const std::exception& e) {
+      spdlog::error("{} {}: {}", req.method, req.path, e.what());
+      answer_json(res, 500, {{"error", std::string("detection failed: ") + e.what()}, {"status", 500}});
+    }
+  }
+
   template <typename Handler>
-  httplib::Server::Handler guarded(Handler handler) {
-    return [this, handler](const httplib::Request& req, httplib::Response& res) {
-      try {
-        handler(req, res);
-      } catch (const HttpError& e) {
-        answer_json(res, e.status, {{"error", e.what()}, {"status", e.status}});
-      } catch (const std::exception& e) {
-        spdlog::error("{} {}: {}", req.method, req.path, e.what());
-        answer_json(res, 500, {{"error", std::string("detection failed: ") + e.what()}, {"status", 500}});
-      }
+  httplib::Server::HandlerWithContentReader guarded(Handler handler) {
+    return [this, handler](const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& reader) {
+      answer_errors(req, res, [&] { handler(req, res, reader); });
     };
   }
 
@@ -151,46 +206,69 @@ struct DetectionServer::Impl {
     server.new_task_queue = [n = options.threads] { return new httplib::ThreadPool(static_cast<size_t>(std::max(1, n))); };
     server.set_payload_max_length(options.max_body_bytes);
     server.set_keep_alive_timeout(2);  // an idle connection holds a thread; a stop waits for it at most this long
+    // Requests per connection before the server closes it (httplib's default, 5, makes a busy client reconnect all
+    // the time); 1000, as nginx.
+    server.set_keep_alive_max_count(1000);
     server.set_read_timeout(30);
+    // Answers go out as written: httplib sends the header and the body separately, and Nagle's algorithm would hold
+    // the body back until the client's delayed acknowledgement (tens of milliseconds per request).
+    server.set_tcp_nodelay(true);
     // SO_REUSEADDR (a restart may bind at once while the old connections linger) without httplib's default
     // SO_REUSEPORT, which lets a second server bind the same port and silently take half of the connections.
-    server.set_socket_options([](socket_t sock) {
+    server.set_socket_options([this](socket_t sock) {
       const int yes = 1;
       setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+      listening_socket = sock;
     });
 
-    server.Post("/detect", guarded([this](const httplib::Request& req, httplib::Response& res) {
+    server.Post("/detect", guarded([this](const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& reader) {
       const auto post = request_settings(req, model.config.postprocess);
-      DetectJob job;
-      if (req.is_multipart_form_data()) {
-        if (req.files.size() != 1)
-          throw HttpError(req.files.empty() ? 415 : 400, "multipart body with " + std::to_string(req.files.size()) +
-                                                             " parts: /detect takes one image (several: /detect/batch)");
-        const auto& part = req.files.begin()->second;
-        job = {decode(part.content, "part '" + part.name + "'"), id_of(part, "image"), post};
-      } else {
-        job = {decode(req.body, "body"), req.has_param("image_id") ? req.get_param_value("image_id") : std::string("image"), post};
-      }
+      const Body body = read_body(req, res, reader, options.max_body_bytes);
       std::vector<DetectJob> jobs;
-      jobs.push_back(std::move(job));
+      if (body.multipart) {
+        if (body.parts.size() != 1)
+          throw HttpError(body.parts.empty() ? 415 : 400, "multipart body with " + std::to_string(body.parts.size()) +
+                                                              " parts: /detect takes one image (several: /detect/batch)");
+        std::set<std::string> taken;
+        const auto& part = body.parts.front();
+        jobs.push_back({decode(part.content, "part '" + part.name + "'"), id_of(part, "image", taken), post});
+      } else {
+        jobs.push_back({decode(body.raw, "body"), req.has_param("image_id") ? req.get_param_value("image_id") : std::string("image"), post});
+      }
       answer_json(res, 200, detect(std::move(jobs)));
     }));
 
-    server.Post("/detect/batch", guarded([this](const httplib::Request& req, httplib::Response& res) {
+    server.Post("/detect/batch", guarded([this](const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& reader) {
       const auto post = request_settings(req, model.config.postprocess);
-      if (!req.is_multipart_form_data() || req.files.empty())
+      if (!req.is_multipart_form_data())
         throw HttpError(415, "/detect/batch takes multipart/form-data with one file part per image (curl -F a=@a.jpg -F b=@b.jpg)");
-      if (static_cast<int64_t>(req.files.size()) > options.max_images_per_request)
-        throw HttpError(413, std::to_string(req.files.size()) + " images in one request; at most " +
+      const Body body = read_body(req, res, reader, options.max_body_bytes);
+      if (body.parts.empty()) throw HttpError(415, "/detect/batch: the multipart body holds no part");
+      if (static_cast<int64_t>(body.parts.size()) > options.max_images_per_request)
+        throw HttpError(413, std::to_string(body.parts.size()) + " images in one request; at most " +
                                  std::to_string(options.max_images_per_request) + " (ssd-serve --max-images)");
+      // Every part decoded first (one bad part fails the request unrun), the request's pixels at most --max-pixels in
+      // all: what one request holds in memory is bounded as one image is.
       std::vector<DetectJob> jobs;
-      size_t k = 0;
-      for (const auto& [name, part] : req.files) {  // decode every part first: one bad part fails the request unrun
-        jobs.push_back({decode(part.content, "part '" + name + "'"), id_of(part, "image" + std::to_string(k)), post});
-        ++k;
+      std::set<std::string> taken;
+      int64_t pixels = 0;
+      for (size_t k = 0; k < body.parts.size(); ++k) {
+        const auto& part = body.parts[k];
+        jobs.push_back({decode(part.content, "part '" + part.name + "'"), id_of(part, "image" + std::to_string(k), taken), post});
+        pixels += static_cast<int64_t>(jobs.back().rgb.total());
+        if (pixels > options.max_pixels)
+          throw HttpError(413, "the images of this request hold more than " + std::to_string(options.max_pixels) +
+                                   " pixels together (ssd-serve --max-pixels); send them in several requests");
       }
       answer_json(res, 200, detect(std::move(jobs)));
     }));
+
+    // The detect endpoints take POST only: another method is told so (405), not that the path does not exist.
+    for (const char* path : {"/detect", "/detect/batch"})
+      server.Get(path, [](const httplib::Request& req, httplib::Response& res) {
+        res.set_header("Allow", "POST");
+        answer_json(res, 405, {{"error", req.path + " takes POST with an image"}, {"status", 405}});
+      });
 
     server.Get("/health", [this](const httplib::Request&, httplib::Response& res) {
       answer_json(res, stopping ? 503 : 200,
@@ -207,6 +285,7 @@ struct DetectionServer::Impl {
 
     // Every answer of 400 or more that no handler wrote (404, 405, httplib's own 413 and 400) as JSON too.
     server.set_error_handler(httplib::Server::HandlerWithResponse([](const httplib::Request& req, httplib::Response& res) {
+      // Runs outside httplib's own exception handling: nothing here may throw (answer_json does not).
       if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
       std::string message = "error";
       if (res.status == 404) message = req.path + ": no such endpoint (POST /detect, POST /detect/batch, GET /health, GET /metrics)";
@@ -224,8 +303,8 @@ struct DetectionServer::Impl {
     });
 
     server.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
-      // A request rejected before routing (a malformed header) has no start: its latency is not observed.
-      const double seconds = request_counted ? std::chrono::duration<double>(std::chrono::steady_clock::now() - request_start).count() : 0.0;
+      // A request rejected before routing (a malformed header) has no start: its latency is not observed (-1).
+      const double seconds = request_counted ? std::chrono::duration<double>(std::chrono::steady_clock::now() - request_start).count() : -1.0;
       if (!request_counted) metrics.request_started();
       request_counted = false;
       metrics.request_finished(endpoint_of(req.path), res.status, seconds);
@@ -240,6 +319,8 @@ struct DetectionServer::Impl {
   BatchQueue queue;
   httplib::Server server;
   std::atomic<bool> stopping{false};
+  std::atomic<bool> serve_entered{false}, served{false};
+  socket_t listening_socket = -1;
 };
 
 DetectionServer::DetectionServer(detect::LoadedModel& model, ServeOptions options, c10::Device device)
@@ -256,16 +337,28 @@ int DetectionServer::bind() {
   if (port < 0)
     throw ConfigError("--host " + o.host + " --port " + std::to_string(o.port) + ": cannot listen there (the port is taken, or the "
                       "address is not this machine's)");
+  // httplib listens with a queue of 5 connections not yet accepted: a burst of clients connecting at once (32 in
+  // bench/serve_load.py) overflowed it, and some saw their connection reset. Listening again on the same socket sets
+  // the queue's length (Linux), here the system's maximum.
+  if (impl_->listening_socket >= 0) ::listen(impl_->listening_socket, SOMAXCONN);
   return port;
 }
 
 void DetectionServer::serve() {
-  impl_->server.listen_after_bind();  // returns after stop(), once the connection threads have finished their requests
+  impl_->serve_entered = true;
+  bool listened = true;
+  if (!impl_->stopping) listened = impl_->server.listen_after_bind();  // returns after stop(), the requests answered
+  impl_->served = true;
   impl_->queue.stop();
+  if (!listened && !impl_->stopping) throw std::runtime_error("ssd-serve: listening on " + impl_->options.host + " failed");
 }
 
 void DetectionServer::stop() {
   impl_->stopping = true;
+  // httplib's stop() does nothing before its listening loop runs: a stop that comes between serve()'s start and the
+  // loop waits for the loop (a stop before serve() is seen by serve() itself).
+  while (impl_->serve_entered && !impl_->served && !impl_->server.is_running())
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
   impl_->server.stop();
 }
 

@@ -65,7 +65,8 @@ void ServeMetrics::request_finished(const std::string& endpoint, int status, dou
   std::lock_guard<std::mutex> lock(mutex_);
   --in_flight_;
   ++requests_[{endpoint, status}];
-  latency_.try_emplace(endpoint, kLatencyBounds).first->second.observe(seconds);
+  auto& histogram = latency_.try_emplace(endpoint, kLatencyBounds).first->second;
+  if (seconds >= 0) histogram.observe(seconds);
 }
 
 void ServeMetrics::batch_run(size_t images, double seconds) {
@@ -89,7 +90,7 @@ std::string ServeMetrics::prometheus_text() const {
   std::map<std::string, uint64_t> errors;
   for (const auto& [key, n] : requests_) errors[key.first] += key.second >= 400 ? n : 0;
   for (const auto& [endpoint, n] : errors) os << "ssd_request_errors_total{endpoint=\"" << escaped(endpoint) << "\"} " << n << "\n";
-  os << "# HELP ssd_request_duration_seconds From a request's arrival to its answer.\n# TYPE ssd_request_duration_seconds histogram\n";
+  os << "# HELP ssd_request_duration_seconds From a request's headers being read to its answer.\n# TYPE ssd_request_duration_seconds histogram\n";
   for (const auto& [endpoint, h] : latency_) os << h.text("ssd_request_duration_seconds", "endpoint=\"" + escaped(endpoint) + "\"");
   os << "# HELP ssd_requests_in_flight Requests received and not yet answered.\n# TYPE ssd_requests_in_flight gauge\n"
      << "ssd_requests_in_flight " << in_flight_ << "\n";

@@ -10,7 +10,17 @@ trap '[ -n "$server" ] && kill -9 "$server" 2>/dev/null; rm -rf "$work"' EXIT
 source "$(dirname "$0")/tiny_setup.sh"
 make_tiny "$bin" "$work" "train: {run_dir: $work/run, epochs: 2, batch_size: 4, log_period: 1}"
 "$bin/ssd-train" --config "$work/tiny.yaml" > "$work/train.log" 2>&1 || { cat "$work/train.log"; fail "ssd-train"; }
-"$bin/ssd-detect" --checkpoint "$work/run" "$work/shapes/JPEGImages" --json-out "$work/detect.json" --score-thresh 0.05 \
+# A PNG of noise, 300 x 200 (180 KB: bodies over 8 KiB sent as curl --data-binary sends them, form-urlencoded).
+mkdir -p "$work/extra"
+/usr/bin/python3 - "$work/extra/noise.png" <<'PY'
+import os, struct, sys, zlib
+w, h = 300, 200
+chunk = lambda kind, data: struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+rows = b"".join(b"\0" + os.urandom(3 * w) for _ in range(h))
+open(sys.argv[1], "wb").write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
+                             + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
+PY
+"$bin/ssd-detect" --checkpoint "$work/run" "$work/shapes/JPEGImages" "$work/extra" --json-out "$work/detect.json" --score-thresh 0.05 \
   > "$work/detect.log" 2>&1 || { cat "$work/detect.log"; fail "ssd-detect"; }
 
 # start_server LOG ARGS...: starts ssd-serve on a free port, waits for its "serving" line, sets $server and $port.
@@ -29,7 +39,7 @@ start_server() {
 
 echo "== endpoints, bad requests, metrics"
 start_server "$work/serve.log" --max-body-mb 1 --max-images 4 --max-pixels 1000000
-/usr/bin/python3 "$(dirname "$0")/serve_client.py" "$port" "$work/shapes/JPEGImages" "$work/detect.json" \
+/usr/bin/python3 "$(dirname "$0")/serve_client.py" "$port" "$work/shapes/JPEGImages" "$work/detect.json" "$work/extra/noise.png" \
   || { cat "$work/serve.log"; fail "serve_client.py"; }
 
 echo "== the port taken: a clear error, exit 3"
@@ -44,7 +54,7 @@ wait "$server" && rc=0 || rc=$?
 
 echo "== SIGTERM with requests in flight (held 1 s for their batch): all answered, exit 0"
 start_server "$work/serve2.log" --max-wait-ms 1000 --max-batch 64
-/usr/bin/python3 "$(dirname "$0")/serve_client.py" "$port" "$work/shapes/JPEGImages" "$work/detect.json" --in-flight-then-kill "$server" \
+/usr/bin/python3 "$(dirname "$0")/serve_client.py" "$port" "$work/shapes/JPEGImages" "$work/detect.json" "$work/extra/noise.png" --in-flight-then-kill "$server" \
   || { cat "$work/serve2.log"; fail "requests in flight at SIGTERM"; }
 wait "$server" && rc=0 || rc=$?
 server=""

@@ -1,10 +1,11 @@
 """The client side of tests/cli/serve.sh: talks to a running ssd-serve over HTTP (the standard library only).
 
-serve_client.py PORT IMAGES_DIR DETECT_JSON                        endpoints, bad requests, metrics
-serve_client.py PORT IMAGES_DIR DETECT_JSON --in-flight-then-kill PID
+serve_client.py PORT IMAGES_DIR DETECT_JSON NOISE_PNG                        endpoints, bad requests, metrics
+serve_client.py PORT IMAGES_DIR DETECT_JSON NOISE_PNG --in-flight-then-kill PID
     sends requests, waits until the server counts them in flight, sends SIGTERM, and checks that every one is answered.
-DETECT_JSON is ssd-detect --json-out on IMAGES_DIR with --score-thresh 0.05.
+DETECT_JSON is ssd-detect --json-out on IMAGES_DIR and NOISE_PNG (a 180 KB image) with --score-thresh 0.05.
 """
+import gzip
 import json
 import os
 import signal
@@ -17,12 +18,13 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-port, images_dir, detect_json = int(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]
+port, images_dir, detect_json, noise = int(sys.argv[1]), Path(sys.argv[2]), sys.argv[3], Path(sys.argv[4])
 base = f"http://127.0.0.1:{port}"
 
 
 def request(path, body=None, headers=None, method=None):
-    """(status, parsed JSON or text) of one request; 4xx and 5xx are answers too."""
+    """(status, parsed JSON or text) of one request; 4xx and 5xx are answers too. A raw body goes with urllib's default
+    Content-Type, application/x-www-form-urlencoded, as curl --data-binary sends it."""
     req = urllib.request.Request(base + path, data=body, headers=headers or {}, method=method)
     try:
         with urllib.request.urlopen(req, timeout=60) as r:
@@ -86,21 +88,34 @@ def in_flight_then_kill(pid):
     print("8 requests in flight at SIGTERM, all answered")
 
 
-if len(sys.argv) > 4 and sys.argv[4] == "--in-flight-then-kill":
-    in_flight_then_kill(int(sys.argv[5]))
+if len(sys.argv) > 5 and sys.argv[5] == "--in-flight-then-kill":
+    in_flight_then_kill(int(sys.argv[6]))
     sys.exit(0)
 
 status, health = request("/health")
 assert status == 200 and health["status"] == "ok" and health["classes"] == ["circle", "square", "triangle", "star"], health
 
-# One at a time, then all at once from 8 clients (batched together): ssd-detect's detections every time.
-for path in images:
+# One at a time, then all at once from 8 clients (batched together): ssd-detect's detections every time. The noise
+# PNG is 180 KB, sent form-urlencoded as curl --data-binary does.
+for path in images + [noise]:
     _, dets = detect_one(path)
     same_detections(dets, reference.get(path.stem, []), path.name)
 with ThreadPoolExecutor(8) as pool:
     for path, dets in pool.map(detect_one, images * 2):
         same_detections(dets, reference.get(path.stem, []), f"{path.name} (concurrent)")
-print(f"{len(images)} images one by one and {2 * len(images)} from 8 concurrent clients: the detections of ssd-detect")
+
+
+def metric_values():
+    status, text = request("/metrics")
+    assert status == 200
+    return {line.rsplit(" ", 1)[0]: float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line and not line.startswith("#")}
+
+
+values = metric_values()
+assert values["ssd_images_total"] == 17 + 32, values
+assert values["ssd_batch_size_count"] < 17 + 32, f"the concurrent requests were never batched: {values}"
+print(f"{len(images) + 1} images one by one and {2 * len(images)} from 8 concurrent clients: the detections of ssd-detect, "
+      f"in {values['ssd_batch_size_count']:.0f} forward passes")
 
 # A multipart file is named by its file name; /detect/batch answers for every part.
 body, headers = multipart([("image", images[0].name, images[0].read_bytes())])
@@ -111,6 +126,15 @@ body, headers = multipart([(f"f{k}", p.name, p.read_bytes()) for k, p in enumera
 status, dets = request("/detect/batch?score_threshold=0.05", body, headers)
 assert status == 200, (status, dets)
 same_detections(dets, [d for p in images[:3] for d in reference.get(p.stem, [])], "/detect/batch")
+# Parts in the order sent (field names in reverse order), two of the same file name told apart.
+body, headers = multipart([("z", "same.jpg", images[0].read_bytes()), ("a", "same.jpg", images[1].read_bytes())])
+status, dets = request("/detect/batch?score_threshold=0.05", body, headers)
+assert status == 200, (status, dets)
+renamed = [dict(d, image_id=images[0].stem if d["image_id"] == "same" else images[1].stem if d["image_id"] == "same#1" else "?")
+           for d in dets]
+same_detections(renamed, reference.get(images[0].stem, []) + reference.get(images[1].stem, []), "/detect/batch, one file name twice")
+status, dets = request("/detect?image_id=%ff%fe&score_threshold=0.05", images[0].read_bytes())
+assert status == 200 and all(d["image_id"] == "\ufffd\ufffd" for d in dets), dets
 
 # The query's settings apply.
 status, dets = request("/detect?score_threshold=0.3&top_k=2", images[0].read_bytes())
@@ -134,6 +158,10 @@ big_png = b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", struct.pack(">IIBBBBB", 2000
 body2, headers2 = multipart([("a", "a.jpg", jpeg), ("b", "b.jpg", jpeg)])
 body5, headers5 = multipart([(f"f{k}", f"{k}.jpg", jpeg) for k in range(5)])
 body_text, headers_text = multipart([("a", "a.txt", b"plain text")])
+# Four copies of a 600 x 600 PNG: 1.44 million pixels together, over --max-pixels 1e6, each one under it.
+mid_png = b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", struct.pack(">IIBBBBB", 600, 600, 8, 2, 0, 0, 0)) + \
+    png_chunk(b"IDAT", zlib.compress(bytes(600 * (1 + 3 * 600)))) + png_chunk(b"IEND", b"")
+body_pixels, headers_pixels = multipart([(f"p{k}", f"p{k}.png", mid_png) for k in range(4)])
 cases = [
     ("empty body", "/detect", b"", {}, 415, "empty"),
     ("text body", "/detect", b"hello, server", {}, 415, "not a JPEG, PNG, BMP, TIFF or WebP image"),
@@ -149,9 +177,15 @@ cases = [
     ("nms_iou out of range", "/detect?nms_iou=1.5", jpeg, {}, 400, "nms_iou=1.5"),
     ("top_k not whole", "/detect?top_k=2.5", jpeg, {}, 400, "top_k=2.5"),
     ("an unknown path", "/predict", jpeg, {}, 404, "/predict: no such endpoint"),
+    ("a path that is no UTF-8", "/%ff", jpeg, {}, 404, "no such endpoint"),
+    ("GET on /detect", "/detect", None, {}, 405, "takes POST"),
+    ("a chunked body over --max-body-mb", "/detect", (os.urandom(64 * 1024) for _ in range(24)), {}, 413, "--max-body-mb"),
+    ("a gzip body inflating past --max-body-mb", "/detect", gzip.compress(bytes(3 << 20)), {"Content-Encoding": "gzip"}, 413,
+     "--max-body-mb"),
+    ("/detect/batch over --max-pixels together", "/detect/batch", body_pixels, headers_pixels, 413, "--max-pixels"),
 ]
 for what, path, body, headers, expected, words in cases:
-    status, answer = request(path, body, headers, method="POST")
+    status, answer = request(path, body, headers, method="GET" if body is None else "POST")
     assert status == expected, f"{what}: {status} {answer}, expected {expected}"
     assert isinstance(answer, dict) and answer["status"] == expected and words in answer["error"], f"{what}: {answer}"
     _, dets = detect_one(images[1])  # still serving, and right
@@ -159,22 +193,17 @@ for what, path, body, headers, expected, words in cases:
 print(f"{len(cases)} bad requests answered with their 4xx and a message; the server served on after each")
 
 # The metrics count what happened.
-status, metrics = request("/metrics")
-assert status == 200
-values = {}
-for line in metrics.splitlines():
-    if line and not line.startswith("#"):
-        name, value = line.rsplit(" ", 1)
-        values[name] = float(value)
-assert values['ssd_requests_total{endpoint="/detect",code="415"}'] == 2, metrics
-assert values['ssd_requests_total{endpoint="/detect",code="422"}'] == 3, metrics
-assert values['ssd_requests_total{endpoint="/detect",code="413"}'] == 1, metrics
-assert values['ssd_requests_total{endpoint="other",code="404"}'] == 1, metrics
-assert values['ssd_request_errors_total{endpoint="/detect"}'] == 2 + 3 + 1 + 1 + 3, metrics
-answered = sum(v for k, v in values.items() if k.startswith('ssd_requests_total{endpoint="/detect",code="200"}'))
-assert answered == 16 + 32 + 1 + 2 + len(cases), (answered, metrics)
-assert values["ssd_images_total"] == answered + 3, metrics  # /detect/batch's three images
-assert values['ssd_batch_size_count'] < values["ssd_images_total"], "concurrent requests were never batched"
-assert values['ssd_request_duration_seconds_count{endpoint="/detect"}'] >= answered, metrics
-assert any(k.startswith("ssd_model_info{") and 'backbone="mobilenet_v2"' in k for k in values), metrics
+values = metric_values()
+assert values['ssd_requests_total{endpoint="/detect",code="415"}'] == 2, values
+assert values['ssd_requests_total{endpoint="/detect",code="422"}'] == 3, values
+assert values['ssd_requests_total{endpoint="/detect",code="413"}'] == 3, values
+assert values['ssd_requests_total{endpoint="/detect",code="405"}'] == 1, values
+assert values['ssd_requests_total{endpoint="/detect/batch",code="413"}'] == 2, values
+assert values['ssd_requests_total{endpoint="other",code="404"}'] == 2, values
+assert values['ssd_request_errors_total{endpoint="/detect"}'] == 2 + 3 + 3 + 1 + 4, values
+answered = values['ssd_requests_total{endpoint="/detect",code="200"}']
+assert answered == 17 + 32 + 1 + 1 + 2 + len(cases), (answered, values)
+assert values["ssd_images_total"] == answered + 3 + 2, values  # /detect/batch's images
+assert values['ssd_request_duration_seconds_count{endpoint="/detect"}'] >= answered, values
+assert any(k.startswith("ssd_model_info{") and 'backbone="mobilenet_v2"' in k for k in values), values
 print("metrics: requests by status, errors, images, batches, latency, the model")

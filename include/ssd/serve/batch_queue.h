@@ -66,6 +66,7 @@ class BatchQueue {
   BatchOptions options_;
   OnBatch on_batch_;
   mutable std::mutex mutex_;
+  std::mutex join_mutex_;
   std::condition_variable arrived_;
   std::deque<Pending> queue_;
   bool stopping_ = false;

@@ -25,6 +25,7 @@ struct ServeOptions {
   int port = 8080;                          ///< 0: any free port (bind() says which)
   size_t max_body_bytes = 32u << 20;        ///< 413 beyond
   int64_t max_images_per_request = 64;      ///< /detect/batch: 413 beyond
+  int64_t max_pixels = 40'000'000;          ///< one request's images together: 413 beyond (one image: OpenCV's check)
   int threads = 64;                         ///< connections served at once
   BatchOptions batch;
   std::string model_name;                   ///< shown by /health and /metrics (the checkpoint)
@@ -39,10 +40,12 @@ class DetectionServer {
 
   /// Binds the listening socket; the port bound. ConfigError naming host and port when it cannot.
   int bind();
-  /// Serves until stop(); returns once every request received before it has been answered.
+  /// Serves until stop(); returns once every request received before it has been answered. Throws when listening
+  /// fails.
   void serve();
-  /// From any thread but a signal handler: answers no new connection, lets the requests in flight finish. serve()
-  /// then returns.
+  /// From any thread but a signal handler, also before serve() has started listening: answers no new connection,
+  /// lets the requests in flight finish. serve() then returns. Connections accepted but still waiting for a free
+  /// thread (more clients than --threads-http) are closed unanswered.
   void stop();
 
  private:

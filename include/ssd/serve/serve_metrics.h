@@ -33,7 +33,8 @@ class ServeMetrics {
   explicit ServeMetrics(std::map<std::string, std::string> model);
 
   void request_started();
-  /// A request answered: its endpoint (/detect, ...), HTTP status and seconds from arrival to the answer.
+  /// A request answered: its endpoint (/detect, ...), HTTP status and seconds from its headers being read to the
+  /// answer (negative: not measured, not observed in the histogram).
   void request_finished(const std::string& endpoint, int status, double seconds);
   /// A forward pass: how many images, and its seconds.
   void batch_run(size_t images, double seconds);

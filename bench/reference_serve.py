@@ -59,6 +59,9 @@ def main():
             self.end_headers()
             self.wfile.write(data)
 
+    # A listen queue as long as ssd-serve's (socketserver's default of 5 resets connections when 32 clients connect at
+    # once): the comparison is of the servers, not of that default.
+    ThreadingHTTPServer.request_queue_size = 4096
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
     print(f"serving on {server.server_address[1]}", flush=True)

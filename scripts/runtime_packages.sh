@@ -6,15 +6,17 @@ set -euo pipefail
 [ $# -gt 0 ] || { echo "usage: runtime_packages.sh EXECUTABLE..." >&2; exit 2; }
 missing=$(ldd "$@" | grep "not found" || true)
 [ -z "$missing" ] || { echo "runtime_packages: libraries not found:" >&2; echo "$missing" >&2; exit 1; }
-for lib in $(ldd "$@" | awk '/=> \//{print $3}' | sort -u); do
-  # dpkg knows each file under one of its names: /lib and /usr/lib are the same folder on Debian 12, and ldd may
-  # print a symbolic link's name.
-  for candidate in "$lib" "/usr$lib" "${lib#/usr}" "$(readlink -f "$lib")"; do
-    if owner=$(dpkg-query -S "$candidate" 2>/dev/null); then
-      echo "${owner%%:*}"
-      continue 2
-    fi
+mapfile -t libs < <(ldd "$@" | awk '/=> \//{print $3}' | sort -u)
+# dpkg knows each file under one of its names: /lib and /usr/lib are the same folder on Debian 12, and ldd may print a
+# symbolic link's name. Every name of every library in one query; each library must be found under one of them.
+names=()
+for lib in "${libs[@]}"; do names+=("$lib" "/usr$lib" "${lib#/usr}" "$(readlink -f "$lib")"); done
+owners=$(dpkg-query -S "${names[@]}" 2>/dev/null || true)
+for lib in "${libs[@]}"; do
+  found=no
+  for name in "$lib" "/usr$lib" "${lib#/usr}" "$(readlink -f "$lib")"; do
+    grep -q ": $name\$" <<< "$owners" && { found=yes; break; }
   done
-  echo "runtime_packages: no package holds $lib" >&2
-  exit 1
-done | sort -u
+  [ "$found" = yes ] || { echo "runtime_packages: no package holds $lib" >&2; exit 1; }
+done
+grep -v "^diversion" <<< "$owners" | sed "s/:.*//; s/, /\\n/g" | sed 's/:[a-z0-9]*$//' | sort -u

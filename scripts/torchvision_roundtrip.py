@@ -3,8 +3,9 @@
 
 Usage: torchvision_roundtrip.py EXPORT.pth OURS.pth [LOADER.py]
 OURS.pth (torch::pickle_save): {"input": [3, S, S], "loc": [P, 4], "conf": [P, C], "priors": [P, 4]} from the C++ model.
-Without LOADER.py: torchvision.models.detection.ssd300_vgg16(num_classes=C) takes the file with a strict
-load_state_dict, and its head gives on the input what the C++ model gave (within 1e-4).
+Without LOADER.py: torchvision.models.detection.ssd300_vgg16(num_classes=C), or ssdlite320_mobilenet_v3_large for an
+SSD-Lite file, takes the file with a strict load_state_dict, and its head gives on the input what the C++ model gave
+(within 1e-4).
 With LOADER.py (the script ssd-export writes beside the file): the model it builds gives the same head outputs, and
 its default boxes are the C++ model's priors (within 1e-6).
 Exit 0 when all holds, 1 with the reason otherwise.
@@ -22,8 +23,11 @@ def main(exported, ours_path, loader=None):
         exec(open(loader).read(), scope)
         model = scope["model"]
     else:
-        model = torchvision.models.detection.ssd300_vgg16(weights=None, weights_backbone=None, num_classes=ours["conf"].shape[-1])
-        model.load_state_dict(torch.load(exported))  # strict: every name and shape must be torchvision's
+        state = torch.load(exported)
+        builder = torchvision.models.detection.ssd300_vgg16 if "backbone.scale_weight" in state else \
+            torchvision.models.detection.ssdlite320_mobilenet_v3_large
+        model = builder(weights=None, weights_backbone=None, num_classes=ours["conf"].shape[-1])
+        model.load_state_dict(state)  # strict: every name and shape must be torchvision's
     model.eval()
     with torch.no_grad():
         features = list(model.backbone(ours["input"][None]).values())

@@ -13,9 +13,10 @@ namespace fs = std::filesystem;
 
 int main(int argc, char** argv) {
   CLI::App app{
-      "ssd-export: write a trained SSD-VGG16 as a state dict with torchvision's tensor names, which Python's\n"
-      "torchvision.models.detection SSD loads with load_state_dict(torch.load(...)); beside it, a Python file that builds\n"
-      "the matching torchvision model (class count, default boxes, input normalisation, post-processing).\n\n"
+      "ssd-export: write a trained SSD-VGG16 or SSD-Lite MobileNetV3 as a state dict with torchvision's tensor names,\n"
+      "which Python's torchvision.models.detection SSD loads with load_state_dict(torch.load(...)); beside it, a Python\n"
+      "file that builds the matching torchvision model (class count, default boxes, input normalisation,\n"
+      "post-processing). SSD-Lite MobileNetV2 has no torchvision counterpart.\n\n"
       "Examples:\n"
       "  ssd-export --checkpoint runs/voc_ssd300/best.pt --out ssd300_voc.pth     # also writes ssd300_voc.py\n"
       "  ssd-export --checkpoint runs/voc_ssd300 --out model.pth                  # a run folder: its best.pt\n\n"

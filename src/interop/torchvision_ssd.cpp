@@ -152,24 +152,47 @@ void load_init_from(model::SsdImpl& model, const config::ModelConfig& config) {
                  "model has others ({}): detections are off until fine-tuning has adapted the regressions", model.prior_table().preset);
 }
 
-void export_torchvision_ssd(model::SsdImpl& model, const std::string& path) {
-  const auto& detector = require_detector(model, "ssd-export");
+namespace {
+
+bool is_vgg(const model::TorchvisionDetector& detector) { return detector.builder == "ssd300_vgg16"; }
+
+// What torchvision's model can be for this one, or a DataError saying why not.
+void check_exportable(const model::SsdImpl& model, const model::TorchvisionDetector& detector) {
   if (!detector.exportable)
-    throw DataError("ssd-export: writes the VGG16 models (torchvision's ssd300_vgg16 layout); this model is " + model.backbone_name +
-                    " with the " + model.head_name + " head, which model.init_from reads but ssd-export does not write yet");
-  // torchvision's SSDFeatureExtractorVGG has the SSD300 and SSD512 layouts at their own squares only.
-  if (model.image_size() != config::ImageSize{300, 300} && model.image_size() != config::ImageSize{512, 512})
-    throw DataError("ssd-export: torchvision's VGG16 SSD takes inputs of 300 x 300 or 512 x 512; this model's model.image_size is " +
-                    model.image_size().str());
+    throw DataError("ssd-export: this model is " + model.backbone_name + " with the " + model.head_name +
+                    " head, which model.init_from reads but ssd-export does not write yet");
   // torchvision's GeneralizedRCNNTransform resizes each side to the input's: the detections would differ on any image
   // that is not square.
   if (model.resize_policy() != "stretch")
     throw DataError("ssd-export: torchvision's SSD stretches every image to its input; this model was trained with model.resize " +
                     model.resize_policy() + ", which its transform cannot reproduce");
-  // torchvision builds VGG16 at the paper's widths only; a thinner model's file would not load there.
-  if (model.feature_specs().front().channels != 512)
-    throw DataError("ssd-export: torchvision's SSD-VGG16 has the paper's layer widths (conv4_3: 512 channels); this model has " +
-                    std::to_string(model.feature_specs().front().channels) + " (model.width_mult other than 1.0)");
+  const auto& specs = model.feature_specs();
+  if (is_vgg(detector)) {
+    // torchvision's SSDFeatureExtractorVGG has the SSD300 and SSD512 layouts at their own squares only.
+    if (model.image_size() != config::ImageSize{300, 300} && model.image_size() != config::ImageSize{512, 512})
+      throw DataError("ssd-export: torchvision's VGG16 SSD takes inputs of 300 x 300 or 512 x 512; this model's model.image_size is " +
+                      model.image_size().str());
+    // torchvision builds VGG16 at the paper's widths only; a thinner model's file would not load there.
+    if (specs.front().channels != 512)
+      throw DataError("ssd-export: torchvision's SSD-VGG16 has the paper's layer widths (conv4_3: 512 channels); this model has " +
+                      std::to_string(specs.front().channels) + " (model.width_mult other than 1.0)");
+    return;
+  }
+  // SSD-Lite: torchvision's extractor takes any square input, and its extra blocks have fixed widths (512, 256, 256,
+  // 128) where ours scale with model.width_mult.
+  if (!model.image_size().square())
+    throw DataError("ssd-export: the loader script builds a square SSD-Lite; this model's model.image_size is " + model.image_size().str());
+  if (specs.size() != 6 || specs.front().channels != 672 || specs[2].channels != 512)
+    throw DataError("ssd-export: torchvision's SSD-Lite has MobileNetV3-Large's widths (C4 expansion: 672 channels, extras from 512); "
+                    "this model has " + std::to_string(specs.front().channels) + " and " +
+                    std::to_string(specs.size() > 2 ? specs[2].channels : 0) + " (model.width_mult other than 1.0)");
+}
+
+}  // namespace
+
+void export_torchvision_ssd(model::SsdImpl& model, const std::string& path) {
+  const auto& detector = require_detector(model, "ssd-export");
+  check_exportable(model, detector);
   c10::Dict<std::string, at::Tensor> state;
   for (const auto& [tv, slot] : shared_tensors(model, detector)) state.insert(tv, slot.tensor.detach().to(at::kCPU).contiguous().clone());
   const std::vector<char> bytes = torch::jit::pickle_save(c10::IValue(state));
@@ -193,12 +216,22 @@ std::string torchvision_loader_script(const model::SsdImpl& model, const config:
     os << "]";
     return os.str();
   };
+  const auto& detector = require_detector(model, "ssd-export");
   py << "# Builds torchvision's SSD around " << exported << " (written by ssd-export): same network, default boxes,\n"
      << "# input normalisation and post-processing as the C++ model. Needs torch and torchvision.\n"
-     << "import torch\n"
-     << "from torchvision.models import vgg16\n"
-     << "from torchvision.models.detection.anchor_utils import DefaultBoxGenerator\n"
-     << "from torchvision.models.detection.ssd import SSD, SSDFeatureExtractorVGG\n\n";
+     << "import torch\n";
+  if (is_vgg(detector)) {
+    py << "from torchvision.models import vgg16\n"
+       << "from torchvision.models.detection.anchor_utils import DefaultBoxGenerator\n"
+       << "from torchvision.models.detection.ssd import SSD, SSDFeatureExtractorVGG\n\n";
+  } else {
+    py << "from functools import partial\n"
+       << "from torch import nn\n"
+       << "from torchvision.models.mobilenetv3 import mobilenet_v3_large\n"
+       << "from torchvision.models.detection.anchor_utils import DefaultBoxGenerator\n"
+       << "from torchvision.models.detection.ssd import SSD\n"
+       << "from torchvision.models.detection.ssdlite import SSDLiteHead, _mobilenet_extractor\n\n";
+  }
   py << "aspect_ratios = [";
   for (size_t k = 0; k < t.aspect_ratios.size(); ++k) py << (k ? ", " : "") << list(t.aspect_ratios[k], 1.0);
   py << "]\n";
@@ -218,9 +251,22 @@ std::string torchvision_loader_script(const model::SsdImpl& model, const config:
   py << "]]\n";
   if (std::abs(t.offset - 0.5) > 1e-12)
     py << "# note: this model puts box centres at offset " << t.offset << " of a cell; torchvision always uses 0.5\n";
-  py << "model = SSD(SSDFeatureExtractorVGG(vgg16().features, highres=" << (model.image_size().width == 512 ? "True" : "False") << "), anchors, ("
-     << model.image_size().width << ", " << model.image_size().height << "), num_classes=" << model.num_classes() << ",\n"
-     << "            image_mean=" << list(model.pixel_mean(), 1.0 / 255) << ", image_std=" << list(model.pixel_std(), 1.0 / 255) << ",\n"
+  if (is_vgg(detector)) {
+    py << "model = SSD(SSDFeatureExtractorVGG(vgg16().features, highres=" << (model.image_size().width == 512 ? "True" : "False") << "), anchors, ("
+       << model.image_size().width << ", " << model.image_size().height << "), num_classes=" << model.num_classes() << ",\n";
+  } else {
+    // torchvision's ssdlite320_mobilenet_v3_large from its parts, at this model's size and tail.
+    const bool reduced_tail = model.feature_specs()[1].channels != 960;
+    py << "norm_layer = partial(nn.BatchNorm2d, eps=0.001, momentum=0.03)\n"
+       << "backbone = _mobilenet_extractor(mobilenet_v3_large(norm_layer=norm_layer, reduced_tail=" << (reduced_tail ? "True" : "False")
+       << "), 6, norm_layer)\n"
+       << "head = SSDLiteHead([";
+    for (size_t k = 0; k < model.feature_specs().size(); ++k) py << (k ? ", " : "") << model.feature_specs()[k].channels;
+    py << "], anchors.num_anchors_per_location(), " << model.num_classes() << ", norm_layer)\n"
+       << "model = SSD(backbone, anchors, (" << model.image_size().width << ", " << model.image_size().height << "), num_classes="
+       << model.num_classes() << ", head=head,\n";
+  }
+  py << "            image_mean=" << list(model.pixel_mean(), 1.0 / 255) << ", image_std=" << list(model.pixel_std(), 1.0 / 255) << ",\n"
      << "            score_thresh=" << p.score_threshold << ", nms_thresh=" << p.nms_iou << ", topk_candidates=" << p.top_k_per_class
      << ", detections_per_img=" << p.max_per_image << ")\n"
      << "model.load_state_dict(torch.load(\"" << exported << "\"))\n"

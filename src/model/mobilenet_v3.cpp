@@ -259,6 +259,7 @@ TorchvisionDetector mobilenet_v3_large_torchvision_detector() {
   d.builder = "ssdlite320_mobilenet_v3_large";
   // DefaultBoxGenerator([[2, 3]] * 6, min_ratio=0.2, max_ratio=0.95): the scales preset at s_min 0.2, s_max 0.95.
   d.priors_preset = "scales";
+  d.exportable = true;
   d.backbone_name = [](const std::string& ours) { return ours; };
   d.normalisation = [](const std::string& file) -> std::optional<PixelNormalisation> {
     // torchvision's SSD-Lite transform: Normalize(mean=0.5, std=0.5) on 0..1 pixels.

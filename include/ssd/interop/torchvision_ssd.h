@@ -2,8 +2,8 @@
 // torchvision's SSD detectors as a file format. ssd300_vgg16: load its state dicts (model.init_from: the published COCO
 // checkpoint ssd300_vgg16_coco-b556d3b4.pth, or anyone's fine-tuned one) and write ours under its names (ssd-export),
 // so that Python's ssd300_vgg16(num_classes=N).load_state_dict(torch.load(f)) takes them. ssdlite320_mobilenet_v3_large
-// (backbone mobilenet_v3_large, whose names below backbone. are torchvision's): load its state dicts
-// (ssdlite320_mobilenet_v3_large_coco-a79551df.pth); the head names map as below.
+// (backbones mobilenet_v3_large and mobilenet_v3_large_full_tail, whose names below backbone. are torchvision's): load
+// its state dicts (ssdlite320_mobilenet_v3_large_coco-a79551df.pth) and write ours; the head names map as below.
 //
 // The two models are the same network with the same tensor shapes and output layout; only some names differ:
 //   ours                                    torchvision
@@ -35,14 +35,15 @@ LoadReport load_torchvision_ssd(model::SsdImpl& model, const std::string& path);
 /// Warns when the model's default boxes are not the ones torchvision's model was trained with.
 void load_init_from(model::SsdImpl& model, const config::ModelConfig& config);
 
-/// Writes an SSD-VGG16's weights under torchvision's names in the zip format of torch.save (a plain dict, which
-/// load_state_dict accepts), atomically. Throws DataError for another model, a width other than the paper's, or an
-/// unwritable path.
+/// Writes an SSD-VGG16's or an SSD-Lite MobileNetV3's weights under torchvision's names in the zip format of
+/// torch.save (a plain dict, which load_state_dict accepts), atomically. Throws DataError for another model, a width
+/// other than torchvision's, an input torchvision's model cannot take, or an unwritable path.
 void export_torchvision_ssd(model::SsdImpl& model, const std::string& path);
 
-/// Python that builds the matching torchvision model around an exported file: ssd300_vgg16 with this model's class
-/// count, default boxes (DefaultBoxGenerator), input normalisation and post-processing; or, for a model whose
-/// default boxes torchvision cannot express, a comment saying why.
+/// Python that builds the matching torchvision model around an exported file: SSD over SSDFeatureExtractorVGG, or over
+/// MobileNetV3's SSD-Lite extractor and SSDLiteHead (ssdlite320_mobilenet_v3_large's parts, this model's input size
+/// and tail), with this model's class count, default boxes (DefaultBoxGenerator), input normalisation and
+/// post-processing.
 std::string torchvision_loader_script(const model::SsdImpl& model, const config::PostprocessConfig& postprocess,
                                      const std::vector<std::string>& classes, const std::string& exported);
 

@@ -102,6 +102,10 @@ def main():
         "| [Micro benchmarks: NMS, IoU, matching, post-processing](benchmarks/micro.md) | `bench/micro.py` |",
         "| [Evaluator (COCO metric)](benchmarks/evaluator.md) | `bench/eval_speed.py` |",
         "",
+        "Deployment pages, run on their own (not by this script): [ssd-serve under load](benchmarks/serve.md) "
+        "(`bench/serve_load.py`, about 12 minutes) and [ONNX on OpenCV's DNN module](benchmarks/onnx.md) "
+        "(`bench/onnx_parity.py`).",
+        "",
         "## The CPU targets (issue 7) " + ("from the pages' last runs (each page gives its date)" if a.skip_runs else "in this run"),
         "",
         "| target | measured (speed: reference time / ours; memory: ours / reference) | holds |",

@@ -10,6 +10,7 @@
 #include "ssd/data/formats/coco.h"
 #include "ssd/data/image_decode.h"
 #include "ssd/detect/detector.h"
+#include "ssd/detect/onnx_detector.h"
 #include "ssd/eval/detections_json.h"
 #include "ssd/eval/sliced_inference.h"
 #include "ssd/runtime/runtime.h"
@@ -21,7 +22,7 @@ namespace {
 
 struct DetectOptions {
   ssd::cli::CommonOptions common;
-  std::string checkpoint, output, json_out, coco_categories;
+  std::string checkpoint, output, json_out, coco_categories, onnx, backend = "libtorch";
   std::vector<std::string> inputs;
   double score_thresh = -1, nms_iou = -1, draw_thresh = 0.5;
   int64_t top_k = -1, batch = 8;
@@ -33,6 +34,12 @@ void add_detect_options(CLI::App& app, DetectOptions& o) {
   app.add_option("--checkpoint", o.checkpoint,
                  "Checkpoint file or run directory (its best.pt if present, else last.pt); without it, --config builds the model "
                  "and model.init_from names its weights (a torchvision SSD checkpoint)");
+  app.add_option("--onnx", o.onnx,
+                 "An ONNX file of ssd-export --format onnx (its .json side file beside it), run by OpenCV's DNN module instead of "
+                 "a checkpoint: no LibTorch in the network's forward pass");
+  app.add_option("--backend", o.backend, "What runs the network: libtorch (a checkpoint) or opencv-dnn (--onnx; implied by it)")
+      ->check(CLI::IsMember({"libtorch", "opencv-dnn"}))
+      ->capture_default_str();
   app.add_option("inputs", o.inputs, "Image files or folders");
   app.add_option("--output", o.output, "Folder for annotated images (boxes with class name and score)");
   app.add_option("--json-out", o.json_out, "Write all detections as COCO results JSON");
@@ -72,7 +79,7 @@ std::optional<ssd::eval::CocoIds> coco_ids(const DetectOptions& o, const ssd::co
 }
 
 // One line per image; with --output, the image annotated with its detections.
-void report_image(const DetectOptions& o, const ssd::detect::LoadedModel& loaded, const std::string& file,
+void report_image(const DetectOptions& o, const std::vector<std::string>& classes, const std::string& file,
                   const std::vector<ssd::eval::Detection>& dets) {
   size_t shown = 0;
   for (const auto& d : dets) shown += d.score >= o.draw_thresh;
@@ -80,14 +87,51 @@ void report_image(const DetectOptions& o, const ssd::detect::LoadedModel& loaded
   if (o.output.empty()) return;
   cv::Mat bgr = ssd::data::read_bgr_image(file);
   if (bgr.empty()) return;
-  ssd::detect::draw_detections(bgr, dets, loaded.config.data.classes, static_cast<float>(o.draw_thresh));
+  ssd::detect::draw_detections(bgr, dets, classes, static_cast<float>(o.draw_thresh));
   const auto out = (fs::path(o.output) / (fs::path(file).stem().string() + ".jpg")).string();
   if (!cv::imwrite(out, bgr)) throw ssd::DataError(out + ": cannot write");
+}
+
+// --onnx: the exported network on OpenCV's DNN module, one image at a time.
+int detect_onnx(const DetectOptions& o) {
+  if (!o.checkpoint.empty() || !o.common.config_path.empty())
+    throw ssd::ConfigError("--onnx runs the ONNX file alone: give it without --checkpoint or --config");
+  if (o.onnx.empty()) throw ssd::ConfigError("--backend opencv-dnn: give the ONNX file (--onnx model.onnx, from ssd-export --format onnx)");
+  ssd::detect::OnnxDetector detector(o.onnx);
+  auto& post = detector.postprocess();
+  if (o.score_thresh >= 0) post.score_threshold = o.score_thresh;
+  if (o.nms_iou >= 0) post.nms_iou = o.nms_iou;
+  if (o.top_k > 0) post.max_per_image = o.top_k;
+  const auto files = ssd::detect::collect_images(o.inputs);
+  spdlog::info("{}: OpenCV's DNN module, {} classes", o.onnx, detector.classes().size());
+  if (!o.output.empty()) fs::create_directories(o.output);
+  std::optional<ssd::eval::CocoIds> ids;
+  if (!o.coco_categories.empty()) ids = ssd::eval::coco_ids_for_classes(o.coco_categories, detector.classes());
+  std::optional<ssd::eval::DetectionsJsonWriter> json;
+  if (!o.json_out.empty()) json.emplace(o.json_out, detector.classes(), ids ? &*ids : nullptr);
+  size_t undecodable = 0;
+  for (const auto& file : files) {
+    const cv::Mat image = ssd::data::read_rgb_image(file);
+    if (image.empty()) {
+      ++undecodable;
+      spdlog::warn("skipped {}: cannot decode image", file);
+      continue;
+    }
+    const auto dets = detector.detect(image, fs::path(file).stem().string());
+    report_image(o, detector.classes(), file, dets);
+    if (json) json->add(dets);
+  }
+  if (json) {
+    json->commit();
+    spdlog::info("wrote {} detections to {}", json->count(), o.json_out);
+  }
+  return undecodable == files.size() ? static_cast<int>(ssd::kExitData) : 0;
 }
 
 int detect(const DetectOptions& o) {
   // Checked before the model loads (only --print-config needs no images).
   if (o.inputs.empty() && !o.common.print_config) throw ssd::ConfigError("give the image files or folders to run on");
+  if (!o.onnx.empty() || o.backend == "opencv-dnn") return detect_onnx(o);
   auto loaded = load(o);
   if (ssd::cli::handle_print_config(o.common, loaded.config)) return 0;
   c10::Device device(c10::kCPU);
@@ -112,7 +156,7 @@ int detect(const DetectOptions& o) {
       spdlog::warn("skipped {}: cannot decode image", files[i]);
       return;
     }
-    report_image(o, loaded, files[i], dets);
+    report_image(o, loaded.config.data.classes, files[i], dets);
     if (json) json->add(dets);
   });
   if (!o.output.empty()) spdlog::info("annotated images in {}", o.output);
@@ -131,7 +175,8 @@ int main(int argc, char** argv) {
       "Examples:\n"
       "  ssd-detect --checkpoint runs/shapes/best.pt data/generated/shapes/JPEGImages/000800.jpg --output out/\n"
       "  ssd-detect --checkpoint runs/shapes images/ --json-out dets.json     # then: ssd-eval --dets dets.json ...\n"
-      "  ssd-detect --config configs/torchvision_ssd300_coco.yaml photo.jpg --output out/   # torchvision's COCO SSD300\n\n"
+      "  ssd-detect --config configs/torchvision_ssd300_coco.yaml photo.jpg --output out/   # torchvision's COCO SSD300\n"
+      "  ssd-detect --onnx ssd300.onnx images/ --json-out dets.json   # ssd-export --format onnx's file on OpenCV's DNN\n\n"
       "JSON boxes are [x, y, w, h] in original image pixels (0-based); image_id is the file stem and category_id\n"
       "the 1-based class index, or COCO's own ids for a model trained on COCO data (--coco-categories).",
       "ssd-detect"};

@@ -70,12 +70,13 @@ void BatchQueue::work() {
     } catch (...) {
       error = std::current_exception();  // answers every image of the batch; the worker goes on with the next
     }
+    // Told before the answers go out: a client that reads the metrics after its answer sees its batch counted.
+    if (on_batch_)
+      on_batch_(batch.size(), std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     for (size_t k = 0; k < batch.size(); ++k) {
       if (error) batch[k].done.set_exception(error);
       else batch[k].done.set_value(std::move(results[k]));
     }
-    if (on_batch_)
-      on_batch_(batch.size(), std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   }
 }
 

@@ -52,8 +52,8 @@ kill -TERM "$server"
 wait "$server" && rc=0 || rc=$?
 [ "$rc" -eq 0 ] || { cat "$work/serve.log"; fail "ssd-serve exited $rc after SIGTERM"; }
 
-echo "== SIGTERM with requests in flight (held 1 s for their batch): all answered, exit 0"
-start_server "$work/serve2.log" --max-wait-ms 1000 --max-batch 64
+echo "== SIGTERM with requests in flight (held for their batch): all answered, exit 0"
+start_server "$work/serve2.log" --max-wait-ms 5000 --max-batch 64
 /usr/bin/python3 "$(dirname "$0")/serve_client.py" "$port" "$work/shapes/JPEGImages" "$work/detect.json" "$work/extra/noise.png" --in-flight-then-kill "$server" \
   || { cat "$work/serve2.log"; fail "requests in flight at SIGTERM"; }
 wait "$server" && rc=0 || rc=$?

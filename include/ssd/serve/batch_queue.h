@@ -37,7 +37,7 @@ class BatchQueue {
  public:
   /// Runs one batch: detections per job, in order (detect::detect_images in ssd-serve).
   using Run = std::function<std::vector<std::vector<eval::Detection>>(const std::vector<DetectJob>& jobs)>;
-  /// Told after each batch: its size and the seconds the run took.
+  /// Told after each batch's run, before its answers are given: its size and the seconds the run took.
   using OnBatch = std::function<void(size_t images, double seconds)>;
 
   BatchQueue(Run run, BatchOptions options, OnBatch on_batch = {});

@@ -4,7 +4,7 @@ on the same JPEG files in one run.
 
     /usr/bin/python3 bench/onnx_parity.py [--images 40]
 
-Models: SSD300-VGG16 and SSD-Lite MobileNetV3-Large at 320 px, four classes, with the weights of bench/serve_load.py
+Models: SSD300-VGG16, SSD-Lite MobileNetV3-Large and SSD-Lite MobileNetV2 at 320 px, four classes, with the weights of bench/serve_load.py
 (one training step; made here if missing). Both paths run one process per side over the same files with every core;
 the time per image is (time for all files - time for one file) / (files - 1), so loading the model is left out.
 Writes docs/benchmarks/onnx.md.
@@ -55,7 +55,7 @@ def main():
     jpeg_data_set(a.build, images_dir, images=a.images, size=500)
     files = sorted(os.path.join(images_dir, "JPEGImages", f) for f in os.listdir(os.path.join(images_dir, "JPEGImages")))[:a.images]
     rows = []
-    for backbone in ["vgg16", "mobilenet_v3_large"]:
+    for backbone in ["vgg16", "mobilenet_v3_large", "mobilenet_v2"]:
         ckpt = checkpoint(a.build, backbone, data)
         onnx = os.path.join(WORK, f"{backbone}.onnx")
         subprocess.run([os.path.join(a.build, "ssd-export"), "--checkpoint", ckpt, "--format", "onnx", "--out", onnx], check=True,

@@ -24,8 +24,8 @@ from common import HERE, MODEL_NAMES, ROOT, cpu_name, jpeg_data_set, write_page 
 
 WORK = os.path.join(HERE, ".serve_load")
 CLASSES = ["circle", "square", "triangle", "star"]
-SIZES = {"mobilenet_v3_large": 320, "vgg16": 300}
-PRIORS = {"mobilenet_v3_large": "scales", "vgg16": "ssd300"}
+SIZES = {"mobilenet_v3_large": 320, "vgg16": 300, "mobilenet_v2": 320}
+PRIORS = {"mobilenet_v3_large": "scales", "vgg16": "ssd300", "mobilenet_v2": "scales"}
 
 
 def checkpoint(build, backbone, data):

@@ -19,4 +19,5 @@ for lib in "${libs[@]}"; do
   done
   [ "$found" = yes ] || { echo "runtime_packages: no package holds $lib" >&2; exit 1; }
 done
-grep -v "^diversion" <<< "$owners" | sed "s/:.*//; s/, /\\n/g" | sed 's/:[a-z0-9]*$//' | sort -u
+# "pkg:arch, other:arch: /path" -> one package per line (a path may have several owners).
+grep -v "^diversion" <<< "$owners" | sed 's/: \/.*//' | tr ',' '\n' | sed 's/^ *//; s/:[a-z0-9]*$//' | sort -u

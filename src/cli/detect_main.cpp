@@ -22,7 +22,7 @@ namespace {
 
 struct DetectOptions {
   ssd::cli::CommonOptions common;
-  std::string checkpoint, output, json_out, coco_categories, onnx, backend = "libtorch";
+  std::string checkpoint, output, json_out, coco_categories, onnx, backend;
   std::vector<std::string> inputs;
   double score_thresh = -1, nms_iou = -1, draw_thresh = 0.5;
   int64_t top_k = -1, batch = 8;
@@ -37,9 +37,9 @@ void add_detect_options(CLI::App& app, DetectOptions& o) {
   app.add_option("--onnx", o.onnx,
                  "An ONNX file of ssd-export --format onnx (its .json side file beside it), run by OpenCV's DNN module instead of "
                  "a checkpoint: no LibTorch in the network's forward pass");
-  app.add_option("--backend", o.backend, "What runs the network: libtorch (a checkpoint) or opencv-dnn (--onnx; implied by it)")
-      ->check(CLI::IsMember({"libtorch", "opencv-dnn"}))
-      ->capture_default_str();
+  app.add_option("--backend", o.backend,
+                 "What runs the network: libtorch (a checkpoint or --config; the default) or opencv-dnn (--onnx, which implies it)")
+      ->check(CLI::IsMember({"libtorch", "opencv-dnn"}));
   app.add_option("inputs", o.inputs, "Image files or folders");
   app.add_option("--output", o.output, "Folder for annotated images (boxes with class name and score)");
   app.add_option("--json-out", o.json_out, "Write all detections as COCO results JSON");
@@ -96,6 +96,9 @@ void report_image(const DetectOptions& o, const std::vector<std::string>& classe
 int detect_onnx(const DetectOptions& o) {
   if (!o.checkpoint.empty() || !o.common.config_path.empty())
     throw ssd::ConfigError("--onnx runs the ONNX file alone: give it without --checkpoint or --config");
+  if (o.backend == "libtorch") throw ssd::ConfigError("--onnx runs on OpenCV's DNN module: --backend libtorch takes a checkpoint instead");
+  if (!o.common.overrides.empty())
+    throw ssd::ConfigError("--set: an ONNX file has no config; --score-thresh, --nms-iou and --top-k change its post-processing");
   if (o.onnx.empty()) throw ssd::ConfigError("--backend opencv-dnn: give the ONNX file (--onnx model.onnx, from ssd-export --format onnx)");
   ssd::detect::OnnxDetector detector(o.onnx);
   auto& post = detector.postprocess();

@@ -14,10 +14,11 @@ namespace fs = std::filesystem;
 
 int main(int argc, char** argv) {
   CLI::App app{
-      "ssd-export: write a trained SSD-VGG16 or SSD-Lite MobileNetV3 as a state dict with torchvision's tensor names,\n"
-      "which Python's torchvision.models.detection SSD loads with load_state_dict(torch.load(...)); beside it, a Python\n"
-      "file that builds the matching torchvision model (class count, default boxes, input normalisation,\n"
-      "post-processing). SSD-Lite MobileNetV2 has no torchvision counterpart.\n\n"
+      "ssd-export: write a trained SSD-VGG16 or SSD-Lite (MobileNetV3, MobileNetV2) as a state dict with torchvision's\n"
+      "tensor names, which torchvision.models.detection's SSD loads with load_state_dict(torch.load(...)); beside it, a\n"
+      "Python file that builds the matching torchvision model (class count, default boxes, input normalisation,\n"
+      "post-processing; MobileNetV2's SSD-Lite assembled from torchvision's parts). Or, with --format onnx, the network\n"
+      "as an ONNX file for OpenCV's DNN module (ssd-detect --onnx), ONNX Runtime or TensorRT.\n\n"
       "Examples:\n"
       "  ssd-export --checkpoint runs/voc_ssd300/best.pt --out ssd300_voc.pth     # also writes ssd300_voc.py\n"
       "  ssd-export --checkpoint runs/voc_ssd300 --out model.pth                  # a run folder: its best.pt\n"
@@ -52,8 +53,7 @@ int main(int argc, char** argv) {
     }
     ssd::interop::export_torchvision_ssd(*loaded.model, out);
     const auto script = fs::path(out).replace_extension(".py").string();
-    ssd::util::write_text_file(script, ssd::interop::torchvision_loader_script(*loaded.model, loaded.config.postprocess,
-                                                                              loaded.config.data.classes, out));
+    ssd::util::write_text_file(script, ssd::interop::torchvision_loader_script(*loaded.model, loaded.config, out));
     spdlog::info("wrote {} ({} parameters under torchvision's names) and {}, which builds torchvision's SSD around it", out,
                  loaded.model->parameter_count(), script);
     return 0;

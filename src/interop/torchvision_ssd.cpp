@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <map>
 #include <optional>
+#include <nlohmann/json.hpp>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -154,7 +155,13 @@ void load_init_from(model::SsdImpl& model, const config::ModelConfig& config) {
 
 namespace {
 
-bool is_vgg(const model::TorchvisionDetector& detector) { return detector.builder == "ssd300_vgg16"; }
+// The three models torchvision's parts make, told by the backbone: each has its loader script and its limits.
+enum class Layout { kVgg, kMobileNetV3, kMobileNetV2 };
+
+Layout layout_of(const model::SsdImpl& model) {
+  if (model.backbone_name == "vgg16") return Layout::kVgg;
+  return model.backbone_name == "mobilenet_v2" ? Layout::kMobileNetV2 : Layout::kMobileNetV3;
+}
 
 // What torchvision's model can be for this one, or a DataError saying why not.
 void check_exportable(const model::SsdImpl& model, const model::TorchvisionDetector& detector) {
@@ -167,7 +174,7 @@ void check_exportable(const model::SsdImpl& model, const model::TorchvisionDetec
     throw DataError("ssd-export: torchvision's SSD stretches every image to its input; this model was trained with model.resize " +
                     model.resize_policy() + ", which its transform cannot reproduce");
   const auto& specs = model.feature_specs();
-  if (is_vgg(detector)) {
+  if (layout_of(model) == Layout::kVgg) {
     // torchvision's SSDFeatureExtractorVGG has the SSD300 and SSD512 layouts at their own squares only.
     if (model.image_size() != config::ImageSize{300, 300} && model.image_size() != config::ImageSize{512, 512})
       throw DataError("ssd-export: torchvision's VGG16 SSD takes inputs of 300 x 300 or 512 x 512; this model's model.image_size is " +
@@ -178,10 +185,12 @@ void check_exportable(const model::SsdImpl& model, const model::TorchvisionDetec
                       std::to_string(specs.front().channels) + " (model.width_mult other than 1.0)");
     return;
   }
-  // SSD-Lite: torchvision's extractor takes any square input, and its extra blocks have fixed widths (512, 256, 256,
-  // 128) where ours scale with model.width_mult.
+  // SSD-Lite: the loader script builds any square input. MobileNetV2's is assembled from torchvision's parts at any
+  // width; MobileNetV3's extractor has extra blocks of fixed widths (512, 256, 256, 128) where ours scale with
+  // model.width_mult.
   if (!model.image_size().square())
     throw DataError("ssd-export: the loader script builds a square SSD-Lite; this model's model.image_size is " + model.image_size().str());
+  if (layout_of(model) == Layout::kMobileNetV2) return;
   if (specs.size() != 6 || specs.front().channels != 672 || specs[2].channels != 512)
     throw DataError("ssd-export: torchvision's SSD-Lite has MobileNetV3-Large's widths (C4 expansion: 672 channels, extras from 512); "
                     "this model has " + std::to_string(specs.front().channels) + " and " +
@@ -189,6 +198,8 @@ void check_exportable(const model::SsdImpl& model, const model::TorchvisionDetec
 }
 
 }  // namespace
+
+void check_torchvision_export(const model::SsdImpl& model) { check_exportable(model, require_detector(model, "ssd-export")); }
 
 void export_torchvision_ssd(model::SsdImpl& model, const std::string& path) {
   const auto& detector = require_detector(model, "ssd-export");
@@ -202,8 +213,9 @@ void export_torchvision_ssd(model::SsdImpl& model, const std::string& path) {
   out.commit();
 }
 
-std::string torchvision_loader_script(const model::SsdImpl& model, const config::PostprocessConfig& p,
-                                     const std::vector<std::string>& classes, const std::string& exported) {
+std::string torchvision_loader_script(const model::SsdImpl& model, const config::Config& config, const std::string& exported) {
+  const auto& p = config.postprocess;
+  const auto& classes = config.data.classes;
   const auto& t = model.prior_table();
   const double S = static_cast<double>(model.image_size().width);  // a square (export_torchvision_ssd)
   std::ostringstream py;
@@ -216,21 +228,59 @@ std::string torchvision_loader_script(const model::SsdImpl& model, const config:
     os << "]";
     return os.str();
   };
-  const auto& detector = require_detector(model, "ssd-export");
-  py << "# Builds torchvision's SSD around " << exported << " (written by ssd-export): same network, default boxes,\n"
+  const Layout layout = layout_of(model);
+  // Text from a path or a config goes in as a JSON string, which is a Python string literal too, or, in a comment,
+  // on one line: the script is run (ssd-export --format onnx), so nothing in it may become code.
+  auto one_line = [](std::string text) {
+    for (char& c : text)
+      if (c == '\n' || c == '\r') c = ' ';
+    return text;
+  };
+  py << "# Builds torchvision's SSD around " << one_line(exported) << " (written by ssd-export): same network, default boxes,\n"
      << "# input normalisation and post-processing as the C++ model. Needs torch and torchvision.\n"
      << "import torch\n";
-  if (is_vgg(detector)) {
+  if (layout == Layout::kVgg) {
     py << "from torchvision.models import vgg16\n"
        << "from torchvision.models.detection.anchor_utils import DefaultBoxGenerator\n"
        << "from torchvision.models.detection.ssd import SSD, SSDFeatureExtractorVGG\n\n";
-  } else {
+  } else if (layout == Layout::kMobileNetV3) {
     py << "from functools import partial\n"
        << "from torch import nn\n"
        << "from torchvision.models.mobilenetv3 import mobilenet_v3_large\n"
        << "from torchvision.models.detection.anchor_utils import DefaultBoxGenerator\n"
        << "from torchvision.models.detection.ssd import SSD\n"
        << "from torchvision.models.detection.ssdlite import SSDLiteHead, _mobilenet_extractor\n\n";
+  } else {
+    // torchvision has no SSD-Lite MobileNetV2: the extractor is assembled here, keeping mobilenet_v2's features whole
+    // so that the tensor names are the C++ model's.
+    py << "from collections import OrderedDict\n"
+       << "from functools import partial\n"
+       << "from torch import nn\n"
+       << "from torchvision.models import mobilenet_v2\n"
+       << "from torchvision.models.detection.anchor_utils import DefaultBoxGenerator\n"
+       << "from torchvision.models.detection.ssd import SSD\n"
+       << "from torchvision.models.detection.ssdlite import SSDLiteHead, _extra_block\n\n\n"
+       << "class MobileNetV2SSDLite(nn.Module):\n"
+       << "    \"\"\"MobileNetV2's features and SSD-Lite's extra blocks; the first source is the expansion of the last stride-2 block.\"\"\"\n\n"
+       << "    def __init__(self, width, extras, norm_layer):\n"
+       << "        super().__init__()\n"
+       << "        self.features = mobilenet_v2(width_mult=width, norm_layer=norm_layer).features\n"
+       << "        self.tap = max(i for i, block in enumerate(self.features) if getattr(block, \"stride\", 1) == 2)\n"
+       << "        self.extra = nn.ModuleList([_extra_block(a, b, norm_layer) for a, b in zip(extras, extras[1:])])\n\n"
+       << "    def forward(self, x):\n"
+       << "        out = []\n"
+       << "        for i, block in enumerate(self.features):\n"
+       << "            if i == self.tap:  # stride 2: no residual\n"
+       << "                x = block.conv[0](x)\n"
+       << "                out.append(x)\n"
+       << "                x = block.conv[1:](x)\n"
+       << "            else:\n"
+       << "                x = block(x)\n"
+       << "        out.append(x)\n"
+       << "        for block in self.extra:\n"
+       << "            x = block(x)\n"
+       << "            out.append(x)\n"
+       << "        return OrderedDict((str(i), v) for i, v in enumerate(out))\n\n\n";
   }
   py << "aspect_ratios = [";
   for (size_t k = 0; k < t.aspect_ratios.size(); ++k) py << (k ? ", " : "") << list(t.aspect_ratios[k], 1.0);
@@ -251,28 +301,35 @@ std::string torchvision_loader_script(const model::SsdImpl& model, const config:
   py << "]]\n";
   if (std::abs(t.offset - 0.5) > 1e-12)
     py << "# note: this model puts box centres at offset " << t.offset << " of a cell; torchvision always uses 0.5\n";
-  if (is_vgg(detector)) {
+  std::string channels;
+  for (size_t k = 0; k < model.feature_specs().size(); ++k) channels += (k ? ", " : "") + std::to_string(model.feature_specs()[k].channels);
+  if (layout == Layout::kVgg) {
     py << "model = SSD(SSDFeatureExtractorVGG(vgg16().features, highres=" << (model.image_size().width == 512 ? "True" : "False") << "), anchors, ("
        << model.image_size().width << ", " << model.image_size().height << "), num_classes=" << model.num_classes() << ",\n";
   } else {
-    // torchvision's ssdlite320_mobilenet_v3_large from its parts, at this model's size and tail.
-    const bool reduced_tail = model.feature_specs()[1].channels != 960;
-    py << "norm_layer = partial(nn.BatchNorm2d, eps=0.001, momentum=0.03)\n"
-       << "backbone = _mobilenet_extractor(mobilenet_v3_large(norm_layer=norm_layer, reduced_tail=" << (reduced_tail ? "True" : "False")
-       << "), 6, norm_layer)\n"
-       << "head = SSDLiteHead([";
-    for (size_t k = 0; k < model.feature_specs().size(); ++k) py << (k ? ", " : "") << model.feature_specs()[k].channels;
-    py << "], anchors.num_anchors_per_location(), " << model.num_classes() << ", norm_layer)\n"
+    py << "norm_layer = partial(nn.BatchNorm2d, eps=0.001, momentum=0.03)\n";
+    if (layout == Layout::kMobileNetV3) {
+      // torchvision's ssdlite320_mobilenet_v3_large from its parts, at this model's size and tail.
+      const bool reduced_tail = model.feature_specs()[1].channels != 960;
+      py << "backbone = _mobilenet_extractor(mobilenet_v3_large(norm_layer=norm_layer, reduced_tail=" << (reduced_tail ? "True" : "False")
+         << "), 6, norm_layer)\n";
+    } else {
+      std::string extras;  // the last feature map's channels, then each extra block's
+      for (size_t k = 1; k < model.feature_specs().size(); ++k) extras += (k > 1 ? ", " : "") + std::to_string(model.feature_specs()[k].channels);
+      py << "backbone = MobileNetV2SSDLite(" << config.model.width_mult << ", [" << extras << "], norm_layer)\n";
+    }
+    py << "head = SSDLiteHead([" << channels << "], anchors.num_anchors_per_location(), " << model.num_classes() << ", norm_layer)\n"
        << "model = SSD(backbone, anchors, (" << model.image_size().width << ", " << model.image_size().height << "), num_classes="
        << model.num_classes() << ", head=head,\n";
   }
   py << "            image_mean=" << list(model.pixel_mean(), 1.0 / 255) << ", image_std=" << list(model.pixel_std(), 1.0 / 255) << ",\n"
      << "            score_thresh=" << p.score_threshold << ", nms_thresh=" << p.nms_iou << ", topk_candidates=" << p.top_k_per_class
      << ", detections_per_img=" << p.max_per_image << ")\n"
-     << "model.load_state_dict(torch.load(\"" << exported << "\"))\n"
+     << "model.load_state_dict(torch.load(" << nlohmann::json(exported).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
+     << "))\n"
      << "model.eval()\n"
      << "# Labels are 1-based: " << classes.size() << " classes, ";
-  for (size_t i = 0; i < classes.size() && i < 8; ++i) py << (i ? ", " : "") << i + 1 << " = " << classes[i];
+  for (size_t i = 0; i < classes.size() && i < 8; ++i) py << (i ? ", " : "") << i + 1 << " = " << one_line(classes[i]);
   py << (classes.size() > 8 ? ", ..." : "") << "\n";
   return py.str();
 }

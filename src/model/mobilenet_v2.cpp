@@ -163,4 +163,16 @@ ImageNetWeights mobilenet_v2_imagenet_weights() {
   return w;
 }
 
+TorchvisionDetector mobilenet_v2_torchvision_detector() {
+  TorchvisionDetector d;
+  d.head = "ssdlite";
+  d.name = "SSD-Lite MobileNetV2";
+  d.builder = "SSD of torchvision's parts (mobilenet_v2 features, SSDLiteHead: ssd-export's loader script)";
+  d.priors_preset = "scales";
+  d.exportable = true;
+  d.backbone_name = [](const std::string& ours) { return ours; };
+  d.normalisation = [](const std::string&) -> std::optional<PixelNormalisation> { return std::nullopt; };  // no published file
+  return d;
+}
+
 }  // namespace ssd::model

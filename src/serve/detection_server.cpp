@@ -97,9 +97,10 @@ struct Body {
 
 // Reads the body through httplib's content reader, whatever its transfer (a length, chunks, or compressed: httplib
 // inflates gzip and brotli as it reads) and content type (httplib parses form-urlencoded bodies itself otherwise, and
-// refuses those over 8 KiB, which is what curl --data-binary sends). More than `limit` bytes after inflating: 413;
-// what follows is read and dropped up to as much again, so that the client can read the answer, then the connection
-// is dropped.
+// refuses those over 8 KiB, which is what curl --data-binary sends). Every handler reads the body before it looks at
+// anything else, so that no answer leaves body bytes on a kept-alive connection to be taken for the next request.
+// More than `limit` bytes after inflating: 413, and the rest is read and dropped to its end (httplib 0.11 cannot end a
+// kept-alive connection from a handler, so a body left half read would be parsed as the next request).
 Body read_body(const httplib::Request& req, const httplib::Response& res, const httplib::ContentReader& reader, size_t limit) {
   Body body;
   size_t total = 0;
@@ -117,17 +118,21 @@ Body read_body(const httplib::Request& req, const httplib::Response& res, const 
         },
         [&](const char* data, size_t n) {
           if (fits(n)) body.parts.back().content.append(data, n);
-          return total <= 2 * limit;
+          return true;
         });
   } else {
     read = reader([&](const char* data, size_t n) {
       if (fits(n)) body.raw.append(data, n);
-      return total <= 2 * limit;
+      return true;
     });
   }
-  // httplib refuses a declared Content-Length over the limit itself, without reading (and says so in the status).
+  // httplib refuses a declared Content-Length over the limit itself, skipping the body (and says so in the status).
   if (total > limit || res.status == 413) throw HttpError(413, "body larger than this server takes (ssd-serve --max-body-mb)");
-  if (!read) throw HttpError(400, "the body could not be read: cut short, or malformed multipart data");
+  // httplib's own refusals (an unknown Content-Encoding: 415) keep their status.
+  if (!read)
+    throw HttpError(res.status >= 400 && res.status < 500 ? res.status : 400,
+                    res.status == 415 ? "body in an encoding this server does not read (gzip, deflate and br are read)"
+                                      : "the body could not be read: cut short, or malformed multipart data");
   return body;
 }
 
@@ -222,8 +227,8 @@ struct DetectionServer::Impl {
     });
 
     server.Post("/detect", guarded([this](const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& reader) {
-      const auto post = request_settings(req, model.config.postprocess);
       const Body body = read_body(req, res, reader, options.max_body_bytes);
+      const auto post = request_settings(req, model.config.postprocess);
       std::vector<DetectJob> jobs;
       if (body.multipart) {
         if (body.parts.size() != 1)
@@ -239,10 +244,10 @@ struct DetectionServer::Impl {
     }));
 
     server.Post("/detect/batch", guarded([this](const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& reader) {
-      const auto post = request_settings(req, model.config.postprocess);
-      if (!req.is_multipart_form_data())
-        throw HttpError(415, "/detect/batch takes multipart/form-data with one file part per image (curl -F a=@a.jpg -F b=@b.jpg)");
       const Body body = read_body(req, res, reader, options.max_body_bytes);
+      const auto post = request_settings(req, model.config.postprocess);
+      if (!body.multipart)
+        throw HttpError(415, "/detect/batch takes multipart/form-data with one file part per image (curl -F a=@a.jpg -F b=@b.jpg)");
       if (body.parts.empty()) throw HttpError(415, "/detect/batch: the multipart body holds no part");
       if (static_cast<int64_t>(body.parts.size()) > options.max_images_per_request)
         throw HttpError(413, std::to_string(body.parts.size()) + " images in one request; at most " +

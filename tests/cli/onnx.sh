@@ -33,15 +33,16 @@ echo "== ssd-detect --onnx (OpenCV's DNN module) against ssd-detect --checkpoint
 "$bin/ssd-detect" --onnx "$work/out/lite.onnx" "$work/shapes/JPEGImages" --json-out "$work/dnn.json" --score-thresh 0.05 \
   --output "$work/annotated" > "$work/dnn.log" 2>&1 || { cat "$work/dnn.log"; fail "ssd-detect --onnx"; }
 [ "$(ls "$work/annotated" | wc -l)" -eq 16 ] || fail "ssd-detect --onnx: expected 16 annotated images"
-# The network's outputs agree within float rounding (tests/detect/onnx_detector_test.cpp, 1e-4); this model, a few
-# steps into training, scores hundreds of boxes alike, so NMS and the cut at 200 per image may break a near-tie the
-# other way: the counts are the same, and nearly all detections are matched.
+# The network's outputs agree within float rounding (tests/detect/onnx_detector_test.cpp); this model, a few steps into
+# training, scores hundreds of boxes alike, so NMS, the cut at 200 per image or the score threshold may break a
+# near-tie the other way: the counts agree within 2% per image, and nearly all detections are matched.
 /usr/bin/python3 - "$work/torch.json" "$work/dnn.json" <<'PY'
 import json, sys
 from collections import Counter
 torch_dets, dnn_dets = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
 assert len(torch_dets) > 0, "no detections to compare"
-assert Counter(d["image_id"] for d in torch_dets) == Counter(d["image_id"] for d in dnn_dets), "other counts per image"
+a, b = Counter(d["image_id"] for d in torch_dets), Counter(d["image_id"] for d in dnn_dets)
+assert set(a) == set(b) and all(abs(a[k] - b[k]) <= max(1, 0.02 * a[k]) for k in a), f"counts per image: {a} and {b}"
 left, matched = list(dnn_dets), 0
 for t in torch_dets:
     match = next((d for d in left if d["image_id"] == t["image_id"] and d["category_id"] == t["category_id"] and
@@ -49,11 +50,11 @@ for t in torch_dets:
     if match:
         left.remove(match)
         matched += 1
-assert matched >= 0.95 * len(torch_dets), f"{matched} of {len(torch_dets)} matched"
+assert matched >= 0.95 * max(len(torch_dets), len(dnn_dets)), f"{matched} of {len(torch_dets)} matched"
 print(f"{len(torch_dets)} detections, {matched} alike (score within 1e-4, box within 0.01 px)")
 PY
 
-echo "== refusals: a model torchvision has no counterpart of, a missing side file, --onnx with --checkpoint"
+echo "== refusals: a letterboxed model (torchvision's transform stretches), a missing side file, --onnx with --checkpoint"
 source /dev/stdin <<'SH'
 expect_exit() {  # expect_exit CODE TEXT COMMAND...: the command exits CODE and says TEXT
   local code=$1 text=$2 rc=0
@@ -64,10 +65,12 @@ expect_exit() {  # expect_exit CODE TEXT COMMAND...: the command exits CODE and 
 }
 SH
 make_tiny "$bin" "$work/v2" "train: {run_dir: $work/v2/run, epochs: 1, batch_size: 4, max_iters: 1}" > /dev/null
-"$bin/ssd-train" --config "$work/v2/tiny.yaml" > "$work/v2/train.log" 2>&1 || { cat "$work/v2/train.log"; fail "ssd-train v2"; }
-expect_exit 4 "mobilenet_v2 with the ssdlite head" "$bin/ssd-export" --checkpoint "$work/v2/run/last.pt" --format onnx --out "$work/v2.onnx"
+"$bin/ssd-train" --config "$work/v2/tiny.yaml" --set model.resize=letterbox > "$work/v2/train.log" 2>&1 \
+  || { cat "$work/v2/train.log"; fail "ssd-train letterbox"; }
+expect_exit 4 "stretches every image" "$bin/ssd-export" --checkpoint "$work/v2/run/last.pt" --format onnx --out "$work/v2.onnx"
 [ ! -e "$work/v2.onnx" ] || fail "a refused export left a file"
 cp "$work/out/lite.onnx" "$work/alone.onnx"
 expect_exit 4 "alone.json: not found" "$bin/ssd-detect" --onnx "$work/alone.onnx" "$work/shapes/JPEGImages"
 expect_exit 3 "without --checkpoint" "$bin/ssd-detect" --onnx "$work/out/lite.onnx" --checkpoint "$work/run/last.pt" "$work/shapes/JPEGImages"
+expect_exit 3 "named \*.onnx" "$bin/ssd-export" --checkpoint "$work/run/last.pt" --format onnx --out "$work/lite.json"
 echo "onnx: all checks passed"

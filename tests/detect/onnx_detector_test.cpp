@@ -59,6 +59,16 @@ TEST(OnnxExport, OpenCvDnnRunsTheExportedSsdLiteAsTheCheckpoint) {
   expect_same_outputs(c, "ssdlite");
 }
 
+TEST(OnnxExport, OpenCvDnnRunsTheExportedSsdLiteMobileNetV2AsTheCheckpoint) {
+  config::ModelConfig c;
+  c.backbone = "mobilenet_v2";
+  c.head = "ssdlite";
+  c.width_mult = 0.5;
+  c.image_size = 256;
+  c.priors.preset = "scales";
+  expect_same_outputs(c, "ssdlite_v2");
+}
+
 TEST(OnnxExport, OpenCvDnnRunsTheExportedSsd300AsTheCheckpoint) {
   expect_same_outputs(config::ModelConfig(), "ssd300");
 }

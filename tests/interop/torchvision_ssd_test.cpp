@@ -184,8 +184,9 @@ TEST_F(TorchvisionSsd, MismatchesAndOtherFilesAreErrorsNamingWhat) {
   EXPECT_FALSE(std::filesystem::exists(path("never.pth")));
   config::ModelConfig lite;
   lite.backbone = "mobilenet_v2";
+  lite.image_size = config::ImageSize(320, 256);
   auto other = model::build_ssd(lite, 91);
-  EXPECT_NE(test::thrown_message<DataError>([&] { export_torchvision_ssd(*other, path("never.pth")); }).find("vgg16 with the ssd head"),
+  EXPECT_NE(test::thrown_message<DataError>([&] { export_torchvision_ssd(*other, path("never.pth")); }).find("builds a square SSD-Lite"),
             std::string::npos);
   config::ModelConfig thin_lite;  // torchvision's SSD-Lite extras have fixed widths
   thin_lite.backbone = "mobilenet_v3_large";
@@ -206,13 +207,15 @@ TEST_F(TorchvisionSsd, MismatchesAndOtherFilesAreErrorsNamingWhat) {
 // Exports `model`, reads the file back by name, and has torchvision take it twice: with a strict load_state_dict into
 // its own builder's model, and through the loader script; both give the C++ model's head outputs on one input, the
 // script's model its default boxes too (scripts/torchvision_roundtrip.py).
-void expect_export_round_trip(model::SsdImpl& model, const config::ModelConfig& model_config, const std::string& dir) {
+void expect_export_round_trip(model::SsdImpl& model, const config::ModelConfig& model_config, const std::string& dir,
+                              bool torchvision_has_a_builder = true) {
   config::Config c;
+  c.model = model_config;
   c.data.classes = {"cat", "dog", "bird", "fish"};
   const std::string file = dir + "/export.pth", loader = dir + "/export.py";
   std::filesystem::create_directories(dir);
   export_torchvision_ssd(model, file);
-  std::ofstream(loader) << torchvision_loader_script(model, c.postprocess, c.data.classes, file);
+  std::ofstream(loader) << torchvision_loader_script(model, c, file);
 
   // Our own round trip: the file loads back by name, whole.
   auto again = model::build_ssd(model_config, 5);
@@ -232,6 +235,7 @@ void expect_export_round_trip(model::SsdImpl& model, const config::ModelConfig& 
   const auto bytes = torch::jit::pickle_save(c10::IValue(ours));
   std::ofstream(dir + "/ours.pth", std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
   for (const std::string& extra : {std::string(), loader}) {
+    if (extra.empty() && !torchvision_has_a_builder) continue;
     SCOPED_TRACE(extra.empty() ? "torchvision's builder, load_state_dict" : "ssd-export's loader script");
     const std::string log = dir + "/roundtrip.log";
     const std::string command = "/usr/bin/python3 " + std::string(SSD_SOURCE_DIR) + "/scripts/torchvision_roundtrip.py " + file + " " +
@@ -268,6 +272,24 @@ TEST_F(TorchvisionSsd, SsdLiteExportLoadsIntoTorchvisionAndGivesTheSameOutputs) 
     else if (b.key().find("running_mean") != std::string::npos) b.value().normal_(0.0, 0.1);
   model->eval();
   expect_export_round_trip(*model, c, path("export_ssdlite"));
+}
+
+TEST_F(TorchvisionSsd, SsdLiteMobileNetV2ExportLoadsIntoTheLoaderScriptsModel) {
+  // torchvision has no builder for it: the loader script assembles it from torchvision's parts, at the model's width.
+  torch::manual_seed(13);
+  config::ModelConfig c;
+  c.backbone = "mobilenet_v2";
+  c.head = "ssdlite";
+  c.width_mult = 0.5;
+  c.image_size = 256;
+  c.priors.preset = "scales";
+  auto model = model::build_ssd(c, 5);
+  torch::NoGradGuard no_grad;
+  for (auto& b : model->named_buffers())
+    if (b.key().find("running_var") != std::string::npos) b.value().uniform_(0.5, 2.0);
+    else if (b.key().find("running_mean") != std::string::npos) b.value().normal_(0.0, 0.1);
+  model->eval();
+  expect_export_round_trip(*model, c, path("export_ssdlite_v2"), /*torchvision_has_a_builder=*/false);
 }
 
 }  // namespace

@@ -4,6 +4,8 @@
 // so that Python's ssd300_vgg16(num_classes=N).load_state_dict(torch.load(f)) takes them. ssdlite320_mobilenet_v3_large
 // (backbones mobilenet_v3_large and mobilenet_v3_large_full_tail, whose names below backbone. are torchvision's): load
 // its state dicts (ssdlite320_mobilenet_v3_large_coco-a79551df.pth) and write ours; the head names map as below.
+// SSD-Lite MobileNetV2, which torchvision has no builder for: written (and read) for the model that ssd-export's
+// loader script assembles from torchvision's parts, with the C++ model's names below backbone.
 //
 // The two models are the same network with the same tensor shapes and output layout; only some names differ:
 //   ours                                    torchvision
@@ -35,16 +37,20 @@ LoadReport load_torchvision_ssd(model::SsdImpl& model, const std::string& path);
 /// Warns when the model's default boxes are not the ones torchvision's model was trained with.
 void load_init_from(model::SsdImpl& model, const config::ModelConfig& config);
 
-/// Writes an SSD-VGG16's or an SSD-Lite MobileNetV3's weights under torchvision's names in the zip format of
+/// Writes an SSD-VGG16's or an SSD-Lite's (MobileNetV3, MobileNetV2) weights under torchvision's names in the zip format of
 /// torch.save (a plain dict, which load_state_dict accepts), atomically. Throws DataError for another model, a width
 /// other than torchvision's, an input torchvision's model cannot take, or an unwritable path.
 void export_torchvision_ssd(model::SsdImpl& model, const std::string& path);
 
-/// Python that builds the matching torchvision model around an exported file: SSD over SSDFeatureExtractorVGG, or over
+/// What export_torchvision_ssd checks before it writes anything: DataError saying why torchvision's model cannot hold
+/// this one.
+void check_torchvision_export(const model::SsdImpl& model);
+
+/// Python that builds the matching torchvision model around an exported file: SSD over SSDFeatureExtractorVGG; over
 /// MobileNetV3's SSD-Lite extractor and SSDLiteHead (ssdlite320_mobilenet_v3_large's parts, this model's input size
-/// and tail), with this model's class count, default boxes (DefaultBoxGenerator), input normalisation and
-/// post-processing.
-std::string torchvision_loader_script(const model::SsdImpl& model, const config::PostprocessConfig& postprocess,
-                                     const std::vector<std::string>& classes, const std::string& exported);
+/// and tail); or over mobilenet_v2's features with _extra_block and SSDLiteHead (assembled in the script, at
+/// config.model.width_mult) — with this model's class count, default boxes (DefaultBoxGenerator), input
+/// normalisation and the config's post-processing; the class names in a comment.
+std::string torchvision_loader_script(const model::SsdImpl& model, const config::Config& config, const std::string& exported);
 
 }  // namespace ssd::interop

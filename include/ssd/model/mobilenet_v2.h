@@ -51,4 +51,8 @@ int64_t make_divisible(double value, int64_t divisor = 8);
 /// statistics included.
 ImageNetWeights mobilenet_v2_imagenet_weights();
 
+/// SSD-Lite MobileNetV2 in torchvision's parts (torchvision has no builder for it): SSD over mobilenet_v2's features,
+/// its _extra_block and SSDLiteHead, as ssd-export's loader script assembles it; the names below backbone. are ours.
+TorchvisionDetector mobilenet_v2_torchvision_detector();
+
 }  // namespace ssd::model

@@ -11,23 +11,19 @@
 #include "ssd/detect/onnx_detector.h"
 #include "ssd/interop/onnx_export.h"
 #include "ssd/model/ssd.h"
+#include "model/test_models.h"
 #include "test_data.h"
 
 namespace ssd::detect {
 namespace {
 
-// A model with batch-norm statistics unlike their initial values (an export must carry them).
+// The exported file on OpenCV's DNN against the model it came from, on one input of random pixels.
 void expect_same_outputs(const config::ModelConfig& model_config, const std::string& name) {
-  torch::manual_seed(3);
   config::Config c;
   c.model = model_config;
   c.data.classes = {"circle", "square", "triangle", "star"};
-  auto model = model::build_ssd(c.model, 5);
+  auto model = test::model_with_statistics(c.model, 5, 3);
   torch::NoGradGuard no_grad;
-  for (auto& b : model->named_buffers())
-    if (b.key().find("running_var") != std::string::npos) b.value().uniform_(0.5, 2.0);
-    else if (b.key().find("running_mean") != std::string::npos) b.value().normal_(0.0, 0.1);
-  model->eval();
   const auto dir = test::temp_dir("onnx_" + name);
   const std::string file = dir + "/" + name + ".onnx";
   interop::export_onnx(*model, c, file, "/usr/bin/python3");
@@ -51,22 +47,11 @@ void expect_same_outputs(const config::ModelConfig& model_config, const std::str
 }
 
 TEST(OnnxExport, OpenCvDnnRunsTheExportedSsdLiteAsTheCheckpoint) {
-  config::ModelConfig c;
-  c.backbone = "mobilenet_v3_large";
-  c.head = "ssdlite";
-  c.image_size = 160;
-  c.priors.preset = "scales";
-  expect_same_outputs(c, "ssdlite");
+  expect_same_outputs(test::ssdlite_config("mobilenet_v3_large", 160), "ssdlite");
 }
 
 TEST(OnnxExport, OpenCvDnnRunsTheExportedSsdLiteMobileNetV2AsTheCheckpoint) {
-  config::ModelConfig c;
-  c.backbone = "mobilenet_v2";
-  c.head = "ssdlite";
-  c.width_mult = 0.5;
-  c.image_size = 256;
-  c.priors.preset = "scales";
-  expect_same_outputs(c, "ssdlite_v2");
+  expect_same_outputs(test::ssdlite_config("mobilenet_v2", 256, 0.5), "ssdlite_v2");
 }
 
 TEST(OnnxExport, OpenCvDnnRunsTheExportedSsd300AsTheCheckpoint) {

@@ -13,6 +13,7 @@
 #include <map>
 
 #include "interop/fixtures.h"
+#include "model/test_models.h"
 #include "ssd/config/load.h"
 #include "ssd/detect/detector.h"
 #include "ssd/interop/initial_weights.h"
@@ -259,36 +260,15 @@ TEST_F(TorchvisionSsd, ExportLoadsIntoTorchvisionAndGivesTheSameOutputs) {
 
 TEST_F(TorchvisionSsd, SsdLiteExportLoadsIntoTorchvisionAndGivesTheSameOutputs) {
   // torchvision's ssdlite320_mobilenet_v3_large (reduced tail) with trained-looking batch-norm statistics.
-  torch::manual_seed(11);
-  config::ModelConfig c;
-  c.backbone = "mobilenet_v3_large";
-  c.head = "ssdlite";
-  c.image_size = 320;
-  c.priors.preset = "scales";
-  auto model = model::build_ssd(c, 5);
-  torch::NoGradGuard no_grad;
-  for (auto& b : model->named_buffers())
-    if (b.key().find("running_var") != std::string::npos) b.value().uniform_(0.5, 2.0);
-    else if (b.key().find("running_mean") != std::string::npos) b.value().normal_(0.0, 0.1);
-  model->eval();
+  const auto c = test::ssdlite_config("mobilenet_v3_large", 320);
+  auto model = test::model_with_statistics(c, 5, 11);
   expect_export_round_trip(*model, c, path("export_ssdlite"));
 }
 
 TEST_F(TorchvisionSsd, SsdLiteMobileNetV2ExportLoadsIntoTheLoaderScriptsModel) {
   // torchvision has no builder for it: the loader script assembles it from torchvision's parts, at the model's width.
-  torch::manual_seed(13);
-  config::ModelConfig c;
-  c.backbone = "mobilenet_v2";
-  c.head = "ssdlite";
-  c.width_mult = 0.5;
-  c.image_size = 256;
-  c.priors.preset = "scales";
-  auto model = model::build_ssd(c, 5);
-  torch::NoGradGuard no_grad;
-  for (auto& b : model->named_buffers())
-    if (b.key().find("running_var") != std::string::npos) b.value().uniform_(0.5, 2.0);
-    else if (b.key().find("running_mean") != std::string::npos) b.value().normal_(0.0, 0.1);
-  model->eval();
+  const auto c = test::ssdlite_config("mobilenet_v2", 256, 0.5);
+  auto model = test::model_with_statistics(c, 5, 13);
   expect_export_round_trip(*model, c, path("export_ssdlite_v2"), /*torchvision_has_a_builder=*/false);
 }
 

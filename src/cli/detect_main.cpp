@@ -92,6 +92,44 @@ void report_image(const DetectOptions& o, const std::vector<std::string>& classe
   if (!cv::imwrite(out, bgr)) throw ssd::DataError(out + ": cannot write");
 }
 
+// Where each image's detections go, whichever network found them: a log line, the annotated image (--output), the JSON
+// file (--json-out). Written as they come and then dropped: memory stays that of a batch however many images there are.
+class Outputs {
+ public:
+  Outputs(const DetectOptions& o, std::vector<std::string> classes, std::optional<ssd::eval::CocoIds> ids)
+      : o_(o), classes_(std::move(classes)), ids_(std::move(ids)) {
+    if (!o.output.empty()) fs::create_directories(o.output);  // first: --json-out may lie in it
+    if (!o.json_out.empty()) json_.emplace(o.json_out, classes_, ids_ ? &*ids_ : nullptr);
+  }
+
+  void add(const std::string& file, const std::vector<ssd::eval::Detection>& dets, bool decoded) {
+    if (!decoded) {
+      ++undecodable_;
+      spdlog::warn("skipped {}: cannot decode image", file);
+      return;
+    }
+    report_image(o_, classes_, file, dets);
+    if (json_) json_->add(dets);
+  }
+
+  /// Puts the JSON file in place; the exit code: a data error when not one of the `files` images decoded.
+  int finish(size_t files) {
+    if (!o_.output.empty()) spdlog::info("annotated images in {}", o_.output);
+    if (json_) {
+      json_->commit();
+      spdlog::info("wrote {} detections to {}", json_->count(), o_.json_out);
+    }
+    return undecodable_ == files ? static_cast<int>(ssd::kExitData) : 0;
+  }
+
+ private:
+  const DetectOptions& o_;
+  std::vector<std::string> classes_;
+  std::optional<ssd::eval::CocoIds> ids_;  // before json_: the writer keeps a pointer to it
+  std::optional<ssd::eval::DetectionsJsonWriter> json_;
+  size_t undecodable_ = 0;
+};
+
 // --onnx: the exported network on OpenCV's DNN module, one image at a time.
 int detect_onnx(const DetectOptions& o) {
   if (!o.checkpoint.empty() || !o.common.config_path.empty())
@@ -107,28 +145,15 @@ int detect_onnx(const DetectOptions& o) {
   if (o.top_k > 0) post.max_per_image = o.top_k;
   const auto files = ssd::detect::collect_images(o.inputs);
   spdlog::info("{}: OpenCV's DNN module, {} classes", o.onnx, detector.classes().size());
-  if (!o.output.empty()) fs::create_directories(o.output);
   std::optional<ssd::eval::CocoIds> ids;
-  if (!o.coco_categories.empty()) ids = ssd::eval::coco_ids_for_classes(o.coco_categories, detector.classes());
-  std::optional<ssd::eval::DetectionsJsonWriter> json;
-  if (!o.json_out.empty()) json.emplace(o.json_out, detector.classes(), ids ? &*ids : nullptr);
-  size_t undecodable = 0;
+  if (!o.json_out.empty() && !o.coco_categories.empty()) ids = ssd::eval::coco_ids_for_classes(o.coco_categories, detector.classes());
+  Outputs outputs(o, detector.classes(), std::move(ids));
   for (const auto& file : files) {
     const cv::Mat image = ssd::data::read_rgb_image(file);
-    if (image.empty()) {
-      ++undecodable;
-      spdlog::warn("skipped {}: cannot decode image", file);
-      continue;
-    }
-    const auto dets = detector.detect(image, fs::path(file).stem().string());
-    report_image(o, detector.classes(), file, dets);
-    if (json) json->add(dets);
+    outputs.add(file, image.empty() ? std::vector<ssd::eval::Detection>() : detector.detect(image, fs::path(file).stem().string()),
+                !image.empty());
   }
-  if (json) {
-    json->commit();
-    spdlog::info("wrote {} detections to {}", json->count(), o.json_out);
-  }
-  return undecodable == files.size() ? static_cast<int>(ssd::kExitData) : 0;
+  return outputs.finish(files.size());
 }
 
 int detect(const DetectOptions& o) {
@@ -143,31 +168,11 @@ int detect(const DetectOptions& o) {
     spdlog::info("{}", ssd::eval::describe_slicing(loaded.config.tiling, loaded.config.model.image_size));
   ssd::runtime::place_model(*loaded.model, loaded.config.runtime.memory_format, loaded.config.train.amp, device);
   const auto files = ssd::detect::collect_images(o.inputs);
-  // Each batch's detections are logged, drawn and written as they come, and then dropped: memory stays that of a
-  // batch however many images there are.
-  if (!o.output.empty()) fs::create_directories(o.output);  // first: --json-out may lie in it
-  std::optional<ssd::eval::CocoIds> ids;
-  std::optional<ssd::eval::DetectionsJsonWriter> json;
-  if (!o.json_out.empty()) {
-    ids = coco_ids(o, loaded.config);
-    json.emplace(o.json_out, loaded.config.data.classes, ids ? &*ids : nullptr);
-  }
-  size_t undecodable = 0;
+  Outputs outputs(o, loaded.config.data.classes, o.json_out.empty() ? std::nullopt : coco_ids(o, loaded.config));
   ssd::detect::detect_files(loaded, files, o.batch, device, [&](size_t i, std::vector<ssd::eval::Detection> dets, bool decoded) {
-    if (!decoded) {
-      ++undecodable;
-      spdlog::warn("skipped {}: cannot decode image", files[i]);
-      return;
-    }
-    report_image(o, loaded.config.data.classes, files[i], dets);
-    if (json) json->add(dets);
+    outputs.add(files[i], dets, decoded);
   });
-  if (!o.output.empty()) spdlog::info("annotated images in {}", o.output);
-  if (json) {
-    json->commit();
-    spdlog::info("wrote {} detections to {}", json->count(), o.json_out);
-  }
-  return undecodable == files.size() ? static_cast<int>(ssd::kExitData) : 0;
+  return outputs.finish(files.size());
 }
 
 }  // namespace

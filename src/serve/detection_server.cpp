@@ -145,6 +145,26 @@ std::string id_of(const Part& part, const std::string& fallback, std::set<std::s
   return id;
 }
 
+// The jobs of a request's file parts, each decoded first (one bad part fails the request unrun), its images holding at
+// most `max_pixels` together: what one request holds in memory is bounded as one image is. A part without a file name
+// is "image" (/detect), or "image<k>" after its index when `numbered` (/detect/batch).
+std::vector<DetectJob> jobs_of(const std::vector<Part>& parts, const config::PostprocessConfig& post, int64_t max_pixels,
+                               bool numbered) {
+  std::vector<DetectJob> jobs;
+  std::set<std::string> taken;
+  int64_t pixels = 0;
+  for (size_t k = 0; k < parts.size(); ++k) {
+    const auto& part = parts[k];
+    jobs.push_back({decode(part.content, "part '" + part.name + "'"), id_of(part, numbered ? "image" + std::to_string(k) : "image", taken),
+                    post});
+    pixels += static_cast<int64_t>(jobs.back().rgb.total());
+    if (pixels > max_pixels)
+      throw HttpError(413, "the images of this request hold more than " + std::to_string(max_pixels) +
+                               " pixels together (ssd-serve --max-pixels); send them in several requests");
+  }
+  return jobs;
+}
+
 // Where a request started (its header read), per connection thread: the logger measures from here.
 thread_local std::chrono::steady_clock::time_point request_start;
 thread_local bool request_counted = false;
@@ -229,18 +249,15 @@ struct DetectionServer::Impl {
     server.Post("/detect", guarded([this](const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& reader) {
       const Body body = read_body(req, res, reader, options.max_body_bytes);
       const auto post = request_settings(req, model.config.postprocess);
-      std::vector<DetectJob> jobs;
-      if (body.multipart) {
-        if (body.parts.size() != 1)
-          throw HttpError(body.parts.empty() ? 415 : 400, "multipart body with " + std::to_string(body.parts.size()) +
-                                                              " parts: /detect takes one image (several: /detect/batch)");
-        std::set<std::string> taken;
-        const auto& part = body.parts.front();
-        jobs.push_back({decode(part.content, "part '" + part.name + "'"), id_of(part, "image", taken), post});
-      } else {
-        jobs.push_back({decode(body.raw, "body"), req.has_param("image_id") ? req.get_param_value("image_id") : std::string("image"), post});
+      if (!body.multipart) {
+        const std::string id = req.has_param("image_id") ? req.get_param_value("image_id") : std::string("image");
+        answer_json(res, 200, detect({{decode(body.raw, "body"), id, post}}));
+        return;
       }
-      answer_json(res, 200, detect(std::move(jobs)));
+      if (body.parts.size() != 1)
+        throw HttpError(body.parts.empty() ? 415 : 400, "multipart body with " + std::to_string(body.parts.size()) +
+                                                            " parts: /detect takes one image (several: /detect/batch)");
+      answer_json(res, 200, detect(jobs_of(body.parts, post, options.max_pixels, /*numbered=*/false)));
     }));
 
     server.Post("/detect/batch", guarded([this](const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& reader) {
@@ -252,20 +269,7 @@ struct DetectionServer::Impl {
       if (static_cast<int64_t>(body.parts.size()) > options.max_images_per_request)
         throw HttpError(413, std::to_string(body.parts.size()) + " images in one request; at most " +
                                  std::to_string(options.max_images_per_request) + " (ssd-serve --max-images)");
-      // Every part decoded first (one bad part fails the request unrun), the request's pixels at most --max-pixels in
-      // all: what one request holds in memory is bounded as one image is.
-      std::vector<DetectJob> jobs;
-      std::set<std::string> taken;
-      int64_t pixels = 0;
-      for (size_t k = 0; k < body.parts.size(); ++k) {
-        const auto& part = body.parts[k];
-        jobs.push_back({decode(part.content, "part '" + part.name + "'"), id_of(part, "image" + std::to_string(k), taken), post});
-        pixels += static_cast<int64_t>(jobs.back().rgb.total());
-        if (pixels > options.max_pixels)
-          throw HttpError(413, "the images of this request hold more than " + std::to_string(options.max_pixels) +
-                                   " pixels together (ssd-serve --max-pixels); send them in several requests");
-      }
-      answer_json(res, 200, detect(std::move(jobs)));
+      answer_json(res, 200, detect(jobs_of(body.parts, post, options.max_pixels, /*numbered=*/true)));
     }));
 
     // The detect endpoints take POST only: another method is told so (405), not that the path does not exist.

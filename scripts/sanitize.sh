@@ -20,7 +20,7 @@ fi
 export ASAN_OPTIONS=detect_leaks=0:detect_odr_violation=0
 export UBSAN_OPTIONS=print_stacktrace=1
 start=$(date +%s)
-cmake --build build-sanitize --parallel "$(nproc)" --target ssd_tests ssd-train ssd-eval ssd-detect ssd-export ssd-shapes ssd-tune ssd-data
+cmake --build build-sanitize --parallel "$(nproc)" --target ssd_tests ssd_tools
 built=$(date +%s)
 (cd build-sanitize && ctest --output-on-failure --parallel "$(nproc)" "$@")
 echo "sanitizer build $(( (built - start) / 60 )) min $(( (built - start) % 60 )) s, tests $(( ($(date +%s) - built) / 60 )) min $(( ($(date +%s) - built) % 60 )) s"

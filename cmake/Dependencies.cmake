@@ -42,6 +42,12 @@ if(NOT SSD_CORE_ONLY)
     pkg_check_modules(HTTPLIB QUIET cpp-httplib)
   endif()
   ssd_require(HTTPLIB "${_debian_hint} (libcpp-httplib-dev)")
+  # PLplot draws every chart a run writes (util/plot.h): its axes put ticks at round numbers, on linear or log scales,
+  # with titles, and clip curves to the axes. Its cairo driver (plplot-driver-cairo) renders into memory.
+  if(PkgConfig_FOUND)
+    pkg_check_modules(PLPLOT QUIET plplot-c++)
+  endif()
+  ssd_require(PLPLOT "${_debian_hint} (libplplot-dev plplot-driver-cairo)")
 endif()
 # oneDNN's own API (Debian's libdnnl-dev: the library Debian's LibTorch runs its convolutions on) packs inference
 # weights once (kernels/packed_convolution.h). Optional: an official LibTorch bundles its own oneDNN without headers,

@@ -20,4 +20,8 @@ for lib in "${libs[@]}"; do
   [ "$found" = yes ] || { echo "runtime_packages: no package holds $lib" >&2; exit 1; }
 done
 # "pkg:arch, other:arch: /path" -> one package per line (a path may have several owners).
-grep -v "^diversion" <<< "$owners" | sed 's/: \/.*//' | tr ',' '\n' | sed 's/^ *//; s/:[a-z0-9]*$//' | sort -u
+packages=$(grep -v "^diversion" <<< "$owners" | sed 's/: \/.*//' | tr ',' '\n' | sed 's/^ *//; s/:[a-z0-9]*$//')
+# What a library loads at run time, which ldd does not see: PLplot's output drivers (the charts render through its
+# cairo driver).
+if grep -q "^libplplot" <<< "$packages"; then packages+=$'\n'plplot-driver-cairo; fi
+sort -u <<< "$packages"

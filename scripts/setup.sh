@@ -11,6 +11,7 @@ PACKAGES=(
   libopencv-dev libyaml-cpp-dev libspdlog-dev libfmt-dev libcli11-dev
   libgtest-dev libgmock-dev
   libtinyxml2-dev nlohmann-json3-dev libsimdjson-dev libssl-dev libcpp-httplib-dev
+  libplplot-dev plplot-driver-cairo
   python3-torch python3-torchvision python3-numpy python3-onnx
 )
 for option in "$@"; do

@@ -69,6 +69,7 @@ void write_histogram(const BoxShapes& shapes, const model::PriorTable& table, co
   panel.title = "boxes per class by side; dashed: the default boxes' min sizes";
   panel.x_label = fmt::format("box side sqrt(w x h), pixels of the {} x {} input (log scale)", shapes.input_size.width,
                               shapes.input_size.height);
+  panel.y_label = "boxes";
   panel.log_x = true;
   for (size_t c = 0; c < classes; ++c) {
     util::Series s{shapes.classes[c], {}, {}};

@@ -1,6 +1,5 @@
 #include "ssd/eval/report.h"
 
-#include <openssl/evp.h>
 #include <spdlog/fmt/fmt.h>
 
 #include <algorithm>
@@ -12,6 +11,7 @@
 #include "ssd/util/csv.h"
 #include "ssd/util/error.h"
 #include "ssd/util/heatmap.h"
+#include "ssd/util/html.h"
 #include "ssd/util/plot.h"
 #include "ssd/util/text_file.h"
 
@@ -76,10 +76,11 @@ util::Series mean_f1(const VocResult& r) {
   });
 }
 
-util::Panel unit_panel(const std::string& title, const std::string& x_label) {
+util::Panel unit_panel(const std::string& title, const std::string& x_label, const std::string& y_label) {
   util::Panel p;
   p.title = title;
   p.x_label = x_label;
+  p.y_label = y_label;
   p.unit_range = true;
   p.x_min = 0, p.x_max = 1;
   p.empty_text = "no detections";
@@ -94,10 +95,10 @@ void write_plots(const std::string& dir, const VocResult& voc, const OperatingPo
   const int columns = std::min(5, static_cast<int>(std::ceil(std::sqrt(static_cast<double>(names.size() + 1)))));
   std::vector<util::Panel> pr, f1;
   {
-    auto p = unit_panel(fmt::format("mean: mAP@0.5 {}", ap_text(voc.map)), "recall");
+    auto p = unit_panel(fmt::format("mean: mAP@0.5 {}", ap_text(voc.map)), "recall", "precision");
     p.series.push_back(mean_pr(voc));
     pr.push_back(p);
-    auto f = unit_panel("", "score threshold");
+    auto f = unit_panel("", "score threshold", "F1");
     // The mean F1 at the report's threshold (the best mean F1's unless one was given), marked.
     double mean_f1_there = 0;
     int classes = 0;
@@ -110,11 +111,11 @@ void write_plots(const std::string& dir, const VocResult& voc, const OperatingPo
   }
   for (size_t c = 0; c < names.size(); ++c) {
     const auto& curve = voc.curves[c];
-    auto p = unit_panel(fmt::format("{}: AP {}", names[c], ap_text(voc.ap[c])), "recall");
+    auto p = unit_panel(fmt::format("{}: AP {}", names[c], ap_text(voc.ap[c])), "recall", "precision");
     if (!curve.recall.empty()) p.series.emplace_back("", curve.recall, curve.precision);
     pr.push_back(p);
     const auto [best, threshold] = best_f1(curve);
-    auto f = unit_panel(std::isnan(threshold) ? names[c] : fmt::format("{}: F1 {:.3f} at {:.2f}", names[c], best, threshold), "score threshold");
+    auto f = unit_panel(std::isnan(threshold) ? names[c] : fmt::format("{}: F1 {:.3f} at {:.2f}", names[c], best, threshold), "score threshold", "F1");
     std::vector<double> values;
     for (size_t k = 0; k < curve.score.size(); ++k) {
       const double pr_sum = curve.precision[k] + curve.recall[k];
@@ -158,31 +159,6 @@ void write_plots(const std::string& dir, const VocResult& voc, const OperatingPo
   write_confusion_csv((fs::path(dir) / "confusion_matrix_normalized.csv").string(), cm, names, /*normalized=*/true);
 }
 
-std::string escape_html(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
-    }
-  }
-  return out;
-}
-
-// A PNG as a data: URI, so the page needs no other file.
-std::string embed_png(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  std::string encoded(4 * ((bytes.size() + 2) / 3) + 1, '\0');
-  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(encoded.data()), reinterpret_cast<const unsigned char*>(bytes.data()),
-                                static_cast<int>(bytes.size()));
-  encoded.resize(static_cast<size_t>(std::max(n, 0)));
-  return "data:image/png;base64," + encoded;
-}
-
 }  // namespace
 
 std::string write_report(const std::string& dir, const std::vector<data::Annotation>& gt, const std::vector<Detection>& dets,
@@ -216,7 +192,7 @@ std::string write_report(const std::string& dir, const std::vector<data::Annotat
         << "," << cell(coco.ap[c]) << "," << cell(coco.ap50[c]) << "," << cell(f1) << "," << cell(threshold) << ","
         << at_threshold_cells(points.per_class[c]) << "\n";
     rows << fmt::format("<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td>{}</tr>\n",
-                        escape_html(names[c]), voc.num_gt[c], voc.num_det[c], ap_text(voc07.ap[c]), ap_text(voc.ap[c]),
+                        util::escape_html(names[c]), voc.num_gt[c], voc.num_det[c], ap_text(voc07.ap[c]), ap_text(voc.ap[c]),
                         ap_text(coco.ap[c]), ap_text(coco.ap50[c]), fmt::format("{:.3f}", f1),
                         std::isnan(threshold) ? "n/a" : fmt::format("{:.2f}", threshold), at_threshold_html(points.per_class[c]));
     all_gt += voc.num_gt[c], all_det += voc.num_det[c];
@@ -236,12 +212,12 @@ std::string write_report(const std::string& dir, const std::vector<data::Annotat
   util::write_text_file((fs::path(dir) / "per_class.csv").string(), csv.str());
   const std::string html_path = (fs::path(dir) / "report.html").string();
   std::ostringstream html;
-  html << "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>SSD evaluation: " << escape_html(options.title) << "</title>\n"
+  html << "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>SSD evaluation: " << util::escape_html(options.title) << "</title>\n"
        << "<style>body{font-family:sans-serif;margin:2em;max-width:1500px}table{border-collapse:collapse;margin:1em 0}"
           "td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}td:first-child,th:first-child{text-align:left}"
           "th{background:#f0f0f0}img{max-width:100%;border:1px solid #ddd;margin:0.5em 0}pre{background:#f6f6f6;padding:1em;"
           "overflow:auto}.metrics td{min-width:6em}</style></head><body>\n"
-       << "<h1>SSD evaluation</h1>\n<p>" << escape_html(options.title) << "<br>" << gt.size() << " images, " << dets.size()
+       << "<h1>SSD evaluation</h1>\n<p>" << util::escape_html(options.title) << "<br>" << gt.size() << " images, " << dets.size()
        << " detections</p>\n"
        << "<h2>Metrics</h2>\n<table class=\"metrics\"><tr><th>metric</th><th>mAP</th></tr>\n"
        << "<tr><td>VOC07 11-point AP@0.5</td><td>" << ap_text(voc07.map) << "</td></tr>\n"
@@ -256,16 +232,16 @@ std::string write_report(const std::string& dir, const std::vector<data::Annotat
           "<th>COCO AP</th><th>COCO AP50</th><th>best F1</th><th>at score</th><th>precision</th><th>recall</th><th>F1</th>"
           "<th>mean IoU</th></tr>\n"
        << rows.str() << "</table>\n"
-       << "<h2>Precision and recall</h2>\n<img alt=\"precision-recall curves\" src=\"" << embed_png((fs::path(dir) / "pr_curves.png").string())
+       << "<h2>Precision and recall</h2>\n<img alt=\"precision-recall curves\" src=\"" << util::png_data_uri((fs::path(dir) / "pr_curves.png").string())
        << "\">\n<h2>F1 against the score threshold</h2>\n<p>Each class's panel marks the threshold of its best F1; the mean's "
           "panel marks the threshold of the table above (one for every class: a starting point for ssd-detect --score-thresh).</p>\n"
           "<img alt=\"F1 against confidence\" src=\""
-       << embed_png((fs::path(dir) / "f1_confidence.png").string()) << "\">\n<h2>Confusion matrix</h2>\n"
+       << util::png_data_uri((fs::path(dir) / "f1_confidence.png").string()) << "\">\n<h2>Confusion matrix</h2>\n"
        << "<p>Rows: the true class; columns: the predicted class. Background row: detections matching no object; background "
           "column: objects no detection found.</p>\n<img alt=\"confusion matrix\" src=\""
-       << embed_png((fs::path(dir) / "confusion_matrix.png").string()) << "\">\n<img alt=\"confusion matrix, normalised by row\" src=\""
-       << embed_png((fs::path(dir) / "confusion_matrix_normalized.png").string()) << "\">\n";
-  if (!options.config_yaml.empty()) html << "<h2>Config</h2>\n<pre>" << escape_html(options.config_yaml) << "</pre>\n";
+       << util::png_data_uri((fs::path(dir) / "confusion_matrix.png").string()) << "\">\n<img alt=\"confusion matrix, normalised by row\" src=\""
+       << util::png_data_uri((fs::path(dir) / "confusion_matrix_normalized.png").string()) << "\">\n";
+  if (!options.config_yaml.empty()) html << "<h2>Config</h2>\n<pre>" << util::escape_html(options.config_yaml) << "</pre>\n";
   html << "</body></html>\n";
   util::write_text_file(html_path, html.str());
   return html_path;

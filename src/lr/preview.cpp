@@ -62,6 +62,8 @@ void write_lr_preview(const LrController& control, const std::vector<std::string
                 control.needs_validation() ? " (plateau reductions happen at validations: not shown)" : "");
   p.title = title;
   p.x_label = "iteration";
+  p.y_label = "learning rate";
+  p.log_y_when_wide = true;  // a warm-up from x0.001 and decays by x0.1 show on a log axis
   p.series = {lr};
   const auto phases = control.phases();
   for (size_t i = 0; i < phases.size() && i < 40; ++i) {
@@ -75,6 +77,7 @@ void write_lr_preview(const LrController& control, const std::vector<std::string
     util::Panel m;
     m.title = "momentum (SGD momentum / Adam beta1)";
     m.x_label = "iteration";
+    m.y_label = "momentum";
     m.series = {momentum};
     m.markers_x = p.markers_x;
     panels.push_back(m);

@@ -155,6 +155,7 @@ void write_range_test_png(const RangeTestResult& r, const Suggestions& s, const 
   util::Panel p;
   p.title = "LR range test: loss against LR (recommended " + s.recommended.rule + ")";
   p.x_label = "learning rate (log scale)";
+  p.y_label = "loss";
   p.log_x = true;
   p.series = {{"smoothed loss", r.lrs, r.smoothed}, {"loss", r.lrs, r.losses}};
   limit_to_descent(p, r.smoothed, r.losses);
@@ -169,6 +170,7 @@ void write_range_test_png(const RangeTestResult& r, const Suggestions& s, const 
     util::Panel terms;
     terms.title = "the loss's terms, smoothed: localisation (box regression) and classification";
     terms.x_label = p.x_label;
+    terms.y_label = "loss";
     terms.log_x = true;
     terms.series = {{"loc (smoothed)", r.lrs, r.loc_smoothed}, {"conf (smoothed)", r.lrs, r.conf_smoothed}};
     terms.markers_x = p.markers_x;

@@ -121,6 +121,7 @@ void write_race_files(const RaceResult& race, const std::vector<int64_t>& budget
   util::Panel by_lr;
   by_lr.title = std::string(race.monitor) + " against LR at each rung of the race (winner marked)";
   by_lr.x_label = "learning rate (log scale)";
+  by_lr.y_label = race.monitor;
   by_lr.log_x = true;
   for (const int64_t epochs : budgets) {
     util::Series s{std::to_string(epochs) + (epochs == 1 ? " epoch" : " epochs"), {}, {}};
@@ -135,6 +136,7 @@ void write_race_files(const RaceResult& race, const std::vector<int64_t>& budget
   util::Panel by_epochs;
   by_epochs.title = std::string(race.monitor) + " per candidate against its training budget";
   by_epochs.x_label = "epochs";
+  by_epochs.y_label = race.monitor;
   for (size_t i = 0; i < race.candidates.size(); ++i) {
     util::Series s{fmt::format("{:.3g} ({})", race.candidates[i].lr, race.candidates[i].rule), {}, {}};
     for (const auto& r : race.tuning.trials[i].results) s.x.push_back(static_cast<double>(whole_epochs(r.epochs))), s.y.push_back(r.value(race.monitor));

@@ -379,6 +379,7 @@ void write_leaderboard(const config::Config& base, const SearchSpace& space, con
   util::Panel panel;
   panel.title = reported + " per trial against its training budget (successive halving)";
   panel.x_label = "epochs";
+  panel.y_label = reported;
   for (size_t rank = 0; rank < result.ranking.size() && rank < 12; ++rank) {
     const auto& t = trials[result.ranking[rank]];
     util::Series series{"#" + std::to_string(rank + 1) + " trial " + std::to_string(t.id) + (t.given ? " (the config as given)" : ""), {}, {}};

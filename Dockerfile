@@ -3,7 +3,7 @@
 #   docker run --rm -p 8080:8080 -v "$PWD/runs:/runs:ro" ssd-trainer \
 #       ssd-serve --checkpoint /runs/shapes --host 0.0.0.0 --port 8080
 # docker compose: deploy/compose.yaml (with a health check on ssd-serve's /health). Every tool is in the image
-# (ssd-train, ssd-eval, ssd-detect, ssd-serve, ...).
+# (ssd-train, ssd-eval, ssd-detect, ssd-serve, ssd-runs, ...).
 
 # Stage 1: the build, exactly as a fresh Debian machine makes it (the tests are built and run by CI, not here).
 FROM debian:12 AS build
@@ -13,7 +13,7 @@ RUN bash scripts/setup.sh \
  && bash scripts/build.sh -DSSD_BUILD_TESTS=OFF \
  && mkdir -p /out/bin \
  && cp build/ssd-train build/ssd-eval build/ssd-detect build/ssd-serve build/ssd-export build/ssd-tune build/ssd-shapes \
-       build/ssd-data /out/bin/ \
+       build/ssd-data build/ssd-runs /out/bin/ \
  && bash scripts/runtime_packages.sh /out/bin/* > /out/runtime-packages.txt
 
 # Stage 2: the executables and the Debian packages of the shared libraries they load, nothing else (no compiler, no

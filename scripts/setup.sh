@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs every Debian package that the build, the tests and the demo need; with --bench also what bench/ needs
+# Installs every Debian package that the build, the tests and the demo need (chromium: the test that opens
+# ssd-runs compare's page headless); with --bench also what bench/ needs
 # (Google Benchmark for ssd-micro-bench, OpenCV's Python module for the Python data pipeline, wrk for the server's load test); with --sanitize what
 # scripts/sanitize.sh and scripts/fuzz.sh need (clang and its libFuzzer).
 # Idempotent: packages already present are skipped by apt-get. Needs root (or sudo).
@@ -12,6 +13,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev
   libtinyxml2-dev nlohmann-json3-dev libsimdjson-dev libssl-dev libcpp-httplib-dev
   libplplot-dev plplot-driver-cairo
+  chromium
   python3-torch python3-torchvision python3-numpy python3-onnx
 )
 for option in "$@"; do

@@ -14,6 +14,7 @@
 #include "ssd/model/registry.h"
 #include "ssd/optim/registry.h"
 #include "ssd/util/error.h"
+#include "ssd/util/process_info.h"
 
 namespace ssd::cli {
 
@@ -106,6 +107,7 @@ bool handle_print_config(const CommonOptions& o, const config::Config& c) {
 
 int run_tool(const std::string& tool, CLI::App& app, int argc, char** argv, const std::function<int()>& body) {
   spdlog::set_pattern("[%H:%M:%S] %^%l%$ %v");
+  util::set_command_line(argc, argv);  // for the files that record how a run was started (summary.json)
   // Past a file size limit (ulimit -f) a write fails with EFBIG and is reported like a full disk, instead of the
   // signal ending the process without a word.
   std::signal(SIGXFSZ, SIG_IGN);

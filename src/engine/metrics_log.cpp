@@ -14,7 +14,7 @@
 namespace ssd::engine {
 
 namespace {
-const char* kHeader = "kind,iteration,epoch,lr,loss,loss_loc,loss_conf,img_per_s,data_wait,map_voc,map_voc07";
+const char* kHeader = "kind,iteration,epoch,lr,loss,loss_loc,loss_conf,img_per_s,data_wait,map_voc,map_voc07,time_s";
 }
 
 // One row of metrics.csv, or none when the line is not one.
@@ -23,7 +23,7 @@ std::optional<MetricsLog::Row> MetricsLog::parse_row(const std::string& line) {
   std::stringstream ss(line);
   for (std::string cell; std::getline(ss, cell, ',');) f.push_back(cell);
   if (f.size() < 9 || (f[0] != "train" && f[0] != "val")) return std::nullopt;
-  f.resize(11);
+  f.resize(12);
   bool ok = true;
   auto num = [&ok](const std::string& s) {
     if (s.empty()) return 0.0;
@@ -42,6 +42,7 @@ std::optional<MetricsLog::Row> MetricsLog::parse_row(const std::string& line) {
   r.iteration = num(f[1]), r.epoch = num(f[2]);
   if (r.kind == "train") r.lr = num(f[3]), r.loss_loc = num(f[5]), r.loss_conf = num(f[6]), r.ips = num(f[7]), r.wait = num(f[8]);
   else r.val_loss = f[4].empty() ? std::nan("") : num(f[4]), r.map_voc = num(f[9]), r.map_voc07 = num(f[10]);
+  if (!f[11].empty()) r.time_s = num(f[11]);
   if (!ok) return std::nullopt;
   return r;
 }
@@ -86,25 +87,27 @@ void MetricsLog::append_line(const Row& r) {
   std::ofstream out(path_, std::ios::app);
   char line[256];
   if (r.kind == "train")
-    std::snprintf(line, sizeof(line), "train,%.0f,%.0f,%.6g,%.6g,%.6g,%.6g,%.4g,%.4g,,\n", r.iteration, r.epoch, r.lr,
-                  r.loss_loc + r.loss_conf, r.loss_loc, r.loss_conf, r.ips, r.wait);
+    std::snprintf(line, sizeof(line), "train,%.0f,%.0f,%.6g,%.6g,%.6g,%.6g,%.4g,%.4g,,,%.1f\n", r.iteration, r.epoch, r.lr,
+                  r.loss_loc + r.loss_conf, r.loss_loc, r.loss_conf, r.ips, r.wait, r.time_s);
   else
-    std::snprintf(line, sizeof(line), "val,%.0f,%.0f,,%s,,,,,%.6g,%.6g\n", r.iteration, r.epoch,
-                  std::isfinite(r.val_loss) ? std::to_string(r.val_loss).c_str() : "", r.map_voc, r.map_voc07);
+    std::snprintf(line, sizeof(line), "val,%.0f,%.0f,,%s,,,,,%.6g,%.6g,%.1f\n", r.iteration, r.epoch,
+                  std::isfinite(r.val_loss) ? std::to_string(r.val_loss).c_str() : "", r.map_voc, r.map_voc07, r.time_s);
   out << line;
 }
 
 void MetricsLog::add_train_row(int64_t iteration, int64_t epoch, double lr, double loss_loc, double loss_conf, double ips,
-                               double wait) {
+                               double wait, double time_s) {
   Row r;
   r.kind = "train";
+  r.time_s = time_s;
   r.iteration = static_cast<double>(iteration), r.epoch = static_cast<double>(epoch);
   r.lr = lr, r.loss_loc = loss_loc, r.loss_conf = loss_conf, r.ips = ips, r.wait = wait;
   append_line(r);
 }
 
-void MetricsLog::add_val_row(int64_t iteration, int64_t epoch, double map_voc, double map_voc07, double val_loss) {
+void MetricsLog::add_val_row(int64_t iteration, int64_t epoch, double map_voc, double map_voc07, double val_loss, double time_s) {
   Row r;
+  r.time_s = time_s;
   r.kind = "val";
   r.val_loss = val_loss;
   r.iteration = static_cast<double>(iteration), r.epoch = static_cast<double>(epoch);
@@ -128,13 +131,19 @@ void MetricsLog::plot(const std::string& png_path, const std::vector<int64_t>& b
     }
   }
   std::vector<double> marks(boundaries.begin(), boundaries.end());
-  auto panel = [&](const std::string& title, std::vector<util::Series> series, bool unit_range) {
+  lr.steps = true;  // each logged LR stands for the steps since the row before: a step decay shows as a step
+  auto panel = [&](const std::string& title, const std::string& y_label, std::vector<util::Series> series) {
     util::Panel p;
-    p.title = title, p.x_label = "iteration", p.series = std::move(series), p.markers_x = marks, p.unit_range = unit_range;
+    p.title = title, p.x_label = "iteration", p.y_label = y_label, p.series = std::move(series), p.markers_x = marks;
+    p.x_min = 0;
     return p;
   };
-  util::save_chart(png_path, {panel("training loss", {loss, loc, conf, val_loss}, false), panel("learning rate", {lr}, false),
-                              panel("validation mAP@0.5", {voc, voc07}, /*unit_range=*/true)});
+  auto losses = panel("training loss", "loss", {loss, loc, conf, val_loss});
+  auto rates = panel("learning rate", "learning rate", {lr});
+  auto maps = panel("validation mAP@0.5", "mAP@0.5", {voc, voc07});
+  losses.log_y_when_wide = rates.log_y_when_wide = true;  // the first steps' loss, a warm-up from x0.001, decays by x0.1
+  maps.unit_range = true;
+  util::save_chart(png_path, {losses, rates, maps});
 }
 
 }  // namespace ssd::engine

@@ -27,6 +27,7 @@
 #include "ssd/engine/hooks/periodic_checkpoint.h"
 #include "ssd/engine/hooks/plot.h"
 #include "ssd/engine/hooks/progress.h"
+#include "ssd/engine/hooks/run_summary.h"
 #include "ssd/engine/loop.h"
 #include "ssd/engine/train_step.h"
 #include "ssd/interop/file_normalisation.h"
@@ -147,6 +148,7 @@ struct DefaultHooks {
   std::vector<std::shared_ptr<Hook>> all;
   std::shared_ptr<EvaluationHook> evaluation;  ///< null without data.val
   std::shared_ptr<BestModelHook> best;
+  std::shared_ptr<RunSummaryHook> summary;
 };
 
 // The hooks of a run, in the order they are called at every point. The order is what makes it right:
@@ -154,7 +156,8 @@ struct DefaultHooks {
 //   LR schedule                  before a step, its LR; after a validation, a plateau reduction before any checkpoint
 //   progress, loss scale         the progress line, then what mixed precision skipped in the same window
 //   metrics log                  opens metrics.csv before anything validates (a resume's due validation)
-//   early stop, best model       after a validation, before last.pt is rewritten, so that it carries their state
+//   early stop, best model,      after a validation, before last.pt is rewritten, so that it carries their state
+//   run summary
 //   checkpoint                   last.pt at an epoch's end *before* evaluation (a failing evaluation leaves one)
 //   evaluation                   validates and hands the result to every hook above
 //   periodic checkpoint          epoch_N.pt: a copy of last.pt once the epoch's validation is in it
@@ -165,6 +168,7 @@ DefaultHooks default_hooks(const config::Config& c, builder::TrainingParts& part
   auto in_run = [&](const char* file) { return (fs::path(run_dir) / file).string(); };
   DefaultHooks h;
   auto metrics = std::make_shared<MetricsLogHook>(in_run("metrics.csv"), c.train.log_period);
+  h.summary = std::make_shared<RunSummaryHook>(run_dir, c.data.classes);
   h.best = std::make_shared<BestModelHook>(run_dir, c.data.classes, config::to_yaml(c),
                                            parts.val_set ? parts.val_set->description() : std::string());
   if (parts.val_set) {
@@ -182,6 +186,7 @@ DefaultHooks default_hooks(const config::Config& c, builder::TrainingParts& part
            metrics,
            std::make_shared<EarlyStopHook>(c.early_stop, run_dir),
            h.best,
+           h.summary,
            std::make_shared<CheckpointHook>(run_dir)};
   if (h.evaluation) h.all.push_back(h.evaluation);
   h.all.push_back(std::make_shared<PeriodicCheckpointHook>(run_dir, c.train.checkpoint_period));
@@ -257,7 +262,12 @@ TrainResult Trainer::run() {
                    "new length from iteration {} on; schedules in absolute iterations keep their boundaries",
                    resumed->total_iters, plan.total_iters, c.train.epochs, resumed->position.iteration);
   }
-  loop.run();
+  try {
+    loop.run();
+  } catch (const std::exception& e) {
+    hooks.summary->fail(e.what());  // summary.json says how the run ended, also when it ended in an error
+    throw;
+  }
   if (world_size > 1 && step_seconds > 0)
     spdlog::info("distributed: waiting for gradient sums after backward took {:.2f} s of the {:.2f} s of training steps ({:.1f}%; "
                  "{} bucket(s), distributed.bucket_mb {}, overlap {})", gradients.seconds(), step_seconds,

@@ -1,5 +1,7 @@
 #include "ssd/engine/hooks/metrics_log.h"
 
+#include <cmath>
+
 #include "ssd/optim/optimizer.h"
 
 namespace ssd::engine {
@@ -10,6 +12,11 @@ void MetricsLogHook::before_train(TrainContext& c) {
   // A resumed run keeps the rows up to its checkpoint; those a killed run wrote after it are written again.
   log_ = std::make_unique<MetricsLog>(path_, /*append=*/c.position.iteration > 0, c.position.iteration);
   window_.restart(c.loader->wait_seconds());
+  // time_s goes on from the last row kept (the seconds between it and the checkpoint are not counted).
+  time_before_ = 0;
+  for (const auto& row : log_->rows())
+    if (std::isfinite(row.time_s)) time_before_ = row.time_s;
+  session_start_ = std::chrono::steady_clock::now();
 }
 
 void MetricsLogHook::after_step(TrainContext& c) {
@@ -18,12 +25,16 @@ void MetricsLogHook::after_step(TrainContext& c) {
   const double wait = c.loader->wait_seconds();
   const auto w = window_.summary(wait);
   log_->add_train_row(c.position.iteration + 1, c.position.epoch + 1, optim::get_lr(*c.optimizer), w.loss_loc, w.loss_conf,
-                      w.images_per_second, w.data_wait_share);
+                      w.images_per_second, w.data_wait_share, seconds());
   window_.restart(wait);
 }
 
 void MetricsLogHook::after_validation(TrainContext& c, const Validation& v) {
-  log_->add_val_row(c.position.iteration, c.position.epoch, v.metrics.at("val/mAP"), v.metrics.at("val/mAP07"), v.metrics.at("val/loss"));
+  log_->add_val_row(c.position.iteration, c.position.epoch, v.metrics.at("val/mAP"), v.metrics.at("val/mAP07"), v.metrics.at("val/loss"), seconds());
+}
+
+double MetricsLogHook::seconds() const {
+  return time_before_ + std::chrono::duration<double>(std::chrono::steady_clock::now() - session_start_).count();
 }
 
 }  // namespace ssd::engine

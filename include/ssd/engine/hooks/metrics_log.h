@@ -1,6 +1,8 @@
 #pragma once
 // metrics.csv: a train row every train.log_period steps (mean loss terms, LR, images per second, data wait) and a val
-// row per validation. A resumed run keeps the rows up to its checkpoint and drops those a killed run wrote after it.
+// row per validation, each with the seconds since the run started. A resumed run keeps the rows up to its checkpoint
+// and drops those a killed run wrote after it.
+#include <chrono>
 #include <memory>
 
 #include "ssd/engine/hook.h"
@@ -24,6 +26,9 @@ class MetricsLogHook : public Hook {
   int64_t log_period_;
   std::unique_ptr<MetricsLog> log_;
   StepWindow window_;
+  double seconds() const;  ///< the rows' time_s: since the run started, over its sessions
+  double time_before_ = 0;
+  std::chrono::steady_clock::time_point session_start_;
 };
 
 }  // namespace ssd::engine

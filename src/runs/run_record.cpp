@@ -1,0 +1,166 @@
+#include "ssd/runs/run_record.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "ssd/util/error.h"
+#include "ssd/util/process_info.h"
+
+namespace fs = std::filesystem;
+
+namespace ssd::runs {
+
+namespace {
+
+std::string read_text(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw DataError(path.string() + ": cannot be read");
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// A leaf's value as one line of YAML: scalars as they are, lists and maps in flow style ("[0.8, 0.93]").
+std::string leaf_text(const YAML::Node& node) {
+  if (node.IsScalar()) return node.Scalar();
+  if (node.IsNull()) return "null";
+  YAML::Emitter out;
+  out.SetSeqFormat(YAML::Flow);
+  out.SetMapFormat(YAML::Flow);
+  out << node;
+  return out.c_str();
+}
+
+void flatten(const YAML::Node& node, const std::string& prefix, std::map<std::string, std::string>& out) {
+  if (!node.IsMap()) {
+    out[prefix] = leaf_text(node);
+    return;
+  }
+  for (const auto& entry : node) {
+    const std::string key = prefix.empty() ? entry.first.Scalar() : prefix + "." + entry.first.Scalar();
+    flatten(entry.second, key, out);
+  }
+}
+
+// "runs/a/" and "runs/./a" as "runs/a", so that its name and its parent are the folder's.
+fs::path clean(const std::string& dir) {
+  fs::path p = fs::path(dir).lexically_normal();
+  return p.filename().empty() ? p.parent_path() : p;
+}
+
+std::string if_exists(const fs::path& path) { return fs::is_regular_file(path) ? path.string() : std::string(); }
+
+}  // namespace
+
+double RunRecord::best_map() const {
+  if (summary) return summary->best_map >= 0 ? summary->best_map : std::nan("");
+  double best = std::nan("");
+  for (const auto& r : rows)
+    if (r.kind == "val" && !(r.map_voc <= best)) best = r.map_voc;
+  return best;
+}
+
+double RunRecord::best_epoch() const {
+  if (summary) return summary->best_epoch >= 0 ? static_cast<double>(summary->best_epoch) : std::nan("");
+  double best = std::nan(""), epoch = std::nan("");
+  for (const auto& r : rows)
+    if (r.kind == "val" && !(r.map_voc <= best)) best = r.map_voc, epoch = r.epoch;
+  return epoch;
+}
+
+double RunRecord::epochs_done() const {
+  if (summary) return summary->epochs_done;
+  return rows.empty() ? std::nan("") : rows.back().epoch;
+}
+
+double RunRecord::wall_seconds() const {
+  if (summary) return summary->wall_seconds;
+  return rows.empty() ? std::nan("") : rows.back().time_s;
+}
+
+double RunRecord::images_per_second() const {
+  if (summary && summary->train_seconds > 0) return summary->images_per_second();
+  double sum = 0;
+  int n = 0;
+  for (const auto& r : rows)
+    if (r.kind == "train" && r.ips > 0) sum += r.ips, ++n;
+  return n ? sum / n : std::nan("");
+}
+
+bool is_run_dir(const std::string& dir) {
+  const fs::path d(dir);
+  return fs::is_regular_file(d / "config.yaml") && (fs::is_regular_file(d / "summary.json") || fs::is_regular_file(d / "metrics.csv"));
+}
+
+RunRecord load_run(const std::string& dir) {
+  const fs::path d = clean(dir);
+  RunRecord r;
+  r.dir = dir;
+  r.name = d.filename().string();
+  const fs::path config = d / "config.yaml";
+  try {
+    flatten(YAML::Load(read_text(config)), "", r.config);
+  } catch (const YAML::Exception& e) {
+    throw DataError(config.string() + ":" + std::to_string(e.mark.line + 1) + ": not YAML (" + e.msg + ")");
+  }
+  if (fs::is_regular_file(d / "summary.json")) r.summary = engine::parse_run_summary(read_text(d / "summary.json"), (d / "summary.json").string());
+  r.rows = engine::MetricsLog::read((d / "metrics.csv").string());
+  r.status = r.summary ? r.summary->status : "unknown";
+  if (r.summary && r.status == "running" && r.summary->host == util::host_name() && !util::process_alive(r.summary->pid)) r.status = "died";
+  r.range_test_png = if_exists(d / "lr_find.png");
+  r.race_png = if_exists(d / "lr_race.png");
+  for (const fs::path& where : {d, d.parent_path()}) {
+    if (r.leaderboard_csv.empty()) r.leaderboard_csv = if_exists(where / "leaderboard.csv");
+    if (r.leaderboard_png.empty()) r.leaderboard_png = if_exists(where / "leaderboard.png");
+  }
+  return r;
+}
+
+std::vector<RunRecord> find_runs(const std::vector<std::string>& dirs) {
+  std::vector<RunRecord> runs;
+  for (const auto& dir : dirs) {
+    if (!fs::is_directory(dir)) throw DataError(dir + ": no such folder");
+    if (is_run_dir(dir)) {
+      runs.push_back(load_run(dir));
+      continue;
+    }
+    std::vector<std::string> inside;
+    for (const auto& entry : fs::directory_iterator(dir))
+      if (entry.is_directory() && is_run_dir(entry.path().string())) inside.push_back(entry.path().string());
+    if (inside.empty())
+      throw DataError(dir + ": neither a run directory (config.yaml with summary.json or metrics.csv) nor a folder of them");
+    std::sort(inside.begin(), inside.end());
+    for (const auto& run : inside) runs.push_back(load_run(run));
+  }
+  // Equal folder names (trial_000 of two tunings) are told apart by their parents'.
+  std::map<std::string, int> uses;
+  for (const auto& r : runs) ++uses[r.name];
+  for (auto& r : runs)
+    if (uses[r.name] > 1) r.name = (clean(r.dir).parent_path().filename() / r.name).string();
+  return runs;
+}
+
+std::vector<std::string> differing_keys(const std::vector<RunRecord>& runs) {
+  std::set<std::string> keys;
+  for (const auto& r : runs)
+    for (const auto& [key, value] : r.config) keys.insert(key);
+  std::vector<std::string> differing;
+  for (const auto& key : keys) {
+    if (key == "train.run_dir") continue;
+    std::set<std::string> values;
+    for (const auto& r : runs) {
+      const auto it = r.config.find(key);
+      values.insert(it == r.config.end() ? std::string("(not set)") : it->second);
+    }
+    if (values.size() > 1) differing.push_back(key);
+  }
+  return differing;
+}
+
+}  // namespace ssd::runs

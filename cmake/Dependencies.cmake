@@ -45,7 +45,7 @@ if(NOT SSD_CORE_ONLY)
   # PLplot draws every chart a run writes (util/plot.h): its axes put ticks at round numbers, on linear or log scales,
   # with titles, and clip curves to the axes. Its cairo driver (plplot-driver-cairo) renders into memory.
   if(PkgConfig_FOUND)
-    pkg_check_modules(PLPLOT QUIET plplot-c++)
+    pkg_check_modules(PLPLOT QUIET plplot-c++ plplot)
   endif()
   ssd_require(PLPLOT "${_debian_hint} (libplplot-dev plplot-driver-cairo)")
 endif()

@@ -42,7 +42,9 @@ std::string to_json(const RunSummary& s) {
   for (size_t c = 0; c < s.classes.size(); ++c)
     per_class.push_back({{"class", s.classes[c]}, {"ap", number_or_null(c < s.best_class_ap.size() ? s.best_class_ap[c] : std::nan(""))}});
   j["best_class_ap"] = per_class;
-  return j.dump(2) + "\n";
+  // A byte that is not UTF-8 (in a path of the command line, a class name) is replaced, not a reason to throw: this
+  // runs inside every checkpoint's write.
+  return j.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) + "\n";
 }
 
 RunSummary parse_run_summary(const std::string& text, const std::string& path) {

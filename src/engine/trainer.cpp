@@ -152,23 +152,25 @@ struct DefaultHooks {
 };
 
 // The hooks of a run, in the order they are called at every point. The order is what makes it right:
+//   run summary first            summary.json says "running" before any other hook can fail; before last.pt is
+//                                rewritten after a validation, so that it carries the summary's state
 //   non-finite guard first       after a step, nothing records a diverged loss, and no checkpoint follows it
 //   LR schedule                  before a step, its LR; after a validation, a plateau reduction before any checkpoint
 //   progress, loss scale         the progress line, then what mixed precision skipped in the same window
 //   metrics log                  opens metrics.csv before anything validates (a resume's due validation)
-//   early stop, best model,      after a validation, before last.pt is rewritten, so that it carries their state
-//   run summary
+//   early stop, best model       after a validation, before last.pt is rewritten, so that it carries their state
 //   checkpoint                   last.pt at an epoch's end *before* evaluation (a failing evaluation leaves one)
 //   evaluation                   validates and hands the result to every hook above
 //   periodic checkpoint          epoch_N.pt: a copy of last.pt once the epoch's validation is in it
 //   plot                         training.png last, from every row the epoch wrote
 DefaultHooks default_hooks(const config::Config& c, builder::TrainingParts& parts, std::shared_ptr<lr::LrController> control,
-                           const std::shared_ptr<const distributed::Communicator>& communicator, bool image_losses) {
+                           const std::shared_ptr<const distributed::Communicator>& communicator, bool image_losses,
+                           std::shared_ptr<RunSummaryHook> summary) {
   const auto& run_dir = c.train.run_dir;
   auto in_run = [&](const char* file) { return (fs::path(run_dir) / file).string(); };
   DefaultHooks h;
   auto metrics = std::make_shared<MetricsLogHook>(in_run("metrics.csv"), c.train.log_period);
-  h.summary = std::make_shared<RunSummaryHook>(run_dir, c.data.classes);
+  h.summary = std::move(summary);
   h.best = std::make_shared<BestModelHook>(run_dir, c.data.classes, config::to_yaml(c),
                                            parts.val_set ? parts.val_set->description() : std::string());
   if (parts.val_set) {
@@ -179,14 +181,14 @@ DefaultHooks default_hooks(const config::Config& c, builder::TrainingParts& part
   }
   std::vector<int64_t> boundaries;
   for (const auto& p : control->phases()) boundaries.push_back(p.start);
-  h.all = {std::make_shared<NonFiniteLossHook>(c.non_finite, control),
+  h.all = {h.summary,
+           std::make_shared<NonFiniteLossHook>(c.non_finite, control),
            std::make_shared<LrScheduleHook>(control),
            std::make_shared<ProgressHook>(c.train.log_period, ::isatty(STDOUT_FILENO)),
            std::make_shared<LossScaleHook>(parts.precision->scaler, c.train.log_period),
            metrics,
            std::make_shared<EarlyStopHook>(c.early_stop, run_dir),
            h.best,
-           h.summary,
            std::make_shared<CheckpointHook>(run_dir)};
   if (h.evaluation) h.all.push_back(h.evaluation);
   h.all.push_back(std::make_shared<PeriodicCheckpointHook>(run_dir, c.train.checkpoint_period));
@@ -197,10 +199,22 @@ DefaultHooks default_hooks(const config::Config& c, builder::TrainingParts& part
 }  // namespace
 
 TrainResult Trainer::run() {
+  const std::string checkpoint_path = resume_from_.empty() ? "" : resolve_checkpoint_path(resume_from_);
+  const bool writes_run_dir = communicator_->rank() == 0;
+  open_run(config_, /*resumed=*/!checkpoint_path.empty(), writes_run_dir);
+  // From here on summary.json records how the run ends, an error included (bad data, a failing evaluation ...).
+  auto summary = std::make_shared<RunSummaryHook>(config_.train.run_dir, config_.data.classes, writes_run_dir);
+  try {
+    return train(checkpoint_path, summary);
+  } catch (const std::exception& e) {
+    summary->fail(e.what());
+    throw;
+  }
+}
+
+TrainResult Trainer::train(const std::string& checkpoint_path, const std::shared_ptr<RunSummaryHook>& summary) {
   const auto& communicator = *communicator_;
   const int rank = communicator.rank(), world_size = communicator.world_size();
-  const std::string checkpoint_path = resume_from_.empty() ? "" : resolve_checkpoint_path(resume_from_);
-  open_run(config_, /*resumed=*/!checkpoint_path.empty(), /*writes_run_dir=*/rank == 0);
   const auto& c = config_;
   check_same_config(communicator, config::to_yaml(c));
   std::optional<CheckpointBytes> shared;  // a distributed resume: rank 0's bytes of the checkpoint
@@ -233,7 +247,7 @@ TrainResult Trainer::run() {
   warn_about_validation(c, parts.val_set && c.train.eval_period > 0, *control);
 
   const bool image_losses = std::any_of(extra_hooks_.begin(), extra_hooks_.end(), [](const auto& h) { return h->needs_image_losses(); });
-  auto hooks = default_hooks(c, parts, control, communicator_, image_losses);
+  auto hooks = default_hooks(c, parts, control, communicator_, image_losses, summary);
   hooks.all.insert(hooks.all.end(), extra_hooks_.begin(), extra_hooks_.end());
   TrainContext context;
   context.model = parts.model, context.optimizer = parts.optimizer.get(), context.loader = loader.get();
@@ -262,12 +276,7 @@ TrainResult Trainer::run() {
                    "new length from iteration {} on; schedules in absolute iterations keep their boundaries",
                    resumed->total_iters, plan.total_iters, c.train.epochs, resumed->position.iteration);
   }
-  try {
-    loop.run();
-  } catch (const std::exception& e) {
-    hooks.summary->fail(e.what());  // summary.json says how the run ended, also when it ended in an error
-    throw;
-  }
+  loop.run();
   if (world_size > 1 && step_seconds > 0)
     spdlog::info("distributed: waiting for gradient sums after backward took {:.2f} s of the {:.2f} s of training steps ({:.1f}%; "
                  "{} bucket(s), distributed.bucket_mb {}, overlap {})", gradients.seconds(), step_seconds,

@@ -9,6 +9,7 @@
 
 #include "ssd/runs/compare.h"
 #include "ssd/runs/run_table.h"
+#include "ssd/util/csv.h"
 #include "ssd/util/html.h"
 #include "ssd/util/process_info.h"
 #include "ssd/util/text_file.h"
@@ -32,10 +33,18 @@ std::string colour(size_t run) { return kColours[run % (sizeof(kColours) / sizeo
 
 using util::escape_html;
 
-// JSON for a <script> element: "</" cannot end the element early.
+// JSON for a <script> element: <, > and & as \u escapes (the same strings to JavaScript), so that no run name can end
+// the element or open a comment in it; bytes that are not UTF-8 replaced.
 std::string script_json(const nlohmann::json& j) {
-  std::string text = j.dump();
-  for (size_t at = 0; (at = text.find("</", at)) != std::string::npos; at += 3) text.replace(at, 2, "<\\/");
+  const std::string dumped = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  std::string text;
+  text.reserve(dumped.size());
+  for (const char c : dumped) {
+    if (c == '<') text += "\\u003c";
+    else if (c == '>') text += "\\u003e";
+    else if (c == '&') text += "\\u0026";
+    else text += c;
+  }
   return text;
 }
 
@@ -165,16 +174,18 @@ void class_ap(std::ostream& html, const std::vector<RunRecord>& runs) {
   html << "</tr>\n</table>\n<p class=\"note\">Bold: the best run for the class.</p>\n";
 }
 
-// A CSV file as a table (a tuner's leaderboard: no quoted commas in it).
+// A CSV file as a table (a tuner's leaderboard), its first record as the header.
 void csv_table(std::ostream& html, const std::string& path) {
-  std::ifstream in(path);
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
   html << "<table class=\"leaderboard\">\n";
   bool header = true;
-  for (std::string line; std::getline(in, line); header = false) {
+  for (const auto& record : util::csv_records(text.str())) {
     html << "<tr>";
-    std::stringstream cells(line);
-    for (std::string cell; std::getline(cells, cell, ',');) html << (header ? "<th>" : "<td>") << escape_html(cell) << (header ? "</th>" : "</td>");
+    for (const auto& cell : record) html << (header ? "<th>" : "<td>") << escape_html(cell) << (header ? "</th>" : "</td>");
     html << "</tr>\n";
+    header = false;
   }
   html << "</table>\n";
 }
@@ -200,19 +211,24 @@ void figures(std::ostream& html, const std::vector<RunRecord>& runs) {
 
 // The charts: uPlot, one per figure, rebuilt when the x axis changes (iterations / wall time); one cursor for all.
 const char* kChartScript = R"JS(
-const FIGURES = [
+const FIGURES = [  // what a run is judged by first, and the LR that made it, on the first row
+  {title: 'Validation mAP@0.5 (VOC all-point)', y: 'mAP@0.5', kind: 'val', field: 'map', unit: true},
   {title: 'Learning rate', y: 'learning rate', kind: 'train', field: 'lr', stepped: true},
   {title: 'Training loss (total)', y: 'loss', kind: 'train', field: 'loss'},
+  {title: 'Validation loss', y: 'loss', kind: 'val', field: 'loss'},
   {title: 'Localisation loss (box regression)', y: 'loss', kind: 'train', field: 'loc'},
   {title: 'Classification loss', y: 'loss', kind: 'train', field: 'conf'},
-  {title: 'Validation mAP@0.5 (VOC all-point)', y: 'mAP@0.5', kind: 'val', field: 'map', unit: true},
-  {title: 'Validation loss', y: 'loss', kind: 'val', field: 'loss'},
 ];
 let charts = [];
 // A log axis where every value is positive and they span more than 30x (as the PNGs decide).
 function wide(values) {
-  const v = values.filter(x => x !== null);
-  return v.length > 0 && v.every(x => x > 0) && Math.max(...v) > 30 * Math.min(...v);
+  let lo = Infinity, hi = -Infinity;  // a loop: spreading 100k values into Math.max overflows the stack
+  for (const x of values) {
+    if (x === null) continue;
+    if (!(x > 0)) return false;
+    lo = Math.min(lo, x), hi = Math.max(hi, x);
+  }
+  return hi > 30 * lo;
 }
 // Tick labels: 1e-4 rather than 0.0001, 0.5 rather than 0.50000001.
 function tick(v) {

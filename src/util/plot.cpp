@@ -8,6 +8,7 @@
 #include <mutex>
 #include <opencv2/imgproc.hpp>
 
+#include "ssd/util/error.h"
 #include "ssd/util/image_file.h"
 
 namespace ssd::util {
@@ -28,6 +29,30 @@ void set_colours(plstream& pls) {
   pls.scol0(kGrid, 225, 225, 225);
   pls.scol0(kMarker, 150, 150, 150);
   for (int k = 0; k < kSeriesColours; ++k) pls.scol0(kFirstSeries + k, kTab10[k][0], kTab10[k][1], kTab10[k][2]);
+}
+
+// Text as PLplot shows it: '#' starts its escape sequences ("#1 trial 3" would lose "#1"), so it is doubled.
+std::string plain(const std::string& text) {
+  std::string out;
+  for (const char c : text) out += c == '#' ? std::string("##") : std::string(1, c);
+  return out;
+}
+
+// PLplot ends the process (exit()) when a device is missing, after asking for one on stdin: the driver the charts
+// render through is looked for first, so that its absence is an error the caller can report and survive.
+void require_memory_driver() {
+  static const bool found = [] {
+    const char* menus[256];
+    const char* names[256];
+    const char** menu = menus;
+    const char** name = names;
+    int count = 256;
+    plgDevs(&menu, &name, &count);
+    for (int i = 0; i < count; ++i)
+      if (std::string(name[i]) == "memcairo") return true;
+    return false;
+  }();
+  if (!found) throw DataError("charts need PLplot's cairo driver, which is not installed (Debian: plplot-driver-cairo)");
 }
 
 // Data to the axis's coordinate: PLplot's log axes take log10 values. NaN for what a log axis cannot show.
@@ -100,15 +125,15 @@ void draw_panel(plstream& pls, const Panel& given, int width, int height) {
   pls.vpor(left, right, bottom, top);
   pls.col0(kAxes);
   pls.schr(0, 0.9);
-  pls.mtex("t", 0.9, 0.0, 0.0, p.title.c_str());
-  if (!p.x_label.empty()) pls.mtex("b", 3.0, 0.5, 0.5, p.x_label.c_str());
-  if (!p.y_label.empty()) pls.mtex("l", 4.6, 0.5, 0.5, p.y_label.c_str());
+  pls.mtex("t", 0.9, 0.0, 0.0, plain(p.title).c_str());
+  if (!p.x_label.empty()) pls.mtex("b", 3.0, 0.5, 0.5, plain(p.x_label).c_str());
+  if (!p.y_label.empty()) pls.mtex("l", 4.6, 0.5, 0.5, plain(p.y_label).c_str());
   const Limits l = limits_of(p);
   if (l.empty()) {
     pls.wind(0, 1, 0, 1);
     pls.box("bc", 0, 0, "bc", 0, 0);
     pls.col0(kMarker);
-    pls.ptex(0.5, 0.5, 1, 0, 0.5, p.empty_text.c_str());
+    pls.ptex(0.5, 0.5, 1, 0, 0.5, plain(p.empty_text).c_str());
     return;
   }
   pls.wind(l.x0, l.x1, l.y0, l.y1);
@@ -134,13 +159,13 @@ void draw_panel(plstream& pls, const Panel& given, int width, int height) {
       const double y = l.y0 + (l.y1 - l.y0) * (0.62 - 0.09 * static_cast<double>(k % 4));
       const double dx = (l.x1 - l.x0) * 0.006;
       pls.col0(kAxes);
-      pls.ptex(right_half ? m - dx : m + dx, y, 1, 0, right_half ? 1.0 : 0.0, p.marker_labels[k].c_str());
+      pls.ptex(right_half ? m - dx : m + dx, y, 1, 0, right_half ? 1.0 : 0.0, plain(p.marker_labels[k]).c_str());
     }
   }
 
   std::vector<PLINT> legend_options, legend_colours, legend_styles;
   std::vector<PLFLT> legend_widths;
-  std::vector<const char*> legend_text;
+  std::vector<std::string> legend_names;  // plain() copies, alive until pllegend has drawn them
   for (size_t k = 0; k < p.series.size(); ++k) {
     const auto& s = p.series[k];
     const PLINT colour = kFirstSeries + static_cast<PLINT>(k % kSeriesColours);
@@ -159,9 +184,11 @@ void draw_panel(plstream& pls, const Panel& given, int width, int height) {
     legend_colours.push_back(colour);
     legend_styles.push_back(1);
     legend_widths.push_back(2);
-    legend_text.push_back(s.name.c_str());
+    legend_names.push_back(plain(s.name));
   }
-  if (legend_text.empty()) return;
+  if (legend_names.empty()) return;
+  std::vector<const char*> legend_text;
+  for (const auto& name : legend_names) legend_text.push_back(name.c_str());
   const auto n = static_cast<PLINT>(legend_text.size());
   const std::vector<PLINT> text_colours(legend_text.size(), kAxes);
   PLFLT legend_width = 0, legend_height = 0;
@@ -177,6 +204,7 @@ void render(const std::string& path, const std::vector<Panel>& panels, int colum
   // PLplot keeps state across its streams: one chart at a time.
   static std::mutex plplot;
   const std::lock_guard<std::mutex> lock(plplot);
+  require_memory_driver();
   columns = std::max(1, std::min<int>(columns, static_cast<int>(panels.size())));
   const int rows = std::max(1, (static_cast<int>(panels.size()) + columns - 1) / columns);
   const int width = panel_width * columns, height = panel_height * rows;
@@ -186,7 +214,6 @@ void render(const std::string& path, const std::vector<Panel>& panels, int colum
     pls.sdev("memcairo");
     pls.smema(width, height, rgba.data);
     set_colours(pls);
-    pls.setopt("drvopt", "text_anti_aliasing=1,graphics_anti_aliasing=1");
     pls.init();
     pls.ssub(columns, rows);
     for (size_t i = 0; i < panels.size(); ++i) {

@@ -2,7 +2,7 @@
 # ssd-runs on two tiny runs with different schedules: summary.json (over a resume), `ssd-runs list` (status, epochs, the
 # differing keys), `ssd-runs compare` (the page parsed: its tables, its curve data, every embedded image decoded; the
 # PNGs decoded), the page opened in headless Chromium (the charts drawn: canvases in the DOM, the runs' colours in a
-# screenshot), and a folder that holds no run. Argument: the folder holding ssd-train & co.
+# screenshot), a run that failed, and a folder that holds no run. Argument: the folder holding ssd-train & co.
 set -euo pipefail
 bin=$1
 here=$(cd "$(dirname "$0")" && pwd)
@@ -56,6 +56,12 @@ s["status"], s["pid"] = "running", 2 ** 22 + 12345  # beyond pid_max: no such pr
 json.dump(s, open(sys.argv[1], "w"))
 PY
 "$bin/ssd-runs" list "$work/died" | grep -q "^died *died " || fail "a dead running run is not listed as died"
+
+echo "== a run that failed before its first step: summary.json says so, with the error"
+if "$bin/ssd-train" --config "$work/tiny.yaml" --set train.run_dir="$work/bad/broken" \
+     --set "data.train.roots=[$work/nowhere]" > "$work/bad.log" 2>&1; then fail "training on a missing data root succeeded"; fi
+"$bin/ssd-runs" list "$work/bad" | grep -q "^broken *failed " || fail "the failed run is not listed as failed"
+grep -q "nowhere" "$work/bad/broken/summary.json" || fail "summary.json does not hold the error"
 
 echo "== ssd-runs compare"
 "$bin/ssd-runs" compare "$work/runs/multistep" "$work/runs/cosine" --out "$work/page/compare.html" > "$work/compare.txt" \

@@ -16,6 +16,8 @@
 
 namespace ssd::engine {
 
+class RunSummaryHook;
+
 struct TrainResult {
   LoopPosition position;     ///< where the run ended
   double best_metric = -1;   ///< best validation mAP (VOC all-point); -1 = none
@@ -36,6 +38,8 @@ class Trainer {
   TrainResult run();
 
  private:
+  /// The run after its directory is open; run() records in summary.json an error that ends it.
+  TrainResult train(const std::string& checkpoint_path, const std::shared_ptr<RunSummaryHook>& summary);
   config::Config config_;
   c10::Device device_;
   std::string resume_from_;

@@ -4,6 +4,8 @@
 #include <spdlog/spdlog.h>
 
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 
 #include "ssd/eval/evaluator.h"
 #include "ssd/util/process_info.h"
@@ -19,9 +21,19 @@ double seconds_since(std::chrono::steady_clock::time_point t) {
 }
 }  // namespace
 
-RunSummaryHook::RunSummaryHook(std::string run_dir, std::vector<std::string> classes)
-    : path_((fs::path(run_dir) / "summary.json").string()) {
+RunSummaryHook::RunSummaryHook(std::string run_dir, std::vector<std::string> classes, bool writes)
+    : path_((fs::path(run_dir) / "summary.json").string()), writes_(writes) {
   summary_.classes = std::move(classes);
+}
+
+void RunSummaryHook::describe_session() {
+  summary_.command = util::command_line();
+  summary_.version = util::build_version();
+  summary_.host = util::host_name();
+  summary_.cpu = util::cpu_model();
+  summary_.pid = util::process_id();
+  if (summary_.started.empty()) summary_.started = util::utc_timestamp();
+  ++summary_.sessions;
 }
 
 void RunSummaryHook::before_train(TrainContext& c) {
@@ -31,16 +43,10 @@ void RunSummaryHook::before_train(TrainContext& c) {
   summary_.status = "running";
   summary_.stop_reason.clear();
   summary_.ended.clear();
-  summary_.command = util::command_line();
-  summary_.version = util::build_version();
-  summary_.host = util::host_name();
-  summary_.cpu = util::cpu_model();
+  describe_session();
   summary_.device = c.device.str();
   summary_.threads = at::get_num_threads();
   summary_.processes = c.world_size;
-  summary_.pid = util::process_id();
-  if (summary_.started.empty()) summary_.started = util::utc_timestamp();
-  ++summary_.sessions;
   summary_.total_iterations = c.plan.stop_at;
   summary_.epochs = c.plan.epochs;
   started_ = true;
@@ -52,8 +58,8 @@ void RunSummaryHook::before_step(TrainContext&) {
   if (!last_step_end_) step_start_ = std::chrono::steady_clock::now();
 }
 
-// Training time runs from one step's end to the next (the batch's loading included) within an epoch; the epoch's
-// end (validation, checkpoints) is left out.
+// Training time runs from one step's end to the next (the next batch's loading included) within an epoch: the
+// epoch's end (validation, checkpoints) is left out, and so is the loading of each epoch's first batch.
 void RunSummaryHook::after_step(TrainContext& c) {
   const auto now = std::chrono::steady_clock::now();
   const auto since = last_step_end_ ? *last_step_end_ : step_start_.value_or(now);
@@ -91,7 +97,22 @@ void RunSummaryHook::after_train(TrainContext& c) {
 }
 
 void RunSummaryHook::fail(const std::string& message) {
-  if (!started_) return;
+  if (!writes_) return;
+  if (!started_) {
+    // Before the loop began: the sessions before this one (a resume) keep their figures.
+    std::ifstream in(path_, std::ios::binary);
+    if (in) {
+      const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      try {
+        const auto classes = summary_.classes;
+        summary_ = parse_run_summary(text, path_);
+        if (summary_.classes.empty()) summary_.classes = classes;
+      } catch (const std::exception&) {
+        // not readable: a new summary
+      }
+    }
+    describe_session();
+  }
   summary_.status = "failed";
   summary_.stop_reason = message;
   summary_.ended = util::utc_timestamp();
@@ -107,6 +128,7 @@ void RunSummaryHook::update_position(const TrainContext& c) {
 }
 
 void RunSummaryHook::write() {
+  if (!writes_) return;
   try {
     util::write_text_file(path_, to_json(summary_));
   } catch (const std::exception& e) {

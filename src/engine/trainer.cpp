@@ -154,7 +154,8 @@ struct DefaultHooks {
 // The hooks of a run, in the order they are called at every point. The order is what makes it right:
 //   run summary first            summary.json says "running" before any other hook can fail; before last.pt is
 //                                rewritten after a validation, so that it carries the summary's state
-//   non-finite guard first       after a step, nothing records a diverged loss, and no checkpoint follows it
+//   non-finite guard             before everything else after a step: nothing records a diverged loss, and no
+//                                checkpoint follows it (the summary only counts the step's time and images)
 //   LR schedule                  before a step, its LR; after a validation, a plateau reduction before any checkpoint
 //   progress, loss scale         the progress line, then what mixed precision skipped in the same window
 //   metrics log                  opens metrics.csv before anything validates (a resume's due validation)

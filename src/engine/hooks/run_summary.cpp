@@ -112,6 +112,8 @@ void RunSummaryHook::fail(const std::string& message) {
       }
     }
     describe_session();
+  } else {
+    summary_.wall_seconds = wall_before_ + seconds_since(session_start_);
   }
   summary_.status = "failed";
   summary_.stop_reason = message;

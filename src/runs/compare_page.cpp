@@ -2,7 +2,6 @@
 
 #include <cmath>
 #include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
@@ -120,12 +119,7 @@ void config_differences(std::ostream& html, const std::vector<RunRecord>& runs) 
     html << "</table>\n<p class=\"note\">Highlighted: a value other than the first run's.</p>\n";
   }
   html << "<details><summary>Each run's whole config</summary>\n";
-  for (const auto& r : runs) {
-    std::ifstream in(fs::path(r.dir) / "config.yaml", std::ios::binary);
-    std::stringstream text;
-    text << in.rdbuf();
-    html << "<h3>" << escape_html(r.name) << "</h3>\n<pre>" << escape_html(text.str()) << "</pre>\n";
-  }
+  for (const auto& r : runs) html << "<h3>" << escape_html(r.name) << "</h3>\n<pre>" << escape_html(r.config_yaml) << "</pre>\n";
   html << "</details>\n";
 }
 
@@ -176,12 +170,9 @@ void class_ap(std::ostream& html, const std::vector<RunRecord>& runs) {
 
 // A CSV file as a table (a tuner's leaderboard), its first record as the header.
 void csv_table(std::ostream& html, const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
   html << "<table class=\"leaderboard\">\n";
   bool header = true;
-  for (const auto& record : util::csv_records(text.str())) {
+  for (const auto& record : util::csv_records(util::read_text_file(path))) {
     html << "<tr>";
     for (const auto& cell : record) html << (header ? "<th>" : "<td>") << escape_html(cell) << (header ? "</th>" : "</td>");
     html << "</tr>\n";

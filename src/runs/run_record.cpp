@@ -5,26 +5,17 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
-#include <fstream>
 #include <set>
-#include <sstream>
 
 #include "ssd/util/error.h"
 #include "ssd/util/process_info.h"
+#include "ssd/util/text_file.h"
 
 namespace fs = std::filesystem;
 
 namespace ssd::runs {
 
 namespace {
-
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw DataError(path.string() + ": cannot be read");
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 // A leaf's value as one line of YAML: scalars as they are, lists and maps in flow style ("[0.8, 0.93]").
 std::string leaf_text(const YAML::Node& node) {
@@ -56,22 +47,26 @@ fs::path clean(const std::string& dir) {
 
 std::string if_exists(const fs::path& path) { return fs::is_regular_file(path) ? path.string() : std::string(); }
 
+// A run without summary.json: its best validation from metrics.csv (the first of equals, as best.pt keeps it).
+const engine::MetricsLog::Row* best_val_row(const std::vector<engine::MetricsLog::Row>& rows) {
+  const engine::MetricsLog::Row* best = nullptr;
+  for (const auto& r : rows)
+    if (r.kind == "val" && (!best || r.map_voc > best->map_voc)) best = &r;
+  return best;
+}
+
 }  // namespace
 
 double RunRecord::best_map() const {
   if (summary) return summary->best_map >= 0 ? summary->best_map : std::nan("");
-  double best = std::nan("");
-  for (const auto& r : rows)
-    if (r.kind == "val" && !(r.map_voc <= best)) best = r.map_voc;
-  return best;
+  const auto* best = best_val_row(rows);
+  return best ? best->map_voc : std::nan("");
 }
 
 double RunRecord::best_epoch() const {
   if (summary) return summary->best_epoch >= 0 ? static_cast<double>(summary->best_epoch) : std::nan("");
-  double best = std::nan(""), epoch = std::nan("");
-  for (const auto& r : rows)
-    if (r.kind == "val" && !(r.map_voc <= best)) best = r.map_voc, epoch = r.epoch;
-  return epoch;
+  const auto* best = best_val_row(rows);
+  return best ? best->epoch : std::nan("");
 }
 
 double RunRecord::epochs_done() const {
@@ -104,12 +99,14 @@ RunRecord load_run(const std::string& dir) {
   r.dir = dir;
   r.name = d.filename().string();
   const fs::path config = d / "config.yaml";
+  r.config_yaml = util::read_text_file(config.string());
   try {
-    flatten(YAML::Load(read_text(config)), "", r.config);
+    flatten(YAML::Load(r.config_yaml), "", r.config);
   } catch (const YAML::Exception& e) {
     throw DataError(config.string() + ":" + std::to_string(e.mark.line + 1) + ": not YAML (" + e.msg + ")");
   }
-  if (fs::is_regular_file(d / "summary.json")) r.summary = engine::parse_run_summary(read_text(d / "summary.json"), (d / "summary.json").string());
+  const std::string summary = (d / "summary.json").string();
+  if (fs::is_regular_file(summary)) r.summary = engine::parse_run_summary(util::read_text_file(summary), summary);
   r.rows = engine::MetricsLog::read((d / "metrics.csv").string());
   r.status = r.summary ? r.summary->status : "unknown";
   if (r.summary && r.status == "running" && r.summary->host == util::host_name() && !util::process_alive(r.summary->pid)) r.status = "died";

@@ -19,7 +19,8 @@ struct RunRecord {
   /// The summary's status, "died" for a run marked running whose process on this host is gone (killed, or the
   /// machine went down: last.pt is where it stands), "unknown" without a summary.
   std::string status;
-  std::map<std::string, std::string> config;  ///< config.yaml's keys, dotted ("schedule.name"), to their values as text
+  std::string config_yaml;                    ///< config.yaml as written
+  std::map<std::string, std::string> config;  ///< its keys, dotted ("schedule.name"), to their values as text
   std::vector<engine::MetricsLog::Row> rows;  ///< metrics.csv
   std::string range_test_png, race_png;       ///< lr_find.png, lr_race.png of the run ("" when absent)
   std::string leaderboard_png, leaderboard_csv;  ///< a tuner's, in the run's folder or the one above ("" when absent)

@@ -2,7 +2,7 @@
 // Writing a whole output file (a results JSON, a report page, a CSV, a checkpoint) so that a full disk or a file size
 // limit is an error that names the file, never a silently short file: written to ".<name>.tmp" beside it, every write
 // checked, flushed to disk, then renamed over the old one (which stays as it was when anything fails; no temporary is
-// left).
+// left). And reading one back whole.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -24,6 +24,9 @@ class WriteError : public DataError {
 
 /// Throws WriteError naming `path` and the reason.
 void write_text_file(const std::string& path, const std::string& text);
+
+/// The whole file at `path`, byte for byte. Throws DataError "<path>: cannot be read" when it cannot be opened.
+std::string read_text_file(const std::string& path);
 
 /// The same, written in pieces as they come (a results file of millions of detections need never be held whole):
 /// append() any number of times, then commit(); a file that is not committed (an error, an exception on the way) is

@@ -4,8 +4,6 @@
 #include <spdlog/spdlog.h>
 
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 
 #include "ssd/eval/evaluator.h"
 #include "ssd/util/process_info.h"
@@ -100,12 +98,10 @@ void RunSummaryHook::fail(const std::string& message) {
   if (!writes_) return;
   if (!started_) {
     // Before the loop began: the sessions before this one (a resume) keep their figures.
-    std::ifstream in(path_, std::ios::binary);
-    if (in) {
-      const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (fs::is_regular_file(path_)) {
       try {
         const auto classes = summary_.classes;
-        summary_ = parse_run_summary(text, path_);
+        summary_ = parse_run_summary(util::read_text_file(path_), path_);
         if (summary_.classes.empty()) summary_.classes = classes;
       } catch (const std::exception&) {
         // not readable: a new summary

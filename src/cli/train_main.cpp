@@ -123,7 +123,8 @@ int run_range_test(Config config, c10::Device device, const TrainOptions& o) {
     std::cout << "the rules disagree by " << fmt::format("{:.1f}", ssd::tune::disagreement(report.picks)) << "x: racing them\n"
               << std::flush;
     ssd::engine::install_stop_signal_handlers();  // Ctrl-C during the race: each candidate keeps its checkpoint
-    const auto race = ssd::tune::race_lr(config, ssd::tune::race_candidates(report.picks), device, report.iters_per_epoch);
+    const auto race = ssd::tune::race_lr(config, ssd::tune::race_candidates(report.picks), device,
+                                         {report.iters_per_epoch, report.seconds_per_iter});
     if (race.interrupted) {
       std::cout << "the race was interrupted; the same command resumes it\n";
       return static_cast<int>(ssd::kExitInterrupted);

@@ -588,11 +588,14 @@ std::vector<Key> run_keys() {
         "range_test::Sweep", "Range test: stop when the smoothed loss exceeds this times its minimum."),
     key<std::string>("range_test.race", [](Config& c) -> auto& { return c.range_test.race; }, one_of({"never", "disagree", "always"}),
         "tune::race_lr", "Range test: race the rules' picks (and midpoints between far-apart ones) in short trainings on the "
-        "config's data, successive halving on val/mAP, and recommend the winner: never, disagree (when the picks differ by more "
+        "config's data, successive halving on range_test.race_monitor, and recommend the winner: never, disagree (when the picks differ by more "
         "than 3x; ssd-train --race) or always."),
     key<double>("range_test.race_epochs", [](Config& c) -> auto& { return c.range_test.race_epochs; }, at_least(0.0),
         "tune::race_lr", "Range test race: the last rung's training budget in epochs (the finalists train this long); 0 = a "
         "quarter of train.epochs."),
+    key<double>("range_test.race_minutes", [](Config& c) -> auto& { return c.range_test.race_minutes; }, at_least(0.0),
+        "tune::race_lr", "Range test race: its budget in minutes of training instead of race_epochs: the largest race that fits, at "
+        "the pace the range test measured (seconds per step; each rung's validation comes on top); 0 = race_epochs decides."),
     key<double>("range_test.race_eta", [](Config& c) -> auto& { return c.range_test.race_eta; }, in_range(1.5, 10.0),
         "tune::race_lr", "Range test race: each rung keeps the better 1 / race_eta of the candidates and trains them race_eta "
         "times longer."),

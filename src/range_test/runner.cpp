@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <limits>
@@ -92,7 +93,7 @@ namespace {
 // One sweep through the training loop, from the model's and the optimizer's present state.
 RangeTestResult sweep_once(const config::Config& c, model::Ssd& model, torch::optim::Optimizer& optimizer,
                            const std::vector<optim::ParamGroup>& groups, const data::DetectionDataset& train_set, c10::Device device,
-                           uint64_t seed, int64_t* iters_per_epoch) {
+                           uint64_t seed, int64_t* iters_per_epoch, double* seconds_per_iter) {
   auto loader = builder::train_loader(c, train_set, *model, device, seed);
   *iters_per_epoch = loader->batches_per_epoch();
   runtime::MixedPrecision precision(c.train, device);  // each sweep starts from the same loss scale, as from the same weights
@@ -110,8 +111,12 @@ RangeTestResult sweep_once(const config::Config& c, model::Ssd& model, torch::op
   engine::TrainLoop loop(
       context, [&](const data::Batch& batch) { return engine::train_step(model, optimizer, batch, *loss_fn, clip, device, precision); },
       {hook});
+  const auto start = std::chrono::steady_clock::now();
   loop.run();
-  return hook->result();
+  auto result = hook->result();
+  const std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
+  if (!result.lrs.empty()) *seconds_per_iter = took.count() / static_cast<double>(result.lrs.size());
+  return result;
 }
 
 // Per rule: the median (and spread) over the repeats.
@@ -152,7 +157,8 @@ Report run(const config::Config& c, model::Ssd& model, torch::optim::Optimizer& 
   for (int k = 0; k < std::max(repeats, 1); ++k) {
     restore(before, model, optimizer);
     report.sweeps.push_back(
-        sweep_once(c, model, optimizer, groups, train_set, device, static_cast<uint64_t>(c.runtime.seed) + k, &report.iters_per_epoch));
+        sweep_once(c, model, optimizer, groups, train_set, device, static_cast<uint64_t>(c.runtime.seed) + k, &report.iters_per_epoch,
+                   &report.seconds_per_iter));
     const auto& sweep = report.sweeps.back();
     if (sweep.lrs.empty())
       throw std::runtime_error("LR range test: the loss was not finite at the first LR (" + sweep.stop_reason +

@@ -100,17 +100,18 @@ Suggestions suggest_lrs(const RangeTestResult& r) {
       if (x.rule == rule) return x;
     return s.all.front();
   };
-  char buf[256];
-  if (len > 0) {
-    s.recommended = pick("valley");
+  // minimum/10 is the fallback: against the best LR0 of a grid trained at equal epochs (bench/lr_rules.py,
+  // docs/benchmarks/lr_rules.md) it came closest of the three; valley, fastai's default, lay 5x and more below it.
+  char buf[320];
+  s.recommended = pick("minimum/10");
+  if (len > 0)
     std::snprintf(buf, sizeof(buf),
-                  hi / lo > 3.0 ? "the rules disagree by %.1fx (> 3x): valley is the least sensitive to noise in the loss curve"
-                                : "the rules agree within %.1fx; valley (fastai's default) lies inside the steepest part of the descent",
+                  hi / lo > 3.0 ? "the rules disagree by %.1fx (> 3x): minimum/10 came closest to the best LR0 of a grid on the "
+                                  "benchmark sets; --race settles it on this data"
+                                : "the rules agree within %.1fx; minimum/10 came closest to the best LR0 of a grid on the benchmark sets",
                   hi / lo);
-  } else {
-    s.recommended = pick("minimum/10");
+  else
     std::snprintf(buf, sizeof(buf), "the loss never decreased along the sweep: only minimum/10 applies; check the data and range_test.lr_min");
-  }
   s.reason = buf;
   return s;
 }

@@ -71,14 +71,17 @@ bool race_wanted(const config::RangeTestConfig& config, const std::vector<range_
   return config.race == "disagree" && disagreement(picks) > kDisagreement;
 }
 
-SearchSpace race_space(const config::Config& config, const std::vector<RaceCandidate>& candidates, int64_t iters_per_epoch) {
+namespace {
+
+// The race whose last rung trains max_epochs (see race_space); `say` logs a lengthened first rung.
+SearchSpace race_ending_at(const config::Config& config, const std::vector<RaceCandidate>& candidates, int64_t iters_per_epoch,
+                           double max_epochs, bool say) {
   SearchSpace space;
   space.method = "successive_halving";
   space.trials = static_cast<int64_t>(candidates.size());
   space.eta = config.range_test.race_eta;
   space.schedule_epochs = static_cast<double>(config.train.epochs);
-  space.max_epochs = config.range_test.race_epochs > 0 ? config.range_test.race_epochs
-                                                        : std::max(1.0, static_cast<double>(config.train.epochs) / 4);
+  space.max_epochs = max_epochs;
   // Rungs while at least two candidates are left to compare (the winner of the last pair is not trained further), and
   // none shorter than an epoch.
   auto rungs = std::max(1, static_cast<int>(std::floor(std::log(static_cast<double>(candidates.size())) / std::log(space.eta) + 1e-9)));
@@ -91,8 +94,9 @@ SearchSpace race_space(const config::Config& config, const std::vector<RaceCandi
     if (space.min_epochs < first) {
       space.max_epochs = std::min(first * span, std::max(space.max_epochs, static_cast<double>(config.train.epochs)));
       space.min_epochs = std::min(first, space.max_epochs);
-      spdlog::info("LR race: the first rung lengthened to {:g} epochs, one past the warm-up's {:.3g}: no candidate is judged before "
-                   "its LR has reached LR0", space.min_epochs, warmup);
+      if (say)
+        spdlog::info("LR race: the first rung lengthened to {:g} epochs, one past the warm-up's {:.3g}: no candidate is judged before "
+                     "its LR has reached LR0", space.min_epochs, warmup);
     }
   }
   space.monitor = config.range_test.race_monitor;
@@ -102,6 +106,53 @@ SearchSpace race_space(const config::Config& config, const std::vector<RaceCandi
   space.baseline = "none";
   space.seed = config.runtime.seed;
   space.params = {lr_grid(candidates)};
+  return space;
+}
+
+}  // namespace
+
+double race_epochs_in_all(const SearchSpace& space) {
+  const auto plan = plan_brackets(space).front();
+  double in_all = 0;
+  int64_t trained = 0;  // the epochs every survivor has behind it
+  auto alive = static_cast<double>(space.trials);
+  for (int64_t k = 0; k < plan.rungs; ++k) {
+    const int64_t budget = whole_epochs(plan.first_budget * std::pow(space.eta, static_cast<double>(k)));
+    in_all += alive * static_cast<double>(std::max<int64_t>(budget - trained, 0));
+    trained = std::max(trained, budget);
+    alive = std::max(1.0, std::floor(alive / space.eta));
+  }
+  return in_all;
+}
+
+SearchSpace race_space(const config::Config& config, const std::vector<RaceCandidate>& candidates, const TrainingPace& pace) {
+  const auto& rt = config.range_test;
+  const auto epochs = static_cast<double>(config.train.epochs);
+  if (rt.race_minutes <= 0)
+    return race_ending_at(config, candidates, pace.iters_per_epoch, rt.race_epochs > 0 ? rt.race_epochs : std::max(1.0, epochs / 4), true);
+  if (rt.race_epochs > 0)
+    throw ConfigError(fmt::format("range_test.race_minutes ({:g}) and range_test.race_epochs ({:g}) both set the race's budget: give one",
+                                  rt.race_minutes, rt.race_epochs));
+  if (pace.iters_per_epoch <= 0 || pace.seconds_per_iter <= 0) {
+    spdlog::warn("LR race: range_test.race_minutes needs the pace the range test measures, and it is unknown here: the race's last rung "
+                 "is a quarter of train.epochs");
+    return race_ending_at(config, candidates, pace.iters_per_epoch, std::max(1.0, epochs / 4), true);
+  }
+  // The longest last rung, in whole epochs, whose whole race fits the minutes; at least the shortest race there is.
+  const double epoch_seconds = static_cast<double>(pace.iters_per_epoch) * pace.seconds_per_iter;
+  const auto minutes_of = [&](const SearchSpace& s) { return race_epochs_in_all(s) * epoch_seconds / 60; };
+  double fitting = 1;
+  for (double last = 1; last <= epochs + 1e-9; last += 1)
+    if (minutes_of(race_ending_at(config, candidates, pace.iters_per_epoch, last, false)) <= rt.race_minutes * (1 + 1e-9)) fitting = last;
+  auto space = race_ending_at(config, candidates, pace.iters_per_epoch, fitting, true);
+  const double minutes = minutes_of(space);
+  if (minutes > rt.race_minutes * (1 + 1e-9))
+    spdlog::warn("LR race: range_test.race_minutes {:g} holds no race of these {} candidates; the shortest takes about {:.2g} minutes of "
+                 "training", rt.race_minutes, candidates.size(), minutes);
+  spdlog::info("LR race: range_test.race_minutes {:g}: the last rung {:g} epoch{}, {:g} epochs in all, about {:.2g} minutes of "
+               "training at the range test's {:.3g} s a step ({} steps an epoch), each rung's validation on top",
+               rt.race_minutes, space.max_epochs, space.max_epochs == 1 ? "" : "s", race_epochs_in_all(space), minutes,
+               pace.seconds_per_iter, pace.iters_per_epoch);
   return space;
 }
 
@@ -147,10 +198,13 @@ void write_race_files(const RaceResult& race, const std::vector<int64_t>& budget
 
 // The candidates of the race in `out`: those it was started with (candidates.json), so that the same command resumes it
 // even when the range test's picks moved in their last digits; a race of other candidates or budgets is an error.
-std::vector<RaceCandidate> resumed_candidates(const std::string& out, const std::vector<RaceCandidate>& candidates, const SearchSpace& space) {
+// A race budgeted in minutes resumes with the rungs it began with (the pace measured now differs a little), unless
+// its minutes changed.
+std::vector<RaceCandidate> resumed_candidates(const std::string& out, const std::vector<RaceCandidate>& candidates, SearchSpace& space,
+                                              double minutes) {
   const auto path = (fs::path(out) / "candidates.json").string();
   nlohmann::json now{{"min_epochs", space.min_epochs}, {"max_epochs", space.max_epochs}, {"schedule_epochs", space.schedule_epochs},
-                     {"eta", space.eta}, {"monitor", space.monitor}, {"candidates", nlohmann::json::array()}};
+                     {"eta", space.eta}, {"monitor", space.monitor}, {"minutes", minutes}, {"candidates", nlohmann::json::array()}};
   for (const auto& c : candidates) now["candidates"].push_back({{"rule", c.rule}, {"lr", c.lr}});
   if (!fs::exists(path)) {
     fs::create_directories(out);
@@ -164,8 +218,14 @@ std::vector<RaceCandidate> resumed_candidates(const std::string& out, const std:
   } catch (const std::exception& e) {
     throw ConfigError(path + ": not a readable race (" + std::string(e.what()) + "); remove " + out + " to race again");
   }
+  if (minutes > 0 && before.value("minutes", 0.0) == minutes) {
+    now["min_epochs"] = space.min_epochs = before.value("min_epochs", space.min_epochs);
+    now["max_epochs"] = space.max_epochs = before.value("max_epochs", space.max_epochs);
+    spdlog::info("LR race: its rungs as planned when it began ({:g} to {:g} epochs)", space.min_epochs, space.max_epochs);
+  }
   bool same = before.value("candidates", nlohmann::json::array()).size() == candidates.size();
   for (const char* key : {"min_epochs", "max_epochs", "schedule_epochs", "eta"}) same = same && before.value(key, -1.0) == now[key].get<double>();
+  same = same && before.value("minutes", 0.0) == minutes;
   same = same && before.value("monitor", "") == space.monitor;
   std::vector<RaceCandidate> stored;
   for (size_t i = 0; same && i < candidates.size(); ++i) {
@@ -183,15 +243,15 @@ std::vector<RaceCandidate> resumed_candidates(const std::string& out, const std:
 }  // namespace
 
 RaceResult race_lr(const config::Config& config, const std::vector<RaceCandidate>& candidates, c10::Device device,
-                   int64_t iters_per_epoch, const TrialRunner& given_runner) {
+                   const TrainingPace& pace, const TrialRunner& given_runner) {
   if (config.data.val.roots.empty())
     throw ConfigError("range_test.race: the race ranks the candidate LRs by " + config.range_test.race_monitor + " on the validation "
                       "data, and the config has none (data.val.roots); give one, or set range_test.race=never");
   if (candidates.size() < 2) throw ConfigError("range_test.race: " + std::to_string(candidates.size()) + " candidate LR, nothing to race");
   RaceResult race;
   const auto out = (fs::path(config.train.run_dir) / "lr_race").string();
-  auto space = race_space(config, candidates, iters_per_epoch);
-  race.candidates = resumed_candidates(out, candidates, space);
+  auto space = race_space(config, candidates, pace);
+  race.candidates = resumed_candidates(out, candidates, space, config.range_test.race_minutes);
   space.params = {lr_grid(race.candidates)};
   race.monitor = space.monitor;
   std::string listed;

@@ -178,7 +178,7 @@ bool lr_interval_from_range_test(const config::Config& base, SearchSpace& space,
     auto centre = report.recommended;
     // With range_test.race set, the picks are raced as ssd-train --range-test --race races them.
     if (race_wanted(probe.range_test, report.picks)) {
-      const auto race = race_lr(probe, race_candidates(report.picks), device, report.iters_per_epoch);
+      const auto race = race_lr(probe, race_candidates(report.picks), device, {report.iters_per_epoch, report.seconds_per_iter});
       if (race.interrupted) return false;
       if (race.decided) centre = {"race", race.candidates[race.winner].lr, -1};
     }

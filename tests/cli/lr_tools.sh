@@ -56,6 +56,16 @@ grep -q "(race)" "$work/raced.yaml" || fail "the written config does not name th
 grep -q "tuner: resuming" "$work/race2.log" || fail "the race did not resume"
 grep -q "iter 1/" "$work/race2.log" && fail "a candidate trained again on resume"
 "$bin/ssd-train" --config "$work/tiny.yaml" --race 2> "$work/race_alone.log" && fail "--race without --range-test was accepted"
+# A race budgeted in minutes: planned at the range test's measured pace (too few minutes: the shortest race), and
+# resumed with the rungs it began with.
+for n in 1 2; do
+  "$bin/ssd-train" --config "$work/tiny.yaml" --set train.run_dir="$work/race_minutes" --range-test --race --set range_test.race=always \
+    --set range_test.race_minutes=0.01 > "$work/race_minutes_$n.log" 2>&1 || { cat "$work/race_minutes_$n.log"; fail "--race minutes ($n)"; }
+done
+grep -q "range_test.race_minutes 0.01: the last rung .* minutes of training at the range test's " "$work/race_minutes_1.log" || { cat "$work/race_minutes_1.log"; fail "no minutes plan"; }
+grep -q "holds no race of these" "$work/race_minutes_1.log" || fail "too few minutes not said"
+grep -q "its rungs as planned when it began" "$work/race_minutes_2.log" || { cat "$work/race_minutes_2.log"; fail "minutes race not resumed"; }
+grep -q "iter 1/" "$work/race_minutes_2.log" && fail "a candidate of the minutes race trained again on resume"
 
 echo "== plateau and early stopping on validation loss"
 "$bin/ssd-train" --config "$work/tiny.yaml" --set train.run_dir="$work/plateau" --set schedule.name=plateau \

@@ -1,5 +1,5 @@
 // The range test's race: its candidates, and successive halving over them on a synthetic problem whose best LR is
-// known and where the fixed rules disagree (the fixed preference, valley, is the worst of them there).
+// known and where the fixed rules disagree (valley, fastai's default, is the worst of them there).
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -82,9 +82,10 @@ TEST(LrRace, TheWinnerIsTheKnownBestWithTheFiguresThatDecidedIt) {
     return figure(synthetic_map(c.solver.lr, static_cast<double>(c.train.stop_epoch)));
   };
   const auto config = race_config(dir);
-  const auto race = race_lr(config, race_candidates(disagreeing_picks()), c10::Device(c10::kCPU), 0, runner);
+  const auto race = race_lr(config, race_candidates(disagreeing_picks()), c10::Device(c10::kCPU), {}, runner);
   ASSERT_FALSE(race.interrupted);
-  // The known best, 2.5e-3, is nearest steepest's 2.8e-3; valley's 3.6e-4, the fixed rule's pick, is the farthest.
+  // The known best, 2.5e-3, is nearest steepest's 2.8e-3; valley's 3.6e-4 is the farthest, and the
+  // fallback without a race, minimum/10's 6.6e-3, is 2.6x above it.
   EXPECT_EQ(race.candidates[race.winner].rule, "steepest");
   // Four candidates, eta 2, race_epochs 0 = 16 / 4: a rung of 2 epochs for all four, then 4 epochs for the better two.
   ASSERT_EQ(trained.size(), 6u);
@@ -111,17 +112,17 @@ TEST(LrRace, TheWinnerIsTheKnownBestWithTheFiguresThatDecidedIt) {
 
   // The same race again resumes it: nothing is trained twice, the same winner.
   trained.clear();
-  const auto again = race_lr(config, race_candidates(disagreeing_picks()), c10::Device(c10::kCPU), 0, runner);
+  const auto again = race_lr(config, race_candidates(disagreeing_picks()), c10::Device(c10::kCPU), {}, runner);
   EXPECT_TRUE(trained.empty());
   EXPECT_EQ(again.winner, race.winner);
   // The range test's picks moved in their last digits (another machine's kernels): the stored race goes on.
   auto moved = disagreeing_picks();
   for (auto& p : moved) p.lr *= 1.001;
-  const auto resumed = race_lr(config, race_candidates(moved), c10::Device(c10::kCPU), 0, runner);
+  const auto resumed = race_lr(config, race_candidates(moved), c10::Device(c10::kCPU), {}, runner);
   EXPECT_TRUE(trained.empty());
   EXPECT_EQ(resumed.candidates[resumed.winner].lr, 2.8e-3);
   // Other candidates in the same folder are not mistaken for this race.
-  EXPECT_THROW(race_lr(config, race_candidates({{"steepest", 1e-2, -1}, {"valley", 1e-4, -1}}), c10::Device(c10::kCPU), 0, runner),
+  EXPECT_THROW(race_lr(config, race_candidates({{"steepest", 1e-2, -1}, {"valley", 1e-4, -1}}), c10::Device(c10::kCPU), {}, runner),
                ConfigError);
 }
 
@@ -134,7 +135,7 @@ TEST(LrRace, RankedByValidationLossTheLowestWins) {
     EXPECT_EQ(space.monitor, "val/loss");
     return figure(10 * (1 - synthetic_map(c.solver.lr, static_cast<double>(c.train.stop_epoch))));
   };
-  const auto race = race_lr(config, race_candidates(disagreeing_picks()), c10::Device(c10::kCPU), 0, runner);
+  const auto race = race_lr(config, race_candidates(disagreeing_picks()), c10::Device(c10::kCPU), {}, runner);
   EXPECT_EQ(race.candidates[race.winner].rule, "steepest");
   EXPECT_EQ(race.monitor, "val/loss");
   EXPECT_NE(race.lines[0].find("val/loss @ 2 ep"), std::string::npos);
@@ -146,13 +147,63 @@ TEST(LrRace, NoCandidateIsJudgedBeforeItsWarmUpEnds) {
   auto config = race_config(test::temp_dir("lr_race_warmup"));
   config.schedule.warmup.iters = 500;
   const auto candidates = race_candidates(disagreeing_picks());
-  const auto space = race_space(config, candidates, 100);
+  const auto space = race_space(config, candidates, {100});
   EXPECT_DOUBLE_EQ(space.min_epochs, 6);
   EXPECT_DOUBLE_EQ(space.max_epochs, 12);
   EXPECT_DOUBLE_EQ(space.schedule_epochs, 16);
-  const auto unknown = race_space(config, candidates, 0);
+  const auto unknown = race_space(config, candidates, {});
   EXPECT_DOUBLE_EQ(unknown.min_epochs, 2);
   EXPECT_DOUBLE_EQ(unknown.max_epochs, 4);
+}
+
+// range_test.race_minutes: the longest race that trains within the minutes at the measured pace. Four candidates, eta 2:
+// all four for L/2 epochs, the better two to L; at 10 steps an epoch of 0.6 s (0.1 minute an epoch), 3 minutes hold
+// 30 epochs in all: L = 10 (4 x 5 + 2 x 5), where L = 11 would take 34.
+TEST(LrRace, AMinutesBudgetPlansTheLongestRaceThatFits) {
+  auto config = race_config(test::temp_dir("lr_race_minutes"));
+  config.schedule.warmup.iters = 0;
+  config.range_test.race_minutes = 3;
+  const auto candidates = race_candidates(disagreeing_picks());
+  ASSERT_EQ(candidates.size(), 4u);
+  const auto space = race_space(config, candidates, {10, 0.6});
+  EXPECT_DOUBLE_EQ(space.max_epochs, 10);
+  EXPECT_DOUBLE_EQ(space.min_epochs, 5);
+  EXPECT_DOUBLE_EQ(race_epochs_in_all(space), 30);
+  // Twice as fast a machine: 60 epochs in all would hold L = 20, but no rung trains past the planned run (16 epochs).
+  EXPECT_DOUBLE_EQ(race_space(config, candidates, {10, 0.3}).max_epochs, 16);
+  // Too few minutes for any race: the shortest there is (one epoch each), not none.
+  config.range_test.race_minutes = 0.01;
+  EXPECT_DOUBLE_EQ(race_space(config, candidates, {10, 0.6}).max_epochs, 1);
+  // The pace unknown: the default budget, a quarter of train.epochs.
+  config.range_test.race_minutes = 3;
+  EXPECT_DOUBLE_EQ(race_space(config, candidates, {}).max_epochs, 4);
+  // Two budgets at once is a config error that names both keys.
+  config.range_test.race_epochs = 6;
+  const auto message = test::thrown_message<ConfigError>([&] { race_space(config, candidates, {10, 0.6}); });
+  EXPECT_NE(message.find("range_test.race_minutes"), std::string::npos) << message;
+  EXPECT_NE(message.find("range_test.race_epochs"), std::string::npos) << message;
+}
+
+// A race budgeted in minutes resumes with the rungs it began with, though the pace measured now differs.
+TEST(LrRace, AMinutesBudgetResumesWithTheRungsItBeganWith) {
+  auto config = race_config(test::temp_dir("lr_race_minutes_resume"));
+  config.schedule.warmup.iters = 0;
+  config.range_test.race_minutes = 3;
+  int64_t runs = 0, longest = 0;
+  const TrialRunner runner = [&](const config::Config& c, const SearchSpace&, c10::Device) {
+    ++runs, longest = std::max(longest, c.train.stop_epoch);
+    return figure(synthetic_map(c.solver.lr, static_cast<double>(c.train.stop_epoch)));
+  };
+  const auto race = race_lr(config, race_candidates(disagreeing_picks()), c10::Device(c10::kCPU), {10, 0.6}, runner);
+  EXPECT_EQ(runs, 6);
+  EXPECT_EQ(longest, 10);
+  runs = 0;
+  const auto again = race_lr(config, race_candidates(disagreeing_picks()), c10::Device(c10::kCPU), {10, 0.45}, runner);
+  EXPECT_EQ(runs, 0);
+  EXPECT_EQ(again.winner, race.winner);
+  // Other minutes are another race.
+  config.range_test.race_minutes = 6;
+  EXPECT_THROW(race_lr(config, race_candidates(disagreeing_picks()), c10::Device(c10::kCPU), {10, 0.6}, runner), ConfigError);
 }
 
 // Every candidate diverged: the race decides nothing (and ssd-train falls back to the rules' recommendation).
@@ -161,7 +212,7 @@ TEST(LrRace, ARaceWhereEveryCandidateFailedDecidesNothing) {
   const TrialRunner diverging = [](const config::Config&, const SearchSpace&, c10::Device) -> TrialRun {
     throw std::runtime_error("the loss is not finite");
   };
-  const auto race = race_lr(config, race_candidates(disagreeing_picks()), c10::Device(c10::kCPU), 0, diverging);
+  const auto race = race_lr(config, race_candidates(disagreeing_picks()), c10::Device(c10::kCPU), {}, diverging);
   EXPECT_FALSE(race.decided);
   EXPECT_NE(race.lines[1].find("failed"), std::string::npos) << race.lines[1];
 }
@@ -174,7 +225,7 @@ TEST(LrRace, NeedsValidationDataToDecideOn) {
     return {};
   };
   const auto message = test::thrown_message<ConfigError>(
-      [&] { race_lr(config, race_candidates(disagreeing_picks()), c10::Device(c10::kCPU), 0, never); });
+      [&] { race_lr(config, race_candidates(disagreeing_picks()), c10::Device(c10::kCPU), {}, never); });
   EXPECT_NE(message.find("data.val.roots"), std::string::npos);
 }
 

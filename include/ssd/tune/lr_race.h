@@ -41,19 +41,30 @@ struct RaceResult {
   bool interrupted = false;         ///< SIGINT / SIGTERM: the same command resumes the race
 };
 
+/// How fast the config trains, as the range test saw it: what plans the race's rungs.
+struct TrainingPace {
+  int64_t iters_per_epoch = 0;  ///< the training data's batches per epoch (0: unknown)
+  double seconds_per_iter = 0;  ///< a training step's wall time, data included (0: unknown)
+};
+
 /// The race's rungs: the last one trains range_test.race_epochs (0: a quarter of train.epochs), each one before it
 /// race_eta times shorter, as many as halve the candidates down to the last pair. Every candidate's schedule is planned
 /// over train.epochs, the run the winner is for, and a rung trains its first part (no schedule compressed into a rung);
 /// with iters_per_epoch known, the first rung is lengthened to end at least an epoch after the warm-up, so that no
 /// candidate is judged before its LR has reached LR0 (the later rungs with it, up to train.epochs).
-SearchSpace race_space(const config::Config& config, const std::vector<RaceCandidate>& candidates, int64_t iters_per_epoch = 0);
+/// With range_test.race_minutes and the pace known, the last rung is instead the longest (in whole epochs, up to
+/// train.epochs) whose race trains within those minutes; ConfigError when both race_epochs and race_minutes are set.
+SearchSpace race_space(const config::Config& config, const std::vector<RaceCandidate>& candidates, const TrainingPace& pace = {});
+
+/// The epochs the race of `space` trains in all, over every candidate: each rung's survivors times the epochs the rung
+/// adds (a candidate goes on from its checkpoint).
+double race_epochs_in_all(const SearchSpace& space);
 
 /// Races the candidates in <run_dir>/lr_race (resumable: the tuner's state and each candidate's checkpoints are there),
 /// each trained with the config as given and the candidate's LR applied as the range test applies its recommendation
-/// (range_test::apply_suggestion). ConfigError when the config has no validation data to decide on. iters_per_epoch:
-/// the training data's batches per epoch (0: unknown), for race_space. `runner` trains each candidate (train_trial when
-/// empty).
+/// (range_test::apply_suggestion). ConfigError when the config has no validation data to decide on. pace: for
+/// race_space; a resumed race keeps the rungs it began with. `runner` trains each candidate (train_trial when empty).
 RaceResult race_lr(const config::Config& config, const std::vector<RaceCandidate>& candidates, c10::Device device,
-                   int64_t iters_per_epoch = 0, const TrialRunner& runner = {});
+                   const TrainingPace& pace = {}, const TrialRunner& runner = {});
 
 }  // namespace ssd::tune

@@ -15,15 +15,20 @@ demo's: 1 to 6 objects of 10 to 120 px), small (1 to 12 objects of 6 to 24 px) a
 64 to 200 px, classes 8 : 4 : 2 : 1). Optimizers: sgd (momentum 0.9) and adamw. Models: ssdlite (configs/shapes.yaml's
 SSD-Lite MobileNetV2 x0.5, at --size) and ssd300 (SSD300 VGG16 at width 0.25, its own default boxes, so that it fits a
 CPU). The trainings must be long enough that the grid's mAPs differ by more than their noise: a grid whose best mAP is
-near zero says nothing about the rules.
+below --min-map says nothing about the rules, and the case is reported as such (its picks are not trained).
 
 Every training's result is kept under --work (default bench/.lr_rules/, results.json per case), so the same command
-continues an interrupted benchmark where it stopped; --cases picks cases (e.g. shapes/adamw/ssdlite).
+continues an interrupted benchmark where it stopped; --cases picks cases (e.g. shapes/adamw/ssdlite). A case already on
+the page's JSON under the same settings is taken from there (its trainings' figures travel with the page), so the
+benchmark can be run a few cases at a time. --jobs N runs N cases at once, each training on one core
+(runtime.threads=1, one loader thread): on a small CPU two single-core trainings do more work than one on two cores.
 
-Usage: /usr/bin/python3 bench/lr_rules.py [--epochs 30] [--train 800] [--val 200] [--size 160] [--cases A/B/C,...] [--out PAGE]
+Usage: /usr/bin/python3 bench/lr_rules.py [--epochs 30] [--train 800] [--val 200] [--size 160] [--cases A/B/C,...]
+                                          [--jobs 1] [--out PAGE]
 writes docs/benchmarks/lr_rules.md and .json. Needs the normal build (bash scripts/build.sh).
 """
 import argparse
+import concurrent.futures
 import json
 import math
 import os
@@ -67,19 +72,22 @@ def run(cmd, log):
     return open(log).read()
 
 
-def data_set(work, name, args):
-    root = os.path.join(work, "data", f"{name}_{args.size}")
+def data_root(work, name, args):
+    return os.path.join(work, "data", f"{name}_{args.size}")
+
+
+def make_data_set(work, name, args):
+    root = data_root(work, name, args)
     d, scale = DATA_SETS[name], args.size / 256
     if not os.path.exists(os.path.join(root, "ImageSets", "Main", "val.txt")):
         subprocess.run([os.path.join(BUILD, "ssd-shapes"), "--out", root, "--train", str(args.train), "--val", str(args.val),
                         "--size", str(args.size), "--seed", "7", "--min-size", str(max(4, round(d["min"] * scale))),
                         "--max-size", str(round(d["max"] * scale)), "--max-objects", str(d["objects"])] +
                        (["--class-weights", d["weights"]] if "weights" in d else []), check=True, stdout=subprocess.DEVNULL)
-    return root
 
 
 def overrides(root, optimizer, model, args):
-    sets = [f"data.train.roots=[{root}]", f"data.val.roots=[{root}]", f"train.epochs={args.epochs}", "train.eval_period=0",
+    sets = (["runtime.threads=1", "data.workers=1"] if args.jobs > 1 else []) + [f"data.train.roots=[{root}]", f"data.val.roots=[{root}]", f"train.epochs={args.epochs}", "train.eval_period=0",
             "train.log_period=1000"] + OPTIMIZERS[optimizer] + MODELS[model]
     if model == "ssdlite":
         sets.append(f"model.image_size={args.size}")
@@ -106,6 +114,7 @@ def train_at(case_dir, sets, lr, results):
 
 def range_test_and_race(case_dir, sets, results):
     if "picks" not in results:
+        results["threads"] = 1 if "runtime.threads=1" in sets else os.cpu_count()
         log = run([os.path.join(BUILD, "ssd-train"), "--config", os.path.join(ROOT, "configs", "shapes.yaml")] + sets +
                   ["--set", f"train.run_dir={os.path.join(case_dir, 'range_test')}", "--range-test", "--race",
                    "--set", "range_test.race=always"], os.path.join(case_dir, "range_test.log"))
@@ -118,10 +127,37 @@ def range_test_and_race(case_dir, sets, results):
         if not m:
             raise SystemExit(f"no race result in {os.path.join(case_dir, 'range_test.log')}")
         picks["race"] = float(m.group(1))
+        rule = m.group(2).split(" = ")[0]
+        if rule in picks and abs(math.log(picks[rule] / picks["race"])) < math.log(1.01):
+            picks["race"] = picks[rule]  # the same LR as the rule's pick, printed in fewer digits: trained once
         results["picks"] = picks
         results["race_winner_rule"] = m.group(2)
         results["race_table"] = log[log.index("LR race ("):log.index("recommended: ")].rstrip().splitlines()
     return results["picks"]
+
+
+def settings(args):
+    """What makes two runs of a case comparable: the trainings' length and the data."""
+    return {"epochs": args.epochs, "train": args.train, "val": args.val, "size": args.size}
+
+
+def published(args):
+    """The cases on the page's JSON trained under the same settings, by name."""
+    page = os.path.splitext(args.out)[0] + ".json"
+    figures = json.load(open(page)) if os.path.exists(page) else []
+    return {f["case"]: f for f in figures if f.get("settings", settings(args)) == settings(args)}
+
+
+def published_state(name, args):
+    """The state of a case as the page's JSON holds it, or None."""
+    f = published(args).get(name)
+    if f:
+        return f.get("state") or {  # pages from before the state was kept: rebuilt from the figures
+                "trained": {f"{lr:.6g}": {"lr": lr, "map": m} for lr, m in f["grid"]} |
+                           {f"{p['lr']:.6g}": {"lr": p["lr"], "map": p["map"]} for p in f["picks"].values()},
+                "picks": {rule: p["lr"] for rule, p in f["picks"].items()},
+                "race_winner_rule": f["race_winner_rule"], "race_table": f["race_table"]}
+    return None
 
 
 def run_case(work, name, args):
@@ -129,39 +165,47 @@ def run_case(work, name, args):
     case_dir = os.path.join(work, name.replace("/", "_"))
     os.makedirs(case_dir, exist_ok=True)
     state = os.path.join(case_dir, "results.json")
-    results = json.load(open(state)) if os.path.exists(state) else {"trained": {}}
+    results = json.load(open(state)) if os.path.exists(state) else published_state(name, args) or {"trained": {}}
 
     def save():
         json.dump(results, open(state, "w"), indent=1)
 
-    sets = overrides(data_set(work, data, args), optimizer, model, args)
+    sets = overrides(data_root(work, data, args), optimizer, model, args)
     picks = range_test_and_race(case_dir, sets, results)
     save()
     grid = list(GRIDS[optimizer])
+    learned = True
     while True:
         for lr in grid:
             train_at(case_dir, sets, lr, results)
             save()
         maps = [results["trained"][f"{lr:.6g}"]["map"] for lr in grid]
         best = max(range(len(grid)), key=lambda i: maps[i])
+        if maps[best] < args.min_map:
+            learned = False  # no LR of the grid learned: nothing to bracket, no pick to judge
+            break
         if best == 0 and grid[0] > 1e-6:
             grid.insert(0, grid[0] / math.sqrt(10))
         elif best == len(grid) - 1 and grid[-1] < 1.0:
             grid.append(grid[-1] * math.sqrt(10))
         else:
             break
+    grid_best = grid[best]
+    best_map = results["trained"][f"{grid_best:.6g}"]["map"]
+    figure = {"case": name, "grid": [[lr, results["trained"][f"{lr:.6g}"]["map"]] for lr in grid], "grid_best": grid_best,
+              "grid_best_map": best_map, "learned": learned, "race_winner_rule": results["race_winner_rule"],
+              "race_table": results["race_table"], "threads": results.get("threads", 2), "settings": settings(args),
+              "state": results}
+    if not learned:
+        return figure | {"picks": {}}
     for lr in picks.values():
         train_at(case_dir, sets, lr, results)
         save()
-    grid_best = grid[best]
-    best_map = results["trained"][f"{grid_best:.6g}"]["map"]
     rows = {}
     for rule, lr in picks.items():
         rows[rule] = {"lr": lr, "ratio": lr / grid_best, "map": results["trained"][f"{lr:.6g}"]["map"],
                       "lost": best_map - results["trained"][f"{lr:.6g}"]["map"]}
-    return {"case": name, "grid": [[lr, results["trained"][f"{lr:.6g}"]["map"]] for lr in grid], "grid_best": grid_best,
-            "grid_best_map": best_map, "picks": rows, "race_winner_rule": results["race_winner_rule"],
-            "race_table": results["race_table"]}
+    return figure | {"picks": rows}
 
 
 def fmt_ratio(r):
@@ -175,16 +219,25 @@ def main():
     ap.add_argument("--val", type=int, default=200, help="validation images per data set")
     ap.add_argument("--size", type=int, default=160, help="image side of the data sets and of the SSD-Lite model")
     ap.add_argument("--cases", default="", help="comma-separated data/optimizer/model (default: all 12)")
+    ap.add_argument("--min-map", type=float, default=0.05, help="a grid whose best mAP is below this learned nothing")
+    ap.add_argument("--jobs", type=int, default=1, help="cases run at once, each training on one core when > 1")
     ap.add_argument("--work", default=os.path.join(HERE, ".lr_rules"), help="where runs and results are kept")
     ap.add_argument("--out", default=os.path.join(ROOT, "docs", "benchmarks", "lr_rules.md"))
     args = ap.parse_args()
-    cases = args.cases.split(",") if args.cases else [f"{d}/{o}/{m}" for m in MODELS for d in DATA_SETS for o in OPTIMIZERS]
-    figures = [run_case(args.work, c, args) for c in cases]
+    every = [f"{d}/{o}/{m}" for m in MODELS for d in DATA_SETS for o in OPTIMIZERS]
+    cases = args.cases.split(",") if args.cases else every
+    for d in sorted({c.split("/")[0] for c in cases}):
+        make_data_set(args.work, d, args)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as pool:
+        ran = dict(zip(cases, pool.map(lambda c: run_case(args.work, c, args), cases)))
+    # The page: the cases run now and those already on it under the same settings, in the benchmark's order.
+    kept = published(args)
+    figures = [ran.get(c) or kept[c] for c in every if c in ran or c in kept]
 
     lines = ["# The range test's picks against a grid of LR0", "",
              f"Regenerate with `/usr/bin/python3 bench/lr_rules.py --epochs {args.epochs} --train {args.train} --val {args.val} "
-             f"--size {args.size}"
-             + (f" --cases {args.cases}" if args.cases else "") + "` (resumable: the same command continues).", "",
+             f"--size {args.size} --jobs 2` (resumable: the same command continues; `--cases` runs some of the cases, "
+             "and the page keeps those it already holds).", "",
              f"Machine: {cpu_name()}, {os.cpu_count()} logical cores. Every training: {args.epochs} epochs on {args.train} "
              f"generated {args.size}-pixel images, VOC all-point mAP on {args.val} others; the race with its defaults "
              "(`range_test.race_epochs` a quarter of the epochs, `race_eta` 2, ranked by `val/loss`).", "",
@@ -192,7 +245,13 @@ def main():
              "loses against it (trained at that LR0 for the same epochs).", "",
              "| case | grid best | mAP | " + " | ".join(RULES + ["race"]) + " |",
              "|---|---|---|" + "---|" * (len(RULES) + 1)]
+    judged = [f for f in figures if f.get("learned", True)]
     for f in figures:
+        if f not in judged:
+            lines.append(f"| {f['case']} | {f['grid_best']:.3g} | {f['grid_best_map']:.3f} | " +
+                         f"no LR0 of the grid learned (best mAP below {args.min_map}): nothing to judge the picks by |" +
+                         " |" * len(RULES))
+            continue
         cells = []
         for rule in RULES + ["race"]:
             p = f["picks"].get(rule)
@@ -200,11 +259,12 @@ def main():
         lines.append(f"| {f['case']} | {f['grid_best']:.3g} | {f['grid_best_map']:.3f} | " + " | ".join(cells) + " |")
     lines += ["", "Each cell: the pick, its ratio to the grid's best, and the mAP lost against the grid's best (negative: "
               "the pick did better than every grid point).", ""]
-    within = [abs(math.log(f["picks"]["race"]["ratio"])) <= math.log(2) for f in figures]
-    lines.append(f"**The race's pick is within 2x of the grid's best in {sum(within)} of {len(figures)} cases.**")
+    within = [abs(math.log(f["picks"]["race"]["ratio"])) <= math.log(2) for f in judged]
+    lines.append(f"**The race's pick is within 2x of the grid's best in {sum(within)} of {len(judged)} cases** "
+                 f"(of {len(figures)} run, of {len(every)} planned).")
     closeness = {}
     for rule in RULES:
-        logs = [abs(math.log(f["picks"][rule]["ratio"])) for f in figures if rule in f["picks"]]
+        logs = [abs(math.log(f["picks"][rule]["ratio"])) for f in judged if rule in f["picks"]]
         if logs:
             closeness[rule] = sorted(logs)[len(logs) // 2]
     if closeness:
@@ -215,6 +275,9 @@ def main():
     lines += ["", "## The grids and the races", ""]
     for f in figures:
         lines.append(f"### {f['case']}")
+        lines.append("")
+        cores = f.get("threads", 2)
+        lines.append(f"Each training on {cores} core{'s' if cores > 1 else ''}.")
         lines.append("")
         lines.append("| LR0 | " + " | ".join(f"{lr:.3g}" for lr, _ in f["grid"]) + " |")
         lines.append("|---|" + "---|" * len(f["grid"]))

@@ -76,7 +76,8 @@ def data_root(work, name, args):
     return os.path.join(work, "data", f"{name}_{args.size}")
 
 
-def make_data_set(work, name, args):
+def data_set(work, name, args):
+    """The generated data set `name` at --size (made once); its folder."""
     root = data_root(work, name, args)
     d, scale = DATA_SETS[name], args.size / 256
     if not os.path.exists(os.path.join(root, "ImageSets", "Main", "val.txt")):
@@ -84,11 +85,13 @@ def make_data_set(work, name, args):
                         "--size", str(args.size), "--seed", "7", "--min-size", str(max(4, round(d["min"] * scale))),
                         "--max-size", str(round(d["max"] * scale)), "--max-objects", str(d["objects"])] +
                        (["--class-weights", d["weights"]] if "weights" in d else []), check=True, stdout=subprocess.DEVNULL)
+    return root
 
 
 def overrides(root, optimizer, model, args):
-    sets = (["runtime.threads=1", "data.workers=1"] if args.jobs > 1 else []) + [f"data.train.roots=[{root}]", f"data.val.roots=[{root}]", f"train.epochs={args.epochs}", "train.eval_period=0",
-            "train.log_period=1000"] + OPTIMIZERS[optimizer] + MODELS[model]
+    sets = (["runtime.threads=1", "data.workers=1"] if args.jobs > 1 else []) + [
+        f"data.train.roots=[{root}]", f"data.val.roots=[{root}]", f"train.epochs={args.epochs}", "train.eval_period=0",
+        "train.log_period=1000"] + OPTIMIZERS[optimizer] + MODELS[model]
     if model == "ssdlite":
         sets.append(f"model.image_size={args.size}")
     return [x for s in sets for x in ("--set", s)]
@@ -141,11 +144,15 @@ def settings(args):
     return {"epochs": args.epochs, "train": args.train, "val": args.val, "size": args.size}
 
 
+# The settings of results kept before they were recorded (the first case's page).
+FIRST_SETTINGS = {"epochs": 30, "train": 800, "val": 200, "size": 160}
+
+
 def published(args):
     """The cases on the page's JSON trained under the same settings, by name."""
     page = os.path.splitext(args.out)[0] + ".json"
     figures = json.load(open(page)) if os.path.exists(page) else []
-    return {f["case"]: f for f in figures if f.get("settings", settings(args)) == settings(args)}
+    return {f["case"]: f for f in figures if f.get("settings", FIRST_SETTINGS) == settings(args)}
 
 
 def published_state(name, args):
@@ -166,6 +173,8 @@ def run_case(work, name, args):
     os.makedirs(case_dir, exist_ok=True)
     state = os.path.join(case_dir, "results.json")
     results = json.load(open(state)) if os.path.exists(state) else published_state(name, args) or {"trained": {}}
+    if results.setdefault("settings", settings(args) if not results["trained"] else FIRST_SETTINGS) != settings(args):
+        raise SystemExit(f"{state} holds the case under {results['settings']}, not {settings(args)}: give another --work")
 
     def save():
         json.dump(results, open(state, "w"), indent=1)
@@ -181,8 +190,8 @@ def run_case(work, name, args):
             save()
         maps = [results["trained"][f"{lr:.6g}"]["map"] for lr in grid]
         best = max(range(len(grid)), key=lambda i: maps[i])
-        if maps[best] < args.min_map:
-            learned = False  # no LR of the grid learned: nothing to bracket, no pick to judge
+        if maps[best] < args.min_map and (len(grid) > len(GRIDS[optimizer]) or 0 < best < len(grid) - 1):
+            learned = False  # no LR of the grid learned, one step past its edge either: no pick to judge
             break
         if best == 0 and grid[0] > 1e-6:
             grid.insert(0, grid[0] / math.sqrt(10))
@@ -193,7 +202,7 @@ def run_case(work, name, args):
     grid_best = grid[best]
     best_map = results["trained"][f"{grid_best:.6g}"]["map"]
     figure = {"case": name, "grid": [[lr, results["trained"][f"{lr:.6g}"]["map"]] for lr in grid], "grid_best": grid_best,
-              "grid_best_map": best_map, "learned": learned, "race_winner_rule": results["race_winner_rule"],
+              "grid_best_map": best_map, "learned": learned, "min_map": args.min_map, "race_winner_rule": results["race_winner_rule"],
               "race_table": results["race_table"], "threads": results.get("threads", 2), "settings": settings(args),
               "state": results}
     if not learned:
@@ -227,7 +236,7 @@ def main():
     every = [f"{d}/{o}/{m}" for m in MODELS for d in DATA_SETS for o in OPTIMIZERS]
     cases = args.cases.split(",") if args.cases else every
     for d in sorted({c.split("/")[0] for c in cases}):
-        make_data_set(args.work, d, args)
+        data_set(args.work, d, args)
     with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as pool:
         ran = dict(zip(cases, pool.map(lambda c: run_case(args.work, c, args), cases)))
     # The page: the cases run now and those already on it under the same settings, in the benchmark's order.
@@ -236,7 +245,7 @@ def main():
 
     lines = ["# The range test's picks against a grid of LR0", "",
              f"Regenerate with `/usr/bin/python3 bench/lr_rules.py --epochs {args.epochs} --train {args.train} --val {args.val} "
-             f"--size {args.size} --jobs 2` (resumable: the same command continues; `--cases` runs some of the cases, "
+             f"--size {args.size} --jobs {args.jobs}` (resumable: the same command continues; `--cases` runs some of the cases, "
              "and the page keeps those it already holds).", "",
              f"Machine: {cpu_name()}, {os.cpu_count()} logical cores. Every training: {args.epochs} epochs on {args.train} "
              f"generated {args.size}-pixel images, VOC all-point mAP on {args.val} others; the race with its defaults "
@@ -249,7 +258,7 @@ def main():
     for f in figures:
         if f not in judged:
             lines.append(f"| {f['case']} | {f['grid_best']:.3g} | {f['grid_best_map']:.3f} | " +
-                         f"no LR0 of the grid learned (best mAP below {args.min_map}): nothing to judge the picks by |" +
+                         f"no LR0 of the grid learned (best mAP below {f['min_map']}): nothing to judge the picks by |" +
                          " |" * len(RULES))
             continue
         cells = []
@@ -266,7 +275,8 @@ def main():
     for rule in RULES:
         logs = [abs(math.log(f["picks"][rule]["ratio"])) for f in judged if rule in f["picks"]]
         if logs:
-            closeness[rule] = sorted(logs)[len(logs) // 2]
+            logs.sort()
+            closeness[rule] = (logs[(len(logs) - 1) // 2] + logs[len(logs) // 2]) / 2  # the median (of logs: a geometric one)
     if closeness:
         closest = min(closeness, key=closeness.get)
         lines.append("")

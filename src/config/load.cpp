@@ -1,5 +1,7 @@
 #include "ssd/config/load.h"
 
+#include <fmt/format.h>
+
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -114,6 +116,9 @@ void validate(const Config& c) {
                       std::to_string(p.s_max) + ")");
   if (c.postprocess.top_k_per_class < 1 || c.postprocess.max_per_image < 1)
     throw ConfigError("postprocess.top_k_per_class and postprocess.max_per_image must be >= 1");
+  if (c.range_test.race_minutes > 0 && c.range_test.race_epochs > 0)
+    throw ConfigError(fmt::format("range_test.race_minutes ({:g}) and range_test.race_epochs ({:g}) both set the race's budget: give one",
+                                  c.range_test.race_minutes, c.range_test.race_epochs));
 }
 
 Config load_config_text(const std::string& yaml_text, const std::string& origin, const std::vector<std::string>& overrides) {

@@ -3,7 +3,6 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <limits>
@@ -111,12 +110,9 @@ RangeTestResult sweep_once(const config::Config& c, model::Ssd& model, torch::op
   engine::TrainLoop loop(
       context, [&](const data::Batch& batch) { return engine::train_step(model, optimizer, batch, *loss_fn, clip, device, precision); },
       {hook});
-  const auto start = std::chrono::steady_clock::now();
   loop.run();
-  auto result = hook->result();
-  const std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
-  if (!result.lrs.empty()) *seconds_per_iter = took.count() / static_cast<double>(result.lrs.size());
-  return result;
+  *seconds_per_iter = hook->seconds_per_step();
+  return hook->result();
 }
 
 // Per rule: the median (and spread) over the repeats.

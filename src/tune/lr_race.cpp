@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "ssd/config/load.h"
 #include "ssd/lr/schedule.h"
 #include "ssd/range_test/runner.h"
 #include "ssd/util/error.h"
@@ -128,12 +129,10 @@ double race_epochs_in_all(const SearchSpace& space) {
 SearchSpace race_space(const config::Config& config, const std::vector<RaceCandidate>& candidates, const TrainingPace& pace) {
   const auto& rt = config.range_test;
   const auto epochs = static_cast<double>(config.train.epochs);
+  config::validate(config);  // (race_epochs and race_minutes together)
   if (rt.race_minutes <= 0)
     return race_ending_at(config, candidates, pace.iters_per_epoch, rt.race_epochs > 0 ? rt.race_epochs : std::max(1.0, epochs / 4), true);
-  if (rt.race_epochs > 0)
-    throw ConfigError(fmt::format("range_test.race_minutes ({:g}) and range_test.race_epochs ({:g}) both set the race's budget: give one",
-                                  rt.race_minutes, rt.race_epochs));
-  if (pace.iters_per_epoch <= 0 || pace.seconds_per_iter <= 0) {
+  if (pace.iters_per_epoch <= 0 || !(pace.seconds_per_iter > 0) || !std::isfinite(pace.seconds_per_iter)) {
     spdlog::warn("LR race: range_test.race_minutes needs the pace the range test measures, and it is unknown here: the race's last rung "
                  "is a quarter of train.epochs");
     return race_ending_at(config, candidates, pace.iters_per_epoch, std::max(1.0, epochs / 4), true);
@@ -149,10 +148,11 @@ SearchSpace race_space(const config::Config& config, const std::vector<RaceCandi
   if (minutes > rt.race_minutes * (1 + 1e-9))
     spdlog::warn("LR race: range_test.race_minutes {:g} holds no race of these {} candidates; the shortest takes about {:.2g} minutes of "
                  "training", rt.race_minutes, candidates.size(), minutes);
-  spdlog::info("LR race: range_test.race_minutes {:g}: the last rung {:g} epoch{}, {:g} epochs in all, about {:.2g} minutes of "
+  const auto plan = plan_brackets(space).front();
+  const int64_t last = whole_epochs(plan.first_budget * std::pow(space.eta, static_cast<double>(plan.rungs - 1)));
+  spdlog::info("LR race: range_test.race_minutes {:g}: the last rung {} epoch{}, {:g} epochs in all, about {:.2g} minutes of "
                "training at the range test's {:.3g} s a step ({} steps an epoch), each rung's validation on top",
-               rt.race_minutes, space.max_epochs, space.max_epochs == 1 ? "" : "s", race_epochs_in_all(space), minutes,
-               pace.seconds_per_iter, pace.iters_per_epoch);
+               rt.race_minutes, last, last == 1 ? "" : "s", race_epochs_in_all(space), minutes, pace.seconds_per_iter, pace.iters_per_epoch);
   return space;
 }
 
@@ -218,10 +218,12 @@ std::vector<RaceCandidate> resumed_candidates(const std::string& out, const std:
   } catch (const std::exception& e) {
     throw ConfigError(path + ": not a readable race (" + std::string(e.what()) + "); remove " + out + " to race again");
   }
-  if (minutes > 0 && before.value("minutes", 0.0) == minutes) {
-    now["min_epochs"] = space.min_epochs = before.value("min_epochs", space.min_epochs);
-    now["max_epochs"] = space.max_epochs = before.value("max_epochs", space.max_epochs);
-    spdlog::info("LR race: its rungs as planned when it began ({:g} to {:g} epochs)", space.min_epochs, space.max_epochs);
+  const auto number = [&](const char* key) { return before.contains(key) && before[key].is_number(); };
+  if (minutes > 0 && number("minutes") && before["minutes"].get<double>() == minutes && number("min_epochs") && number("max_epochs")) {
+    now["min_epochs"] = space.min_epochs = before["min_epochs"].get<double>();
+    now["max_epochs"] = space.max_epochs = before["max_epochs"].get<double>();
+    spdlog::info("LR race: resumed with its rungs as planned when it began ({:g} to {:g} epochs), not a plan at today's pace",
+                 space.min_epochs, space.max_epochs);
   }
   bool same = before.value("candidates", nlohmann::json::array()).size() == candidates.size();
   for (const char* key : {"min_epochs", "max_epochs", "schedule_epochs", "eta"}) same = same && before.value(key, -1.0) == now[key].get<double>();

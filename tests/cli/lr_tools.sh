@@ -60,11 +60,11 @@ grep -q "iter 1/" "$work/race2.log" && fail "a candidate trained again on resume
 # resumed with the rungs it began with.
 for n in 1 2; do
   "$bin/ssd-train" --config "$work/tiny.yaml" --set train.run_dir="$work/race_minutes" --range-test --race --set range_test.race=always \
-    --set range_test.race_minutes=0.01 > "$work/race_minutes_$n.log" 2>&1 || { cat "$work/race_minutes_$n.log"; fail "--race minutes ($n)"; }
+    --set range_test.race_minutes=1e-06 > "$work/race_minutes_$n.log" 2>&1 || { cat "$work/race_minutes_$n.log"; fail "--race minutes ($n)"; }
 done
-grep -q "range_test.race_minutes 0.01: the last rung .* minutes of training at the range test's " "$work/race_minutes_1.log" || { cat "$work/race_minutes_1.log"; fail "no minutes plan"; }
+grep -q "range_test.race_minutes 1e-06: the last rung .* minutes of training at the range test's " "$work/race_minutes_1.log" || { cat "$work/race_minutes_1.log"; fail "no minutes plan"; }
 grep -q "holds no race of these" "$work/race_minutes_1.log" || fail "too few minutes not said"
-grep -q "its rungs as planned when it began" "$work/race_minutes_2.log" || { cat "$work/race_minutes_2.log"; fail "minutes race not resumed"; }
+grep -q "resumed with its rungs as planned when it began" "$work/race_minutes_2.log" || { cat "$work/race_minutes_2.log"; fail "minutes race not resumed"; }
 grep -q "iter 1/" "$work/race_minutes_2.log" && fail "a candidate of the minutes race trained again on resume"
 
 echo "== plateau and early stopping on validation loss"

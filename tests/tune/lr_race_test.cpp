@@ -201,8 +201,9 @@ TEST(LrRace, AMinutesBudgetResumesWithTheRungsItBeganWith) {
   const auto again = race_lr(config, race_candidates(disagreeing_picks()), c10::Device(c10::kCPU), {10, 0.45}, runner);
   EXPECT_EQ(runs, 0);
   EXPECT_EQ(again.winner, race.winner);
-  // Other minutes are another race.
-  config.range_test.race_minutes = 6;
+  // Other minutes are another race, even minutes that would plan the same rungs (L = 10 again).
+  config.range_test.race_minutes = 3.1;
+  EXPECT_DOUBLE_EQ(race_space(config, race_candidates(disagreeing_picks()), {10, 0.6}).max_epochs, 10);
   EXPECT_THROW(race_lr(config, race_candidates(disagreeing_picks()), c10::Device(c10::kCPU), {10, 0.6}, runner), ConfigError);
 }
 

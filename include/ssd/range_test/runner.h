@@ -23,7 +23,7 @@ struct Report {
   Suggestion recommended;                ///< the recommended rule, median LR over the repeats
   std::string reason;
   int64_t iters_per_epoch = 0;           ///< the training data's batches per epoch (the race plans its rungs with it)
-  double seconds_per_iter = 0;           ///< a sweep step's wall time, data included (the last sweep's mean)
+  double seconds_per_iter = 0;           ///< a training step's wall time, data included (SweepHook::seconds_per_step, last sweep)
   std::vector<std::string> lines;        ///< the printed report
   std::string csv_path, png_path;
 };

@@ -271,17 +271,26 @@ def main():
     within = [abs(math.log(f["picks"]["race"]["ratio"])) <= math.log(2) for f in judged]
     lines.append(f"**The race's pick is within 2x of the grid's best in {sum(within)} of {len(judged)} cases** "
                  f"(of {len(figures)} run, of {len(every)} planned).")
-    closeness = {}
-    for rule in RULES:
-        logs = [abs(math.log(f["picks"][rule]["ratio"])) for f in judged if rule in f["picks"]]
-        if logs:
-            logs.sort()
-            closeness[rule] = (logs[(len(logs) - 1) // 2] + logs[len(logs) // 2]) / 2  # the median (of logs: a geometric one)
-    if closeness:
-        closest = min(closeness, key=closeness.get)
+    def median(values):
+        values = sorted(values)
+        return (values[(len(values) - 1) // 2] + values[len(values) // 2]) / 2
+
+    closeness, lost = {}, {}
+    for rule in RULES + ["race"]:
+        mine = [f["picks"][rule] for f in judged if rule in f["picks"]]
+        if mine:
+            closeness[rule] = median([abs(math.log(p["ratio"])) for p in mine])  # (of logs: a geometric median)
+            lost[rule] = median([p["lost"] for p in mine]), max(p["lost"] for p in mine)
+    fixed = {r: v for r, v in closeness.items() if r in RULES}
+    if fixed:
+        closest = min(fixed, key=fixed.get)
         lines.append("")
-        lines.append("Median distance to the grid's best, per fixed rule: " +
-                     ", ".join(f"{r} {math.exp(v):.2f}x" for r, v in closeness.items()) + f"; the closest: **{closest}**.")
+        lines.append("| pick | median distance to the grid's best | median mAP lost | most mAP lost |")
+        lines.append("|---|---|---|---|")
+        for rule, v in closeness.items():
+            lines.append(f"| {rule} | {math.exp(v):.2f}x | {lost[rule][0]:+.3f} | {lost[rule][1]:+.3f} |".replace("+-", "-"))
+        lines.append("")
+        lines.append(f"The fixed rule closest to the grid's best: **{closest}**.")
     lines += ["", "## The grids and the races", ""]
     for f in figures:
         lines.append(f"### {f['case']}")

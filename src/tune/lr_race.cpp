@@ -114,14 +114,13 @@ SearchSpace race_ending_at(const config::Config& config, const std::vector<RaceC
 
 double race_epochs_in_all(const SearchSpace& space) {
   const auto plan = plan_brackets(space).front();
+  const auto alive = planned_survivors(static_cast<size_t>(space.trials), space.eta, plan.rungs);
   double in_all = 0;
   int64_t trained = 0;  // the epochs every survivor has behind it
-  auto alive = static_cast<double>(space.trials);
   for (int64_t k = 0; k < plan.rungs; ++k) {
     const int64_t budget = whole_epochs(plan.first_budget * std::pow(space.eta, static_cast<double>(k)));
-    in_all += alive * static_cast<double>(std::max<int64_t>(budget - trained, 0));
+    in_all += static_cast<double>(alive[static_cast<size_t>(k)]) * static_cast<double>(std::max<int64_t>(budget - trained, 0));
     trained = std::max(trained, budget);
-    alive = std::max(1.0, std::floor(alive / space.eta));
   }
   return in_all;
 }

@@ -135,6 +135,13 @@ config::Config trial_config(const config::Config& base, const Trial& trial, doub
   return config::load_config_text(config::to_yaml(base), "tuner trial " + std::to_string(trial.id), overrides);
 }
 
+std::vector<size_t> planned_survivors(size_t trials, double eta, int64_t rungs) {
+  std::vector<size_t> planned{trials};
+  for (int64_t k = 1; k < rungs; ++k)
+    planned.push_back(std::max<size_t>(1, static_cast<size_t>(std::floor(static_cast<double>(planned.back()) / eta))));
+  return planned;
+}
+
 std::vector<Bracket> plan_brackets(const SearchSpace& space) {
   const double r = space.min_epochs, R = space.max_epochs, eta = space.eta;
   std::vector<Bracket> brackets;
@@ -289,10 +296,7 @@ bool run_bracket(const config::Config& base, const SearchSpace& space, const Bra
                  const std::string& state_path, c10::Device device, const TrialRunner& runner, int64_t train_images,
                  std::vector<std::string>& decisions) {
   const auto budgets = rung_budgets(base, space, plan, trials, alive, train_images);
-  // The planned number of trials at each rung: a deferred cut is made up at the next one.
-  std::vector<size_t> planned{alive.size()};
-  for (int64_t k = 1; k < plan.rungs; ++k)
-    planned.push_back(std::max<size_t>(1, static_cast<size_t>(std::floor(static_cast<double>(planned.back()) / space.eta))));
+  const auto planned = planned_survivors(alive.size(), space.eta, plan.rungs);
   for (int64_t k = 0; k < plan.rungs && !alive.empty(); ++k) {
     const double budget = budgets[static_cast<size_t>(k)];
     if (k == 0 || whole_epochs(budgets[static_cast<size_t>(k) - 1]) != whole_epochs(budget)) {  // (a merged rung: trained)

@@ -43,6 +43,10 @@ struct Bracket {
 /// one bracket of plain successive halving.
 std::vector<Bracket> plan_brackets(const SearchSpace& space);
 
+/// How many trials each rung of a bracket started with `trials` plans to train: the better 1/eta of the rung before,
+/// at least one (a deferred cut is made up at the next rung).
+std::vector<size_t> planned_survivors(size_t trials, double eta, int64_t rungs);
+
 /// What training one trial to its budget gave.
 struct TrialRun {
   Measures measures;         ///< the run's last validation: val/mAP, val/mAP07, val/loss, the signals with replicates

@@ -599,6 +599,12 @@ std::vector<Key> run_keys() {
     key<double>("range_test.race_eta", [](Config& c) -> auto& { return c.range_test.race_eta; }, in_range(1.5, 10.0),
         "tune::race_lr", "Range test race: each rung keeps the better 1 / race_eta of the candidates and trains them race_eta "
         "times longer."),
+    key<std::string>("range_test.race_rungs", [](Config& c) -> auto& { return c.range_test.race_rungs; },
+        one_of({"restart", "continue"}), "tune::race_lr",
+        "Range test race: restart: each rung trains every candidate from scratch with its whole schedule (warm-up, decays) in "
+        "the rung's epochs, so that a candidate is judged after its LR has come down, as at the end of the real run; "
+        "continue: a rung trains the first part of the planned run (train.epochs) and the next goes on from its checkpoint "
+        "(cheaper, but judged at the peak LR, which favours the lower candidates)."),
     key<std::string>("range_test.race_monitor", [](Config& c) -> auto& { return c.range_test.race_monitor; },
         one_of({"val/loss", "val/mAP"}), "tune::race_lr",
         "Range test race: what ranks the candidates at each rung. val/loss: after the race's few epochs every candidate's mAP is "

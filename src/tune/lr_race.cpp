@@ -82,6 +82,7 @@ SearchSpace race_ending_at(const config::Config& config, const std::vector<RaceC
   space.trials = static_cast<int64_t>(candidates.size());
   space.eta = config.range_test.race_eta;
   space.schedule_epochs = static_cast<double>(config.train.epochs);
+  space.rungs = config.range_test.race_rungs;
   space.max_epochs = max_epochs;
   // Rungs while at least two candidates are left to compare (the winner of the last pair is not trained further), and
   // none shorter than an epoch.
@@ -119,7 +120,9 @@ double race_epochs_in_all(const SearchSpace& space) {
   int64_t trained = 0;  // the epochs every survivor has behind it
   for (int64_t k = 0; k < plan.rungs; ++k) {
     const int64_t budget = whole_epochs(plan.first_budget * std::pow(space.eta, static_cast<double>(k)));
-    in_all += static_cast<double>(alive[static_cast<size_t>(k)]) * static_cast<double>(std::max<int64_t>(budget - trained, 0));
+    // (a rung as long as the last one is that rung; restart trains each rung from scratch)
+    const auto survivors = static_cast<double>(alive[static_cast<size_t>(k)]);
+    if (budget > trained) in_all += survivors * static_cast<double>(space.rungs == "restart" ? budget : budget - trained);
     trained = std::max(trained, budget);
   }
   return in_all;
@@ -204,6 +207,7 @@ std::vector<RaceCandidate> resumed_candidates(const std::string& out, const std:
   const auto path = (fs::path(out) / "candidates.json").string();
   nlohmann::json now{{"min_epochs", space.min_epochs}, {"max_epochs", space.max_epochs}, {"schedule_epochs", space.schedule_epochs},
                      {"eta", space.eta}, {"monitor", space.monitor}, {"minutes", minutes}, {"candidates", nlohmann::json::array()}};
+  if (space.rungs != "continue") now["rungs"] = space.rungs;  // (absent from races stored before it could be set)
   for (const auto& c : candidates) now["candidates"].push_back({{"rule", c.rule}, {"lr", c.lr}});
   if (!fs::exists(path)) {
     fs::create_directories(out);
@@ -226,7 +230,7 @@ std::vector<RaceCandidate> resumed_candidates(const std::string& out, const std:
   }
   bool same = before.value("candidates", nlohmann::json::array()).size() == candidates.size();
   for (const char* key : {"min_epochs", "max_epochs", "schedule_epochs", "eta"}) same = same && before.value(key, -1.0) == now[key].get<double>();
-  same = same && before.value("minutes", 0.0) == minutes;
+  same = same && before.value("minutes", 0.0) == minutes && before.value("rungs", "continue") == space.rungs;
   same = same && before.value("monitor", "") == space.monitor;
   std::vector<RaceCandidate> stored;
   for (size_t i = 0; same && i < candidates.size(); ++i) {
@@ -258,9 +262,10 @@ RaceResult race_lr(const config::Config& config, const std::vector<RaceCandidate
   std::string listed;
   for (const auto& c : candidates) listed += fmt::format("{}{:.3g} ({})", listed.empty() ? "" : ", ", c.lr, c.rule);
   const auto plan = plan_brackets(space).front();
-  spdlog::info("LR race: {} candidates ({}), {} rungs from {} to {} epochs keeping 1/{:g} each by {}, each the start of a {}-epoch "
-               "run, in {}", candidates.size(), listed, plan.rungs, whole_epochs(space.min_epochs), whole_epochs(space.max_epochs), space.eta,
-               space.monitor, config.train.epochs, out);
+  const auto each_rung = space.rungs == "restart" ? std::string("a whole schedule from scratch")
+                                                  : fmt::format("the start of a {}-epoch run", config.train.epochs);
+  spdlog::info("LR race: {} candidates ({}), {} rungs from {} to {} epochs keeping 1/{:g} each by {}, each {}, in {}", candidates.size(),
+               listed, plan.rungs, whole_epochs(space.min_epochs), whole_epochs(space.max_epochs), space.eta, space.monitor, each_rung, out);
   // Each candidate trains as the range test's recommendation would: solver.lr, and a cyclic or one-cycle peak with it.
   const TrialRunner inner = given_runner ? given_runner : TrialRunner(train_trial);
   const TrialRunner runner = [&](const config::Config& trial, const SearchSpace& measuring, c10::Device where) {

@@ -79,10 +79,12 @@ Trial trial_from_json(const nlohmann::json& jt, const std::string& reported) {
 
 // What decides the cuts and budgets: a resumed tuning must decide as the one it continues.
 nlohmann::json decision_settings(const SearchSpace& space) {
-  return {{"method", space.method},     {"min_epochs", space.min_epochs}, {"max_epochs", space.max_epochs},
+  nlohmann::json j = {{"method", space.method},     {"min_epochs", space.min_epochs}, {"max_epochs", space.max_epochs},
           {"schedule_epochs", space.schedule_epochs}, {"eta", space.eta}, {"monitor", space.monitor},
           {"mode", space.mode},         {"confidence", space.confidence}, {"map_floor", space.map_floor}, {"bootstrap", space.bootstrap},
           {"undecided", space.undecided}, {"given_in_search", space.given_in_search()}};
+  if (space.rungs != "continue") j["rungs"] = space.rungs;  // (absent from tunings stored before it could be set)
+  return j;
 }
 
 // The tuner's memory: what decides, the trials, their parameters, every rung result and the baseline's. Rewritten
@@ -124,12 +126,19 @@ std::vector<Trial> load_state(const std::string& path, const SearchSpace& space,
 
 }  // namespace
 
-config::Config trial_config(const config::Config& base, const Trial& trial, double budget, double schedule_epochs) {
+config::Config trial_config(const config::Config& base, const Trial& trial, double budget, double schedule_epochs,
+                            bool whole_schedule) {
   std::vector<std::string> overrides;
   for (const auto& [k, v] : trial.params) overrides.push_back(k + "=" + v);
-  overrides.push_back("train.run_dir=" + trial.run_dir);
-  overrides.push_back("train.epochs=" + std::to_string(std::max(whole_epochs(schedule_epochs), whole_epochs(budget))));
-  overrides.push_back("train.stop_epoch=" + std::to_string(whole_epochs(budget)));
+  const auto epochs = whole_epochs(budget);
+  if (whole_schedule) {
+    overrides.push_back("train.run_dir=" + (fs::path(trial.run_dir) / ("rung_" + std::to_string(epochs))).string());
+    overrides.push_back("train.epochs=" + std::to_string(epochs));
+  } else {
+    overrides.push_back("train.run_dir=" + trial.run_dir);
+    overrides.push_back("train.epochs=" + std::to_string(std::max(whole_epochs(schedule_epochs), epochs)));
+  }
+  overrides.push_back("train.stop_epoch=" + std::to_string(epochs));
   overrides.push_back("train.eval_period=0");        // one validation, at the end of the rung
   overrides.push_back("early_stop.patience=0");      // the tuner decides who stops
   return config::load_config_text(config::to_yaml(base), "tuner trial " + std::to_string(trial.id), overrides);
@@ -232,7 +241,7 @@ Trial given_trial(int64_t id, int64_t bracket, const std::string& out) {
 // run was interrupted (SIGINT / SIGTERM).
 bool run_trial(const config::Config& base, const SearchSpace& space, Trial& t, double budget, c10::Device device,
                const TrialRunner& runner) {
-  const auto config = trial_config(base, t, budget, schedule_epochs_of(space));
+  const auto config = trial_config(base, t, budget, schedule_epochs_of(space), space.rungs == "restart");
   TrialRun run;
   const auto started = std::chrono::steady_clock::now();
   try {

@@ -69,6 +69,7 @@ config::Config race_config(const std::string& dir) {
   c.data.val.roots = {dir + "/val"};  // the synthetic runner reads no data; the race only checks that there is some
   c.range_test.race = "disagree";
   c.range_test.race_monitor = "val/mAP";
+  c.range_test.race_rungs = "continue";  // the plans below are hand-counted for rungs that go on from checkpoints
   return c;
 }
 
@@ -205,6 +206,34 @@ TEST(LrRace, AMinutesBudgetResumesWithTheRungsItBeganWith) {
   config.range_test.race_minutes = 3.1;
   EXPECT_DOUBLE_EQ(race_space(config, race_candidates(disagreeing_picks()), {10, 0.6}).max_epochs, 10);
   EXPECT_THROW(race_lr(config, race_candidates(disagreeing_picks()), c10::Device(c10::kCPU), {10, 0.6}, runner), ConfigError);
+}
+
+// range_test.race_rungs restart: every rung trains each candidate from scratch with its whole schedule in the rung's
+// epochs, in a run directory of its own; the race trains 4 x 2 + 2 x 4 epochs instead of 4 x 2 + 2 x 2.
+TEST(LrRace, RestartedRungsTrainAWholeScheduleEach) {
+  auto config = race_config(test::temp_dir("lr_race_restart"));
+  config.range_test.race_rungs = "restart";
+  std::vector<config::Config> runs;
+  const TrialRunner runner = [&](const config::Config& c, const SearchSpace& space, c10::Device) {
+    EXPECT_EQ(space.rungs, "restart");
+    runs.push_back(c);
+    return figure(synthetic_map(c.solver.lr, static_cast<double>(c.train.epochs)));
+  };
+  const auto race = race_lr(config, race_candidates(disagreeing_picks()), c10::Device(c10::kCPU), {}, runner);
+  EXPECT_EQ(race.candidates[race.winner].rule, "steepest");
+  ASSERT_EQ(runs.size(), 6u);
+  for (const auto& c : runs) {
+    EXPECT_EQ(c.train.epochs, c.train.stop_epoch);  // the whole schedule, not the start of a 16-epoch one
+    EXPECT_EQ(std::filesystem::path(c.train.run_dir).filename().string(), "rung_" + std::to_string(c.train.epochs));
+  }
+  EXPECT_EQ(runs[0].train.epochs, 2);
+  EXPECT_EQ(runs[5].train.epochs, 4);
+  const auto space = race_space(config, race_candidates(disagreeing_picks()));
+  EXPECT_DOUBLE_EQ(race_epochs_in_all(space), 16);
+  config.range_test.race_rungs = "continue";
+  EXPECT_DOUBLE_EQ(race_epochs_in_all(race_space(config, race_candidates(disagreeing_picks()))), 12);
+  // A race begun with the other kind of rungs is not resumed as this one.
+  EXPECT_THROW(race_lr(config, race_candidates(disagreeing_picks()), c10::Device(c10::kCPU), {}, runner), ConfigError);
 }
 
 // Every candidate diverged: the race decides nothing (and ssd-train falls back to the rules' recommendation).

@@ -198,6 +198,7 @@ struct RangeTestConfig {
   double race_epochs = 0;      ///< the race's last rung, in epochs; 0 = a quarter of train.epochs
   double race_minutes = 0;     ///< the race's training time instead, at the range test's measured pace; 0 = race_epochs
   double race_eta = 2;         ///< each rung keeps the better 1 / race_eta of the candidates
+  std::string race_rungs = "restart";  ///< restart (the whole schedule in each rung) or continue (the planned run's first part)
   std::string race_monitor = "val/loss";  ///< what the race ranks by: val/loss or val/mAP
 };
 

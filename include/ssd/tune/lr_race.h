@@ -48,16 +48,19 @@ struct TrainingPace {
 };
 
 /// The race's rungs: the last one trains range_test.race_epochs (0: a quarter of train.epochs), each one before it
-/// race_eta times shorter, as many as halve the candidates down to the last pair. Every candidate's schedule is planned
-/// over train.epochs, the run the winner is for, and a rung trains its first part (no schedule compressed into a rung);
-/// with iters_per_epoch known, the first rung is lengthened to end at least an epoch after the warm-up, so that no
-/// candidate is judged before its LR has reached LR0 (the later rungs with it, up to train.epochs).
+/// race_eta times shorter, as many as halve the candidates down to the last pair. range_test.race_rungs restart (the
+/// default): each rung trains every candidate from scratch with its whole schedule in the rung's epochs
+/// (SearchSpace::rungs), so that it is judged after its LR has come down, as the real run ends; continue: every
+/// candidate's schedule is planned over train.epochs and a rung trains its first part, the next going on from there
+/// (judged at the peak LR, where the lower candidates lead). With iters_per_epoch known, the first rung is lengthened to
+/// end at least an epoch after the warm-up, so that no candidate is judged inside it (the later rungs with it, up to
+/// train.epochs).
 /// With range_test.race_minutes and the pace known, the last rung is instead the longest (in whole epochs, up to
 /// train.epochs) whose race trains within those minutes; ConfigError when both race_epochs and race_minutes are set.
 SearchSpace race_space(const config::Config& config, const std::vector<RaceCandidate>& candidates, const TrainingPace& pace = {});
 
 /// The epochs the race of `space` trains in all, over every candidate: each rung's survivors times the epochs the rung
-/// adds (a candidate goes on from its checkpoint).
+/// adds (rungs continue from their checkpoints), or times the rung's epochs (rungs restart).
 double race_epochs_in_all(const SearchSpace& space);
 
 /// Races the candidates in <run_dir>/lr_race (resumable: the tuner's state and each candidate's checkpoints are there),

@@ -30,6 +30,11 @@ struct SearchSpace {
   /// run and stops (train.stop_epoch): its warm-up and decays fall where they will in the real run, instead of a whole
   /// schedule compressed into the rung.
   double schedule_epochs = 0;
+  /// continue: a rung goes on from the trial's checkpoint at the last rung, the schedule planned over schedule_epochs;
+  /// restart: each rung trains the trial from scratch with its whole schedule in the rung's epochs (warm-up, decays and
+  /// the end of the LR all inside the rung; its own run directory <trial>/rung_<epochs>), at the cost of training again
+  /// what the rung before trained.
+  std::string rungs = "continue";
   /// What ranks the trials at a cut: val/mAP, val/mAP07, val/loss, or auto: val/mAP where it has moved (map_floor)
   /// and separates the trials beyond its noise, else val/loss where that does (early rungs).
   std::string monitor = "auto";

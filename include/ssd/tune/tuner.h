@@ -71,8 +71,10 @@ TuneResult tune(const config::Config& base, const SearchSpace& space, const std:
                 const TrialRunner& runner = {}, int64_t train_images = 0);
 
 /// The config of a trial at a rung of `budget` epochs: base with its parameters and run directory, its schedule planned
-/// over `schedule_epochs` (train.epochs) and the run stopped at the rung's end (train.stop_epoch).
-config::Config trial_config(const config::Config& base, const Trial& trial, double budget, double schedule_epochs);
+/// over `schedule_epochs` (train.epochs) and the run stopped at the rung's end (train.stop_epoch); with
+/// `whole_schedule` (SearchSpace::rungs restart), the rung's own run of `budget` epochs in <run_dir>/rung_<epochs>.
+config::Config trial_config(const config::Config& base, const Trial& trial, double budget, double schedule_epochs,
+                            bool whole_schedule = false);
 
 /// The first rung's budget for these trials: `first`, lengthened (up to `most`) to end at least one epoch after the
 /// longest of their warm-ups when it would end inside one. train_images 0: `first`.

@@ -56,8 +56,9 @@ void add_train_options(CLI::App& app, TrainOptions& o) {
   range_test->excludes(dry);
   app.add_flag("--race", o.race,
                "With --range-test: when the rules' picks disagree by more than 3x, race them (and midpoints) in short trainings "
-               "on the config's data, successive halving on the validation loss, and recommend the winner "
-               "(range_test.race=disagree; race_epochs or race_minutes, race_eta, race_monitor); writes <run_dir>/lr_race.csv and lr_race.png; "
+               "on the config's data, each a whole schedule from scratch, successive halving on the validation loss, and recommend "
+               "the winner (range_test.race=disagree; race_epochs or race_minutes, race_eta, race_rungs, race_monitor); writes "
+               "<run_dir>/lr_race.csv and lr_race.png; "
                "Ctrl-C and the same command resume it")
       ->needs(range_test);
   app.add_option("--range-test-repeats,--find-lr-repeats", o.range_test_repeats,

@@ -542,7 +542,8 @@ std::vector<Key> run_keys() {
         "engine::Trainer (its RunPlan)", "Stop after this many iterations in total; 0 = all epochs."),
     key<int64_t>("train.stop_epoch", [](Config& c) -> auto& { return c.train.stop_epoch; }, at_least<int64_t>(0),
         "engine::Trainer (its RunPlan)", "Stop at the end of this epoch, the schedules still planned over train.epochs (a part of the "
-        "planned run, as the tuner's rungs and the range test's race train it; --resume with a later stop_epoch goes on); 0 = all epochs."),
+        "planned run, as the tuner's rungs and the range test's race with race_rungs continue train it; --resume with a later stop_epoch "
+        "goes on); 0 = all epochs."),
     key<std::string>("train.lr_scaling", [](Config& c) -> auto& { return c.train.lr_scaling; }, one_of({"none", "linear", "sqrt"}),
         "lr::scaled_base_lr", "Scale LR0 with the global batch B: linear LR0 x B / reference_batch, sqrt LR0 x sqrt(B / reference_batch)."),
     key<int64_t>("train.reference_batch", [](Config& c) -> auto& { return c.train.reference_batch; }, at_least<int64_t>(1),

@@ -112,7 +112,9 @@ RunRecord load_run(const std::string& dir) {
   if (r.summary && r.status == "running" && r.summary->host == util::host_name() && !util::process_alive(r.summary->pid)) r.status = "died";
   r.range_test_png = if_exists(d / "lr_find.png");
   r.race_png = if_exists(d / "lr_race.png");
-  for (const fs::path& where : {d, d.parent_path()}) {
+  // A tuner's leaderboard is beside its trials; an LR race's restarted rung (lr_race/trial_NNN/rung_N) is one further down.
+  const bool race_rung = r.name.rfind("rung_", 0) == 0;
+  for (const fs::path& where : {d, d.parent_path(), race_rung ? d.parent_path().parent_path() : d.parent_path()}) {
     if (r.leaderboard_csv.empty()) r.leaderboard_csv = if_exists(where / "leaderboard.csv");
     if (r.leaderboard_png.empty()) r.leaderboard_png = if_exists(where / "leaderboard.png");
   }
@@ -127,9 +129,17 @@ std::vector<RunRecord> find_runs(const std::vector<std::string>& dirs) {
       runs.push_back(load_run(dir));
       continue;
     }
+    // A tuner's trials are runs one level down; an LR race's restarted rungs (trial_NNN/rung_N) two.
     std::vector<std::string> inside;
-    for (const auto& entry : fs::directory_iterator(dir))
-      if (entry.is_directory() && is_run_dir(entry.path().string())) inside.push_back(entry.path().string());
+    for (const auto& entry : fs::directory_iterator(dir)) {
+      if (!entry.is_directory()) continue;
+      if (is_run_dir(entry.path().string())) {
+        inside.push_back(entry.path().string());
+        continue;
+      }
+      for (const auto& deeper : fs::directory_iterator(entry.path()))
+        if (deeper.is_directory() && is_run_dir(deeper.path().string())) inside.push_back(deeper.path().string());
+    }
     if (inside.empty())
       throw DataError(dir + ": neither a run directory (config.yaml with summary.json or metrics.csv) nor a folder of them");
     std::sort(inside.begin(), inside.end());

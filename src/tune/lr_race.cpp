@@ -92,13 +92,16 @@ SearchSpace race_ending_at(const config::Config& config, const std::vector<RaceC
   space.min_epochs = space.max_epochs / span;
   if (iters_per_epoch > 0) {
     const double warmup = static_cast<double>(lr::warmup_iters(config.schedule, iters_per_epoch)) / static_cast<double>(iters_per_epoch);
-    const double first = std::ceil(warmup) + 1;
+    // Restarted rungs hold the whole schedule: the warm-up takes at most half the rung, so that it ends before the
+    // first decay (2/3 of the way by default) and LR0 is reached.
+    const bool restart = space.rungs == "restart";
+    const double first = restart ? std::max(std::ceil(warmup) + 1, std::ceil(2 * warmup)) : std::ceil(warmup) + 1;
     if (space.min_epochs < first) {
       space.max_epochs = std::min(first * span, std::max(space.max_epochs, static_cast<double>(config.train.epochs)));
       space.min_epochs = std::min(first, space.max_epochs);
       if (say)
-        spdlog::info("LR race: the first rung lengthened to {:g} epochs, one past the warm-up's {:.3g}: no candidate is judged before "
-                     "its LR has reached LR0", space.min_epochs, warmup);
+        spdlog::info("LR race: the first rung lengthened to {:g} epochs, {} the warm-up's {:.3g}: no candidate is judged before "
+                     "its LR has reached LR0", space.min_epochs, restart ? "at least twice" : "one past", warmup);
     }
   }
   space.monitor = config.range_test.race_monitor;
@@ -228,9 +231,14 @@ std::vector<RaceCandidate> resumed_candidates(const std::string& out, const std:
     spdlog::info("LR race: resumed with its rungs as planned when it began ({:g} to {:g} epochs), not a plan at today's pace",
                  space.min_epochs, space.max_epochs);
   }
+  const std::string rungs_before = before.value("rungs", "continue");
+  if (rungs_before != space.rungs)
+    throw ConfigError(out + " holds a race begun with range_test.race_rungs " + rungs_before + (before.contains("rungs") ? "" :
+                      " (the only kind before the key existed)") + ", now " + space.rungs + ": add --set range_test.race_rungs=" +
+                      rungs_before + " to resume it, or remove " + out + " to race again");
   bool same = before.value("candidates", nlohmann::json::array()).size() == candidates.size();
   for (const char* key : {"min_epochs", "max_epochs", "schedule_epochs", "eta"}) same = same && before.value(key, -1.0) == now[key].get<double>();
-  same = same && before.value("minutes", 0.0) == minutes && before.value("rungs", "continue") == space.rungs;
+  same = same && before.value("minutes", 0.0) == minutes;
   same = same && before.value("monitor", "") == space.monitor;
   std::vector<RaceCandidate> stored;
   for (size_t i = 0; same && i < candidates.size(); ++i) {

@@ -117,6 +117,10 @@ std::vector<Trial> load_state(const std::string& path, const SearchSpace& space,
     throw ConfigError(path + ": the tuning there was made " + (space.given_in_search() ? "without" : "with") + " the config as given "
                       "among its trials (baseline: search, the default since it was added); set baseline: " +
                       (space.given_in_search() ? "train" : "search") + " in the search space to resume it, or tune into another folder");
+  // (rungs is stored only when not continue, the one kind before it could be set)
+  if (stored.is_object() && stored.value("rungs", "continue") != space.rungs)
+    throw ConfigError(path + ": the tuning there trained its rungs as " + stored.value("rungs", "continue") + ", now " + space.rungs +
+                      "; remove the folder to start over, or tune into another one");
   for (const auto& [key, value] : now.items())
     if (stored.contains(key) && stored[key] != value)
       throw ConfigError(path + ": the tuning there was decided with " + key + " " + stored[key].dump() + ", the search space now says " +

@@ -109,6 +109,23 @@ TEST(RunRecord, FindsTheRunsOfAFolderAndWhatDiffersBetweenThem) {
   EXPECT_THROW(find_runs({(dir / "missing").string()}), DataError);
 }
 
+// An LR race with restarted rungs keeps each rung's run in lr_race/trial_NNN/rung_N: the race's folder lists them,
+// told apart by their trial, and a rung finds the race's leaderboard two folders up.
+TEST(RunRecord, ReadsTheRestartedRungsOfAnLrRace) {
+  const fs::path race = fs::path(test::temp_dir("run_record_race")) / "lr_race";
+  for (const char* rung : {"trial_000/rung_4", "trial_000/rung_8", "trial_001/rung_4"}) {
+    write_file(race / rung / "config.yaml", "solver: {lr: 0.001}\n");
+    write_file(race / rung / "metrics.csv", kRows);
+  }
+  write_file(race / "leaderboard.csv", "rank\n");
+  const auto runs = find_runs({race.string()});
+  ASSERT_EQ(runs.size(), 3u);
+  EXPECT_EQ(runs[0].name, "trial_000/rung_4");
+  EXPECT_EQ(runs[1].name, "rung_8");
+  EXPECT_EQ(runs[2].name, "trial_001/rung_4");
+  EXPECT_EQ(fs::path(runs[1].leaderboard_csv), race / "leaderboard.csv");
+}
+
 TEST(RunTable, DurationsReadAtAGlance) {
   EXPECT_EQ(duration_text(42.4), "42 s");
   EXPECT_EQ(duration_text(598), "9 min 58 s");

@@ -155,6 +155,12 @@ TEST(LrRace, NoCandidateIsJudgedBeforeItsWarmUpEnds) {
   const auto unknown = race_space(config, candidates, {});
   EXPECT_DOUBLE_EQ(unknown.min_epochs, 2);
   EXPECT_DOUBLE_EQ(unknown.max_epochs, 4);
+  // Restarted rungs hold the whole schedule: the 5-epoch warm-up takes at most half of the first rung (10, then 16,
+  // train.epochs), so that it ends before the first decay.
+  config.range_test.race_rungs = "restart";
+  const auto restarted = race_space(config, candidates, {100});
+  EXPECT_DOUBLE_EQ(restarted.min_epochs, 10);
+  EXPECT_DOUBLE_EQ(restarted.max_epochs, 16);
 }
 
 // range_test.race_minutes: the longest race that trains within the minutes at the measured pace. Four candidates, eta 2:
@@ -232,8 +238,13 @@ TEST(LrRace, RestartedRungsTrainAWholeScheduleEach) {
   EXPECT_DOUBLE_EQ(race_epochs_in_all(space), 16);
   config.range_test.race_rungs = "continue";
   EXPECT_DOUBLE_EQ(race_epochs_in_all(race_space(config, race_candidates(disagreeing_picks()))), 12);
-  // A race begun with the other kind of rungs is not resumed as this one.
-  EXPECT_THROW(race_lr(config, race_candidates(disagreeing_picks()), c10::Device(c10::kCPU), {}, runner), ConfigError);
+  // A race begun with the other kind of rungs is not resumed as this one, and the error says how to resume it.
+  try {
+    race_lr(config, race_candidates(disagreeing_picks()), c10::Device(c10::kCPU), {}, runner);
+    ADD_FAILURE() << "a restarted race resumed with continued rungs";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("--set range_test.race_rungs=restart to resume it"), std::string::npos) << e.what();
+  }
 }
 
 // Every candidate diverged: the race decides nothing (and ssd-train falls back to the rules' recommendation).

@@ -3,7 +3,8 @@
 
 For each case (a generated data set x an optimizer x a model), on the case's own data:
   1. the range test with the race (ssd-train --range-test --race --set range_test.race=always): the three rules' picks
-     (steepest, minimum/10, valley) and the race's winner;
+     (steepest, minimum/10, valley) and the race's winner, with its default rungs (range_test.race_rungs restart: each
+     rung trains every candidate's whole schedule from scratch) and with rungs that continue the planned run (continue);
   2. a grid of LR0 in half-decades, each trained for the same epochs, extended by one point past an edge while the best
      sits on it, so that the grid's best is bracketed;
   3. a training at each pick that is not a grid point;
@@ -62,6 +63,9 @@ MODELS = {
 # The first grid per optimizer, in half-decades; extended past an edge while the best lies on it.
 GRIDS = {"sgd": [1e-3, 3e-3, 1e-2, 3e-2, 1e-1], "adamw": [1e-4, 3e-4, 1e-3, 3e-3, 1e-2]}
 RULES = ["steepest", "minimum/10", "valley"]
+# The races, by their column on the page: range_test.race_rungs and the range test's run directory.
+RACES = {"race": ("restart", "range_test_restart"), "race, continued rungs": ("continue", "range_test")}
+PICKS = RULES + list(RACES)
 
 
 def run(cmd, log):
@@ -116,27 +120,46 @@ def train_at(case_dir, sets, lr, results):
 
 
 def range_test_and_race(case_dir, sets, results):
-    if "picks" not in results:
-        results["threads"] = 1 if "runtime.threads=1" in sets else os.cpu_count()
+    """The rules' picks (from the first range test) and each race's winner, by column."""
+    for label, (rungs, folder) in RACES.items():
+        if label in results["races"]:
+            continue
+        threads = 1 if "runtime.threads=1" in sets else os.cpu_count()
+        results.setdefault("threads", threads)  # the grid's, the case's first trainings
+        log_path = os.path.join(case_dir, folder + ".log")
         log = run([os.path.join(BUILD, "ssd-train"), "--config", os.path.join(ROOT, "configs", "shapes.yaml")] + sets +
-                  ["--set", f"train.run_dir={os.path.join(case_dir, 'range_test')}", "--range-test", "--race",
-                   "--set", "range_test.race=always"], os.path.join(case_dir, "range_test.log"))
+                  ["--set", f"train.run_dir={os.path.join(case_dir, folder)}", "--range-test", "--race",
+                   "--set", "range_test.race=always", "--set", f"range_test.race_rungs={rungs}"], log_path)
         picks = {}
         for rule in RULES:
             m = re.search(r"^  " + re.escape(rule) + r"\s+([0-9.e+-]+)", log, re.M)
             if m:
                 picks[rule] = float(m.group(1))
+        results.setdefault("picks", picks)  # the rules' columns: the case's first range test
         m = re.search(r"^recommended: race = ([0-9.e+-]+) \(won the race, picked by ([^;]+);", log, re.M)
         if not m:
-            raise SystemExit(f"no race result in {os.path.join(case_dir, 'range_test.log')}")
-        picks["race"] = float(m.group(1))
-        rule = m.group(2).split(" = ")[0]
-        if rule in picks and abs(math.log(picks[rule] / picks["race"])) < math.log(1.01):
-            picks["race"] = picks[rule]  # the same LR as the rule's pick, printed in fewer digits: trained once
-        results["picks"] = picks
-        results["race_winner_rule"] = m.group(2)
-        results["race_table"] = log[log.index("LR race ("):log.index("recommended: ")].rstrip().splitlines()
-    return results["picks"]
+            raise SystemExit(f"no race result in {log_path}")
+        lr, rule = float(m.group(1)), m.group(2).split(" = ")[0]
+        if rule in picks and abs(math.log(picks[rule] / lr)) < math.log(1.01):
+            lr = picks[rule]  # the same LR as the rule's pick, printed in fewer digits: trained once
+        # The sweep is seeded, but the sum order of another thread count moves its curve: a race's candidates come from
+        # its own range test, kept with it.
+        results["races"][label] = {"lr": lr, "winner_rule": m.group(2), "sweep": picks, "threads": threads,
+                                   "table": log[log.index("LR race ("):log.index("recommended: ")].rstrip().splitlines()}
+    return results["picks"] | {label: race["lr"] for label, race in results["races"].items()}
+
+
+def migrated(results):
+    """Results kept before the races were told apart by their rungs: their one race continued the planned run."""
+    if "races" not in results:
+        results["races"] = {}
+        if results.get("trained"):
+            results.setdefault("threads", 2)  # (the first page's trainings: two cores)
+        if "race" in results.get("picks", {}):
+            results["races"]["race, continued rungs"] = {"lr": results["picks"].pop("race"),
+                                                         "winner_rule": results.pop("race_winner_rule"),
+                                                         "table": results.pop("race_table")}
+    return results
 
 
 def settings(args):
@@ -152,18 +175,27 @@ def published(args):
     """The cases on the page's JSON trained under the same settings, by name."""
     page = os.path.splitext(args.out)[0] + ".json"
     figures = json.load(open(page)) if os.path.exists(page) else []
-    return {f["case"]: f for f in figures if f.get("settings", FIRST_SETTINGS) == settings(args)}
+    return {f["case"]: migrated_figure(f) for f in figures if f.get("settings", FIRST_SETTINGS) == settings(args)}
+
+
+def migrated_figure(f):
+    """A page's case from before the races were told apart by their rungs: its one race continued the planned run."""
+    if "races" not in f:
+        f["races"] = {"race, continued rungs": {"lr": f["picks"]["race"]["lr"] if "race" in f["picks"] else None,
+                                                "winner_rule": f.pop("race_winner_rule"), "table": f.pop("race_table")}}
+        if "race" in f["picks"]:
+            f["picks"]["race, continued rungs"] = f["picks"].pop("race")
+    return f
 
 
 def published_state(name, args):
     """The state of a case as the page's JSON holds it, or None."""
     f = published(args).get(name)
     if f:
-        return f.get("state") or {  # pages from before the state was kept: rebuilt from the figures
+        return migrated(f.get("state") or {  # pages from before the state was kept: rebuilt from the figures
                 "trained": {f"{lr:.6g}": {"lr": lr, "map": m} for lr, m in f["grid"]} |
                            {f"{p['lr']:.6g}": {"lr": p["lr"], "map": p["map"]} for p in f["picks"].values()},
-                "picks": {rule: p["lr"] for rule, p in f["picks"].items()},
-                "race_winner_rule": f["race_winner_rule"], "race_table": f["race_table"]}
+                "picks": {rule: p["lr"] for rule, p in f["picks"].items() if rule in RULES}, "races": f["races"]})
     return None
 
 
@@ -172,7 +204,7 @@ def run_case(work, name, args):
     case_dir = os.path.join(work, name.replace("/", "_"))
     os.makedirs(case_dir, exist_ok=True)
     state = os.path.join(case_dir, "results.json")
-    results = json.load(open(state)) if os.path.exists(state) else published_state(name, args) or {"trained": {}}
+    results = migrated(json.load(open(state)) if os.path.exists(state) else published_state(name, args) or {"trained": {}})
     if results.setdefault("settings", settings(args) if not results["trained"] else FIRST_SETTINGS) != settings(args):
         raise SystemExit(f"{state} holds the case under {results['settings']}, not {settings(args)}: give another --work")
 
@@ -202,9 +234,8 @@ def run_case(work, name, args):
     grid_best = grid[best]
     best_map = results["trained"][f"{grid_best:.6g}"]["map"]
     figure = {"case": name, "grid": [[lr, results["trained"][f"{lr:.6g}"]["map"]] for lr in grid], "grid_best": grid_best,
-              "grid_best_map": best_map, "learned": learned, "min_map": args.min_map, "race_winner_rule": results["race_winner_rule"],
-              "race_table": results["race_table"], "threads": results.get("threads", 2), "settings": settings(args),
-              "state": results}
+              "grid_best_map": best_map, "learned": learned, "min_map": args.min_map, "races": results["races"],
+              "threads": results.get("threads", 2), "settings": settings(args), "state": results}
     if not learned:
         return figure | {"picks": {}}
     for lr in picks.values():
@@ -249,34 +280,36 @@ def main():
              "and the page keeps those it already holds).", "",
              f"Machine: {cpu_name()}, {os.cpu_count()} logical cores. Every training: {args.epochs} epochs on {args.train} "
              f"generated {args.size}-pixel images, VOC all-point mAP on {args.val} others; the race with its defaults "
-             "(`range_test.race_epochs` a quarter of the epochs, `race_eta` 2, ranked by `val/loss`).", "",
+             "(`range_test.race_epochs` a quarter of the epochs, `race_eta` 2, ranked by `val/loss`, `race_rungs` restart: "
+             "each rung trains every candidate's whole schedule from scratch); *race, continued rungs*: the same race with "
+             "`race_rungs` continue (each rung the first part of the planned run, the next going on from there).", "",
              "Per case: the grid's best LR0 and its mAP; for each pick its LR0 as a ratio to the grid's best and the mAP it "
              "loses against it (trained at that LR0 for the same epochs).", "",
-             "| case | grid best | mAP | " + " | ".join(RULES + ["race"]) + " |",
-             "|---|---|---|" + "---|" * (len(RULES) + 1)]
+             "| case | grid best | mAP | " + " | ".join(PICKS) + " |",
+             "|---|---|---|" + "---|" * len(PICKS)]
     judged = [f for f in figures if f.get("learned", True)]
     for f in figures:
         if f not in judged:
             lines.append(f"| {f['case']} | {f['grid_best']:.3g} | {f['grid_best_map']:.3f} | " +
                          f"no LR0 of the grid learned (best mAP below {f['min_map']}): nothing to judge the picks by |" +
-                         " |" * len(RULES))
+                         " |" * (len(PICKS) - 1))
             continue
         cells = []
-        for rule in RULES + ["race"]:
+        for rule in PICKS:
             p = f["picks"].get(rule)
             cells.append("n/a" if p is None else f"{p['lr']:.3g} ({fmt_ratio(p['ratio'])}, {p['lost']:+.3f})".replace("+-", "-"))
         lines.append(f"| {f['case']} | {f['grid_best']:.3g} | {f['grid_best_map']:.3f} | " + " | ".join(cells) + " |")
     lines += ["", "Each cell: the pick, its ratio to the grid's best, and the mAP lost against the grid's best (negative: "
               "the pick did better than every grid point).", ""]
-    within = [abs(math.log(f["picks"]["race"]["ratio"])) <= math.log(2) for f in judged]
-    lines.append(f"**The race's pick is within 2x of the grid's best in {sum(within)} of {len(judged)} cases** "
-                 f"(of {len(figures)} run, of {len(every)} planned).")
+    within = [abs(math.log(f["picks"]["race"]["ratio"])) <= math.log(2) for f in judged if "race" in f["picks"]]
+    lines.append(f"**The race's pick is within 2x of the grid's best in {sum(within)} of {len(within)} cases** "
+                 f"(of {len(judged)} judged, {len(figures)} run, {len(every)} planned).")
     def median(values):
         values = sorted(values)
         return (values[(len(values) - 1) // 2] + values[len(values) // 2]) / 2
 
     closeness, lost = {}, {}
-    for rule in RULES + ["race"]:
+    for rule in PICKS:
         mine = [f["picks"][rule] for f in judged if rule in f["picks"]]
         if mine:
             closeness[rule] = median([abs(math.log(p["ratio"])) for p in mine])  # (of logs: a geometric median)
@@ -301,7 +334,16 @@ def main():
         lines.append("| LR0 | " + " | ".join(f"{lr:.3g}" for lr, _ in f["grid"]) + " |")
         lines.append("|---|" + "---|" * len(f["grid"]))
         lines.append("| mAP | " + " | ".join(f"{m:.3f}" for _, m in f["grid"]) + " |")
-        lines += ["", "```"] + f["race_table"] + ["```", ""]
+        for label, race in f["races"].items():
+            lines += ([""] if lines[-1] else []) + [f"{label} (`range_test.race_rungs {RACES[label][0]}`):", "", "```"] + \
+                race["table"] + ["```", ""]
+            moved = {rule: lr for rule, lr in race.get("sweep", {}).items() if f["picks"].get(rule, {}).get("lr") != lr}
+            if moved and f["picks"]:
+                cores = race.get("threads", f.get("threads", 2))
+                lines.append(f"Its candidates come from a range test of its own, on {cores} core{'s' if cores > 1 else ''} "
+                             "(another sum order moves the curve): " +
+                             ", ".join(f"{rule} {lr:.3g}" for rule, lr in moved.items()) + " instead of the rules' columns above.")
+                lines.append("")
     write_page(args.out, lines, figures)
 
 

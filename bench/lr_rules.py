@@ -14,9 +14,11 @@ within 2x of the grid's best in every case. The fixed rule that comes closest ov
 Data sets (ssd-shapes, --train / --val images of --size pixels, object sides given for 256 and scaled): shapes (the
 demo's: 1 to 6 objects of 10 to 120 px), small (1 to 12 objects of 6 to 24 px) and large_imbalanced (1 or 2 objects of
 64 to 200 px, classes 8 : 4 : 2 : 1). Optimizers: sgd (momentum 0.9) and adamw. Models: ssdlite (configs/shapes.yaml's
-SSD-Lite MobileNetV2 x0.5, at --size) and ssd300 (SSD300 VGG16 at width 0.25, its own default boxes, so that it fits a
-CPU). The trainings must be long enough that the grid's mAPs differ by more than their noise: a grid whose best mAP is
-below --min-map says nothing about the rules, and the case is reported as such (its picks are not trained).
+SSD-Lite MobileNetV2 x0.5, at --size) and ssd300 (SSD300 VGG16 at width 0.0625, its own default boxes: narrow, so that
+a case, some ten trainings, runs in hours on a CPU core). The trainings must be long enough that the grid's mAPs differ by more than their noise: a grid whose best mAP is
+below --min-map says nothing about the rules, and the case is reported as such (its picks are not trained). SGD with
+momentum from scratch needs longer than AdamW (SSD-Lite learned nothing on the shapes in 30 epochs at any LR0 from 3e-4
+to 0.1), so its cases train --sgd-epochs.
 
 Every training's result is kept under --work (default bench/.lr_rules/, results.json per case), so the same command
 continues an interrupted benchmark where it stopped; --cases picks cases (e.g. shapes/adamw/ssdlite). A case already on
@@ -24,7 +26,7 @@ the page's JSON under the same settings is taken from there (its trainings' figu
 benchmark can be run a few cases at a time. --jobs N runs N cases at once, each training on one core
 (runtime.threads=1, one loader thread): on a small CPU two single-core trainings do more work than one on two cores.
 
-Usage: /usr/bin/python3 bench/lr_rules.py [--epochs 30] [--train 800] [--val 200] [--size 160] [--cases A/B/C,...]
+Usage: /usr/bin/python3 bench/lr_rules.py [--epochs 30] [--sgd-epochs 60] [--train 800] [--val 200] [--size 160] [--cases A/B/C,...]
                                           [--jobs 1] [--out PAGE]
 writes docs/benchmarks/lr_rules.md and .json. Needs the normal build (bash scripts/build.sh).
 """
@@ -57,7 +59,7 @@ OPTIMIZERS = {
 }
 MODELS = {
     "ssdlite": [],  # configs/shapes.yaml's own
-    "ssd300": ["model.backbone=vgg16", "model.width_mult=0.25", "model.image_size=300", "model.priors.preset=ssd300",
+    "ssd300": ["model.backbone=vgg16", "model.width_mult=0.0625", "model.image_size=300", "model.priors.preset=ssd300",
                "train.batch_size=8"],
 }
 # The first grid per optimizer, in half-decades; extended past an edge while the best lies on it.
@@ -94,7 +96,7 @@ def data_set(work, name, args):
 
 def overrides(root, optimizer, model, args):
     sets = (["runtime.threads=1", "data.workers=1"] if args.jobs > 1 else []) + [
-        f"data.train.roots=[{root}]", f"data.val.roots=[{root}]", f"train.epochs={args.epochs}", "train.eval_period=0",
+        f"data.train.roots=[{root}]", f"data.val.roots=[{root}]", f"train.epochs={epochs_of(optimizer, args)}", "train.eval_period=0",
         "train.log_period=1000"] + OPTIMIZERS[optimizer] + MODELS[model]
     if model == "ssdlite":
         sets.append(f"model.image_size={args.size}")
@@ -162,9 +164,13 @@ def migrated(results):
     return results
 
 
-def settings(args):
+def epochs_of(optimizer, args):
+    return args.sgd_epochs if optimizer == "sgd" else args.epochs
+
+
+def settings(args, optimizer):
     """What makes two runs of a case comparable: the trainings' length and the data."""
-    return {"epochs": args.epochs, "train": args.train, "val": args.val, "size": args.size}
+    return {"epochs": epochs_of(optimizer, args), "train": args.train, "val": args.val, "size": args.size}
 
 
 # The settings of results kept before they were recorded (the first case's page).
@@ -175,7 +181,8 @@ def published(args):
     """The cases on the page's JSON trained under the same settings, by name."""
     page = os.path.splitext(args.out)[0] + ".json"
     figures = json.load(open(page)) if os.path.exists(page) else []
-    return {f["case"]: migrated_figure(f) for f in figures if f.get("settings", FIRST_SETTINGS) == settings(args)}
+    return {f["case"]: migrated_figure(f) for f in figures
+            if f.get("settings", FIRST_SETTINGS) == settings(args, f["case"].split("/")[1])}
 
 
 def migrated_figure(f):
@@ -205,8 +212,9 @@ def run_case(work, name, args):
     os.makedirs(case_dir, exist_ok=True)
     state = os.path.join(case_dir, "results.json")
     results = migrated(json.load(open(state)) if os.path.exists(state) else published_state(name, args) or {"trained": {}})
-    if results.setdefault("settings", settings(args) if not results["trained"] else FIRST_SETTINGS) != settings(args):
-        raise SystemExit(f"{state} holds the case under {results['settings']}, not {settings(args)}: give another --work")
+    mine = settings(args, optimizer)
+    if results.setdefault("settings", mine if not results["trained"] else FIRST_SETTINGS) != mine:
+        raise SystemExit(f"{state} holds the case under {results['settings']}, not {mine}: give another --work")
 
     def save():
         json.dump(results, open(state, "w"), indent=1)
@@ -235,7 +243,7 @@ def run_case(work, name, args):
     best_map = results["trained"][f"{grid_best:.6g}"]["map"]
     figure = {"case": name, "grid": [[lr, results["trained"][f"{lr:.6g}"]["map"]] for lr in grid], "grid_best": grid_best,
               "grid_best_map": best_map, "learned": learned, "min_map": args.min_map, "races": results["races"],
-              "threads": results.get("threads", 2), "settings": settings(args), "state": results}
+              "threads": results.get("threads", 2), "settings": mine, "state": results}
     if not learned:
         return figure | {"picks": {}}
     for lr in picks.values():
@@ -255,6 +263,7 @@ def fmt_ratio(r):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--epochs", type=int, default=30, help="train.epochs of every grid point and pick")
+    ap.add_argument("--sgd-epochs", type=int, default=60, help="train.epochs of the SGD cases")
     ap.add_argument("--train", type=int, default=800, help="training images per data set")
     ap.add_argument("--val", type=int, default=200, help="validation images per data set")
     ap.add_argument("--size", type=int, default=160, help="image side of the data sets and of the SSD-Lite model")
@@ -275,10 +284,10 @@ def main():
     figures = [ran.get(c) or kept[c] for c in every if c in ran or c in kept]
 
     lines = ["# The range test's picks against a grid of LR0", "",
-             f"Regenerate with `/usr/bin/python3 bench/lr_rules.py --epochs {args.epochs} --train {args.train} --val {args.val} "
+             f"Regenerate with `/usr/bin/python3 bench/lr_rules.py --epochs {args.epochs} --sgd-epochs {args.sgd_epochs} --train {args.train} --val {args.val} "
              f"--size {args.size} --jobs {args.jobs}` (resumable: the same command continues; `--cases` runs some of the cases, "
              "and the page keeps those it already holds).", "",
-             f"Machine: {cpu_name()}, {os.cpu_count()} logical cores. Every training: {args.epochs} epochs on {args.train} "
+             f"Machine: {cpu_name()}, {os.cpu_count()} logical cores. Every training: {args.epochs} epochs (SGD: {args.sgd_epochs}) on {args.train} "
              f"generated {args.size}-pixel images, VOC all-point mAP on {args.val} others; the race with its defaults "
              "(`range_test.race_epochs` a quarter of the epochs, `race_eta` 2, ranked by `val/loss`, `race_rungs` restart: "
              "each rung trains every candidate's whole schedule from scratch); *race, continued rungs*: the same race with "

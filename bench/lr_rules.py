@@ -121,8 +121,8 @@ def train_at(case_dir, sets, lr, results):
     return results["trained"][key]["map"]
 
 
-def range_test_and_race(case_dir, sets, results):
-    """The rules' picks (from the first range test) and each race's winner, by column."""
+def range_test_and_race(case_dir, sets, results, save):
+    """The rules' picks (from the first range test) and each race's winner, by column (saved as each one ends)."""
     for label, (rungs, folder) in RACES.items():
         if label in results["races"]:
             continue
@@ -144,10 +144,11 @@ def range_test_and_race(case_dir, sets, results):
         lr, rule = float(m.group(1)), m.group(2).split(" = ")[0]
         if rule in picks and abs(math.log(picks[rule] / lr)) < math.log(1.01):
             lr = picks[rule]  # the same LR as the rule's pick, printed in fewer digits: trained once
-        # The sweep is seeded, but the sum order of another thread count moves its curve: a race's candidates come from
-        # its own range test, kept with it.
+        # The sweep is seeded, but its curve moved between runs on two cores and on one (another sum order, probably):
+        # a race's candidates come from its own range test, kept with it.
         results["races"][label] = {"lr": lr, "winner_rule": m.group(2), "sweep": picks, "threads": threads,
                                    "table": log[log.index("LR race ("):log.index("recommended: ")].rstrip().splitlines()}
+        save()
     return results["picks"] | {label: race["lr"] for label, race in results["races"].items()}
 
 
@@ -162,6 +163,9 @@ def migrated(results):
                                                          "winner_rule": results.pop("race_winner_rule"),
                                                          "table": results.pop("race_table")}
     return results
+
+
+DEFAULT_EPOCHS = {"adamw": 30, "sgd": 60}
 
 
 def epochs_of(optimizer, args):
@@ -208,7 +212,8 @@ def published_state(name, args):
 
 def run_case(work, name, args):
     data, optimizer, model = name.split("/")
-    case_dir = os.path.join(work, name.replace("/", "_"))
+    epochs = epochs_of(optimizer, args)  # (trainings of another length are another case's, in a folder of their own)
+    case_dir = os.path.join(work, name.replace("/", "_") + ("" if epochs == DEFAULT_EPOCHS[optimizer] else f"_{epochs}ep"))
     os.makedirs(case_dir, exist_ok=True)
     state = os.path.join(case_dir, "results.json")
     results = migrated(json.load(open(state)) if os.path.exists(state) else published_state(name, args) or {"trained": {}})
@@ -220,8 +225,7 @@ def run_case(work, name, args):
         json.dump(results, open(state, "w"), indent=1)
 
     sets = overrides(data_root(work, data, args), optimizer, model, args)
-    picks = range_test_and_race(case_dir, sets, results)
-    save()
+    picks = range_test_and_race(case_dir, sets, results, save)
     grid = list(GRIDS[optimizer])
     learned = True
     while True:
@@ -262,8 +266,8 @@ def fmt_ratio(r):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--epochs", type=int, default=30, help="train.epochs of every grid point and pick")
-    ap.add_argument("--sgd-epochs", type=int, default=60, help="train.epochs of the SGD cases")
+    ap.add_argument("--epochs", type=int, default=DEFAULT_EPOCHS["adamw"], help="train.epochs of every grid point and pick")
+    ap.add_argument("--sgd-epochs", type=int, default=DEFAULT_EPOCHS["sgd"], help="train.epochs of the SGD cases")
     ap.add_argument("--train", type=int, default=800, help="training images per data set")
     ap.add_argument("--val", type=int, default=200, help="validation images per data set")
     ap.add_argument("--size", type=int, default=160, help="image side of the data sets and of the SSD-Lite model")
@@ -343,14 +347,14 @@ def main():
         lines.append("| LR0 | " + " | ".join(f"{lr:.3g}" for lr, _ in f["grid"]) + " |")
         lines.append("|---|" + "---|" * len(f["grid"]))
         lines.append("| mAP | " + " | ".join(f"{m:.3f}" for _, m in f["grid"]) + " |")
-        for label, race in f["races"].items():
+        for label, race in ((label, f["races"][label]) for label in RACES if label in f["races"]):
             lines += ([""] if lines[-1] else []) + [f"{label} (`range_test.race_rungs {RACES[label][0]}`):", "", "```"] + \
                 race["table"] + ["```", ""]
             moved = {rule: lr for rule, lr in race.get("sweep", {}).items() if f["picks"].get(rule, {}).get("lr") != lr}
             if moved and f["picks"]:
                 cores = race.get("threads", f.get("threads", 2))
                 lines.append(f"Its candidates come from a range test of its own, on {cores} core{'s' if cores > 1 else ''} "
-                             "(another sum order moves the curve): " +
+                             "(its curve moved, another sum order probably): " +
                              ", ".join(f"{rule} {lr:.3g}" for rule, lr in moved.items()) + " instead of the rules' columns above.")
                 lines.append("")
     write_page(args.out, lines, figures)

@@ -139,8 +139,10 @@ def range_test(work, root, args, results):
             log = open(log_path).read()
             results["race_table"] = log[log.index("LR race ("):log.index("recommended: ")].rstrip().splitlines()
         return
+    # (the race on the page ran with continued rungs, measured before restarted rungs became the default)
     log = run([os.path.join(BUILD, "ssd-train"), "--config", RECIPE, "--range-test", "--race"] +
-              as_sets([f"data.classes={CLASSES}", f"data.train.roots=[{root}]", f"data.val.roots=[{root}]",
+              as_sets(["range_test.race_rungs=continue", f"data.classes={CLASSES}", f"data.train.roots=[{root}]",
+                       f"data.val.roots=[{root}]",
                        f"model.image_size={args.input}", f"train.epochs={args.epochs}", f"train.run_dir={work}/range_test"] +
                       arm_sets("tiled", args)),
               log_path)
@@ -232,7 +234,8 @@ def page(results, args):
         "and reading the files: the sliced side decodes the JPEG images and cuts them, the plain side decodes each view as a "
         f"{args.input} px PNG file).",
         "",
-        "The LR range test on the tiled way's training tiles (`ssd-train --range-test --race` with the tiled way's settings, "
+        "The LR range test on the tiled way's training tiles (`ssd-train --range-test --race --set range_test.race_rungs=continue` "
+        "with the tiled way's settings, "
         "before training): " + ", ".join(f"{rule} {r[rule]:.2g}" for rule in ("steepest", "minimum/10", "valley"))
         + f"; the rules disagree by {rules_spread:.0f}x"
         + (f", and the race of the picks on the tiles (sliced validation) chose {r['race']:.2g}." if "race" in r else ", and no race ran.")

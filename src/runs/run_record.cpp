@@ -129,7 +129,7 @@ std::vector<RunRecord> find_runs(const std::vector<std::string>& dirs) {
       runs.push_back(load_run(dir));
       continue;
     }
-    // A tuner's trials are runs one level down; an LR race's restarted rungs (trial_NNN/rung_N) two.
+    // A tuner's trials are runs one level down; an LR race's restarted rungs (trial_NNN/rung_N) two, and only there.
     std::vector<std::string> inside;
     for (const auto& entry : fs::directory_iterator(dir)) {
       if (!entry.is_directory()) continue;
@@ -137,8 +137,12 @@ std::vector<RunRecord> find_runs(const std::vector<std::string>& dirs) {
         inside.push_back(entry.path().string());
         continue;
       }
-      for (const auto& deeper : fs::directory_iterator(entry.path()))
-        if (deeper.is_directory() && is_run_dir(deeper.path().string())) inside.push_back(deeper.path().string());
+      if (entry.path().filename().string().rfind("trial_", 0) != 0) continue;
+      std::error_code unreadable;  // (a folder it may not read is no run of the race)
+      for (fs::directory_iterator rung(entry.path(), fs::directory_options::skip_permission_denied, unreadable), end;
+           !unreadable && rung != end; rung.increment(unreadable))
+        if (rung->path().filename().string().rfind("rung_", 0) == 0 && is_run_dir(rung->path().string()))
+          inside.push_back(rung->path().string());
     }
     if (inside.empty())
       throw DataError(dir + ": neither a run directory (config.yaml with summary.json or metrics.csv) nor a folder of them");
@@ -148,8 +152,8 @@ std::vector<RunRecord> find_runs(const std::vector<std::string>& dirs) {
   // Equal folder names (trial_000 of two tunings) are told apart by their parents'.
   std::map<std::string, int> uses;
   for (const auto& r : runs) ++uses[r.name];
-  for (auto& r : runs)
-    if (uses[r.name] > 1) r.name = (clean(r.dir).parent_path().filename() / r.name).string();
+  for (auto& r : runs)  // (a race's rungs always: rung_8 alone says nothing of its candidate)
+    if (uses[r.name] > 1 || r.name.rfind("rung_", 0) == 0) r.name = (clean(r.dir).parent_path().filename() / r.name).string();
   return runs;
 }
 

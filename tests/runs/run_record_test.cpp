@@ -110,18 +110,20 @@ TEST(RunRecord, FindsTheRunsOfAFolderAndWhatDiffersBetweenThem) {
 }
 
 // An LR race with restarted rungs keeps each rung's run in lr_race/trial_NNN/rung_N: the race's folder lists them,
-// told apart by their trial, and a rung finds the race's leaderboard two folders up.
+// named with their trial, and a rung finds the race's leaderboard two folders up. Other folders are not read that deep.
 TEST(RunRecord, ReadsTheRestartedRungsOfAnLrRace) {
   const fs::path race = fs::path(test::temp_dir("run_record_race")) / "lr_race";
   for (const char* rung : {"trial_000/rung_4", "trial_000/rung_8", "trial_001/rung_4"}) {
     write_file(race / rung / "config.yaml", "solver: {lr: 0.001}\n");
     write_file(race / rung / "metrics.csv", kRows);
   }
+  write_file(race / "other/run/config.yaml", "solver: {lr: 0.001}\n");
+  write_file(race / "other/run/metrics.csv", kRows);
   write_file(race / "leaderboard.csv", "rank\n");
   const auto runs = find_runs({race.string()});
   ASSERT_EQ(runs.size(), 3u);
   EXPECT_EQ(runs[0].name, "trial_000/rung_4");
-  EXPECT_EQ(runs[1].name, "rung_8");
+  EXPECT_EQ(runs[1].name, "trial_000/rung_8");
   EXPECT_EQ(runs[2].name, "trial_001/rung_4");
   EXPECT_EQ(fs::path(runs[1].leaderboard_csv), race / "leaderboard.csv");
 }

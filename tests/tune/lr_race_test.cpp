@@ -155,12 +155,15 @@ TEST(LrRace, NoCandidateIsJudgedBeforeItsWarmUpEnds) {
   const auto unknown = race_space(config, candidates, {});
   EXPECT_DOUBLE_EQ(unknown.min_epochs, 2);
   EXPECT_DOUBLE_EQ(unknown.max_epochs, 4);
-  // Restarted rungs hold the whole schedule: the 5-epoch warm-up takes at most half of the first rung (10, then 16,
-  // train.epochs), so that it ends before the first decay.
+  // Restarted rungs hold the whole schedule: the 5-epoch warm-up takes at most half of the first rung, 10 epochs, so
+  // that it ends before the first decay. Twice that is past train.epochs (16), too short a step for a second rung at
+  // eta 2: one rung, every candidate 10 epochs.
   config.range_test.race_rungs = "restart";
   const auto restarted = race_space(config, candidates, {100});
   EXPECT_DOUBLE_EQ(restarted.min_epochs, 10);
   EXPECT_DOUBLE_EQ(restarted.max_epochs, 16);
+  EXPECT_EQ(plan_brackets(restarted).front().rungs, 1);
+  EXPECT_DOUBLE_EQ(race_epochs_in_all(restarted), 10.0 * static_cast<double>(candidates.size()));
 }
 
 // range_test.race_minutes: the longest race that trains within the minutes at the measured pace. Four candidates, eta 2:
@@ -244,6 +247,20 @@ TEST(LrRace, RestartedRungsTrainAWholeScheduleEach) {
     ADD_FAILURE() << "a restarted race resumed with continued rungs";
   } catch (const ConfigError& e) {
     EXPECT_NE(std::string(e.what()).find("--set range_test.race_rungs=restart to resume it"), std::string::npos) << e.what();
+  }
+  // A race stored before the key existed (no "rungs": continue) resumed under the default restart says how to go on.
+  auto before = race_config(test::temp_dir("lr_race_before_rungs"));
+  const TrialRunner either = [](const config::Config& c, const SearchSpace&, c10::Device) {
+    return figure(synthetic_map(c.solver.lr, static_cast<double>(c.train.stop_epoch)));
+  };
+  race_lr(before, race_candidates(disagreeing_picks()), c10::Device(c10::kCPU), {}, either);
+  before.range_test.race_rungs = "restart";
+  try {
+    race_lr(before, race_candidates(disagreeing_picks()), c10::Device(c10::kCPU), {}, either);
+    ADD_FAILURE() << "a race with continued rungs resumed with restarted ones";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("(the only kind before the key existed), now restart: add --set range_test.race_rungs=continue"),
+              std::string::npos) << e.what();
   }
 }
 

@@ -52,9 +52,10 @@ struct TrainingPace {
 /// default): each rung trains every candidate from scratch with its whole schedule in the rung's epochs
 /// (SearchSpace::rungs), so that it is judged after its LR has come down, as the real run ends; continue: every
 /// candidate's schedule is planned over train.epochs and a rung trains its first part, the next going on from there
-/// (judged at the peak LR, where the lower candidates lead). With iters_per_epoch known, the first rung is lengthened to
-/// end at least an epoch after the warm-up, so that no candidate is judged inside it (the later rungs with it, up to
-/// train.epochs).
+/// (judged at the peak LR, where the lower candidates lead). With iters_per_epoch known, the first rung is lengthened
+/// (the later rungs with it, up to train.epochs) so that no candidate is judged inside its warm-up: restart to at least
+/// twice the warm-up (which then ends before the first decay), continue to end an epoch after it. A last rung capped
+/// at train.epochs may leave fewer rungs than the candidates would halve through.
 /// With range_test.race_minutes and the pace known, the last rung is instead the longest (in whole epochs, up to
 /// train.epochs) whose race trains within those minutes; ConfigError when both race_epochs and race_minutes are set.
 SearchSpace race_space(const config::Config& config, const std::vector<RaceCandidate>& candidates, const TrainingPace& pace = {});

@@ -26,9 +26,9 @@ struct SearchSpace {
   double min_epochs = 1;        ///< r: the first rung's budget
   double max_epochs = 9;        ///< R: the largest budget (hyperband's R; successive halving stops there)
   double eta = 3;               ///< keep the best 1/eta at each rung
-  /// The run every trial's schedule is planned for, in epochs; 0 = max_epochs. A rung trains the first part of that
-  /// run and stops (train.stop_epoch): its warm-up and decays fall where they will in the real run, instead of a whole
-  /// schedule compressed into the rung.
+  /// The run every trial's schedule is planned for, in epochs; 0 = max_epochs. With rungs continue (ssd-tune's), a
+  /// rung trains the first part of that run and stops (train.stop_epoch): its warm-up and decays fall where they will
+  /// in the real run, instead of a whole schedule compressed into the rung.
   double schedule_epochs = 0;
   /// continue: a rung goes on from the trial's checkpoint at the last rung, the schedule planned over schedule_epochs;
   /// restart: each rung trains the trial from scratch with its whole schedule in the rung's epochs (warm-up, decays and

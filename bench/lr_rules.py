@@ -152,19 +152,6 @@ def range_test_and_race(case_dir, sets, results, save):
     return results["picks"] | {label: race["lr"] for label, race in results["races"].items()}
 
 
-def migrated(results):
-    """Results kept before the races were told apart by their rungs: their one race continued the planned run."""
-    if "races" not in results:
-        results["races"] = {}
-        if results.get("trained"):
-            results.setdefault("threads", 2)  # (the first page's trainings: two cores)
-        if "race" in results.get("picks", {}):
-            results["races"]["race, continued rungs"] = {"lr": results["picks"].pop("race"),
-                                                         "winner_rule": results.pop("race_winner_rule"),
-                                                         "table": results.pop("race_table")}
-    return results
-
-
 DEFAULT_EPOCHS = {"adamw": 30, "sgd": 60}
 
 
@@ -177,37 +164,17 @@ def settings(args, optimizer):
     return {"epochs": epochs_of(optimizer, args), "train": args.train, "val": args.val, "size": args.size}
 
 
-# The settings of results kept before they were recorded (the first case's page).
-FIRST_SETTINGS = {"epochs": 30, "train": 800, "val": 200, "size": 160}
-
-
 def published(args):
     """The cases on the page's JSON trained under the same settings, by name."""
     page = os.path.splitext(args.out)[0] + ".json"
     figures = json.load(open(page)) if os.path.exists(page) else []
-    return {f["case"]: migrated_figure(f) for f in figures
-            if f.get("settings", FIRST_SETTINGS) == settings(args, f["case"].split("/")[1])}
-
-
-def migrated_figure(f):
-    """A page's case from before the races were told apart by their rungs: its one race continued the planned run."""
-    if "races" not in f:
-        f["races"] = {"race, continued rungs": {"lr": f["picks"]["race"]["lr"] if "race" in f["picks"] else None,
-                                                "winner_rule": f.pop("race_winner_rule"), "table": f.pop("race_table")}}
-        if "race" in f["picks"]:
-            f["picks"]["race, continued rungs"] = f["picks"].pop("race")
-    return f
+    return {f["case"]: f for f in figures if f["settings"] == settings(args, f["case"].split("/")[1])}
 
 
 def published_state(name, args):
     """The state of a case as the page's JSON holds it, or None."""
     f = published(args).get(name)
-    if f:
-        return migrated(f.get("state") or {  # pages from before the state was kept: rebuilt from the figures
-                "trained": {f"{lr:.6g}": {"lr": lr, "map": m} for lr, m in f["grid"]} |
-                           {f"{p['lr']:.6g}": {"lr": p["lr"], "map": p["map"]} for p in f["picks"].values()},
-                "picks": {rule: p["lr"] for rule, p in f["picks"].items() if rule in RULES}, "races": f["races"]})
-    return None
+    return f["state"] if f else None
 
 
 def run_case(work, name, args):
@@ -216,9 +183,9 @@ def run_case(work, name, args):
     case_dir = os.path.join(work, name.replace("/", "_") + ("" if epochs == DEFAULT_EPOCHS[optimizer] else f"_{epochs}ep"))
     os.makedirs(case_dir, exist_ok=True)
     state = os.path.join(case_dir, "results.json")
-    results = migrated(json.load(open(state)) if os.path.exists(state) else published_state(name, args) or {"trained": {}})
     mine = settings(args, optimizer)
-    if results.setdefault("settings", mine if not results["trained"] else FIRST_SETTINGS) != mine:
+    results = json.load(open(state)) if os.path.exists(state) else published_state(name, args) or {"trained": {}, "races": {}}
+    if results.setdefault("settings", mine) != mine:
         raise SystemExit(f"{state} holds the case under {results['settings']}, not {mine}: give another --work")
 
     def save():
@@ -247,7 +214,7 @@ def run_case(work, name, args):
     best_map = results["trained"][f"{grid_best:.6g}"]["map"]
     figure = {"case": name, "grid": [[lr, results["trained"][f"{lr:.6g}"]["map"]] for lr in grid], "grid_best": grid_best,
               "grid_best_map": best_map, "learned": learned, "min_map": args.min_map, "races": results["races"],
-              "threads": results.get("threads", 2), "settings": mine, "state": results}
+              "threads": results["threads"], "settings": mine, "state": results}
     if not learned:
         return figure | {"picks": {}}
     for lr in picks.values():
@@ -300,7 +267,7 @@ def main():
              "loses against it (trained at that LR0 for the same epochs).", "",
              "| case | grid best | mAP | " + " | ".join(PICKS) + " |",
              "|---|---|---|" + "---|" * len(PICKS)]
-    judged = [f for f in figures if f.get("learned", True)]
+    judged = [f for f in figures if f["learned"]]
     for f in figures:
         if f not in judged:
             lines.append(f"| {f['case']} | {f['grid_best']:.3g} | {f['grid_best_map']:.3f} | " +
@@ -341,7 +308,7 @@ def main():
     for f in figures:
         lines.append(f"### {f['case']}")
         lines.append("")
-        cores = f.get("threads", 2)
+        cores = f["threads"]
         lines.append(f"Each training on {cores} core{'s' if cores > 1 else ''}.")
         lines.append("")
         lines.append("| LR0 | " + " | ".join(f"{lr:.3g}" for lr, _ in f["grid"]) + " |")
@@ -352,7 +319,7 @@ def main():
                 race["table"] + ["```", ""]
             moved = {rule: lr for rule, lr in race.get("sweep", {}).items() if f["picks"].get(rule, {}).get("lr") != lr}
             if moved and f["picks"]:
-                cores = race.get("threads", f.get("threads", 2))
+                cores = race.get("threads", f["threads"])
                 lines.append(f"Its candidates come from a range test of its own, on {cores} core{'s' if cores > 1 else ''} "
                              "(its curve moved, another sum order probably): " +
                              ", ".join(f"{rule} {lr:.3g}" for rule, lr in moved.items()) + " instead of the rules' columns above.")

@@ -74,6 +74,22 @@ bool race_wanted(const config::RangeTestConfig& config, const std::vector<range_
 
 namespace {
 
+// A restarted rung is meant to end as the planned run ends, its LR come down. Durations given in iterations or epochs
+// (milestones, a schedule's total) do not shrink with the rung: when the first rung ends at a clearly higher fraction of
+// LR0 than the run does, its candidates are judged nearer their peak, and the user is told why and what to change.
+void warn_unscaled_schedule(const config::Config& config, int64_t iters_per_epoch, int64_t rung_epochs) {
+  const auto end_fraction = [&](int64_t epochs) {
+    const int64_t total = std::max<int64_t>(1, epochs * iters_per_epoch);
+    return lr::make_schedule(config.schedule, {total, iters_per_epoch, 1.0})->lr_at(total - 1, 1.0);
+  };
+  const double rung = end_fraction(rung_epochs), run = end_fraction(config.train.epochs);
+  if (rung_epochs < config.train.epochs && rung > 2 * run)
+    spdlog::warn("LR race: a restarted rung of {} epochs ends at {:.3g} x LR0, the planned {}-epoch run at {:.3g} x LR0: the "
+                 "schedule's durations given in {} (milestones, total) do not shrink with the rung, so its candidates are judged "
+                 "nearer their peak LR. Give them as fractions of the run (e.g. schedule.multistep.fractions) to judge them as "
+                 "the run ends", rung_epochs, rung, config.train.epochs, run, config.schedule.unit);
+}
+
 // The race whose last rung trains max_epochs (see race_space); `say` logs a lengthened first rung.
 SearchSpace race_ending_at(const config::Config& config, const std::vector<RaceCandidate>& candidates, int64_t iters_per_epoch,
                            double max_epochs, bool say) {
@@ -103,6 +119,7 @@ SearchSpace race_ending_at(const config::Config& config, const std::vector<RaceC
         spdlog::info("LR race: the first rung lengthened to {:g} epochs, {} the warm-up's {:.3g}: no candidate is judged before "
                      "its LR has reached LR0", space.min_epochs, restart ? "at least twice" : "one past", warmup);
     }
+    if (restart && say) warn_unscaled_schedule(config, iters_per_epoch, whole_epochs(space.min_epochs));
   }
   space.monitor = config.range_test.race_monitor;
   // The race's budget is its own: a cut no figure decides beyond its noise is made anyway (marked in the log), and

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "ssd/lr/schedules/multistep.h"
 #include "ssd/tune/lr_race.h"
 #include "ssd/util/error.h"
 #include "test_data.h"
@@ -164,6 +165,26 @@ TEST(LrRace, NoCandidateIsJudgedBeforeItsWarmUpEnds) {
   EXPECT_DOUBLE_EQ(restarted.max_epochs, 16);
   EXPECT_EQ(plan_brackets(restarted).front().rungs, 1);
   EXPECT_DOUBLE_EQ(race_epochs_in_all(restarted), 10.0 * static_cast<double>(candidates.size()));
+}
+
+// A restarted rung is judged as the run ends only if the schedule shrinks with it: milestones in iterations stay
+// where they are, so a 2-epoch rung never decays where the 16-epoch run ends at 0.01 x LR0. The user is told; the
+// same decays as fractions of the run are not warned about.
+TEST(LrRace, WarnsWhenARestartedRungKeepsTheSchedulesAbsoluteMilestones) {
+  auto config = race_config(test::temp_dir("lr_race_milestones"));
+  config.range_test.race_rungs = "restart";
+  config.schedule.name = "multistep";
+  config.schedule.warmup.iters = 0;
+  const auto candidates = race_candidates(disagreeing_picks());
+  const auto with_milestones = [&](std::vector<double> milestones) {
+    config.schedule.params.get<lr::MultiStepParams>("multistep").milestones = milestones;
+    return test::logged([&] { race_space(config, candidates, {100}); });
+  };
+  const auto absolute = with_milestones({1000, 1400});
+  EXPECT_NE(absolute.find("a restarted rung of 2 epochs ends at 1 x LR0, the planned 16-epoch run at 0.01 x LR0"), std::string::npos)
+      << absolute;
+  EXPECT_NE(absolute.find("schedule.multistep.fractions"), std::string::npos);
+  EXPECT_EQ(with_milestones({}).find("restarted rung"), std::string::npos);  // the default fractions shrink with it
 }
 
 // range_test.race_minutes: the longest race that trains within the minutes at the measured pace. Four candidates, eta 2:

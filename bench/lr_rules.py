@@ -280,7 +280,9 @@ def main():
             cells.append("n/a" if p is None else f"{p['lr']:.3g} ({fmt_ratio(p['ratio'])}, {p['lost']:+.3f})".replace("+-", "-"))
         lines.append(f"| {f['case']} | {f['grid_best']:.3g} | {f['grid_best_map']:.3f} | " + " | ".join(cells) + " |")
     lines += ["", "Each cell: the pick, its ratio to the grid's best, and the mAP lost against the grid's best (negative: "
-              "the pick did better than every grid point).", ""]
+              "the pick did better than every grid point). Every mAP is one training, one seed: between neighbouring LR0s it "
+              "moves by more than the LR explains (a pick between two grid points can do worse than both), so a ratio "
+              "says more than a small mAP difference.", ""]
     within = [abs(math.log(f["picks"]["race"]["ratio"])) <= math.log(2) for f in judged if "race" in f["picks"]]
     lines.append(f"**The race's pick is within 2x of the grid's best in {sum(within)} of {len(within)} cases** "
                  f"(of {len(judged)} judged, {len(figures)} run, {len(every)} planned).")

@@ -101,8 +101,8 @@ Suggestions suggest_lrs(const RangeTestResult& r) {
     return s.all.front();
   };
   // minimum/10 is the fallback: against the best LR0 of a grid trained at equal epochs (bench/lr_rules.py,
-  // docs/benchmarks/lr_rules.md) it came closest of the three by the median; valley, fastai's default, lay 3x to 6x
-  // below it.
+  // docs/benchmarks/lr_rules.md) it came closest of the three by the median; valley, fastai's default, lay 3x to 13x
+  // below the grid's best.
   char buf[320];
   s.recommended = pick("minimum/10");
   if (len > 0)

@@ -74,20 +74,32 @@ bool race_wanted(const config::RangeTestConfig& config, const std::vector<range_
 
 namespace {
 
-// A restarted rung is meant to end as the planned run ends, its LR come down. Durations given in iterations or epochs
-// (milestones, a schedule's total) do not shrink with the rung: when the first rung ends at a clearly higher fraction of
-// LR0 than the run does, its candidates are judged nearer their peak, and the user is told why and what to change.
+// A restarted rung is meant to be the planned run shrunk, ending as the run ends with its LR come down. Durations
+// given in iterations or epochs (milestones, step sizes, cycle lengths, schedule.total) do not shrink with it: when
+// the rung ends at more than twice the LR the run has at the same fraction of its length, its candidates are judged
+// nearer their peak than the run will leave them, and the user is told why and what to change. LRs relative to
+// solver.lr (batch scaling aside), so that absolute floors such as eta_min count as they will. Advisory: a schedule
+// that cannot be built for the rung is the rung's own error, raised when it trains.
 void warn_unscaled_schedule(const config::Config& config, int64_t iters_per_epoch, int64_t rung_epochs) {
-  const auto end_fraction = [&](int64_t epochs) {
-    const int64_t total = std::max<int64_t>(1, epochs * iters_per_epoch);
-    return lr::make_schedule(config.schedule, {total, iters_per_epoch, 1.0})->lr_at(total - 1, 1.0);
-  };
-  const double rung = end_fraction(rung_epochs), run = end_fraction(config.train.epochs);
-  if (rung_epochs < config.train.epochs && rung > 2 * run)
-    spdlog::warn("LR race: a restarted rung of {} epochs ends at {:.3g} x LR0, the planned {}-epoch run at {:.3g} x LR0: the "
-                 "schedule's durations given in {} (milestones, total) do not shrink with the rung, so its candidates are judged "
-                 "nearer their peak LR. Give them as fractions of the run (e.g. schedule.multistep.fractions) to judge them as "
-                 "the run ends", rung_epochs, rung, config.train.epochs, run, config.schedule.unit);
+  const int64_t rung_total = rung_epochs * iters_per_epoch, run_total = config.train.epochs * iters_per_epoch;
+  if (rung_epochs >= config.train.epochs || rung_total < 2) return;
+  const double lr0 = config.solver.lr;
+  double rung = 0, run = 0;
+  try {
+    rung = lr::make_schedule(config.schedule, {rung_total, iters_per_epoch, lr0})->lr_at(rung_total - 1, lr0) / lr0;
+    const auto same_point = static_cast<int64_t>(std::llround(static_cast<double>(rung_total - 1) / static_cast<double>(rung_total) *
+                                                              static_cast<double>(run_total)));
+    run = lr::make_schedule(config.schedule, {run_total, iters_per_epoch, lr0})->lr_at(std::min(same_point, run_total - 1), lr0) / lr0;
+  } catch (const std::exception&) {
+    return;
+  }
+  if (rung > 2 * run)
+    spdlog::warn("LR race: a restarted rung of {} epochs ends at {:.3g} x LR0, where the planned {}-epoch run is at {:.3g} x LR0: "
+                 "durations of schedule.* given in iterations or epochs (milestones, step sizes, cycle lengths, schedule.total) "
+                 "do not shrink with the rung, so its candidates are judged nearer their peak LR than the run will be. Give them "
+                 "as fractions of the run where the schedule has them (schedule.multistep.fractions; schedule.total 0), or race "
+                 "with range_test.race_rungs continue",
+                 rung_epochs, rung, config.train.epochs, run);
 }
 
 // The race whose last rung trains max_epochs (see race_space); `say` logs a lengthened first rung.

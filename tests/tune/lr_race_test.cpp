@@ -168,23 +168,27 @@ TEST(LrRace, NoCandidateIsJudgedBeforeItsWarmUpEnds) {
 }
 
 // A restarted rung is judged as the run ends only if the schedule shrinks with it: milestones in iterations stay
-// where they are, so a 2-epoch rung never decays where the 16-epoch run ends at 0.01 x LR0. The user is told; the
-// same decays as fractions of the run are not warned about.
-TEST(LrRace, WarnsWhenARestartedRungKeepsTheSchedulesAbsoluteMilestones) {
+// where they are, so a 2-epoch rung never decays where the 16-epoch run is at 0.01 x LR0 by then; a cosine over an
+// absolute schedule.total of the whole run has barely begun (0.962 x LR0 after 200 of its 1600 iterations). The
+// user is told. Decays given as fractions of the run, and a cosine over the run (near 0 at the end of both, at the
+// same point of their lengths), are not warned about.
+TEST(LrRace, WarnsWhenARestartedRungKeepsTheSchedulesAbsoluteDurations) {
   auto config = race_config(test::temp_dir("lr_race_milestones"));
   config.range_test.race_rungs = "restart";
-  config.schedule.name = "multistep";
   config.schedule.warmup.iters = 0;
-  const auto candidates = race_candidates(disagreeing_picks());
-  const auto with_milestones = [&](std::vector<double> milestones) {
-    config.schedule.params.get<lr::MultiStepParams>("multistep").milestones = milestones;
-    return test::logged([&] { race_space(config, candidates, {100}); });
-  };
-  const auto absolute = with_milestones({1000, 1400});
-  EXPECT_NE(absolute.find("a restarted rung of 2 epochs ends at 1 x LR0, the planned 16-epoch run at 0.01 x LR0"), std::string::npos)
-      << absolute;
+  const auto warning = [&] { return test::logged([&] { race_space(config, race_candidates(disagreeing_picks()), {100}); }); };
+  config.schedule.name = "multistep";
+  config.schedule.params.get<lr::MultiStepParams>("multistep").milestones = {1000, 1400};
+  const auto absolute = warning();
+  EXPECT_NE(absolute.find("a restarted rung of 2 epochs ends at 1 x LR0, where the planned 16-epoch run is at 0.01 x LR0"),
+            std::string::npos) << absolute;
   EXPECT_NE(absolute.find("schedule.multistep.fractions"), std::string::npos);
-  EXPECT_EQ(with_milestones({}).find("restarted rung"), std::string::npos);  // the default fractions shrink with it
+  config.schedule.params.get<lr::MultiStepParams>("multistep").milestones = {};
+  EXPECT_EQ(warning().find("restarted rung"), std::string::npos);  // the default fractions shrink with it
+  config.schedule.name = "cosine";
+  EXPECT_EQ(warning().find("restarted rung"), std::string::npos);
+  config.schedule.total = 1600;
+  EXPECT_NE(warning().find("a restarted rung of 2 epochs ends at 0.962 x LR0"), std::string::npos);
 }
 
 // range_test.race_minutes: the longest race that trains within the minutes at the measured pace. Four candidates, eta 2:
